@@ -1,0 +1,1 @@
+//! Detection, forecasting and budget evaluation over daily cost series; pure

@@ -1,0 +1,301 @@
+//! The Notification envelope, v1: the one message every dispatcher reads.
+//! Its JSON Schema is `schemas/notification.v1.json`; tests validate every envelope against it.
+//!
+//! Two ids: `subject_id` names the thing (an anomaly, a budget threshold in a period, a report
+//! day) and stays the same across its lifecycle, so integrations can update or resolve the
+//! message they posted; `id` names this envelope (subject + state + revision) and is what the
+//! delivery ledger deduplicates on.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::findings::{Direction, RootCause, ThresholdBasis};
+use crate::ids::stable_id;
+use crate::money::Money;
+use crate::scope::{Scope, ScopeKind};
+
+pub const ENVELOPE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Open,
+    Ongoing,
+    Resolved,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notification {
+    pub version: u32,
+    pub id: String,
+    pub subject_id: String,
+    /// 0 for the first envelope of a subject, +1 for every later transition.
+    pub revision: u32,
+    #[serde(flatten)]
+    pub body: NotificationBody,
+    pub severity: Severity,
+    pub state: State,
+    /// Plain text; dispatchers escape it for their markup.
+    pub title: String,
+    pub summary: String,
+    pub scope: ScopeRef,
+    pub currency: String,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `kind` and its `figures`, side by side in the JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "figures", rename_all = "snake_case")]
+pub enum NotificationBody {
+    Anomaly(AnomalyFigures),
+    Budget(BudgetFigures),
+    Forecast(ForecastFigures),
+    Recommendation(RecommendationFigures),
+    Report(ReportFigures),
+    Test(TestFigures),
+}
+
+impl NotificationBody {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Anomaly(_) => "anomaly",
+            Self::Budget(_) => "budget",
+            Self::Forecast(_) => "forecast",
+            Self::Recommendation(_) => "recommendation",
+            Self::Report(_) => "report",
+            Self::Test(_) => "test",
+        }
+    }
+}
+
+/// The scope as dispatchers and routing rules see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeRef {
+    pub key: String,
+    pub kind: ScopeKind,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cost_categories: BTreeMap<String, String>,
+}
+
+impl ScopeRef {
+    pub fn new(scope: &Scope, account_name: Option<&str>) -> Self {
+        let mut tags = BTreeMap::new();
+        let mut cost_categories = BTreeMap::new();
+        match scope {
+            Scope::Tag { key, value } => {
+                tags.insert(key.clone(), value.clone());
+            }
+            Scope::CostCategory { name, value } => {
+                cost_categories.insert(name.clone(), value.clone());
+            }
+            _ => {}
+        }
+        let label = match (scope, account_name) {
+            (Scope::Account(_), Some(name)) => format!("Account {name}"),
+            (Scope::AccountService { service, .. }, Some(name)) => format!("{service} in {name}"),
+            _ => scope.label(),
+        };
+        Self {
+            key: scope.key(),
+            kind: scope.kind(),
+            label,
+            account_id: scope.account().map(str::to_owned),
+            account_name: scope.account().and(account_name).map(str::to_owned),
+            service: scope.service().map(str::to_owned),
+            tags,
+            cost_categories,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnomalyFigures {
+    pub start_date: NaiveDate,
+    pub date: NaiveDate,
+    pub direction: Direction,
+    pub actual: Money,
+    pub expected: Money,
+    pub expected_low: Money,
+    pub expected_high: Money,
+    pub impact: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact_pct: Option<f64>,
+    pub score: f64,
+    #[serde(default)]
+    pub root_causes: Vec<RootCause>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetFigures {
+    pub budget: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub as_of: NaiveDate,
+    pub limit: Money,
+    pub actual: Money,
+    pub forecast: Money,
+    pub threshold_percent: u32,
+    pub basis: ThresholdBasis,
+    pub percent_of_limit: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breach_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_daily_spend: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastFigures {
+    pub month: NaiveDate,
+    pub as_of: NaiveDate,
+    pub actual_to_date: Money,
+    pub forecast_total: Money,
+    pub lo80: Money,
+    pub hi80: Money,
+    pub lo95: Money,
+    pub hi95: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_month_total: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecommendationFigures {
+    pub category: String,
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    pub current_monthly_cost: Money,
+    pub monthly_savings: Money,
+    pub annual_savings: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportPeriod {
+    Daily,
+    Weekly,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mover {
+    pub scope: String,
+    pub label: String,
+    pub amount: Money,
+    pub previous: Money,
+    pub change: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetLine {
+    pub budget: String,
+    pub limit: Money,
+    pub actual: Money,
+    pub forecast: Money,
+    pub percent_used: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportFigures {
+    pub period: ReportPeriod,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub total: Money,
+    pub previous_total: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_pct: Option<f64>,
+    pub month_to_date: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast_month_end: Option<Money>,
+    pub top_movers: Vec<Mover>,
+    pub top_services: Vec<Mover>,
+    pub budgets: Vec<BudgetLine>,
+    pub open_anomalies: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestFigures {
+    pub message: String,
+}
+
+impl Notification {
+    /// Builds an envelope; `id` is derived from subject, state and revision.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        subject_id: String,
+        revision: u32,
+        body: NotificationBody,
+        severity: Severity,
+        state: State,
+        title: String,
+        summary: String,
+        scope: ScopeRef,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        let state_text = match state {
+            State::Open => "open",
+            State::Ongoing => "ongoing",
+            State::Resolved => "resolved",
+        };
+        let id = stable_id("ntf", &[&subject_id, state_text, &revision.to_string()]);
+        Self {
+            version: ENVELOPE_VERSION,
+            id,
+            subject_id,
+            revision,
+            body,
+            severity,
+            state,
+            title,
+            summary,
+            scope,
+            currency: "USD".to_owned(),
+            links: Vec::new(),
+            created_at,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.body.kind()
+    }
+}

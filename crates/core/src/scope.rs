@@ -1,0 +1,213 @@
+//! A scope is what a daily series, an anomaly or a budget is about: the whole organisation, an
+//! account, a service, an account × service pair, a tag value or a cost category value.
+//! Its key is a stable, reversible string used in storage keys and ids.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::CoreError;
+use crate::record::CostRecord;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    Org,
+    Account(String),
+    Service(String),
+    AccountService { account: String, service: String },
+    Tag { key: String, value: String },
+    CostCategory { name: String, value: String },
+}
+
+/// The dimension a scope is cut along, for configuration ("detect on account_service scopes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    Org,
+    Account,
+    Service,
+    AccountService,
+    Tag,
+    CostCategory,
+}
+
+impl Scope {
+    pub fn kind(&self) -> ScopeKind {
+        match self {
+            Scope::Org => ScopeKind::Org,
+            Scope::Account(_) => ScopeKind::Account,
+            Scope::Service(_) => ScopeKind::Service,
+            Scope::AccountService { .. } => ScopeKind::AccountService,
+            Scope::Tag { .. } => ScopeKind::Tag,
+            Scope::CostCategory { .. } => ScopeKind::CostCategory,
+        }
+    }
+
+    /// Every scope a record contributes to, org first. Tag and cost-category scopes come from the
+    /// record's own tags and categories; untagged spend is not given a synthetic "untagged" scope.
+    pub fn all_for(record: &CostRecord) -> Vec<Scope> {
+        let mut scopes = Vec::with_capacity(4 + record.tags.len() + record.x_cost_categories.len());
+        scopes.push(Scope::Org);
+        scopes.push(Scope::Account(record.sub_account_id.clone()));
+        scopes.push(Scope::Service(record.service_name.clone()));
+        scopes.push(Scope::AccountService {
+            account: record.sub_account_id.clone(),
+            service: record.service_name.clone(),
+        });
+        for (key, value) in &record.tags {
+            scopes.push(Scope::Tag {
+                key: key.clone(),
+                value: value.clone(),
+            });
+        }
+        for (name, value) in &record.x_cost_categories {
+            scopes.push(Scope::CostCategory {
+                name: name.clone(),
+                value: value.clone(),
+            });
+        }
+        scopes
+    }
+
+    /// Stable storage key, e.g. `account=123|service=Amazon EC2`. Only `%`, `|` and `=` are
+    /// escaped, so keys stay readable and still parse back to the same scope.
+    pub fn key(&self) -> String {
+        match self {
+            Scope::Org => "org".to_owned(),
+            Scope::Account(a) => format!("account={}", escape(a)),
+            Scope::Service(s) => format!("service={}", escape(s)),
+            Scope::AccountService { account, service } => {
+                format!("account={}|service={}", escape(account), escape(service))
+            }
+            Scope::Tag { key, value } => format!("tag={}|value={}", escape(key), escape(value)),
+            Scope::CostCategory { name, value } => {
+                format!("costcategory={}|value={}", escape(name), escape(value))
+            }
+        }
+    }
+
+    /// Human label for messages and charts: "Org", "Account 123", "Amazon EC2 in 123", "team=web".
+    pub fn label(&self) -> String {
+        match self {
+            Scope::Org => "Organisation".to_owned(),
+            Scope::Account(a) => format!("Account {a}"),
+            Scope::Service(s) => s.clone(),
+            Scope::AccountService { account, service } => format!("{service} in account {account}"),
+            Scope::Tag { key, value } => format!("tag {key}={value}"),
+            Scope::CostCategory { name, value } => format!("cost category {name}={value}"),
+        }
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Scope::Account(a) | Scope::AccountService { account: a, .. } => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn service(&self) -> Option<&str> {
+        match self {
+            Scope::Service(s) | Scope::AccountService { service: s, .. } => Some(s),
+            _ => None,
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('%', "%25").replace('|', "%7C").replace('=', "%3D")
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("%3D", "=").replace("%7C", "|").replace("%25", "%")
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+impl FromStr for Scope {
+    type Err = CoreError;
+
+    fn from_str(key: &str) -> Result<Self, Self::Err> {
+        if key == "org" {
+            return Ok(Scope::Org);
+        }
+        let parts: Vec<(&str, String)> = key
+            .split('|')
+            .map(|part| {
+                part.split_once('=')
+                    .map(|(k, v)| (k, unescape(v)))
+                    .ok_or_else(|| CoreError::InvalidScope(key.to_owned(), "expected name=value"))
+            })
+            .collect::<Result<_, _>>()?;
+        match parts.as_slice() {
+            [("account", a)] => Ok(Scope::Account(a.clone())),
+            [("service", s)] => Ok(Scope::Service(s.clone())),
+            [("account", a), ("service", s)] => Ok(Scope::AccountService {
+                account: a.clone(),
+                service: s.clone(),
+            }),
+            [("tag", k), ("value", v)] => Ok(Scope::Tag {
+                key: k.clone(),
+                value: v.clone(),
+            }),
+            [("costcategory", n), ("value", v)] => Ok(Scope::CostCategory {
+                name: n.clone(),
+                value: v.clone(),
+            }),
+            _ => Err(CoreError::InvalidScope(key.to_owned(), "unknown scope shape")),
+        }
+    }
+}
+
+impl Serialize for Scope {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(d)?;
+        key.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn keys_are_readable() {
+        let s = Scope::AccountService {
+            account: "123".into(),
+            service: "Amazon EC2".into(),
+        };
+        assert_eq!(s.key(), "account=123|service=Amazon EC2");
+        assert_eq!(s.label(), "Amazon EC2 in account 123");
+    }
+
+    #[test]
+    fn malformed_keys_are_rejected() {
+        assert!("account".parse::<Scope>().is_err());
+        assert!("region=us-east-1".parse::<Scope>().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn key_round_trips_for_any_text(k in ".*", v in ".*") {
+            for scope in [
+                Scope::Tag { key: k.clone(), value: v.clone() },
+                Scope::AccountService { account: k.clone(), service: v.clone() },
+                Scope::CostCategory { name: k.clone(), value: v.clone() },
+                Scope::Service(v.clone()),
+            ] {
+                prop_assert_eq!(scope.key().parse::<Scope>().unwrap(), scope);
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Daily cost per scope: the rollup every analytic reads.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::money::{Money, to_f64};
+use crate::record::{CostBucket, CostMetric, CostRecord};
+use crate::scope::{Scope, ScopeKind};
+
+/// One day's cost of one scope, split by bucket so analytics can treat usage apart from fees,
+/// tax and credits. Credits are negative.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyCost {
+    pub usage: Money,
+    pub recurring: Money,
+    pub tax: Money,
+    pub credit: Money,
+}
+
+impl DailyCost {
+    pub fn total(&self) -> Money {
+        self.usage + self.recurring + self.tax + self.credit
+    }
+
+    /// Spend without credits: what was consumed, whatever was later refunded.
+    pub fn gross(&self) -> Money {
+        self.usage + self.recurring + self.tax
+    }
+
+    pub fn add(&mut self, bucket: CostBucket, amount: Money) {
+        match bucket {
+            CostBucket::Usage => self.usage += amount,
+            CostBucket::Recurring => self.recurring += amount,
+            CostBucket::Tax => self.tax += amount,
+            CostBucket::Credit => self.credit += amount,
+        }
+    }
+
+    pub fn merge(&mut self, other: &DailyCost) {
+        self.usage += other.usage;
+        self.recurring += other.recurring;
+        self.tax += other.tax;
+        self.credit += other.credit;
+    }
+}
+
+/// A contiguous run of days for one scope; a day with no data is `None` (not zero: a missing
+/// export is not a free day).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailySeries {
+    pub scope: Scope,
+    pub start: NaiveDate,
+    pub days: Vec<Option<DailyCost>>,
+}
+
+impl DailySeries {
+    /// Lays `points` out from `start` to `end` inclusive; days outside are ignored.
+    pub fn from_points(
+        scope: Scope,
+        start: NaiveDate,
+        end: NaiveDate,
+        points: &BTreeMap<NaiveDate, DailyCost>,
+    ) -> Self {
+        let days = start
+            .iter_days()
+            .take_while(|d| *d <= end)
+            .map(|d| points.get(&d).copied())
+            .collect();
+        Self { scope, start, days }
+    }
+
+    pub fn len(&self) -> usize {
+        self.days.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty()
+    }
+
+    pub fn date_at(&self, index: usize) -> NaiveDate {
+        self.start + chrono::Days::new(index as u64)
+    }
+
+    /// Last day covered (the day before `start` for an empty series).
+    pub fn end(&self) -> NaiveDate {
+        self.start + chrono::Days::new(self.days.len() as u64) - chrono::Days::new(1)
+    }
+
+    pub fn get(&self, date: NaiveDate) -> Option<DailyCost> {
+        let offset = (date - self.start).num_days();
+        usize::try_from(offset)
+            .ok()
+            .and_then(|i| self.days.get(i).copied().flatten())
+    }
+
+    /// Totals as f64 for models, `None` where the day is missing.
+    pub fn totals_f64(&self) -> Vec<Option<f64>> {
+        self.map_f64(|d| d.total())
+    }
+
+    pub fn map_f64(&self, f: impl Fn(&DailyCost) -> Money) -> Vec<Option<f64>> {
+        self.days.iter().map(|d| d.as_ref().map(|d| to_f64(f(d)))).collect()
+    }
+
+    /// Sum of totals from the first of `date`'s month to `date` inclusive.
+    pub fn month_to_date(&self, date: NaiveDate) -> Money {
+        let first = date.with_day(1).unwrap_or(date);
+        first
+            .iter_days()
+            .take_while(|d| *d <= date)
+            .filter_map(|d| self.get(d))
+            .map(|c| c.total())
+            .sum()
+    }
+}
+
+/// Rolls records up into daily cost per scope for the scope kinds asked for.
+pub fn rollup(
+    records: &[CostRecord],
+    metric: CostMetric,
+    kinds: &[ScopeKind],
+) -> BTreeMap<Scope, BTreeMap<NaiveDate, DailyCost>> {
+    let mut out: BTreeMap<Scope, BTreeMap<NaiveDate, DailyCost>> = BTreeMap::new();
+    for record in records {
+        let (day, bucket, amount) = (record.day(), record.bucket(), record.cost(metric));
+        for scope in Scope::all_for(record) {
+            if kinds.contains(&scope.kind()) {
+                out.entry(scope)
+                    .or_default()
+                    .entry(day)
+                    .or_default()
+                    .add(bucket, amount);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
+    }
+
+    #[test]
+    fn missing_days_stay_missing_and_month_to_date_sums_present_ones() {
+        let points = BTreeMap::from([
+            (day(1), DailyCost { usage: dec!(10), recurring: dec!(100), ..Default::default() }),
+            (day(3), DailyCost { usage: dec!(12), credit: dec!(-2), ..Default::default() }),
+        ]);
+        let s = DailySeries::from_points(Scope::Org, day(1), day(4), &points);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s.end(), day(4));
+        assert_eq!(s.totals_f64(), vec![Some(110.0), None, Some(10.0), None]);
+        assert_eq!(s.month_to_date(day(3)), dec!(120));
+        assert_eq!(s.get(day(9)), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! Synthetic organisation generator (filled in below).

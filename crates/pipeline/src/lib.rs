@@ -1,0 +1,1 @@
+//! collect → aggregate → detect → forecast → budgets → report, as functions over the store ports
