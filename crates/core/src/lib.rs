@@ -10,6 +10,7 @@ pub mod notification;
 pub mod record;
 pub mod scope;
 pub mod series;
+pub mod shared;
 pub mod synth;
 
 pub use error::CoreError;
