@@ -23,8 +23,14 @@ mod tests {
 
     #[test]
     fn same_cause_same_id_and_boundaries_matter() {
-        assert_eq!(stable_id("an", &["org", "2026-01-02"]), stable_id("an", &["org", "2026-01-02"]));
-        assert_ne!(stable_id("an", &["a|b", "c"]), stable_id("an", &["a", "b|c"]));
+        assert_eq!(
+            stable_id("an", &["org", "2026-01-02"]),
+            stable_id("an", &["org", "2026-01-02"])
+        );
+        assert_ne!(
+            stable_id("an", &["a|b", "c"]),
+            stable_id("an", &["a", "b|c"])
+        );
         assert!(stable_id("bu", &["x"]).starts_with("bu_"));
         assert_eq!(stable_id("bu", &["x"]).len(), 23);
     }

@@ -2,12 +2,14 @@
 //! analytics produce (anomalies, forecasts, budget status, recommendations) and the versioned
 //! Notification envelope every dispatcher reads. Pure: no AWS, no HTTP, no file I/O.
 
+pub mod envelopes;
 pub mod error;
 pub mod findings;
 pub mod ids;
 pub mod money;
 pub mod notification;
 pub mod record;
+pub mod samples;
 pub mod scope;
 pub mod series;
 pub mod shared;

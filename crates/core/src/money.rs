@@ -1,7 +1,7 @@
 //! Money is a decimal until it enters a model; then it becomes f64 through [`to_f64`].
 
-use rust_decimal::prelude::ToPrimitive;
 pub use rust_decimal::Decimal as Money;
+use rust_decimal::prelude::ToPrimitive;
 
 /// Lossy conversion for statistics; money itself is never stored as f64.
 pub fn to_f64(m: Money) -> f64 {
@@ -10,9 +10,7 @@ pub fn to_f64(m: Money) -> f64 {
 
 /// Back from a model to money, rounded to cents (4 dp would suggest precision models do not have).
 pub fn from_f64(v: f64) -> Money {
-    Money::from_f64_retain(v)
-        .unwrap_or_default()
-        .round_dp(2)
+    Money::from_f64_retain(v).unwrap_or_default().round_dp(2)
 }
 
 /// `12.5` → `"12.50"`, `1234567.891` → `"1,234,567.89"`: how people read dollar amounts.

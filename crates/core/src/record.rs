@@ -71,10 +71,18 @@ pub struct CostRecord {
     pub tags: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
-    #[serde(rename = "x_UsageType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "x_UsageType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x_usage_type: Option<String>,
     /// AWS Cost Categories (name → value); FOCUS has no column for them yet, hence the x_ prefix.
-    #[serde(rename = "x_CostCategories", default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        rename = "x_CostCategories",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub x_cost_categories: BTreeMap<String, String>,
 }
 
@@ -90,9 +98,10 @@ impl CostRecord {
             (ChargeCategory::Tax, _) => CostBucket::Tax,
             (ChargeCategory::Credit | ChargeCategory::Adjustment, _) => CostBucket::Credit,
             (ChargeCategory::Purchase, _) => CostBucket::Recurring,
-            (ChargeCategory::Usage, Some(ChargeFrequency::Recurring | ChargeFrequency::OneTime)) => {
-                CostBucket::Recurring
-            }
+            (
+                ChargeCategory::Usage,
+                Some(ChargeFrequency::Recurring | ChargeFrequency::OneTime),
+            ) => CostBucket::Recurring,
             (ChargeCategory::Usage, _) => CostBucket::Usage,
         }
     }
@@ -107,7 +116,9 @@ impl CostRecord {
 
     /// Display name of the sub-account: its name where known, else its id.
     pub fn account_label(&self) -> &str {
-        self.sub_account_name.as_deref().unwrap_or(&self.sub_account_id)
+        self.sub_account_name
+            .as_deref()
+            .unwrap_or(&self.sub_account_id)
     }
 }
 

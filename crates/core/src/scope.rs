@@ -115,11 +115,15 @@ impl Scope {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('%', "%25").replace('|', "%7C").replace('=', "%3D")
+    s.replace('%', "%25")
+        .replace('|', "%7C")
+        .replace('=', "%3D")
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("%3D", "=").replace("%7C", "|").replace("%25", "%")
+    s.replace("%3D", "=")
+        .replace("%7C", "|")
+        .replace("%25", "%")
 }
 
 impl fmt::Display for Scope {
@@ -158,7 +162,10 @@ impl FromStr for Scope {
                 name: n.clone(),
                 value: v.clone(),
             }),
-            _ => Err(CoreError::InvalidScope(key.to_owned(), "unknown scope shape")),
+            _ => Err(CoreError::InvalidScope(
+                key.to_owned(),
+                "unknown scope shape",
+            )),
         }
     }
 }

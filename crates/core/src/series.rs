@@ -101,7 +101,10 @@ impl DailySeries {
     }
 
     pub fn map_f64(&self, f: impl Fn(&DailyCost) -> Money) -> Vec<Option<f64>> {
-        self.days.iter().map(|d| d.as_ref().map(|d| to_f64(f(d)))).collect()
+        self.days
+            .iter()
+            .map(|d| d.as_ref().map(|d| to_f64(f(d))))
+            .collect()
     }
 
     /// Sum of totals from the first of `date`'s month to `date` inclusive.
@@ -150,8 +153,22 @@ mod tests {
     #[test]
     fn missing_days_stay_missing_and_month_to_date_sums_present_ones() {
         let points = BTreeMap::from([
-            (day(1), DailyCost { usage: dec!(10), recurring: dec!(100), ..Default::default() }),
-            (day(3), DailyCost { usage: dec!(12), credit: dec!(-2), ..Default::default() }),
+            (
+                day(1),
+                DailyCost {
+                    usage: dec!(10),
+                    recurring: dec!(100),
+                    ..Default::default()
+                },
+            ),
+            (
+                day(3),
+                DailyCost {
+                    usage: dec!(12),
+                    credit: dec!(-2),
+                    ..Default::default()
+                },
+            ),
         ]);
         let s = DailySeries::from_points(Scope::Org, day(1), day(4), &points);
         assert_eq!(s.len(), 4);

@@ -1,0 +1,150 @@
+//! One sample envelope of every kind, with the figures of the scenarios users described:
+//! a +200 % cost spike, a $500/month saving, a monthly budget exceeded at 150 % and a daily
+//! cost report. They are committed under `events/notifications/` (a test keeps the files and
+//! this code in step) and used by dispatcher tests and `sam local invoke`.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+use crate::envelopes;
+use crate::findings::*;
+use crate::notification::*;
+use crate::scope::Scope;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
+}
+
+fn usd(cents: i64) -> Decimal {
+    Decimal::new(cents, 2)
+}
+
+/// (file stem, envelope) for every kind.
+pub fn all() -> Vec<(&'static str, Notification)> {
+    let at = Utc
+        .with_ymd_and_hms(2026, 11, 21, 6, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let spike = Anomaly {
+        scope: Scope::AccountService {
+            account: "444455556666".into(),
+            service: "Amazon SageMaker".into(),
+        },
+        start_date: d(2026, 11, 20),
+        date: d(2026, 11, 20),
+        direction: Direction::Rise,
+        actual: usd(55_800),
+        expected: usd(18_600),
+        lower: usd(16_200),
+        upper: usd(21_000),
+        impact: usd(37_200),
+        impact_pct: Some(200.0),
+        score: 0.97,
+        root_causes: vec![
+            RootCause {
+                dimension: "usage_type".into(),
+                value: "USE1-Training:ml.p3.8xlarge".into(),
+                contribution: usd(36_900),
+                share: 0.992,
+            },
+            RootCause {
+                dimension: "region".into(),
+                value: "us-east-1".into(),
+                contribution: usd(37_200),
+                share: 1.0,
+            },
+        ],
+    };
+    let budget = BudgetCrossing {
+        budget: "data-platform monthly".into(),
+        scope: Scope::Account("444455556666".into()),
+        period_start: d(2026, 11, 1),
+        period_end: d(2026, 11, 30),
+        as_of: d(2026, 11, 20),
+        limit: usd(1_000_000),
+        actual: usd(1_500_000),
+        forecast: usd(2_210_000),
+        threshold: Threshold {
+            percent: 100,
+            basis: ThresholdBasis::Actual,
+        },
+        percent_of_limit: 150.0,
+        breach_date: Some(d(2026, 11, 14)),
+        allowed_daily_spend: Some(Decimal::ZERO),
+    };
+    let forecast = MonthEndForecast {
+        scope: Scope::Org,
+        month: d(2026, 11, 1),
+        as_of: d(2026, 11, 20),
+        actual_to_date: usd(9_012_345),
+        total: usd(13_420_000),
+        lo80: usd(13_010_000),
+        hi80: usd(13_850_000),
+        lo95: usd(12_790_000),
+        hi95: usd(14_080_000),
+        previous_month_total: Some(usd(12_650_000)),
+        daily: Vec::new(),
+    };
+    let saving = Recommendation {
+        category: "rightsizing".into(),
+        title: "Downsize idle m6i.4xlarge instance to m6i.xlarge".into(),
+        account: Some("222233334444".into()),
+        service: Some("Amazon Elastic Compute Cloud - Compute".into()),
+        resource_id: Some("i-0abc123def4567890".into()),
+        current_monthly_cost: usd(66_700),
+        monthly_savings: usd(50_000),
+        action: "CPU peaked at 9% over 14 days; an m6i.xlarge covers it.".into(),
+    };
+    let report = ReportFigures {
+        period: ReportPeriod::Daily,
+        start: d(2026, 11, 20),
+        end: d(2026, 11, 20),
+        total: usd(468_123),
+        previous_total: usd(431_877),
+        change_pct: Some(8.39),
+        month_to_date: usd(9_012_345),
+        forecast_month_end: Some(usd(13_420_000)),
+        top_movers: vec![Mover {
+            scope: "account=444455556666|service=Amazon SageMaker".into(),
+            label: "Amazon SageMaker in data-platform".into(),
+            amount: usd(55_800),
+            previous: usd(17_900),
+            change: usd(37_900),
+        }],
+        top_services: vec![Mover {
+            scope: "service=Amazon Elastic Compute Cloud - Compute".into(),
+            label: "Amazon Elastic Compute Cloud - Compute".into(),
+            amount: usd(91_400),
+            previous: usd(90_100),
+            change: usd(1_300),
+        }],
+        budgets: vec![BudgetLine {
+            budget: "data-platform monthly".into(),
+            limit: usd(1_000_000),
+            actual: usd(1_500_000),
+            forecast: usd(2_210_000),
+            percent_used: 150.0,
+        }],
+        open_anomalies: 1,
+    };
+    vec![
+        (
+            "anomaly",
+            envelopes::anomaly(&spike, State::Open, 0, Some("data-platform"), at),
+        ),
+        (
+            "budget",
+            envelopes::budget(&budget, Some("data-platform"), at),
+        ),
+        ("forecast", envelopes::forecast(&forecast, None, at)),
+        ("recommendation", envelopes::recommendation(&saving, at)),
+        ("report", envelopes::report(report, at)),
+        (
+            "test",
+            envelopes::test(
+                "Hello from costwatch: if you can read this, the integration works.",
+                at,
+            ),
+        ),
+    ]
+}

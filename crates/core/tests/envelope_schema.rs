@@ -1,0 +1,133 @@
+//! Every envelope the code produces validates against the committed JSON Schema, the schema
+//! rejects what it should, and the sample files under events/notifications/ are exactly what
+//! the code produces (run with UPDATE_SAMPLES=1 to rewrite them after a deliberate change).
+
+use std::path::PathBuf;
+
+use costwatch_core::Notification;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn validator() -> jsonschema::Validator {
+    let text =
+        std::fs::read_to_string(repo().join("schemas/notification.v1.json")).expect("schema file");
+    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles")
+}
+
+fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn every_sample_validates_and_round_trips() {
+    let v = validator();
+    let samples = costwatch_core::samples::all();
+    let kinds: Vec<_> = samples.iter().map(|(_, n)| n.kind()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "anomaly",
+            "budget",
+            "forecast",
+            "recommendation",
+            "report",
+            "test"
+        ]
+    );
+    for (name, n) in samples {
+        let doc = serde_json::to_value(&n).unwrap();
+        assert!(
+            errors(&v, &doc).is_empty(),
+            "{name}: {:?}",
+            errors(&v, &doc)
+        );
+        let back: Notification = serde_json::from_value(doc).unwrap();
+        assert_eq!(back, n);
+    }
+}
+
+#[test]
+fn sample_files_match_the_code() {
+    let dir = repo().join("events/notifications");
+    for (name, n) in costwatch_core::samples::all() {
+        let path = dir.join(format!("{name}.json"));
+        let expected = serde_json::to_string_pretty(&n).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SAMPLES").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &expected).unwrap();
+        }
+        let found =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            found,
+            expected,
+            "{} is stale: rerun with UPDATE_SAMPLES=1",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn schema_rejects_broken_envelopes() {
+    let v = validator();
+    let (_, anomaly) = costwatch_core::samples::all().remove(0);
+    let good = serde_json::to_value(&anomaly).unwrap();
+    let broken: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        ("kind unknown", Box::new(|d| d["kind"] = "alert".into())),
+        (
+            "figures of another kind",
+            Box::new(|d| d["kind"] = "budget".into()),
+        ),
+        (
+            "money as float",
+            Box::new(|d| d["figures"]["actual"] = 558.0.into()),
+        ),
+        (
+            "missing id",
+            Box::new(|d| {
+                d.as_object_mut().unwrap().remove("id");
+            }),
+        ),
+        ("extra field", Box::new(|d| d["extra"] = true.into())),
+        ("bad state", Box::new(|d| d["state"] = "closed".into())),
+        (
+            "bad date",
+            Box::new(|d| d["figures"]["date"] = "20/11/2026".into()),
+        ),
+        ("version 2", Box::new(|d| d["version"] = 2.into())),
+    ];
+    for (what, mutate) in broken {
+        let mut doc = good.clone();
+        mutate(&mut doc);
+        assert!(!errors(&v, &doc).is_empty(), "schema accepted: {what}");
+    }
+}
+
+#[test]
+fn ids_are_deterministic_and_differ_per_transition() {
+    let (_, a) = costwatch_core::samples::all().remove(0);
+    let (_, again) = costwatch_core::samples::all().remove(0);
+    assert_eq!(a.id, again.id);
+    let rebuilt = Notification::new(
+        a.subject_id.clone(),
+        1,
+        a.body.clone(),
+        a.severity,
+        costwatch_core::State::Resolved,
+        a.title.clone(),
+        a.summary.clone(),
+        a.scope.clone(),
+        a.created_at,
+    );
+    assert_eq!(rebuilt.subject_id, a.subject_id);
+    assert_ne!(rebuilt.id, a.id);
+}
