@@ -1,0 +1,232 @@
+//! CUR in Parquet (Athena naming), read through arrow with a column projection: a CUR has 100+
+//! columns and the mapping needs about twenty, so decoding only those keeps reads fast.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Float32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use chrono::{DateTime, Utc};
+use costwatch_core::{CostRecord, Money};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::{CurLayout, RowAccess, SourceColumn};
+use crate::error::IngestError;
+use crate::mapping::{Daily, decimal_from_f64, midnight, parse_decimal, parse_timestamp};
+use crate::text::file_label;
+
+/// Reads every line item, rolled up to daily records; the first bad row fails the whole file.
+pub fn read_parquet(path: &Path) -> Result<Vec<CostRecord>, IngestError> {
+    let label = file_label(path);
+    let parquet_err = |source| IngestError::Parquet {
+        file: label.clone(),
+        source,
+    };
+    let file = File::open(path).map_err(|e| IngestError::io(&label, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
+    // Flat CUR schemas have one Parquet root per arrow field, so field index = root index.
+    let (roots, columns): (Vec<usize>, Vec<SourceColumn>) = builder
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i, SourceColumn::from_header(f.name())))
+        .filter(|(_, c)| CurLayout::wanted(&c.name))
+        .unzip();
+    let layout = CurLayout::resolve(&label, &columns)?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(8192)
+        .build()
+        .map_err(parquet_err)?;
+
+    let mut daily = Daily::default();
+    let mut row_number = 0u64;
+    for batch in reader {
+        let batch: RecordBatch = batch.map_err(|source| IngestError::Arrow {
+            file: label.clone(),
+            source,
+        })?;
+        let views: Vec<Column<'_>> = batch.columns().iter().map(Column::new).collect();
+        for i in 0..batch.num_rows() {
+            row_number += 1;
+            let row = ArrowRow { cols: &views, i };
+            layout.add_line(&row, &mut daily, &label, row_number)?;
+        }
+    }
+    Ok(daily.into_records())
+}
+
+/// A column of one batch, downcast once per batch rather than once per cell.
+enum Column<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    LargeUtf8(&'a arrow_array::LargeStringArray),
+    Utf8View(&'a arrow_array::StringViewArray),
+    F64(&'a arrow_array::Float64Array),
+    F32(&'a arrow_array::Float32Array),
+    I64(&'a arrow_array::Int64Array),
+    I32(&'a arrow_array::Int32Array),
+    Decimal(&'a arrow_array::Decimal128Array, i8),
+    /// Epoch values in the given unit; the timezone does not change the instant.
+    Timestamp(&'a ArrayRef, TimeUnit),
+    Date32(&'a arrow_array::Date32Array),
+    Unsupported(&'a ArrayRef),
+}
+
+impl<'a> Column<'a> {
+    fn new(a: &'a ArrayRef) -> Self {
+        match a.data_type() {
+            DataType::Utf8 => Self::Utf8(a.as_string::<i32>()),
+            DataType::LargeUtf8 => Self::LargeUtf8(a.as_string::<i64>()),
+            DataType::Utf8View => Self::Utf8View(a.as_string_view()),
+            DataType::Float64 => Self::F64(a.as_primitive::<Float64Type>()),
+            DataType::Float32 => Self::F32(a.as_primitive::<Float32Type>()),
+            DataType::Int64 => Self::I64(a.as_primitive::<Int64Type>()),
+            DataType::Int32 => Self::I32(a.as_primitive::<Int32Type>()),
+            DataType::Decimal128(_, scale) => Self::Decimal(a.as_primitive(), *scale),
+            DataType::Timestamp(unit, _) => Self::Timestamp(a, *unit),
+            DataType::Date32 => Self::Date32(a.as_primitive::<Date32Type>()),
+            _ => Self::Unsupported(a),
+        }
+    }
+
+    fn is_null(&self, i: usize) -> bool {
+        let array: &dyn Array = match self {
+            Self::Utf8(a) => *a,
+            Self::LargeUtf8(a) => *a,
+            Self::Utf8View(a) => *a,
+            Self::F64(a) => *a,
+            Self::F32(a) => *a,
+            Self::I64(a) => *a,
+            Self::I32(a) => *a,
+            Self::Decimal(a, _) => *a,
+            Self::Timestamp(a, _) | Self::Unsupported(a) => a.as_ref(),
+            Self::Date32(a) => *a,
+        };
+        array.is_null(i)
+    }
+
+    fn unsupported(&self) -> String {
+        match self {
+            Self::Unsupported(a) => format!("unsupported column type {}", a.data_type()),
+            Self::Timestamp(..) | Self::Date32(_) => {
+                "expected text or a number, found a date".into()
+            }
+            _ => "expected a date or timestamp".into(),
+        }
+    }
+}
+
+struct ArrowRow<'r, 'a> {
+    cols: &'r [Column<'a>],
+    i: usize,
+}
+
+impl ArrowRow<'_, '_> {
+    fn col(&self, c: usize) -> Option<&Column<'_>> {
+        self.cols.get(c).filter(|col| !col.is_null(self.i))
+    }
+}
+
+impl RowAccess for ArrowRow<'_, '_> {
+    fn text(&self, c: usize) -> Result<Option<Cow<'_, str>>, String> {
+        let i = self.i;
+        let Some(col) = self.col(c) else {
+            return Ok(None);
+        };
+        let s: Cow<'_, str> = match col {
+            Column::Utf8(a) => Cow::Borrowed(a.value(i)),
+            Column::LargeUtf8(a) => Cow::Borrowed(a.value(i)),
+            Column::Utf8View(a) => Cow::Borrowed(a.value(i)),
+            // Account ids are sometimes typed as integers; 12 digits fit comfortably.
+            Column::I64(a) => Cow::Owned(format!("{:012}", a.value(i))),
+            Column::I32(a) => Cow::Owned(format!("{:012}", a.value(i))),
+            other => return Err(other.unsupported()),
+        };
+        // CUR writes empty strings where a value does not apply: treat them as null.
+        Ok((!s.trim().is_empty()).then_some(s))
+    }
+
+    fn decimal(&self, c: usize) -> Result<Option<Money>, String> {
+        let i = self.i;
+        let Some(col) = self.col(c) else {
+            return Ok(None);
+        };
+        let text = |s: &str| (!s.trim().is_empty()).then(|| parse_decimal(s)).transpose();
+        match col {
+            Column::F64(a) => decimal_from_f64(a.value(i)).map(Some),
+            Column::F32(a) => decimal_from_f64(f64::from(a.value(i))).map(Some),
+            Column::I64(a) => Ok(Some(Money::from(a.value(i)))),
+            Column::I32(a) => Ok(Some(Money::from(a.value(i)))),
+            Column::Decimal(a, scale) => decimal128(a.value(i), *scale).map(Some),
+            Column::Utf8(a) => text(a.value(i)),
+            Column::LargeUtf8(a) => text(a.value(i)),
+            Column::Utf8View(a) => text(a.value(i)),
+            other => Err(other.unsupported()),
+        }
+    }
+
+    fn timestamp(&self, c: usize) -> Result<Option<DateTime<Utc>>, String> {
+        let i = self.i;
+        let Some(col) = self.col(c) else {
+            return Ok(None);
+        };
+        let text = |s: &str| {
+            (!s.trim().is_empty())
+                .then(|| parse_timestamp(s))
+                .transpose()
+        };
+        match col {
+            Column::Timestamp(a, unit) => {
+                let out_of_range = || "timestamp out of range".to_string();
+                let dt = match unit {
+                    TimeUnit::Second => DateTime::from_timestamp(
+                        a.as_primitive::<TimestampSecondType>().value(i),
+                        0,
+                    ),
+                    TimeUnit::Millisecond => DateTime::from_timestamp_millis(
+                        a.as_primitive::<TimestampMillisecondType>().value(i),
+                    ),
+                    TimeUnit::Microsecond => DateTime::from_timestamp_micros(
+                        a.as_primitive::<TimestampMicrosecondType>().value(i),
+                    ),
+                    TimeUnit::Nanosecond => Some(DateTime::from_timestamp_nanos(
+                        a.as_primitive::<TimestampNanosecondType>().value(i),
+                    )),
+                };
+                dt.map(Some).ok_or_else(out_of_range)
+            }
+            Column::Date32(a) => a
+                .value_as_date(i)
+                .map(|d| Some(midnight(d)))
+                .ok_or_else(|| "date out of range".to_string()),
+            Column::Utf8(a) => text(a.value(i)),
+            Column::LargeUtf8(a) => text(a.value(i)),
+            Column::Utf8View(a) => text(a.value(i)),
+            other => Err(other.unsupported()),
+        }
+    }
+}
+
+/// An arrow decimal (unscaled integer + scale) as a rust_decimal, exactly or not at all.
+fn decimal128(unscaled: i128, scale: i8) -> Result<Money, String> {
+    let out_of_range = || format!("decimal out of range ({unscaled} scale {scale})");
+    if scale >= 0 {
+        Money::try_from_i128_with_scale(unscaled, scale.unsigned_abs().into())
+            .map_err(|_| out_of_range())
+    } else {
+        let factor = 10i128
+            .checked_pow(scale.unsigned_abs().into())
+            .and_then(|f| unscaled.checked_mul(f))
+            .ok_or_else(out_of_range)?;
+        Money::try_from_i128_with_scale(factor, 0).map_err(|_| out_of_range())
+    }
+}
