@@ -1,8 +1,23 @@
 //! Ports (one trait per capability) and their in-memory and local-filesystem adapters.
 //! Handlers take the narrowest port they need; AWS adapters arrive with the AWS issue.
+//!
+//! - [`memory`]: adapters holding everything in process memory (tests, `demo`).
+//! - [`local`]: adapters under a data directory (the CLI's embedded default), see
+//!   [`local::default_data_dir`]. The local adapters assume a single process owns the directory.
+//! - [`bundle`]: [`LocalStore`] and [`MemoryStore`], one adapter per port, ready to hand out.
 
+pub mod bundle;
+pub mod clock;
 pub mod error;
+mod fsutil;
+pub mod key;
+pub mod local;
+pub mod memory;
 pub mod ports;
+mod rollup_index;
+mod state_rules;
 
+pub use bundle::{LocalStore, MemoryStore};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
 pub use ports::*;
