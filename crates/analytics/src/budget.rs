@@ -1,0 +1,134 @@
+//! Budgets: a monthly amount per scope with thresholds on actual or forecast spend.
+//!
+//! Spend is net (credits included), like the invoice a budget is held against. The period is the
+//! calendar month containing `as_of`.
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use costwatch_core::findings::{BudgetCrossing, MonthEndForecast, Threshold, ThresholdBasis};
+use costwatch_core::money::to_f64;
+use costwatch_core::{DailySeries, Money, Scope};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    pub name: String,
+    /// Serialises as its key, e.g. "org" or "account=123".
+    pub scope: Scope,
+    /// Monthly amount (must be positive; the pipeline validates it).
+    pub amount: Money,
+    #[serde(default = "default_thresholds")]
+    pub thresholds: Vec<Threshold>,
+}
+
+/// 50, 80 and 100 % of actual spend, and 100 % of forecast spend: early warning, last warning,
+/// over, and "on course to be over".
+pub fn default_thresholds() -> Vec<Threshold> {
+    let actual = |percent| Threshold {
+        percent,
+        basis: ThresholdBasis::Actual,
+    };
+    vec![
+        actual(50),
+        actual(80),
+        actual(100),
+        Threshold {
+            percent: 100,
+            basis: ThresholdBasis::Forecast,
+        },
+    ]
+}
+
+/// Every threshold currently crossed for the month containing `as_of`, in the budget's order,
+/// given actual month-to-date (net of credits) and the month-end forecast. Forecast thresholds
+/// need a forecast for that month; without one they are not evaluated and the crossings' own
+/// `forecast` field falls back to the actual. Each crossing carries `breach_date` (first day the
+/// cumulative actual + forecast mean reaches the amount, if within the month) and
+/// `allowed_daily_spend` ((amount − actual) / days left after `as_of`, 0 once exceeded, `None`
+/// on the last day). A non-positive amount yields nothing: there is no percent of zero.
+pub fn evaluate(
+    budget: &Budget,
+    series: &DailySeries,
+    forecast: Option<&MonthEndForecast>,
+    as_of: NaiveDate,
+) -> Vec<BudgetCrossing> {
+    let (Some(period_start), Some(period_end)) = (as_of.with_day(1), month_last_day(as_of)) else {
+        return Vec::new();
+    };
+    if budget.amount <= Money::ZERO {
+        return Vec::new();
+    }
+    let forecast = forecast.filter(|f| f.month == period_start);
+    let actual = series.month_to_date(as_of);
+    let projected = forecast.map_or(actual, |f| f.total);
+    let breach_date = breach_date(
+        series,
+        forecast,
+        as_of,
+        budget.amount,
+        period_start,
+        period_end,
+    );
+    let remaining = (period_end - as_of).num_days();
+    let allowed_daily_spend = (remaining > 0).then(|| {
+        ((budget.amount - actual) / Money::from(remaining))
+            .max(Money::ZERO)
+            .round_dp(2)
+    });
+
+    budget
+        .thresholds
+        .iter()
+        .filter_map(|threshold| {
+            let value = match threshold.basis {
+                ThresholdBasis::Actual => actual,
+                ThresholdBasis::Forecast => forecast?.total,
+            };
+            let limit_at = budget.amount * Money::from(threshold.percent) / Money::ONE_HUNDRED;
+            (value >= limit_at).then(|| BudgetCrossing {
+                budget: budget.name.clone(),
+                scope: budget.scope.clone(),
+                period_start,
+                period_end,
+                as_of,
+                limit: budget.amount,
+                actual,
+                forecast: projected,
+                threshold: *threshold,
+                percent_of_limit: to_f64(value / budget.amount) * 100.0,
+                breach_date,
+                allowed_daily_spend,
+            })
+        })
+        .collect()
+}
+
+fn month_last_day(date: NaiveDate) -> Option<NaiveDate> {
+    Some(date.with_day(1)?.checked_add_months(Months::new(1))? - Days::new(1))
+}
+
+/// First day of the period on which cumulative spend reaches `amount`: actual days up to
+/// `as_of`, then the forecast's daily means (which also cover reported-late days up to `as_of`).
+fn breach_date(
+    series: &DailySeries,
+    forecast: Option<&MonthEndForecast>,
+    as_of: NaiveDate,
+    amount: Money,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+) -> Option<NaiveDate> {
+    let forecast_on = |d: NaiveDate| forecast?.daily.iter().find(|p| p.date == d).map(|p| p.mean);
+    let mut cumulative = Money::ZERO;
+    for day in period_start.iter_days().take_while(|d| *d <= period_end) {
+        let actual = if day <= as_of {
+            series.get(day).map(|c| c.total())
+        } else {
+            None
+        };
+        cumulative += actual.or_else(|| forecast_on(day)).unwrap_or(Money::ZERO);
+        if cumulative >= amount {
+            return Some(day);
+        }
+    }
+    None
+}

@@ -1,0 +1,128 @@
+use costwatch_analytics::budget::{Budget, default_thresholds, evaluate};
+use costwatch_analytics::forecast::month_end;
+use costwatch_core::findings::{Threshold, ThresholdBasis};
+use costwatch_core::{DailyCost, DailySeries, Money, Scope};
+use rust_decimal_macros::dec;
+
+use crate::common::{date, series, usage};
+
+fn budget(amount: Money) -> Budget {
+    Budget {
+        name: "org-monthly".into(),
+        scope: Scope::Org,
+        amount,
+        thresholds: default_thresholds(),
+    }
+}
+
+/// Flat `per_day` from 1 February to 20 April 2026.
+fn flat(per_day: f64) -> DailySeries {
+    series(date(2026, 2, 1), vec![Some(usage(per_day)); 28 + 31 + 20])
+}
+
+fn crossed(b: &Budget, s: &DailySeries) -> Vec<(u32, ThresholdBasis)> {
+    let as_of = date(2026, 4, 20);
+    let f = month_end(s, as_of).expect("enough history");
+    evaluate(b, s, Some(&f), as_of)
+        .iter()
+        .map(|c| (c.threshold.percent, c.threshold.basis))
+        .collect()
+}
+
+#[test]
+fn thresholds_cross_on_actual_and_forecast() {
+    let b = budget(dec!(10000));
+    // 20 × 300 = 6000 actual (60 %), forecast 9000.
+    assert_eq!(
+        crossed(&b, &flat(300.0)),
+        vec![(50, ThresholdBasis::Actual)]
+    );
+    // 20 × 450 = 9000 actual (90 %), forecast 13500 (135 %).
+    assert_eq!(
+        crossed(&b, &flat(450.0)),
+        vec![
+            (50, ThresholdBasis::Actual),
+            (80, ThresholdBasis::Actual),
+            (100, ThresholdBasis::Forecast)
+        ]
+    );
+    // 20 × 600 = 12000 actual: everything.
+    assert_eq!(crossed(&b, &flat(600.0)).len(), 4);
+}
+
+#[test]
+fn crossing_carries_breach_date_and_allowed_daily_spend() {
+    let b = budget(dec!(10000));
+    let s = flat(450.0);
+    let as_of = date(2026, 4, 20);
+    let f = month_end(&s, as_of).expect("enough history");
+    let c = evaluate(&b, &s, Some(&f), as_of);
+    let forecast_crossing = c
+        .iter()
+        .find(|c| c.threshold.basis == ThresholdBasis::Forecast)
+        .expect("forecast 100 %");
+    assert_eq!(forecast_crossing.actual, dec!(9000));
+    assert_eq!(forecast_crossing.forecast, dec!(13500));
+    assert!((forecast_crossing.percent_of_limit - 135.0).abs() < 1e-9);
+    // 22 × 450 = 9900, 23 × 450 = 10350: the forecast reaches the limit on the 23rd.
+    assert_eq!(forecast_crossing.breach_date, Some(date(2026, 4, 23)));
+    // (10000 − 9000) / 10 days left.
+    assert_eq!(forecast_crossing.allowed_daily_spend, Some(dec!(100)));
+    assert_eq!(
+        (forecast_crossing.period_start, forecast_crossing.period_end),
+        (date(2026, 4, 1), date(2026, 4, 30))
+    );
+
+    // Already over: breach in the past (600 × 17 = 10200), nothing left to spend.
+    let over = evaluate(&b, &flat(600.0), None, as_of);
+    assert_eq!(over.len(), 3, "forecast thresholds need a forecast");
+    assert_eq!(over[0].breach_date, Some(date(2026, 4, 17)));
+    assert_eq!(over[0].allowed_daily_spend, Some(Money::ZERO));
+
+    // On course to stay under: no breach date.
+    let under = evaluate(
+        &b,
+        &flat(300.0),
+        Some(&month_end(&flat(300.0), as_of).expect("history")),
+        as_of,
+    );
+    assert_eq!(under[0].breach_date, None);
+}
+
+#[test]
+fn credits_count_against_actual_spend() {
+    let b = Budget {
+        thresholds: vec![Threshold {
+            percent: 100,
+            basis: ThresholdBasis::Actual,
+        }],
+        ..budget(dec!(1000))
+    };
+    let gross_only = series(date(2026, 4, 1), vec![Some(usage(60.0)); 20]); // 1200
+    assert_eq!(evaluate(&b, &gross_only, None, date(2026, 4, 20)).len(), 1);
+    let with_credit = DailyCost {
+        usage: dec!(60),
+        credit: dec!(-20),
+        ..Default::default()
+    }; // 800 net
+    let net = series(date(2026, 4, 1), vec![Some(with_credit); 20]);
+    assert!(evaluate(&b, &net, None, date(2026, 4, 20)).is_empty());
+}
+
+#[test]
+fn budget_config_defaults_thresholds_and_rejects_unknown_fields() {
+    let b: Budget =
+        serde_json::from_str(r#"{"name": "team", "scope": "account=123", "amount": "5000"}"#)
+            .expect("valid");
+    assert_eq!(b.scope, Scope::Account("123".into()));
+    assert_eq!(b.thresholds, default_thresholds());
+    assert_eq!(b.thresholds.len(), 4);
+    assert!(
+        serde_json::from_str::<Budget>(
+            r#"{"name": "t", "scope": "org", "amount": "1", "ammount": "2"}"#
+        )
+        .is_err()
+    );
+    let json = serde_json::to_value(&b).expect("serialises");
+    assert_eq!(json["scope"], "account=123");
+}
