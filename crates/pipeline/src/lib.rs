@@ -1,1 +1,20 @@
-//! collect → aggregate → detect → forecast → budgets → report, as functions over the store ports
+//! The pipeline as a library: collect → aggregate → detect → forecast → budgets → report, each a
+//! function over the store ports that produces envelopes. The Lambdas and the CLI call these.
+
+pub mod aggregate;
+pub mod budgets;
+pub mod chart;
+pub mod collect;
+pub mod config;
+pub mod detect;
+pub mod error;
+pub mod forecast;
+pub mod html;
+pub mod lake;
+pub mod meta;
+pub mod report;
+pub mod run;
+
+pub use config::PipelineConfig;
+pub use error::PipelineError;
+pub use run::{Ports, RunSummary, run_day};

@@ -1,0 +1,101 @@
+//! Pipeline configuration: validated up front, unknown fields are errors.
+
+use costwatch_analytics::budget::Budget;
+use costwatch_analytics::detect::DetectorConfig;
+use costwatch_core::record::CostMetric;
+use costwatch_core::scope::ScopeKind;
+use serde::{Deserialize, Serialize};
+
+use crate::error::PipelineError;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// `billed` (invoice, Cost Explorer UnblendedCost) or `effective` (amortised).
+    pub cost_metric: CostMetric,
+    /// Scope kinds rolled up daily.
+    pub rollup_scopes: Vec<ScopeKind>,
+    /// Scope kinds the detector watches.
+    pub detect_scopes: Vec<ScopeKind>,
+    pub detector: DetectorConfig,
+    /// Days of history the detector and forecaster read.
+    pub history_days: u32,
+    /// Consecutive in-band days after which an open anomaly is resolved.
+    pub resolve_after_days: u32,
+    /// A month-end forecast this many percent above last month's total is notified (once a month).
+    pub forecast_alert_pct: f64,
+    pub budgets: Vec<Budget>,
+    /// Base URL of the dashboard, for links in envelopes.
+    pub dashboard_url: Option<String>,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            cost_metric: CostMetric::Billed,
+            rollup_scopes: vec![
+                ScopeKind::Org,
+                ScopeKind::Account,
+                ScopeKind::Service,
+                ScopeKind::AccountService,
+                ScopeKind::Tag,
+                ScopeKind::CostCategory,
+            ],
+            detect_scopes: vec![
+                ScopeKind::Org,
+                ScopeKind::Account,
+                ScopeKind::Service,
+                ScopeKind::AccountService,
+            ],
+            detector: DetectorConfig::default(),
+            history_days: 120,
+            resolve_after_days: 3,
+            forecast_alert_pct: 20.0,
+            budgets: Vec::new(),
+            dashboard_url: None,
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Checks what serde cannot: without I/O, before anything runs.
+    pub fn validate(&self) -> Result<(), PipelineError> {
+        let bad = |m: String| Err(PipelineError::Config(m));
+        if self.history_days < 28 {
+            return bad(format!(
+                "history_days must be at least 28, got {}",
+                self.history_days
+            ));
+        }
+        if self.resolve_after_days == 0 {
+            return bad("resolve_after_days must be at least 1".into());
+        }
+        for kind in &self.detect_scopes {
+            if !self.rollup_scopes.contains(kind) {
+                return bad(format!(
+                    "detect_scopes has {kind:?}, which is not in rollup_scopes"
+                ));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for b in &self.budgets {
+            if !names.insert(&b.name) {
+                return bad(format!("budget `{}` is defined twice", b.name));
+            }
+            if b.amount <= costwatch_core::Money::ZERO {
+                return bad(format!("budget `{}` needs a positive amount", b.name));
+            }
+            if b.thresholds.is_empty() {
+                return bad(format!("budget `{}` has no thresholds", b.name));
+            }
+            if !self.rollup_scopes.contains(&b.scope.kind()) {
+                return bad(format!(
+                    "budget `{}` is on a {:?} scope, which is not rolled up",
+                    b.name,
+                    b.scope.kind()
+                ));
+            }
+        }
+        Ok(())
+    }
+}

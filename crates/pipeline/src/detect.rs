@@ -1,0 +1,308 @@
+//! Detect: find anomalies per scope and carry each through its lifecycle in the state store.
+//! open → ongoing (same subject, revision + 1, one update a day) → resolved after N in-band
+//! days. Every transition publishes exactly one envelope; re-running a day publishes nothing new.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use costwatch_analytics::detect::detect_latest;
+use costwatch_analytics::root_cause::rank;
+use costwatch_core::findings::{Anomaly, RootCause};
+use costwatch_core::money::to_f64;
+use costwatch_core::notification::State;
+use costwatch_core::scope::ScopeKind;
+use costwatch_core::{CostRecord, DailyCost, DailySeries, Notification, Scope, envelopes};
+use costwatch_store::{LakeReader, NotificationBus, RollupStore, StateStore, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::config::PipelineConfig;
+use crate::error::Result;
+use crate::lake::read_day;
+
+/// What the state store keeps per scope under `anomaly/<scope key>`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AnomalyState {
+    pub subject_id: String,
+    pub state: State,
+    pub revision: u32,
+    pub last_checked: NaiveDate,
+    pub in_band_days: u32,
+    pub anomaly: Anomaly,
+}
+
+impl AnomalyState {
+    pub fn is_active(&self) -> bool {
+        self.state != State::Resolved
+    }
+}
+
+pub fn state_key(scope: &Scope) -> String {
+    format!("anomaly/{}", scope.key())
+}
+
+pub struct DetectPorts<'a> {
+    pub lake: &'a dyn LakeReader,
+    pub rollups: &'a dyn RollupStore,
+    pub state: &'a dyn StateStore,
+    pub bus: &'a dyn NotificationBus,
+}
+
+/// Runs detection for `as_of` over every watched scope; returns the envelopes published.
+pub async fn detect(
+    ports: &DetectPorts<'_>,
+    cfg: &PipelineConfig,
+    names: &BTreeMap<String, String>,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<Notification>> {
+    let start = as_of - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
+    let mut found = Vec::new();
+    for scope in ports.rollups.scopes().await? {
+        if !cfg.detect_scopes.contains(&scope.kind()) {
+            continue;
+        }
+        let series = ports.rollups.series(&scope, start, as_of).await?;
+        if series.get(as_of).is_none() {
+            continue; // no data for the day: neither an anomaly nor evidence of recovery
+        }
+        found.push((scope.clone(), detect_latest(&series, &cfg.detector)));
+    }
+    fold_into_narrowest(&mut found);
+    let mut published = Vec::new();
+    for (scope, anomaly) in found {
+        if let Some(n) = step(ports, cfg, names, &scope, anomaly, as_of, now).await? {
+            published.push(n);
+        }
+    }
+    Ok(published)
+}
+
+/// Share of a broader scope's impact that a narrower anomaly must explain to stand for it.
+const EXPLAINED_SHARE: f64 = 0.6;
+
+/// One incident, one alert: a spike in SageMaker in one account also lifts the account, the
+/// service and the organisation. When an account × service anomaly explains most of a broader
+/// scope's anomaly (same direction, ≥ 60 % of its impact), the broader one is dropped for the day;
+/// its root cause would only point at the narrower one.
+fn fold_into_narrowest(found: &mut [(Scope, Option<Anomaly>)]) {
+    let narrow: Vec<(Scope, Anomaly)> = found
+        .iter()
+        .filter(|(s, _)| s.kind() == ScopeKind::AccountService)
+        .filter_map(|(s, a)| a.clone().map(|a| (s.clone(), a)))
+        .collect();
+    for (scope, anomaly) in found.iter_mut() {
+        let Some(broad) = anomaly else { continue };
+        let explained = narrow.iter().any(|(child, a)| {
+            contains(scope, child)
+                && a.direction == broad.direction
+                && to_f64(a.impact.abs()) >= EXPLAINED_SHARE * to_f64(broad.impact.abs())
+        });
+        if explained {
+            *anomaly = None;
+        }
+    }
+}
+
+/// Whether `broad` strictly contains the account × service scope `child`.
+fn contains(broad: &Scope, child: &Scope) -> bool {
+    match broad {
+        Scope::Org => true,
+        Scope::Account(a) => child.account() == Some(a.as_str()),
+        Scope::Service(s) => child.service() == Some(s.as_str()),
+        _ => false,
+    }
+}
+
+/// One scope, one day: decides the transition, publishes, then records it.
+async fn step(
+    ports: &DetectPorts<'_>,
+    cfg: &PipelineConfig,
+    names: &BTreeMap<String, String>,
+    scope: &Scope,
+    found: Option<Anomaly>,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Option<Notification>> {
+    let key = state_key(scope);
+    let stored = ports.state.get(&key).await?;
+    let (previous, version) = match &stored {
+        Some(v) => (
+            serde_json::from_value::<AnomalyState>(v.value.clone()).ok(),
+            Some(v.version),
+        ),
+        None => (None, None),
+    };
+    if previous.as_ref().is_some_and(|p| p.last_checked >= as_of) {
+        return Ok(None); // this day was already handled
+    }
+    let before = previous.as_ref().map(|p| (p.state, p.revision));
+    let active = previous.clone().filter(AnomalyState::is_active);
+    let next = match (found, active) {
+        (Some(mut anomaly), Some(prev)) => {
+            anomaly.start_date = prev.anomaly.start_date;
+            anomaly.root_causes = root_causes(ports.lake, cfg, &anomaly).await?;
+            AnomalyState {
+                subject_id: prev.subject_id,
+                state: State::Ongoing,
+                revision: prev.revision + 1,
+                last_checked: as_of,
+                in_band_days: 0,
+                anomaly,
+            }
+        }
+        (Some(mut anomaly), None) => {
+            anomaly.root_causes = root_causes(ports.lake, cfg, &anomaly).await?;
+            AnomalyState {
+                subject_id: envelopes::anomaly_subject(scope, anomaly.start_date),
+                state: State::Open,
+                revision: 0,
+                last_checked: as_of,
+                in_band_days: 0,
+                anomaly,
+            }
+        }
+        (None, Some(prev)) => {
+            let in_band_days = prev.in_band_days + 1;
+            let resolved = in_band_days >= cfg.resolve_after_days;
+            AnomalyState {
+                state: if resolved {
+                    State::Resolved
+                } else {
+                    prev.state
+                },
+                revision: prev.revision + u32::from(resolved),
+                last_checked: as_of,
+                in_band_days,
+                ..prev
+            }
+        }
+        (None, None) => match previous {
+            // Keep a resolved record (it suppresses re-opening the same subject) but move its clock.
+            Some(prev) => AnomalyState {
+                last_checked: as_of,
+                ..prev
+            },
+            None => return Ok(None),
+        },
+    };
+    let transition = before != Some((next.state, next.revision));
+    let envelope = transition.then(|| {
+        let account_name = scope
+            .account()
+            .and_then(|a| names.get(a))
+            .map(String::as_str);
+        envelopes::anomaly(&next.anomaly, next.state, next.revision, account_name, now)
+    });
+    if let Some(n) = &envelope {
+        ports.bus.publish(n).await?;
+    }
+    let value = serde_json::to_value(&next).unwrap_or_default();
+    match ports.state.put(&key, value, version, None).await {
+        // Another run recorded this day first; its envelope had the same id, so nothing is lost.
+        Ok(_) | Err(StoreError::Conflict { .. }) => Ok(envelope),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Ranks the dimensions inside the anomaly's scope by their dollar contribution on its day,
+/// from the curated records of the detector's look-back window.
+async fn root_causes(
+    lake: &dyn LakeReader,
+    cfg: &PipelineConfig,
+    anomaly: &Anomaly,
+) -> Result<Vec<RootCause>> {
+    let window = cfg.detector.lookback_days.max(28) as u64;
+    let start = anomaly.date - Days::new(window);
+    let mut children: BTreeMap<(String, String), BTreeMap<NaiveDate, DailyCost>> = BTreeMap::new();
+    for day in start.iter_days().take_while(|d| *d <= anomaly.date) {
+        for record in read_day(lake, day).await? {
+            if !in_scope(&record, &anomaly.scope) {
+                continue;
+            }
+            let amount = record.cost(cfg.cost_metric);
+            for dim in dimensions(&record, &anomaly.scope) {
+                children
+                    .entry(dim)
+                    .or_default()
+                    .entry(day)
+                    .or_default()
+                    .add(record.bucket(), amount);
+            }
+        }
+    }
+    // A dimension with one value in the scope (every cost in us-east-1, say) explains nothing.
+    let mut values_per_dimension: BTreeMap<&str, usize> = BTreeMap::new();
+    for (dim, _) in children.keys() {
+        *values_per_dimension.entry(dim.as_str()).or_default() += 1;
+    }
+    let informative: Vec<bool> = children
+        .keys()
+        .map(|(dim, _)| values_per_dimension[dim.as_str()] > 1)
+        .collect();
+    let series: Vec<(String, String, DailySeries)> = children
+        .into_iter()
+        .zip(informative)
+        .filter_map(|(child, keep)| keep.then_some(child))
+        .map(|((dim, value), points)| {
+            let s = DailySeries::from_points(anomaly.scope.clone(), start, anomaly.date, &points);
+            (dim, value, s)
+        })
+        .collect();
+    Ok(rank(
+        &series,
+        anomaly.date,
+        anomaly.impact,
+        &cfg.detector,
+        5,
+    ))
+}
+
+fn in_scope(r: &CostRecord, scope: &Scope) -> bool {
+    match scope {
+        Scope::Org => true,
+        Scope::Account(a) => &r.sub_account_id == a,
+        Scope::Service(s) => &r.service_name == s,
+        Scope::AccountService { account, service } => {
+            &r.sub_account_id == account && &r.service_name == service
+        }
+        Scope::Tag { key, value } => r.tags.get(key) == Some(value),
+        Scope::CostCategory { name, value } => r.x_cost_categories.get(name) == Some(value),
+    }
+}
+
+/// The dimensions a record can explain within a scope (not the ones the scope already fixes).
+fn dimensions(r: &CostRecord, scope: &Scope) -> Vec<(String, String)> {
+    let mut dims = Vec::new();
+    if scope.account().is_none() {
+        dims.push(("account".to_owned(), r.account_label().to_owned()));
+    }
+    if scope.service().is_none() {
+        dims.push(("service".to_owned(), r.service_name.clone()));
+    }
+    if let Some(region) = &r.region_id {
+        dims.push(("region".to_owned(), region.clone()));
+    }
+    if let Some(usage_type) = &r.x_usage_type {
+        dims.push(("usage_type".to_owned(), usage_type.clone()));
+    }
+    if let Some(resource) = &r.resource_id {
+        dims.push(("resource".to_owned(), resource.clone()));
+    }
+    for (key, value) in &r.tags {
+        if !matches!(scope, Scope::Tag { key: k, .. } if k == key) {
+            dims.push((format!("tag:{key}"), value.clone()));
+        }
+    }
+    dims
+}
+
+/// Active anomalies (open or ongoing), for reports.
+pub async fn active(state: &dyn StateStore) -> Result<Vec<AnomalyState>> {
+    Ok(state
+        .list("anomaly/")
+        .await?
+        .into_iter()
+        .filter_map(|(_, v)| serde_json::from_value::<AnomalyState>(v.value).ok())
+        .filter(AnomalyState::is_active)
+        .collect())
+}

@@ -1,0 +1,104 @@
+//! One day's analysis over the ports: detect → forecast → budgets, then the report.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use costwatch_core::findings::MonthEndForecast;
+use costwatch_core::notification::ReportPeriod;
+use costwatch_core::{Notification, Scope, envelopes};
+use costwatch_store::{LakeReader, NotificationBus, RollupStore, StateStore};
+
+use crate::budgets::{BudgetStatus, evaluate_all, notify_crossings};
+use crate::config::PipelineConfig;
+use crate::detect::{DetectPorts, detect};
+use crate::error::Result;
+use crate::forecast::{forecasts, notify_forecasts};
+use crate::html::{ReportPage, build_page};
+use crate::meta::account_names;
+use crate::report::figures;
+
+/// The ports the analysis steps read and write.
+pub struct Ports<'a> {
+    pub lake: &'a dyn LakeReader,
+    pub rollups: &'a dyn RollupStore,
+    pub state: &'a dyn StateStore,
+    pub bus: &'a dyn NotificationBus,
+}
+
+/// What one day's run found and published.
+pub struct RunSummary {
+    pub as_of: NaiveDate,
+    pub notifications: Vec<Notification>,
+    pub forecasts: BTreeMap<Scope, MonthEndForecast>,
+    pub budgets: Vec<BudgetStatus>,
+}
+
+pub async fn run_day(
+    ports: &Ports<'_>,
+    cfg: &PipelineConfig,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<RunSummary> {
+    let names = account_names(ports.state).await?;
+    let detect_ports = DetectPorts {
+        lake: ports.lake,
+        rollups: ports.rollups,
+        state: ports.state,
+        bus: ports.bus,
+    };
+    let mut notifications = detect(&detect_ports, cfg, &names, as_of, now).await?;
+    let forecasts = forecasts(ports.rollups, cfg, as_of).await?;
+    notifications
+        .extend(notify_forecasts(ports.state, ports.bus, cfg, &names, &forecasts, now).await?);
+    let budgets = evaluate_all(ports.rollups, cfg, &forecasts, as_of).await?;
+    notifications.extend(notify_crossings(ports.state, ports.bus, &names, &budgets, now).await?);
+    Ok(RunSummary {
+        as_of,
+        notifications,
+        forecasts,
+        budgets,
+    })
+}
+
+/// Publishes the report envelope for the day (or the week ending on it) and returns the page
+/// data for the HTML report.
+pub async fn report_day(
+    ports: &Ports<'_>,
+    cfg: &PipelineConfig,
+    run: &RunSummary,
+    period: ReportPeriod,
+    now: DateTime<Utc>,
+) -> Result<(Notification, ReportPage)> {
+    let names = account_names(ports.state).await?;
+    let org_forecast = run.forecasts.get(&Scope::Org);
+    let figs = figures(
+        ports.rollups,
+        ports.state,
+        &names,
+        &run.budgets,
+        org_forecast,
+        period,
+        run.as_of,
+    )
+    .await?;
+    let mut envelope = envelopes::report(figs.clone(), now);
+    if let Some(base) = &cfg.dashboard_url {
+        envelope.links.push(costwatch_core::notification::Link {
+            label: "Open the dashboard".to_owned(),
+            url: format!("{}/reports/{}", base.trim_end_matches('/'), run.as_of),
+        });
+    }
+    ports.bus.publish(&envelope).await?;
+    let page = build_page(
+        ports.rollups,
+        ports.state,
+        cfg,
+        &names,
+        figs,
+        org_forecast,
+        run.as_of,
+        now,
+    )
+    .await?;
+    Ok((envelope, page))
+}

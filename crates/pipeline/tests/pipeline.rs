@@ -1,0 +1,260 @@
+//! The pipeline end to end on the in-memory store with the synthetic organisation: the planted
+//! spike is found with its root cause, every transition publishes once, re-runs publish nothing,
+//! budgets notify once per threshold, and every envelope validates against the schema.
+
+use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
+use costwatch_analytics::budget::Budget;
+use costwatch_core::findings::{Threshold, ThresholdBasis};
+use costwatch_core::notification::ReportPeriod;
+use costwatch_core::{Notification, NotificationBody, Scope, State, synth};
+use costwatch_pipeline::html::render_page;
+use costwatch_pipeline::run::report_day;
+use costwatch_pipeline::{PipelineConfig, Ports, aggregate, collect, run_day};
+use costwatch_store::memory::MemoryCostSource;
+use costwatch_store::{LakeReader, MemoryStore, RollupStore};
+
+fn end() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
+}
+
+fn at(day: NaiveDate) -> chrono::DateTime<Utc> {
+    Utc.from_utc_datetime(&day.and_hms_opt(6, 0, 0).unwrap()) + chrono::Duration::days(1)
+}
+
+fn config(org: &synth::SyntheticOrg) -> PipelineConfig {
+    let thresholds = [50, 80, 100, 120]
+        .map(|percent| Threshold {
+            percent,
+            basis: ThresholdBasis::Actual,
+        })
+        .to_vec();
+    PipelineConfig {
+        budgets: org
+            .planted
+            .budgets
+            .iter()
+            .map(|(name, scope, amount)| Budget {
+                name: name.clone(),
+                scope: scope.clone(),
+                amount: *amount,
+                thresholds: thresholds.clone(),
+            })
+            .collect(),
+        ..PipelineConfig::default()
+    }
+}
+
+async fn loaded() -> (synth::SyntheticOrg, MemoryStore, PipelineConfig) {
+    let org = synth::generate(synth::DEFAULT_SEED, end(), 120);
+    let store = MemoryStore::default();
+    let cfg = config(&org);
+    cfg.validate().unwrap();
+    let source = MemoryCostSource::new(org.records.clone());
+    let collected = collect::collect(&source, &store.lake, org.start, org.end)
+        .await
+        .unwrap();
+    aggregate::aggregate(
+        &store.lake,
+        &store.rollups,
+        &store.state,
+        &cfg,
+        &collected.days,
+    )
+    .await
+    .unwrap();
+    (org, store, cfg)
+}
+
+fn schema() -> jsonschema::Validator {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schemas/notification.v1.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[tokio::test]
+async fn collecting_again_replaces_rather_than_duplicates() {
+    let (org, store, cfg) = loaded().await;
+    let before = store.lake.list("curated/daily/").await.unwrap();
+    let org_total = |s: &costwatch_core::DailySeries| -> costwatch_core::Money {
+        s.days.iter().flatten().map(|c| c.total()).sum()
+    };
+    let first = store
+        .rollups
+        .series(&Scope::Org, org.start, org.end)
+        .await
+        .unwrap();
+    let source = MemoryCostSource::new(org.records.clone());
+    let again = collect::collect(&source, &store.lake, org.start, org.end)
+        .await
+        .unwrap();
+    aggregate::aggregate(&store.lake, &store.rollups, &store.state, &cfg, &again.days)
+        .await
+        .unwrap();
+    assert_eq!(store.lake.list("curated/daily/").await.unwrap(), before);
+    let second = store
+        .rollups
+        .series(&Scope::Org, org.start, org.end)
+        .await
+        .unwrap();
+    assert_eq!(org_total(&first), org_total(&second));
+    let expected: costwatch_core::Money = org.records.iter().map(|r| r.billed_cost).sum();
+    assert_eq!(org_total(&second), expected);
+    assert_eq!(before.len(), 120);
+}
+
+#[tokio::test]
+async fn replayed_days_find_the_spike_once_and_notify_budgets_once() {
+    let (org, store, cfg) = loaded().await;
+    let ports = Ports {
+        lake: &store.lake,
+        rollups: &store.rollups,
+        state: &store.state,
+        bus: &store.bus,
+    };
+    let first = end() - Days::new(59);
+    for day in first.iter_days().take_while(|d| *d <= end()) {
+        run_day(&ports, &cfg, day, at(day)).await.unwrap();
+    }
+    let published = store.bus.published();
+    let validator = schema();
+    for n in &published {
+        let doc = serde_json::to_value(n).unwrap();
+        assert!(
+            validator.is_valid(&doc),
+            "{}: {:?}",
+            n.title,
+            validator
+                .iter_errors(&doc)
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+        );
+    }
+
+    // The planted spike: opened on its day, on the account × service scope, caused by the
+    // training usage type.
+    let spike_scope = Scope::AccountService {
+        account: org.planted.spike_account.clone(),
+        service: org.planted.spike_service.clone(),
+    };
+    let spike: Vec<&Notification> = published
+        .iter()
+        .filter(|n| n.kind() == "anomaly" && n.scope.key == spike_scope.key())
+        .collect();
+    assert_eq!(
+        spike.len(),
+        1,
+        "{:#?}",
+        spike.iter().map(|n| &n.title).collect::<Vec<_>>()
+    );
+    assert_eq!(spike[0].state, State::Open);
+    let NotificationBody::Anomaly(fig) = &spike[0].body else {
+        panic!("not an anomaly")
+    };
+    assert_eq!(fig.date, org.planted.spike_date);
+    let pct = fig.impact_pct.unwrap();
+    assert!((150.0..260.0).contains(&pct), "impact {pct}%");
+    let top = fig.root_causes.first().expect("root causes");
+    assert_eq!(
+        (top.dimension.as_str(), top.value.as_str()),
+        ("usage_type", org.planted.spike_usage_type.as_str())
+    );
+
+    // One incident, one alert: the account and the service it lifted are folded into it.
+    let broader = [
+        Scope::Service(org.planted.spike_service.clone()).key(),
+        Scope::Account(org.planted.spike_account.clone()).key(),
+    ];
+    let folded: Vec<&str> = published
+        .iter()
+        .filter(|n| n.kind() == "anomaly" && broader.contains(&n.scope.key))
+        .map(|n| n.title.as_str())
+        .collect();
+    assert!(folded.is_empty(), "broader scopes alerted too: {folded:?}");
+
+    // The level shift alerted (once opened), and is not still open at the end.
+    let shift_key = Scope::AccountService {
+        account: org.planted.level_shift_account.clone(),
+        service: org.planted.level_shift_service.clone(),
+    }
+    .key();
+    let shift: Vec<&Notification> = published
+        .iter()
+        .filter(|n| n.kind() == "anomaly" && n.scope.key == shift_key)
+        .collect();
+    assert_eq!(
+        shift.iter().filter(|n| n.state == State::Open).count(),
+        1,
+        "{:#?}",
+        shift
+            .iter()
+            .map(|n| (&n.title, n.state))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(shift.last().map(|n| n.state), Some(State::Resolved));
+
+    // Every envelope id is unique: no transition was published twice.
+    let mut ids: Vec<&str> = published.iter().map(|n| n.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), published.len());
+
+    // Budget: the data-platform budget ends at 150 %; each threshold is covered once per month.
+    let budget_msgs: Vec<&Notification> = published
+        .iter()
+        .filter(|n| {
+            n.kind() == "budget"
+                && n.scope.account_id.as_deref() == Some(org.planted.spike_account.as_str())
+        })
+        .filter(|n| matches!(&n.body, NotificationBody::Budget(b) if b.period_start.month() == 11))
+        .collect();
+    let thresholds: Vec<u32> = budget_msgs
+        .iter()
+        .map(|n| match &n.body {
+            NotificationBody::Budget(b) => b.threshold_percent,
+            _ => 0,
+        })
+        .collect();
+    let mut unique = thresholds.clone();
+    unique.dedup();
+    assert_eq!(
+        unique, thresholds,
+        "a threshold was notified twice: {thresholds:?}"
+    );
+    assert_eq!(thresholds.last(), Some(&120));
+
+    // Re-running the last day publishes nothing new.
+    let count = store.bus.published().len();
+    let rerun = run_day(&ports, &cfg, end(), at(end())).await.unwrap();
+    assert!(
+        rerun.notifications.is_empty(),
+        "{:?}",
+        rerun
+            .notifications
+            .iter()
+            .map(|n| &n.title)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(store.bus.published().len(), count);
+
+    // The report: valid envelope, and an HTML page with the chart and the anomaly.
+    let (report, page) = report_day(&ports, &cfg, &rerun, ReportPeriod::Daily, at(end()))
+        .await
+        .unwrap();
+    assert!(validator.is_valid(&serde_json::to_value(&report).unwrap()));
+    let NotificationBody::Report(r) = &report.body else {
+        panic!("not a report")
+    };
+    assert!(r.open_anomalies >= 1);
+    assert_eq!(
+        r.top_movers.first().map(|m| m.scope.as_str()),
+        Some(spike_scope.key().as_str())
+    );
+    let html = render_page(&page).unwrap();
+    assert!(html.contains("<svg"), "no chart");
+    assert!(html.contains("Amazon SageMaker in data-platform"));
+    assert!(html.contains("150%"), "budget at 150% not shown");
+}
