@@ -1,1 +1,78 @@
-fn main() {}
+//! `costwatch`: the whole pipeline on one machine, on the embedded local store.
+
+mod config;
+mod demo;
+mod import;
+mod output;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "costwatch",
+    version,
+    about = "Watch AWS spend: anomalies, forecasts, budgets, reports"
+)]
+struct Cli {
+    /// Configuration file (TOML). Default: ./costwatch.toml when it exists.
+    #[arg(long, global = true, env = "COSTWATCH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Local data directory (lake, rollups, state).
+    #[arg(long, global = true, env = "COSTWATCH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print a machine-readable JSON summary on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a synthetic organisation and run the whole pipeline on it, offline.
+    Demo(demo::DemoArgs),
+    /// Import a cost file (CUR Parquet/CSV, FOCUS CSV or Cost Explorer JSON) into the local store.
+    Import(import::ImportArgs),
+    /// Run detection, forecasts, budgets and the report on the local store.
+    Run(run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COSTWATCH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let settings = config::Settings::load(cli.config.as_deref(), cli.data_dir.clone())?;
+        match cli.command {
+            Command::Demo(args) => demo::demo(args, &settings, cli.json).await,
+            Command::Import(args) => import::import(args, &settings, cli.json).await,
+            Command::Run(args) => run::run(args, &settings, cli.json).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

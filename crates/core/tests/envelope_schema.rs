@@ -76,12 +76,15 @@ fn sample_files_match_the_code() {
     }
 }
 
+/// A named change that must make an envelope invalid.
+type Mutation = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn schema_rejects_broken_envelopes() {
     let v = validator();
     let (_, anomaly) = costwatch_core::samples::all().remove(0);
     let good = serde_json::to_value(&anomaly).unwrap();
-    let broken: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let broken: Vec<(&str, Mutation)> = vec![
         ("kind unknown", Box::new(|d| d["kind"] = "alert".into())),
         (
             "figures of another kind",

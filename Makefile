@@ -1,0 +1,38 @@
+# costwatch — every target installs what it needs; see README.md.
+SHELL := /bin/bash
+# One target directory shared by every clone on this machine, so a warm build is reused.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/costwatch-target
+# Real data and vendor specs live beside the project, never inside it.
+export COSTWATCH_SHARED ?= $(abspath $(CURDIR)/../shared)
+
+CARGO ?= cargo
+OUT ?= costwatch-out
+
+.PHONY: demo test lint build bench tools check-shared clean
+
+demo:
+	$(CARGO) run --quiet -p costwatch-cli -- demo --out $(OUT)
+	@echo "open $(OUT)/report.html"
+
+tools:
+	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
+
+check-shared:
+	@test -d "$(COSTWATCH_SHARED)/data" || { echo "error: shared data not found at $(COSTWATCH_SHARED) (set COSTWATCH_SHARED to the folder holding data/ and specs/)" >&2; exit 1; }
+
+test: tools check-shared
+	$(CARGO) nextest run --workspace --no-fail-fast
+	$(CARGO) test --workspace --doc --quiet
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+build:
+	$(CARGO) build --workspace --release
+
+bench: check-shared
+	$(CARGO) bench --workspace
+
+clean:
+	rm -rf $(OUT) .costwatch

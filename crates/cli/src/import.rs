@@ -1,0 +1,125 @@
+//! `costwatch import`: one cost file into the local store (raw copy, curated days, rollups).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use costwatch_core::money::format_amount;
+use costwatch_core::{CostRecord, Money};
+use costwatch_ingest::Format;
+use costwatch_pipeline::{aggregate, collect};
+use costwatch_store::memory::MemoryCostSource;
+use costwatch_store::{LakeWriter, LocalStore};
+use serde::Serialize;
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct ImportArgs {
+    /// Cost and Usage Report: Parquet (Athena columns) or CSV (.csv / .csv.gz, any delimiter).
+    #[arg(long)]
+    cur: Option<PathBuf>,
+    /// FOCUS 1.0 / 1.2 CSV (optionally gzipped).
+    #[arg(long)]
+    focus: Option<PathBuf>,
+    /// Cost Explorer GetCostAndUsage response JSON (one response or an array of pages).
+    #[arg(long)]
+    ce_json: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct ImportSummary {
+    file: PathBuf,
+    format: String,
+    records: usize,
+    days: usize,
+    first_day: Option<chrono::NaiveDate>,
+    last_day: Option<chrono::NaiveDate>,
+    billed_cost: Money,
+    rollup_rows: usize,
+    data_dir: PathBuf,
+}
+
+fn chosen(args: &ImportArgs) -> Result<(&Path, Format)> {
+    if let Some(p) = &args.cur {
+        let format = if p.extension().is_some_and(|e| e == "parquet") {
+            Format::CurParquet
+        } else {
+            Format::CurCsv
+        };
+        return Ok((p, format));
+    }
+    if let Some(p) = &args.focus {
+        return Ok((p, Format::FocusCsv));
+    }
+    if let Some(p) = &args.ce_json {
+        return Ok((p, Format::CeJson));
+    }
+    anyhow::bail!("give one of --cur, --focus or --ce-json")
+}
+
+pub async fn import(
+    args: ImportArgs,
+    settings: &crate::config::Settings,
+    json: bool,
+) -> Result<()> {
+    let (path, format) = chosen(&args)?;
+    let records: Vec<CostRecord> = costwatch_ingest::read_as(path, format)?;
+    let (Some(first), Some(last)) = (
+        records.iter().map(CostRecord::day).min(),
+        records.iter().map(CostRecord::day).max(),
+    ) else {
+        anyhow::bail!("{} holds no cost records", path.display());
+    };
+    let store = LocalStore::open(&settings.data_dir)
+        .with_context(|| format!("opening data directory {}", settings.data_dir.display()))?;
+    let raw = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "import".into());
+    store
+        .lake
+        .put(&format!("raw/import/{file_name}"), raw)
+        .await?;
+    let billed_cost: Money = records.iter().map(|r| r.billed_cost).sum();
+    let count = records.len();
+    let collected =
+        collect::collect(&MemoryCostSource::new(records), &store.lake, first, last).await?;
+    let all: Vec<CostRecord> = collected.by_day.values().flatten().cloned().collect();
+    let agg = aggregate::aggregate_records(
+        &store.rollups,
+        &store.state,
+        &settings.pipeline,
+        &collected.days,
+        &all,
+    )
+    .await?;
+    let summary = ImportSummary {
+        file: path.to_path_buf(),
+        format: format!("{format:?}"),
+        records: count,
+        days: collected.days.len(),
+        first_day: Some(first),
+        last_day: Some(last),
+        billed_cost,
+        rollup_rows: agg.rows,
+        data_dir: settings.data_dir.clone(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "imported {} ({:?}): {} records, {} days ({} to {}), billed ${}, {} rollup rows in {}",
+            path.display(),
+            format,
+            count,
+            summary.days,
+            first,
+            last,
+            format_amount(billed_cost),
+            agg.rows,
+            settings.data_dir.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! What the CLI prints: a short human summary, or the same facts as JSON with `--json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use costwatch_core::Notification;
+use costwatch_core::money::format_amount;
+use costwatch_pipeline::RunSummary;
+use costwatch_pipeline::collect::Collected;
+use costwatch_pipeline::html::{ReportPage, render_page};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+/// A progress bar on stderr; hidden for `--json` (and by indicatif when stderr is no terminal).
+pub fn progress(json: bool, len: u64, message: &'static str) -> ProgressBar {
+    if json {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len).with_message(message);
+    if let Ok(style) = ProgressStyle::with_template("{msg:>22} [{bar:30}] {pos}/{len} {elapsed}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+pub fn write_report(out: &Path, page: &ReportPage) -> Result<PathBuf> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let path = out.join("report.html");
+    let html = render_page(page)?;
+    std::fs::write(&path, html).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+#[derive(Serialize)]
+pub struct NotificationLine {
+    pub id: String,
+    pub kind: String,
+    pub state: String,
+    pub severity: String,
+    pub title: String,
+}
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub command: &'static str,
+    pub days_collected: usize,
+    pub records: usize,
+    pub cost_explorer_requests: u32,
+    pub as_of: chrono::NaiveDate,
+    pub notifications_by_kind: BTreeMap<String, usize>,
+    pub notifications: Vec<NotificationLine>,
+    pub open_anomalies: Vec<String>,
+    pub budgets: Vec<String>,
+    pub month_end_forecast: Option<String>,
+    pub report: PathBuf,
+    pub notifications_dir: PathBuf,
+}
+
+fn lower(v: impl std::fmt::Debug) -> String {
+    format!("{v:?}").to_lowercase()
+}
+
+impl Summary {
+    pub fn new(
+        command: &'static str,
+        collected: &Collected,
+        run: &RunSummary,
+        published: &[Notification],
+        report: &Path,
+        notifications_dir: &Path,
+    ) -> Self {
+        let mut by_kind = BTreeMap::new();
+        for n in published {
+            *by_kind.entry(n.kind().to_owned()).or_insert(0) += 1;
+        }
+        let latest_anomaly_titles = run
+            .notifications
+            .iter()
+            .filter(|n| n.kind() == "anomaly" && n.state != costwatch_core::State::Resolved)
+            .map(|n| n.title.clone())
+            .collect();
+        Self {
+            command,
+            days_collected: collected.days.len(),
+            records: collected.records,
+            cost_explorer_requests: collected.requests,
+            as_of: run.as_of,
+            notifications_by_kind: by_kind,
+            notifications: published
+                .iter()
+                .map(|n| NotificationLine {
+                    id: n.id.clone(),
+                    kind: n.kind().to_owned(),
+                    state: lower(n.state),
+                    severity: lower(n.severity),
+                    title: n.title.clone(),
+                })
+                .collect(),
+            open_anomalies: latest_anomaly_titles,
+            budgets: run
+                .budgets
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{}: ${} of ${} ({:.0}%), forecast ${}",
+                        b.line.budget,
+                        format_amount(b.line.actual),
+                        format_amount(b.line.limit),
+                        b.line.percent_used,
+                        format_amount(b.line.forecast)
+                    )
+                })
+                .collect(),
+            month_end_forecast: run.forecasts.get(&costwatch_core::Scope::Org).map(|f| {
+                format!(
+                    "${} (80%: ${} – ${})",
+                    format_amount(f.total),
+                    format_amount(f.lo80),
+                    format_amount(f.hi80)
+                )
+            }),
+            report: report.to_path_buf(),
+            notifications_dir: notifications_dir.to_path_buf(),
+        }
+    }
+
+    pub fn print(&self, json: bool) -> Result<()> {
+        if json {
+            println!("{}", serde_json::to_string_pretty(self)?);
+            return Ok(());
+        }
+        println!(
+            "costwatch {}: {} records over {} days, analysed as of {}",
+            self.command, self.records, self.days_collected, self.as_of
+        );
+        if self.cost_explorer_requests > 0 {
+            let cost = f64::from(self.cost_explorer_requests) * 0.01;
+            println!(
+                "  {} Cost Explorer requests = ${cost:.2}",
+                self.cost_explorer_requests
+            );
+        }
+        let kinds: Vec<String> = self
+            .notifications_by_kind
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        println!(
+            "  notifications: {} ({})",
+            self.notifications.len(),
+            kinds.join(", ")
+        );
+        for title in &self.open_anomalies {
+            println!("  anomaly today: {title}");
+        }
+        for line in &self.budgets {
+            println!("  budget {line}");
+        }
+        if let Some(f) = &self.month_end_forecast {
+            println!("  month-end forecast: {f}");
+        }
+        println!("  report: {}", self.report.display());
+        println!("  envelopes: {}", self.notifications_dir.display());
+        Ok(())
+    }
+}

@@ -1,0 +1,168 @@
+//! The `costwatch` binary as a user runs it.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use costwatch_core::shared::shared_path;
+use serde_json::Value;
+
+fn costwatch(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("costwatch").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("COSTWATCH_DATA_DIR")
+        .env_remove("COSTWATCH_CONFIG");
+    cmd
+}
+
+fn validator() -> jsonschema::Validator {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schemas/notification.v1.json"
+    );
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn demo_writes_a_report_with_the_spike_and_valid_envelopes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = costwatch(dir.path())
+        .args(["demo", "--json", "--out", "out"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for kind in ["anomaly", "budget", "report"] {
+        assert!(
+            summary["notifications_by_kind"][kind].as_u64().unwrap_or(0) >= 1,
+            "no {kind}: {summary}"
+        );
+    }
+    let today: Vec<&str> = summary["open_anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        today
+            .iter()
+            .any(|t| t.contains("Amazon SageMaker in data-platform")),
+        "{today:?}"
+    );
+
+    let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("Amazon SageMaker in data-platform"));
+
+    let v = validator();
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("out/notifications"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        files.len(),
+        summary["notifications"].as_array().unwrap().len()
+    );
+    for f in files {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        assert!(v.is_valid(&doc), "{} is not a valid envelope", f.display());
+    }
+}
+
+#[test]
+fn import_then_run_on_real_focus_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let focus = shared_path("data/cost/focus/focus_1.0_sample_1000.csv");
+    let out = costwatch(dir.path())
+        .args(["--json", "import", "--focus"])
+        .arg(&focus)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(summary["records"].as_u64().unwrap() > 0);
+    assert!(
+        dir.path()
+            .join(".costwatch/lake/raw/import/focus_1.0_sample_1000.csv")
+            .is_file()
+    );
+
+    // Importing the same file again replaces its days: the rollups do not double.
+    let again = costwatch(dir.path())
+        .args(["--json", "import", "--focus"])
+        .arg(&focus)
+        .output()
+        .unwrap();
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["rollup_rows"], summary["rollup_rows"]);
+
+    let run = costwatch(dir.path())
+        .args(["--json", "run"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let run: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(run["notifications_by_kind"]["report"], 1);
+    assert!(dir.path().join("costwatch-out/report.html").is_file());
+}
+
+#[test]
+fn bad_input_fails_with_a_clear_message_and_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "ChargePeriodStart,ChargePeriodEnd,BillingAccountId,SubAccountId,ServiceName,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency\n\
+         2026-01-01 00:00:00,2026-01-02 00:00:00,1,2,S3,Usage,1.0,1.0,USD\n\
+         2026-01-02 00:00:00,2026-01-03 00:00:00,1,2,S3,Usage,abc,1.0,USD\n",
+    )
+    .unwrap();
+    let out = costwatch(dir.path())
+        .args(["import", "--focus"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.csv") && err.contains("BilledCost") && err.contains("row 2"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join(".costwatch/lake/curated").exists(),
+        "a failed import left data behind"
+    );
+
+    let missing = costwatch(dir.path()).args(["run"]).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("costwatch import"));
+}
+
+#[test]
+fn unknown_config_keys_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("costwatch.toml"),
+        "[pipeline]\ncost_metrics = \"billed\"\n",
+    )
+    .unwrap();
+    let out = costwatch(dir.path()).args(["run"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown field") && err.contains("cost_metrics"),
+        "{err}"
+    );
+}
