@@ -7,8 +7,11 @@ export COSTWATCH_SHARED ?= $(abspath $(CURDIR)/../shared)
 
 CARGO ?= cargo
 OUT ?= costwatch-out
+# Python tools (cfn-lint) live in one pinned virtualenv outside the clone.
+VENV ?= $(HOME)/.cache/costwatch-venv
+CFN_LINT_VERSION := 1.58.0
 
-.PHONY: demo test lint build bench tools check-shared clean
+.PHONY: demo test lint lint-template build bench tools check-shared clean
 
 demo:
 	$(CARGO) run --quiet -p costwatch-cli -- demo --out $(OUT)
@@ -24,15 +27,22 @@ test: tools check-shared
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc --quiet
 
-lint:
+lint: lint-template
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+$(VENV)/bin/cfn-lint:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet cfn-lint==$(CFN_LINT_VERSION)
+
+lint-template: $(VENV)/bin/cfn-lint
+	$(VENV)/bin/cfn-lint template.yaml
 
 build:
 	$(CARGO) build --workspace --release
 
 bench: check-shared
-	$(CARGO) bench --workspace
+	$(CARGO) bench --workspace --benches
 
 clean:
 	rm -rf $(OUT) .costwatch

@@ -130,10 +130,14 @@ impl Summary {
             println!("{}", serde_json::to_string_pretty(self)?);
             return Ok(());
         }
-        println!(
-            "costwatch {}: {} records over {} days, analysed as of {}",
-            self.command, self.records, self.days_collected, self.as_of
-        );
+        if self.days_collected > 0 {
+            println!(
+                "costwatch {}: {} records over {} days, analysed as of {}",
+                self.command, self.records, self.days_collected, self.as_of
+            );
+        } else {
+            println!("costwatch {}: analysed as of {}", self.command, self.as_of);
+        }
         if self.cost_explorer_requests > 0 {
             let cost = f64::from(self.cost_explorer_requests) * 0.01;
             println!(

@@ -1,0 +1,50 @@
+//! Speed of the baseline analytics on the synthetic organisation's account × service series,
+//! stretched to 400 days: anomaly detection on the latest day and the month-end forecast, per
+//! series. `make bench` prints the figures; the README keeps them.
+
+use chrono::{Days, NaiveDate};
+use costwatch_analytics::detect::{DetectorConfig, detect_latest};
+use costwatch_analytics::forecast::month_end;
+use costwatch_core::record::CostMetric;
+use costwatch_core::scope::ScopeKind;
+use costwatch_core::series::rollup;
+use costwatch_core::{DailySeries, synth};
+
+fn main() {
+    divan::main();
+}
+
+fn series() -> Vec<DailySeries> {
+    let end = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
+    let org = synth::generate(synth::DEFAULT_SEED, end, 400);
+    rollup(
+        &org.records,
+        CostMetric::Billed,
+        &[ScopeKind::AccountService],
+    )
+    .into_iter()
+    .map(|(scope, points)| DailySeries::from_points(scope, end - Days::new(399), end, &points))
+    .collect()
+}
+
+#[divan::bench]
+fn detect_latest_400_days(bencher: divan::Bencher) {
+    let all = series();
+    let cfg = DetectorConfig::default();
+    let mut i = 0;
+    bencher.bench_local(|| {
+        i = (i + 1) % all.len();
+        detect_latest(divan::black_box(&all[i]), &cfg)
+    });
+}
+
+#[divan::bench]
+fn month_end_forecast_400_days(bencher: divan::Bencher) {
+    let all = series();
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
+    let mut i = 0;
+    bencher.bench_local(|| {
+        i = (i + 1) % all.len();
+        month_end(divan::black_box(&all[i]), as_of)
+    });
+}
