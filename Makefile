@@ -23,9 +23,10 @@ tools:
 check-shared:
 	@test -d "$(COSTWATCH_SHARED)/data" || { echo "error: shared data not found at $(COSTWATCH_SHARED) (set COSTWATCH_SHARED to the folder holding data/ and specs/)" >&2; exit 1; }
 
+# Doc tests first: nextest's summary stays the last line of the run.
 test: tools check-shared
-	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc --quiet
+	$(CARGO) nextest run --workspace --no-fail-fast
 
 lint: lint-template
 	$(CARGO) fmt --all -- --check
