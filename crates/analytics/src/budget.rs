@@ -132,3 +132,24 @@ fn breach_date(
     }
     None
 }
+
+/// The budgets planted in a synthetic organisation, with the thresholds teams usually set
+/// (50/80/100/120 % of actual, 100 % of forecast): what `costwatch demo` and the pipeline tests
+/// run with.
+pub fn planted_budgets(org: &costwatch_core::synth::SyntheticOrg) -> Vec<Budget> {
+    let mut thresholds = default_thresholds();
+    thresholds.push(Threshold {
+        percent: 120,
+        basis: ThresholdBasis::Actual,
+    });
+    org.planted
+        .budgets
+        .iter()
+        .map(|(name, scope, amount)| Budget {
+            name: name.clone(),
+            scope: scope.clone(),
+            amount: *amount,
+            thresholds: thresholds.clone(),
+        })
+        .collect()
+}

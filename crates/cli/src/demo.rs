@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use clap::Args;
-use costwatch_analytics::budget::Budget;
-use costwatch_core::findings::{Threshold, ThresholdBasis};
+use costwatch_analytics::budget::planted_budgets;
 use costwatch_core::notification::ReportPeriod;
 use costwatch_core::synth;
 use costwatch_pipeline::run::report_day;
@@ -39,19 +38,6 @@ pub struct DemoArgs {
     replay: u32,
 }
 
-fn thresholds() -> Vec<Threshold> {
-    let actual = [50, 80, 100, 120].map(|percent| Threshold {
-        percent,
-        basis: ThresholdBasis::Actual,
-    });
-    let mut all = actual.to_vec();
-    all.push(Threshold {
-        percent: 100,
-        basis: ThresholdBasis::Forecast,
-    });
-    all
-}
-
 pub async fn demo(args: DemoArgs, settings: &Settings, json: bool) -> Result<()> {
     anyhow::ensure!(
         args.days >= 60,
@@ -71,17 +57,7 @@ pub async fn demo(args: DemoArgs, settings: &Settings, json: bool) -> Result<()>
     let org = synth::generate(args.seed, args.end, args.days);
     let mut cfg = settings.pipeline.clone();
     if cfg.budgets.is_empty() {
-        cfg.budgets = org
-            .planted
-            .budgets
-            .iter()
-            .map(|(name, scope, amount)| Budget {
-                name: name.clone(),
-                scope: scope.clone(),
-                amount: *amount,
-                thresholds: thresholds(),
-            })
-            .collect();
+        cfg.budgets = planted_budgets(&org);
     }
     cfg.validate()?;
 

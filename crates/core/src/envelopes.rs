@@ -237,17 +237,7 @@ pub fn forecast(
         "fc",
         &[&f.scope.key(), &f.month.to_string(), &f.as_of.to_string()],
     );
-    Notification::new(
-        subject,
-        0,
-        body,
-        Severity::Info,
-        State::Open,
-        title,
-        summary,
-        scope,
-        created_at,
-    )
+    informational(subject, body, title, summary, scope, created_at)
 }
 
 pub fn recommendation(r: &Recommendation, created_at: DateTime<Utc>) -> Notification {
@@ -335,12 +325,9 @@ pub fn report(figures: ReportFigures, created_at: DateTime<Utc>) -> Notification
     }
     let subject = stable_id("rep", &[subject_kind, &figures.end.to_string()]);
     let scope = ScopeRef::new(&Scope::Org, None);
-    Notification::new(
+    informational(
         subject,
-        0,
         NotificationBody::Report(figures),
-        Severity::Info,
-        State::Open,
         title,
         summary,
         scope,
@@ -354,15 +341,29 @@ pub fn test(message: &str, created_at: DateTime<Utc>) -> Notification {
     let body = NotificationBody::Test(TestFigures {
         message: message.to_owned(),
     });
+    let title = "costwatch test notification".to_owned();
+    let scope = ScopeRef::new(&Scope::Org, None);
+    informational(subject, body, title, message.to_owned(), scope, created_at)
+}
+
+/// Forecasts, reports and tests are informational, one-off messages: open, revision 0.
+fn informational(
+    subject: String,
+    body: NotificationBody,
+    title: String,
+    summary: String,
+    scope: ScopeRef,
+    created_at: DateTime<Utc>,
+) -> Notification {
     Notification::new(
         subject,
         0,
         body,
         Severity::Info,
         State::Open,
-        "costwatch test notification".to_owned(),
-        message.to_owned(),
-        ScopeRef::new(&Scope::Org, None),
+        title,
+        summary,
+        scope,
         created_at,
     )
 }

@@ -3,8 +3,7 @@
 //! budgets notify once per threshold, and every envelope validates against the schema.
 
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
-use costwatch_analytics::budget::Budget;
-use costwatch_core::findings::{Threshold, ThresholdBasis};
+use costwatch_analytics::budget::planted_budgets;
 use costwatch_core::notification::ReportPeriod;
 use costwatch_core::{Notification, NotificationBody, Scope, State, synth};
 use costwatch_pipeline::html::render_page;
@@ -22,24 +21,8 @@ fn at(day: NaiveDate) -> chrono::DateTime<Utc> {
 }
 
 fn config(org: &synth::SyntheticOrg) -> PipelineConfig {
-    let thresholds = [50, 80, 100, 120]
-        .map(|percent| Threshold {
-            percent,
-            basis: ThresholdBasis::Actual,
-        })
-        .to_vec();
     PipelineConfig {
-        budgets: org
-            .planted
-            .budgets
-            .iter()
-            .map(|(name, scope, amount)| Budget {
-                name: name.clone(),
-                scope: scope.clone(),
-                amount: *amount,
-                thresholds: thresholds.clone(),
-            })
-            .collect(),
+        budgets: planted_budgets(org),
         ..PipelineConfig::default()
     }
 }
