@@ -241,3 +241,45 @@ async fn replayed_days_find_the_spike_once_and_notify_budgets_once() {
     assert!(html.contains("Amazon SageMaker in data-platform"));
     assert!(html.contains("150%"), "budget at 150% not shown");
 }
+
+#[test]
+fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
+    use costwatch_pipeline::html::{AnomalyView, ReportPage};
+    let hostile = "<script>alert('x')</script>";
+    let (_, report) = costwatch_core::samples::all().remove(4);
+    let NotificationBody::Report(mut figures) = report.body else {
+        panic!("not a report")
+    };
+    figures.top_movers[0].label = hostile.to_owned();
+    figures.budgets[0].budget = format!("{hostile} budget");
+    let page = ReportPage {
+        title: "report".into(),
+        generated_at: "now".into(),
+        figures,
+        chart_svg: "<svg></svg>".into(),
+        forecast: None,
+        anomalies: vec![AnomalyView {
+            title: hostile.into(),
+            state: "open".into(),
+            start_date: end(),
+            actual: "1.00".into(),
+            expected: "1.00".into(),
+            impact: "0.00".into(),
+            impact_pct: "+0%".into(),
+            causes: vec![(
+                "tag:team".into(),
+                hostile.into(),
+                "0.00".into(),
+                "0%".into(),
+            )],
+            chart_svg: String::new(),
+        }],
+    };
+    let html = render_page(&page).unwrap();
+    assert!(!html.contains("<script>"), "raw markup reached the page");
+    assert_eq!(html.matches("&lt;script&gt;").count(), 4);
+    assert!(
+        html.contains("<svg></svg>"),
+        "the chart itself must stay markup"
+    );
+}
