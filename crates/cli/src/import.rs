@@ -12,6 +12,8 @@ use costwatch_store::memory::MemoryCostSource;
 use costwatch_store::{LakeWriter, LocalStore};
 use serde::Serialize;
 
+use crate::output::progress;
+
 #[derive(Args)]
 #[group(required = true, multiple = false)]
 pub struct ImportArgs {
@@ -63,7 +65,9 @@ pub async fn import(
     json: bool,
 ) -> Result<()> {
     let (path, format) = chosen(&args)?;
+    let bar = progress(json, 3, "read, collect, aggregate");
     let records: Vec<CostRecord> = costwatch_ingest::read_as(path, format)?;
+    bar.inc(1);
     let (Some(first), Some(last)) = (
         records.iter().map(CostRecord::day).min(),
         records.iter().map(CostRecord::day).max(),
@@ -85,6 +89,7 @@ pub async fn import(
     let count = records.len();
     let collected =
         collect::collect(&MemoryCostSource::new(records), &store.lake, first, last).await?;
+    bar.inc(1);
     let all: Vec<CostRecord> = collected.by_day.values().flatten().cloned().collect();
     let agg = aggregate::aggregate_records(
         &store.rollups,
@@ -94,6 +99,7 @@ pub async fn import(
         &all,
     )
     .await?;
+    bar.finish_and_clear();
     let summary = ImportSummary {
         file: path.to_path_buf(),
         format: format!("{format:?}"),

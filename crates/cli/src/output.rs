@@ -21,6 +21,8 @@ pub fn progress(json: bool, len: u64, message: &'static str) -> ProgressBar {
     if let Ok(style) = ProgressStyle::with_template("{msg:>22} [{bar:30}] {pos}/{len} {elapsed}") {
         bar.set_style(style.progress_chars("=> "));
     }
+    // Ticks from its own thread, so the elapsed time moves during one long step (a big file).
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
 }
 
