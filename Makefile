@@ -10,6 +10,10 @@ OUT ?= costwatch-out
 # Python tools (cfn-lint) live in one pinned virtualenv outside the clone.
 VENV ?= $(HOME)/.cache/costwatch-venv
 CFN_LINT_VERSION := 1.58.0
+# moto server: the local AWS the store's AWS adapters are tested against (see crates/store/tests/aws.rs).
+MOTO_VERSION := 5.2.5
+# A stamp per pinned version, so bumping the pin reinstalls instead of trusting an old binary.
+MOTO_STAMP := $(VENV)/.moto-$(MOTO_VERSION)
 
 .PHONY: demo test lint lint-template build bench tools check-shared clean
 
@@ -23,18 +27,26 @@ tools:
 check-shared:
 	@test -d "$(COSTWATCH_SHARED)/data" || { echo "error: shared data not found at $(COSTWATCH_SHARED) (set COSTWATCH_SHARED to the folder holding data/ and specs/)" >&2; exit 1; }
 
-# Doc tests first: nextest's summary stays the last line of the run.
-test: tools check-shared
-	$(CARGO) test --workspace --doc --quiet
-	$(CARGO) nextest run --workspace --no-fail-fast
+# Doc tests first: nextest's summary stays the last line of the run. --all-features builds the
+# AWS adapters too; their tests start moto_server themselves from COSTWATCH_MOTO.
+test: export COSTWATCH_MOTO = $(VENV)/bin/moto_server
+test: tools check-shared $(MOTO_STAMP)
+	$(CARGO) test --workspace --all-features --doc --quiet
+	$(CARGO) nextest run --workspace --all-features --no-fail-fast
 
 lint: lint-template
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
-$(VENV)/bin/cfn-lint:
+$(VENV)/bin/python:
 	python3 -m venv $(VENV)
+
+$(VENV)/bin/cfn-lint: | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet cfn-lint==$(CFN_LINT_VERSION)
+
+$(MOTO_STAMP): | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet 'moto[server]==$(MOTO_VERSION)'
+	touch $@
 
 lint-template: $(VENV)/bin/cfn-lint
 	$(VENV)/bin/cfn-lint template.yaml

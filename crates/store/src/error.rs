@@ -17,6 +17,14 @@ pub enum StoreError {
     Corrupt { path: String, reason: String },
     #[error("cost source: {0}")]
     Source(String),
+    /// An AWS call failed (the AWS adapters, feature `aws`). `retryable` for throttling,
+    /// timeouts, connection failures and 5xx answers.
+    #[error("AWS {operation}: {message}")]
+    Aws {
+        operation: &'static str,
+        message: String,
+        retryable: bool,
+    },
     #[error("I/O on `{path}`: {source}")]
     Io {
         path: String,
@@ -29,7 +37,15 @@ impl StoreError {
     /// Whether retrying the same call may succeed (conflicts and I/O); at the Lambda boundary a
     /// retryable error goes back to the queue, anything else to the dead-letter queue.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Conflict { .. } | StoreError::Io { .. })
+        matches!(
+            self,
+            StoreError::Conflict { .. }
+                | StoreError::Io { .. }
+                | StoreError::Aws {
+                    retryable: true,
+                    ..
+                }
+        )
     }
 }
 

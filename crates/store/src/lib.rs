@@ -1,11 +1,14 @@
 //! Ports (one trait per capability) and their in-memory and local-filesystem adapters.
-//! Handlers take the narrowest port they need; AWS adapters arrive with the AWS issue.
+//! Handlers take the narrowest port they need.
 //!
 //! - [`memory`]: adapters holding everything in process memory (tests, `demo`).
 //! - [`local`]: adapters under a data directory (the CLI's embedded default), see
 //!   [`local::default_data_dir`]. The local adapters assume a single process owns the directory.
+//! - `aws` (feature `aws`): S3, DynamoDB, SNS, Secrets Manager and SSM adapters.
 //! - [`bundle`]: [`LocalStore`] and [`MemoryStore`], one adapter per port, ready to hand out.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod bundle;
 pub mod clock;
 pub mod error;

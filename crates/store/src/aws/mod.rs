@@ -1,0 +1,38 @@
+//! AWS adapters for the ports (feature `aws`), one file per adapter. Each takes an [`SdkConfig`]
+//! built once per container ([`load_config`] in a Lambda, an explicit one in tests) so clients
+//! are created once and shared, as the Lambda runtime examples do.
+
+mod dynamo_rollups;
+mod dynamo_state;
+mod error;
+mod ext;
+mod s3;
+mod secrets;
+mod sns;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+pub use dynamo_rollups::DynamoRollups;
+pub use dynamo_state::DynamoState;
+pub use s3::S3Lake;
+pub use secrets::{SecretsManagerSecrets, SsmSecrets};
+pub use sns::SnsBus;
+
+/// Pinned, not `latest()`: a dependency bump must not silently change retry or timeout defaults.
+pub fn behavior_version() -> BehaviorVersion {
+    BehaviorVersion::v2026_01_12()
+}
+
+/// The standard chain: region, credentials and `AWS_ENDPOINT_URL` from the environment (the
+/// Lambda role's credentials on AWS, an emulator's URL locally).
+pub async fn load_config() -> SdkConfig {
+    aws_config::defaults(behavior_version()).load().await
+}
+
+/// The SDK crates these adapters are built on, for callers that create resources or build clients
+/// of their own (Lambda crates, the moto tests) without pinning a second copy.
+pub mod sdk {
+    pub use {
+        aws_config, aws_sdk_dynamodb, aws_sdk_s3, aws_sdk_secretsmanager, aws_sdk_sns, aws_sdk_ssm,
+    };
+}
