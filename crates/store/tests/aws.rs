@@ -19,7 +19,7 @@ use costwatch_store::aws::{
     DynamoRollups, DynamoState, S3Lake, SecretsManagerSecrets, SnsBus, SsmSecrets,
 };
 use costwatch_store::{
-    Clock, LakeReader, LakeWriter, RollupRow, RollupStore, SecretStore, StateStore,
+    Clock, LakeReader, LakeWriter, RollupRow, RollupStore, SecretStore, StateStore, StoreError,
 };
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -221,6 +221,45 @@ async fn dynamo_conditional_writes_have_one_winner() {
     assert_eq!(wins, 1);
 }
 
+// -------------------------------------------------------------------------------------- errors
+
+#[tokio::test]
+async fn aws_errors_say_whether_a_retry_can_help() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    // No table: the request is wrong, retrying the same call cannot fix it.
+    let err = DynamoState::new(&config, "missing-table")
+        .get("k")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::Aws {
+                operation: "dynamodb:GetItem",
+                retryable: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    // Nothing listening: a transient failure as far as the caller can tell.
+    drop(moto);
+    let err = S3Lake::new(&config, BUCKET).get("k").await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::Aws {
+                operation: "s3:GetObject",
+                retryable: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
 // ----------------------------------------------------------------------------------------- bus
 
 #[tokio::test]
@@ -300,6 +339,15 @@ async fn secrets_manager_contract_and_cache() {
         .await
         .unwrap();
     assert_eq!(store.get("api_token").await.unwrap().expose_secret(), TOKEN);
+    // Even with every secret gone from the server, the container keeps what it read.
+    moto.reset();
+    let cached = store.get("slack-webhook").await.unwrap();
+    assert_eq!(cached.expose_secret(), WEBHOOK);
+    let fresh = SecretsManagerSecrets::new(&config, "costwatch/");
+    assert!(matches!(
+        fresh.get("slack-webhook").await,
+        Err(StoreError::SecretNotFound(_))
+    ));
 }
 
 #[tokio::test]

@@ -180,3 +180,18 @@ impl StateStore for DynamoState {
         Ok(items)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn ttl_rounds_up_so_an_item_never_expires_early() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 2, 7, 0, 0).unwrap();
+        assert_eq!(ttl_seconds(at), at.timestamp());
+        let later = at + chrono::TimeDelta::milliseconds(1);
+        assert_eq!(ttl_seconds(later), at.timestamp() + 1);
+    }
+}

@@ -64,8 +64,8 @@ impl Moto {
             .await
     }
 
-    /// Clears every service's state (`POST /moto-api/reset`).
-    #[allow(dead_code)]
+    /// Clears every service's state (`POST /moto-api/reset`), for a test that wants a clean
+    /// server mid-way; tests start their own server, so none needs it between them.
     pub fn reset(&self) {
         let status = request(self.addr, "POST", "/moto-api/reset").expect("reset moto");
         assert_eq!(status, 200, "moto reset");
