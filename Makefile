@@ -14,8 +14,25 @@ CFN_LINT_VERSION := 1.58.0
 MOTO_VERSION := 5.2.5
 # A stamp per pinned version, so bumping the pin reinstalls instead of trusting an old binary.
 MOTO_STAMP := $(VENV)/.moto-$(MOTO_VERSION)
+CFN_LINT_STAMP := $(VENV)/.cfn-lint-$(CFN_LINT_VERSION)
+# AWS SAM CLI and cargo-lambda (which brings zig) share one pinned virtualenv: cargo-lambda finds
+# zig through `python3 -m ziglang`, so this venv goes first on PATH whenever sam runs.
+SAM_VENV ?= $(HOME)/.cache/costwatch-sam
+SAM_VERSION := 1.170.0
+CARGO_LAMBDA_VERSION := 1.9.2
+SAM_STAMP := $(SAM_VENV)/.sam-$(SAM_VERSION)-cargo-lambda-$(CARGO_LAMBDA_VERSION)
+SAM := PATH="$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+# checkov in a venv of its own, so its dependency pins never meet aws-sam-cli's.
+CHECKOV_VENV ?= $(HOME)/.cache/costwatch-checkov
+CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := $(CHECKOV_VENV)/.checkov-$(CHECKOV_VERSION)
+CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --framework cloudformation --quiet --compact --skip-download
+# Lambda runs arm64 (template.yaml); sam build cross-compiles for this target with cargo-lambda.
+LAMBDA_TARGET := aarch64-unknown-linux-gnu
+# Extra flags for `make deploy`, e.g. DEPLOY_FLAGS=--guided the first time.
+DEPLOY_FLAGS ?=
 
-.PHONY: demo test lint lint-template build bench tools check-shared clean
+.PHONY: demo test lint lint-template build build-local deploy lambda-target bench tools check-shared clean
 
 demo:
 	$(CARGO) run --quiet -p costwatch-cli -- demo --out $(OUT)
@@ -41,18 +58,61 @@ lint: lint-template
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 
-$(VENV)/bin/cfn-lint: | $(VENV)/bin/python
+$(CFN_LINT_STAMP): | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet cfn-lint==$(CFN_LINT_VERSION)
+	touch $@
 
 $(MOTO_STAMP): | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet 'moto[server]==$(MOTO_VERSION)'
 	touch $@
 
-lint-template: $(VENV)/bin/cfn-lint
-	$(VENV)/bin/cfn-lint template.yaml
+$(SAM_VENV)/bin/python:
+	python3 -m venv $(SAM_VENV)
 
-build:
+# aws-sam-cli takes 5–7 minutes to install on a clean machine; the stamp keeps it to once.
+$(SAM_STAMP): | $(SAM_VENV)/bin/python
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION) cargo-lambda==$(CARGO_LAMBDA_VERSION)
+	touch $@
+
+$(CHECKOV_VENV)/bin/python:
+	python3 -m venv $(CHECKOV_VENV)
+
+$(CHECKOV_STAMP): | $(CHECKOV_VENV)/bin/python
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+# template.yaml through cfn-lint, `sam validate --lint` and checkov; offline, no credentials
+# (the region only names the partition). checkov drops resources whose Condition is false
+# under the default parameters, so it runs a second time on a copy with every integration
+# (Enable*) switched on.
+lint-template: $(CFN_LINT_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --region us-east-1 --template-file template.yaml
+	$(CHECKOV) -f template.yaml
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  sed -E '/^  Enable[A-Za-z]+:/,/Default:/ s/Default: "false"/Default: "true"/' template.yaml > "$$tmp/template-all-integrations.yaml" && \
+	  if cmp -s template.yaml "$$tmp/template-all-integrations.yaml"; then \
+	    echo "error: found no Enable* parameter defaulting to \"false\" to switch on for checkov" >&2; exit 1; fi && \
+	  echo "checkov, every integration enabled:" && $(CHECKOV) -f "$$tmp/template-all-integrations.yaml"
+
+# The arm64 Rust target sam build cross-compiles for; added with rustup when missing.
+lambda-target:
+	@test -d "$$(rustc --print target-libdir --target $(LAMBDA_TARGET) 2>/dev/null)" \
+	  || rustup target add $(LAMBDA_TARGET) \
+	  || { echo "error: the Rust target $(LAMBDA_TARGET) is not installed and 'rustup target add $(LAMBDA_TARGET)' failed (no network to static.rust-lang.org, or no rustup?). Add it where the network is reachable; sam build needs it for the arm64 Lambdas." >&2; exit 1; }
+
+# Every function through cargo-lambda (arm64, release) into .aws-sam/build; see samconfig.toml.
+build: $(SAM_STAMP) lambda-target
+	$(SAM) build
+
+# The workspace's release build for this machine (CLI and all), as `make build` was before SAM.
+build-local:
 	$(CARGO) build --workspace --release
+
+# Deploys what `make build` built. The first time: `make deploy DEPLOY_FLAGS=--guided` (or
+# `sam deploy --guided`), which asks for the region and parameters and saves them in samconfig.toml.
+deploy: build
+	$(SAM) deploy $(DEPLOY_FLAGS)
 
 bench: check-shared
 	$(CARGO) bench --workspace --benches
