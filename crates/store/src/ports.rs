@@ -1,10 +1,14 @@
 //! One trait per capability. Every trait has an in-memory adapter (tests, `demo`) and a
 //! local-filesystem adapter under a data directory (the CLI's embedded default).
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use costwatch_core::{CostRecord, DailyCost, DailySeries, Notification, Scope};
+use costwatch_core::{CostRecord, DailyCost, DailySeries, Money, Notification, Scope};
 use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
@@ -18,11 +22,141 @@ pub struct Fetched {
     pub requests: u32,
 }
 
+/// A run's allowance of billable requests, shared by every call the run makes. A source takes
+/// one before each request it sends (retries included) and stops, without sending, when
+/// [`try_take`](Self::try_take) refuses: the cap is never passed.
+#[derive(Debug)]
+pub struct RequestBudget {
+    limit: u32,
+    used: AtomicU32,
+    refused: AtomicBool,
+    throttled: AtomicU32,
+}
+
+impl RequestBudget {
+    pub fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            used: AtomicU32::new(0),
+            refused: AtomicBool::new(false),
+            throttled: AtomicU32::new(0),
+        }
+    }
+
+    /// No cap: for one-off pulls such as [`CostSource::fetch`].
+    pub fn unlimited() -> Self {
+        Self::new(u32::MAX)
+    }
+
+    /// Takes one request from the allowance; `false` (remembered as [`capped`](Self::capped))
+    /// when that request would pass the limit.
+    pub fn try_take(&self) -> bool {
+        let taken = self
+            .used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
+                (used < self.limit).then_some(used + 1)
+            })
+            .is_ok();
+        if !taken {
+            self.refused.store(true, Ordering::SeqCst);
+        }
+        taken
+    }
+
+    /// Requests taken so far.
+    pub fn used(&self) -> u32 {
+        self.used.load(Ordering::SeqCst)
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// Whether a request was refused: the run stopped short of what it wanted to fetch.
+    pub fn capped(&self) -> bool {
+        self.refused.load(Ordering::SeqCst)
+    }
+
+    /// Records that a request was answered with throttling (and is retried or given up).
+    pub fn note_throttled(&self) {
+        self.throttled.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Requests answered with throttling: counted in [`used`](Self::used) too.
+    pub fn throttled(&self) -> u32 {
+        self.throttled.load(Ordering::SeqCst)
+    }
+}
+
+/// One day's organisation-wide totals, as a cheap ungrouped probe reports them; compared with
+/// the totals stored at the last collection to tell which days the source has revised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayTotal {
+    pub billed: Money,
+    pub effective: Money,
+}
+
+/// What [`CostSource::fetch_days`] returned: only days it fetched completely.
+#[derive(Debug, Clone, Default)]
+pub struct DayPull {
+    /// Account × service records: every total (organisation, account, service) comes from these.
+    pub records: Vec<CostRecord>,
+    /// Tag and cost-category breakdowns of the same spend, fetched by separate requests. They
+    /// feed only tag and cost-category scopes and are never added to totals (that would count the
+    /// spend twice).
+    pub breakdown: Vec<CostRecord>,
+    /// Raw responses, to keep in the lake under `raw/<raw_source>/dt=<day>/<name>`:
+    /// (day, name, bytes). A day's objects replace whatever that day had before.
+    pub raw: Vec<(NaiveDate, String, Vec<u8>)>,
+    /// Folder under `raw/` for this source (`ce`).
+    pub raw_source: String,
+    /// Days every request and page of which was fetched, sorted; the fields above hold only
+    /// these days. A requested day missing here was cut off by the request budget.
+    pub complete: Vec<NaiveDate>,
+}
+
 /// Where cost records come from: Cost Explorer, CUR/FOCUS files, or records held in memory.
 #[async_trait]
 pub trait CostSource: Send + Sync {
     /// Records whose charge period starts on a day in `start..=end`.
     async fn fetch(&self, start: NaiveDate, end: NaiveDate) -> Result<Fetched>;
+
+    /// Organisation-wide daily totals over `start..=end` from one cheap request, so a caller can
+    /// re-fetch only days whose totals moved. `None` (the default): the source cannot tell
+    /// cheaply, and every day is treated as changed (reading files costs nothing). A day missing
+    /// from the map (the budget ran out while probing) counts as changed.
+    async fn probe_totals(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+        budget: &RequestBudget,
+    ) -> Result<Option<BTreeMap<NaiveDate, DayTotal>>> {
+        let _ = (start, end, budget);
+        Ok(None)
+    }
+
+    /// Records for `days` (any set, any order), drawing every request from `budget`. The
+    /// default reads `min..=max` with [`fetch`](Self::fetch) and keeps the asked days: sources
+    /// whose reads are free have no breakdowns and always complete.
+    async fn fetch_days(&self, days: &[NaiveDate], budget: &RequestBudget) -> Result<DayPull> {
+        let _ = budget;
+        let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) else {
+            return Ok(DayPull::default());
+        };
+        let fetched = self.fetch(*first, *last).await?;
+        let mut complete = days.to_vec();
+        complete.sort();
+        complete.dedup();
+        Ok(DayPull {
+            records: fetched
+                .records
+                .into_iter()
+                .filter(|r| complete.binary_search(&r.day()).is_ok())
+                .collect(),
+            complete,
+            ..DayPull::default()
+        })
+    }
 }
 
 /// Writes objects into the partitioned data lake (`raw/...`, `curated/daily/dt=.../...`).

@@ -2,6 +2,8 @@
 //! built once per container ([`load_config`] in a Lambda, an explicit one in tests) so clients
 //! are created once and shared, as the Lambda runtime examples do.
 
+#[cfg(feature = "aws-cost-explorer")]
+mod cost_explorer;
 mod dynamo_rollups;
 mod dynamo_state;
 mod error;
@@ -12,6 +14,10 @@ mod sns;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
+#[cfg(feature = "aws-cost-explorer")]
+pub use cost_explorer::{
+    CostExplorerOptions, CostExplorerSource, METRICS as COST_EXPLORER_METRICS, RetryPolicy,
+};
 pub use dynamo_rollups::DynamoRollups;
 pub use dynamo_state::DynamoState;
 pub use s3::S3Lake;
@@ -32,6 +38,8 @@ pub async fn load_config() -> SdkConfig {
 /// The SDK crates these adapters are built on, for callers that create resources or build clients
 /// of their own (Lambda crates, the moto tests) without pinning a second copy.
 pub mod sdk {
+    #[cfg(feature = "aws-cost-explorer")]
+    pub use aws_sdk_costexplorer;
     pub use {
         aws_config, aws_sdk_dynamodb, aws_sdk_s3, aws_sdk_secretsmanager, aws_sdk_sns, aws_sdk_ssm,
     };
