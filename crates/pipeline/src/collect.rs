@@ -33,23 +33,42 @@ pub async fn collect(
     for (name, body) in fetched.raw {
         lake.put(&format!("raw/{name}"), body).await?;
     }
-    let mut by_day: BTreeMap<NaiveDate, Vec<CostRecord>> = BTreeMap::new();
     let total = fetched.records.len();
-    for record in fetched.records {
-        by_day.entry(record.day()).or_default().push(record);
-    }
+    let by_day = group_by_day(fetched.records);
     let days: Vec<NaiveDate> = start.iter_days().take_while(|d| *d <= end).collect();
-    for day in &days {
-        let records: Vec<&CostRecord> = by_day
-            .get(day)
-            .map(|v| v.iter().collect())
-            .unwrap_or_default();
-        write_day(lake, *day, &records).await?;
-    }
+    write_days(lake, &days, &by_day, &BTreeMap::new()).await?;
     Ok(Collected {
         days,
         records: total,
         requests: fetched.requests,
         by_day,
     })
+}
+
+pub fn group_by_day(records: Vec<CostRecord>) -> BTreeMap<NaiveDate, Vec<CostRecord>> {
+    let mut by_day: BTreeMap<NaiveDate, Vec<CostRecord>> = BTreeMap::new();
+    for record in records {
+        by_day.entry(record.day()).or_default().push(record);
+    }
+    by_day
+}
+
+/// Replaces the curated partitions of each of `days` with its records and breakdown (a day
+/// missing from the maps is written empty): the one write path of every collector.
+pub async fn write_days(
+    lake: &dyn LakeWriter,
+    days: &[NaiveDate],
+    records: &BTreeMap<NaiveDate, Vec<CostRecord>>,
+    breakdown: &BTreeMap<NaiveDate, Vec<CostRecord>>,
+) -> Result<()> {
+    fn refs<'a>(
+        map: &'a BTreeMap<NaiveDate, Vec<CostRecord>>,
+        day: &NaiveDate,
+    ) -> Vec<&'a CostRecord> {
+        map.get(day).map(|v| v.iter().collect()).unwrap_or_default()
+    }
+    for day in days {
+        write_day(lake, *day, &refs(records, day), &refs(breakdown, day)).await?;
+    }
+    Ok(())
 }

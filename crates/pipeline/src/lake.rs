@@ -1,7 +1,15 @@
-//! Lake layout: `raw/<source>/dt=YYYY-MM-DD/<file>` as received and
-//! `curated/daily/dt=YYYY-MM-DD/records.jsonl` — one cost record (FOCUS names) per line.
-//! JSON Lines for now: readable, appendable to Athena via the JSON SerDe, and free of a schema
-//! migration while the record evolves; Parquet is the planned curated format on AWS.
+//! Lake layout:
+//! - `raw/<source>/dt=YYYY-MM-DD/<file>`: responses as received (Cost Explorer: `raw/ce/…`).
+//! - `curated/daily/dt=YYYY-MM-DD/records.jsonl`: one cost record (FOCUS names) per line; every
+//!   total (organisation, account, service) comes from these.
+//! - `curated/breakdown/dt=YYYY-MM-DD/records.jsonl`: Cost Explorer's tag and cost-category
+//!   breakdowns of the same spend. A table of its own, not a second file in `curated/daily/`:
+//!   a query over `curated/daily/` (Athena reads every file under a partition) must never add a
+//!   breakdown to the account × service lines it repeats.
+//!
+//! JSON Lines: line-oriented (a bad line is named by number), appendable, greppable, read by
+//! Athena with the JSON SerDe, and free of a schema migration while the record evolves. Parquet is
+//! the choice once volumes need it (columnar scans, compression).
 
 use chrono::NaiveDate;
 use costwatch_core::CostRecord;
@@ -17,34 +25,64 @@ pub fn curated_key(day: NaiveDate) -> String {
     format!("{}records.jsonl", curated_prefix(day))
 }
 
-/// Replaces a day's partition with `records` (which must all be on `day`); an empty day
-/// leaves no partition, so a re-run that finds nothing also forgets what was there.
+pub fn breakdown_prefix(day: NaiveDate) -> String {
+    format!("curated/breakdown/dt={day}/")
+}
+
+pub fn breakdown_key(day: NaiveDate) -> String {
+    format!("{}records.jsonl", breakdown_prefix(day))
+}
+
+/// Where a source's raw responses for `day` live.
+pub fn raw_prefix(source: &str, day: NaiveDate) -> String {
+    format!("raw/{source}/dt={day}/")
+}
+
+/// Replaces a day's partitions with `records` and `breakdown` (all on `day`): both tables are
+/// cleared first, so a day re-imported from a file loses a breakdown it no longer has. An empty
+/// table leaves no object, so a re-run that finds nothing also forgets what was there.
 pub async fn write_day(
     lake: &dyn LakeWriter,
     day: NaiveDate,
     records: &[&CostRecord],
+    breakdown: &[&CostRecord],
 ) -> Result<()> {
     lake.delete_prefix(&curated_prefix(day)).await?;
-    if records.is_empty() {
-        return Ok(());
+    lake.delete_prefix(&breakdown_prefix(day)).await?;
+    for (key, lines) in [(curated_key(day), records), (breakdown_key(day), breakdown)] {
+        if !lines.is_empty() {
+            let body = json_lines(&key, lines)?;
+            lake.put(&key, body).await?;
+        }
     }
+    Ok(())
+}
+
+fn json_lines(key: &str, records: &[&CostRecord]) -> Result<Vec<u8>> {
     let mut body = Vec::with_capacity(records.len() * 400);
     for record in records {
         serde_json::to_writer(&mut body, record).map_err(|e| PipelineError::CorruptPartition {
-            key: curated_key(day),
+            key: key.to_owned(),
             line: 0,
             reason: e.to_string(),
         })?;
         body.push(b'\n');
     }
-    lake.put(&curated_key(day), body).await?;
-    Ok(())
+    Ok(body)
 }
 
 /// A day's curated records (empty when the day has no partition).
 pub async fn read_day(lake: &dyn LakeReader, day: NaiveDate) -> Result<Vec<CostRecord>> {
-    let key = curated_key(day);
-    let Some(body) = lake.get(&key).await? else {
+    read_lines(lake, &curated_key(day)).await
+}
+
+/// A day's tag and cost-category breakdown (empty when the source had none).
+pub async fn read_breakdown(lake: &dyn LakeReader, day: NaiveDate) -> Result<Vec<CostRecord>> {
+    read_lines(lake, &breakdown_key(day)).await
+}
+
+async fn read_lines(lake: &dyn LakeReader, key: &str) -> Result<Vec<CostRecord>> {
+    let Some(body) = lake.get(key).await? else {
         return Ok(Vec::new());
     };
     body.split(|b| *b == b'\n')
@@ -52,7 +90,7 @@ pub async fn read_day(lake: &dyn LakeReader, day: NaiveDate) -> Result<Vec<CostR
         .filter(|(_, line)| !line.is_empty())
         .map(|(i, line)| {
             serde_json::from_slice(line).map_err(|e| PipelineError::CorruptPartition {
-                key: key.clone(),
+                key: key.to_owned(),
                 line: i + 1,
                 reason: e.to_string(),
             })

@@ -10,6 +10,7 @@ pub mod detect;
 pub mod error;
 pub mod forecast;
 pub mod html;
+pub mod incremental;
 pub mod lake;
 pub mod meta;
 pub mod report;
