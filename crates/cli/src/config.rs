@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use costwatch_pipeline::PipelineConfig;
+use costwatch_pipeline::incremental::CollectSettings;
+use costwatch_store::aws::CostExplorerOptions;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -11,12 +13,46 @@ use serde::Deserialize;
 struct FileConfig {
     data_dir: Option<PathBuf>,
     pipeline: PipelineConfig,
+    collect: CollectSettings,
+    cost_explorer: CostExplorerConfig,
+}
+
+/// `[cost_explorer]`: what `run --aws` asks Cost Explorer for, beyond account × service.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CostExplorerConfig {
+    /// The management account's id, written as BillingAccountId.
+    pub billing_account_id: Option<String>,
+    /// Cost allocation tag keys: one more request each per run that pulls days.
+    pub tag_keys: Vec<String>,
+    /// Cost category names: one more request each per run that pulls days.
+    pub cost_categories: Vec<String>,
+    /// Longest run of days one request covers (default 7).
+    pub days_per_request: Option<u32>,
+}
+
+impl CostExplorerConfig {
+    pub fn options(&self) -> CostExplorerOptions {
+        let defaults = CostExplorerOptions::default();
+        CostExplorerOptions {
+            billing_account_id: self
+                .billing_account_id
+                .clone()
+                .unwrap_or(defaults.billing_account_id),
+            tag_keys: self.tag_keys.clone(),
+            cost_categories: self.cost_categories.clone(),
+            days_per_request: self.days_per_request.unwrap_or(defaults.days_per_request),
+            retry: defaults.retry,
+        }
+    }
 }
 
 #[derive(Debug)]
 pub struct Settings {
     pub data_dir: PathBuf,
     pub pipeline: PipelineConfig,
+    pub collect: CollectSettings,
+    pub cost_explorer: CostExplorerConfig,
 }
 
 impl Settings {
@@ -40,11 +76,22 @@ impl Settings {
             .pipeline
             .validate()
             .context("invalid [pipeline] configuration")?;
+        parsed
+            .collect
+            .validate()
+            .context("invalid [collect] configuration")?;
+        parsed
+            .cost_explorer
+            .options()
+            .validate()
+            .context("invalid [cost_explorer] configuration")?;
         Ok(Self {
             data_dir: data_dir_flag
                 .or(parsed.data_dir)
                 .unwrap_or_else(costwatch_store::local::default_data_dir),
             pipeline: parsed.pipeline,
+            collect: parsed.collect,
+            cost_explorer: parsed.cost_explorer,
         })
     }
 }

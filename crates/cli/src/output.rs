@@ -9,6 +9,7 @@ use costwatch_core::money::format_amount;
 use costwatch_pipeline::RunSummary;
 use costwatch_pipeline::collect::Collected;
 use costwatch_pipeline::html::{ReportPage, render_page};
+use costwatch_pipeline::incremental::{IncrementalOutcome, dollars, ledger_line};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -43,6 +44,38 @@ pub struct NotificationLine {
     pub title: String,
 }
 
+/// What a Cost Explorer pull cost and how far it got.
+#[derive(Serialize)]
+pub struct CostExplorerLine {
+    /// "N Cost Explorer requests = $0.0N"
+    pub line: String,
+    pub requests: u32,
+    pub dollars: String,
+    pub throttled: u32,
+    /// The request cap stopped the pull; `pending_days` wait for the next run.
+    pub capped: bool,
+    pub pending_days: Vec<chrono::NaiveDate>,
+    /// Requests this month, this run included.
+    pub month_requests: u64,
+    /// Last day fully collected.
+    pub collected_through: Option<chrono::NaiveDate>,
+}
+
+impl From<&IncrementalOutcome> for CostExplorerLine {
+    fn from(o: &IncrementalOutcome) -> Self {
+        Self {
+            line: o.ledger_line.clone(),
+            requests: o.requests,
+            dollars: dollars(u64::from(o.requests)),
+            throttled: o.throttled,
+            capped: o.capped,
+            pending_days: o.pending.clone(),
+            month_requests: o.month_requests,
+            collected_through: o.watermark,
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct Summary {
     pub command: &'static str,
@@ -57,6 +90,9 @@ pub struct Summary {
     pub month_end_forecast: Option<String>,
     pub report: PathBuf,
     pub notifications_dir: PathBuf,
+    /// Set by `run --aws`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_explorer: Option<CostExplorerLine>,
 }
 
 fn lower(v: impl std::fmt::Debug) -> String {
@@ -124,6 +160,7 @@ impl Summary {
             }),
             report: report.to_path_buf(),
             notifications_dir: notifications_dir.to_path_buf(),
+            cost_explorer: None,
         }
     }
 
@@ -140,12 +177,17 @@ impl Summary {
         } else {
             println!("costwatch {}: analysed as of {}", self.command, self.as_of);
         }
-        if self.cost_explorer_requests > 0 {
-            let cost = f64::from(self.cost_explorer_requests) * 0.01;
-            println!(
-                "  {} Cost Explorer requests = ${cost:.2}",
-                self.cost_explorer_requests
-            );
+        if let Some(ce) = &self.cost_explorer {
+            println!("  {}", ce.line);
+            if ce.capped {
+                println!(
+                    "  request cap reached: stopped before passing it; {} days wait for the next \
+                     run (or raise --max-requests)",
+                    ce.pending_days.len()
+                );
+            }
+        } else if self.cost_explorer_requests > 0 {
+            println!("  {}", ledger_line(self.cost_explorer_requests));
         }
         let kinds: Vec<String> = self
             .notifications_by_kind

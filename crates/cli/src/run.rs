@@ -1,19 +1,25 @@
-//! `costwatch run`: detection, forecasts, budgets and the report on the local store.
+//! `costwatch run`: detection, forecasts, budgets and the report on the local store; with
+//! `--aws`, first an incremental pull from Cost Explorer into it (read-only towards AWS: only
+//! `ce:GetCostAndUsage`), within the request cap.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use costwatch_core::notification::ReportPeriod;
+use costwatch_pipeline::aggregate::aggregate;
 use costwatch_pipeline::collect::Collected;
+use costwatch_pipeline::incremental::{IncrementalOutcome, collect_incremental};
 use costwatch_pipeline::run::report_day;
 use costwatch_pipeline::{Ports, run_day};
+use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
+use costwatch_store::aws::{CostExplorerSource, behavior_version};
 use costwatch_store::local::LocalBus;
 use costwatch_store::{LocalStore, RollupStore};
 
 use crate::config::Settings;
-use crate::output::{Summary, write_report};
+use crate::output::{CostExplorerLine, Summary, write_report};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Period {
@@ -32,17 +38,95 @@ pub struct RunArgs {
     /// Where report.html and notifications/ are written.
     #[arg(long, default_value = "costwatch-out")]
     out: PathBuf,
+    /// First pull new and revised days from Cost Explorer (credentials, region and endpoint from
+    /// the standard AWS chain). Costs $0.01 per request; a quiet day is 2 requests.
+    #[arg(long)]
+    aws: bool,
+    /// AWS profile from ~/.aws/config to use with --aws.
+    #[arg(long, requires = "aws")]
+    profile: Option<String>,
+    /// Cost Explorer requests this run may make at most (default: [collect]
+    /// max_requests_per_run, 20). The run stops before passing it; the next run continues.
+    #[arg(long, requires = "aws")]
+    max_requests: Option<u32>,
+    /// Pretend today is this day (tests, replays): --aws collects up to the day before.
+    #[arg(long, hide = true, requires = "aws")]
+    today: Option<NaiveDate>,
+}
+
+/// The standard chain (environment, profile, SSO-free config files, instance role), with the
+/// named profile when given. Cost Explorer has one endpoint (us-east-1): without a configured
+/// region that is the one used.
+async fn aws_config(profile: Option<&str>) -> SdkConfig {
+    let loader = || {
+        let loader = aws_config::defaults(behavior_version());
+        match profile {
+            Some(name) => loader.profile_name(name),
+            None => loader,
+        }
+    };
+    let config = loader().load().await;
+    if config.region().is_some() {
+        return config;
+    }
+    loader().region(Region::new("us-east-1")).load().await
+}
+
+/// Pulls from Cost Explorer into the local store and rolls the written days up.
+async fn collect_from_aws(
+    args: &RunArgs,
+    settings: &Settings,
+    store: &LocalStore,
+    now: DateTime<Utc>,
+) -> Result<IncrementalOutcome> {
+    let mut collect = settings.collect.clone();
+    if let Some(cap) = args.max_requests {
+        collect.max_requests_per_run = cap;
+    }
+    collect.validate().context("--max-requests")?;
+    let sdk = aws_config(args.profile.as_deref()).await;
+    let source = CostExplorerSource::new(&sdk, settings.cost_explorer.options())?;
+    let today = args.today.unwrap_or_else(|| now.date_naive());
+    let outcome = collect_incremental(&source, &store.lake, &store.state, &collect, today, now)
+        .await
+        .context("collecting from Cost Explorer")?;
+    aggregate(
+        &store.lake,
+        &store.rollups,
+        &store.state,
+        &settings.pipeline,
+        &outcome.days,
+    )
+    .await?;
+    Ok(outcome)
 }
 
 pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
     let store = LocalStore::open(&settings.data_dir)
         .with_context(|| format!("opening data directory {}", settings.data_dir.display()))?;
-    let (first, last) = store.rollups.day_range().await?.with_context(|| {
-        format!(
-            "no cost data in {}: run `costwatch import` first",
+    let now = chrono::Utc::now();
+    let pulled = match args.aws {
+        true => Some(collect_from_aws(&args, settings, &store, now).await?),
+        false => None,
+    };
+    let range = store.rollups.day_range().await?;
+    let (first, last) = match (range, &pulled) {
+        (Some(range), _) => range,
+        (None, Some(pulled)) => anyhow::bail!(
+            "no cost data yet in {} after {}{}",
+            settings.data_dir.display(),
+            pulled.ledger_line,
+            if pulled.capped {
+                "; the request cap stopped the pull: run again to continue"
+            } else {
+                ""
+            }
+        ),
+        (None, None) => anyhow::bail!(
+            "no cost data in {}: run `costwatch import` or `costwatch run --aws` first",
             settings.data_dir.display()
-        )
-    })?;
+        ),
+    };
     let as_of = args.as_of.unwrap_or(last);
     anyhow::ensure!(
         (first..=last).contains(&as_of),
@@ -56,7 +140,6 @@ pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
         state: &store.state,
         bus: &bus,
     };
-    let now = chrono::Utc::now();
     let run = run_day(&ports, &settings.pipeline, as_of, now).await?;
     let period = match args.period {
         Period::Daily => ReportPeriod::Daily,
@@ -66,19 +149,20 @@ pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
     let report_path = write_report(&args.out, &page)?;
     let mut published = run.notifications.clone();
     published.push(report);
-    let nothing_collected = Collected {
-        days: Vec::new(),
-        records: 0,
-        requests: 0,
+    let collected = Collected {
+        days: pulled.as_ref().map(|p| p.days.clone()).unwrap_or_default(),
+        records: pulled.as_ref().map_or(0, |p| p.records),
+        requests: pulled.as_ref().map_or(0, |p| p.requests),
         by_day: Default::default(),
     };
-    Summary::new(
+    let mut summary = Summary::new(
         "run",
-        &nothing_collected,
+        &collected,
         &run,
         &published,
         &report_path,
         &notifications_dir,
-    )
-    .print(json)
+    );
+    summary.cost_explorer = pulled.as_ref().map(CostExplorerLine::from);
+    summary.print(json)
 }

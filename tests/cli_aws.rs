@@ -1,0 +1,217 @@
+//! `costwatch run --aws` as a user runs it, against moto's Cost Explorer: the binary finds moto
+//! through `AWS_ENDPOINT_URL` with dummy keys, pulls into the local store, analyses, reports and
+//! prints what the requests cost; with a low cap it stops and says so, and the next run resumes.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use costwatch_testkit::moto::Moto;
+use costwatch_testkit::moto_ce::queue_cost_and_usage;
+use serde_json::{Value, json};
+
+fn money(amount: &str) -> Value {
+    json!({"Amount": amount, "Unit": "USD"})
+}
+
+fn metrics(amount: &str) -> Value {
+    json!({"UnblendedCost": money(amount), "AmortizedCost": money(amount),
+           "NetUnblendedCost": money(amount), "UsageQuantity": {"Amount": "1", "Unit": "N/A"}})
+}
+
+fn period(day: u32) -> Value {
+    json!({"Start": format!("2026-03-{day:02}"), "End": format!("2026-03-{:02}", day + 1)})
+}
+
+fn probe(days: &[(u32, &str)]) -> Value {
+    let results: Vec<Value> = days
+        .iter()
+        .map(|(d, a)| json!({"TimePeriod": period(*d), "Total": metrics(a), "Groups": [], "Estimated": true}))
+        .collect();
+    json!({"GroupDefinitions": [], "ResultsByTime": results, "DimensionValueAttributes": []})
+}
+
+fn grouped(days: &[(u32, &str, &str)], next: Option<&str>) -> Value {
+    let results: Vec<Value> = days
+        .iter()
+        .map(|(d, account, amount)| {
+            json!({"TimePeriod": period(*d), "Total": {}, "Estimated": true, "Groups": [
+                {"Keys": [account, "Amazon Simple Storage Service"], "Metrics": metrics(amount)}]})
+        })
+        .collect();
+    let mut page = json!({
+        "GroupDefinitions": [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+                             {"Type": "DIMENSION", "Key": "SERVICE"}],
+        "ResultsByTime": results,
+        "DimensionValueAttributes": [{"Value": "111111111111", "Attributes": {"description": "web"}}]
+    });
+    if let Some(token) = next {
+        page["NextPageToken"] = json!(token);
+    }
+    page
+}
+
+/// The binary with moto as its only AWS: no profile files, no instance metadata.
+fn costwatch(dir: &Path, moto: &Moto) -> Command {
+    let mut cmd = Command::cargo_bin("costwatch").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("COSTWATCH_DATA_DIR")
+        .env_remove("COSTWATCH_CONFIG")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_ENDPOINT_URL", moto.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        );
+    cmd
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn run_aws_pulls_prints_the_cost_and_stops_at_the_cap() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("costwatch.toml"),
+        "[collect]\nbackfill_days = 3\n",
+    )
+    .unwrap();
+    let results = json!([
+        // First run (today 10th): the probe and one request for the 7th–9th.
+        probe(&[(7, "2"), (8, "2"), (9, "2")]),
+        grouped(
+            &[
+                (7, "111111111111", "2"),
+                (8, "111111111111", "2"),
+                (9, "111111111111", "2")
+            ],
+            None
+        ),
+        // Second run (11th): the probe and the 10th's first page; its second page would pass the cap.
+        probe(&[(8, "2"), (9, "2"), (10, "3")]),
+        grouped(&[(10, "111111111111", "1")], Some("page-2")),
+        grouped(&[(10, "222222222222", "2")], None),
+    ]);
+    queue_cost_and_usage(&moto, &results.to_string());
+
+    let first = costwatch(dir.path(), &moto)
+        .args([
+            "--json",
+            "run",
+            "--aws",
+            "--today",
+            "2026-03-10",
+            "--out",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_str(&ok(&first)).unwrap();
+    assert_eq!(
+        summary["cost_explorer"]["line"],
+        "2 Cost Explorer requests = $0.02"
+    );
+    assert_eq!(summary["cost_explorer"]["dollars"], "$0.02");
+    assert_eq!(summary["cost_explorer"]["capped"], false);
+    assert_eq!(summary["cost_explorer_requests"], 2);
+    assert_eq!(summary["days_collected"], 3);
+    assert_eq!(summary["as_of"], "2026-03-09");
+    assert_eq!(summary["notifications_by_kind"]["report"], 1);
+    assert!(dir.path().join("out/report.html").is_file());
+    let lake = dir.path().join(".costwatch/lake");
+    assert!(
+        lake.join("curated/daily/dt=2026-03-09/records.jsonl")
+            .is_file()
+    );
+    assert!(
+        lake.join("raw/ce/dt=2026-03-07/account-service-p000.json")
+            .is_file()
+    );
+
+    let capped = costwatch(dir.path(), &moto)
+        .args([
+            "run",
+            "--aws",
+            "--today",
+            "2026-03-11",
+            "--max-requests",
+            "2",
+            "--out",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    let text = ok(&capped);
+    assert!(text.contains("2 Cost Explorer requests = $0.02"), "{text}");
+    assert!(text.contains("request cap reached"), "{text}");
+    assert!(
+        !lake.join("curated/daily/dt=2026-03-10").exists(),
+        "half a day is not written"
+    );
+
+    // The same window again: the probe and first page are asked again, then the last page.
+    let resumed = costwatch(dir.path(), &moto)
+        .args([
+            "--json",
+            "run",
+            "--aws",
+            "--today",
+            "2026-03-11",
+            "--out",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_str(&ok(&resumed)).unwrap();
+    assert_eq!(
+        summary["cost_explorer"]["line"],
+        "3 Cost Explorer requests = $0.03"
+    );
+    assert_eq!(summary["cost_explorer"]["month_requests"], 7);
+    assert_eq!(summary["cost_explorer"]["collected_through"], "2026-03-10");
+    assert_eq!(summary["as_of"], "2026-03-10");
+    let day10 = std::fs::read_to_string(lake.join("curated/daily/dt=2026-03-10/records.jsonl"));
+    assert_eq!(day10.unwrap().lines().count(), 2, "both pages of the 10th");
+}
+
+#[test]
+fn run_aws_refuses_a_cap_too_small_to_collect_anything() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = costwatch(dir.path(), &moto)
+        .args(["run", "--aws", "--max-requests", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("max_requests_per_run must be at least 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn aws_flags_need_aws() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("costwatch")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["run", "--max-requests", "5"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--aws"));
+}
