@@ -18,4 +18,4 @@ pub mod run;
 
 pub use config::PipelineConfig;
 pub use error::PipelineError;
-pub use run::{Ports, RunSummary, run_day};
+pub use run::{Ports, RunSummary, detect_day, forecast_day, run_day, standing};

@@ -33,12 +33,30 @@ pub struct RunSummary {
     pub budgets: Vec<BudgetStatus>,
 }
 
+/// Detection, forecasts and budgets for one day, publishing what they find: the CLI's run. The
+/// Lambdas run the two halves separately ([`detect_day`] and [`forecast_day`]), in parallel.
 pub async fn run_day(
     ports: &Ports<'_>,
     cfg: &PipelineConfig,
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<RunSummary> {
+    let mut notifications = detect_day(ports, cfg, as_of, now).await?;
+    let forecast = forecast_day(ports.rollups, ports.state, ports.bus, cfg, as_of, now).await?;
+    notifications.extend(forecast.notifications);
+    Ok(RunSummary {
+        notifications,
+        ..forecast
+    })
+}
+
+/// Anomaly detection with its lifecycle; returns the envelopes it published.
+pub async fn detect_day(
+    ports: &Ports<'_>,
+    cfg: &PipelineConfig,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<Notification>> {
     let names = account_names(ports.state).await?;
     let detect_ports = DetectPorts {
         lake: ports.lake,
@@ -46,15 +64,41 @@ pub async fn run_day(
         state: ports.state,
         bus: ports.bus,
     };
-    let mut notifications = detect(&detect_ports, cfg, &names, as_of, now).await?;
-    let forecasts = forecasts(ports.rollups, cfg, as_of).await?;
-    notifications
-        .extend(notify_forecasts(ports.state, ports.bus, cfg, &names, &forecasts, now).await?);
-    let budgets = evaluate_all(ports.rollups, cfg, &forecasts, as_of).await?;
-    notifications.extend(notify_crossings(ports.state, ports.bus, &names, &budgets, now).await?);
+    detect(&detect_ports, cfg, &names, as_of, now).await
+}
+
+/// Month-end forecasts and budget crossings, publishing the alerts due; `notifications` holds
+/// only those.
+pub async fn forecast_day(
+    rollups: &dyn RollupStore,
+    state: &dyn StateStore,
+    bus: &dyn NotificationBus,
+    cfg: &PipelineConfig,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<RunSummary> {
+    let names = account_names(state).await?;
+    let standing = standing(rollups, cfg, as_of).await?;
+    let mut notifications =
+        notify_forecasts(state, bus, cfg, &names, &standing.forecasts, now).await?;
+    notifications.extend(notify_crossings(state, bus, &names, &standing.budgets, now).await?);
+    Ok(RunSummary {
+        notifications,
+        ..standing
+    })
+}
+
+/// Where forecasts and budgets stand on `as_of`, publishing nothing: what a report shows.
+pub async fn standing(
+    rollups: &dyn RollupStore,
+    cfg: &PipelineConfig,
+    as_of: NaiveDate,
+) -> Result<RunSummary> {
+    let forecasts = forecasts(rollups, cfg, as_of).await?;
+    let budgets = evaluate_all(rollups, cfg, &forecasts, as_of).await?;
     Ok(RunSummary {
         as_of,
-        notifications,
+        notifications: Vec::new(),
         forecasts,
         budgets,
     })

@@ -1,19 +1,17 @@
 //! The port contracts of support/contracts.rs, asserted on the AWS adapters through the real SDK
-//! against a real moto server (one per test, started by support/moto.rs), plus what only the AWS
+//! against a real moto server (one per test, started by costwatch_testkit::moto), plus what only the AWS
 //! adapters have to get right: paging, batching, the stored item shapes, message attributes.
 
 mod support;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use costwatch_core::{Notification, Scope};
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
-use costwatch_store::aws::sdk::aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use costwatch_store::aws::sdk::aws_sdk_dynamodb::types::AttributeValue;
 use costwatch_store::aws::sdk::{
-    aws_sdk_dynamodb, aws_sdk_s3, aws_sdk_secretsmanager, aws_sdk_sns, aws_sdk_ssm,
+    aws_sdk_dynamodb, aws_sdk_secretsmanager, aws_sdk_sns, aws_sdk_ssm,
 };
 use costwatch_store::aws::{
     DynamoRollups, DynamoState, S3Lake, SecretsManagerSecrets, SnsBus, SsmSecrets,
@@ -21,52 +19,12 @@ use costwatch_store::aws::{
 use costwatch_store::{
     Clock, LakeReader, LakeWriter, RollupRow, RollupStore, SecretStore, StateStore, StoreError,
 };
+use costwatch_testkit::http_sink::HttpSink;
+use costwatch_testkit::moto::Moto;
+use costwatch_testkit::stack::{BUCKET, TABLE, create_bucket, create_table};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use support::contracts::*;
-use support::http_sink::HttpSink;
-use support::moto::Moto;
-
-const BUCKET: &str = "costwatch-lake";
-const TABLE: &str = "costwatch-state";
-
-async fn create_bucket(config: &SdkConfig) {
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
-            .build(),
-    );
-    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-}
-
-/// The StateTable of template.yaml: `pk` HASH, `sk` RANGE, both strings.
-async fn create_table(config: &SdkConfig) {
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    aws_sdk_dynamodb::Client::new(config)
-        .create_table()
-        .table_name(TABLE)
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-}
 
 async fn raw_item(
     config: &SdkConfig,
@@ -133,17 +91,16 @@ async fn dynamo_rollups_contract() {
     let item = raw_item(&config, "rollup#org", "2026-01-02").await.unwrap();
     let cost: serde_json::Value = serde_json::from_str(item["cost"].as_s().unwrap()).unwrap();
     assert_eq!(cost["usage"], "9.00", "money as exact decimal strings");
-    let manifest = raw_item(&config, "rollup-days", "2026-01-02")
+    let manifest = raw_item(&config, "rollup-days", "2026-01-02#000")
         .await
         .unwrap();
     assert_eq!(
         manifest["scopes"].as_l().unwrap(),
         &vec![AttributeValue::S("org".into())]
     );
-    assert!(
-        raw_item(&config, "rollup-days", "2026-01-03")
-            .await
-            .is_none(),
+    assert_eq!(
+        sks(&raw_partition(&config, "rollup-days").await),
+        vec!["2026-01-02#000"],
         "an emptied day loses its manifest"
     );
 }
@@ -174,6 +131,218 @@ async fn dynamo_rollups_batch_past_25_items_and_drop_stale_scopes() {
     }
     let series = store.series(&scopes[0], day(5), day(5)).await.unwrap();
     assert_eq!(series.days, vec![Some(cost(200))]);
+}
+
+/// Every item of a partition, in `sk` order.
+async fn raw_partition(config: &SdkConfig, pk: &str) -> Vec<HashMap<String, AttributeValue>> {
+    let mut pages = aws_sdk_dynamodb::Client::new(config)
+        .query()
+        .table_name(TABLE)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(pk.into()))
+        .into_paginator()
+        .send();
+    let mut items = Vec::new();
+    while let Some(page) = pages.next().await {
+        items.extend(page.unwrap().items.unwrap_or_default());
+    }
+    items
+}
+
+/// Every item of the table.
+async fn raw_scan(config: &SdkConfig) -> Vec<HashMap<String, AttributeValue>> {
+    let mut pages = aws_sdk_dynamodb::Client::new(config)
+        .scan()
+        .table_name(TABLE)
+        .into_paginator()
+        .send();
+    let mut items = Vec::new();
+    while let Some(page) = pages.next().await {
+        items.extend(page.unwrap().items.unwrap_or_default());
+    }
+    items
+}
+
+fn sks(items: &[HashMap<String, AttributeValue>]) -> Vec<&str> {
+    items
+        .iter()
+        .map(|i| i["sk"].as_s().unwrap().as_str())
+        .collect()
+}
+
+/// An item's size as DynamoDB counts it against the 400 KB limit: attribute names and strings in
+/// UTF-8 bytes, a list 3 bytes plus 1 per element.
+fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    fn value(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) => s.len(),
+            AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value(v)).sum::<usize>(),
+            other => panic!("unexpected attribute {other:?}"),
+        }
+    }
+    item.iter().map(|(name, v)| name.len() + value(v)).sum()
+}
+
+#[tokio::test]
+async fn dynamo_rollups_shard_a_manifest_past_the_item_limit() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    create_table(&config).await;
+    let store = DynamoRollups::new(&config, TABLE);
+    // 400 accounts × 15 services with long-ish names: 6,000 scope keys of ~80 bytes, ~490 KB,
+    // which one item cannot hold (DynamoDB's limit is 400 KB; moto refuses past 405,000 bytes).
+    let all: Vec<Scope> = (0..400)
+        .flat_map(|a| {
+            (0..15).map(move |s| Scope::AccountService {
+                account: format!("{a:012}"),
+                service: format!("Amazon Example Service {s:02} - Some Long-ish Name"),
+            })
+        })
+        .collect();
+    let key_bytes: usize = all.iter().map(|s| s.key().len()).sum();
+    assert!(key_bytes > 405_000, "{key_bytes}");
+    assert!(
+        key_bytes > 2 * DynamoRollups::MANIFEST_SHARD_BYTES,
+        "needs at least three shards: {key_bytes}"
+    );
+    let rows = |scopes: &[Scope], d: u32, cents: i64| -> Vec<RollupRow> {
+        scopes
+            .iter()
+            .map(|scope| RollupRow {
+                scope: scope.clone(),
+                day: day(d),
+                cost: cost(cents),
+            })
+            .collect()
+    };
+    let manifests = || raw_partition(&config, "rollup-days");
+    let rollup_rows = || async {
+        raw_scan(&config)
+            .await
+            .into_iter()
+            .filter(|i| i["pk"].as_s().unwrap().starts_with("rollup#"))
+            .count()
+    };
+
+    // Day 5 keeps one scope throughout; day 6 grows from 10 scopes to 6,000.
+    let few = &all[..10];
+    let first = [rows(&all[..1], 5, 100), rows(few, 6, 100)].concat();
+    store.replace_days(&[day(5), day(6)], &first).await.unwrap();
+    assert_eq!(
+        sks(&manifests().await),
+        vec!["2026-01-05#000", "2026-01-06#000"]
+    );
+    store
+        .replace_days(&[day(6)], &rows(&all, 6, 200))
+        .await
+        .unwrap();
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(store.scopes().await.unwrap(), sorted, "every shard read");
+    let items = manifests().await;
+    let day6: Vec<_> = items
+        .iter()
+        .filter(|i| i["sk"].as_s().unwrap().starts_with("2026-01-06#"))
+        .collect();
+    assert!(day6.len() >= 3, "{:?}", sks(&items));
+    assert_eq!(
+        sks(&items),
+        ["2026-01-05#000"]
+            .into_iter()
+            .chain(["2026-01-06#000", "2026-01-06#001", "2026-01-06#002"])
+            .take(1 + day6.len())
+            .collect::<Vec<_>>(),
+        "numbered from 000, the phase-1 shards gone"
+    );
+    let mut listed = Vec::new();
+    for shard in &day6 {
+        assert!(item_size(shard) < 400_000, "{}", item_size(shard));
+        listed.extend(
+            shard["scopes"]
+                .as_l()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_s().unwrap().clone()),
+        );
+    }
+    let keys: Vec<String> = sorted.iter().map(Scope::key).collect();
+    assert_eq!(listed, keys, "the shards split the sorted keys, each once");
+    assert_eq!(rollup_rows().await, 1 + 6000);
+    assert_eq!(store.day_range().await.unwrap(), Some((day(5), day(6))));
+
+    // Shrinking day 6 back to 10 scopes drops the stale rows and the shards past the first.
+    store
+        .replace_days(&[day(6)], &rows(few, 6, 300))
+        .await
+        .unwrap();
+    let mut expected = few.to_vec();
+    expected.sort();
+    assert_eq!(store.scopes().await.unwrap(), expected);
+    assert_eq!(
+        sks(&manifests().await),
+        vec!["2026-01-05#000", "2026-01-06#000"]
+    );
+    assert_eq!(rollup_rows().await, 1 + 10);
+    assert_eq!(store.day_range().await.unwrap(), Some((day(5), day(6))));
+    let series = store.series(&few[9], day(5), day(6)).await.unwrap();
+    assert_eq!(series.days, vec![None, Some(cost(300))]);
+}
+
+#[tokio::test]
+async fn dynamo_rollups_replace_leftover_manifest_items() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    create_table(&config).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&config);
+    let put = |pk: &str, sk: &str, name: &str, value: AttributeValue| {
+        dynamo
+            .put_item()
+            .table_name(TABLE)
+            .item("pk", AttributeValue::S(pk.into()))
+            .item("sk", AttributeValue::S(sk.into()))
+            .item(name, value)
+            .send()
+    };
+    let listing = |key: &str| AttributeValue::L(vec![AttributeValue::S(key.into())]);
+    let json = AttributeValue::S(serde_json::to_string(&cost(100)).unwrap());
+    // The single manifest item of the unsharded layout, and a shard an interrupted run left at
+    // an index past the day's others, each listing a scope whose row is stored.
+    put("rollup-days", "2026-01-05", "scopes", listing("account=1"))
+        .await
+        .unwrap();
+    put(
+        "rollup-days",
+        "2026-01-05#007",
+        "scopes",
+        listing("account=2"),
+    )
+    .await
+    .unwrap();
+    for pk in ["rollup#account=1", "rollup#account=2"] {
+        put(pk, "2026-01-05", "cost", json.clone()).await.unwrap();
+    }
+    let store = DynamoRollups::new(&config, TABLE);
+    let account = |a: &str| Scope::Account(a.into());
+    assert_eq!(
+        store.scopes().await.unwrap(),
+        vec![account("1"), account("2")]
+    );
+    assert_eq!(store.day_range().await.unwrap(), Some((day(5), day(5))));
+
+    let row = RollupRow {
+        scope: account("3"),
+        day: day(5),
+        cost: cost(200),
+    };
+    store.replace_days(&[day(5)], &[row]).await.unwrap();
+    assert_eq!(store.scopes().await.unwrap(), vec![account("3")]);
+    assert_eq!(
+        sks(&raw_partition(&config, "rollup-days").await),
+        vec!["2026-01-05#000"]
+    );
+    for pk in ["rollup#account=1", "rollup#account=2"] {
+        assert!(raw_item(&config, pk, "2026-01-05").await.is_none(), "{pk}");
+    }
 }
 
 // --------------------------------------------------------------------------------------- state

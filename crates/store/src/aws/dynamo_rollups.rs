@@ -1,8 +1,14 @@
 //! Daily rollups in the same DynamoDB table as the state:
 //! - one item per scope and day: `pk = "rollup#<scope key>"`, `sk = "YYYY-MM-DD"`, `cost`;
-//! - one manifest item per day: `pk = "rollup-days"`, `sk = "YYYY-MM-DD"`, `scopes` = the scope
-//!   keys stored on that day. It lets `replace_days` find stale scope/day items without a Scan,
-//!   and answers `scopes` and `day_range` from one small partition.
+//! - a manifest per day, sharded: `pk = "rollup-days"`, `sk = "YYYY-MM-DD#000"`, `"#001"`, …,
+//!   each shard's `scopes` a run of the day's sorted scope keys, together every scope key stored
+//!   on that day. It lets `replace_days` find stale scope/day items without a Scan, and answers
+//!   `scopes` and `day_range` from one partition. One item per day cannot hold it: an
+//!   organisation of 1,000 accounts × 15 services has ~17,000 scope keys a day (~860 KB), past
+//!   DynamoDB's 400 KB item limit, so the keys are split over as many shards as their size needs
+//!   (see [`DynamoRollups::MANIFEST_SHARD_BYTES`]). A day's shards are read with one Query on
+//!   `begins_with(sk, "YYYY-MM-DD")`, which also finds the single unsharded item (`sk =
+//!   "YYYY-MM-DD"`) earlier versions wrote: the next `replace_days` of that day replaces it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -21,6 +27,11 @@ use crate::ports::{RollupRow, RollupStore};
 use crate::rollup_index::RollupIndex;
 
 const MANIFEST: &str = "rollup-days";
+/// Bytes a shard is counted for before its first scope key: `pk`, `sk` and `scopes` (names and
+/// values, ~40 bytes by DynamoDB's reckoning), rounded up.
+const SHARD_ITEM_OVERHEAD: usize = 64;
+/// Bytes a scope key is counted for on top of its length: DynamoDB adds 1 per list element.
+const SHARD_ELEMENT_OVERHEAD: usize = 8;
 /// BatchWriteItem takes at most 25 requests.
 const BATCH: usize = 25;
 /// Unprocessed items are retried with backoff this many times before the write fails.
@@ -38,6 +49,19 @@ fn scope_pk(scope_key: &str) -> String {
 
 fn day_sk(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
+}
+
+fn shard_sk(day: NaiveDate, index: usize) -> String {
+    format!("{}#{index:03}", day_sk(day))
+}
+
+/// The index of a shard of `day`; `None` for anything else under the day's prefix (the
+/// unsharded item of earlier versions).
+fn shard_index(day: NaiveDate, sk: &str) -> Option<usize> {
+    sk.strip_prefix(&day_sk(day))?
+        .strip_prefix('#')?
+        .parse()
+        .ok()
 }
 
 fn key(pk: String, sk: String) -> Item {
@@ -66,11 +90,58 @@ fn day_of(item: &Item) -> Result<NaiveDate> {
         .map_err(|e| corrupt(item.describe(), format!("`sk` is not a day: {e}")))
 }
 
-fn manifest_item(day: NaiveDate, scopes: &BTreeSet<String>) -> Item {
-    let mut item = key(MANIFEST.to_owned(), day_sk(day));
-    let list = scopes.iter().map(|k| s(k.as_str())).collect();
-    item.insert("scopes".to_owned(), AttributeValue::L(list));
-    item
+/// The day of a manifest item: the first 10 characters of its `sk` (`YYYY-MM-DD#NNN`).
+fn manifest_day(item: &Item) -> Result<NaiveDate> {
+    let sk = item.string("sk")?;
+    let day = sk.get(..10).unwrap_or(sk);
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|e| {
+        corrupt(
+            item.describe(),
+            format!("`sk` does not start with a day: {e}"),
+        )
+    })
+}
+
+/// One manifest item as stored: its `sk` and the scope keys it lists, sorted.
+#[derive(Debug, Clone, PartialEq)]
+struct Shard {
+    sk: String,
+    scopes: Vec<String>,
+}
+
+impl Shard {
+    fn item(&self) -> Item {
+        let mut item = key(MANIFEST.to_owned(), self.sk.clone());
+        let list = self.scopes.iter().map(|k| s(k.as_str())).collect();
+        item.insert("scopes".to_owned(), AttributeValue::L(list));
+        item
+    }
+}
+
+/// `scopes` (sorted) cut into shards of at most `budget` counted bytes, numbered from `first`.
+/// A key bigger than the budget on its own still gets a shard (DynamoDB then refuses the write
+/// if it is past the item limit); scope keys are far smaller.
+fn shards(day: NaiveDate, scopes: &BTreeSet<String>, first: usize, budget: usize) -> Vec<Shard> {
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    let mut used = 0;
+    for scope in scopes {
+        let size = scope.len() + SHARD_ELEMENT_OVERHEAD;
+        match runs.last_mut() {
+            Some(run) if used + size <= budget => run.push(scope.clone()),
+            _ => {
+                runs.push(vec![scope.clone()]);
+                used = SHARD_ITEM_OVERHEAD;
+            }
+        }
+        used += size;
+    }
+    runs.into_iter()
+        .enumerate()
+        .map(|(i, scopes)| Shard {
+            sk: shard_sk(day, first + i),
+            scopes,
+        })
+        .collect()
 }
 
 fn put(item: Item) -> Result<WriteRequest> {
@@ -90,6 +161,15 @@ fn delete(pk: String, sk: String) -> Result<WriteRequest> {
 }
 
 impl DynamoRollups {
+    /// The bytes one manifest shard may hold, counting each scope key as its UTF-8 length plus 8
+    /// (DynamoDB counts 1 per list element) and the shard's own key attributes as 64 (~40 by
+    /// DynamoDB's rules). Half of DynamoDB's 400 KB item limit, on purpose: a shard stays clear
+    /// of the limit even if the service's accounting differs from ours, and the biggest scope key
+    /// (a tag key of 128 and a value of 256 characters, up to 4 bytes each and `=` escaped to
+    /// three characters) is ~2 KB, far below the margin. A smaller budget would only mean more
+    /// items per day to write and read back.
+    pub const MANIFEST_SHARD_BYTES: usize = 200_000;
+
     pub fn new(config: &SdkConfig, table: impl Into<String>) -> Self {
         Self {
             client: Client::new(config),
@@ -97,22 +177,30 @@ impl DynamoRollups {
         }
     }
 
-    /// The scope keys the manifest lists for `day`.
-    async fn manifest(&self, day: NaiveDate) -> Result<BTreeSet<String>> {
-        let out = self
+    /// The manifest items of `day`, in `sk` order: its shards, and the unsharded item of earlier
+    /// versions if one is left. (Days are fixed-width, so the prefix matches no other day.)
+    async fn manifest(&self, day: NaiveDate) -> Result<Vec<Shard>> {
+        let mut pages = self
             .client
-            .get_item()
+            .query()
             .table_name(&self.table)
-            .key("pk", s(MANIFEST))
-            .key("sk", s(day_sk(day)))
+            .key_condition_expression("pk = :pk AND begins_with(sk, :day)")
+            .expression_attribute_values(":pk", s(MANIFEST))
+            .expression_attribute_values(":day", s(day_sk(day)))
             .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| aws_error("dynamodb:GetItem", e))?;
-        match out.item {
-            Some(item) => Ok(item.strings("scopes")?.into_iter().collect()),
-            None => Ok(BTreeSet::new()),
+            .into_paginator()
+            .send();
+        let mut shards = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("dynamodb:Query", e))?;
+            for item in page.items() {
+                shards.push(Shard {
+                    sk: item.string("sk")?.to_owned(),
+                    scopes: item.strings("scopes")?,
+                });
+            }
         }
+        Ok(shards)
     }
 
     /// Every manifest item, in day order (or reversed), stopping after `limit` if given.
@@ -181,37 +269,79 @@ impl DynamoRollups {
 impl RollupStore for DynamoRollups {
     async fn replace_days(&self, days: &[NaiveDate], rows: &[RollupRow]) -> Result<()> {
         let plan = RollupIndex::plan(days, rows)?;
-        // Two phases, so that an interruption anywhere leaves each manifest listing at least
-        // every scope stored on its day, and a re-run converges:
-        // 1. new rows, and manifests listing old ∪ new scopes;
-        // 2. stale rows deleted, and manifests narrowed to the new scopes (or deleted).
-        let mut first = Vec::new();
-        let mut second = Vec::new();
+        // Two phases, so that an interruption anywhere leaves each day's shards listing at least
+        // every scope stored on that day, and a re-run converges:
+        // 1. shards listing old ∪ new scopes, then the new rows;
+        // 2. stale rows deleted, then the shards of the new scopes (`#000`…), then every other
+        //    shard of the day deleted.
+        // Each step is written in full before the next starts (a batch can be half applied). The
+        // old ∪ new shards go to indices past both the existing shards and the new ones: a shard
+        // is only ever overwritten while another copy lists every stored scope, whatever layout
+        // an earlier interrupted run left behind.
+        let budget = Self::MANIFEST_SHARD_BYTES;
+        let (mut cover, mut puts, mut stale, mut narrowed, mut unused) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (day, day_rows) in &plan {
-            let old = self.manifest(*day).await?;
+            let existing = self.manifest(*day).await?;
+            let old: BTreeSet<String> = existing
+                .iter()
+                .flat_map(|shard| shard.scopes.iter().cloned())
+                .collect();
             let mut new = BTreeSet::new();
             for (scope, cost) in day_rows {
                 let scope_key = scope.key();
-                first.push(put(cost_item(&scope_key, *day, cost)?)?);
+                puts.push(put(cost_item(&scope_key, *day, cost)?)?);
                 new.insert(scope_key);
             }
-            let union: BTreeSet<String> = old.union(&new).cloned().collect();
-            if !union.is_empty() {
-                first.push(put(manifest_item(*day, &union))?);
+            for key in old.difference(&new) {
+                stale.push(delete(scope_pk(key), day_sk(*day))?);
             }
-            for stale in old.difference(&new) {
-                second.push(delete(scope_pk(stale), day_sk(*day))?);
+            let target = shards(*day, &new, 0, budget);
+            if existing == target {
+                continue; // the same scopes, already listed as phase 2 would list them
             }
-            if new.is_empty() {
-                if !old.is_empty() {
-                    second.push(delete(MANIFEST.to_owned(), day_sk(*day))?);
+            if existing.is_empty() {
+                // A new day: its shards overwrite nothing, so they are written once, in phase 1.
+                for shard in target {
+                    cover.push(put(shard.item())?);
                 }
-            } else if new != union {
-                second.push(put(manifest_item(*day, &new))?);
+                continue;
+            }
+            // An emptied day: phase 2 only deletes, so the old shards stay the cover until then.
+            let union_shards = if new.is_empty() {
+                Vec::new()
+            } else {
+                let first = existing
+                    .iter()
+                    .filter_map(|shard| shard_index(*day, &shard.sk))
+                    .map(|i| i + 1)
+                    .chain([target.len()])
+                    .max()
+                    .unwrap_or_default();
+                let union: BTreeSet<String> = old.union(&new).cloned().collect();
+                shards(*day, &union, first, budget)
+            };
+            let keep: BTreeSet<&str> = target.iter().map(|shard| shard.sk.as_str()).collect();
+            let left: BTreeSet<&str> = existing
+                .iter()
+                .chain(&union_shards)
+                .map(|shard| shard.sk.as_str())
+                .filter(|sk| !keep.contains(sk))
+                .collect();
+            for sk in left {
+                unused.push(delete(MANIFEST.to_owned(), sk.to_owned())?);
+            }
+            for shard in union_shards {
+                cover.push(put(shard.item())?);
+            }
+            for shard in target {
+                narrowed.push(put(shard.item())?);
             }
         }
-        self.write_all(first).await?;
-        self.write_all(second).await
+        for step in [cover, puts, stale, narrowed, unused] {
+            self.write_all(step).await?;
+        }
+        Ok(())
     }
 
     async fn series(&self, scope: &Scope, start: NaiveDate, end: NaiveDate) -> Result<DailySeries> {
@@ -256,11 +386,11 @@ impl RollupStore for DynamoRollups {
     }
 
     async fn day_range(&self) -> Result<Option<(NaiveDate, NaiveDate)>> {
-        // A manifest exists only for a day with rows, so the first and last manifests bound it.
+        // Manifest shards exist only for a day with rows, so the first and last bound it.
         let first = self.manifests(true, Some(1)).await?;
         let last = self.manifests(false, Some(1)).await?;
         match (first.first(), last.first()) {
-            (Some(first), Some(last)) => Ok(Some((day_of(first)?, day_of(last)?))),
+            (Some(first), Some(last)) => Ok(Some((manifest_day(first)?, manifest_day(last)?))),
             _ => Ok(None),
         }
     }

@@ -17,7 +17,7 @@ const THROTTLING: &[&str] = &[
     "SlowDown",
 ];
 
-pub(crate) fn aws_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> StoreError
+pub fn aws_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

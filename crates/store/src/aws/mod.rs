@@ -20,6 +20,7 @@ pub use cost_explorer::{
 };
 pub use dynamo_rollups::DynamoRollups;
 pub use dynamo_state::DynamoState;
+pub use error::aws_error;
 pub use s3::S3Lake;
 pub use secrets::{SecretsManagerSecrets, SsmSecrets};
 pub use sns::SnsBus;

@@ -2,7 +2,3 @@
 #![allow(dead_code)]
 
 pub mod contracts;
-#[cfg(feature = "aws")]
-pub mod http_sink;
-#[cfg(feature = "aws")]
-pub mod moto;

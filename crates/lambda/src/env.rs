@@ -1,0 +1,158 @@
+//! Settings from the function's environment (set by template.yaml), read once at start and
+//! validated before the first event: a missing variable fails the cold start with its name,
+//! not an invocation half-way through.
+
+use std::collections::BTreeMap;
+
+use costwatch_analytics::budget::Budget;
+use costwatch_pipeline::PipelineConfig;
+
+use crate::error::{HandlerError, Result};
+
+pub const BUCKET: &str = "COSTWATCH_BUCKET";
+pub const TABLE: &str = "COSTWATCH_TABLE";
+pub const PIPELINE_TOPIC_ARN: &str = "COSTWATCH_PIPELINE_TOPIC_ARN";
+pub const NOTIFICATIONS_TOPIC_ARN: &str = "COSTWATCH_NOTIFICATIONS_TOPIC_ARN";
+pub const DEAD_LETTER_QUEUE_URL: &str = "COSTWATCH_DEAD_LETTER_QUEUE_URL";
+/// The pipeline configuration as JSON (the TOML file's fields); `{}` or unset for defaults.
+pub const PIPELINE_CONFIG: &str = "COSTWATCH_PIPELINE_CONFIG";
+/// Budgets as a JSON array; replaces `budgets` of the pipeline configuration when set.
+pub const BUDGETS: &str = "COSTWATCH_BUDGETS";
+pub const DASHBOARD_URL: &str = "COSTWATCH_DASHBOARD_URL";
+
+/// The environment as read at start. Built from any list of pairs, so tests never touch the
+/// process environment.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+}
+
+impl Env {
+    pub fn from_process() -> Self {
+        Self::from_pairs(std::env::vars())
+    }
+
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// A set, non-blank variable.
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&self, name: &str) -> Result<&str> {
+        self.optional(name)
+            .ok_or_else(|| HandlerError::Config(format!("environment variable {name} is not set")))
+    }
+
+    /// A number, or `default` when unset.
+    pub fn number(&self, name: &str, default: u32) -> Result<u32> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| {
+                HandlerError::Config(format!("{name} must be a whole number, got `{v}`"))
+            }),
+        }
+    }
+
+    /// A comma-separated list; blank items dropped.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.optional(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The pipeline configuration: [`PIPELINE_CONFIG`], then [`BUDGETS`] and [`DASHBOARD_URL`]
+    /// over it, validated as the CLI validates its file.
+    pub fn pipeline_config(&self) -> Result<PipelineConfig> {
+        let mut cfg: PipelineConfig = match self.optional(PIPELINE_CONFIG) {
+            None => PipelineConfig::default(),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| HandlerError::Config(format!("{PIPELINE_CONFIG}: {e}")))?,
+        };
+        if let Some(json) = self.optional(BUDGETS) {
+            let budgets: Vec<Budget> = serde_json::from_str(json)
+                .map_err(|e| HandlerError::Config(format!("{BUDGETS}: {e}")))?;
+            cfg.budgets = budgets;
+        }
+        if let Some(url) = self.optional(DASHBOARD_URL) {
+            cfg.dashboard_url = Some(url.to_owned());
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_and_dashboard_override_the_config_json() {
+        let env = Env::from_pairs([
+            (PIPELINE_CONFIG, r#"{"history_days": 90}"#),
+            (
+                BUDGETS,
+                r#"[{"name":"org","scope":"org","amount":"1000"},{"name":"ec2","scope":"service=Amazon EC2","amount":"250"}]"#,
+            ),
+            (DASHBOARD_URL, "https://costs.example.com"),
+        ]);
+        let cfg = env.pipeline_config().unwrap();
+        assert_eq!(cfg.history_days, 90);
+        assert_eq!(cfg.budgets.len(), 2);
+        assert_eq!(cfg.budgets[1].name, "ec2");
+        assert_eq!(
+            cfg.dashboard_url.as_deref(),
+            Some("https://costs.example.com")
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let env = Env::from_pairs([(PIPELINE_CONFIG, r#"{"histroy_days": 90}"#)]);
+        let err = env.pipeline_config().unwrap_err().to_string();
+        assert!(
+            err.contains(PIPELINE_CONFIG) && err.contains("histroy_days"),
+            "{err}"
+        );
+
+        let env = Env::from_pairs([(BUDGETS, r#"[{"name":"x","scope":"org","amount":"-5"}]"#)]);
+        let err = env.pipeline_config().unwrap_err().to_string();
+        assert!(err.contains("positive amount"), "{err}");
+
+        let env = Env::from_pairs([("COSTWATCH_CE_RESTATE_DAYS", "three")]);
+        let err = env.number("COSTWATCH_CE_RESTATE_DAYS", 3).unwrap_err();
+        assert!(err.to_string().contains("three"));
+        assert!(
+            Env::default()
+                .required(TABLE)
+                .unwrap_err()
+                .to_string()
+                .contains(TABLE)
+        );
+    }
+
+    #[test]
+    fn lists_drop_blanks() {
+        let env = Env::from_pairs([("K", " team, ,cost-center ")]);
+        assert_eq!(env.list("K"), vec!["team", "cost-center"]);
+        assert!(env.list("MISSING").is_empty());
+    }
+}

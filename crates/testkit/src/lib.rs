@@ -1,0 +1,20 @@
+//! What the integration tests of several crates share: a real moto server per test
+//! ([`moto::Moto`]) and an HTTP endpoint that records what SNS delivers ([`http_sink::HttpSink`]).
+//! A dev-dependency only; never linked into a Lambda.
+
+pub mod aws_json_fake;
+pub mod ce_responses;
+pub mod http_sink;
+pub mod moto;
+pub mod moto_ce;
+pub mod runtime_api;
+pub mod stack;
+
+/// A file of the repository (e.g. `events/collect/scheduled.json`), read as text; panics with the
+/// path when it is missing.
+pub fn repo_file(relative: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
