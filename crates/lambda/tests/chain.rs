@@ -94,8 +94,10 @@ async fn a_scheduled_event_ends_as_envelopes_on_the_notification_queues() {
     );
     let pipeline: SnsPipelineBus = aws.pipeline_events().unwrap();
     let notifications = aws.notifications().unwrap();
-    let mut cfg = PipelineConfig::default();
-    cfg.budgets = planted_budgets(&org);
+    let cfg = PipelineConfig {
+        budgets: planted_budgets(&org),
+        ..PipelineConfig::default()
+    };
 
     // collect
     let source = CostExplorerSource::new(&config, CostExplorerOptions::default()).unwrap();
