@@ -18,6 +18,8 @@ const SELECT_DAYS: usize = 91;
 /// Origins the intervals are measured on: the last year, so that quiet and busy seasons both
 /// set the width (13 quiet weeks before a busy holiday season would give far too narrow ones).
 const BACKTEST_DAYS: usize = 365;
+/// Spacing of the older back-test origins.
+const OLDER_ORIGIN_STEP: usize = 3;
 /// Largest combination tried (mean of the best k candidates).
 const MAX_COMBINED: usize = 3;
 
@@ -64,10 +66,15 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
         9..=34 => 7,
         _ => 20,
     };
+    // Every day of the selection window; every third day of the year before it, which gives
+    // the intervals enough errors at a third of the cost.
+    let select_lo = (n - 1).saturating_sub(SELECT_DAYS).max(min_origin);
     let lo = (n - 1).saturating_sub(BACKTEST_DAYS).max(min_origin);
-    let mut origins: Vec<usize> = (lo..n - 1).collect();
+    let mut origins: Vec<usize> = (lo..select_lo).rev().step_by(OLDER_ORIGIN_STEP).collect();
+    origins.reverse();
+    let select = origins.len();
+    origins.extend(select_lo..n - 1);
     let rows = origins.len();
-    let select = rows.saturating_sub(SELECT_DAYS);
     origins.push(n - 1);
 
     let mut candidates: Vec<Candidate> = Vec::new();
@@ -198,7 +205,7 @@ mod tests {
                 f.chosen
             );
         }
-        assert_eq!(f.origins.len(), 119 - 20);
+        assert_eq!(f.origins.len(), 91 + (119usize - 91 - 20).div_ceil(3));
     }
 
     #[test]

@@ -22,6 +22,11 @@ pub(crate) const LEVELS: [f64; 4] = [0.025, 0.10, 0.90, 0.975];
 const Z: [f64; 4] = [-1.959_964, -1.281_552, 1.281_552, 1.959_964];
 /// σ / MAE for Gaussian errors (√(π/2)).
 const SIGMA_PER_MAE: f64 = 1.253_314;
+/// Widening of every measured interval. The back-test errors are a little optimistic: the
+/// models were chosen, and their parameters fitted, on the same days. 15 % is what brings
+/// simulated Gaussian noise (400 and 150 days) and the real series of the accuracy benchmark
+/// closest to nominal together; see the README's benchmark section.
+const WIDEN: f64 = 1.15;
 const MIN_PER_HORIZON: usize = 5;
 const MIN_POOLED: usize = 40;
 const MIN_SUMS: usize = 20;
@@ -76,7 +81,7 @@ impl Uncertainty {
             .filter_map(|(i, e)| Some((*e)? / scale(i + 1)))
             .collect();
         let q = if pooled.len() >= MIN_POOLED {
-            LEVELS.map(|p| quantile(&pooled, p).unwrap_or(0.0))
+            LEVELS.map(|p| WIDEN * quantile(&pooled, p).unwrap_or(0.0))
         } else {
             Z.map(|z| z * SIGMA_PER_MAE)
         };
@@ -127,7 +132,7 @@ pub(crate) fn sum_offsets(rows: &ErrorRows, h0: usize, k: usize, daily: &Uncerta
     };
     let full = sums(k);
     if full.len() >= MIN_SUMS {
-        return LEVELS.map(|p| quantile(&full, p).unwrap_or(0.0));
+        return LEVELS.map(|p| WIDEN * quantile(&full, p).unwrap_or(0.0));
     }
     let longest = (1..k).rev().find(|len| sums(*len).len() >= MIN_SUMS);
     let mae = |v: &[f64]| v.iter().map(|e| e.abs()).sum::<f64>() / v.len().max(1) as f64;
@@ -141,7 +146,7 @@ pub(crate) fn sum_offsets(rows: &ErrorRows, h0: usize, k: usize, daily: &Uncerta
                 1.0
             };
             let stretch = (k as f64 / len as f64).powf(growth);
-            LEVELS.map(|p| quantile(&part, p).unwrap_or(0.0) * stretch)
+            LEVELS.map(|p| WIDEN * quantile(&part, p).unwrap_or(0.0) * stretch)
         }
         // No window at all: daily offsets added up, as if every day erred alike (the cautious
         // end, when nothing says otherwise).
@@ -174,10 +179,8 @@ mod tests {
         let u = Uncertainty::new(&rows, 0.0);
         assert!((u.b - 0.5).abs() < 1e-9, "{}", u.b);
         let d = u.daily(4);
-        assert!(
-            (d[1] + 2.0).abs() < 1e-6 && (d[2] - 2.0).abs() < 1e-6,
-            "{d:?}"
-        );
+        let w = 2.0 * WIDEN;
+        assert!((d[1] + w).abs() < 1e-6 && (d[2] - w).abs() < 1e-6, "{d:?}");
     }
 
     #[test]
