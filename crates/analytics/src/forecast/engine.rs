@@ -15,9 +15,10 @@ use super::prepare::{align_level_shifts, fill, yearly_component};
 
 /// Origins the models are chosen on: the last 13 weeks (recent behaviour is what counts).
 const SELECT_DAYS: usize = 91;
-/// Origins the intervals are measured on: the last year, so that quiet and busy seasons both
-/// set the width (13 quiet weeks before a busy holiday season would give far too narrow ones).
-const BACKTEST_DAYS: usize = 365;
+/// Origins the intervals are measured on: the last two years, so that quiet and busy seasons
+/// (two of each) set the width; 13 quiet weeks before a busy holiday season would give far too
+/// narrow ones.
+const BACKTEST_DAYS: usize = 730;
 /// Spacing of the older back-test origins.
 const OLDER_ORIGIN_STEP: usize = 3;
 /// Largest combination tried (mean of the best k candidates).
@@ -66,7 +67,7 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
         9..=34 => 7,
         _ => 20,
     };
-    // Every day of the selection window; every third day of the year before it, which gives
+    // Every day of the selection window; every third day of the two years before it, which gives
     // the intervals enough errors at a third of the cost.
     let select_lo = (n - 1).saturating_sub(SELECT_DAYS).max(min_origin);
     let lo = (n - 1).saturating_sub(BACKTEST_DAYS).max(min_origin);
