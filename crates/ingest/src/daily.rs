@@ -11,7 +11,7 @@
 //! * Anything else that is not a finite number, or a date that does not parse, fails the whole
 //!   file with its row and column.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -60,7 +60,7 @@ pub fn read_daily(path: &Path, duplicates: Duplicates) -> Result<DailyValues, In
     };
     let (date_col, value_col) = (find(&DATE_COLUMNS, "date")?, find(&VALUE_COLUMNS, "value")?);
     let mut days: BTreeMap<NaiveDate, (Option<f64>, u64)> = BTreeMap::new();
-    let mut duplicate_days = Vec::new();
+    let mut duplicate_days = BTreeSet::new();
     for (i, record) in reader.records().enumerate() {
         let row = i as u64 + 1;
         let record = record.map_err(|source| IngestError::Csv {
@@ -90,9 +90,7 @@ pub fn read_daily(path: &Path, duplicates: Duplicates) -> Result<DailyValues, In
                 ));
             }
             Some((sum, _)) => {
-                if duplicate_days.last() != Some(&date) && !duplicate_days.contains(&date) {
-                    duplicate_days.push(date);
-                }
+                duplicate_days.insert(date);
                 *sum = match (*sum, value) {
                     (Some(a), Some(b)) => Some(a + b),
                     (a, b) => a.or(b),
@@ -112,11 +110,10 @@ pub fn read_daily(path: &Path, duplicates: Duplicates) -> Result<DailyValues, In
         .take_while(|d| *d <= end)
         .map(|d| days.get(&d).and_then(|(v, _)| *v))
         .collect();
-    duplicate_days.sort();
     Ok(DailyValues {
         start,
         values,
-        duplicate_days,
+        duplicate_days: duplicate_days.into_iter().collect(),
     })
 }
 
