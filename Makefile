@@ -32,7 +32,7 @@ LAMBDA_TARGET := aarch64-unknown-linux-gnu
 # Extra flags for `make deploy`, e.g. DEPLOY_FLAGS=--guided the first time.
 DEPLOY_FLAGS ?=
 
-.PHONY: demo test lint lint-template build build-local deploy lambda-target bench tools check-shared clean
+.PHONY: demo test lint lint-template build build-local deploy lambda-target bench bench-forecast tools check-shared clean
 
 demo:
 	$(CARGO) run --quiet -p costwatch-cli -- demo --out $(OUT)
@@ -116,6 +116,26 @@ deploy: build
 
 bench: check-shared
 	$(CARGO) bench --workspace --benches
+
+# Forecast accuracy and speed against naive, seasonal naive and statsforecast's AutoETS, all
+# in one run on this machine (statsforecast from a pinned virtualenv). ~10 min; see README.
+STATSFORECAST_VERSION := 2.1.1
+SF_VENV ?= $(HOME)/.cache/costwatch-statsforecast
+SF_STAMP := $(SF_VENV)/.statsforecast-$(STATSFORECAST_VERSION)
+BENCH_OUT ?= $(CURDIR)/target/bench-forecast
+BENCH_SERIES ?= 100000
+
+$(SF_VENV)/bin/python:
+	python3 -m venv $(SF_VENV)
+
+$(SF_STAMP): | $(SF_VENV)/bin/python
+	$(SF_VENV)/bin/pip install --quiet statsforecast==$(STATSFORECAST_VERSION)
+	touch $@
+
+bench-forecast: check-shared $(SF_STAMP)
+	COSTWATCH_BENCH_OUT=$(BENCH_OUT) $(CARGO) bench -p costwatch-analytics --bench forecast_accuracy
+	COSTWATCH_BENCH_OUT=$(BENCH_OUT) COSTWATCH_BENCH_SERIES=$(BENCH_SERIES) $(CARGO) bench -p costwatch-analytics --bench forecast_speed
+	$(SF_VENV)/bin/python bench/forecast/evaluate.py $(BENCH_OUT)
 
 clean:
 	rm -rf $(OUT) .costwatch

@@ -52,6 +52,21 @@ pub fn evaluate(
     forecast: Option<&MonthEndForecast>,
     as_of: NaiveDate,
 ) -> Vec<BudgetCrossing> {
+    thresholds(budget, series, forecast, as_of)
+        .into_iter()
+        .filter_map(|(crossing, crossed)| crossed.then_some(crossing))
+        .collect()
+}
+
+/// Every threshold of the budget that can be evaluated, crossed or not (`true` when crossed),
+/// with the same figures as [`evaluate`]: what the pipeline needs to notice that a threshold it
+/// notified is no longer crossed (a credit brought spend back under it).
+pub fn thresholds(
+    budget: &Budget,
+    series: &DailySeries,
+    forecast: Option<&MonthEndForecast>,
+    as_of: NaiveDate,
+) -> Vec<(BudgetCrossing, bool)> {
     let (Some(period_start), Some(period_end)) = (as_of.with_day(1), month_last_day(as_of)) else {
         return Vec::new();
     };
@@ -85,7 +100,7 @@ pub fn evaluate(
                 ThresholdBasis::Forecast => forecast?.total,
             };
             let limit_at = budget.amount * Money::from(threshold.percent) / Money::ONE_HUNDRED;
-            (value >= limit_at).then(|| BudgetCrossing {
+            let crossing = BudgetCrossing {
                 budget: budget.name.clone(),
                 scope: budget.scope.clone(),
                 period_start,
@@ -98,7 +113,8 @@ pub fn evaluate(
                 percent_of_limit: to_f64(value / budget.amount) * 100.0,
                 breach_date,
                 allowed_daily_spend,
-            })
+            };
+            Some((crossing, value >= limit_at))
         })
         .collect()
 }

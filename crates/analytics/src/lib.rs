@@ -7,9 +7,12 @@
 //! * [`detect`]: robust weekly-seasonal baseline for usage plus a calendar model for recurring
 //!   fees and tax; robust z-score (MAD) gated by dollar and percent impact.
 //! * [`root_cause`]: ranks child series (service, account, …) by their dollar contribution.
-//! * [`forecast`]: the same seasonal baseline projected forward, with empirical intervals from
-//!   the model's own back-tested errors; month-end totals aggregate errors of whole k-day sums.
-//! * [`budget`]: threshold crossings on actual month-to-date and forecast spend.
+//! * [`forecast`]: a model chosen per series by rolling-origin back-test (naive, seasonal naive,
+//!   robust weekly, ETS, damped ETS, Theta; on logs; with a yearly cycle), fees and tax apart,
+//!   intervals from the chosen model's back-tested errors; month-end totals from errors of whole
+//!   k-day sums.
+//! * [`budget`]: threshold crossings on actual month-to-date and forecast spend, breach date and
+//!   the daily spend that keeps within budget.
 //!
 //! Money stays [`costwatch_core::Money`] (decimal) at the API; models convert to f64 inside.
 

@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod forecast;
 mod import;
 mod output;
 mod run;
@@ -39,6 +40,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Run detection, forecasts, budgets and the report on the local store.
     Run(run::RunArgs),
+    /// Forecast a daily series from a CSV file (`ds,y` or `timestamp,value`).
+    Forecast(forecast::ForecastArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,16 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Needs no store or configuration: a file in, a file out.
+    if let Command::Forecast(args) = cli.command {
+        return match forecast::forecast(args, cli.json) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -66,6 +79,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => demo::demo(args, &settings, cli.json).await,
             Command::Import(args) => import::import(args, &settings, cli.json).await,
             Command::Run(args) => run::run(args, &settings, cli.json).await,
+            Command::Forecast(_) => unreachable!("handled before the runtime starts"),
         }
     });
     match result {

@@ -130,6 +130,19 @@ pub fn budget(
     account_name: Option<&str>,
     created_at: DateTime<Utc>,
 ) -> Notification {
+    budget_update(c, State::Open, 0, account_name, created_at)
+}
+
+/// A later message about the same threshold in the same period (same `subject_id`):
+/// `State::Resolved` when spend fell back under it (a credit), `State::Open` with a higher
+/// revision when it is crossed again after that.
+pub fn budget_update(
+    c: &BudgetCrossing,
+    state: State,
+    revision: u32,
+    account_name: Option<&str>,
+    created_at: DateTime<Utc>,
+) -> Notification {
     let basis = match c.threshold.basis {
         ThresholdBasis::Actual => "spent",
         ThresholdBasis::Forecast => "forecast",
@@ -140,20 +153,27 @@ pub fn budget(
         (_, p) if p >= 100 => Severity::Medium,
         _ => Severity::Low,
     };
-    let title = format!(
+    let mut title = format!(
         "Budget \"{}\": {:.0}% of {} {basis} (threshold {}%)",
         c.budget,
         c.percent_of_limit,
         money(c.limit),
         c.threshold.percent
     );
-    let mut summary = format!(
+    if state == State::Resolved {
+        title = format!("Back under {}%: {title}", c.threshold.percent);
+    }
+    let mut summary = String::new();
+    if state == State::Resolved {
+        summary.push_str("Spend fell back under this threshold (credits or refunds). ");
+    }
+    summary.push_str(&format!(
         "{} spent from {} to {}; month-end forecast {}.",
         money(c.actual),
         c.period_start,
         c.as_of,
         money(c.forecast)
-    );
+    ));
     if let Some(date) = c.breach_date.filter(|_| c.actual < c.limit) {
         summary.push_str(&format!(" At this rate the budget runs out on {date}."));
     }
@@ -186,16 +206,13 @@ pub fn budget(
         c.threshold.basis,
     );
     let scope = ScopeRef::new(&c.scope, account_name);
+    let severity = if state == State::Resolved {
+        Severity::Info
+    } else {
+        severity
+    };
     Notification::new(
-        subject,
-        0,
-        body,
-        severity,
-        State::Open,
-        title,
-        summary,
-        scope,
-        created_at,
+        subject, revision, body, severity, state, title, summary, scope, created_at,
     )
 }
 

@@ -134,3 +134,43 @@ fn ids_are_deterministic_and_differ_per_transition() {
     assert_eq!(rebuilt.subject_id, a.subject_id);
     assert_ne!(rebuilt.id, a.id);
 }
+
+#[test]
+fn a_resolved_budget_update_validates_and_keeps_its_subject() {
+    use costwatch_core::notification::State;
+    let v = validator();
+    let samples = costwatch_core::samples::all();
+    let (_, open) = samples.iter().find(|(k, _)| *k == "budget").unwrap();
+    let costwatch_core::NotificationBody::Budget(b) = &open.body else {
+        panic!("budget sample")
+    };
+    let crossing = costwatch_core::findings::BudgetCrossing {
+        budget: b.budget.clone(),
+        scope: costwatch_core::Scope::Account("444455556666".into()),
+        period_start: b.period_start,
+        period_end: b.period_end,
+        as_of: b.as_of,
+        limit: b.limit,
+        actual: b.limit - rust_decimal::Decimal::ONE,
+        forecast: b.forecast,
+        threshold: costwatch_core::findings::Threshold {
+            percent: b.threshold_percent,
+            basis: b.basis,
+        },
+        percent_of_limit: 99.99,
+        breach_date: None,
+        allowed_daily_spend: Some(rust_decimal::Decimal::ONE),
+    };
+    let n = costwatch_core::envelopes::budget_update(
+        &crossing,
+        State::Resolved,
+        1,
+        None,
+        open.created_at,
+    );
+    let doc = serde_json::to_value(&n).unwrap();
+    assert!(errors(&v, &doc).is_empty(), "{:?}", errors(&v, &doc));
+    assert_eq!(n.subject_id, open.subject_id);
+    assert_ne!(n.id, open.id);
+    assert!(n.title.starts_with("Back under 100%"), "{}", n.title);
+}

@@ -13,6 +13,7 @@ use costwatch_core::CostRecord;
 
 pub mod ce_json;
 pub mod cur;
+pub mod daily;
 pub mod error;
 pub mod focus;
 mod mapping;

@@ -1,13 +1,27 @@
 //! Budgets: evaluate every configured budget and notify each threshold crossing once per period.
+//!
+//! A threshold's record in the state store (`budget/<subject id>`, one per budget, period,
+//! percent and basis) says whether it was notified and whether it is open or resolved:
+//!
+//! * crossed, no record → notified (open, revision 0); the highest of several crossed at once
+//!   is sent, the lower ones recorded as covered;
+//! * an **actual** threshold notified and no longer crossed → spend fell back under it, which
+//!   only a credit or refund does: one `resolved` message (revision + 1) for the highest such
+//!   threshold that had been sent, the others marked resolved silently;
+//! * crossed again after that, in the same period → notified again (open, revision + 1): it is a
+//!   new crossing, not a repeat;
+//! * a **forecast** threshold is notified once per period and never resolved: forecasts move
+//!   by a few percent from day to day and would otherwise flap.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use costwatch_analytics::budget::evaluate;
-use costwatch_core::findings::{BudgetCrossing, MonthEndForecast};
-use costwatch_core::notification::BudgetLine;
-use costwatch_core::{Notification, Scope, envelopes};
-use costwatch_store::{NotificationBus, RollupStore, StateStore, StoreError};
+use costwatch_analytics::budget::thresholds;
+use costwatch_core::findings::{BudgetCrossing, MonthEndForecast, ThresholdBasis};
+use costwatch_core::notification::{BudgetLine, State};
+use costwatch_core::{Notification, NotificationBody, Scope, envelopes};
+use costwatch_store::{NotificationBus, RollupStore, StateStore, StoreError, Versioned};
+use serde_json::json;
 
 use crate::config::PipelineConfig;
 use crate::error::Result;
@@ -16,6 +30,8 @@ use crate::error::Result;
 pub struct BudgetStatus {
     pub line: BudgetLine,
     pub crossings: Vec<BudgetCrossing>,
+    /// Actual-basis thresholds not crossed now (to resolve those notified before a credit).
+    pub cleared: Vec<BudgetCrossing>,
 }
 
 pub async fn evaluate_all(
@@ -29,7 +45,14 @@ pub async fn evaluate_all(
     for budget in &cfg.budgets {
         let series = rollups.series(&budget.scope, month_start, as_of).await?;
         let forecast = forecasts.get(&budget.scope);
-        let crossings = evaluate(budget, &series, forecast, as_of);
+        let (mut crossings, mut cleared) = (Vec::new(), Vec::new());
+        for (c, crossed) in thresholds(budget, &series, forecast, as_of) {
+            if crossed {
+                crossings.push(c);
+            } else if c.threshold.basis == ThresholdBasis::Actual {
+                cleared.push(c);
+            }
+        }
         let actual = series.month_to_date(as_of);
         let projected = forecast.map(|f| f.total).unwrap_or(actual);
         let percent_used = costwatch_core::money::to_f64(actual / budget.amount) * 100.0;
@@ -42,15 +65,70 @@ pub async fn evaluate_all(
                 percent_used,
             },
             crossings,
+            cleared,
         });
     }
     Ok(out)
 }
 
-/// Publishes crossings not yet notified in their period. When several thresholds of one budget
-/// and basis are crossed at once (a first run mid-month), only the highest is sent and the lower
-/// ones are recorded as covered: one message that says 120 %, not three. The state store's
-/// create-only write makes "once per period" hold across re-runs and concurrent runs.
+/// What the state store says of one threshold in one period.
+struct Record {
+    version: u64,
+    sent: bool,
+    open: bool,
+    revision: u32,
+}
+
+impl Record {
+    fn read(v: &Versioned) -> Self {
+        let field = |k: &str| v.value.get(k);
+        Self {
+            version: v.version,
+            sent: field("sent").and_then(|s| s.as_bool()).unwrap_or(true),
+            // Records written before resolution existed are open.
+            open: field("state").and_then(|s| s.as_str()) != Some("resolved"),
+            revision: field("revision")
+                .and_then(|r| r.as_u64())
+                .and_then(|r| u32::try_from(r).ok())
+                .unwrap_or(0),
+        }
+    }
+}
+
+fn threshold_percent(n: &Notification) -> u32 {
+    match &n.body {
+        NotificationBody::Budget(b) => b.threshold_percent,
+        _ => 0,
+    }
+}
+
+/// Create-only (or compare-and-set) write; a conflict means a concurrent run wrote it first.
+async fn record(
+    state: &dyn StateStore,
+    key: &str,
+    n: &Notification,
+    sent: bool,
+    expected: Option<u64>,
+) -> Result<bool> {
+    let open = n.state != State::Resolved;
+    let value = json!({
+        "id": n.id,
+        "sent": sent,
+        "state": if open { "open" } else { "resolved" },
+        "revision": n.revision,
+    });
+    match state.put(key, value, expected, None).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Publishes crossings not yet notified in their period (see the module docs), and the
+/// resolution of actual thresholds a credit brought spend back under. When several thresholds
+/// of one budget and basis are crossed at once (a first run mid-month), only the highest is
+/// sent: one message that says 120 %, not three. The state store's conditional writes make
+/// "once" hold across re-runs and concurrent runs.
 pub async fn notify_crossings(
     state: &dyn StateStore,
     bus: &dyn NotificationBus,
@@ -60,37 +138,83 @@ pub async fn notify_crossings(
 ) -> Result<Vec<Notification>> {
     let mut published = Vec::new();
     for status in statuses {
-        let mut fresh: BTreeMap<_, Vec<(String, Notification)>> = BTreeMap::new();
-        for crossing in &status.crossings {
-            let account_name = crossing
-                .scope
+        let name_of = |c: &BudgetCrossing| {
+            c.scope
                 .account()
                 .and_then(|a| names.get(a))
-                .map(String::as_str);
-            let n = envelopes::budget(crossing, account_name, now);
-            let key = format!("budget/{}", n.subject_id);
-            if state.get(&key).await?.is_none() {
-                let group = fresh.entry(crossing.threshold.basis).or_default();
-                group.push((key, n));
-            }
+                .map(String::as_str)
+        };
+        type Fresh = Vec<(String, Notification, Option<u64>)>;
+        let mut fresh: BTreeMap<ThresholdBasis, Fresh> = BTreeMap::new();
+        for crossing in &status.crossings {
+            let first = envelopes::budget(crossing, name_of(crossing), now);
+            let key = format!("budget/{}", first.subject_id);
+            let (n, expected) = match state.get(&key).await?.map(|v| Record::read(&v)) {
+                None => (first, None),
+                Some(r) if !r.open => (
+                    envelopes::budget_update(
+                        crossing,
+                        State::Open,
+                        r.revision + 1,
+                        name_of(crossing),
+                        now,
+                    ),
+                    Some(r.version),
+                ),
+                Some(_) => continue,
+            };
+            fresh
+                .entry(crossing.threshold.basis)
+                .or_default()
+                .push((key, n, expected));
         }
         for mut group in fresh.into_values() {
-            group.sort_by_key(|(_, n)| match &n.body {
-                costwatch_core::NotificationBody::Budget(b) => b.threshold_percent,
-                _ => 0,
-            });
-            let Some((_, highest)) = group.last() else {
+            group.sort_by_key(|(_, n, _)| threshold_percent(n));
+            let Some((_, highest, _)) = group.last() else {
                 continue;
             };
-            bus.publish(highest).await?;
-            for (key, n) in &group {
-                let record = serde_json::json!({ "id": n.id, "sent": n.id == highest.id });
-                match state.put(key, record, None, None).await {
-                    Ok(_) | Err(StoreError::Conflict { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
+            let highest = highest.clone();
+            bus.publish(&highest).await?;
+            for (key, n, expected) in &group {
+                record(state, key, n, n.id == highest.id, *expected).await?;
             }
-            published.push(highest.clone());
+            published.push(highest);
+        }
+
+        // Fell back under: resolve what is open, announce the highest one that was sent.
+        let mut resolved: Vec<(String, Notification, Record)> = Vec::new();
+        for crossing in &status.cleared {
+            let subject = envelopes::budget(crossing, None, now).subject_id;
+            let key = format!("budget/{subject}");
+            let Some(r) = state.get(&key).await?.map(|v| Record::read(&v)) else {
+                continue;
+            };
+            if r.open {
+                let n = envelopes::budget_update(
+                    crossing,
+                    State::Resolved,
+                    r.revision + 1,
+                    name_of(crossing),
+                    now,
+                );
+                resolved.push((key, n, r));
+            }
+        }
+        resolved.sort_by_key(|(_, n, _)| threshold_percent(n));
+        let announce = resolved
+            .iter()
+            .rev()
+            .find(|(_, _, r)| r.sent)
+            .map(|(_, n, _)| n.id.clone());
+        for (key, n, r) in &resolved {
+            let sent = announce.as_deref() == Some(n.id.as_str());
+            // Published before it is recorded, like a crossing: a failed write means a retry
+            // may send it twice, never that it is lost.
+            if sent {
+                bus.publish(n).await?;
+                published.push(n.clone());
+            }
+            record(state, key, n, sent, Some(r.version)).await?;
         }
     }
     Ok(published)

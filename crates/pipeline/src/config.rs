@@ -2,6 +2,7 @@
 
 use costwatch_analytics::budget::Budget;
 use costwatch_analytics::detect::DetectorConfig;
+use costwatch_analytics::forecast::ForecastConfig;
 use costwatch_core::record::CostMetric;
 use costwatch_core::scope::ScopeKind;
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,8 @@ pub struct PipelineConfig {
     pub resolve_after_days: u32,
     /// A month-end forecast this many percent above last month's total is notified (once a month).
     pub forecast_alert_pct: f64,
+    /// Forecast settings: `credits = "included"` (default, net spend) or `"excluded"`.
+    pub forecast: ForecastConfig,
     pub budgets: Vec<Budget>,
     /// Base URL of the dashboard, for links in envelopes.
     pub dashboard_url: Option<String>,
@@ -51,6 +54,7 @@ impl Default for PipelineConfig {
             history_days: 120,
             resolve_after_days: 3,
             forecast_alert_pct: 20.0,
+            forecast: ForecastConfig::default(),
             budgets: Vec::new(),
             dashboard_url: None,
         }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use costwatch_analytics::forecast::month_end;
+use costwatch_analytics::forecast::month_end_with;
 use costwatch_core::findings::MonthEndForecast;
 use costwatch_core::money::to_f64;
 use costwatch_core::scope::ScopeKind;
@@ -42,7 +42,7 @@ pub async fn forecasts(
     let mut out = BTreeMap::new();
     for scope in forecast_scopes(rollups, cfg).await? {
         let series = rollups.series(&scope, start, as_of).await?;
-        if let Some(f) = month_end(&series, as_of) {
+        if let Some(f) = month_end_with(&series, as_of, &cfg.forecast) {
             out.insert(scope, f);
         }
     }

@@ -4,4 +4,5 @@ mod budget;
 mod common;
 mod detect;
 mod forecast;
+mod forecast_known;
 mod root_cause;

@@ -1,0 +1,358 @@
+//! Forecasting: daily spend ahead and the month-end total, with 80 % and 95 % intervals.
+//!
+//! **Two parts of spend.** Usage (with credits, unless configured out) follows the week and
+//! drifts; recurring fees, RI / Savings Plans fees and tax follow the month. Usage goes through
+//! the model choice below; the calendar part is the same day of last month, re-levelled by the
+//! current daily run-rate of such charges (`baseline::calendar_expected`), so a fee on the 1st
+//! comes back on the next 1st and is not smeared over the month.
+//!
+//! **Model choice** (`engine`): naive, seasonal naive, a robust weekly baseline, ETS(A,N,A),
+//! ETS(A,Ad,A) and Theta, each on the series with level shifts aligned to the current regime
+//! and, with two years of history, also with the yearly cycle taken out (`prepare`), are
+//! back-tested from each of the last 91 days; the best, or the mean of the best two or three,
+//! is the forecast. Missing days are filled for fitting and never scored.
+//!
+//! **Intervals** (`intervals`): from the chosen forecast's own back-tested errors on the total
+//! (usage and calendar part together): a horizon-smoothed scale times pooled error quantiles
+//! for each day; the errors of whole k-day sums for the month's remaining days, so correlated
+//! daily errors widen the total as they should. The bounds always contain the mean, and never
+//! go below zero for a scope that has never had a negative day.
+//!
+//! **What this assumes.** No holidays or known future events (commitment expiries, price
+//! changes); a one-off refund is not repeated, a monthly lump-sum credit is not foreseen.
+
+mod engine;
+mod ets;
+mod intervals;
+mod models;
+mod prepare;
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use costwatch_core::findings::{ForecastPoint, MonthEndForecast};
+use costwatch_core::money::from_f64;
+use costwatch_core::{DailyCost, DailySeries, Money};
+use serde::{Deserialize, Serialize};
+
+use crate::baseline::{Parts, calendar_expected, calendar_level};
+use engine::Fitted;
+use intervals::{ErrorRows, Uncertainty, sum_offsets};
+
+/// Days of history the pipeline needs before it forecasts a scope: 14 observed in the last 56.
+const MIN_HISTORY_DAYS: usize = 14;
+const RECENT_DAYS: usize = 56;
+
+/// Whether credits (refunds, promotional credits) count in forecasts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credits {
+    /// Net spend, what the invoice says (default).
+    #[default]
+    Included,
+    /// Gross spend: what was consumed, whatever credits paid for it.
+    Excluded,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForecastConfig {
+    pub credits: Credits,
+}
+
+impl ForecastConfig {
+    fn spend(&self, d: &DailyCost) -> Money {
+        match self.credits {
+            Credits::Included => d.total(),
+            Credits::Excluded => d.gross(),
+        }
+    }
+}
+
+/// One forecast day of a plain series (`forecast_values`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValuePoint {
+    pub date: NaiveDate,
+    pub mean: f64,
+    pub lo95: f64,
+    pub lo80: f64,
+    pub hi80: f64,
+    pub hi95: f64,
+}
+
+/// Forecast of a plain daily series (`values[i]` on `start + i`, `None` where missing) for the
+/// `horizon` days after its last observed day. Works from a single observed day (with wide,
+/// assumed intervals) upwards. Bounds are floored at zero when no value is negative.
+pub fn forecast_values(
+    start: NaiveDate,
+    values: &[Option<f64>],
+    horizon: usize,
+) -> Vec<ValuePoint> {
+    let Some(last) = values.iter().rposition(Option::is_some) else {
+        return Vec::new();
+    };
+    let values = &values[..=last];
+    let Some(fitted) = engine::fit(values, horizon) else {
+        return Vec::new();
+    };
+    let rows = error_rows(&fitted, last, |i| values[i], |_, _| 0.0);
+    let unc = Uncertainty::new(&rows, fallback_scale(values));
+    let floor = values.iter().flatten().all(|v| *v >= 0.0).then_some(0.0);
+    let origin = start + Days::new(last as u64);
+    (1..=horizon)
+        .map(|h| {
+            let [lo95, lo80, hi80, hi95] = bounds(fitted.mean[h - 1], unc.daily(h), floor);
+            ValuePoint {
+                date: origin + Days::new(h as u64),
+                mean: floor.map_or(fitted.mean[h - 1], |f| fitted.mean[h - 1].max(f)),
+                lo95,
+                lo80,
+                hi80,
+                hi95,
+            }
+        })
+        .collect()
+}
+
+/// Names of the models chosen for a plain series (for `--explain`-style diagnostics).
+pub fn chosen_models(values: &[Option<f64>], horizon: usize) -> Vec<String> {
+    let last = values.iter().rposition(Option::is_some).unwrap_or(0);
+    engine::fit(
+        &values[..=last.min(values.len().saturating_sub(1))],
+        horizon,
+    )
+    .map(|f| f.chosen)
+    .unwrap_or_default()
+}
+
+/// Mean ± offsets, the bounds made to contain the mean and respect `floor`.
+fn bounds(mean: f64, offsets: [f64; 4], floor: Option<f64>) -> [f64; 4] {
+    let [a, b, c, d] = offsets.map(|o| mean + o);
+    let clamp = |v: f64| floor.map_or(v, |f| v.max(f));
+    [
+        clamp(a.min(mean)),
+        clamp(b.min(mean)),
+        clamp(c.max(mean)),
+        clamp(d.max(mean)),
+    ]
+}
+
+/// Errors of the fitted back-test against `actual`, with `extra(origin, h)` added to each
+/// forecast (the calendar part), days after `last` unknown.
+fn error_rows(
+    fitted: &Fitted,
+    last: usize,
+    actual: impl Fn(usize) -> Option<f64>,
+    extra: impl Fn(usize, usize) -> f64,
+) -> ErrorRows {
+    fitted
+        .origins
+        .iter()
+        .enumerate()
+        .map(|(r, &o)| {
+            (1..=fitted.horizon)
+                .map(|h| {
+                    let i = o + h;
+                    if i > last {
+                        return None;
+                    }
+                    Some(actual(i)? - fitted.at(r, h) - extra(o, h))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One-day error scale when there is no back-test: mean absolute day-to-day change.
+fn fallback_scale(values: &[Option<f64>]) -> f64 {
+    let obs: Vec<f64> = values.iter().flatten().copied().collect();
+    let diffs: Vec<f64> = obs.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+    if diffs.is_empty() {
+        obs.first().map_or(0.0, |v| 0.1 * v.abs())
+    } else {
+        diffs.iter().sum::<f64>() / diffs.len() as f64
+    }
+}
+
+/// A series split and fitted at its last observed day up to some index.
+struct Fit {
+    parts: Parts,
+    origin: usize,
+    fitted: Fitted,
+    rows: ErrorRows,
+    unc: Uncertainty,
+    calendar: bool,
+    floor: Option<f64>,
+}
+
+impl Fit {
+    /// `None` with too little recent history (fewer than 14 observed days in the last 56).
+    fn new(
+        series: &DailySeries,
+        origin: usize,
+        horizon: usize,
+        cfg: &ForecastConfig,
+    ) -> Option<Self> {
+        let parts = Parts::new(series, cfg.credits == Credits::Included);
+        let recent = (origin + 1).saturating_sub(RECENT_DAYS)..=origin;
+        if parts.actual[recent].iter().flatten().count() < MIN_HISTORY_DAYS {
+            return None;
+        }
+        let flow = &parts.flow[..=origin];
+        let fitted = engine::fit(flow, horizon)?;
+        let calendar = parts.calendar[..=origin]
+            .iter()
+            .flatten()
+            .any(|c| *c != 0.0);
+        let cal = |o: usize, h: usize| -> f64 {
+            if !calendar {
+                return 0.0;
+            }
+            calendar_expected(&parts, parts.date(o + h), o)
+                .or_else(|| calendar_level(&parts, o))
+                .unwrap_or(0.0)
+        };
+        let rows = error_rows(&fitted, origin, |i| parts.actual[i], cal);
+        let unc = Uncertainty::new(&rows, fallback_scale(&parts.actual[..=origin]));
+        let floor = series
+            .days
+            .iter()
+            .flatten()
+            .all(|d| cfg.spend(d) >= Money::ZERO)
+            .then_some(0.0);
+        Some(Self {
+            parts,
+            origin,
+            fitted,
+            rows,
+            unc,
+            calendar,
+            floor,
+        })
+    }
+
+    fn mean(&self, h: usize) -> f64 {
+        let cal = if self.calendar {
+            calendar_expected(&self.parts, self.parts.date(self.origin + h), self.origin)
+                .or_else(|| calendar_level(&self.parts, self.origin))
+                .unwrap_or(0.0)
+        } else {
+            0.0
+        };
+        let m = self.fitted.mean[h - 1] + cal;
+        self.floor.map_or(m, |f| m.max(f))
+    }
+
+    fn point(&self, h: usize) -> ForecastPoint {
+        let mean = self.mean(h);
+        let [lo95, lo80, hi80, hi95] = bounds(mean, self.unc.daily(h), self.floor).map(from_f64);
+        ForecastPoint {
+            date: self.parts.date(self.origin + h),
+            mean: from_f64(mean),
+            lo95,
+            lo80,
+            hi80,
+            hi95,
+        }
+    }
+}
+
+/// Daily forecasts for the `horizon` days after the series' last day with 80/95 % intervals,
+/// credits included. Empty when there is too little history (fewer than 14 observed days in
+/// the last 56) or the last day is missing.
+pub fn forecast_daily(series: &DailySeries, horizon: usize) -> Vec<ForecastPoint> {
+    forecast_daily_with(series, horizon, &ForecastConfig::default())
+}
+
+pub fn forecast_daily_with(
+    series: &DailySeries,
+    horizon: usize,
+    cfg: &ForecastConfig,
+) -> Vec<ForecastPoint> {
+    let Some(origin) = series.len().checked_sub(1) else {
+        return Vec::new();
+    };
+    Fit::new(series, origin, horizon, cfg)
+        .map(|fit| (1..=horizon).map(|h| fit.point(h)).collect())
+        .unwrap_or_default()
+}
+
+/// Month-end forecast for the month containing `as_of`, credits included (see
+/// [`month_end_with`]).
+pub fn month_end(series: &DailySeries, as_of: NaiveDate) -> Option<MonthEndForecast> {
+    month_end_with(series, as_of, &ForecastConfig::default())
+}
+
+/// Actual to date through the last observed day up to `as_of`, plus the forecast of every later
+/// day of the month (days not yet reported are forecast, not taken as zero). The interval is on
+/// the total (see the module docs). A day missing *inside* the month to date adds nothing.
+/// `None` with too little history.
+pub fn month_end_with(
+    series: &DailySeries,
+    as_of: NaiveDate,
+    cfg: &ForecastConfig,
+) -> Option<MonthEndForecast> {
+    let upto = usize::try_from((as_of.min(series.end()) - series.start).num_days()).ok()?;
+    let origin = (0..=upto.min(series.len().checked_sub(1)?))
+        .rev()
+        .find(|i| series.days[*i].is_some())?;
+    let origin_date = series.date_at(origin);
+    let month = as_of.with_day(1)?;
+    let month_last = month.checked_add_months(Months::new(1))? - Days::new(1);
+    let first = (origin_date + Days::new(1)).max(month);
+    let h0 = usize::try_from((first - origin_date).num_days()).ok()?;
+    let k = usize::try_from((month_last - first).num_days() + 1).ok()?;
+
+    let fit = Fit::new(series, origin, (h0 + k).saturating_sub(1).max(1), cfg)?;
+    let to_date = |upto: NaiveDate| -> Money {
+        month
+            .iter_days()
+            .take_while(|d| *d <= upto)
+            .filter_map(|d| series.get(d))
+            .map(|d| cfg.spend(&d))
+            .sum()
+    };
+    let actual_to_date = if origin_date >= month {
+        to_date(origin_date)
+    } else {
+        Money::ZERO
+    };
+    let daily: Vec<ForecastPoint> = (h0..h0 + k).map(|h| fit.point(h)).collect();
+    let total = actual_to_date + daily.iter().map(|p| p.mean).sum::<Money>();
+    let offsets = if k > 0 {
+        sum_offsets(&fit.rows, h0, k, &fit.unc)
+    } else {
+        [0.0; 4]
+    };
+    let floor = fit
+        .floor
+        .map(|_| costwatch_core::money::to_f64(actual_to_date));
+    let total_f = costwatch_core::money::to_f64(total);
+    let [lo95, lo80, hi80, hi95] = bounds(total_f, offsets, floor).map(from_f64);
+    Some(MonthEndForecast {
+        scope: series.scope.clone(),
+        month,
+        as_of: origin_date,
+        actual_to_date,
+        total,
+        lo95: lo95.min(total),
+        lo80: lo80.min(total),
+        hi80: hi80.max(total),
+        hi95: hi95.max(total),
+        previous_month_total: previous_month_total(series, month, cfg),
+        daily,
+    })
+}
+
+/// Total of the month before `month`, only when every one of its days is in the series (a
+/// partial month would understate it).
+fn previous_month_total(
+    series: &DailySeries,
+    month: NaiveDate,
+    cfg: &ForecastConfig,
+) -> Option<Money> {
+    let start = month.checked_sub_months(Months::new(1))?;
+    start
+        .iter_days()
+        .take_while(|d| *d < month)
+        .map(|d| series.get(d).map(|c| cfg.spend(&c)))
+        .sum()
+}

@@ -1,0 +1,173 @@
+//! Known series give forecasts within stated tolerances, and intervals on simulated data with
+//! known noise cover within ±5 points of nominal.
+
+use chrono::{Datelike, Days, NaiveDate};
+use costwatch_analytics::forecast::{
+    Credits, ForecastConfig, forecast_daily, forecast_values, month_end_with,
+};
+use costwatch_core::money::to_f64;
+use costwatch_core::{DailyCost, Money};
+use rust_decimal_macros::dec;
+
+use crate::common::{Noise, date, money, series, weekly_factor};
+
+fn plain(values: impl Fn(usize) -> f64, n: usize) -> Vec<Option<f64>> {
+    (0..n).map(|t| Some(values(t))).collect()
+}
+
+#[test]
+fn a_linear_trend_is_extrapolated_within_one_percent() {
+    let line = |t: usize| 200.0 + 3.0 * t as f64;
+    let f = forecast_values(date(2026, 1, 1), &plain(line, 200), 28);
+    assert_eq!(f.len(), 28);
+    assert_eq!(f[0].date, date(2026, 1, 1) + Days::new(200));
+    for (h, p) in f.iter().enumerate() {
+        let want = line(200 + h);
+        assert!(
+            (p.mean - want).abs() / want < 0.01,
+            "h={}: {} vs {want}",
+            h + 1,
+            p.mean
+        );
+    }
+}
+
+#[test]
+fn a_weekly_season_with_noise_is_within_three_percent_of_its_truth() {
+    let start = date(2025, 1, 6);
+    let truth = |t: usize| 1000.0 * weekly_factor(start + Days::new(t as u64));
+    let mut noise = Noise::new(31);
+    let v: Vec<Option<f64>> = (0..300)
+        .map(|t| Some(truth(t) * (1.0 + 0.02 * noise.gauss())))
+        .collect();
+    let f = forecast_values(start, &v, 21);
+    for (h, p) in f.iter().enumerate() {
+        let want = truth(300 + h);
+        assert!(
+            (p.mean - want).abs() / want < 0.03,
+            "h={}: {} vs {want}",
+            h + 1,
+            p.mean
+        );
+    }
+}
+
+#[test]
+fn after_a_step_the_forecast_is_at_the_new_level() {
+    // 500 a day, then 800 from day 150 (three weeks before the end), with 2 % noise.
+    let mut noise = Noise::new(32);
+    let v: Vec<Option<f64>> = (0..171)
+        .map(|t| Some(if t >= 150 { 800.0 } else { 500.0 } * (1.0 + 0.02 * noise.gauss())))
+        .collect();
+    let f = forecast_values(date(2026, 1, 1), &v, 14);
+    for p in &f {
+        assert!((p.mean - 800.0).abs() < 40.0, "{p:?}");
+    }
+}
+
+#[test]
+fn month_start_fees_return_on_the_first_and_nowhere_else() {
+    // Usage 100 a day with 3 % noise; a 3,000 fee on every 1st.
+    let start = date(2025, 10, 1);
+    let mut noise = Noise::new(33);
+    let days: Vec<Option<DailyCost>> = (0..150)
+        .map(|i| {
+            let d = start + Days::new(i);
+            Some(DailyCost {
+                usage: money(100.0 * (1.0 + 0.03 * noise.gauss())),
+                recurring: if d.day() == 1 {
+                    dec!(3000)
+                } else {
+                    Money::ZERO
+                },
+                ..Default::default()
+            })
+        })
+        .collect();
+    let s = series(start, days);
+    let f = forecast_daily(&s, 40);
+    for p in &f {
+        let mean = to_f64(p.mean);
+        if p.date.day() == 1 {
+            assert!((mean - 3100.0).abs() < 20.0, "fee day {p:?}");
+            assert!(p.lo80 <= p.mean && p.mean <= p.hi80);
+        } else {
+            assert!((mean - 100.0).abs() < 10.0, "ordinary day {p:?}");
+        }
+    }
+}
+
+/// Share of held-out days inside the 80 % and 95 % intervals, over many origins of one
+/// simulated series: weekly season on 1,000 a day plus Gaussian noise of σ = 50.
+fn coverage(n: usize, seed: u64) -> (f64, f64) {
+    let mut noise = Noise::new(seed);
+    let start = date(2025, 1, 6);
+    let truth = |t: usize| 1000.0 * weekly_factor(start + Days::new(t as u64));
+    let total = n + 28 * 30;
+    let v: Vec<f64> = (0..total)
+        .map(|t| truth(t) + 50.0 * noise.gauss())
+        .collect();
+    let (mut in80, mut in95, mut count) = (0usize, 0usize, 0usize);
+    for origin in (n..total - 28).step_by(28) {
+        let obs: Vec<Option<f64>> = v[origin - n..origin].iter().map(|x| Some(*x)).collect();
+        for (h, p) in forecast_values(start, &obs, 28).iter().enumerate() {
+            let a = v[origin + h];
+            in80 += usize::from(p.lo80 <= a && a <= p.hi80);
+            in95 += usize::from(p.lo95 <= a && a <= p.hi95);
+            count += 1;
+        }
+    }
+    (in80 as f64 / count as f64, in95 as f64 / count as f64)
+}
+
+#[test]
+fn intervals_cover_known_gaussian_noise_within_five_points_of_nominal() {
+    for (n, seed) in [(400, 41), (150, 42)] {
+        let (c80, c95) = coverage(n, seed);
+        assert!(
+            (0.75..=0.85).contains(&c80),
+            "{n} days: 80 % covered {c80:.3}"
+        );
+        assert!(
+            (0.90..=1.0).contains(&c95),
+            "{n} days: 95 % covered {c95:.3}"
+        );
+    }
+}
+
+#[test]
+fn credits_are_in_or_out_of_the_month_end_as_configured() {
+    // 100 a day of usage and a credit of −30 every day.
+    let day = DailyCost {
+        usage: dec!(100),
+        credit: dec!(-30),
+        ..Default::default()
+    };
+    let s = series(date(2026, 2, 1), vec![Some(day); 28 + 20]);
+    let as_of = date(2026, 3, 20);
+    let net = month_end_with(&s, as_of, &ForecastConfig::default()).expect("history");
+    let gross = month_end_with(
+        &s,
+        as_of,
+        &ForecastConfig {
+            credits: Credits::Excluded,
+        },
+    )
+    .expect("history");
+    assert_eq!(net.actual_to_date, dec!(1400));
+    assert_eq!(gross.actual_to_date, dec!(2000));
+    assert_eq!(net.total, dec!(2170));
+    assert_eq!(gross.total, dec!(3100));
+    assert_eq!(gross.previous_month_total, Some(dec!(2800)));
+}
+
+#[test]
+fn gaps_are_tolerated_and_never_forecast_as_zero() {
+    let mut v = plain(|t| 50.0 + (t % 7) as f64, 120);
+    for t in (3..110).step_by(5) {
+        v[t] = None;
+    }
+    let f = forecast_values(NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"), &v, 10);
+    assert_eq!(f.len(), 10);
+    assert!(f.iter().all(|p| p.mean > 45.0), "{f:?}");
+}

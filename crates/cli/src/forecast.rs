@@ -1,0 +1,99 @@
+//! `costwatch forecast --input FILE.csv --horizon N [--out FILE]`: a daily series in, CSV
+//! `ds,mean,lo80,hi80` out for the N days after the last date in the file. The same
+//! forecaster the pipeline runs (model chosen per series by back-test, see
+//! `costwatch_analytics::forecast`), on a plain series: no split of fees from usage.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use chrono::Days;
+use clap::{Args, ValueEnum};
+use costwatch_analytics::forecast::{chosen_models, forecast_values};
+use costwatch_ingest::daily::{Duplicates, read_daily};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OnDuplicate {
+    /// Add up the rows of one day (spend split over rows, hourly counts).
+    Sum,
+    /// Fail, naming both rows.
+    Error,
+}
+
+#[derive(Args)]
+pub struct ForecastArgs {
+    /// Daily series as CSV: `ds,y` or `timestamp,value` (any order, case, quoting).
+    #[arg(long)]
+    input: PathBuf,
+    /// Days to forecast after the last date in the file.
+    #[arg(long)]
+    horizon: usize,
+    /// Write the CSV here instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// What several rows on one date mean.
+    #[arg(long, value_enum, default_value = "sum")]
+    on_duplicate: OnDuplicate,
+}
+
+pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
+    if args.horizon == 0 {
+        bail!("--horizon must be at least 1");
+    }
+    let duplicates = match args.on_duplicate {
+        OnDuplicate::Sum => Duplicates::Sum,
+        OnDuplicate::Error => Duplicates::Reject,
+    };
+    let series = read_daily(&args.input, duplicates)?;
+    if !series.duplicate_days.is_empty() {
+        eprintln!(
+            "warning: {}: {} dates have several rows, summed (first {}); --on-duplicate error rejects them",
+            args.input.display(),
+            series.duplicate_days.len(),
+            series.duplicate_days[0]
+        );
+    }
+    let Some(last_observed) = series.values.iter().rposition(Option::is_some) else {
+        bail!("{}: no values, only empty cells", args.input.display());
+    };
+    // Trailing dates without a value are forecast too, but not printed: the output starts the
+    // day after the last date in the file.
+    let skip = series.values.len() - 1 - last_observed;
+    let points = forecast_values(series.start, &series.values, args.horizon + skip);
+    let first = series.last_date() + Days::new(1);
+    let mut csv = String::from("ds,mean,lo80,hi80\n");
+    let mut rows = 0;
+    for p in points.iter().filter(|p| p.date >= first) {
+        csv.push_str(&format!("{},{},{},{}\n", p.date, p.mean, p.lo80, p.hi80));
+        rows += 1;
+    }
+    if rows != args.horizon {
+        bail!(
+            "internal error: {rows} forecast rows for a horizon of {}",
+            args.horizon
+        );
+    }
+    match &args.out {
+        Some(path) => std::fs::write(path, &csv).with_context(|| format!("{}", path.display()))?,
+        None => std::io::stdout().write_all(csv.as_bytes())?,
+    }
+    if json {
+        let summary = serde_json::json!({
+            "input": args.input,
+            "days": series.values.len(),
+            "observed": series.values.iter().flatten().count(),
+            "first_date": series.start,
+            "last_date": series.last_date(),
+            "horizon": args.horizon,
+            "models": chosen_models(&series.values, args.horizon + skip),
+            "out": args.out,
+        });
+        // Standard output carries the CSV unless --out is given.
+        if args.out.is_some() {
+            println!("{summary}");
+        } else {
+            eprintln!("{summary}");
+        }
+    }
+    Ok(())
+}

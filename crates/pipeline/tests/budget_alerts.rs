@@ -1,0 +1,149 @@
+//! Budget crossings are notified once per threshold and period, a credit that brings actual
+//! spend back under a notified threshold resolves it once, and crossing it again in the same
+//! period is a new message; forecast thresholds never flap.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use costwatch_analytics::budget::{Budget, default_thresholds};
+use costwatch_core::findings::MonthEndForecast;
+use costwatch_core::{DailyCost, Money, NotificationBody, Scope, State};
+use costwatch_pipeline::PipelineConfig;
+use costwatch_pipeline::budgets::{evaluate_all, notify_crossings};
+use costwatch_store::memory::{MemoryBus, MemoryRollups, MemoryState};
+use costwatch_store::{RollupRow, RollupStore};
+
+fn d(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 4, day).unwrap()
+}
+
+fn cfg() -> PipelineConfig {
+    PipelineConfig {
+        budgets: vec![Budget {
+            name: "team".into(),
+            scope: Scope::Org,
+            amount: Money::from(1000),
+            thresholds: default_thresholds(),
+        }],
+        ..PipelineConfig::default()
+    }
+}
+
+/// Sets the org's cost of each day 1..=days: `usage` a day, and `credit` on the last day.
+async fn spend(rollups: &MemoryRollups, days: u32, usage: Money, credit: Money) {
+    let all: Vec<NaiveDate> = (1..=days).map(d).collect();
+    let rows: Vec<RollupRow> = all
+        .iter()
+        .map(|day| RollupRow {
+            scope: Scope::Org,
+            day: *day,
+            cost: DailyCost {
+                usage,
+                credit: if *day == d(days) { credit } else { Money::ZERO },
+                ..Default::default()
+            },
+        })
+        .collect();
+    rollups.replace_days(&all, &rows).await.unwrap();
+}
+
+/// One run on `as_of` with a month-end forecast of `forecast`; returns (threshold, basis, state,
+/// revision) of what it published.
+async fn run(
+    rollups: &MemoryRollups,
+    state: &MemoryState,
+    as_of: NaiveDate,
+    forecast: Money,
+) -> Vec<(u32, String, State, u32)> {
+    let bus = MemoryBus::new();
+    let mut forecasts = BTreeMap::new();
+    forecasts.insert(
+        Scope::Org,
+        MonthEndForecast {
+            scope: Scope::Org,
+            month: d(1),
+            as_of,
+            actual_to_date: Money::ZERO,
+            total: forecast,
+            lo80: forecast,
+            hi80: forecast,
+            lo95: forecast,
+            hi95: forecast,
+            previous_month_total: None,
+            daily: Vec::new(),
+        },
+    );
+    let statuses = evaluate_all(rollups, &cfg(), &forecasts, as_of)
+        .await
+        .unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 4, 25, 6, 0, 0).unwrap();
+    notify_crossings(state, &bus, &BTreeMap::new(), &statuses, now)
+        .await
+        .unwrap();
+    bus.published()
+        .iter()
+        .map(|n| match &n.body {
+            NotificationBody::Budget(b) => (
+                b.threshold_percent,
+                format!("{:?}", b.basis).to_lowercase(),
+                n.state,
+                n.revision,
+            ),
+            other => panic!("not a budget envelope: {other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn crossings_notify_once_and_a_credit_resolves_once() {
+    let (rollups, state) = (MemoryRollups::default(), MemoryState::new());
+    let open = |p: u32, basis: &str, rev: u32| (p, basis.to_owned(), State::Open, rev);
+
+    // 10 × 105 = 1,050: 50, 80 and 100 % of actual at once → only 100 % is sent; forecast 1,200.
+    spend(&rollups, 10, Money::from(105), Money::ZERO).await;
+    let first = run(&rollups, &state, d(10), Money::from(1200)).await;
+    assert_eq!(
+        first,
+        vec![open(100, "actual", 0), open(100, "forecast", 0)]
+    );
+    assert!(
+        run(&rollups, &state, d(10), Money::from(1200))
+            .await
+            .is_empty(),
+        "re-run"
+    );
+
+    // A credit of −200 on day 11: 1,050 + 105 − 200 = 955 < 1,000 → resolved, once. The
+    // forecast falls under 100 % too, and is not resolved (forecasts wobble).
+    spend(&rollups, 11, Money::from(105), Money::from(-200)).await;
+    let credited = run(&rollups, &state, d(11), Money::from(990)).await;
+    assert_eq!(credited, vec![(100, "actual".into(), State::Resolved, 1)]);
+    assert!(
+        run(&rollups, &state, d(11), Money::from(990))
+            .await
+            .is_empty(),
+        "re-run"
+    );
+
+    // Crossing again in the same period is new: open, revision 2; the forecast crossing is not
+    // repeated in the period.
+    spend(&rollups, 12, Money::from(105), Money::ZERO).await;
+    let again = run(&rollups, &state, d(12), Money::from(1300)).await;
+    assert_eq!(again, vec![open(100, "actual", 2)]);
+    assert!(
+        run(&rollups, &state, d(12), Money::from(1300))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_threshold_crossed_later_is_sent_on_its_own_day() {
+    let (rollups, state) = (MemoryRollups::default(), MemoryState::new());
+    spend(&rollups, 5, Money::from(110), Money::ZERO).await; // 550: 50 %
+    let sent = run(&rollups, &state, d(5), Money::from(900)).await;
+    assert_eq!(sent, vec![(50, "actual".into(), State::Open, 0)]);
+    spend(&rollups, 8, Money::from(110), Money::ZERO).await; // 880: 80 %
+    let sent = run(&rollups, &state, d(8), Money::from(900)).await;
+    assert_eq!(sent, vec![(80, "actual".into(), State::Open, 0)]);
+}
