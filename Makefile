@@ -32,7 +32,7 @@ LAMBDA_TARGET := aarch64-unknown-linux-gnu
 # Extra flags for `make deploy`, e.g. DEPLOY_FLAGS=--guided the first time.
 DEPLOY_FLAGS ?=
 
-.PHONY: demo test lint lint-template build build-local deploy lambda-target bench bench-forecast tools check-shared clean
+.PHONY: demo test lint lint-template build build-local deploy lambda-target bench bench-forecast nab tools check-shared clean
 
 demo:
 	$(CARGO) run --quiet -p costwatch-cli -- demo --out $(OUT)
@@ -114,7 +114,7 @@ build-local:
 deploy: build
 	$(SAM) deploy $(DEPLOY_FLAGS)
 
-bench: check-shared
+bench: check-shared nab
 	$(CARGO) bench --workspace --benches
 
 # Forecast accuracy and speed against naive, seasonal naive and statsforecast's AutoETS, all
@@ -136,6 +136,16 @@ bench-forecast: check-shared $(SF_STAMP)
 	COSTWATCH_BENCH_OUT=$(BENCH_OUT) $(CARGO) bench -p costwatch-analytics --bench forecast_accuracy
 	COSTWATCH_BENCH_OUT=$(BENCH_OUT) COSTWATCH_BENCH_SERIES=$(BENCH_SERIES) $(CARGO) bench -p costwatch-analytics --bench forecast_speed
 	$(SF_VENV)/bin/python bench/forecast/evaluate.py $(BENCH_OUT)
+
+# The stream detector on NAB's 17 realAWSCloudwatch files (`costwatch bench nab`), then NAB's
+# scoring (standard / low FP / low FN) of what it wrote. Benchmark code, not a test.
+NAB_DATA ?= $(COSTWATCH_SHARED)/data/nab/realAWSCloudwatch
+NAB_OUT ?= $(CARGO_TARGET_DIR)/nab-results
+# The CLI's debug build is enough: the analytics are optimised in dev, and it shares the build
+# with the tests instead of compiling the AWS SDK a second time in release.
+nab: check-shared
+	$(CARGO) run --quiet -p costwatch-cli -- bench nab --data $(NAB_DATA) --out $(NAB_OUT)
+	$(CARGO) run --release --quiet -p costwatch-analytics --example nab_score -- $(NAB_OUT)
 
 clean:
 	rm -rf $(OUT) .costwatch

@@ -4,8 +4,10 @@
 //! a sentence and whose assumptions are written next to them, so stronger models can later be
 //! measured against it.
 //!
-//! * [`detect`]: robust weekly-seasonal baseline for usage plus a calendar model for recurring
-//!   fees and tax; robust z-score (MAD) gated by dollar and percent impact.
+//! * [`stream`]: the online core every detector shares (level, season, drift, robust spread)
+//!   and the detector for sub-daily metric streams (NAB-scored, see the README).
+//! * [`detect`]: daily cost anomalies on that core with a weekly season, plus a calendar model
+//!   for recurring fees and tax; gated by $ and/or % impact and a sensitivity, per scope.
 //! * [`root_cause`]: ranks child series (service, account, …) by their dollar contribution.
 //! * [`forecast`]: a model chosen per series by rolling-origin back-test (naive, seasonal naive,
 //!   robust weekly, ETS, damped ETS, Theta; on logs; with a yearly cycle), fees and tax apart,
@@ -22,3 +24,4 @@ pub mod detect;
 pub mod forecast;
 pub mod root_cause;
 mod stats;
+pub mod stream;

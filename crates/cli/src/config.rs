@@ -29,6 +29,9 @@ pub struct CostExplorerConfig {
     pub cost_categories: Vec<String>,
     /// Longest run of days one request covers (default 7).
     pub days_per_request: Option<u32>,
+    /// With `run --aws`, also import AWS Cost Anomaly Detection's findings of the last week
+    /// (GetAnomalies, one request per page, at most 5) and merge them with ours.
+    pub import_anomalies: bool,
 }
 
 impl CostExplorerConfig {

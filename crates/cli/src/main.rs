@@ -1,5 +1,7 @@
 //! `costwatch`: the whole pipeline on one machine, on the embedded local store.
 
+mod anomaly;
+mod bench;
 mod config;
 mod demo;
 mod forecast;
@@ -42,6 +44,11 @@ enum Command {
     Run(run::RunArgs),
     /// Forecast a daily series from a CSV file (`ds,y` or `timestamp,value`).
     Forecast(forecast::ForecastArgs),
+    /// Feedback on anomalies and snoozes: `anomaly list | feedback ID expected|not-anomaly |
+    /// snooze ID --until DATE`.
+    Anomaly(anomaly::AnomalyArgs),
+    /// Benchmarks on real data: `bench nab --data DIR --out DIR`.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +87,8 @@ fn main() -> ExitCode {
             Command::Import(args) => import::import(args, &settings, cli.json).await,
             Command::Run(args) => run::run(args, &settings, cli.json).await,
             Command::Forecast(_) => unreachable!("handled before the runtime starts"),
+            Command::Anomaly(args) => anomaly::anomaly(args, &settings, cli.json).await,
+            Command::Bench(args) => bench::bench(args, cli.json),
         }
     });
     match result {

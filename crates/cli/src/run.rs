@@ -8,15 +8,16 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use costwatch_core::notification::ReportPeriod;
+use costwatch_pipeline::Ports;
 use costwatch_pipeline::aggregate::aggregate;
 use costwatch_pipeline::collect::Collected;
 use costwatch_pipeline::incremental::{IncrementalOutcome, collect_incremental};
 use costwatch_pipeline::run::report_day;
-use costwatch_pipeline::{Ports, run_day};
+use costwatch_pipeline::run::run_day_merged;
 use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
 use costwatch_store::aws::{CostExplorerSource, behavior_version};
 use costwatch_store::local::LocalBus;
-use costwatch_store::{LocalStore, RollupStore};
+use costwatch_store::{AnomalySource, ImportedAnomaly, LocalStore, RequestBudget, RollupStore};
 
 use crate::config::Settings;
 use crate::output::{CostExplorerLine, Summary, write_report};
@@ -101,6 +102,28 @@ async fn collect_from_aws(
     Ok(outcome)
 }
 
+/// Requests GetAnomalies may take in one run ($0.01 each).
+const ANOMALY_IMPORT_REQUESTS: u32 = 5;
+
+/// AWS Cost Anomaly Detection's findings of the week up to `as_of`.
+async fn import_from_aws(
+    args: &RunArgs,
+    settings: &Settings,
+    as_of: NaiveDate,
+) -> Result<Vec<ImportedAnomaly>> {
+    let sdk = aws_config(args.profile.as_deref()).await;
+    let source = CostExplorerSource::new(&sdk, settings.cost_explorer.options())?;
+    let budget = RequestBudget::new(ANOMALY_IMPORT_REQUESTS);
+    let (found, complete) = source
+        .anomalies(as_of - chrono::Days::new(7), as_of, &budget)
+        .await
+        .context("importing anomalies from Cost Explorer (GetAnomalies)")?;
+    if !complete {
+        tracing::warn!("GetAnomalies stopped at {ANOMALY_IMPORT_REQUESTS} pages");
+    }
+    Ok(found)
+}
+
 pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
     let store = LocalStore::open(&settings.data_dir)
         .with_context(|| format!("opening data directory {}", settings.data_dir.display()))?;
@@ -140,7 +163,11 @@ pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
         state: &store.state,
         bus: &bus,
     };
-    let run = run_day(&ports, &settings.pipeline, as_of, now).await?;
+    let imported = match args.aws && settings.cost_explorer.import_anomalies {
+        true => import_from_aws(&args, settings, as_of).await?,
+        false => Vec::new(),
+    };
+    let run = run_day_merged(&ports, &settings.pipeline, as_of, now, &imported).await?;
     let period = match args.period {
         Period::Daily => ReportPeriod::Daily,
         Period::Weekly => ReportPeriod::Weekly,

@@ -17,6 +17,7 @@ pub mod daily;
 pub mod error;
 pub mod focus;
 mod mapping;
+pub mod metric_csv;
 mod text;
 
 pub use error::{IngestError, Location};

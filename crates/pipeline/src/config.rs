@@ -71,6 +71,7 @@ impl PipelineConfig {
                 self.history_days
             ));
         }
+        self.detector.validate().map_err(PipelineError::Config)?;
         if self.resolve_after_days == 0 {
             return bad("resolve_after_days must be at least 1".into());
         }

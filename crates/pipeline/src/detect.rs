@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::PipelineConfig;
 use crate::error::Result;
+use crate::feedback::{feedback_for, snoozed};
 use crate::lake::read_day;
 
 /// What the state store keeps per scope under `anomaly/<scope key>`.
@@ -28,6 +29,18 @@ pub struct AnomalyState {
     pub last_checked: NaiveDate,
     pub in_band_days: u32,
     pub anomaly: Anomaly,
+    /// Whether an envelope has gone out for this anomaly (a snoozed or feedback-covered one is
+    /// tracked quietly; its resolve is sent only if it was ever announced).
+    #[serde(default = "announced_by_default")]
+    pub announced: bool,
+    /// Why it is kept quiet: `feedback` (its pattern was judged expected / not an anomaly).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet: Option<String>,
+}
+
+/// States stored before snooze and feedback existed were all announced.
+fn announced_by_default() -> bool {
+    true
 }
 
 impl AnomalyState {
@@ -55,6 +68,19 @@ pub async fn detect(
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Vec<Notification>> {
+    detect_merged(ports, cfg, names, as_of, now, &[]).await
+}
+
+/// [`detect`], with anomalies imported from AWS Cost Anomaly Detection merged in (see
+/// [`crate::hybrid`]).
+pub async fn detect_merged(
+    ports: &DetectPorts<'_>,
+    cfg: &PipelineConfig,
+    names: &BTreeMap<String, String>,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+    imported: &[costwatch_store::ImportedAnomaly],
+) -> Result<Vec<Notification>> {
     let start = as_of - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
     let mut found = Vec::new();
     for scope in ports.rollups.scopes().await? {
@@ -67,6 +93,7 @@ pub async fn detect(
         }
         found.push((scope.clone(), detect_latest(&series, &cfg.detector)));
     }
+    crate::hybrid::merge(&mut found, imported, as_of);
     fold_into_narrowest(&mut found);
     let mut published = Vec::new();
     for (scope, anomaly) in found {
@@ -140,7 +167,11 @@ async fn step(
     let next = match (found, active) {
         (Some(mut anomaly), Some(prev)) => {
             anomaly.start_date = prev.anomaly.start_date;
-            anomaly.root_causes = root_causes(ports.lake, cfg, &anomaly).await?;
+            let ours = root_causes(ports.lake, cfg, &anomaly).await?;
+            // An imported anomaly keeps AWS's root causes when the lake has nothing to rank.
+            if !ours.is_empty() {
+                anomaly.root_causes = ours;
+            }
             AnomalyState {
                 subject_id: prev.subject_id,
                 state: State::Ongoing,
@@ -148,10 +179,16 @@ async fn step(
                 last_checked: as_of,
                 in_band_days: 0,
                 anomaly,
+                announced: prev.announced,
+                quiet: prev.quiet,
             }
         }
         (Some(mut anomaly), None) => {
-            anomaly.root_causes = root_causes(ports.lake, cfg, &anomaly).await?;
+            let ours = root_causes(ports.lake, cfg, &anomaly).await?;
+            // An imported anomaly keeps AWS's root causes when the lake has nothing to rank.
+            if !ours.is_empty() {
+                anomaly.root_causes = ours;
+            }
             AnomalyState {
                 subject_id: envelopes::anomaly_subject(scope, anomaly.start_date),
                 state: State::Open,
@@ -159,6 +196,8 @@ async fn step(
                 last_checked: as_of,
                 in_band_days: 0,
                 anomaly,
+                announced: false,
+                quiet: None,
             }
         }
         (None, Some(prev)) => {
@@ -176,7 +215,7 @@ async fn step(
                 ..prev
             }
         }
-        (None, None) => match previous {
+        (None, None) => match previous.clone() {
             // Keep a resolved record (it suppresses re-opening the same subject) but move its clock.
             Some(prev) => AnomalyState {
                 last_checked: as_of,
@@ -185,14 +224,42 @@ async fn step(
             None => return Ok(None),
         },
     };
+    let mut next = next;
+    // Feedback closes the anomaly it was given on and keeps later ones of its pattern quiet,
+    // judged afresh every day: one that grows past the pattern speaks up.
+    if next.is_active() {
+        next.quiet = None;
+        if let Some(feedback) = feedback_for(ports.state, scope).await? {
+            if feedback.subject_id == next.subject_id {
+                next.state = State::Resolved;
+                next.revision = previous.as_ref().map_or(0, |p| p.revision + 1);
+            } else if feedback.covers(&next.anomaly) && !next.announced {
+                next.quiet = Some("feedback".to_owned());
+            }
+        }
+    }
     let transition = before != Some((next.state, next.revision));
-    let envelope = transition.then(|| {
+    let quiet = if next.is_active() {
+        next.quiet.is_some() || snoozed(ports.state, scope, as_of).await?
+    } else {
+        !next.announced
+    };
+    let envelope = (transition && !quiet).then(|| {
         let account_name = scope
             .account()
             .and_then(|a| names.get(a))
             .map(String::as_str);
-        envelopes::anomaly(&next.anomaly, next.state, next.revision, account_name, now)
+        // The first envelope integrations see for a subject opens it, whatever its revision.
+        let state = if next.announced {
+            next.state
+        } else {
+            State::Open
+        };
+        envelopes::anomaly(&next.anomaly, state, next.revision, account_name, now)
     });
+    if envelope.is_some() {
+        next.announced = true;
+    }
     if let Some(n) = &envelope {
         ports.bus.publish(n).await?;
     }

@@ -12,6 +12,8 @@ pub enum PipelineError {
     },
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("not found: {0}")]
+    NotFound(String),
     #[error("report rendering: {0}")]
     Render(String),
 }

@@ -6,11 +6,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_core::findings::MonthEndForecast;
 use costwatch_core::notification::ReportPeriod;
 use costwatch_core::{Notification, Scope, envelopes};
-use costwatch_store::{LakeReader, NotificationBus, RollupStore, StateStore};
+use costwatch_store::{ImportedAnomaly, LakeReader, NotificationBus, RollupStore, StateStore};
 
 use crate::budgets::{BudgetStatus, evaluate_all, notify_crossings};
 use crate::config::PipelineConfig;
-use crate::detect::{DetectPorts, detect};
+use crate::detect::{DetectPorts, detect_merged};
 use crate::error::Result;
 use crate::forecast::{forecasts, notify_forecasts};
 use crate::html::{ReportPage, build_page};
@@ -41,7 +41,18 @@ pub async fn run_day(
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<RunSummary> {
-    let mut notifications = detect_day(ports, cfg, as_of, now).await?;
+    run_day_merged(ports, cfg, as_of, now, &[]).await
+}
+
+/// [`run_day`] with anomalies imported from AWS Cost Anomaly Detection merged into detection.
+pub async fn run_day_merged(
+    ports: &Ports<'_>,
+    cfg: &PipelineConfig,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+    imported: &[ImportedAnomaly],
+) -> Result<RunSummary> {
+    let mut notifications = detect_day_merged(ports, cfg, as_of, now, imported).await?;
     let forecast = forecast_day(ports.rollups, ports.state, ports.bus, cfg, as_of, now).await?;
     notifications.extend(forecast.notifications);
     Ok(RunSummary {
@@ -57,6 +68,17 @@ pub async fn detect_day(
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Vec<Notification>> {
+    detect_day_merged(ports, cfg, as_of, now, &[]).await
+}
+
+/// [`detect_day`] with imported anomalies merged in (see [`crate::hybrid`]).
+pub async fn detect_day_merged(
+    ports: &Ports<'_>,
+    cfg: &PipelineConfig,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+    imported: &[ImportedAnomaly],
+) -> Result<Vec<Notification>> {
     let names = account_names(ports.state).await?;
     let detect_ports = DetectPorts {
         lake: ports.lake,
@@ -64,7 +86,7 @@ pub async fn detect_day(
         state: ports.state,
         bus: ports.bus,
     };
-    detect(&detect_ports, cfg, &names, as_of, now).await
+    detect_merged(&detect_ports, cfg, &names, as_of, now, imported).await
 }
 
 /// Month-end forecasts and budget crossings, publishing the alerts due; `notifications` holds

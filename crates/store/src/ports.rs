@@ -231,3 +231,25 @@ pub trait NotificationBus: Send + Sync {
 pub trait SecretStore: Send + Sync {
     async fn get(&self, name: &str) -> Result<SecretString>;
 }
+
+/// An anomaly found by another detector (AWS Cost Anomaly Detection), in our terms, with the
+/// id it has there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedAnomaly {
+    /// The other system's id (GetAnomalies `AnomalyId`).
+    pub source_id: String,
+    pub anomaly: costwatch_core::findings::Anomaly,
+}
+
+/// Where imported anomalies come from (Cost Explorer GetAnomalies on AWS).
+#[async_trait]
+pub trait AnomalySource: Send + Sync {
+    /// Anomalies whose last day falls in `start..=end`, every page drawn from `budget`.
+    /// `complete` is false when the budget cut the pages short.
+    async fn anomalies(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+        budget: &RequestBudget,
+    ) -> Result<(Vec<ImportedAnomaly>, bool)>;
+}

@@ -2,6 +2,7 @@
 
 mod budget;
 mod common;
+mod cur_fees;
 mod detect;
 mod forecast;
 mod forecast_known;

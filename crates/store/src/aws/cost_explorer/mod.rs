@@ -13,6 +13,7 @@
 //!   `raw/ce/dt=…/`, and parsed with [`costwatch_ingest::ce_json::parse`], the same reader the
 //!   file importer uses.
 
+mod anomalies;
 mod pages;
 mod request;
 

@@ -1,0 +1,196 @@
+//! Scores anomaly-score files the way the Numenta Anomaly Benchmark does (see `scorer`), and
+//! prints the standard / low-FP / low-FN scores beside the published detectors.
+//!
+//! ```text
+//! nab_score RESULTS_DIR                 # files written by `costwatch bench nab --out RESULTS_DIR`
+//! nab_score --detect DATA_DIR           # run the stream detector in-process first (same code)
+//! nab_score RESULTS_DIR --fixed standard=0.9984,reward_low_FP_rate=0.9995,...
+//!                                       # score at given thresholds instead of sweeping
+//! ```
+//!
+//! Labels and profiles default to `$COSTWATCH_SHARED/data/nab/`. Results files are matched to
+//! label keys by relative path (`realAWSCloudwatch/x.csv` matches `x.csv`).
+
+mod scorer;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use costwatch_analytics::stream::{StreamConfig, score_timed_stream};
+use costwatch_core::shared::shared_path;
+use scorer::{CostMatrix, ScoredFile};
+
+const PROFILES: [&str; 3] = ["standard", "reward_low_FP_rate", "reward_low_FN_rate"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut detect = None;
+    let mut results = None;
+    let mut fixed: BTreeMap<String, f64> = BTreeMap::new();
+    let mut verbose = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--detect" => detect = it.next().map(PathBuf::from),
+            "--verbose" | "-v" => verbose = true,
+            "--fixed" => {
+                for pair in it.next().map(String::as_str).unwrap_or("").split(',') {
+                    if let Some((k, v)) = pair.split_once('=') {
+                        fixed.insert(k.to_owned(), v.parse().expect("threshold"));
+                    }
+                }
+            }
+            other => results = Some(PathBuf::from(other)),
+        }
+    }
+    let windows_path = shared_path("data/nab/labels/combined_windows.json");
+    let windows: BTreeMap<String, Vec<[String; 2]>> =
+        serde_json::from_str(&std::fs::read_to_string(&windows_path).expect("windows"))
+            .expect("windows JSON");
+    let profiles: BTreeMap<String, serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(shared_path("data/nab/profiles.json")).expect("profiles"),
+    )
+    .expect("profiles JSON");
+
+    let loaded = match (&detect, &results) {
+        (Some(data), _) => detect_dir(data),
+        (None, Some(dir)) => read_results(dir),
+        _ => panic!("usage: nab_score RESULTS_DIR | --detect DATA_DIR"),
+    };
+    let files: Vec<ScoredFile> = loaded
+        .into_iter()
+        .map(|(relative, timestamps, scores)| {
+            let key = windows
+                .keys()
+                .find(|k| **k == relative || k.ends_with(&format!("/{relative}")))
+                .unwrap_or_else(|| panic!("no label entry for {relative}"));
+            let spans = windows[key]
+                .iter()
+                .map(|[a, b]| {
+                    let (a, b) = (parse_ts(a), parse_ts(b));
+                    let left = timestamps
+                        .iter()
+                        .position(|t| *t >= a)
+                        .expect("window start");
+                    let right = timestamps
+                        .iter()
+                        .rposition(|t| *t <= b)
+                        .expect("window end");
+                    (left, right)
+                })
+                .collect();
+            ScoredFile {
+                name: key.clone(),
+                scores,
+                windows: spans,
+            }
+        })
+        .collect();
+
+    println!(
+        "{} files, {} rows, {} windows",
+        files.len(),
+        files.iter().map(|f| f.scores.len()).sum::<usize>(),
+        files.iter().map(|f| f.windows.len()).sum::<usize>()
+    );
+    for profile in PROFILES {
+        let m = &profiles[profile]["CostMatrix"];
+        let cost = CostMatrix {
+            tp: m["tpWeight"].as_f64().expect("tp"),
+            fp: m["fpWeight"].as_f64().expect("fp"),
+            fn_: m["fnWeight"].as_f64().expect("fn"),
+        };
+        let threshold = fixed
+            .get(profile)
+            .copied()
+            .unwrap_or_else(|| scorer::best_threshold(&files, cost).threshold);
+        let per_file: Vec<f64> = files
+            .iter()
+            .map(|f| scorer::file_score(f, cost, threshold))
+            .collect();
+        let raw: f64 = per_file.iter().sum();
+        let (null, perfect) = scorer::null_and_perfect(&files, cost);
+        println!(
+            "{profile:<20} threshold {threshold:.6}  raw {raw:8.3}  normalised {:6.1}",
+            scorer::normalised(raw, null, perfect)
+        );
+        if verbose && profile == "standard" {
+            for (f, s) in files.iter().zip(&per_file) {
+                let flagged: Vec<usize> = f
+                    .scores
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, v)| {
+                        **v >= threshold && *i >= scorer::probationary_length(f.scores.len())
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                println!(
+                    "  {:<55} {s:7.3}  windows {:?}  flagged {:?}",
+                    f.name, f.windows, flagged
+                );
+            }
+        }
+    }
+}
+
+fn parse_ts(text: &str) -> NaiveDateTime {
+    let text = text.trim();
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .unwrap_or_else(|| panic!("timestamp `{text}`"))
+}
+
+type Loaded = Vec<(String, Vec<NaiveDateTime>, Vec<f64>)>;
+
+fn relative_name(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+fn detect_dir(dir: &Path) -> Loaded {
+    // NAB_STREAM_CONFIG (JSON) overrides fields, to study the configuration's neighbourhood.
+    let cfg: StreamConfig = std::env::var("NAB_STREAM_CONFIG")
+        .ok()
+        .map(|j| serde_json::from_str(&j).expect("NAB_STREAM_CONFIG"))
+        .unwrap_or_default();
+    costwatch_ingest::metric_csv::csv_files(dir)
+        .expect("data dir")
+        .into_iter()
+        .map(|relative| {
+            let rows = costwatch_ingest::metric_csv::read(&dir.join(&relative)).expect("csv");
+            let ts: Vec<NaiveDateTime> = rows.iter().map(|r| parse_ts(&r.timestamp)).collect();
+            // The same inputs `costwatch bench nab` gives the detector.
+            let points: Vec<(Option<i64>, Option<f64>)> =
+                rows.iter().map(|r| (r.time, r.value)).collect();
+            let scores = score_timed_stream(&points, &cfg);
+            (relative_name(&relative), ts, scores)
+        })
+        .collect()
+}
+
+fn read_results(dir: &Path) -> Loaded {
+    costwatch_ingest::metric_csv::csv_files(dir)
+        .expect("results dir")
+        .into_iter()
+        .map(|relative| {
+            let mut reader = csv::Reader::from_path(dir.join(&relative)).expect("results csv");
+            let headers = reader.headers().expect("header").clone();
+            let col = |n: &str| headers.iter().position(|h| h == n).expect(n);
+            let (t, s) = (col("timestamp"), col("anomaly_score"));
+            let mut ts = Vec::new();
+            let mut scores = Vec::new();
+            for record in reader.records() {
+                let record = record.expect("row");
+                ts.push(parse_ts(&record[t]));
+                scores.push(record[s].parse::<f64>().expect("anomaly_score"));
+            }
+            (relative_name(&relative), ts, scores)
+        })
+        .collect()
+}

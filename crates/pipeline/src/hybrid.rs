@@ -1,0 +1,99 @@
+//! Hybrid detection: AWS Cost Anomaly Detection's findings merged with ours. An imported
+//! anomaly lands on the scope its root cause names and keeps its start date, so it gets the
+//! same stable id (`envelopes::anomaly_subject`) as ours would: where both detectors see the
+//! same incident there is one subject, one lifecycle, one alert. Ours wins where both have the
+//! scope (it carries the band and our root causes); AWS's fills in what we did not flag.
+
+use chrono::{Days, NaiveDate};
+use costwatch_core::Scope;
+use costwatch_core::findings::Anomaly;
+use costwatch_store::ImportedAnomaly;
+
+/// AWS reports a day or two late: an imported anomaly still counts as current this long after
+/// its last day.
+pub const IMPORT_LAG_DAYS: u64 = 2;
+
+/// Adds the current imported anomalies to `found` (scope → our finding for `as_of`).
+pub fn merge(
+    found: &mut Vec<(Scope, Option<Anomaly>)>,
+    imported: &[ImportedAnomaly],
+    as_of: NaiveDate,
+) {
+    for import in imported {
+        let a = &import.anomaly;
+        if a.date + Days::new(IMPORT_LAG_DAYS) < as_of || a.start_date > as_of {
+            continue;
+        }
+        match found.iter_mut().find(|(s, _)| *s == a.scope) {
+            Some((_, Some(ours))) => {
+                // Same incident seen by both: the earlier start names it.
+                ours.start_date = ours.start_date.min(a.start_date);
+            }
+            Some((_, slot)) => *slot = Some(a.clone()),
+            None => found.push((a.scope.clone(), Some(a.clone()))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use costwatch_core::Money;
+    use costwatch_core::envelopes::anomaly_subject;
+    use costwatch_core::findings::Direction;
+
+    fn day(n: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, n).unwrap()
+    }
+
+    fn anomaly(scope: Scope, start: NaiveDate, end: NaiveDate) -> Anomaly {
+        Anomaly {
+            scope,
+            start_date: start,
+            date: end,
+            direction: Direction::Rise,
+            actual: Money::from(300),
+            expected: Money::from(100),
+            lower: Money::ZERO,
+            upper: Money::from(150),
+            impact: Money::from(200),
+            impact_pct: Some(200.0),
+            score: 0.9,
+            root_causes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn imported_findings_share_our_ids_and_fill_gaps() {
+        let sm = Scope::Service("Amazon SageMaker".into());
+        let ec2 = Scope::Service("Amazon EC2".into());
+        let old = Scope::Service("AWS Glue".into());
+        let mut found = vec![
+            (sm.clone(), Some(anomaly(sm.clone(), day(5), day(6)))),
+            (ec2.clone(), None),
+        ];
+        let imported = [
+            ImportedAnomaly {
+                source_id: "aws-1".into(),
+                anomaly: anomaly(sm.clone(), day(4), day(6)),
+            },
+            ImportedAnomaly {
+                source_id: "aws-2".into(),
+                anomaly: anomaly(ec2.clone(), day(6), day(6)),
+            },
+            ImportedAnomaly {
+                source_id: "aws-3".into(),
+                anomaly: anomaly(old.clone(), day(1), day(2)),
+            },
+        ];
+        merge(&mut found, &imported, day(6));
+        assert_eq!(found.len(), 2, "the stale import is left out");
+        let ours = found[0].1.as_ref().unwrap();
+        assert_eq!(ours.start_date, day(4));
+        assert_eq!(
+            anomaly_subject(&ours.scope, ours.start_date),
+            anomaly_subject(&imported[0].anomaly.scope, imported[0].anomaly.start_date)
+        );
+        assert_eq!(found[1].1.as_ref().map(|a| a.start_date), Some(day(6)));
+    }
+}

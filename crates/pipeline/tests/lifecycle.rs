@@ -1,0 +1,263 @@
+//! The anomaly lifecycle over the ports, on hand-built rollups: one open, updates under the same
+//! id, exactly one resolve; feedback and snooze keep quiet what they cover and nothing more.
+
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use costwatch_core::{DailyCost, Money, Notification, Scope, State};
+use costwatch_pipeline::PipelineConfig;
+use costwatch_pipeline::detect::{DetectPorts, detect};
+use costwatch_pipeline::feedback::{Verdict, give_feedback, snooze};
+use costwatch_store::{MemoryStore, RollupRow, RollupStore};
+
+/// Days counted from 90 days ago: feedback expires by the store's (wall) clock.
+fn day(i: u64) -> NaiveDate {
+    Utc::now().date_naive() - Days::new(90) + Days::new(i)
+}
+
+fn at(d: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&d.and_hms_opt(7, 0, 0).unwrap())
+}
+
+fn scope(service: &str) -> Scope {
+    Scope::AccountService {
+        account: "111122223333".into(),
+        service: service.into(),
+    }
+}
+
+/// `days` days of ~$1000 usage on each scope, with `extra(scope index, day)` added.
+async fn store_with(days: u64, extra: impl Fn(usize, u64) -> f64) -> MemoryStore {
+    let store = MemoryStore::default();
+    let scopes = [scope("Amazon EC2"), scope("Amazon S3")];
+    let mut rows = Vec::new();
+    for i in 0..days {
+        for (k, s) in scopes.iter().enumerate() {
+            let noise = ((i * 37 + k as u64 * 11) % 13) as f64 * 3.0;
+            let usage = 1000.0 + noise + extra(k, i);
+            rows.push(RollupRow {
+                scope: s.clone(),
+                day: day(i),
+                cost: DailyCost {
+                    usage: Money::from_f64_retain(usage).unwrap().round_dp(2),
+                    ..Default::default()
+                },
+            });
+        }
+    }
+    let all: Vec<NaiveDate> = (0..days).map(day).collect();
+    store.rollups.replace_days(&all, &rows).await.unwrap();
+    store
+}
+
+/// Runs detection for days `from..to`, returning the anomaly envelopes of each scope.
+async fn run(store: &MemoryStore, from: u64, to: u64) -> Vec<Notification> {
+    let cfg = PipelineConfig::default();
+    let ports = DetectPorts {
+        lake: &store.lake,
+        rollups: &store.rollups,
+        state: &store.state,
+        bus: &store.bus,
+    };
+    let mut out = Vec::new();
+    for i in from..to {
+        let names = Default::default();
+        out.extend(
+            detect(&ports, &cfg, &names, day(i), at(day(i)))
+                .await
+                .unwrap(),
+        );
+    }
+    out
+}
+
+fn on(envelopes: &[Notification], service: &str) -> Vec<(State, u32)> {
+    envelopes
+        .iter()
+        .filter(|n| n.scope.key == scope(service).key())
+        .map(|n| (n.state, n.revision))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_spike_opens_updates_and_resolves_exactly_once() {
+    // EC2 triples on days 40 and 41.
+    let store = store_with(60, |k, i| {
+        if k == 0 && (40..42).contains(&i) {
+            2000.0
+        } else {
+            0.0
+        }
+    })
+    .await;
+    let sent = run(&store, 30, 60).await;
+    let ec2 = on(&sent, "Amazon EC2");
+    assert_eq!(
+        ec2,
+        vec![(State::Open, 0), (State::Ongoing, 1), (State::Resolved, 2)],
+        "one open, one update, one resolve"
+    );
+    let subjects: std::collections::BTreeSet<&str> =
+        sent.iter().map(|n| n.subject_id.as_str()).collect();
+    assert_eq!(subjects.len(), 1, "one id through the whole life");
+    assert!(on(&sent, "Amazon S3").is_empty());
+    // Re-running a day already handled publishes nothing.
+    assert!(run(&store, 59, 60).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_level_shift_alerts_once_then_is_the_new_normal() {
+    let store = store_with(80, |k, i| if k == 0 && i >= 40 { 800.0 } else { 0.0 }).await;
+    let sent = run(&store, 30, 80).await;
+    let ec2 = on(&sent, "Amazon EC2");
+    assert_eq!(
+        ec2.iter().filter(|(s, _)| *s == State::Open).count(),
+        1,
+        "{ec2:?}"
+    );
+    assert_eq!(
+        ec2.last().map(|(s, _)| *s),
+        Some(State::Resolved),
+        "{ec2:?}"
+    );
+}
+
+#[tokio::test]
+async fn feedback_closes_the_anomaly_and_quiets_its_pattern_only() {
+    // EC2: +2000 on days 40–41 (judged "not an anomaly"), +1500 on 50 (same pattern), +6000 on
+    // 56 (three times larger: not the same pattern). S3: +2000 on 50.
+    let store = store_with(62, |k, i| match (k, i) {
+        (0, 40 | 41) => 2000.0,
+        (0, 50) => 1500.0,
+        (0, 56) => 6000.0,
+        (1, 50) => 2000.0,
+        _ => 0.0,
+    })
+    .await;
+    let opened = run(&store, 30, 41).await;
+    let subject = opened[0].subject_id.clone();
+    assert_eq!(on(&opened, "Amazon EC2"), vec![(State::Open, 0)]);
+    give_feedback(&store.state, &subject, Verdict::NotAnomaly, at(day(40)))
+        .await
+        .unwrap();
+    let later = run(&store, 41, 62).await;
+    let ec2: Vec<&Notification> = later
+        .iter()
+        .filter(|n| n.scope.key == scope("Amazon EC2").key())
+        .collect();
+    assert_eq!(ec2[0].subject_id, subject);
+    assert_eq!(
+        ec2[0].state,
+        State::Resolved,
+        "feedback closes it with one resolve"
+    );
+    assert_eq!(
+        ec2.iter().filter(|n| n.state == State::Open).count(),
+        1,
+        "day 50 (same pattern) stays quiet, day 56 (larger) alerts: {:?}",
+        ec2.iter().map(|n| (&n.title, n.state)).collect::<Vec<_>>()
+    );
+    let opened_again = ec2.iter().find(|n| n.state == State::Open).unwrap();
+    let costwatch_core::NotificationBody::Anomaly(fig) = &opened_again.body else {
+        panic!("not an anomaly")
+    };
+    assert!(
+        fig.impact > Money::from(4000),
+        "the larger move: {}",
+        opened_again.title
+    );
+    assert_eq!(
+        on(&later, "Amazon S3").first(),
+        Some(&(State::Open, 0)),
+        "other scopes alert"
+    );
+}
+
+#[tokio::test]
+async fn snooze_quiets_a_scope_until_its_date_and_nothing_else() {
+    // EC2 +2000 on days 40–43 and again on 52; S3 +2000 on 42.
+    let store = store_with(60, |k, i| match (k, i) {
+        (0, 40..=43) | (0, 52) => 2000.0,
+        (1, 42) => 2000.0,
+        _ => 0.0,
+    })
+    .await;
+    let opened = run(&store, 30, 41).await;
+    let subject = opened[0].subject_id.clone();
+    snooze(&store.state, &subject, day(47), day(40))
+        .await
+        .unwrap();
+    let later = run(&store, 41, 60).await;
+    let ec2 = on(&later, "Amazon EC2");
+    assert_eq!(
+        ec2,
+        vec![(State::Resolved, 4), (State::Open, 0), (State::Resolved, 1)],
+        "no updates while snoozed; the resolve closes the posted message; day 52 alerts again"
+    );
+    assert_eq!(on(&later, "Amazon S3").first(), Some(&(State::Open, 0)));
+    assert!(
+        snooze(&store.state, &subject, day(1), day(40))
+            .await
+            .is_err(),
+        "past date"
+    );
+}
+
+#[tokio::test]
+async fn imported_aws_findings_merge_under_our_ids() {
+    use costwatch_core::findings::{Anomaly, Direction};
+    use costwatch_pipeline::detect::detect_merged;
+    use costwatch_store::ImportedAnomaly;
+
+    let store = store_with(45, |k, i| if k == 0 && i == 40 { 2000.0 } else { 0.0 }).await;
+    run(&store, 30, 40).await;
+    let imported = |service: &str, id: &str| ImportedAnomaly {
+        source_id: id.into(),
+        anomaly: Anomaly {
+            scope: scope(service),
+            start_date: day(40),
+            date: day(40),
+            direction: Direction::Rise,
+            actual: Money::from(3000),
+            expected: Money::from(1000),
+            lower: Money::ZERO,
+            upper: Money::from(1000),
+            impact: Money::from(2000),
+            impact_pct: Some(200.0),
+            score: 0.9,
+            root_causes: Vec::new(),
+        },
+    };
+    let ports = DetectPorts {
+        lake: &store.lake,
+        rollups: &store.rollups,
+        state: &store.state,
+        bus: &store.bus,
+    };
+    let aws = [
+        imported("Amazon EC2", "aws-ec2"),
+        imported("Amazon S3", "aws-s3"),
+    ];
+    let names = Default::default();
+    let cfg = PipelineConfig::default();
+    let sent = detect_merged(&ports, &cfg, &names, day(40), at(day(40)), &aws)
+        .await
+        .unwrap();
+    assert_eq!(
+        on(&sent, "Amazon EC2"),
+        vec![(State::Open, 0)],
+        "both saw it: one alert"
+    );
+    assert_eq!(
+        on(&sent, "Amazon S3"),
+        vec![(State::Open, 0)],
+        "only AWS saw it"
+    );
+    let ec2 = sent
+        .iter()
+        .find(|n| n.scope.key == scope("Amazon EC2").key())
+        .unwrap();
+    assert_eq!(
+        ec2.subject_id,
+        costwatch_core::envelopes::anomaly_subject(&scope("Amazon EC2"), day(40)),
+        "the id ours would have had"
+    );
+}
