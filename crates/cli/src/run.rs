@@ -11,13 +11,14 @@ use costwatch_core::notification::ReportPeriod;
 use costwatch_pipeline::Ports;
 use costwatch_pipeline::aggregate::aggregate;
 use costwatch_pipeline::collect::Collected;
+use costwatch_pipeline::hybrid;
 use costwatch_pipeline::incremental::{IncrementalOutcome, collect_incremental};
 use costwatch_pipeline::run::report_day;
 use costwatch_pipeline::run::run_day_merged;
 use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
 use costwatch_store::aws::{CostExplorerSource, behavior_version};
 use costwatch_store::local::LocalBus;
-use costwatch_store::{AnomalySource, ImportedAnomaly, LocalStore, RequestBudget, RollupStore};
+use costwatch_store::{ImportedAnomaly, LocalStore, RequestBudget, RollupStore};
 
 use crate::config::Settings;
 use crate::output::{CostExplorerLine, Summary, write_report};
@@ -102,9 +103,6 @@ async fn collect_from_aws(
     Ok(outcome)
 }
 
-/// Requests GetAnomalies may take in one run ($0.01 each).
-const ANOMALY_IMPORT_REQUESTS: u32 = 5;
-
 /// AWS Cost Anomaly Detection's findings of the week up to `as_of`.
 async fn import_from_aws(
     args: &RunArgs,
@@ -113,15 +111,10 @@ async fn import_from_aws(
 ) -> Result<Vec<ImportedAnomaly>> {
     let sdk = aws_config(args.profile.as_deref()).await;
     let source = CostExplorerSource::new(&sdk, settings.cost_explorer.options())?;
-    let budget = RequestBudget::new(ANOMALY_IMPORT_REQUESTS);
-    let (found, complete) = source
-        .anomalies(as_of - chrono::Days::new(7), as_of, &budget)
+    let budget = RequestBudget::new(hybrid::DEFAULT_IMPORT_REQUESTS);
+    hybrid::import(&source, as_of, &budget)
         .await
-        .context("importing anomalies from Cost Explorer (GetAnomalies)")?;
-    if !complete {
-        tracing::warn!("GetAnomalies stopped at {ANOMALY_IMPORT_REQUESTS} pages");
-    }
-    Ok(found)
+        .context("importing anomalies from Cost Explorer (GetAnomalies)")
 }
 
 pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {

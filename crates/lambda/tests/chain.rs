@@ -182,7 +182,9 @@ async fn a_scheduled_event_ends_as_envelopes_on_the_notification_queues() {
         state: &state,
         bus: &notifications,
     };
-    let detected = detect::handle(&ports, &cfg, event, now).await.unwrap();
+    let detected = detect::handle(&ports, &cfg, None, event, now)
+        .await
+        .unwrap();
     assert!(
         !detected.published.is_empty(),
         "the planted spike was not found"

@@ -7,11 +7,38 @@
 use chrono::{Days, NaiveDate};
 use costwatch_core::Scope;
 use costwatch_core::findings::Anomaly;
-use costwatch_store::ImportedAnomaly;
+use costwatch_store::{AnomalySource, ImportedAnomaly, RequestBudget, StoreError};
 
 /// AWS reports a day or two late: an imported anomaly still counts as current this long after
 /// its last day.
 pub const IMPORT_LAG_DAYS: u64 = 2;
+
+/// GetAnomalies is asked for anomalies whose last day is in the week up to `as_of`: wider than
+/// [`IMPORT_LAG_DAYS`], so a day or two of failed imports loses nothing.
+pub const IMPORT_WINDOW_DAYS: u64 = 7;
+
+/// Pages of GetAnomalies one run may read by default (each is a $0.01 request). One page holds
+/// up to 100 findings; a week rarely has more.
+pub const DEFAULT_IMPORT_REQUESTS: u32 = 5;
+
+/// AWS's findings for the window up to `as_of`, every page drawn from `budget`; a budget that
+/// runs out keeps the pages read so far (and says so in the log).
+pub async fn import(
+    source: &dyn AnomalySource,
+    as_of: NaiveDate,
+    budget: &RequestBudget,
+) -> Result<Vec<ImportedAnomaly>, StoreError> {
+    let (found, complete) = source
+        .anomalies(as_of - Days::new(IMPORT_WINDOW_DAYS), as_of, budget)
+        .await?;
+    if !complete {
+        tracing::warn!(
+            limit = budget.limit(),
+            "GetAnomalies stopped at the request limit; the rest waits for the next run"
+        );
+    }
+    Ok(found)
+}
 
 /// Adds the current imported anomalies to `found` (scope → our finding for `as_of`).
 pub fn merge(

@@ -355,8 +355,9 @@ async fn write_progress(
 }
 
 /// Stores the run's entry and adds it to the month's total; returns the ledger line and the
-/// month's requests so far.
-async fn record_ledger(
+/// month's requests so far. Every Cost Explorer call goes through here, GetAnomalies too
+/// (`days` empty): each request is billed the same $0.01.
+pub async fn record_ledger(
     state: &dyn StateStore,
     budget: &RequestBudget,
     days: &[NaiveDate],

@@ -1,30 +1,91 @@
 //! detect: `AggregatesUpdated` → anomaly detection with its lifecycle → envelopes on the
-//! notifications topic.
+//! notifications topic; optionally merged with AWS Cost Anomaly Detection's own findings
+//! (GetAnomalies), under the same ids (see `costwatch_pipeline::hybrid`).
 
-use chrono::{DateTime, Utc};
-use costwatch_pipeline::{PipelineConfig, Ports, detect_day};
+use chrono::{DateTime, NaiveDate, Utc};
+use costwatch_pipeline::incremental::record_ledger;
+use costwatch_pipeline::run::detect_day_merged;
+use costwatch_pipeline::{PipelineConfig, Ports, hybrid};
+use costwatch_store::{AnomalySource, ImportedAnomaly, RequestBudget, StateStore};
 use serde::Serialize;
 
 use super::aggregates_updated;
+use crate::emf;
+use crate::env::Env;
 use crate::error::Result;
+
+/// `true` turns the GetAnomalies import on (template parameter `ImportCostAnomalies`).
+pub const IMPORT_ANOMALIES: &str = "COSTWATCH_IMPORT_ANOMALIES";
+/// Pages of GetAnomalies a run may read ($0.01 each); default
+/// [`hybrid::DEFAULT_IMPORT_REQUESTS`].
+pub const IMPORT_MAX_REQUESTS: &str = "COSTWATCH_IMPORT_MAX_REQUESTS";
+
+/// Where AWS's findings come from, and how many requests a run may spend on them.
+pub struct Import<'a> {
+    pub source: &'a dyn AnomalySource,
+    pub max_requests: u32,
+}
+
+/// The import's request cap when the environment turns it on; `None` when it is off.
+pub fn import_requests(env: &Env) -> Result<Option<u32>> {
+    match env.optional(IMPORT_ANOMALIES) {
+        Some("true") => Ok(Some(
+            env.number(IMPORT_MAX_REQUESTS, hybrid::DEFAULT_IMPORT_REQUESTS)?,
+        )),
+        _ => Ok(None),
+    }
+}
 
 #[derive(Debug, Serialize)]
 pub struct DetectSummary {
-    pub as_of: chrono::NaiveDate,
+    pub as_of: NaiveDate,
     /// Ids of the envelopes published (open, ongoing and resolved anomalies).
     pub published: Vec<String>,
+    /// Findings GetAnomalies returned for the window (0 when the import is off or failed).
+    pub imported: usize,
+    /// GetAnomalies requests made.
+    pub import_requests: u32,
 }
 
 pub async fn handle(
     ports: &Ports<'_>,
     cfg: &PipelineConfig,
+    import: Option<&Import<'_>>,
     event: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<DetectSummary> {
     let as_of = aggregates_updated(event, "detect")?;
-    let published = detect_day(ports, cfg, as_of, now).await?;
+    let (imported, import_requests) = match import {
+        Some(import) => import_findings(import, ports.state, as_of, now).await?,
+        None => (Vec::new(), 0),
+    };
+    let published = detect_day_merged(ports, cfg, as_of, now, &imported).await?;
     Ok(DetectSummary {
         as_of,
         published: published.into_iter().map(|n| n.id).collect(),
+        imported: imported.len(),
+        import_requests,
     })
+}
+
+/// AWS's findings, with their requests in the ledger. A failed import (throttling, an outage,
+/// a missing permission) is logged and detection goes on with ours alone: AWS's findings are a
+/// complement, and the next runs still see them (the window is a week).
+async fn import_findings(
+    import: &Import<'_>,
+    state: &dyn StateStore,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(Vec<ImportedAnomaly>, u32)> {
+    let budget = RequestBudget::new(import.max_requests);
+    let found = hybrid::import(import.source, as_of, &budget).await;
+    record_ledger(state, &budget, &[], now).await?;
+    emf::cost_explorer_requests(budget.used());
+    match found {
+        Ok(found) => Ok((found, budget.used())),
+        Err(error) => {
+            tracing::warn!(%error, "GetAnomalies failed; detecting without AWS's findings");
+            Ok((Vec::new(), budget.used()))
+        }
+    }
 }

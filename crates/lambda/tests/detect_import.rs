@@ -1,0 +1,134 @@
+//! The detect handler with the GetAnomalies import on: AWS Cost Anomaly Detection's recorded
+//! answers (the store's fixtures, served over AWS JSON by a local endpoint, since moto does not
+//! serve GetAnomalies) become envelopes beside ours, every request lands in the ledger, and a
+//! failing import never stops our own detection.
+
+use chrono::{TimeZone, Utc};
+use costwatch_core::Scope;
+use costwatch_lambda::handlers::detect::{self, Import};
+use costwatch_pipeline::incremental::LEDGER_RUN_PREFIX;
+use costwatch_pipeline::{PipelineConfig, Ports};
+use costwatch_store::StateStore;
+use costwatch_store::aws::{CostExplorerOptions, CostExplorerSource};
+use costwatch_store::memory::{MemoryBus, MemoryLake, MemoryRollups, MemoryState};
+use costwatch_testkit::aws_json_fake::{AwsJsonFake, Reply};
+use costwatch_testkit::repo_file;
+use serde_json::Value;
+
+/// The sample event of events/detect/, for the day the fixtures' anomalies end.
+fn aggregates_updated(as_of: &str) -> Value {
+    let mut event: Value =
+        serde_json::from_str(&repo_file("events/detect/sns-aggregates-updated.json")).unwrap();
+    event["Records"][0]["Sns"]["Message"] = Value::String(format!(
+        r#"{{"event":"AggregatesUpdated","days":["{as_of}"],"as_of":"{as_of}"}}"#
+    ));
+    event
+}
+
+fn fixture(name: &str) -> String {
+    repo_file(&format!("crates/store/tests/fixtures/ce/{name}"))
+}
+
+struct Memory {
+    lake: MemoryLake,
+    rollups: MemoryRollups,
+    state: MemoryState,
+    bus: MemoryBus,
+}
+
+impl Memory {
+    fn new() -> Self {
+        Self {
+            lake: MemoryLake::new(),
+            rollups: MemoryRollups::new(),
+            state: MemoryState::new(),
+            bus: MemoryBus::new(),
+        }
+    }
+
+    fn ports(&self) -> Ports<'_> {
+        Ports {
+            lake: &self.lake,
+            rollups: &self.rollups,
+            state: &self.state,
+            bus: &self.bus,
+        }
+    }
+}
+
+#[tokio::test]
+async fn imported_findings_are_published_and_their_requests_counted() {
+    let fake = AwsJsonFake::start(vec![
+        Reply::ok(fixture("get-anomalies-p1.json")),
+        Reply::ok(fixture("get-anomalies-p2.json")),
+    ]);
+    let source =
+        CostExplorerSource::new(&fake.sdk_config().await, CostExplorerOptions::default()).unwrap();
+    let import = Import {
+        source: &source,
+        max_requests: 5,
+    };
+    let memory = Memory::new();
+    let now = Utc.with_ymd_and_hms(2026, 3, 7, 7, 0, 0).unwrap();
+    let cfg = PipelineConfig::default();
+
+    let summary = detect::handle(
+        &memory.ports(),
+        &cfg,
+        Some(&import),
+        aggregates_updated("2026-03-06"),
+        now,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!((summary.imported, summary.import_requests), (2, 2));
+    let requested: Value = serde_json::from_str(&fake.requests()[0].body).unwrap();
+    assert_eq!(requested["DateInterval"]["EndDate"], "2026-03-06");
+    let published = memory.bus.published();
+    assert_eq!(published.len(), summary.published.len());
+    let sagemaker = Scope::AccountService {
+        account: "222233334444".into(),
+        service: "Amazon SageMaker".into(),
+    };
+    assert!(
+        published
+            .iter()
+            .any(|n| n.scope.key == sagemaker.key() && n.body.kind() == "anomaly"),
+        "AWS's SageMaker finding was not published: {published:?}"
+    );
+    let runs = memory.state.list(LEDGER_RUN_PREFIX).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].1.value["requests"], 2);
+    assert_eq!(runs[0].1.value["text"], "2 Cost Explorer requests = $0.02");
+}
+
+#[tokio::test]
+async fn a_failing_import_is_counted_and_detection_goes_on() {
+    // Throttled on every attempt: the import gives up within its cap.
+    let fake = AwsJsonFake::start(vec![Reply::ce_limit_exceeded(); 3]);
+    let source =
+        CostExplorerSource::new(&fake.sdk_config().await, CostExplorerOptions::default()).unwrap();
+    let import = Import {
+        source: &source,
+        max_requests: 3,
+    };
+    let memory = Memory::new();
+    let now = Utc.with_ymd_and_hms(2026, 3, 7, 7, 0, 0).unwrap();
+
+    let summary = detect::handle(
+        &memory.ports(),
+        &PipelineConfig::default(),
+        Some(&import),
+        aggregates_updated("2026-03-06"),
+        now,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(summary.imported, 0);
+    assert_eq!(summary.import_requests as usize, fake.requests().len());
+    assert!(summary.import_requests >= 1);
+    let runs = memory.state.list(LEDGER_RUN_PREFIX).await.unwrap();
+    assert_eq!(runs[0].1.value["requests"], summary.import_requests);
+}
