@@ -99,12 +99,12 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
         // them (and, for the forecast itself, on everything), the calendar analogy reads only
         // days a year or more back by construction.
         let blocks = refit_blocks(&origins);
-        let fourier: Option<Vec<(usize, Vec<f64>)>> = blocks
+        let fourier: Option<Cycles> = blocks
             .iter()
             .map(|&b| Some((b, yearly_component(&base, origins[b] + 1, horizon)?)))
             .collect();
         let analog = yearly_analog(&base, origins[0], horizon).map(|c| vec![(0usize, c)]);
-        let mut variants: Vec<(Option<Vec<(usize, Vec<f64>)>>, &'static str)> = vec![(None, "")];
+        let mut variants: Vec<(Option<Cycles>, &'static str)> = vec![(None, "")];
         for (c, tag) in [(fourier, "+yearly"), (analog, "+lastyears")] {
             if c.is_some() {
                 variants.push((c, tag));
@@ -190,6 +190,10 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
     })
 }
 
+/// A yearly component per block of back-test origins: (index of the block's first origin, the
+/// component that block uses).
+type Cycles = Vec<(usize, Vec<f64>)>;
+
 /// Origins apart at which the yearly Fourier fit is redone in the back-test.
 const YEARLY_REFIT_DAYS: usize = 91;
 
@@ -217,7 +221,7 @@ fn adjusted_paths(
     y: &[f64],
     origins: &[usize],
     horizon: usize,
-    cycles: &[(usize, Vec<f64>)],
+    cycles: &Cycles,
 ) -> Vec<f64> {
     let mut out = Vec::with_capacity(origins.len() * horizon);
     for (i, (b, c)) in cycles.iter().enumerate() {
