@@ -256,6 +256,34 @@ mod tests {
     }
 
     #[test]
+    fn conformal_levels_widen_small_samples_only() {
+        let hi = conformal_level(0.9, 25);
+        let lo = conformal_level(0.1, 25);
+        assert!(
+            (hi - 0.936).abs() < 1e-12 && (lo - 0.064).abs() < 1e-12,
+            "{lo} {hi}"
+        );
+        assert!((conformal_level(0.9, 10_000) - 0.9).abs() < 1e-3);
+        assert_eq!(conformal_level(0.975, 5), 1.0);
+    }
+
+    #[test]
+    fn errors_are_rescaled_to_the_current_regime() {
+        // Week-on-week changes of 1 until day 100, of 4 after: the origin at 60 was calm, the
+        // one at 199 (now) is busy; errors from 60 grow ×3 (the bound), those from 199 stay.
+        let values: Vec<Option<f64>> = (0..200)
+            .map(|t| {
+                let amp = if t < 100 { 0.5 } else { 2.0 };
+                Some(if (t / 7) % 2 == 0 { amp } else { -amp })
+            })
+            .collect();
+        let mut rows: ErrorRows = vec![vec![Some(1.0), None], vec![Some(1.0), Some(-2.0)]];
+        to_current_regime(&mut rows, &[60, 199], &values, 199);
+        assert_eq!(rows[0], [Some(3.0), None]);
+        assert_eq!(rows[1], [Some(1.0), Some(-2.0)]);
+    }
+
+    #[test]
     fn no_errors_fall_back_to_gaussian_random_walk() {
         let u = Uncertainty::new(&Vec::new(), 10.0);
         let d = u.daily(4);

@@ -291,6 +291,42 @@ mod tests {
     }
 
     #[test]
+    fn the_calendar_analogy_keeps_a_sharp_yearly_dip_and_reads_nothing_ahead() {
+        // Level 10, a weekly shape, and a dip of 4 on days 355–357 of every 365.25-day year.
+        let dip = |t: usize| {
+            if (355.0..358.0).contains(&(t as f64 % YEAR)) {
+                -4.0
+            } else {
+                0.0
+            }
+        };
+        let y: Vec<f64> = (0..1500)
+            .map(|t| 10.0 + [1.0, 0.5, 0.0, 0.0, -0.5, -1.0, 0.0][t % 7] + dip(t))
+            .collect();
+        let c = yearly_analog(&y, 800, 28).expect("two years");
+        // Day 356 of the fourth year against a month earlier: three earlier dips, each kept
+        // for the most part by the 3-day mean.
+        let (t_dip, t_plain) = (3 * 365 + 356, 3 * 365 + 326);
+        assert!(
+            c[t_plain] - c[t_dip] > 2.0,
+            "{} vs {}",
+            c[t_plain],
+            c[t_dip]
+        );
+        // Changing the days from 1100 on leaves every value up to a year later unchanged.
+        let mut z = y.clone();
+        z[1100..].iter_mut().for_each(|v| *v += 5.0);
+        let cz = yearly_analog(&z, 800, 28).expect("two years");
+        for t in 0..1100 + 364 {
+            assert!((cz[t] - c[t]).abs() < 1e-12, "t={t} read ahead");
+        }
+        assert!(
+            yearly_analog(&y, 300, 28).is_none(),
+            "first origin in year one"
+        );
+    }
+
+    #[test]
     fn a_yearly_cycle_is_recovered() {
         let truth = |t: usize| 3.0 * (2.0 * std::f64::consts::PI * t as f64 / YEAR).sin();
         let y: Vec<f64> = (0..1000)
