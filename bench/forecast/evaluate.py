@@ -4,7 +4,9 @@ accuracy: reads every <series>/{train,test,ours}.csv that `forecast_accuracy` wr
 naive, seasonal naive (m = 7) and AutoETS (season_length = 7) from statsforecast on the same
 train.csv, and prints one Markdown table:
 
-  MASE   mean |error| over the held-out days / in-sample MAE of seasonal naive (m = 7)
+  MASE   mean |error| over the held-out days / in-sample MAE of seasonal naive (m = 7): the
+         mean |y[d] - y[d - 7 days]| over the training days d observed a week apart (on a
+         series with gaps, "7 rows back" would compare different weekdays)
   sMAPE  mean of 200 |y - f| / (|y| + |f|), in percent
   cov80  share of held-out days inside the 80 % interval
   total  error of the held-out period's total, (sum f - sum y) / |sum y|, in percent
@@ -41,9 +43,14 @@ def regular(train):
     return pd.DataFrame({"unique_id": "s", "ds": full, "y": s.values})
 
 
+def seasonal_naive_scale(train):
+    y = train.set_index("ds").y
+    week_ago = y.reindex(y.index - pd.Timedelta(days=7)).values
+    return np.nanmean(np.abs(y.values - week_ago))
+
+
 def metrics(train, test, mean, lo, hi):
-    y = train.y.values
-    scale = np.mean(np.abs(y[7:] - y[:-7]))
+    scale = seasonal_naive_scale(train)
     a = test.y.values
     err = np.abs(a - mean)
     return {

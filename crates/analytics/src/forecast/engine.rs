@@ -11,7 +11,7 @@
 //! intervals are built from (`intervals`).
 
 use super::models::ModelKind;
-use super::prepare::{align_level_shifts, fill, yearly_component};
+use super::prepare::{align_level_shifts, fill, yearly_analog, yearly_component};
 
 /// Origins the models are chosen on: the last 13 weeks (recent behaviour is what counts).
 const SELECT_DAYS: usize = 91;
@@ -48,7 +48,12 @@ struct Candidate {
     name: String,
     /// Rows for every back-test origin, then one for the last day.
     paths: Vec<f64>,
+    /// Mean absolute error over the selection window.
     mae: f64,
+    /// Yearly adjustment: "", "+yearly" (Fourier) or "+lastyears" (calendar analogy).
+    yearly: &'static str,
+    /// Mean absolute error over every back-test origin.
+    backtest_mae: f64,
 }
 
 /// Fits and chooses on `values` (missing days `None`), whose last entry must be observed.
@@ -89,28 +94,32 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
         } else {
             y.clone()
         };
-        let yearly = origins
-            .first()
-            .and_then(|_| yearly_component(&base, origins[select] + 1, horizon));
-        let mut variants: Vec<(Vec<f64>, Option<&Vec<f64>>)> = vec![(base.clone(), None)];
-        if let Some(c) = &yearly {
-            variants.push((base.iter().zip(c).map(|(v, s)| v - s).collect(), Some(c)));
+        // A yearly component must be estimated from days before the targets it is judged
+        // on: the Fourier fit is redone every `YEARLY_REFIT_DAYS` of origins on the days before
+        // them (and, for the forecast itself, on everything), the calendar analogy reads only
+        // days a year or more back by construction.
+        let blocks = refit_blocks(&origins);
+        let fourier: Option<Cycles> = blocks
+            .iter()
+            .map(|&b| Some((b, yearly_component(&base, origins[b] + 1, horizon)?)))
+            .collect();
+        let analog = yearly_analog(&base, origins[0], horizon).map(|c| vec![(0usize, c)]);
+        let mut variants: Vec<(Option<Cycles>, &'static str)> = vec![(None, "")];
+        for (c, tag) in [(fourier, "+yearly"), (analog, "+lastyears")] {
+            if c.is_some() {
+                variants.push((c, tag));
+            }
         }
-        for (series, cycle) in &variants {
+        for (cycles, tag) in &variants {
             for kind in &kinds {
-                let mut paths = kind.run(series, &origins, horizon);
-                for (r, o) in origins.iter().enumerate() {
-                    for h in 1..=horizon {
-                        let v = &mut paths[r * horizon + h - 1];
-                        if let Some(c) = cycle {
-                            *v += c[o + h];
-                        }
-                        if log {
-                            // exp of a log forecast is the median; with daily noise of a few
-                            // percent the mean differs by far less than the error.
-                            *v = v.exp();
-                        }
-                    }
+                let mut paths = match cycles {
+                    None => kind.run(&base, &origins, horizon),
+                    Some(cycles) => adjusted_paths(*kind, &base, &origins, horizon, cycles),
+                };
+                if log {
+                    // exp of a log forecast is the median; with daily noise of a few percent
+                    // the mean differs by far less than the error.
+                    paths.iter_mut().for_each(|v| *v = v.exp());
                 }
                 let mae = score(
                     &paths[select * horizon..],
@@ -119,15 +128,36 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
                     &y,
                     &seen,
                 );
-                let name = format!(
-                    "{}{}{}",
-                    if log { "log-" } else { "" },
-                    kind.name(),
-                    if cycle.is_some() { "+yearly" } else { "" }
+                let backtest_mae = score(
+                    &paths[..rows * horizon],
+                    &origins[..rows],
+                    horizon,
+                    &y,
+                    &seen,
                 );
-                candidates.push(Candidate { name, paths, mae });
+                let name = format!("{}{}{tag}", if log { "log-" } else { "" }, kind.name());
+                candidates.push(Candidate {
+                    name,
+                    paths,
+                    mae,
+                    yearly: tag,
+                    backtest_mae,
+                });
             }
         }
+    }
+    // Whether (and how) to take a yearly cycle out is a question about every season, so it is
+    // decided on the whole back-test (two years when there are, every season twice): the
+    // adjustment whose best candidate errs least there. A 13-week window in a quiet season
+    // would always prefer no adjustment (it only adds the noise of the estimate), and then miss
+    // the holiday that comes next. The models are then chosen among that adjustment's
+    // candidates on the recent window, as before.
+    if let Some(way) = candidates
+        .iter()
+        .min_by(|a, b| a.backtest_mae.total_cmp(&b.backtest_mae))
+        .map(|c| c.yearly)
+    {
+        candidates.retain(|c| c.yearly == way);
     }
     candidates.sort_by(|a, b| a.mae.total_cmp(&b.mae));
 
@@ -158,6 +188,54 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
         mean: paths[split..].to_vec(),
         chosen: candidates[..k].iter().map(|c| c.name.clone()).collect(),
     })
+}
+
+/// A yearly component per block of back-test origins: (index of the block's first origin, the
+/// component that block uses).
+type Cycles = Vec<(usize, Vec<f64>)>;
+
+/// Origins apart at which the yearly Fourier fit is redone in the back-test.
+const YEARLY_REFIT_DAYS: usize = 91;
+
+/// Blocks of origins sharing one yearly fit, as the index of each block's first origin. The
+/// last origin (the forecast itself) is a block of its own, fitted on everything.
+fn refit_blocks(origins: &[usize]) -> Vec<usize> {
+    let last = origins.len() - 1;
+    let mut out = Vec::new();
+    let mut b = 0;
+    while b < last {
+        let e = (b..last)
+            .find(|&i| origins[i] >= origins[b] + YEARLY_REFIT_DAYS)
+            .unwrap_or(last);
+        out.push(b);
+        b = e;
+    }
+    out.push(last);
+    out
+}
+
+/// Paths of `kind` on `y` with a yearly component taken out and added back: `cycles` holds,
+/// for each block of origins from its first index on, the component that block uses.
+fn adjusted_paths(
+    kind: ModelKind,
+    y: &[f64],
+    origins: &[usize],
+    horizon: usize,
+    cycles: &Cycles,
+) -> Vec<f64> {
+    let mut out = Vec::with_capacity(origins.len() * horizon);
+    for (i, (b, c)) in cycles.iter().enumerate() {
+        let e = cycles.get(i + 1).map_or(origins.len(), |n| n.0);
+        let series: Vec<f64> = y.iter().zip(c).map(|(v, s)| v - s).collect();
+        let mut paths = kind.run(&series, &origins[*b..e], horizon);
+        for (r, o) in origins[*b..e].iter().enumerate() {
+            for h in 1..=horizon {
+                paths[r * horizon + h - 1] += c[o + h];
+            }
+        }
+        out.extend(paths);
+    }
+    out
 }
 
 /// Mean absolute error over the (origin, horizon) pairs that land on an observed day.

@@ -8,13 +8,15 @@
 //!
 //! **Model choice** (`engine`): naive, seasonal naive, a robust weekly baseline, ETS(A,N,A),
 //! ETS(A,Ad,A) and Theta, each on the series with level shifts aligned to the current regime
-//! and, with two years of history, also with the yearly cycle taken out (`prepare`), are
-//! back-tested from each of the last 91 days; the best, or the mean of the best two or three,
+//! and, with two years of history, also with a yearly cycle taken out (Fourier or calendar
+//! analogy, `prepare`), are back-tested over two years; the yearly adjustment is chosen on
+//! all of it, the models on the last 91 days: the best, or the mean of the best two or three,
 //! is the forecast. Missing days are filled for fitting and never scored.
 //!
 //! **Intervals** (`intervals`): from the chosen forecast's own back-tested errors on the total
-//! (usage and calendar part together): a horizon-smoothed scale times pooled error quantiles
-//! for each day; the errors of whole k-day sums for the month's remaining days, so correlated
+//! (usage and calendar part together), each origin's errors rescaled to the current volatility
+//! regime: a horizon-smoothed scale times pooled error quantiles (at split-conformal's
+//! finite-sample levels) for each day; the errors of whole k-day sums for the month's remaining days, so correlated
 //! daily errors widen the total as they should. The bounds always contain the mean, and never
 //! go below zero for a scope that has never had a negative day.
 //!
@@ -35,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Parts, calendar_expected, calendar_level};
 use engine::Fitted;
-use intervals::{ErrorRows, Uncertainty, sum_offsets};
+use intervals::{ErrorRows, Uncertainty, sum_offsets, to_current_regime};
 
 /// Days of history the pipeline needs before it forecasts a scope: 14 observed in the last 56.
 const MIN_HISTORY_DAYS: usize = 14;
@@ -93,7 +95,8 @@ pub fn forecast_values(
     let Some(fitted) = engine::fit(values, horizon) else {
         return Vec::new();
     };
-    let rows = error_rows(&fitted, last, |i| values[i], |_, _| 0.0);
+    let mut rows = error_rows(&fitted, last, |i| values[i], |_, _| 0.0);
+    to_current_regime(&mut rows, &fitted.origins, values, last);
     let unc = Uncertainty::new(&rows, fallback_scale(values));
     let floor = values.iter().flatten().all(|v| *v >= 0.0).then_some(0.0);
     let origin = start + Days::new(last as u64);
@@ -210,7 +213,9 @@ impl Fit {
                 .or_else(|| calendar_level(&parts, o))
                 .unwrap_or(0.0)
         };
-        let rows = error_rows(&fitted, origin, |i| parts.actual[i], cal);
+        let mut rows = error_rows(&fitted, origin, |i| parts.actual[i], cal);
+        // The regime of the flow: the calendar part's fees are foreseen, their size is no noise.
+        to_current_regime(&mut rows, &fitted.origins, flow, origin);
         let unc = Uncertainty::new(&rows, fallback_scale(&parts.actual[..=origin]));
         let floor = series
             .days

@@ -164,6 +164,57 @@ pub(crate) fn yearly_component(y: &[f64], fit_end: usize, horizon: usize) -> Opt
     )
 }
 
+/// Years the calendar-analog component averages at most.
+const ANALOG_YEARS: usize = 3;
+
+/// Yearly component by calendar analogy, for days `0 .. y.len() + horizon`: the mean, over up
+/// to three earlier years, of the week-adjusted value on the same calendar date (±1 day,
+/// a 3-day mean). Unlike a few Fourier pairs this keeps sharp, date-bound effects (Christmas,
+/// a season opener) that recur each year. Each day's value reads only days at least a year
+/// earlier, so it is known for every back-test origin without looking ahead. Before the first
+/// full year it is the day's own week-adjusted 3-day mean, so the adjusted series stays level.
+/// The weekly shape is measured on the days up to `first_origin`, the first back-test origin.
+/// `None` with less than two years, a first origin inside the first year (whose days would read
+/// ahead), or a horizon of a year or more.
+pub(crate) fn yearly_analog(y: &[f64], first_origin: usize, horizon: usize) -> Option<Vec<f64>> {
+    let n = y.len();
+    let lag = |k: usize| (YEAR * k as f64).round() as usize;
+    if n < YEARLY_MIN_DAYS || first_origin < lag(1) || horizon + 1 >= lag(1) || first_origin >= n {
+        return None;
+    }
+    let idx = super::models::weekly_indices(&y[..=first_origin], lag(1));
+    let adj: Vec<f64> = y
+        .iter()
+        .enumerate()
+        .map(|(t, v)| v - idx[t % WEEK])
+        .collect();
+    // 3-day mean, truncated at the ends.
+    let smooth = |t: usize| {
+        let (lo, hi) = (t.saturating_sub(1), (t + 1).min(n - 1));
+        adj[lo..=hi].iter().sum::<f64>() / (hi - lo + 1) as f64
+    };
+    Some(
+        (0..n + horizon)
+            .map(|t| {
+                let (mut sum, mut count) = (0.0, 0usize);
+                for k in 1..=ANALOG_YEARS {
+                    // The 3-day mean reads t − lag + 1, which must be known at every origin
+                    // before t: lag − 1 > horizon, checked above.
+                    if let Some(s) = t.checked_sub(lag(k)) {
+                        sum += smooth(s);
+                        count += 1;
+                    }
+                }
+                if count > 0 {
+                    sum / count as f64
+                } else {
+                    smooth(t.min(n - 1))
+                }
+            })
+            .collect(),
+    )
+}
+
 fn fourier(t: usize, out: &mut [f64]) {
     let w = 2.0 * std::f64::consts::PI * t as f64 / YEAR;
     for p in 0..out.len() / 2 {
@@ -237,6 +288,42 @@ mod tests {
         // Noiseless, so any jump passes the noise floor: only flatness can reject it.
         let mut y: Vec<f64> = (0..200).map(|t| t as f64).collect();
         assert!(align_level_shifts(&mut y).is_empty());
+    }
+
+    #[test]
+    fn the_calendar_analogy_keeps_a_sharp_yearly_dip_and_reads_nothing_ahead() {
+        // Level 10, a weekly shape, and a dip of 4 on days 355–357 of every 365.25-day year.
+        let dip = |t: usize| {
+            if (355.0..358.0).contains(&(t as f64 % YEAR)) {
+                -4.0
+            } else {
+                0.0
+            }
+        };
+        let y: Vec<f64> = (0..1500)
+            .map(|t| 10.0 + [1.0, 0.5, 0.0, 0.0, -0.5, -1.0, 0.0][t % 7] + dip(t))
+            .collect();
+        let c = yearly_analog(&y, 800, 28).expect("two years");
+        // Day 356 of the fourth year against a month earlier: three earlier dips, each kept
+        // for the most part by the 3-day mean.
+        let (t_dip, t_plain) = (3 * 365 + 356, 3 * 365 + 326);
+        assert!(
+            c[t_plain] - c[t_dip] > 2.0,
+            "{} vs {}",
+            c[t_plain],
+            c[t_dip]
+        );
+        // Changing the days from 1100 on leaves every value up to a year later unchanged.
+        let mut z = y.clone();
+        z[1100..].iter_mut().for_each(|v| *v += 5.0);
+        let cz = yearly_analog(&z, 800, 28).expect("two years");
+        for t in 0..1100 + 364 {
+            assert!((cz[t] - c[t]).abs() < 1e-12, "t={t} read ahead");
+        }
+        assert!(
+            yearly_analog(&y, 300, 28).is_none(),
+            "first origin in year one"
+        );
     }
 
     #[test]

@@ -98,14 +98,14 @@ fn month_start_fees_return_on_the_first_and_nowhere_else() {
 }
 
 /// Share of held-out days inside the 80 % and 95 % intervals, over many origins of one
-/// simulated series: weekly season on 1,000 a day plus Gaussian noise of σ = 50.
-fn coverage(n: usize, seed: u64) -> (f64, f64) {
+/// simulated series: weekly season on 1,000 a day plus noise from `draw` (σ = 50).
+fn coverage(n: usize, seed: u64, draw: fn(&mut Noise) -> f64) -> (f64, f64) {
     let mut noise = Noise::new(seed);
     let start = date(2025, 1, 6);
     let truth = |t: usize| 1000.0 * weekly_factor(start + Days::new(t as u64));
     let total = n + 28 * 30;
     let v: Vec<f64> = (0..total)
-        .map(|t| truth(t) + 50.0 * noise.gauss())
+        .map(|t| truth(t) + 50.0 * draw(&mut noise))
         .collect();
     let (mut in80, mut in95, mut count) = (0usize, 0usize, 0usize);
     for origin in (n..total - 28).step_by(28) {
@@ -123,7 +123,29 @@ fn coverage(n: usize, seed: u64) -> (f64, f64) {
 #[test]
 fn intervals_cover_known_gaussian_noise_within_five_points_of_nominal() {
     for (n, seed) in [(400, 41), (150, 42)] {
-        let (c80, c95) = coverage(n, seed);
+        let (c80, c95) = coverage(n, seed, Noise::gauss);
+        assert!(
+            (0.75..=0.85).contains(&c80),
+            "{n} days: 80 % covered {c80:.3}"
+        );
+        assert!(
+            (0.90..=1.0).contains(&c95),
+            "{n} days: 95 % covered {c95:.3}"
+        );
+    }
+}
+
+/// Student's t with 3 degrees of freedom, scaled to unit variance: far heavier tails than
+/// Gaussian (its 2.5 % quantile is 1.8 σ, but 1 % of days lie beyond ±3.4 σ instead of ±2.6 σ).
+fn student_t3(noise: &mut Noise) -> f64 {
+    let chi2: f64 = (0..3).map(|_| noise.gauss().powi(2)).sum();
+    noise.gauss() / (chi2 / 3.0).sqrt() / 3.0_f64.sqrt()
+}
+
+#[test]
+fn intervals_cover_heavy_tailed_noise_within_five_points_of_nominal() {
+    for (n, seed) in [(400, 43), (150, 44)] {
+        let (c80, c95) = coverage(n, seed, student_t3);
         assert!(
             (0.75..=0.85).contains(&c80),
             "{n} days: 80 % covered {c80:.3}"
