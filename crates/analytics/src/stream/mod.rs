@@ -50,6 +50,9 @@ pub struct StreamConfig {
     pub warmup: usize,
     /// ln(x + c) with c = `log_offset` × mean |x| so far: keeps zeros finite.
     pub log_offset: f64,
+    /// The value tails' exponential scale is at least `tail_floor` × mean |x| so far: a move of
+    /// a few % past a quantised, flat history is not a new extreme.
+    pub tail_floor: f64,
     /// Daily memory: a value within the range seen at the same time of day (± `daily_slack_secs`)
     /// on the last `daily_memory` days is a recurring event (a nightly job), its surprise damped
     /// by `daily_damping`. Needs timestamps; without them this step is skipped.
@@ -76,6 +79,7 @@ impl Default for StreamConfig {
             damping: 0.5,
             warmup: 20,
             log_offset: 0.01,
+            tail_floor: 0.01,
             daily_memory: 3,
             daily_slack_secs: 3600,
             daily_damping: 0.5,
@@ -102,6 +106,17 @@ pub struct StreamDetector {
     level_lows: Tail,
     /// (time, value) of the last `daily_memory` days, oldest first.
     days: VecDeque<(i64, f64)>,
+    last_channels: Channels,
+}
+
+/// The surprise of each channel for the last point (before damping), to explain a score.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Channels {
+    pub deviation: f64,
+    pub high: f64,
+    pub low: f64,
+    pub level_high: f64,
+    pub level_low: f64,
 }
 
 const DAY_SECS: i64 = 86_400;
@@ -128,6 +143,7 @@ impl StreamDetector {
             last_values: RollingMedian::new(cfg.level_points),
             level_highs: Tail::new(cfg.history),
             level_lows: Tail::new(cfg.history),
+            last_channels: Channels::default(),
             cfg,
         }
     }
@@ -176,13 +192,24 @@ impl StreamDetector {
         let surprise = if self.seen > self.cfg.warmup {
             let q = self.cfg.value_quantile;
             let w = self.cfg.level_weight;
-            self.deviations
-                .surprise(deviation, self.cfg.deviation_quantile)
-                .max(self.highs.surprise(x, q))
-                .max(self.lows.surprise(-x, q))
-                .max(w * self.level_highs.surprise(level, q))
-                .max(w * self.level_lows.surprise(-level, q))
+            let f = self.cfg.tail_floor * self.abs_sum / self.seen as f64;
+            let c = Channels {
+                deviation: self
+                    .deviations
+                    .surprise(deviation, self.cfg.deviation_quantile, 0.0),
+                high: self.highs.surprise(x, q, f),
+                low: self.lows.surprise(-x, q, f),
+                level_high: w * self.level_highs.surprise(level, q, f),
+                level_low: w * self.level_lows.surprise(-level, q, f),
+            };
+            self.last_channels = c;
+            c.deviation
+                .max(c.high)
+                .max(c.low)
+                .max(c.level_high)
+                .max(c.level_low)
         } else {
+            self.last_channels = Channels::default();
             0.0
         };
         if self.last_values.len() >= self.cfg.level_points {
@@ -210,6 +237,11 @@ impl StreamDetector {
 }
 
 impl StreamDetector {
+    /// The channels' surprises for the last point taken.
+    pub fn channels(&self) -> Channels {
+        self.last_channels
+    }
+
     /// Whether `x` lies within the range of values seen near this time of day on each of the
     /// last `daily_memory` days.
     fn seen_at_this_time(&self, t: i64, x: f64) -> bool {
