@@ -64,6 +64,12 @@ pub struct StreamConfig {
     /// its surprise weighs `level_weight` (0: off).
     pub level_points: usize,
     pub level_weight: f64,
+    /// Volatility channel: the median absolute deviation of the last `volatility_points` values
+    /// against past such spreads (upwards): a stream that starts to oscillate or turns noisy,
+    /// which no single value and no median shows; one spike barely moves it. Weighs
+    /// `volatility_weight` (0: off).
+    pub volatility_points: usize,
+    pub volatility_weight: f64,
 }
 
 impl Default for StreamConfig {
@@ -85,6 +91,8 @@ impl Default for StreamConfig {
             daily_damping: 0.5,
             level_points: 5,
             level_weight: 1.0,
+            volatility_points: 40,
+            volatility_weight: 1.0,
         }
     }
 }
@@ -107,6 +115,9 @@ pub struct StreamDetector {
     /// (time, value) of the last `daily_memory` days, oldest first.
     days: VecDeque<(i64, f64)>,
     last_channels: Channels,
+    /// The last `volatility_points` values and past volatilities (their MAD).
+    recent: VecDeque<f64>,
+    volatilities: Tail,
 }
 
 /// The surprise of each channel for the last point (before damping), to explain a score.
@@ -117,6 +128,7 @@ pub struct Channels {
     pub low: f64,
     pub level_high: f64,
     pub level_low: f64,
+    pub volatility: f64,
 }
 
 const DAY_SECS: i64 = 86_400;
@@ -144,6 +156,8 @@ impl StreamDetector {
             level_highs: Tail::new(cfg.history),
             level_lows: Tail::new(cfg.history),
             last_channels: Channels::default(),
+            recent: VecDeque::new(),
+            volatilities: Tail::new(cfg.history),
             cfg,
         }
     }
@@ -189,6 +203,8 @@ impl StreamDetector {
 
         self.last_values.push(x);
         let level = self.last_values.median().unwrap_or(x);
+        push_bounded(&mut self.recent, x, self.cfg.volatility_points);
+        let volatility = mad(&self.recent);
         let surprise = if self.seen > self.cfg.warmup {
             let q = self.cfg.value_quantile;
             let w = self.cfg.level_weight;
@@ -201,6 +217,8 @@ impl StreamDetector {
                 low: self.lows.surprise(-x, q, f),
                 level_high: w * self.level_highs.surprise(level, q, f),
                 level_low: w * self.level_lows.surprise(-level, q, f),
+                volatility: self.cfg.volatility_weight
+                    * self.volatilities.surprise(volatility, q, f),
             };
             self.last_channels = c;
             c.deviation
@@ -208,6 +226,7 @@ impl StreamDetector {
                 .max(c.low)
                 .max(c.level_high)
                 .max(c.level_low)
+                .max(c.volatility)
         } else {
             self.last_channels = Channels::default();
             0.0
@@ -215,6 +234,9 @@ impl StreamDetector {
         if self.last_values.len() >= self.cfg.level_points {
             self.level_highs.push(level);
             self.level_lows.push(-level);
+        }
+        if self.recent.len() >= self.cfg.volatility_points {
+            self.volatilities.push(volatility);
         }
         self.deviations.push(deviation);
         self.highs.push(x);
@@ -261,6 +283,19 @@ impl StreamDetector {
             lo <= hi && x >= lo - (hi - lo) * 0.1 && x <= hi + (hi - lo) * 0.1
         })
     }
+}
+
+/// Median absolute deviation from the median: the spread of a short window, blind to one spike.
+fn mad(values: &VecDeque<f64>) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v[v.len() / 2];
+    let mut d: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
+    d.sort_by(f64::total_cmp);
+    d[d.len() / 2]
 }
 
 fn push_bounded(queue: &mut VecDeque<f64>, value: f64, capacity: usize) {
@@ -312,6 +347,41 @@ mod tests {
         let big: Vec<Option<f64>> = values.iter().map(|v| v.map(|x| x * 1e6)).collect();
         let big_scores = score_stream(&big, &cfg);
         assert!((big_scores[500] - spike).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_stream_that_starts_to_oscillate_is_seen_by_the_volatility_channel() {
+        // Flat at 33.5 with a small deterministic wobble and a lone spike every 97 points, then
+        // (from 1500) alternating between 31 and 36 inside the range the spikes already reached.
+        let value = |i: usize| {
+            if i >= 1500 {
+                if i % 2 == 0 { 31.0 } else { 36.0 }
+            } else if i % 97 == 0 {
+                38.0
+            } else {
+                33.5 + 0.01 * (i % 5) as f64
+            }
+        };
+        let mut d = StreamDetector::new(StreamConfig::default());
+        let mut before = 0.0_f64;
+        let mut after = 0.0_f64;
+        for i in 0..1600 {
+            d.push(Some(value(i)));
+            let v = d.channels().volatility;
+            if (200..1500).contains(&i) {
+                before = before.max(v);
+            } else if i >= 1500 {
+                after = after.max(v);
+            }
+        }
+        assert!(
+            before < 5.0,
+            "lone spikes moved the volatility channel: {before}"
+        );
+        assert!(
+            after > 2.0 * before.max(1.0),
+            "before {before}, after {after}"
+        );
     }
 
     #[test]
