@@ -355,8 +355,8 @@ mod tests {
         // (from 1500) alternating between 31 and 36 inside the range the spikes already reached.
         let value = |i: usize| {
             if i >= 1500 {
-                if i % 2 == 0 { 31.0 } else { 36.0 }
-            } else if i % 97 == 0 {
+                if i.is_multiple_of(2) { 31.0 } else { 36.0 }
+            } else if i.is_multiple_of(97) {
                 38.0
             } else {
                 33.5 + 0.01 * (i % 5) as f64
