@@ -5,6 +5,8 @@
 //! nab_score RESULTS_DIR                 # files written by `costwatch bench nab --out RESULTS_DIR`
 //! nab_score --detect DATA_DIR           # run the stream detector in-process first (same code)
 //! nab_score --detect DATA_DIR --out DIR # ... and write its results files there, as the CLI does
+//! NAB_TRACE=fe7f93:2530-2600 nab_score --detect DATA_DIR
+//!                                       # ... printing each channel's surprise over those rows
 //! nab_score RESULTS_DIR --fixed standard=0.9984,reward_low_FP_rate=0.9995,...
 //!                                       # score at given thresholds instead of sweeping
 //! ```

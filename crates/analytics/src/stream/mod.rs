@@ -2,9 +2,11 @@
 //! time, no look-ahead, one configuration for any scale. The daily cost detector
 //! ([`crate::detect`]) is built on the same [`Core`].
 //!
-//! For each point, four channels say how unusual it is, each as a surprise `−ln P` against the
+//! For each point, five channels say how unusual it is, each as a surprise `−ln P` against the
 //! stream's own history (`tail`: empirical below an upper quantile, an exponential tail fitted
-//! to the excesses above it, so the surprise keeps growing past the largest value seen):
+//! to the excesses above it, so the surprise keeps growing past the largest value seen; the
+//! value tails' scale is floored at `tail_floor` × mean |x|, so one quantisation step past a
+//! flat history is not read as impossible):
 //!
 //! 1. **high** and 2. **low**: the value itself against past values (last `history` points):
 //!    a new extreme, up or down, is the commonest anomaly in real metrics (a spike, a step, a
@@ -17,6 +19,10 @@
 //! 4. **level**: the median of the last `level_points` values against past such medians, in both
 //!    directions: a step to a level never held before, even where a brief spike once went
 //!    higher (the spike's median never did).
+//! 5. **volatility**: the median absolute deviation of the last `volatility_points` values
+//!    against past such spreads, upwards: a stream that starts to oscillate or turns noisy
+//!    inside its usual range, which no single value and no median shows; one spike barely
+//!    moves it.
 //!
 //! The largest surprise becomes the score `1 − e^{−surprise / score_scale}` in [0, 1). An event
 //! then scores high once: for `refractory` points after a surprise at least as large, the
