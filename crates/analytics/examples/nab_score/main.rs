@@ -4,6 +4,9 @@
 //! ```text
 //! nab_score RESULTS_DIR                 # files written by `costwatch bench nab --out RESULTS_DIR`
 //! nab_score --detect DATA_DIR           # run the stream detector in-process first (same code)
+//! nab_score --detect DATA_DIR --out DIR # ... and write its results files there, as the CLI does
+//! NAB_TRACE=fe7f93:2530-2600 nab_score --detect DATA_DIR
+//!                                       # ... printing each channel's surprise over those rows
 //! nab_score RESULTS_DIR --fixed standard=0.9984,reward_low_FP_rate=0.9995,...
 //!                                       # score at given thresholds instead of sweeping
 //! ```
@@ -17,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
-use costwatch_analytics::stream::{StreamConfig, score_timed_stream};
+use costwatch_analytics::stream::{StreamConfig, StreamDetector, score_timed_stream};
 use costwatch_core::shared::shared_path;
 use scorer::{CostMatrix, ScoredFile};
 
@@ -26,6 +29,7 @@ const PROFILES: [&str; 3] = ["standard", "reward_low_FP_rate", "reward_low_FN_ra
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut detect = None;
+    let mut out = None;
     let mut results = None;
     let mut fixed: BTreeMap<String, f64> = BTreeMap::new();
     let mut verbose = false;
@@ -33,6 +37,7 @@ fn main() {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--detect" => detect = it.next().map(PathBuf::from),
+            "--out" => out = it.next().map(PathBuf::from),
             "--verbose" | "-v" => verbose = true,
             "--fixed" => {
                 for pair in it.next().map(String::as_str).unwrap_or("").split(',') {
@@ -54,7 +59,7 @@ fn main() {
     .expect("profiles JSON");
 
     let loaded = match (&detect, &results) {
-        (Some(data), _) => detect_dir(data),
+        (Some(data), _) => detect_dir(data, out.as_deref()),
         (None, Some(dir)) => read_results(dir),
         _ => panic!("usage: nab_score RESULTS_DIR | --detect DATA_DIR"),
     };
@@ -153,7 +158,7 @@ fn relative_name(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-fn detect_dir(dir: &Path) -> Loaded {
+fn detect_dir(dir: &Path, out: Option<&Path>) -> Loaded {
     // NAB_STREAM_CONFIG (JSON) overrides fields, to study the configuration's neighbourhood.
     let cfg: StreamConfig = std::env::var("NAB_STREAM_CONFIG")
         .ok()
@@ -169,6 +174,25 @@ fn detect_dir(dir: &Path) -> Loaded {
             let points: Vec<(Option<i64>, Option<f64>)> =
                 rows.iter().map(|r| (r.time, r.value)).collect();
             let scores = score_timed_stream(&points, &cfg);
+            // NAB_TRACE=name-fragment:from-to prints each channel's surprise over those rows.
+            if let Ok(trace) = std::env::var("NAB_TRACE")
+                && let Some((name, range)) = trace.split_once(':')
+                && relative_name(&relative).contains(name)
+            {
+                let (from, to) = range.split_once('-').expect("NAB_TRACE range");
+                let (from, to): (usize, usize) = (from.parse().unwrap(), to.parse().unwrap());
+                let mut d = StreamDetector::new(cfg);
+                for (i, (t, v)) in points.iter().enumerate().take(to + 1) {
+                    let s = d.push_at(*t, *v);
+                    if i >= from {
+                        println!("{i} {v:?} score {s:.3} {:?}", d.channels());
+                    }
+                }
+            }
+            if let Some(out) = out {
+                costwatch_ingest::metric_csv::write(&out.join(&relative), &rows, &scores)
+                    .expect("results csv");
+            }
             (relative_name(&relative), ts, scores)
         })
         .collect()

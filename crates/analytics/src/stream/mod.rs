@@ -2,9 +2,11 @@
 //! time, no look-ahead, one configuration for any scale. The daily cost detector
 //! ([`crate::detect`]) is built on the same [`Core`].
 //!
-//! For each point, four channels say how unusual it is, each as a surprise `−ln P` against the
+//! For each point, five channels say how unusual it is, each as a surprise `−ln P` against the
 //! stream's own history (`tail`: empirical below an upper quantile, an exponential tail fitted
-//! to the excesses above it, so the surprise keeps growing past the largest value seen):
+//! to the excesses above it, so the surprise keeps growing past the largest value seen; the
+//! value tails' scale is floored at `tail_floor` × mean |x|, so one quantisation step past a
+//! flat history is not read as impossible):
 //!
 //! 1. **high** and 2. **low**: the value itself against past values (last `history` points):
 //!    a new extreme, up or down, is the commonest anomaly in real metrics (a spike, a step, a
@@ -17,6 +19,10 @@
 //! 4. **level**: the median of the last `level_points` values against past such medians, in both
 //!    directions: a step to a level never held before, even where a brief spike once went
 //!    higher (the spike's median never did).
+//! 5. **volatility**: the median absolute deviation of the last `volatility_points` values
+//!    against past such spreads, upwards: a stream that starts to oscillate or turns noisy
+//!    inside its usual range, which no single value and no median shows; one spike barely
+//!    moves it.
 //!
 //! The largest surprise becomes the score `1 − e^{−surprise / score_scale}` in [0, 1). An event
 //! then scores high once: for `refractory` points after a surprise at least as large, the
@@ -50,6 +56,9 @@ pub struct StreamConfig {
     pub warmup: usize,
     /// ln(x + c) with c = `log_offset` × mean |x| so far: keeps zeros finite.
     pub log_offset: f64,
+    /// The value tails' exponential scale is at least `tail_floor` × mean |x| so far: a move of
+    /// a few % past a quantised, flat history is not a new extreme.
+    pub tail_floor: f64,
     /// Daily memory: a value within the range seen at the same time of day (± `daily_slack_secs`)
     /// on the last `daily_memory` days is a recurring event (a nightly job), its surprise damped
     /// by `daily_damping`. Needs timestamps; without them this step is skipped.
@@ -61,6 +70,12 @@ pub struct StreamConfig {
     /// its surprise weighs `level_weight` (0: off).
     pub level_points: usize,
     pub level_weight: f64,
+    /// Volatility channel: the median absolute deviation of the last `volatility_points` values
+    /// against past such spreads (upwards): a stream that starts to oscillate or turns noisy,
+    /// which no single value and no median shows; one spike barely moves it. Weighs
+    /// `volatility_weight` (0: off).
+    pub volatility_points: usize,
+    pub volatility_weight: f64,
 }
 
 impl Default for StreamConfig {
@@ -76,11 +91,14 @@ impl Default for StreamConfig {
             damping: 0.5,
             warmup: 20,
             log_offset: 0.01,
+            tail_floor: 0.01,
             daily_memory: 3,
             daily_slack_secs: 3600,
             daily_damping: 0.5,
             level_points: 5,
             level_weight: 1.0,
+            volatility_points: 40,
+            volatility_weight: 1.0,
         }
     }
 }
@@ -102,6 +120,21 @@ pub struct StreamDetector {
     level_lows: Tail,
     /// (time, value) of the last `daily_memory` days, oldest first.
     days: VecDeque<(i64, f64)>,
+    last_channels: Channels,
+    /// The last `volatility_points` values and past volatilities (their MAD).
+    recent: VecDeque<f64>,
+    volatilities: Tail,
+}
+
+/// The surprise of each channel for the last point (before damping), to explain a score.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Channels {
+    pub deviation: f64,
+    pub high: f64,
+    pub low: f64,
+    pub level_high: f64,
+    pub level_low: f64,
+    pub volatility: f64,
 }
 
 const DAY_SECS: i64 = 86_400;
@@ -128,6 +161,9 @@ impl StreamDetector {
             last_values: RollingMedian::new(cfg.level_points),
             level_highs: Tail::new(cfg.history),
             level_lows: Tail::new(cfg.history),
+            last_channels: Channels::default(),
+            recent: VecDeque::new(),
+            volatilities: Tail::new(cfg.history),
             cfg,
         }
     }
@@ -173,21 +209,40 @@ impl StreamDetector {
 
         self.last_values.push(x);
         let level = self.last_values.median().unwrap_or(x);
+        push_bounded(&mut self.recent, x, self.cfg.volatility_points);
+        let volatility = mad(&self.recent);
         let surprise = if self.seen > self.cfg.warmup {
             let q = self.cfg.value_quantile;
             let w = self.cfg.level_weight;
-            self.deviations
-                .surprise(deviation, self.cfg.deviation_quantile)
-                .max(self.highs.surprise(x, q))
-                .max(self.lows.surprise(-x, q))
-                .max(w * self.level_highs.surprise(level, q))
-                .max(w * self.level_lows.surprise(-level, q))
+            let f = self.cfg.tail_floor * self.abs_sum / self.seen as f64;
+            let c = Channels {
+                deviation: self
+                    .deviations
+                    .surprise(deviation, self.cfg.deviation_quantile, 0.0),
+                high: self.highs.surprise(x, q, f),
+                low: self.lows.surprise(-x, q, f),
+                level_high: w * self.level_highs.surprise(level, q, f),
+                level_low: w * self.level_lows.surprise(-level, q, f),
+                volatility: self.cfg.volatility_weight
+                    * self.volatilities.surprise(volatility, q, f),
+            };
+            self.last_channels = c;
+            c.deviation
+                .max(c.high)
+                .max(c.low)
+                .max(c.level_high)
+                .max(c.level_low)
+                .max(c.volatility)
         } else {
+            self.last_channels = Channels::default();
             0.0
         };
         if self.last_values.len() >= self.cfg.level_points {
             self.level_highs.push(level);
             self.level_lows.push(-level);
+        }
+        if self.recent.len() >= self.cfg.volatility_points {
+            self.volatilities.push(volatility);
         }
         self.deviations.push(deviation);
         self.highs.push(x);
@@ -210,6 +265,11 @@ impl StreamDetector {
 }
 
 impl StreamDetector {
+    /// The channels' surprises for the last point taken.
+    pub fn channels(&self) -> Channels {
+        self.last_channels
+    }
+
     /// Whether `x` lies within the range of values seen near this time of day on each of the
     /// last `daily_memory` days.
     fn seen_at_this_time(&self, t: i64, x: f64) -> bool {
@@ -229,6 +289,19 @@ impl StreamDetector {
             lo <= hi && x >= lo - (hi - lo) * 0.1 && x <= hi + (hi - lo) * 0.1
         })
     }
+}
+
+/// Median absolute deviation from the median: the spread of a short window, blind to one spike.
+fn mad(values: &VecDeque<f64>) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v[v.len() / 2];
+    let mut d: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
+    d.sort_by(f64::total_cmp);
+    d[d.len() / 2]
 }
 
 fn push_bounded(queue: &mut VecDeque<f64>, value: f64, capacity: usize) {
@@ -280,6 +353,41 @@ mod tests {
         let big: Vec<Option<f64>> = values.iter().map(|v| v.map(|x| x * 1e6)).collect();
         let big_scores = score_stream(&big, &cfg);
         assert!((big_scores[500] - spike).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_stream_that_starts_to_oscillate_is_seen_by_the_volatility_channel() {
+        // Flat at 33.5 with a small deterministic wobble and a lone spike every 97 points, then
+        // (from 1500) alternating between 31 and 36 inside the range the spikes already reached.
+        let value = |i: usize| {
+            if i >= 1500 {
+                if i.is_multiple_of(2) { 31.0 } else { 36.0 }
+            } else if i.is_multiple_of(97) {
+                38.0
+            } else {
+                33.5 + 0.01 * (i % 5) as f64
+            }
+        };
+        let mut d = StreamDetector::new(StreamConfig::default());
+        let mut before = 0.0_f64;
+        let mut after = 0.0_f64;
+        for i in 0..1600 {
+            d.push(Some(value(i)));
+            let v = d.channels().volatility;
+            if (200..1500).contains(&i) {
+                before = before.max(v);
+            } else if i >= 1500 {
+                after = after.max(v);
+            }
+        }
+        assert!(
+            before < 5.0,
+            "lone spikes moved the volatility channel: {before}"
+        );
+        assert!(
+            after > 2.0 * before.max(1.0),
+            "before {before}, after {after}"
+        );
     }
 
     #[test]

@@ -46,8 +46,10 @@ impl Tail {
     }
 
     /// −ln P(X ≥ x): empirical below the `q` quantile, exponential tail (mean excess) above it.
-    /// 0 with no history.
-    pub fn surprise(&self, x: f64, q: f64) -> f64 {
+    /// 0 with no history. The tail's scale is at least `min_scale`: metrics are quantised (CPU %
+    /// in steps of 0.066, a median that sat on one value for days), and one step past a tail
+    /// with no spread would otherwise read as impossible.
+    pub fn surprise(&self, x: f64, q: f64, min_scale: f64) -> f64 {
         let n = self.sorted.len();
         if n == 0 {
             return 0.0;
@@ -67,7 +69,7 @@ impl Tail {
         } else {
             above.iter().map(|v| v - u).sum::<f64>() / above.len() as f64
         };
-        let scale = excess.max(1e-12 + u.abs() * 1e-6);
+        let scale = excess.max(min_scale).max(1e-12 + u.abs() * 1e-6);
         -tail_share.ln() + (x - u) / scale
     }
 }
@@ -86,11 +88,24 @@ mod tests {
         assert_eq!(t.quantile(0.0), Some(0.0));
         assert_eq!(t.quantile(1.0), Some(99.0));
         let (a, b, c) = (
-            t.surprise(50.0, 0.95),
-            t.surprise(99.0, 0.95),
-            t.surprise(200.0, 0.95),
+            t.surprise(50.0, 0.95, 0.0),
+            t.surprise(99.0, 0.95, 0.0),
+            t.surprise(200.0, 0.95, 0.0),
         );
         assert!(a < b && b < c, "{a} {b} {c}");
-        assert!(t.surprise(-5.0, 0.95) < 1e-9);
+        assert!(t.surprise(-5.0, 0.95, 0.0) < 1e-9);
+    }
+
+    #[test]
+    fn a_scale_floor_keeps_one_quantisation_step_ordinary() {
+        // A flat, quantised history: every value 0.134, then one point a step above.
+        let mut t = Tail::new(100);
+        for _ in 0..100 {
+            t.push(0.134);
+        }
+        let bare = t.surprise(0.2, 0.99, 0.0);
+        let floored = t.surprise(0.2, 0.99, 0.05);
+        assert!(bare > 1e3, "{bare}");
+        assert!(floored < 10.0 && floored > 1.0, "{floored}");
     }
 }
