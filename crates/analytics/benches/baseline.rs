@@ -1,6 +1,6 @@
 //! Speed of the analytics on the synthetic organisation's account × service series, stretched
-//! to 400 days: anomaly detection on the latest day (one series, and a batch of 1,000 series
-//! from which the 100,000-series figure is extrapolated) and the month-end forecast.
+//! to 400 days: anomaly detection on the latest day (one series, and 100,000 of them) and the
+//! month-end forecast.
 //! `make bench` prints the figures; the README keeps them.
 
 use chrono::{Days, NaiveDate};
@@ -39,12 +39,13 @@ fn detect_latest_400_days(bencher: divan::Bencher) {
     });
 }
 
-/// 1,000 series of 400 days on one core (the synthetic series, repeated): × 100 for the
-/// 100,000-series goal of ≤ 30 s.
-#[divan::bench(sample_count = 10)]
-fn detect_latest_1000_series_of_400_days(bencher: divan::Bencher) {
+/// The goal as stated: 100,000 series of 400 days on one core, ≤ 30 s. The synthetic
+/// organisation's account × service series, cycled to 100,000 (by reference: no copies), scored
+/// once per sample; one sample, as each takes some 20 s.
+#[divan::bench(sample_count = 1, sample_size = 1)]
+fn detect_latest_100000_series_of_400_days(bencher: divan::Bencher) {
     let all = series();
-    let batch: Vec<&DailySeries> = all.iter().cycle().take(1000).collect();
+    let batch: Vec<&DailySeries> = all.iter().cycle().take(100_000).collect();
     let cfg = DetectorConfig::default();
     bencher.bench_local(|| {
         batch
