@@ -15,6 +15,8 @@ struct FileConfig {
     pipeline: PipelineConfig,
     collect: CollectSettings,
     cost_explorer: CostExplorerConfig,
+    /// `[integrations.<name>]`: read by `render` and `notify` (see `notify.rs`).
+    integrations: std::collections::BTreeMap<String, toml::Value>,
 }
 
 /// `[cost_explorer]`: what `run --aws` asks Cost Explorer for, beyond account × service.
