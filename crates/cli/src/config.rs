@@ -15,7 +15,9 @@ struct FileConfig {
     pipeline: PipelineConfig,
     collect: CollectSettings,
     cost_explorer: CostExplorerConfig,
-    /// `[integrations.<name>]`: read by `render` and `notify` (see `notify.rs`).
+    /// `[integrations.<name>]`: accepted here so one costwatch.toml serves every command;
+    /// `render` and `notify` read them (notify.rs), `run` does not.
+    #[allow(dead_code)]
     integrations: std::collections::BTreeMap<String, toml::Value>,
 }
 

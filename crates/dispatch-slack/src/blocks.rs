@@ -6,7 +6,7 @@
 use costwatch_core::money::format_amount;
 use costwatch_core::notification::*;
 use costwatch_core::{Money, Notification};
-use costwatch_dispatch::escape::{plain, slack_mrkdwn as md};
+use costwatch_dispatch::escape::{slack_mrkdwn as md, slack_plain};
 use costwatch_dispatch::fit::{fit_items, fit_text, more_line};
 use serde_json::{Value, json};
 
@@ -24,7 +24,7 @@ fn money(n: &Notification, m: Money) -> String {
     let code = if n.currency == "USD" {
         String::new()
     } else {
-        format!(" {}", plain(&n.currency))
+        format!(" {}", md(&n.currency))
     };
     format!("{symbol}{}{code}", format_amount(m))
 }
@@ -34,7 +34,7 @@ fn link(n: &Notification) -> Option<&str> {
 }
 
 pub fn header(text: &str) -> Value {
-    json!({"type": "header", "text": {"type": "plain_text", "text": fit_text(&plain(text), HEADER_TEXT, None), "emoji": false}})
+    json!({"type": "header", "text": {"type": "plain_text", "text": fit_text(&slack_plain(text), HEADER_TEXT, None), "emoji": false}})
 }
 
 /// A mrkdwn section; `text` is already escaped mrkdwn.
@@ -65,7 +65,7 @@ fn context(n: &Notification) -> Value {
     for (k, v) in n.scope.tags.iter().chain(&n.scope.cost_categories) {
         parts.push(format!("{k}={v}"));
     }
-    let text = fit_text(&plain(&parts.join(" · ")), SECTION_TEXT, None);
+    let text = fit_text(&slack_plain(&parts.join(" · ")), SECTION_TEXT, None);
     json!({"type": "context", "elements": [{"type": "plain_text", "text": text, "emoji": false}]})
 }
 
@@ -300,12 +300,8 @@ pub fn digest(all: &[Notification]) -> Vec<Value> {
     // header + one section per envelope + one "more" line + divider: keep 2 spare.
     let (shown, hidden) = fit_items(all, MAX_BLOCKS - 3);
     for n in shown {
-        let mut text = format!(
-            "*{}* ({})\n{}",
-            md(&n.title),
-            format!("{:?}", n.severity).to_lowercase(),
-            md(&n.summary)
-        );
+        let severity = format!("{:?}", n.severity).to_lowercase();
+        let mut text = format!("*{}* ({severity})\n{}", md(&n.title), md(&n.summary));
         if let Some(url) = link(n) {
             text.push_str(&format!(
                 " <{}|details>",

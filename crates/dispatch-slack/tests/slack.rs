@@ -56,15 +56,14 @@ async fn every_kind_is_accepted_by_webhook_and_bot_within_block_kit_limits() {
         .iter()
         .find(|m| m.via == "file")
         .expect("chart uploaded");
-    let report = messages
+    let parent = messages
         .iter()
-        .find(|m| m.via == "chat.postMessage" && m.text.contains("report"))
-        .or_else(|| {
-            messages
-                .iter()
-                .find(|m| Some(&m.ts) == file.thread_ts.as_ref())
-        });
-    assert_eq!(file.thread_ts.as_ref(), report.map(|m| &m.ts));
+        .find(|m| Some(&m.ts) == file.thread_ts.as_ref())
+        .expect("the file is in a message's thread");
+    assert_eq!(
+        (parent.via.as_str(), parent.channel.as_str()),
+        ("chat.postMessage", "C0OPS")
+    );
     let files = slack.files();
     assert_eq!(files.len(), 1);
     assert!(String::from_utf8_lossy(files.values().next().unwrap()).starts_with("<svg"));
@@ -209,7 +208,8 @@ async fn a_storm_becomes_one_digest_per_destination() {
     let fake = serve(slack.clone()).await;
     let mut c = config(1000);
     c["routing"] = json!({"rules": [{"destinations": ["finops", "ml-team"]}]});
-    let rig = Rig::new(c, &fake, Duration::from_secs(5), quick_retries()).await;
+    let mut rig = Rig::new(c, &fake, Duration::from_secs(5), quick_retries()).await;
+    rig.settings.digest_from = 5;
     let storm: Vec<_> = (0..60)
         .map(|i| {
             let mut n = sample("anomaly");

@@ -80,7 +80,7 @@ mod tests {
             panic!("a report")
         };
         report.top_services[0].label = "<script>alert(1)</script>".into();
-        let svg = report_svg(report, "USD").unwrap();
+        let svg = report_svg(&*report, "USD").unwrap();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;script&gt;"));

@@ -278,15 +278,14 @@ impl Dispatcher<'_> {
                 {
                     tracing::warn!(integration = name, error = %e, "cannot keep the message reference; later states post anew");
                 }
-                let mut verdict = Verdict::Done;
                 for (_, ticket) in group {
                     if let Err(e) = ledger.sent(ticket.clone(), now).await {
-                        // Sent, but not recorded: a redelivery may send it again. Say so loudly.
+                        // Delivered, but not recorded: the claim expires with its lease and a
+                        // redelivery after that would send again. Say so loudly.
                         tracing::error!(integration = name, error = %e, "delivered but the ledger write failed");
-                        verdict = Verdict::Done;
                     }
                 }
-                verdict
+                Verdict::Done
             }
             Sent::Requeue {
                 after,

@@ -30,6 +30,27 @@ pub fn plain(s: &str) -> String {
     out
 }
 
+/// Slack `plain_text` objects (headers, context): Slack does not parse them, but the same
+/// sequences are broken anyway — a zero-width space after `<` and `@` and before formatting
+/// characters — so a value stays inert wherever a layout moves it.
+pub fn slack_plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in strip_controls(s) {
+        match c {
+            '<' | '@' => {
+                out.push(c);
+                out.push(ZWSP);
+            }
+            '*' | '_' | '~' | '`' => {
+                out.push(ZWSP);
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Slack `mrkdwn`: `&`, `<`, `>` as the entities Slack documents (this alone defuses
 /// `<!channel>`, `<@U123>` and `<http://x|y>`), formatting characters (`* _ ~ ` and a leading `>`)
 /// preceded by a zero-width space so they cannot pair up into bold, italics, strike or code.

@@ -134,7 +134,7 @@ impl<'a> Ledger<'a> {
     pub async fn release(&self, ticket: Ticket, error: &str) -> Result<(), DispatchError> {
         let entry = Entry {
             // Claimed "long ago": the next attempt takes over without waiting for the lease.
-            claimed_at: DateTime::<Utc>::MIN_UTC,
+            claimed_at: DateTime::<Utc>::UNIX_EPOCH,
             last_error: Some(error.chars().take(500).collect()),
             ..ticket.entry
         };

@@ -25,7 +25,7 @@ enum Source {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case")]
 pub enum Reference {
     SecretsManager(String),
     Ssm(String),

@@ -226,8 +226,8 @@ async fn serve_one(
         }
         Reply::Drop => Err(Dropped),
         Reply::Hang => {
-            std::future::pending::<Infallible>().await;
-            Err(Dropped)
+            let never: Infallible = std::future::pending().await;
+            match never {}
         }
     }
 }

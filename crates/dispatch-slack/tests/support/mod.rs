@@ -73,7 +73,11 @@ impl Rig {
             sender: Sender::new(timeout, Some(url::Url::parse(&fake.url()).unwrap()), policy)
                 .unwrap(),
             limiter,
-            settings: Settings::default(),
+            // One message per envelope unless a test turns the digest on.
+            settings: Settings {
+                digest_from: usize::MAX,
+                ..Settings::default()
+            },
         }
     }
 
