@@ -148,8 +148,3 @@ pub fn all() -> Vec<(&'static str, Notification)> {
         ),
     ]
 }
-
-/// The sample envelope with file stem `stem` (`anomaly`, `budget`, `report` …).
-pub fn get(stem: &str) -> Option<Notification> {
-    all().into_iter().find(|(s, _)| *s == stem).map(|(_, n)| n)
-}

@@ -75,7 +75,11 @@ mod tests {
 
     #[test]
     fn the_chart_has_a_bar_per_service_and_escapes_labels() {
-        let mut n = costwatch_core::samples::get("report").unwrap();
+        let mut n = costwatch_core::samples::all()
+            .into_iter()
+            .find(|(s, _)| *s == "report")
+            .unwrap()
+            .1;
         let NotificationBody::Report(report) = &mut n.body else {
             panic!("a report")
         };

@@ -96,10 +96,13 @@ pub trait Vendor: Send + Sync + 'static {
     fn handle(&self, request: &Received, base: &str) -> Reply;
 }
 
+/// Every request that reached the vendor, with the status it was answered.
+type Log = Mutex<Vec<(Received, Option<u16>)>>;
+
 /// A running fake; stops when dropped (its tasks end with the test's runtime).
 pub struct FakeServer {
     addr: SocketAddr,
-    log: Arc<Mutex<Vec<(Received, Option<u16>)>>>,
+    log: Arc<Log>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -180,7 +183,7 @@ impl std::error::Error for Dropped {}
 async fn serve_one(
     req: Request<hyper::body::Incoming>,
     vendor: &dyn Vendor,
-    log: &Mutex<Vec<(Received, Option<u16>)>>,
+    log: &Log,
     base: &str,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = req.into_parts();

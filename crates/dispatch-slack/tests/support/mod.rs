@@ -21,7 +21,11 @@ pub const HOOK_B: &str = "/services/T0CW/B0MLTEAM/hooksecretBBBB";
 pub const TOKEN: &str = "xoxb-1-2-tokensecretXYZ";
 
 pub fn sample(kind: &str) -> Notification {
-    costwatch_core::samples::get(kind).unwrap()
+    costwatch_core::samples::all()
+        .into_iter()
+        .find(|(s, _)| *s == kind)
+        .unwrap()
+        .1
 }
 
 pub fn all_kinds() -> Vec<Notification> {
