@@ -15,6 +15,10 @@ struct FileConfig {
     pipeline: PipelineConfig,
     collect: CollectSettings,
     cost_explorer: CostExplorerConfig,
+    /// `[integrations.<name>]`: accepted here so one costwatch.toml serves every command;
+    /// `render` and `notify` read them (notify.rs), `run` does not.
+    #[allow(dead_code)]
+    integrations: std::collections::BTreeMap<String, toml::Value>,
 }
 
 /// `[cost_explorer]`: what `run --aws` asks Cost Explorer for, beyond account × service.

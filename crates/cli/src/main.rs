@@ -6,6 +6,8 @@ mod config;
 mod demo;
 mod forecast;
 mod import;
+mod integrations;
+mod notify;
 mod output;
 mod run;
 
@@ -49,6 +51,11 @@ enum Command {
     Anomaly(anomaly::AnomalyArgs),
     /// Benchmarks on real data: `bench nab --data DIR --out DIR`.
     Bench(bench::BenchArgs),
+    /// Print, without sending, the exact requests an envelope becomes for an integration
+    /// (JSON array of {method, url, headers, body}; secrets redacted).
+    Render(notify::RenderArgs),
+    /// Send an envelope through an integration (`--endpoint` redirects to a local server).
+    Notify(notify::NotifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +88,14 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        // Integrations read only their own tables of the config file.
+        match cli.command {
+            Command::Render(args) => return notify::render(args, cli.config.as_deref()).await,
+            Command::Notify(args) => {
+                return notify::notify(args, cli.config.as_deref(), cli.json).await;
+            }
+            _ => {}
+        }
         let settings = config::Settings::load(cli.config.as_deref(), cli.data_dir.clone())?;
         match cli.command {
             Command::Demo(args) => demo::demo(args, &settings, cli.json).await,
@@ -89,6 +104,7 @@ fn main() -> ExitCode {
             Command::Forecast(_) => unreachable!("handled before the runtime starts"),
             Command::Anomaly(args) => anomaly::anomaly(args, &settings, cli.json).await,
             Command::Bench(args) => bench::bench(args, cli.json),
+            Command::Render(_) | Command::Notify(_) => unreachable!("handled above"),
         }
     });
     match result {

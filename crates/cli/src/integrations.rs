@@ -1,0 +1,8 @@
+//! The integrations the CLI knows: one line each. Adding an integration adds its line here and
+//! its crate to Cargo.toml, nothing else.
+
+use costwatch_dispatch::{Entry, entry};
+
+pub fn all() -> Vec<Box<dyn Entry>> {
+    vec![entry::<costwatch_dispatch_slack::Slack>()]
+}

@@ -1,0 +1,130 @@
+//! What the Slack tests share: a config against a fake, the dispatcher wired to memory ports.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use costwatch_core::Notification;
+use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Settings, Verdict};
+use costwatch_dispatch::rate::Limiter;
+use costwatch_dispatch::retry::RetryPolicy;
+use costwatch_dispatch::sender::Sender;
+use costwatch_dispatch::{Configured, SecretStores, entry};
+use costwatch_dispatch_slack::Slack;
+use costwatch_store::memory::MemoryState;
+use costwatch_vendor_fakes::server::FakeServer;
+use serde_json::{Value, json};
+
+pub const HOOK_A: &str = "/services/T0CW/B0FINOPS/hooksecretAAAA";
+pub const HOOK_B: &str = "/services/T0CW/B0MLTEAM/hooksecretBBBB";
+pub const TOKEN: &str = "xoxb-1-2-tokensecretXYZ";
+
+pub fn sample(kind: &str) -> Notification {
+    costwatch_core::samples::all()
+        .into_iter()
+        .find(|(s, _)| *s == kind)
+        .unwrap()
+        .1
+}
+
+pub fn all_kinds() -> Vec<Notification> {
+    costwatch_core::samples::all()
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect()
+}
+
+/// Webhook destinations `finops` and `ml-team`, bot destination `ops` (channel C0OPS).
+pub fn config(rate_per_second: u32) -> Value {
+    json!({
+        "bot_token": TOKEN,
+        "rate_per_second": rate_per_second,
+        "destinations": {
+            "finops": {"webhook_url": format!("https://hooks.slack.com{HOOK_A}")},
+            "ml-team": {"webhook_url": format!("https://hooks.slack.com{HOOK_B}")},
+            "ops": {"channel": "C0OPS"}
+        }
+    })
+}
+
+pub async fn load(config: Value) -> Box<dyn Configured> {
+    let mut c = entry::<Slack>().load(config).unwrap();
+    c.resolve_secrets(&SecretStores::default()).await.unwrap();
+    c
+}
+
+pub struct Rig {
+    pub integration: Box<dyn Configured>,
+    pub state: MemoryState,
+    pub sender: Sender,
+    pub limiter: Limiter,
+    pub settings: Settings,
+}
+
+impl Rig {
+    pub async fn new(
+        config: Value,
+        fake: &FakeServer,
+        timeout: Duration,
+        policy: RetryPolicy,
+    ) -> Rig {
+        let integration = load(config).await;
+        let limiter = Limiter::new(integration.rate_limit());
+        Rig {
+            integration,
+            state: MemoryState::default(),
+            sender: Sender::new(timeout, Some(url::Url::parse(&fake.url()).unwrap()), policy)
+                .unwrap(),
+            limiter,
+            // One message per envelope unless a test turns the digest on.
+            settings: Settings {
+                digest_from: usize::MAX,
+                ..Settings::default()
+            },
+        }
+    }
+
+    pub fn dispatcher(&self) -> Dispatcher<'_> {
+        Dispatcher {
+            integration: self.integration.as_ref(),
+            state: &self.state,
+            sender: &self.sender,
+            limiter: &self.limiter,
+            settings: self.settings.clone(),
+        }
+    }
+
+    pub async fn send(&self, envelopes: &[Notification]) -> Vec<(String, Verdict)> {
+        let batch: Vec<Incoming> = envelopes
+            .iter()
+            .map(|n| Incoming {
+                message_id: n.id.clone(),
+                body: serde_json::to_string(n).unwrap(),
+            })
+            .collect();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        self.dispatcher()
+            .dispatch(&batch, chrono::Utc::now(), deadline)
+            .await
+    }
+}
+
+pub fn quick_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 5,
+        min_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(10),
+    }
+}
+
+pub fn fake_slack() -> costwatch_vendor_fakes::slack::FakeSlack {
+    costwatch_vendor_fakes::slack::FakeSlack::new()
+        .with_webhook(HOOK_A, "C0FINOPS")
+        .with_webhook(HOOK_B, "C0MLTEAM")
+        .with_bot(TOKEN, &["C0OPS"])
+}
+
+pub async fn serve(vendor: Arc<dyn costwatch_vendor_fakes::server::Vendor>) -> FakeServer {
+    FakeServer::start(vendor).await
+}

@@ -1,0 +1,117 @@
+//! The contract every integration implements. An integration crate (dispatch-slack, -teams,
+//! -discord …) provides a config type and three pure functions: `render` (envelope → vendor
+//! requests), `classify` (vendor response → outcome) and, optionally, `remember` (what to keep
+//! from a delivery so later states of the same subject can update or thread onto it). The
+//! framework does everything else: routing, ledger, digests, rate limits, retries, secrets,
+//! metrics.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use costwatch_core::Notification;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{ConfigError, RenderError};
+use crate::outcome::{Delivered, Outcome, VendorResponse, classify_http};
+use crate::request::VendorRequest;
+use crate::routing::Routing;
+use crate::secret::Secret;
+
+/// What one rendered message carries: one envelope, or a digest of an alert storm (several
+/// envelopes for the same destination in one batch) rendered as one message.
+#[derive(Debug, Clone, Copy)]
+pub enum Message<'a> {
+    One(&'a Notification),
+    /// At least two envelopes, most severe first.
+    Digest(&'a [Notification]),
+}
+
+impl<'a> Message<'a> {
+    pub fn envelopes(&self) -> &'a [Notification] {
+        match self {
+            Self::One(n) => std::slice::from_ref(*n),
+            Self::Digest(all) => all,
+        }
+    }
+}
+
+/// What the framework knows when rendering, besides the envelope.
+#[derive(Debug, Clone, Default)]
+pub struct RenderContext {
+    /// What [`Integration::remember`] returned for an earlier delivery of the same subject to the
+    /// same destination (Slack: the channel and `ts` of the original message), if any.
+    pub memo: Option<Value>,
+}
+
+/// The per-destination send rate a vendor allows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Messages (a digest is one) per `per`.
+    pub messages: u32,
+    pub per: Duration,
+}
+
+impl RateLimit {
+    pub const fn per_second(messages: u32) -> Self {
+        Self {
+            messages,
+            per: Duration::from_secs(1),
+        }
+    }
+}
+
+/// An integration's config: one table of `examples/contract.toml` (`[slack]`, `[teams]` …),
+/// deserialized with `deny_unknown_fields` and checked by [`validate`](Self::validate) without
+/// I/O. Destinations are named (`[slack.destinations.finops]`); routing rules pick them by name.
+pub trait IntegrationConfig: DeserializeOwned + Debug + Send + Sync + 'static {
+    /// Everything that can be known wrong before the first send; the framework also checks that
+    /// routing names only configured destinations.
+    fn validate(&self) -> Result<(), ConfigError>;
+    fn destinations(&self) -> Vec<String>;
+    fn routing(&self) -> &Routing;
+    /// Every credential, for the framework to resolve once at cold start.
+    fn secrets_mut(&mut self) -> Vec<&mut Secret>;
+    /// Overrides the vendor's rate for every destination (`rate_per_second` in tests, a paid tier).
+    fn rate_limit_override(&self) -> Option<RateLimit> {
+        None
+    }
+}
+
+pub trait Integration: Send + Sync + 'static {
+    type Config: IntegrationConfig;
+
+    /// The name in the CLI (`--integration slack`), the config table, metrics and the ledger.
+    const NAME: &'static str;
+
+    /// The vendor's documented per-destination rate.
+    const RATE_LIMIT: RateLimit;
+
+    /// Pure: the request(s) that deliver `message` to `destination`. Every user-controlled string
+    /// is escaped for the vendor's markup and every vendor limit respected (see [`crate::escape`],
+    /// [`crate::fit`]).
+    fn render(
+        config: &Self::Config,
+        destination: &str,
+        message: Message<'_>,
+        context: &RenderContext,
+    ) -> Result<Vec<VendorRequest>, RenderError>;
+
+    /// Pure: what the vendor's answer to `request` means. The default is the shared policy.
+    fn classify(request: &VendorRequest, response: &VendorResponse) -> Outcome {
+        let _ = request;
+        classify_http(response)
+    }
+
+    /// What to keep after delivering `message` (one answer per request, in order), for the next
+    /// envelope of the same subject; `None` keeps nothing.
+    fn remember(
+        config: &Self::Config,
+        destination: &str,
+        message: Message<'_>,
+        delivered: &[Delivered],
+    ) -> Option<Value> {
+        let _ = (config, destination, message, delivered);
+        None
+    }
+}

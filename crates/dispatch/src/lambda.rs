@@ -1,0 +1,161 @@
+//! A dispatcher Lambda in one call (feature `lambda`): an integration crate's `main.rs` is
+//! `costwatch_dispatch::lambda::run::<Slack>().await`. Read once per container: the environment,
+//! the integration's config (validated, its secrets resolved from Secrets Manager or SSM and
+//! cached), the SDK clients, the HTTP client and the rate limiter; then the runtime loop.
+//!
+//! Environment (set by template.yaml):
+//! - `COSTWATCH_TABLE` — the DynamoDB table of the ledger and memos;
+//! - `COSTWATCH_DISPATCH_CONFIG` — the integration's config table as JSON (credentials as
+//!   `{"secrets_manager": "…"}` / `{"ssm": "…"}` references, never inline);
+//! - `COSTWATCH_QUEUE_URL`, `COSTWATCH_DEAD_LETTER_QUEUE_URL` — its queue and DLQ;
+//! - `COSTWATCH_MAX_RECEIVES` (5, the queue's maxReceiveCount), `COSTWATCH_DIGEST_FROM` (5),
+//!   `COSTWATCH_HTTP_TIMEOUT_SECONDS` (10).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_sdk_sqs::types::MessageAttributeValue;
+use costwatch_lambda::deps::Aws;
+use costwatch_lambda::emf;
+use costwatch_lambda::env::Env;
+use costwatch_store::aws::{SecretsManagerSecrets, SsmSecrets, aws_error};
+use lambda_runtime::{LambdaEvent, service_fn};
+
+use crate::dispatcher::{Dispatcher, Settings};
+use crate::integration::Integration;
+use crate::rate::Limiter;
+use crate::registry::{Configured, entry};
+use crate::retry::RetryPolicy;
+use crate::secret::SecretStores;
+use crate::sender::Sender;
+use crate::sqs::{Queue, Record, handle_batch};
+
+pub const DISPATCH_CONFIG: &str = "COSTWATCH_DISPATCH_CONFIG";
+pub const QUEUE_URL: &str = "COSTWATCH_QUEUE_URL";
+pub const MAX_RECEIVES: &str = "COSTWATCH_MAX_RECEIVES";
+pub const DIGEST_FROM: &str = "COSTWATCH_DIGEST_FROM";
+pub const HTTP_TIMEOUT: &str = "COSTWATCH_HTTP_TIMEOUT_SECONDS";
+
+/// Time kept back from the deadline to answer the batch and settle the queue.
+const MARGIN: Duration = Duration::from_secs(10);
+
+pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    emf::init();
+    let aws = Aws::load(Env::from_process()).await;
+    let env = &aws.env;
+    let table: serde_json::Value = serde_json::from_str(env.required(DISPATCH_CONFIG)?)
+        .map_err(|e| format!("{DISPATCH_CONFIG}: {e}"))?;
+    let mut integration: Box<dyn Configured> = entry::<I>().load(table)?;
+    let secrets_manager = SecretsManagerSecrets::new(&aws.config, "");
+    let ssm = SsmSecrets::new(&aws.config, "");
+    integration
+        .resolve_secrets(&SecretStores {
+            secrets_manager: Some(&secrets_manager),
+            ssm: Some(&ssm),
+        })
+        .await?;
+    let state = aws.state()?;
+    let queue = SqsQueue {
+        client: aws_sdk_sqs::Client::new(&aws.config),
+        queue_url: env.required(QUEUE_URL)?.to_owned(),
+        dead_letter_url: env
+            .required(costwatch_lambda::env::DEAD_LETTER_QUEUE_URL)?
+            .to_owned(),
+        function: I::NAME,
+    };
+    let sender = Sender::new(
+        Duration::from_secs(u64::from(env.number(HTTP_TIMEOUT, 10)?)),
+        None,
+        RetryPolicy::default(),
+    )?;
+    let limiter = Limiter::new(integration.rate_limit());
+    let max_receives = env.number(MAX_RECEIVES, 5)?;
+    let settings = Settings {
+        digest_from: env.number(DIGEST_FROM, 5)? as usize,
+        ..Settings::default()
+    };
+    let dispatcher = Dispatcher {
+        integration: integration.as_ref(),
+        state: &state,
+        sender: &sender,
+        limiter: &limiter,
+        settings,
+    };
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let (dispatcher, queue) = (&dispatcher, &queue);
+        async move {
+            let deadline = deadline_of(event.context.deadline);
+            let response: SqsBatchResponse = handle_batch(
+                dispatcher,
+                queue,
+                &event.payload,
+                max_receives,
+                chrono::Utc::now(),
+                deadline,
+            )
+            .await;
+            emf::flush();
+            Ok::<_, lambda_runtime::Error>(response)
+        }
+    }))
+    .await
+}
+
+/// The invocation's deadline (epoch milliseconds) as a monotonic instant, less the margin.
+fn deadline_of(epoch_ms: u64) -> tokio::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    let left = Duration::from_millis(epoch_ms.saturating_sub(now_ms)).saturating_sub(MARGIN);
+    tokio::time::Instant::now() + left
+}
+
+struct SqsQueue {
+    client: aws_sdk_sqs::Client,
+    queue_url: String,
+    dead_letter_url: String,
+    function: &'static str,
+}
+
+fn attribute(value: &str) -> Result<MessageAttributeValue, String> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+#[async_trait]
+impl Queue for SqsQueue {
+    async fn delay(&self, record: &Record, after: Duration) -> Result<(), String> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(&record.receipt_handle)
+            .visibility_timeout(i32::try_from(after.as_secs().max(1)).unwrap_or(43_200))
+            .send()
+            .await
+            .map_err(|e| aws_error("sqs:ChangeMessageVisibility", e).to_string())?;
+        Ok(())
+    }
+
+    /// The envelope itself is the body, so the DLQ's "start redrive" replays it as it was; the
+    /// reason travels in the attributes Lambda's own DLQ uses.
+    async fn dead_letter(&self, record: &Record, reason: &str) -> Result<(), String> {
+        let reason: String = reason.chars().take(1000).collect();
+        self.client
+            .send_message()
+            .queue_url(&self.dead_letter_url)
+            .message_body(&record.incoming.body)
+            .message_attributes("ErrorCode", attribute("Rejected")?)
+            .message_attributes("ErrorMessage", attribute(&reason)?)
+            .message_attributes("Function", attribute(self.function)?)
+            .send()
+            .await
+            .map_err(|e| aws_error("sqs:SendMessage", e).to_string())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,285 @@
+//! The delivery ledger: one item per (envelope id, integration, destination), written with a
+//! conditional put before anything is sent, so a redelivered SQS message, a retry or a second
+//! concurrent invocation never sends the same envelope to the same destination twice.
+//!
+//! States: `pending` (claimed by an attempt, with the time it was claimed) and `sent`. A pending
+//! claim older than the lease belongs to an attempt that died mid-way (timeout, crash) and may be
+//! taken over; the lease is the queue's visibility timeout, after which SQS hands the message to
+//! someone else anyway. Built on the [`StateStore`] port: DynamoDB on AWS (conditional
+//! `PutItem`), memory in tests and the CLI.
+
+use chrono::{DateTime, Duration, Utc};
+use costwatch_store::{StateStore, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::DispatchError;
+
+/// Ledger items outlive SQS's longest retention (14 days), after which no redelivery can come.
+const KEEP_DAYS: i64 = 15;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Sent,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub state: DeliveryState,
+    pub claimed_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Attempts that claimed this delivery, the current one included.
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// What a claim found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// Ours to send; pass it back to [`Ledger::sent`] or [`Ledger::release`].
+    Granted(Ticket),
+    /// Delivered before: skip.
+    AlreadySent,
+    /// Another attempt holds a live claim: leave the message on the queue for later.
+    InFlight,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    key: String,
+    version: u64,
+    entry: Entry,
+}
+
+pub struct Ledger<'a> {
+    store: &'a dyn StateStore,
+    lease: Duration,
+}
+
+pub fn key(integration: &str, destination: &str, envelope_id: &str) -> String {
+    format!("dispatch/{integration}/{destination}/{envelope_id}")
+}
+
+fn decode(value: Value) -> Result<Entry, DispatchError> {
+    serde_json::from_value(value).map_err(|e| DispatchError::Malformed(format!("ledger item: {e}")))
+}
+
+impl<'a> Ledger<'a> {
+    pub fn new(store: &'a dyn StateStore, lease: Duration) -> Self {
+        Self { store, lease }
+    }
+
+    pub async fn claim(
+        &self,
+        integration: &str,
+        destination: &str,
+        envelope_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, DispatchError> {
+        let key = key(integration, destination, envelope_id);
+        // Two rounds: a lost race on the first write re-reads what the winner wrote.
+        for _ in 0..2 {
+            let current = self.store.get(&key).await?;
+            let (expected, attempts) = match &current {
+                None => (None, 0),
+                Some(item) => {
+                    let entry = decode(item.value.clone())?;
+                    match entry.state {
+                        DeliveryState::Sent => return Ok(Claim::AlreadySent),
+                        DeliveryState::Pending if now < entry.claimed_at + self.lease => {
+                            return Ok(Claim::InFlight);
+                        }
+                        DeliveryState::Pending => (Some(item.version), entry.attempts),
+                    }
+                }
+            };
+            let entry = Entry {
+                state: DeliveryState::Pending,
+                claimed_at: now,
+                sent_at: None,
+                attempts: attempts + 1,
+                last_error: None,
+            };
+            match self.put(&key, &entry, expected).await {
+                Ok(version) => {
+                    return Ok(Claim::Granted(Ticket {
+                        key,
+                        version,
+                        entry,
+                    }));
+                }
+                Err(DispatchError::Store(StoreError::Conflict { .. })) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Claim::InFlight)
+    }
+
+    /// Records the delivery. Conditional on our claim still being the live one.
+    pub async fn sent(&self, ticket: Ticket, now: DateTime<Utc>) -> Result<(), DispatchError> {
+        let entry = Entry {
+            state: DeliveryState::Sent,
+            sent_at: Some(now),
+            ..ticket.entry
+        };
+        self.put(&ticket.key, &entry, Some(ticket.version)).await?;
+        Ok(())
+    }
+
+    /// Gives the claim up after a failed attempt, so the next one may claim at once.
+    pub async fn release(&self, ticket: Ticket, error: &str) -> Result<(), DispatchError> {
+        let entry = Entry {
+            // Claimed "long ago": the next attempt takes over without waiting for the lease.
+            claimed_at: DateTime::<Utc>::UNIX_EPOCH,
+            last_error: Some(error.chars().take(500).collect()),
+            ..ticket.entry
+        };
+        self.put(&ticket.key, &entry, Some(ticket.version)).await?;
+        Ok(())
+    }
+
+    pub async fn entry(
+        &self,
+        integration: &str,
+        destination: &str,
+        envelope_id: &str,
+    ) -> Result<Option<Entry>, DispatchError> {
+        match self
+            .store
+            .get(&key(integration, destination, envelope_id))
+            .await?
+        {
+            Some(item) => Ok(Some(decode(item.value)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        entry: &Entry,
+        expected: Option<u64>,
+    ) -> Result<u64, DispatchError> {
+        let value = serde_json::to_value(entry)
+            .map_err(|e| DispatchError::Malformed(format!("ledger item: {e}")))?;
+        let expires = entry.claimed_at.max(Utc::now()) + Duration::days(KEEP_DAYS);
+        Ok(self.store.put(key, value, expected, Some(expires)).await?)
+    }
+}
+
+/// What an integration remembered about a subject at a destination (Slack: channel and `ts` of
+/// the first message), kept as long as anomalies stay open.
+pub struct Memos<'a> {
+    store: &'a dyn StateStore,
+}
+
+const MEMO_DAYS: i64 = 90;
+
+impl<'a> Memos<'a> {
+    pub fn new(store: &'a dyn StateStore) -> Self {
+        Self { store }
+    }
+
+    fn key(integration: &str, destination: &str, subject_id: &str) -> String {
+        format!("dispatch-memo/{integration}/{destination}/{subject_id}")
+    }
+
+    pub async fn get(
+        &self,
+        integration: &str,
+        destination: &str,
+        subject_id: &str,
+    ) -> Result<Option<Value>, DispatchError> {
+        Ok(self
+            .store
+            .get(&Self::key(integration, destination, subject_id))
+            .await?
+            .map(|v| v.value))
+    }
+
+    /// Keeps the first memo of a subject: later messages thread onto the original, not onto
+    /// each other. A memo already there wins.
+    pub async fn keep_first(
+        &self,
+        integration: &str,
+        destination: &str,
+        subject_id: &str,
+        memo: Value,
+    ) -> Result<(), DispatchError> {
+        let key = Self::key(integration, destination, subject_id);
+        let expires = Utc::now() + Duration::days(MEMO_DAYS);
+        match self.store.put(&key, memo, None, Some(expires)).await {
+            Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use costwatch_store::memory::MemoryState;
+
+    #[tokio::test]
+    async fn a_delivery_is_claimed_once_and_never_twice_after_it_is_sent() {
+        let store = MemoryState::default();
+        let ledger = Ledger::new(&store, Duration::minutes(6));
+        let now: DateTime<Utc> = "2026-11-21T06:00:00Z".parse().unwrap();
+        let Claim::Granted(ticket) = ledger.claim("slack", "finops", "ntf_1", now).await.unwrap()
+        else {
+            panic!("first claim is granted");
+        };
+        // A concurrent attempt (a redelivery while we send) backs off.
+        assert_eq!(
+            ledger.claim("slack", "finops", "ntf_1", now).await.unwrap(),
+            Claim::InFlight
+        );
+        // Another destination is a separate delivery.
+        assert!(matches!(
+            ledger.claim("slack", "ml", "ntf_1", now).await.unwrap(),
+            Claim::Granted(_)
+        ));
+        ledger.sent(ticket, now).await.unwrap();
+        let later = now + Duration::hours(1);
+        assert_eq!(
+            ledger
+                .claim("slack", "finops", "ntf_1", later)
+                .await
+                .unwrap(),
+            Claim::AlreadySent
+        );
+    }
+
+    #[tokio::test]
+    async fn released_and_expired_claims_are_taken_over() {
+        let store = MemoryState::default();
+        let ledger = Ledger::new(&store, Duration::minutes(6));
+        let now: DateTime<Utc> = "2026-11-21T06:00:00Z".parse().unwrap();
+        let Claim::Granted(t) = ledger.claim("slack", "d", "n", now).await.unwrap() else {
+            panic!()
+        };
+        ledger.release(t, "HTTP 500").await.unwrap();
+        let Claim::Granted(t2) = ledger.claim("slack", "d", "n", now).await.unwrap() else {
+            panic!("a released claim is free at once")
+        };
+        assert_eq!(t2.entry.attempts, 2);
+        // The second attempt dies without releasing: after the lease, a third takes over.
+        assert_eq!(
+            ledger.claim("slack", "d", "n", now).await.unwrap(),
+            Claim::InFlight
+        );
+        let after_lease = now + Duration::minutes(7);
+        let Claim::Granted(t3) = ledger.claim("slack", "d", "n", after_lease).await.unwrap() else {
+            panic!()
+        };
+        // The dead attempt's late "sent" loses the conditional write.
+        assert!(ledger.sent(t2, after_lease).await.is_err());
+        ledger.sent(t3, after_lease).await.unwrap();
+        let e = ledger.entry("slack", "d", "n").await.unwrap().unwrap();
+        assert_eq!((e.state, e.attempts), (DeliveryState::Sent, 3));
+    }
+}

@@ -1,0 +1,149 @@
+//! What a vendor's answer means. The shared policy ([`classify_http`]: 2xx delivered; 408, 425,
+//! 429 and 5xx retried, honouring `Retry-After`; everything else failed for good) is data every
+//! integration starts from; a vendor's classifier adds only its quirks (Slack's HTTP 200 with
+//! `ok: false`, Discord's `X-RateLimit-Reset-After`).
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+/// A vendor's HTTP response as the classifier sees it.
+#[derive(Debug, Clone, Default)]
+pub struct VendorResponse {
+    pub status: u16,
+    /// Names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl VendorResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The body as text, cut for error messages (vendor bodies never carry our secrets).
+    pub fn snippet(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        let mut s: String = text.chars().take(200).collect();
+        if text.chars().count() > 200 {
+            s.push('…');
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Delivered(Delivered),
+    /// Worth trying again, not before `after` when the vendor said so.
+    Retry {
+        after: Option<Duration>,
+        reason: String,
+    },
+    /// Retrying cannot help (bad credentials, a payload the vendor refuses): to the DLQ.
+    Fail(String),
+}
+
+/// A vendor accepted the request; `body` is its JSON answer (message ts, file id …) if any.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Delivered {
+    pub status: u16,
+    pub body: Option<Value>,
+}
+
+/// The shared policy (see the module docs).
+pub fn classify_http(response: &VendorResponse) -> Outcome {
+    classify_http_at(response, SystemTime::now())
+}
+
+pub fn classify_http_at(response: &VendorResponse, now: SystemTime) -> Outcome {
+    let status = response.status;
+    match status {
+        200..=299 => Outcome::Delivered(Delivered {
+            status,
+            body: response.json(),
+        }),
+        408 | 425 | 429 | 500..=599 => Outcome::Retry {
+            after: retry_after(response, now),
+            reason: format!("HTTP {status}: {}", response.snippet()),
+        },
+        _ => Outcome::Fail(format!("HTTP {status}: {}", response.snippet())),
+    }
+}
+
+/// `Retry-After` as delta-seconds (fractions allowed, as Discord sends them) or an HTTP-date.
+pub fn retry_after(response: &VendorResponse, now: SystemTime) -> Option<Duration> {
+    let value = response.header("retry-after")?.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, headers: &[(&str, &str)]) -> VendorResponse {
+        VendorResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: br#"{"ok":true}"#.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_shared_policy_retries_throttling_and_server_errors_only() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert!(matches!(
+            classify_http_at(&response(200, &[]), now),
+            Outcome::Delivered(Delivered {
+                status: 200,
+                body: Some(_)
+            })
+        ));
+        assert_eq!(
+            classify_http_at(&response(429, &[("Retry-After", "30")]), now),
+            Outcome::Retry {
+                after: Some(Duration::from_secs(30)),
+                reason: r#"HTTP 429: {"ok":true}"#.into()
+            }
+        );
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        let Outcome::Retry { after, .. } =
+            classify_http_at(&response(503, &[("retry-after", &date)]), now)
+        else {
+            panic!("503 is retried");
+        };
+        assert_eq!(after, Some(Duration::from_secs(90)));
+        let Outcome::Retry { after, .. } =
+            classify_http_at(&response(429, &[("retry-after", "0.25")]), now)
+        else {
+            panic!()
+        };
+        assert_eq!(after, Some(Duration::from_millis(250)));
+        assert!(matches!(
+            classify_http_at(&response(500, &[]), now),
+            Outcome::Retry { after: None, .. }
+        ));
+        assert!(matches!(
+            classify_http_at(&response(404, &[]), now),
+            Outcome::Fail(_)
+        ));
+        assert!(matches!(
+            classify_http_at(&response(400, &[]), now),
+            Outcome::Fail(_)
+        ));
+    }
+}

@@ -1,0 +1,203 @@
+//! Sends an exchange (the requests one message renders to) with the shared retry policy: each
+//! request is classified by the integration, retried on its own with backoff while time allows,
+//! and later requests get earlier answers substituted into their placeholders. Logs name the
+//! step and status only: URLs and headers may hold credentials and are never logged.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::outcome::{Delivered, Outcome, VendorResponse};
+use crate::registry::Configured;
+use crate::request::{Body, Text, VendorRequest, substitute, substitute_json};
+use crate::retry::{Next, RetryPolicy};
+
+pub struct Sender {
+    client: reqwest::Client,
+    endpoint: Option<url::Url>,
+    policy: RetryPolicy,
+}
+
+/// How an exchange ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sent {
+    Delivered {
+        answers: Vec<Delivered>,
+        /// Retries it took, over all requests.
+        retries: u32,
+    },
+    Requeue {
+        after: Duration,
+        reason: String,
+        retries: u32,
+    },
+    Failed {
+        reason: String,
+        retries: u32,
+    },
+}
+
+impl Sender {
+    /// `timeout` bounds each request; `endpoint` replaces scheme, host and port of every URL
+    /// (`notify --endpoint`, tests).
+    pub fn new(
+        timeout: Duration,
+        endpoint: Option<url::Url>,
+        policy: RetryPolicy,
+    ) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .user_agent(concat!("costwatch/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("HTTP client: {}", e.without_url()))?;
+        Ok(Self {
+            client,
+            endpoint,
+            policy,
+        })
+    }
+
+    pub async fn exchange(
+        &self,
+        integration: &dyn Configured,
+        requests: &[VendorRequest],
+        deadline: Instant,
+    ) -> Sent {
+        let mut answers: Vec<Delivered> = Vec::new();
+        let mut bodies: Vec<Option<Value>> = Vec::new();
+        let mut retries = 0;
+        for request in requests {
+            let prepared = match self.prepare(request, &bodies) {
+                Ok(r) => r,
+                Err(reason) => return Sent::Failed { reason, retries },
+            };
+            let mut schedule = self.policy.schedule();
+            let delivered = loop {
+                let (after, reason) = match self.send_once(&prepared).await {
+                    Ok(response) => match integration.classify(&prepared, &response) {
+                        Outcome::Delivered(d) => break d,
+                        Outcome::Fail(reason) => {
+                            let reason = format!("{}: {reason}", prepared.step);
+                            return Sent::Failed { reason, retries };
+                        }
+                        Outcome::Retry { after, reason } => (after, reason),
+                    },
+                    Err(transport) => (None, transport),
+                };
+                let reason = format!("{}: {reason}", prepared.step);
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                match schedule.next(after, remaining) {
+                    Next::Wait(wait) => {
+                        retries += 1;
+                        tracing::info!(integration = integration.name(), step = %prepared.step, reason = %reason, ?wait, "retrying");
+                        tokio::time::sleep(wait).await;
+                    }
+                    Next::Requeue(after) => {
+                        return Sent::Requeue {
+                            after,
+                            reason,
+                            retries,
+                        };
+                    }
+                }
+            };
+            bodies.push(delivered.body.clone());
+            answers.push(delivered);
+        }
+        Sent::Delivered { answers, retries }
+    }
+
+    /// Placeholders filled from earlier answers, then the endpoint override.
+    fn prepare(
+        &self,
+        request: &VendorRequest,
+        bodies: &[Option<Value>],
+    ) -> Result<VendorRequest, String> {
+        let mut out = request.clone();
+        if request.url.expose().contains("{{step:") {
+            let url = substitute(request.url.expose(), bodies)?;
+            out.url = match request.url {
+                Text::Plain(_) => Text::Plain(url),
+                Text::Secret(_) => Text::secret(&url),
+            };
+        }
+        out.body = match &request.body {
+            Body::Json(v) => Body::Json(substitute_json(v, bodies)?),
+            Body::Form(pairs) => Body::Form(
+                pairs
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), substitute(v, bodies)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            other => other.clone(),
+        };
+        if let Some(base) = &self.endpoint {
+            out.redirect(base)
+                .map_err(|e| format!("{}: URL does not parse: {e}", request.step))?;
+        }
+        Ok(out)
+    }
+
+    async fn send_once(&self, request: &VendorRequest) -> Result<VendorResponse, String> {
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut builder = self.client.request(method, request.url.expose());
+        if let Some(ct) = request.body.content_type() {
+            builder = builder.header("content-type", ct);
+        }
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.expose());
+        }
+        let response = builder
+            .body(request.body.encode())
+            .send()
+            .await
+            .map_err(|e| transport_reason(&e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_reason(&e))?
+            .to_vec();
+        Ok(VendorResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// reqwest puts the URL (a webhook URL is a credential) in its errors: strip it.
+fn transport_reason(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "transport error"
+    };
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(e);
+    // The innermost cause says what happened (connection reset, closed before a response).
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}

@@ -1,0 +1,129 @@
+//! The SQS side of a dispatcher: an `SqsEvent` batch in, an `SqsBatchResponse` out with only the
+//! messages that must come back (partial batch failures; the rest are deleted). A retry sets the
+//! message's visibility to the wait the vendor asked for; a message that cannot succeed, or has
+//! been received `max_receives` times, goes to the dead-letter queue with its reason — never
+//! dropped, never retried in a loop.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::{DateTime, Utc};
+use tokio::time::Instant;
+
+use crate::dispatcher::{Dispatcher, Incoming, Verdict};
+
+/// SQS allows at most 12 hours of visibility.
+const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
+
+/// One message of the batch with what the queue needs to act on it.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub incoming: Incoming,
+    pub receipt_handle: String,
+    pub receive_count: u32,
+}
+
+/// What a handler asks of the queue (SQS on AWS; memory in tests).
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Makes the message visible again after `after` (ChangeMessageVisibility).
+    async fn delay(&self, record: &Record, after: Duration) -> Result<(), String>;
+    /// Sends the message body to the dead-letter queue with `reason`.
+    async fn dead_letter(&self, record: &Record, reason: &str) -> Result<(), String>;
+}
+
+pub fn records(event: &SqsEvent) -> Vec<Record> {
+    event
+        .records
+        .iter()
+        .map(|m| Record {
+            incoming: Incoming {
+                message_id: m.message_id.clone().unwrap_or_default(),
+                body: m.body.clone().unwrap_or_default(),
+            },
+            receipt_handle: m.receipt_handle.clone().unwrap_or_default(),
+            receive_count: m
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1),
+        })
+        .collect()
+}
+
+/// Handles one batch (see the module docs).
+pub async fn handle_batch(
+    dispatcher: &Dispatcher<'_>,
+    queue: &dyn Queue,
+    event: &SqsEvent,
+    max_receives: u32,
+    now: DateTime<Utc>,
+    deadline: Instant,
+) -> SqsBatchResponse {
+    let records = records(event);
+    let batch: Vec<Incoming> = records.iter().map(|r| r.incoming.clone()).collect();
+    let verdicts = dispatcher.dispatch(&batch, now, deadline).await;
+    let mut response = SqsBatchResponse::default();
+    for (record, (_, verdict)) in records.iter().zip(verdicts) {
+        let id = &record.incoming.message_id;
+        let come_back = match verdict {
+            Verdict::Done => false,
+            Verdict::Retry { reason, .. } if record.receive_count >= max_receives => {
+                let reason = format!("gave up after {} receives: {reason}", record.receive_count);
+                dead_letter(queue, record, &reason).await
+            }
+            Verdict::Retry { after, reason } => {
+                tracing::info!(message_id = %id, reason = %reason, ?after, "back to the queue");
+                if let Err(e) = queue.delay(record, after.min(MAX_VISIBILITY)).await {
+                    // The message still comes back, after the queue's own visibility timeout.
+                    tracing::warn!(message_id = %id, error = %e, "cannot set the visibility");
+                }
+                true
+            }
+            Verdict::Dead { reason } => dead_letter(queue, record, &reason).await,
+        };
+        if come_back {
+            response.add_failure(id.clone());
+        }
+    }
+    response
+}
+
+/// `true` when the message must stay on the queue because the dead-letter queue refused it.
+async fn dead_letter(queue: &dyn Queue, record: &Record, reason: &str) -> bool {
+    tracing::error!(message_id = %record.incoming.message_id, reason = %reason, "to the dead-letter queue");
+    match queue.dead_letter(record, reason).await {
+        Ok(()) => false,
+        Err(e) => {
+            tracing::error!(error = %e, "dead-letter queue refused; the message stays for the redrive policy");
+            true
+        }
+    }
+}
+
+/// Keeps what was asked, for tests and the CLI.
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    pub delays: std::sync::Mutex<Vec<(String, Duration)>>,
+    pub dead: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+#[async_trait]
+impl Queue for MemoryQueue {
+    async fn delay(&self, record: &Record, after: Duration) -> Result<(), String> {
+        self.delays
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((record.incoming.message_id.clone(), after));
+        Ok(())
+    }
+
+    async fn dead_letter(&self, record: &Record, reason: &str) -> Result<(), String> {
+        self.dead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((record.incoming.body.clone(), reason.to_owned()));
+        Ok(())
+    }
+}

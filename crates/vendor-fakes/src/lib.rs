@@ -1,0 +1,11 @@
+//! Vendor-faithful fakes for the dispatcher tests: real HTTP/1.1 servers on a free loopback port
+//! ([`server::FakeServer`]) whose behaviour follows each vendor's documentation — status codes,
+//! size limits, `429` with `Retry-After` — plus [`faults::Faults`], which makes any of them fail at
+//! random (429, 500, hung requests, dropped connections) for fault-injection tests.
+//!
+//! One module per vendor ([`slack`]; Teams and Discord beside it), each a [`server::Vendor`].
+//! A dev-dependency only; never linked into a Lambda.
+
+pub mod faults;
+pub mod server;
+pub mod slack;

@@ -1,0 +1,168 @@
+//! `costwatch render` and `costwatch notify` as a user runs them, with the shipped
+//! examples/contract.toml; `notify --endpoint` sends to the fake Slack.
+
+use std::sync::Arc;
+
+use assert_cmd::Command;
+use costwatch_vendor_fakes::server::FakeServer;
+use costwatch_vendor_fakes::slack::FakeSlack;
+use serde_json::Value;
+
+fn repo(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn costwatch() -> Command {
+    let mut cmd = Command::cargo_bin("costwatch").unwrap();
+    cmd.current_dir(std::env::temp_dir());
+    cmd
+}
+
+#[test]
+fn render_prints_the_exact_requests_with_secrets_redacted() {
+    let out = costwatch()
+        .args([
+            "render",
+            "--integration",
+            "slack",
+            "--config",
+            &repo("examples/contract.toml"),
+        ])
+        .args(["--input", &repo("events/notifications/anomaly.json")])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let requests: Vec<Value> = serde_json::from_str(&text).unwrap();
+    // The SageMaker anomaly is routed to ml-team (bot channel) by the example's rules.
+    assert_eq!(requests.len(), 1, "{text}");
+    let r = &requests[0];
+    assert_eq!(r["method"], "POST");
+    assert_eq!(r["url"], "https://slack.com/api/chat.postMessage");
+    assert_eq!(r["headers"]["authorization"], "[REDACTED]");
+    assert_eq!(r["body"]["channel"], "C0000000000");
+    assert!(
+        r["body"]["blocks"]
+            .as_array()
+            .is_some_and(|b| !b.is_empty())
+    );
+    assert!(!text.contains("xoxb-"), "{text}");
+
+    let out = costwatch()
+        .args([
+            "render",
+            "--integration",
+            "slack",
+            "--config",
+            &repo("examples/contract.toml"),
+        ])
+        .args(["--input", &repo("events/notifications/budget.json")])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let requests: Vec<Value> = serde_json::from_slice(&out).unwrap();
+    assert_eq!(requests[0]["url"], "https://hooks.slack.com/[REDACTED]");
+    assert!(!String::from_utf8_lossy(&out).contains("XXXXXXXX"));
+}
+
+#[test]
+fn unknown_integrations_and_bad_configs_are_named() {
+    let err = costwatch()
+        .args([
+            "render",
+            "--integration",
+            "pager",
+            "--input",
+            &repo("events/notifications/anomaly.json"),
+        ])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&err).contains("unknown integration `pager` (known: slack"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "[integrations.slack.destinations.a]\nwebhook = \"https://x\"\n",
+    )
+    .unwrap();
+    let err = costwatch()
+        .args([
+            "render",
+            "--integration",
+            "slack",
+            "--config",
+            cfg.to_str().unwrap(),
+        ])
+        .args(["--input", &repo("events/notifications/anomaly.json")])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&err).contains("webhook"),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_with_the_contract_config_sends_real_requests_to_the_endpoint() {
+    let slack = Arc::new(
+        FakeSlack::new()
+            .with_webhook(
+                "/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+                "C0FINOPS",
+            )
+            .with_bot(
+                "xoxb-000000000000-0000000000000-placeholderplaceholder0000",
+                &["C0000000000"],
+            ),
+    );
+    let fake = FakeServer::start(slack.clone()).await;
+    let endpoint = fake.url();
+    for kind in ["anomaly", "budget", "report"] {
+        let endpoint = endpoint.clone();
+        let assert = tokio::task::spawn_blocking(move || {
+            costwatch()
+                .args([
+                    "notify",
+                    "--integration",
+                    "slack",
+                    "--config",
+                    &repo("examples/contract.toml"),
+                ])
+                .args([
+                    "--input",
+                    &repo(&format!("events/notifications/{kind}.json")),
+                    "--endpoint",
+                    &endpoint,
+                ])
+                .assert()
+        })
+        .await
+        .unwrap();
+        assert.success();
+    }
+    let messages = slack.messages();
+    let channels: Vec<_> = messages
+        .iter()
+        .map(|m| (m.channel.as_str(), m.via.as_str()))
+        .collect();
+    assert_eq!(
+        channels,
+        [
+            ("C0000000000", "chat.postMessage"),
+            ("C0FINOPS", "webhook"),
+            ("C0FINOPS", "webhook")
+        ],
+        "{messages:?}"
+    );
+}
