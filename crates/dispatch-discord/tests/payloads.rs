@@ -231,3 +231,22 @@ fn a_payload_over_a_limit_fails_the_schema() {
     payload["embeds"][0]["title"] = json!("t".repeat(257));
     assert!(!v.is_valid(&payload));
 }
+
+#[test]
+fn the_sqs_sample_event_renders_what_the_vendor_accepts() {
+    // events/dispatch-discord/sqs.json is what `sam local invoke` feeds the function.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/dispatch-discord/sqs.json"
+    );
+    let event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let records = event["Records"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    let v = validator();
+    for r in records {
+        assert_eq!(r["eventSource"], "aws:sqs");
+        let n: Notification = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+        let (payload, _, _) = render(Message::One(&n));
+        assert_valid(&v, &payload);
+    }
+}

@@ -259,3 +259,22 @@ fn a_card_the_schema_refuses_is_caught() {
     card["body"][0]["colour"] = json!("red");
     assert!(!v.is_valid(&card));
 }
+
+#[test]
+fn the_sqs_sample_event_renders_what_the_vendor_accepts() {
+    // events/dispatch-teams/sqs.json is what `sam local invoke` feeds the function.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/dispatch-teams/sqs.json"
+    );
+    let event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let records = event["Records"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    let v = validator();
+    for r in records {
+        assert_eq!(r["eventSource"], "aws:sqs");
+        let n: Notification = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+        let body = render(Message::One(&n));
+        assert_valid(&v, card_of(&body));
+    }
+}
