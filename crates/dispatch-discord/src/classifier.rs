@@ -95,3 +95,109 @@ fn error_text(response: &VendorResponse) -> String {
         None => response.snippet(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> VendorResponse {
+        VendorResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_429_waits_the_longest_of_body_and_headers() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let r = response(
+            429,
+            &[
+                ("Retry-After", "1"),
+                ("X-RateLimit-Reset-After", "1.250"),
+                ("X-RateLimit-Bucket", "abc"),
+            ],
+            r#"{"message": "You are being rate limited.", "retry_after": 0.75, "global": false}"#,
+        );
+        let Outcome::Retry { after, reason } = classify_at(&r, now) else {
+            panic!()
+        };
+        assert_eq!(after, Some(Duration::from_millis(1250)));
+        assert!(
+            reason.contains("webhook bucket") && reason.contains("abc"),
+            "{reason}"
+        );
+        let global = response(429, &[], r#"{"retry_after": 3.5, "global": true}"#);
+        let Outcome::Retry { after, reason } = classify_at(&global, now) else {
+            panic!()
+        };
+        assert_eq!(after, Some(Duration::from_millis(3500)));
+        assert!(reason.contains("global"));
+    }
+
+    #[test]
+    fn config_errors_fail_and_server_errors_retry() {
+        let now = SystemTime::UNIX_EPOCH;
+        for (status, body) in [
+            (404, r#"{"code": 10015, "message": "Unknown Webhook"}"#),
+            (
+                401,
+                r#"{"code": 50027, "message": "Invalid Webhook Token"}"#,
+            ),
+        ] {
+            let Outcome::Fail(reason) = classify_at(&response(status, &[], body), now) else {
+                panic!()
+            };
+            assert!(
+                reason.contains("deleted or its token is wrong")
+                    && reason.contains(&status.to_string()),
+                "{reason}"
+            );
+        }
+        let Outcome::Fail(reason) = classify_at(
+            &response(
+                400,
+                &[],
+                r#"{"code": 50035, "message": "Invalid Form Body"}"#,
+            ),
+            now,
+        ) else {
+            panic!()
+        };
+        assert!(reason.contains("50035"), "{reason}");
+        assert!(matches!(
+            classify_at(&response(502, &[], ""), now),
+            Outcome::Retry { .. }
+        ));
+        assert!(matches!(
+            classify_at(&response(200, &[], "{}"), now),
+            Outcome::Delivered(_)
+        ));
+    }
+
+    #[test]
+    fn an_empty_bucket_says_how_long_to_pause() {
+        let empty = response(
+            200,
+            &[
+                ("X-RateLimit-Remaining", "0"),
+                ("X-RateLimit-Reset-After", "0.4"),
+            ],
+            "{}",
+        );
+        assert_eq!(bucket_pause(&empty), Some(Duration::from_millis(400)));
+        let left = response(
+            200,
+            &[
+                ("X-RateLimit-Remaining", "3"),
+                ("X-RateLimit-Reset-After", "0.4"),
+            ],
+            "{}",
+        );
+        assert_eq!(bucket_pause(&left), None);
+    }
+}

@@ -54,3 +54,56 @@ fn error_code(response: &VendorResponse) -> String {
         .unwrap_or_default();
     format!(": {code} {message}").trim_end().to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> VendorResponse {
+        VendorResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn accepted_throttled_and_configuration_errors() {
+        let now = SystemTime::UNIX_EPOCH;
+        assert!(matches!(
+            classify_at(&response(202, &[], ""), now),
+            Outcome::Delivered(_)
+        ));
+        let Outcome::Retry { after, .. } =
+            classify_at(&response(429, &[("Retry-After", "7")], ""), now)
+        else {
+            panic!()
+        };
+        assert_eq!(after, Some(Duration::from_secs(7)));
+        assert!(matches!(
+            classify_at(&response(503, &[], ""), now),
+            Outcome::Retry { .. }
+        ));
+        let body = r#"{"error": {"code": "DirectApiAuthorizationRequired", "message": "no"}}"#;
+        let Outcome::Fail(reason) = classify_at(&response(401, &[], body), now) else {
+            panic!()
+        };
+        assert!(
+            reason.contains("DirectApiAuthorizationRequired") && reason.contains("signature"),
+            "{reason}"
+        );
+        let Outcome::Fail(reason) = classify_at(&response(404, &[], ""), now) else {
+            panic!()
+        };
+        assert!(reason.contains("deleted or turned off"), "{reason}");
+        assert!(matches!(
+            classify_at(&response(400, &[], "bad"), now),
+            Outcome::Fail(_)
+        ));
+    }
+}
