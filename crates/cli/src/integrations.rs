@@ -4,5 +4,9 @@
 use costwatch_dispatch::{Entry, entry};
 
 pub fn all() -> Vec<Box<dyn Entry>> {
-    vec![entry::<costwatch_dispatch_slack::Slack>()]
+    vec![
+        entry::<costwatch_dispatch_slack::Slack>(),
+        entry::<costwatch_dispatch_teams::Teams>(),
+        entry::<costwatch_dispatch_discord::Discord>(),
+    ]
 }

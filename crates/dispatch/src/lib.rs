@@ -27,6 +27,7 @@ pub mod routing;
 pub mod secret;
 pub mod sender;
 pub mod sqs;
+pub mod view;
 
 pub use error::{ConfigError, DispatchError, RenderError};
 pub use integration::{Integration, IntegrationConfig, Message, RateLimit, RenderContext};

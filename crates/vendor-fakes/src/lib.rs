@@ -6,6 +6,8 @@
 //! One module per vendor ([`slack`]; Teams and Discord beside it), each a [`server::Vendor`].
 //! A dev-dependency only; never linked into a Lambda.
 
+pub mod discord;
 pub mod faults;
 pub mod server;
 pub mod slack;
+pub mod teams;

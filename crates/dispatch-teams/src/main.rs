@@ -1,0 +1,6 @@
+//! The Teams dispatcher Lambda (SQS → Teams): everything is in costwatch-dispatch's `lambda`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    costwatch_dispatch::lambda::run::<costwatch_dispatch_teams::Teams>().await
+}

@@ -1,0 +1,359 @@
+//! What a message says, vendor-neutral: a title, a summary, label/value facts, tables (root
+//! causes, movers, budgets) and links, built from one envelope or a digest of several. Teams and
+//! Discord lay the same view out in their own markup, so the figures each kind shows are decided
+//! once. Strings here are raw (user text included); each encoder escapes for its markup.
+
+use costwatch_core::Notification;
+use costwatch_core::money::{Money, format_amount};
+use costwatch_core::notification::{Link, NotificationBody, ReportPeriod, Severity, State};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub severity: Severity,
+    pub state: State,
+    /// `anomaly`, `budget` … or `digest`.
+    pub kind: &'static str,
+    pub title: String,
+    pub summary: String,
+    pub facts: Vec<(String, String)>,
+    pub tables: Vec<Table>,
+    pub links: Vec<Link>,
+    /// Envelope id(s): what support asks for.
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub heading: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// What a row is, for "… and 7 more root causes".
+    pub what: String,
+}
+
+impl View {
+    pub fn of(n: &Notification) -> View {
+        let money = |m: Money| amount(m, &n.currency);
+        let mut facts: Vec<(String, String)> = vec![("Scope".into(), n.scope.label.clone())];
+        let mut tables = Vec::new();
+        match &n.body {
+            NotificationBody::Anomaly(f) => {
+                facts.push(("Date".into(), date_range(f.start_date, f.date)));
+                facts.push(("Actual".into(), money(f.actual)));
+                facts.push((
+                    "Expected".into(),
+                    format!(
+                        "{} (usual range {}–{})",
+                        money(f.expected),
+                        money(f.expected_low),
+                        money(f.expected_high)
+                    ),
+                ));
+                let pct = f
+                    .impact_pct
+                    .map(|p| format!(" ({})", percent_change(p)))
+                    .unwrap_or_default();
+                facts.push((
+                    "Impact".into(),
+                    format!("{}{pct}", signed(f.impact, &n.currency)),
+                ));
+                facts.push(("Score".into(), format!("{:.2}", f.score)));
+                if !f.root_causes.is_empty() {
+                    tables.push(Table {
+                        heading: "Root cause".into(),
+                        headers: vec![
+                            "Dimension".into(),
+                            "Value".into(),
+                            "Contribution".into(),
+                            "Share".into(),
+                        ],
+                        rows: f
+                            .root_causes
+                            .iter()
+                            .map(|rc| {
+                                vec![
+                                    rc.dimension.clone(),
+                                    rc.value.clone(),
+                                    signed(rc.contribution, &n.currency),
+                                    format!("{:.0}%", rc.share * 100.0),
+                                ]
+                            })
+                            .collect(),
+                        what: "root causes".into(),
+                    });
+                }
+            }
+            NotificationBody::Budget(f) => {
+                facts.push(("Budget".into(), f.budget.clone()));
+                facts.push(("Period".into(), date_range(f.period_start, f.period_end)));
+                facts.push((
+                    "Spent".into(),
+                    format!(
+                        "{} of {} ({:.0}%)",
+                        money(f.actual),
+                        money(f.limit),
+                        f.percent_of_limit
+                    ),
+                ));
+                facts.push(("Month-end forecast".into(), money(f.forecast)));
+                facts.push((
+                    "Threshold".into(),
+                    format!("{}% of {:?} spend", f.threshold_percent, f.basis).to_lowercase(),
+                ));
+                if let Some(day) = f.breach_date {
+                    facts.push(("Budget reached".into(), day.to_string()));
+                }
+                if let Some(daily) = f.allowed_daily_spend {
+                    facts.push(("Allowed daily spend".into(), money(daily)));
+                }
+                facts.push(("As of".into(), f.as_of.to_string()));
+            }
+            NotificationBody::Forecast(f) => {
+                facts.push(("Month".into(), f.month.format("%B %Y").to_string()));
+                facts.push((
+                    "Spent to date".into(),
+                    format!("{} (to {})", money(f.actual_to_date), f.as_of),
+                ));
+                facts.push(("Month-end forecast".into(), money(f.forecast_total)));
+                facts.push((
+                    "80% interval".into(),
+                    format!("{}–{}", money(f.lo80), money(f.hi80)),
+                ));
+                facts.push((
+                    "95% interval".into(),
+                    format!("{}–{}", money(f.lo95), money(f.hi95)),
+                ));
+                if let Some(prev) = f.previous_month_total {
+                    let change = f
+                        .change_pct
+                        .map(|p| format!(" ({})", percent_change(p)))
+                        .unwrap_or_default();
+                    facts.push(("Last month".into(), format!("{}{change}", money(prev))));
+                }
+            }
+            NotificationBody::Recommendation(f) => {
+                facts.push(("Category".into(), f.category.clone()));
+                facts.push(("Action".into(), f.action.clone()));
+                if let Some(id) = &f.resource_id {
+                    facts.push(("Resource".into(), id.clone()));
+                }
+                facts.push((
+                    "Cost today".into(),
+                    format!("{} a month", money(f.current_monthly_cost)),
+                ));
+                facts.push((
+                    "Saving".into(),
+                    format!(
+                        "{} a month ({} a year)",
+                        money(f.monthly_savings),
+                        money(f.annual_savings)
+                    ),
+                ));
+            }
+            NotificationBody::Report(f) => {
+                let period = match f.period {
+                    ReportPeriod::Daily => "Day",
+                    ReportPeriod::Weekly => "Week",
+                };
+                facts.push((period.into(), date_range(f.start, f.end)));
+                let change = f
+                    .change_pct
+                    .map(|p| format!(", {}", percent_change(p)))
+                    .unwrap_or_default();
+                facts.push((
+                    "Total".into(),
+                    format!(
+                        "{} (previous {}{change})",
+                        money(f.total),
+                        money(f.previous_total)
+                    ),
+                ));
+                facts.push(("Month to date".into(), money(f.month_to_date)));
+                if let Some(end) = f.forecast_month_end {
+                    facts.push(("Month-end forecast".into(), money(end)));
+                }
+                facts.push(("Open anomalies".into(), f.open_anomalies.to_string()));
+                let movers =
+                    |heading: &str, what: &str, list: &[costwatch_core::notification::Mover]| {
+                        Table {
+                            heading: heading.into(),
+                            headers: vec!["Scope".into(), "Cost".into(), "Change".into()],
+                            rows: list
+                                .iter()
+                                .map(|m| {
+                                    vec![
+                                        m.label.clone(),
+                                        money(m.amount),
+                                        signed(m.change, &n.currency),
+                                    ]
+                                })
+                                .collect(),
+                            what: what.into(),
+                        }
+                    };
+                if !f.top_movers.is_empty() {
+                    tables.push(movers("Top movers", "movers", &f.top_movers));
+                }
+                if !f.top_services.is_empty() {
+                    tables.push(movers("Top services", "services", &f.top_services));
+                }
+                if !f.budgets.is_empty() {
+                    tables.push(Table {
+                        heading: "Budgets".into(),
+                        headers: vec![
+                            "Budget".into(),
+                            "Spent".into(),
+                            "Forecast".into(),
+                            "Used".into(),
+                        ],
+                        rows: f
+                            .budgets
+                            .iter()
+                            .map(|b| {
+                                vec![
+                                    b.budget.clone(),
+                                    format!("{} of {}", money(b.actual), money(b.limit)),
+                                    money(b.forecast),
+                                    format!("{:.0}%", b.percent_used),
+                                ]
+                            })
+                            .collect(),
+                        what: "budgets".into(),
+                    });
+                }
+            }
+            NotificationBody::Test(f) => {
+                facts = vec![("Message".into(), f.message.clone())];
+            }
+        }
+        View {
+            severity: n.severity,
+            state: n.state,
+            kind: n.kind(),
+            title: with_state(&n.title, n.state),
+            summary: n.summary.clone(),
+            facts,
+            tables,
+            links: n.links.clone(),
+            reference: n.id.clone(),
+        }
+    }
+
+    /// One message for an alert storm: the most severe first (the framework's order).
+    pub fn digest(all: &[Notification]) -> View {
+        let severity = all
+            .iter()
+            .map(|n| n.severity)
+            .max()
+            .unwrap_or(Severity::Info);
+        let impact_of = |n: &Notification| match &n.body {
+            NotificationBody::Anomaly(f) => signed(f.impact, &n.currency),
+            NotificationBody::Budget(f) => format!("{:.0}% of budget", f.percent_of_limit),
+            NotificationBody::Forecast(f) => amount(f.forecast_total, &n.currency),
+            NotificationBody::Recommendation(f) => {
+                format!("{} a month", amount(f.monthly_savings, &n.currency))
+            }
+            NotificationBody::Report(f) => amount(f.total, &n.currency),
+            NotificationBody::Test(_) => String::new(),
+        };
+        let mut links: Vec<Link> = Vec::new();
+        for l in all.iter().flat_map(|n| &n.links) {
+            if !links.iter().any(|k| k.url == l.url) {
+                links.push(l.clone());
+            }
+        }
+        View {
+            severity,
+            state: State::Open,
+            kind: "digest",
+            title: format!("{} cost notifications", all.len()),
+            summary: format!(
+                "{} notifications arrived together; the most severe is {}.",
+                all.len(),
+                severity_word(severity)
+            ),
+            facts: Vec::new(),
+            tables: vec![Table {
+                heading: "Notifications".into(),
+                headers: vec!["Severity".into(), "What".into(), "Figure".into()],
+                rows: all
+                    .iter()
+                    .map(|n| {
+                        vec![
+                            severity_word(n.severity).into(),
+                            with_state(&n.title, n.state),
+                            impact_of(n),
+                        ]
+                    })
+                    .collect(),
+                what: "notifications".into(),
+            }],
+            links,
+            reference: all
+                .iter()
+                .map(|n| n.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// The first link with an http(s) URL: where "see the rest" points.
+    pub fn details_link(&self) -> Option<&Link> {
+        self.links.iter().find(|l| is_web_url(&l.url))
+    }
+}
+
+pub fn is_web_url(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+pub fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+fn with_state(title: &str, state: State) -> String {
+    match state {
+        State::Open => title.to_owned(),
+        State::Ongoing => format!("Ongoing: {title}"),
+        State::Resolved => format!("Resolved: {title}"),
+    }
+}
+
+/// `$1,234.50` for USD, `1,234.50 EUR` otherwise.
+pub fn amount(m: Money, currency: &str) -> String {
+    if currency == "USD" {
+        let s = format_amount(m);
+        match s.strip_prefix('-') {
+            Some(abs) => format!("-${abs}"),
+            None => format!("${s}"),
+        }
+    } else {
+        format!("{} {currency}", format_amount(m))
+    }
+}
+
+fn signed(m: Money, currency: &str) -> String {
+    if m.is_sign_positive() && !m.is_zero() {
+        format!("+{}", amount(m, currency))
+    } else {
+        amount(m, currency)
+    }
+}
+
+fn percent_change(p: f64) -> String {
+    format!("{}{:.0}%", if p > 0.0 { "+" } else { "" }, p)
+}
+
+fn date_range(a: chrono::NaiveDate, b: chrono::NaiveDate) -> String {
+    if a == b {
+        a.to_string()
+    } else {
+        format!("{a} to {b}")
+    }
+}
