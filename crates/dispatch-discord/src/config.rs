@@ -2,21 +2,10 @@
 //! (`https://discord.com/api/webhooks/{id}/{token}`: the token in the path is the credential),
 //! optionally a thread to post in, and routing. Checked without I/O; unknown fields are errors.
 
-use std::collections::BTreeMap;
-
-use costwatch_dispatch::{ConfigError, IntegrationConfig, RateLimit, Routing, Secret};
+use costwatch_dispatch::{ConfigError, Secret, WebhookConfig, WebhookDestination};
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DiscordConfig {
-    pub destinations: BTreeMap<String, Destination>,
-    #[serde(default)]
-    pub routing: Routing,
-    /// Overrides the documented rate (tests).
-    #[serde(default)]
-    pub rate_per_second: Option<u32>,
-}
+pub type DiscordConfig = WebhookConfig<Destination>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,50 +16,28 @@ pub struct Destination {
     pub thread_id: Option<String>,
 }
 
-impl IntegrationConfig for DiscordConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        for (name, d) in &self.destinations {
-            let what = format!("[discord.destinations.{name}]");
-            if d.webhook_url.is_blank() {
-                return Err(ConfigError::Invalid(format!("{what} webhook_url is empty")));
-            }
-            if let Some(Ok(url)) = d.webhook_url.value().map(|_| d.webhook_url.expose()) {
-                check_url(url)
-                    .map_err(|why| ConfigError::Invalid(format!("{what} webhook_url {why}")))?;
-            }
-            if let Some(t) = &d.thread_id
-                && (t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()))
-            {
-                return Err(ConfigError::Invalid(format!(
-                    "{what} thread_id must be a snowflake (digits)"
-                )));
-            }
+impl WebhookDestination for Destination {
+    const TABLE: &'static str = "discord";
+
+    fn webhook_url(&self) -> &Secret {
+        &self.webhook_url
+    }
+
+    fn webhook_url_mut(&mut self) -> &mut Secret {
+        &mut self.webhook_url
+    }
+
+    fn check_url(url: &str) -> Result<(), String> {
+        check_url(url)
+    }
+
+    fn check(&self, what: &str) -> Result<(), ConfigError> {
+        match &self.thread_id {
+            Some(t) if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) => Err(
+                ConfigError::Invalid(format!("{what} thread_id must be a snowflake (digits)")),
+            ),
+            _ => Ok(()),
         }
-        if self.rate_per_second == Some(0) {
-            return Err(ConfigError::Invalid(
-                "[discord] rate_per_second must be at least 1".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    fn destinations(&self) -> Vec<String> {
-        self.destinations.keys().cloned().collect()
-    }
-
-    fn routing(&self) -> &Routing {
-        &self.routing
-    }
-
-    fn secrets_mut(&mut self) -> Vec<&mut Secret> {
-        self.destinations
-            .values_mut()
-            .map(|d| &mut d.webhook_url)
-            .collect()
-    }
-
-    fn rate_limit_override(&self) -> Option<RateLimit> {
-        self.rate_per_second.map(RateLimit::per_second)
     }
 }
 

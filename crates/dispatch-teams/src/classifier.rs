@@ -62,14 +62,7 @@ mod tests {
     use super::*;
 
     fn response(status: u16, headers: &[(&str, &str)], body: &str) -> VendorResponse {
-        VendorResponse {
-            status,
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        }
+        VendorResponse::new(status, headers, body)
     }
 
     #[test]

@@ -3,21 +3,10 @@
 //! unknown fields are errors, and an inline URL must be a Workflows trigger URL, not one of the
 //! retired Office 365 connector URLs (`*.webhook.office.com`), which no longer post.
 
-use std::collections::BTreeMap;
-
-use costwatch_dispatch::{ConfigError, IntegrationConfig, RateLimit, Routing, Secret};
+use costwatch_dispatch::{Secret, WebhookConfig, WebhookDestination};
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TeamsConfig {
-    pub destinations: BTreeMap<String, Destination>,
-    #[serde(default)]
-    pub routing: Routing,
-    /// Overrides the documented rate (tests, a flow with a higher plan).
-    #[serde(default)]
-    pub rate_per_second: Option<u32>,
-}
+pub type TeamsConfig = WebhookConfig<Destination>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,46 +16,19 @@ pub struct Destination {
     pub webhook_url: Secret,
 }
 
-impl IntegrationConfig for TeamsConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        for (name, d) in &self.destinations {
-            if d.webhook_url.is_blank() {
-                return Err(ConfigError::Invalid(format!(
-                    "[teams.destinations.{name}] webhook_url is empty"
-                )));
-            }
-            // Inline URLs can be checked now; referenced ones hold what the operator stored.
-            if let Some(Ok(url)) = d.webhook_url.value().map(|_| d.webhook_url.expose()) {
-                check_url(url).map_err(|why| {
-                    ConfigError::Invalid(format!("[teams.destinations.{name}] webhook_url {why}"))
-                })?;
-            }
-        }
-        if self.rate_per_second == Some(0) {
-            return Err(ConfigError::Invalid(
-                "[teams] rate_per_second must be at least 1".into(),
-            ));
-        }
-        Ok(())
+impl WebhookDestination for Destination {
+    const TABLE: &'static str = "teams";
+
+    fn webhook_url(&self) -> &Secret {
+        &self.webhook_url
     }
 
-    fn destinations(&self) -> Vec<String> {
-        self.destinations.keys().cloned().collect()
+    fn webhook_url_mut(&mut self) -> &mut Secret {
+        &mut self.webhook_url
     }
 
-    fn routing(&self) -> &Routing {
-        &self.routing
-    }
-
-    fn secrets_mut(&mut self) -> Vec<&mut Secret> {
-        self.destinations
-            .values_mut()
-            .map(|d| &mut d.webhook_url)
-            .collect()
-    }
-
-    fn rate_limit_override(&self) -> Option<RateLimit> {
-        self.rate_per_second.map(RateLimit::per_second)
+    fn check_url(url: &str) -> Result<(), String> {
+        check_url(url)
     }
 }
 

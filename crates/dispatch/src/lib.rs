@@ -28,6 +28,7 @@ pub mod secret;
 pub mod sender;
 pub mod sqs;
 pub mod view;
+pub mod webhook;
 
 pub use error::{ConfigError, DispatchError, RenderError};
 pub use integration::{Integration, IntegrationConfig, Message, RateLimit, RenderContext};
@@ -36,5 +37,6 @@ pub use registry::{Configured, Entry, entry, load_config};
 pub use request::{Body, Method, Part, PartData, Text, VendorRequest, from_step};
 pub use routing::{QuietHours, Routing, Rule};
 pub use secret::{Reference, Secret, SecretStores};
+pub use webhook::{WebhookConfig, WebhookDestination};
 #[cfg(feature = "lambda")]
 pub mod lambda;

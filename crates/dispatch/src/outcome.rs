@@ -17,6 +17,19 @@ pub struct VendorResponse {
 }
 
 impl VendorResponse {
+    /// A response from its parts, header names lower-cased (for fakes and tests; the sender
+    /// builds its own from the wire).
+    pub fn new(status: u16, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned()))
+                .collect(),
+            body: body.into(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -93,14 +106,7 @@ mod tests {
     use super::*;
 
     fn response(status: u16, headers: &[(&str, &str)]) -> VendorResponse {
-        VendorResponse {
-            status,
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            body: br#"{"ok":true}"#.to_vec(),
-        }
+        VendorResponse::new(status, headers, br#"{"ok":true}"#.as_slice())
     }
 
     #[test]
