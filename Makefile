@@ -117,11 +117,12 @@ deploy: build
 bench: check-shared nab
 	$(CARGO) bench --workspace --benches
 
-# Forecast accuracy and speed against naive, seasonal naive and statsforecast's AutoETS, all
-# in one run on this machine (statsforecast from a pinned virtualenv). ~10 min; see README.
+# Forecast accuracy and speed against naive, seasonal naive, statsforecast's AutoETS and
+# Prophet, all in one run on this machine (both from a pinned virtualenv). ~20 min; see README.
 STATSFORECAST_VERSION := 2.1.1
+PROPHET_VERSION := 1.5.0
 SF_VENV ?= $(HOME)/.cache/costwatch-statsforecast
-SF_STAMP := $(SF_VENV)/.statsforecast-$(STATSFORECAST_VERSION)
+SF_STAMP := $(SF_VENV)/.statsforecast-$(STATSFORECAST_VERSION)-prophet-$(PROPHET_VERSION)
 BENCH_OUT ?= $(CURDIR)/target/bench-forecast
 BENCH_SERIES ?= 100000
 
@@ -129,7 +130,7 @@ $(SF_VENV)/bin/python:
 	python3 -m venv $(SF_VENV)
 
 $(SF_STAMP): | $(SF_VENV)/bin/python
-	$(SF_VENV)/bin/pip install --quiet statsforecast==$(STATSFORECAST_VERSION)
+	$(SF_VENV)/bin/pip install --quiet statsforecast==$(STATSFORECAST_VERSION) prophet==$(PROPHET_VERSION)
 	touch $@
 
 bench-forecast: check-shared $(SF_STAMP)

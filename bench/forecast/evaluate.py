@@ -11,6 +11,15 @@ train.csv, and prints one Markdown table:
   cov80  share of held-out days inside the 80 % interval
   total  error of the held-out period's total, (sum f - sum y) / |sum y|, in percent
 
+Prophet (default settings, 80 % interval) runs on the same train.csv, gaps and all: it is the
+yearly-seasonality baseline the page-view series come from.
+
+rolling: the same scoring on the earlier 28-day windows in each <series>/rolling.csv (forecast
+from the history up to each window's origin only, all before the held-out month), for
+costwatch, seasonal naive and Prophet: mean MASE (each window scaled by its own history),
+mean 80 % coverage, and the share of windows whose coverage lies in 0.75-0.90. One window's
+coverage is noisy (a holiday or a level move shifts all 28 days at once); these show calibration.
+
 statsforecast needs a regular series: missing training days are filled by linear interpolation
 (held-out days that are missing are simply not scored, for every method alike).
 
@@ -20,6 +29,7 @@ costwatch's figure from the same run.
 """
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -28,6 +38,9 @@ import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
 from statsforecast.models import AutoETS, Naive, SeasonalNaive
+
+logging.getLogger("cmdstanpy").disabled = True
+from prophet import Prophet  # noqa: E402  (after silencing its solver's log)
 
 HOLDOUT = 28
 
@@ -71,6 +84,11 @@ def baselines(train, horizon):
     return fc.set_index("ds")
 
 
+def prophet(train, dates):
+    fc = Prophet(interval_width=0.8).fit(train).predict(pd.DataFrame({"ds": dates}))
+    return fc.yhat.values, fc.yhat_lower.values, fc.yhat_upper.values
+
+
 def accuracy(root):
     rows = []
     for d in sorted(p for p in Path(root).iterdir() if (p / "ours.csv").exists()):
@@ -83,6 +101,7 @@ def accuracy(root):
             results[name] = metrics(
                 train, test, fc[col].values, fc[f"{col}-lo-80"].values, fc[f"{col}-hi-80"].values
             )
+        results["Prophet"] = metrics(train, test, *prophet(train, test.ds))
         rows.append((d.name, results))
     print("| series | method | MASE | sMAPE % | 80 % coverage | 28-day total error % |")
     print("|---|---|---|---|---|---|")
@@ -97,6 +116,46 @@ def accuracy(root):
             )
         summary[name] = results
     return summary
+
+
+def seasonal_naive_from(history, dates):
+    """Last observed value on the same weekday at or before the origin, for each date."""
+    last = history.ds.max()
+    y = history.set_index("ds").y
+    out = []
+    for d in dates:
+        back = d - pd.Timedelta(days=7 * int(np.ceil((d - last).days / 7)))
+        while back not in y.index and back >= y.index.min():
+            back -= pd.Timedelta(days=7)
+        out.append(y.get(back, np.nan))
+    return np.array(out)
+
+
+def rolling(root):
+    print()
+    print("| series | windows | method | mean MASE | mean 80 % coverage | windows covering 0.75-0.90 |")
+    print("|---|---|---|---|---|---|")
+    for d in sorted(p for p in Path(root).iterdir() if (p / "rolling.csv").exists()):
+        train = load(d / "train.csv")
+        windows = pd.read_csv(d / "rolling.csv", parse_dates=["origin", "ds"])
+        scores = {"costwatch": [], "seasonal naive": [], "Prophet": []}
+        for origin, w in windows.groupby("origin"):
+            history = train[train.ds <= origin]
+            test = train[train.ds.isin(w.ds)].reset_index(drop=True)
+            w = w.set_index("ds").loc[test.ds]
+            sn = seasonal_naive_from(history, test.ds)
+            for name, (mean, lo, hi) in [
+                ("costwatch", (w["mean"].values, w.lo80.values, w.hi80.values)),
+                ("seasonal naive", (sn, np.full(len(sn), np.nan), np.full(len(sn), np.nan))),
+                ("Prophet", prophet(history, test.ds)),
+            ]:
+                scores[name].append(metrics(history, test, mean, lo, hi))
+        for name, rs in scores.items():
+            mase = np.mean([r["MASE"] for r in rs])
+            cov = np.array([r["cov80"] for r in rs])
+            cov_text = "-" if name == "seasonal naive" else f"{cov.mean():.3f}"
+            share = "-" if name == "seasonal naive" else f"{np.mean((cov >= 0.75) & (cov <= 0.90)):.2f}"
+            print(f"| {d.name} | {len(rs)} | {name} | {mase:.3f} | {cov_text} | {share} |")
 
 
 def speed(sample_csv, ours_json):
@@ -125,5 +184,6 @@ def speed(sample_csv, ours_json):
 if __name__ == "__main__":
     root = Path(sys.argv[1])
     accuracy(root)
+    rolling(root)
     if (root / "speed" / "sample.csv").exists():
         speed(root / "speed" / "sample.csv", root / "speed" / "ours.json")

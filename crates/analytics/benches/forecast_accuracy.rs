@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
-use costwatch_analytics::forecast::{chosen_models, forecast_daily, forecast_values};
+use costwatch_analytics::forecast::{ValuePoint, chosen_models, forecast_daily, forecast_values};
 use costwatch_core::money::to_f64;
 use costwatch_core::record::CostMetric;
 use costwatch_core::scope::ScopeKind;
@@ -23,6 +23,13 @@ use costwatch_core::{DailySeries, Scope};
 use costwatch_ingest::daily::{Duplicates, read_daily};
 
 const HOLDOUT: usize = 28;
+/// Earlier 28-day windows the intervals are also checked on, one every `ROLLING_STEP` days,
+/// back from the held-out window (and never overlapping it): one window says little about
+/// calibration (a blizzard or a holiday moves a whole window), a hundred say more.
+const ROLLING_WINDOWS: usize = 104;
+const ROLLING_STEP: usize = 7;
+/// History a window's forecast needs at least.
+const ROLLING_MIN_HISTORY: usize = 56;
 
 fn main() {
     let out = std::env::var_os("COSTWATCH_BENCH_OUT")
@@ -44,6 +51,13 @@ fn main() {
         let rows: Vec<_> = f.iter().map(|p| (p.date, p.mean, p.lo80, p.hi80)).collect();
         write_split(&out.join(name), series.start, &series.values, n, &rows);
         println!("{name}: {} training days, chose {models:?}", n);
+        let windows = rolling_forecasts(series.start, train);
+        write_rolling(&out.join(name), &windows);
+        let (c80, c95) = mean_coverage(series.start, train, &windows);
+        println!(
+            "{name}: {} earlier windows, mean coverage 80 % {c80:.3}, 95 % {c95:.3}",
+            windows.len()
+        );
     }
 
     let mut records = Vec::new();
@@ -84,6 +98,73 @@ fn main() {
         chosen_models(&train.map_f64(|d| d.usage + d.credit), HOLDOUT)
     );
     println!("wrote {}", out.display());
+}
+
+/// Forecasts of the earlier windows: `(origin, forecast)`, one per window, each from the
+/// history up to its origin only; every window's 28 days lie in the training days.
+fn rolling_forecasts(start: NaiveDate, train: &[Option<f64>]) -> Vec<(NaiveDate, Vec<ValuePoint>)> {
+    let n = train.len();
+    (1..=ROLLING_WINDOWS)
+        .filter_map(|w| {
+            let end = n.checked_sub(w * ROLLING_STEP)?; // first forecast day
+            (end > ROLLING_MIN_HISTORY && end + HOLDOUT <= n).then_some(end)
+        })
+        .map(|end| {
+            let origin = start + Days::new(end as u64 - 1);
+            (origin, forecast_values(start, &train[..end], HOLDOUT))
+        })
+        .collect()
+}
+
+/// Mean share of each window's observed days inside its 80 % and 95 % intervals.
+fn mean_coverage(
+    start: NaiveDate,
+    train: &[Option<f64>],
+    windows: &[(NaiveDate, Vec<ValuePoint>)],
+) -> (f64, f64) {
+    let shares: Vec<(f64, f64)> = windows
+        .iter()
+        .filter_map(|(_, f)| {
+            let seen: Vec<(f64, &ValuePoint)> = f
+                .iter()
+                .filter_map(|p| Some((actual(start, train, p.date)?, p)))
+                .collect();
+            let share = |inside: fn(f64, &ValuePoint) -> bool| {
+                seen.iter().filter(|(y, p)| inside(*y, p)).count() as f64 / seen.len() as f64
+            };
+            (!seen.is_empty()).then(|| {
+                (
+                    share(|y, p| p.lo80 <= y && y <= p.hi80),
+                    share(|y, p| p.lo95 <= y && y <= p.hi95),
+                )
+            })
+        })
+        .collect();
+    let k = shares.len().max(1) as f64;
+    (
+        shares.iter().map(|s| s.0).sum::<f64>() / k,
+        shares.iter().map(|s| s.1).sum::<f64>() / k,
+    )
+}
+
+fn actual(start: NaiveDate, values: &[Option<f64>], d: NaiveDate) -> Option<f64> {
+    let i = usize::try_from((d - start).num_days()).ok()?;
+    values.get(i).copied().flatten()
+}
+
+/// `rolling.csv`: one row per window and forecast day, for `evaluate.py` to score.
+fn write_rolling(dir: &Path, windows: &[(NaiveDate, Vec<ValuePoint>)]) {
+    let mut s = String::from("origin,ds,mean,lo80,hi80,lo95,hi95\n");
+    for (origin, f) in windows {
+        for p in f {
+            let _ = writeln!(
+                s,
+                "{origin},{},{},{},{},{},{}",
+                p.date, p.mean, p.lo80, p.hi80, p.lo95, p.hi95
+            );
+        }
+    }
+    std::fs::write(dir.join("rolling.csv"), s).unwrap_or_else(|e| panic!("rolling.csv: {e}"));
 }
 
 fn write_split(

@@ -14,10 +14,10 @@
 //! is the forecast. Missing days are filled for fitting and never scored.
 //!
 //! **Intervals** (`intervals`): from the chosen forecast's own back-tested errors on the total
-//! (usage and calendar part together), each origin's errors rescaled to the current volatility
-//! regime: a horizon-smoothed scale times pooled error quantiles (at split-conformal's
-//! finite-sample levels) for each day; the errors of whole k-day sums for the month's remaining days, so correlated
-//! daily errors widen the total as they should. The bounds always contain the mean, and never
+//! (usage and calendar part together), over two years of origins so that quiet and busy seasons
+//! both set the width: a horizon-smoothed scale times pooled error quantiles (at
+//! split-conformal's finite-sample levels) for each day; the errors of whole k-day sums for the
+//! month's remaining days, so correlated daily errors widen the total as they should. The bounds always contain the mean, and never
 //! go below zero for a scope that has never had a negative day.
 //!
 //! **What this assumes.** No holidays or known future events (commitment expiries, price
@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Parts, calendar_expected, calendar_level};
 use engine::Fitted;
-use intervals::{ErrorRows, Uncertainty, sum_offsets, to_current_regime};
+use intervals::{ErrorRows, Uncertainty, sum_offsets};
 
 /// Days of history the pipeline needs before it forecasts a scope: 14 observed in the last 56.
 const MIN_HISTORY_DAYS: usize = 14;
@@ -95,8 +95,7 @@ pub fn forecast_values(
     let Some(fitted) = engine::fit(values, horizon) else {
         return Vec::new();
     };
-    let mut rows = error_rows(&fitted, last, |i| values[i], |_, _| 0.0);
-    to_current_regime(&mut rows, &fitted.origins, values, last);
+    let rows = error_rows(&fitted, last, |i| values[i], |_, _| 0.0);
     let unc = Uncertainty::new(&rows, fallback_scale(values));
     let floor = values.iter().flatten().all(|v| *v >= 0.0).then_some(0.0);
     let origin = start + Days::new(last as u64);
@@ -213,9 +212,7 @@ impl Fit {
                 .or_else(|| calendar_level(&parts, o))
                 .unwrap_or(0.0)
         };
-        let mut rows = error_rows(&fitted, origin, |i| parts.actual[i], cal);
-        // The regime of the flow: the calendar part's fees are foreseen, their size is no noise.
-        to_current_regime(&mut rows, &fitted.origins, flow, origin);
+        let rows = error_rows(&fitted, origin, |i| parts.actual[i], cal);
         let unc = Uncertainty::new(&rows, fallback_scale(&parts.actual[..=origin]));
         let floor = series
             .days
