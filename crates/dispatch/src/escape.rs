@@ -8,113 +8,98 @@
 //! used where a markup has no escape character (Slack) and after `@` so that `@everyone` and
 //! `@here` can never become mentions, whatever the vendor's mention settings.
 
-const ZWSP: char = '\u{200B}';
+const ZWSP: &str = "\u{200B}";
 
-/// Drops control characters (they can reorder or hide text), keeping newlines and tabs.
-fn strip_controls(s: &str) -> impl Iterator<Item = char> + '_ {
-    s.chars()
+/// What a markup does with one character.
+enum Esc {
+    Keep,
+    /// Written instead of the character (an entity).
+    Replace(&'static str),
+    /// Written before it (a backslash, or a zero-width space where there is no escape).
+    Before(&'static str),
+    /// Written after it (a zero-width space that breaks `<!` or `@here`).
+    After(&'static str),
+}
+
+/// `s` with control characters removed (they can reorder or hide text; newlines and tabs stay)
+/// and every other character treated as `rule` says.
+fn escape(s: &str, rule: impl Fn(char) -> Esc) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let visible = s
+        .chars()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'));
+    for c in visible {
+        match rule(c) {
+            Esc::Keep => out.push(c),
+            Esc::Replace(with) => out.push_str(with),
+            Esc::Before(mark) => {
+                out.push_str(mark);
+                out.push(c);
+            }
+            Esc::After(mark) => {
+                out.push(c);
+                out.push_str(mark);
+            }
+        }
+    }
+    out
 }
 
 /// Text without markup: control characters removed, mentions defused. For Slack `plain_text`
 /// objects and any field the vendor shows verbatim.
 pub fn plain(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in strip_controls(s) {
-        out.push(c);
-        if c == '@' {
-            out.push(ZWSP);
-        }
-    }
-    out
+    escape(s, |c| match c {
+        '@' => Esc::After(ZWSP),
+        _ => Esc::Keep,
+    })
 }
 
 /// Slack `plain_text` objects (headers, context): Slack does not parse them, but the same
 /// sequences are broken anyway — a zero-width space after `<` and `@` and before formatting
 /// characters — so a value stays inert wherever a layout moves it.
 pub fn slack_plain(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in strip_controls(s) {
-        match c {
-            '<' | '@' => {
-                out.push(c);
-                out.push(ZWSP);
-            }
-            '*' | '_' | '~' | '`' => {
-                out.push(ZWSP);
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    escape(s, |c| match c {
+        '<' | '@' => Esc::After(ZWSP),
+        '*' | '_' | '~' | '`' => Esc::Before(ZWSP),
+        _ => Esc::Keep,
+    })
 }
 
 /// Slack `mrkdwn`: `&`, `<`, `>` as the entities Slack documents (this alone defuses
 /// `<!channel>`, `<@U123>` and `<http://x|y>`), formatting characters (`* _ ~ ` and a leading `>`)
 /// preceded by a zero-width space so they cannot pair up into bold, italics, strike or code.
 pub fn slack_mrkdwn(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in strip_controls(s) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '*' | '_' | '~' | '`' => {
-                out.push(ZWSP);
-                out.push(c);
-            }
-            '@' => {
-                out.push('@');
-                out.push(ZWSP);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    escape(s, |c| match c {
+        '&' => Esc::Replace("&amp;"),
+        '<' => Esc::Replace("&lt;"),
+        '>' => Esc::Replace("&gt;"),
+        '*' | '_' | '~' | '`' => Esc::Before(ZWSP),
+        '@' => Esc::After(ZWSP),
+        _ => Esc::Keep,
+    })
 }
 
 /// Discord (and CommonMark-like) Markdown: every markup character backslash-escaped, `@`
 /// followed by a zero-width space. Dispatchers also send `allowed_mentions: {"parse": []}`.
 pub fn discord_markdown(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in strip_controls(s) {
-        match c {
-            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '#' | '-' | '[' | ']' | '(' | ')'
-            | ':' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '@' => {
-                out.push('@');
-                out.push(ZWSP);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    escape(s, |c| match c {
+        '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '#' | '-' | '[' | ']' | '(' | ')'
+        | ':' | '!' => Esc::Before("\\"),
+        '@' => Esc::After(ZWSP),
+        _ => Esc::Keep,
+    })
 }
 
 /// Adaptive Card `TextBlock` text (Teams renders a Markdown subset in it): markup characters
 /// backslash-escaped, mentions defused. Card JSON injection is impossible by construction.
 pub fn card_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in strip_controls(s) {
-        match c {
-            '\\' | '*' | '_' | '~' | '`' | '[' | ']' | '(' | ')' | '#' | '>' | '<' | '!' | '-'
-            | '+' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '@' => {
-                out.push('@');
-                out.push(ZWSP);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    escape(s, |c| match c {
+        '\\' | '*' | '_' | '~' | '`' | '[' | ']' | '(' | ')' | '#' | '>' | '<' | '!' | '-'
+        | '+' => Esc::Before("\\"),
+        '@' => Esc::After(ZWSP),
+        _ => Esc::Keep,
+    })
 }
 
 /// Hostile values every integration's tests render (tag values, account names, titles).
