@@ -29,8 +29,6 @@ const YEARLY_PAIRS: usize = 8;
 const YEAR: f64 = 365.25;
 /// Days of history the yearly fit needs.
 pub(crate) const YEARLY_MIN_DAYS: usize = 730;
-/// Days it reads at most.
-const YEARLY_FIT_DAYS: usize = 4 * 365;
 
 /// Gap-free copy of `values` from its first observed day; `None` when nothing is observed.
 /// Returns (offset of the first observed day, filled values, observed mask).
@@ -121,13 +119,16 @@ pub(crate) fn yearly_component(y: &[f64], fit_end: usize, horizon: usize) -> Opt
     if fit_end < YEARLY_MIN_DAYS {
         return None;
     }
-    let lo = fit_end.saturating_sub(YEARLY_FIT_DAYS);
+    // Fitted on every year there is: each calendar day's effect is then averaged over as many seasons as
+    // the history holds, so one unusual season (a playoff run) weighs less. On the 202 earlier
+    // 28-day windows of the page-view series the bench scores, fitting on the last four years
+    // only gave mean MASE 1.118 / 1.033, on six 1.046 / 1.016, on all 0.937 / 1.036.
     // Columns: intercept, trend, 6 weekday dummies, then sin/cos pairs.
     let k = 2 + (WEEK - 1) + 2 * YEARLY_PAIRS;
     let row = |t: usize, out: &mut [f64]| {
         out.fill(0.0);
         out[0] = 1.0;
-        out[1] = (t as f64 - lo as f64) / YEAR;
+        out[1] = t as f64 / YEAR;
         if !t.is_multiple_of(WEEK) {
             out[1 + t % WEEK] = 1.0;
         }
@@ -136,7 +137,7 @@ pub(crate) fn yearly_component(y: &[f64], fit_end: usize, horizon: usize) -> Opt
     let mut xtx = vec![0.0; k * k];
     let mut xty = vec![0.0; k];
     let mut x = vec![0.0; k];
-    for (t, v) in y.iter().enumerate().take(fit_end).skip(lo) {
+    for (t, v) in y.iter().enumerate().take(fit_end) {
         row(t, &mut x);
         for i in 0..k {
             xty[i] += x[i] * v;
