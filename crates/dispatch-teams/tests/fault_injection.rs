@@ -3,21 +3,19 @@
 //! Lambda handles them, with every message the handler gives back redelivered as SQS would:
 //! each envelope is posted exactly once, and the webhook signature never reaches the logs.
 
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use costwatch_dispatch::dispatcher::{Dispatcher, Settings};
 use costwatch_dispatch::entry;
 use costwatch_dispatch::rate::Limiter;
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::sender::Sender;
-use costwatch_dispatch::sqs::{MemoryQueue, handle_batch};
+use costwatch_dispatch::sqs::{MemoryQueue, redeliver_until_drained};
 use costwatch_dispatch_teams::Teams;
 use costwatch_store::memory::MemoryState;
-use costwatch_vendor_fakes::faults::Faults;
+use costwatch_vendor_fakes::faults::{Faults, exactly_once};
+use costwatch_vendor_fakes::logs::LogCapture;
 use costwatch_vendor_fakes::server::FakeServer;
 use costwatch_vendor_fakes::teams::{SIGNATURE, TeamsWorkflow};
 use serde_json::json;
@@ -31,45 +29,9 @@ fn sample(kind: &str) -> costwatch_core::Notification {
         .expect("a sample of every kind")
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn event(batch: &[(String, String, u32)]) -> SqsEvent {
-    let mut e = SqsEvent::default();
-    e.records = batch
-        .iter()
-        .map(|(id, body, receives)| {
-            let mut m = SqsMessage::default();
-            m.message_id = Some(id.clone());
-            m.receipt_handle = Some(format!("rh-{id}"));
-            m.body = Some(body.clone());
-            m.attributes
-                .insert("ApproximateReceiveCount".into(), receives.to_string());
-            m
-        })
-        .collect();
-    e
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_envelope_is_posted_exactly_once_through_random_faults() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = LogCapture::start();
 
     let flow = Arc::new(TeamsWorkflow::new());
     let faults = Arc::new(Faults::new(flow.clone(), 0.3, 20261202));
@@ -107,75 +69,34 @@ async fn every_envelope_is_posted_exactly_once_through_random_faults() {
     };
 
     let base = sample("anomaly");
-    let mut queue: Vec<(String, String, u32)> = (0..300)
+    let queue: Vec<(String, String)> = (0..300)
         .map(|i| {
             let mut n = base.clone();
             n.id = format!("ntf_fault_{i:04}");
-            (n.id.clone(), serde_json::to_string(&n).unwrap(), 1)
+            (n.id.clone(), serde_json::to_string(&n).unwrap())
         })
         .collect();
     let sqs = MemoryQueue::default();
-    let mut rounds = 0;
-    while !queue.is_empty() {
-        rounds += 1;
-        assert!(
-            rounds < 50,
-            "{} messages still failing after 50 rounds",
-            queue.len()
-        );
-        let mut again = Vec::new();
-        for batch in queue.chunks(10) {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            let response = handle_batch(
-                &dispatcher,
-                &sqs,
-                &event(batch),
-                1000,
-                chrono::Utc::now(),
-                deadline,
-            )
-            .await;
-            for failure in response.batch_item_failures {
-                let (id, body, receives) = batch
-                    .iter()
-                    .find(|(id, ..)| *id == failure.item_identifier)
-                    .unwrap()
-                    .clone();
-                again.push((id, body, receives + 1));
-            }
-        }
-        queue = again;
-    }
+    let rounds = redeliver_until_drained(&dispatcher, &sqs, queue, 50)
+        .await
+        .unwrap_or_else(|left| panic!("{} messages still failing after 50 rounds", left.len()));
     assert!(
         sqs.dead.lock().unwrap().is_empty(),
         "nothing is dead-lettered"
     );
     let counts = faults.counts();
-    assert!(
-        counts.throttled > 10
-            && counts.server_errors > 10
-            && counts.dropped > 10
-            && counts.hung > 10,
-        "{counts:?}"
-    );
-    let mut posted: BTreeMap<String, u32> = BTreeMap::new();
-    for card in flow.posted() {
+    assert!(counts.each_over(10), "{counts:?}");
+    let delivered = flow.posted().into_iter().map(|card| {
         let text = card.to_string();
-        let id = text
-            .split("ntf_fault_")
-            .nth(1)
-            .map(|s| s[..4].to_owned())
+        let at = text
+            .find("ntf_fault_")
             .expect("the card names its envelope");
-        *posted.entry(id).or_default() += 1;
-    }
-    assert_eq!(posted.len(), 300);
-    assert!(
-        posted.values().all(|n| *n == 1),
-        "{:?}",
-        posted.iter().filter(|(_, n)| **n != 1).collect::<Vec<_>>()
-    );
+        text[at..at + "ntf_fault_".len() + 4].to_owned()
+    });
+    let expected = (0..300).map(|i| format!("ntf_fault_{i:04}"));
+    exactly_once(delivered, expected).unwrap();
     eprintln!("faults: {counts:?}, redelivery rounds: {rounds}");
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("retrying"));
     assert!(
         !logs.contains(SIGNATURE),

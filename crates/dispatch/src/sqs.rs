@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
@@ -126,4 +126,67 @@ impl Queue for MemoryQueue {
             .push((record.incoming.body.clone(), reason.to_owned()));
         Ok(())
     }
+}
+
+/// An SQS event of `(message id, body, receive count)` messages, as Lambda would pass it.
+pub fn event_of(messages: &[(String, String, u32)]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = messages
+        .iter()
+        .map(|(id, body, receives)| {
+            let mut m = SqsMessage::default();
+            m.message_id = Some(id.clone());
+            m.receipt_handle = Some(format!("rh-{id}"));
+            m.body = Some(body.clone());
+            m.attributes
+                .insert("ApproximateReceiveCount".into(), receives.to_string());
+            m
+        })
+        .collect();
+    event
+}
+
+/// SQS's side of a fault drill: `messages` (id, body) handled ten to a batch as the Lambda
+/// handles them, every message the handler gives back delivered again with its receive count
+/// raised, until none comes back. `Ok(rounds)`, or the ids still coming back after
+/// `max_rounds`. Dead letters stay in `queue` for the caller to check.
+pub async fn redeliver_until_drained(
+    dispatcher: &Dispatcher<'_>,
+    queue: &MemoryQueue,
+    messages: Vec<(String, String)>,
+    max_rounds: usize,
+) -> Result<usize, Vec<String>> {
+    let mut pending: Vec<(String, String, u32)> = messages
+        .into_iter()
+        .map(|(id, body)| (id, body, 1))
+        .collect();
+    let mut rounds = 0;
+    while !pending.is_empty() {
+        if rounds == max_rounds {
+            return Err(pending.into_iter().map(|(id, ..)| id).collect());
+        }
+        rounds += 1;
+        let mut again = Vec::new();
+        for batch in pending.chunks(10) {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let response = handle_batch(
+                dispatcher,
+                queue,
+                &event_of(batch),
+                1000,
+                Utc::now(),
+                deadline,
+            )
+            .await;
+            for failure in response.batch_item_failures {
+                if let Some((id, body, receives)) =
+                    batch.iter().find(|(id, ..)| *id == failure.item_identifier)
+                {
+                    again.push((id.clone(), body.clone(), receives + 1));
+                }
+            }
+        }
+        pending = again;
+    }
+    Ok(rounds)
 }

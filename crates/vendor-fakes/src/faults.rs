@@ -3,6 +3,7 @@
 //! vendor sees them — the failures a client may safely retry. The vendor behind sees only what
 //! got through, so its log is what was delivered.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rand::{RngExt, SeedableRng};
@@ -17,6 +18,44 @@ pub struct FaultCounts {
     pub dropped: u32,
     pub hung: u32,
     pub passed: u32,
+}
+
+impl FaultCounts {
+    /// Whether every kind of fault happened more than `n` times: a drill that never dropped a
+    /// connection proves nothing about dropped connections.
+    pub fn each_over(&self, n: u32) -> bool {
+        [self.throttled, self.server_errors, self.dropped, self.hung]
+            .iter()
+            .all(|c| *c > n)
+    }
+}
+
+/// The end check of a drill: every key in `expected` delivered once, nothing else delivered.
+/// `delivered` holds one key per message the vendor kept (an envelope's id or title).
+pub fn exactly_once(
+    delivered: impl IntoIterator<Item = String>,
+    expected: impl IntoIterator<Item = String>,
+) -> Result<(), String> {
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    for key in delivered {
+        *seen.entry(key).or_default() += 1;
+    }
+    let mut wrong = Vec::new();
+    for key in expected {
+        match seen.remove(&key) {
+            Some(1) => {}
+            n => wrong.push(format!("{key} delivered {} times", n.unwrap_or(0))),
+        }
+    }
+    wrong.extend(
+        seen.keys()
+            .map(|k| format!("{k} was delivered but not expected")),
+    );
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join(", "))
+    }
 }
 
 pub struct Faults {
@@ -72,5 +111,21 @@ impl Vendor for Faults {
             drop(counts);
             self.inner.handle(request, base)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drill_fails_on_a_duplicate_a_loss_or_a_stranger() {
+        let keys = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(exactly_once(keys(&["a", "b"]), keys(&["a", "b"])), Ok(()));
+        let err = exactly_once(keys(&["a", "a", "c"]), keys(&["a", "b"])).unwrap_err();
+        assert_eq!(
+            err,
+            "a delivered 2 times, b delivered 0 times, c was delivered but not expected"
+        );
     }
 }
