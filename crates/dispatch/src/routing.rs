@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use costwatch_core::Notification;
 use costwatch_core::notification::Severity;
 use serde::Deserialize;
@@ -44,15 +45,19 @@ pub struct Rule {
     pub destinations: Vec<String>,
 }
 
-/// `start`–`end` in the zone `utc_offset_minutes` east of UTC (may wrap midnight); envelopes
-/// below `min_severity` wait until `end`. Reports are scheduled on purpose and always pass.
+/// `start`–`end` of the team's local time (may wrap midnight); envelopes below `min_severity`
+/// wait until `end`. Reports are scheduled on purpose and always pass. Local time is the IANA
+/// `time_zone` (`Europe/Berlin`: summer time followed), or a fixed `utc_offset_minutes` east of
+/// UTC; UTC when neither is given.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
     pub start: NaiveTime,
     pub end: NaiveTime,
     #[serde(default)]
-    pub utc_offset_minutes: i32,
+    pub time_zone: Option<Tz>,
+    #[serde(default)]
+    pub utc_offset_minutes: Option<i32>,
     #[serde(default = "critical")]
     pub min_severity: Severity,
 }
@@ -94,14 +99,9 @@ impl Routing {
         if let Some(f) = &self.fallback {
             known(f, "routing fallback")?;
         }
-        if let Some(q) = &self.quiet_hours
-            && q.utc_offset_minutes.abs() > 14 * 60
-        {
-            return Err(ConfigError::Invalid(
-                "quiet_hours.utc_offset_minutes is beyond ±14 h".into(),
-            ));
-        }
-        Ok(())
+        self.quiet_hours
+            .as_ref()
+            .map_or(Ok(()), QuietHours::validate)
     }
 
     /// The destinations for `n`, sorted and without repeats; empty when nothing matches and
@@ -163,10 +163,31 @@ impl Rule {
 }
 
 impl QuietHours {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match (self.time_zone, self.utc_offset_minutes) {
+            (Some(_), Some(_)) => Err(ConfigError::Invalid(
+                "quiet_hours: give time_zone or utc_offset_minutes, not both".into(),
+            )),
+            (None, Some(m)) if m.abs() > 14 * 60 => Err(ConfigError::Invalid(format!(
+                "quiet_hours.utc_offset_minutes {m} is beyond ±14 h"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// The end of the window `now` is in, if it is in one.
     pub fn window_end(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let offset = Duration::minutes(i64::from(self.utc_offset_minutes));
-        let local = (now + offset).naive_utc();
+        match self.time_zone {
+            Some(tz) => self.window_end_in(&tz, now),
+            None => {
+                let minutes = self.utc_offset_minutes.unwrap_or(0) * 60;
+                self.window_end_in(&FixedOffset::east_opt(minutes)?, now)
+            }
+        }
+    }
+
+    fn window_end_in<Z: TimeZone>(&self, zone: &Z, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local = now.with_timezone(zone).naive_local();
         let t = local.time();
         let inside = if self.start <= self.end {
             t >= self.start && t < self.end
@@ -180,7 +201,14 @@ impl QuietHours {
         if end <= local {
             end += Duration::days(1);
         }
-        Some(end.and_utc() - offset)
+        // A clock change can make the end ambiguous (it happens twice: the first one ends the
+        // night) or skip it (it never happens: the night ends when the clock jumps past it).
+        let resolved = zone.from_local_datetime(&end).earliest().or_else(|| {
+            (1..=4)
+                .map(|q| end + Duration::minutes(15 * q))
+                .find_map(|later| zone.from_local_datetime(&later).earliest())
+        })?;
+        Some(resolved.with_timezone(&Utc))
     }
 }
 
@@ -266,6 +294,59 @@ mod tests {
                 .contains("anomly")
         );
         assert!(serde_json::from_value::<Routing>(serde_json::json!({"rulez": []})).is_err());
+    }
+
+    #[test]
+    fn quiet_hours_follow_a_named_time_zone_through_summer_time_and_clock_changes() {
+        let q = |start: &str, end: &str, tz: &str| -> QuietHours {
+            serde_json::from_value(serde_json::json!({"start": start, "end": end, "time_zone": tz}))
+                .unwrap()
+        };
+        let at = |s: &str| -> DateTime<Utc> { s.parse().unwrap() };
+        let berlin = q("22:00:00", "07:00:00", "Europe/Berlin");
+        // Winter, UTC+1: 00:30 local, the night ends 07:00 CET = 06:00 UTC.
+        assert_eq!(
+            berlin.window_end(at("2026-11-21T23:30:00Z")),
+            Some(at("2026-11-22T06:00:00Z"))
+        );
+        // Summer, UTC+2: 23:30 local, ends 07:00 CEST = 05:00 UTC (a fixed +60 would say 06:00).
+        assert_eq!(
+            berlin.window_end(at("2026-07-01T21:30:00Z")),
+            Some(at("2026-07-02T05:00:00Z"))
+        );
+        assert_eq!(berlin.window_end(at("2026-07-01T12:00:00Z")), None);
+        // New York springs from 02:00 to 03:00 on 8 March 2026: an end of 02:30 never
+        // happens, the night ends when the clock jumps past it, 03:00 EDT = 07:00 UTC.
+        let new_york = q("22:00:00", "02:30:00", "America/New_York");
+        assert_eq!(
+            new_york.window_end(at("2026-03-08T06:00:00Z")),
+            Some(at("2026-03-08T07:00:00Z"))
+        );
+        // Berlin falls back from 03:00 to 02:00 on 25 October 2026: 02:30 happens twice, the
+        // first (CEST, 00:30 UTC) ends the night.
+        let short = q("23:00:00", "02:30:00", "Europe/Berlin");
+        assert_eq!(
+            short.window_end(at("2026-10-24T22:00:00Z")),
+            Some(at("2026-10-25T00:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_zone_is_named_once_and_must_exist() {
+        let both: QuietHours = serde_json::from_value(serde_json::json!({
+            "start": "22:00:00", "end": "07:00:00", "time_zone": "Europe/Berlin", "utc_offset_minutes": 60
+        }))
+        .unwrap();
+        assert!(
+            both.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("not both")
+        );
+        let unknown = serde_json::from_value::<QuietHours>(serde_json::json!({
+            "start": "22:00:00", "end": "07:00:00", "time_zone": "Mars/Olympus_Mons"
+        }));
+        assert!(unknown.is_err());
     }
 
     #[test]
