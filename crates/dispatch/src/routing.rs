@@ -201,14 +201,22 @@ impl QuietHours {
         if end <= local {
             end += Duration::days(1);
         }
-        // A clock change can make the end ambiguous (it happens twice: the first one ends the
-        // night) or skip it (it never happens: the night ends when the clock jumps past it).
-        let resolved = zone.from_local_datetime(&end).earliest().or_else(|| {
+        // A clock change can make the end ambiguous (it happens twice: the first one still
+        // ahead ends the night) or skip it (it never happens: the night ends when the clock
+        // jumps past it).
+        let ahead = |local: chrono::NaiveDateTime| {
+            let times = zone.from_local_datetime(&local);
+            [times.clone().earliest(), times.latest()]
+                .into_iter()
+                .flatten()
+                .map(|t| t.with_timezone(&Utc))
+                .find(|t| *t > now)
+        };
+        ahead(end).or_else(|| {
             (1..=4)
                 .map(|q| end + Duration::minutes(15 * q))
-                .find_map(|later| zone.from_local_datetime(&later).earliest())
-        })?;
-        Some(resolved.with_timezone(&Utc))
+                .find_map(ahead)
+        })
     }
 }
 
@@ -323,11 +331,16 @@ mod tests {
             Some(at("2026-03-08T07:00:00Z"))
         );
         // Berlin falls back from 03:00 to 02:00 on 25 October 2026: 02:30 happens twice, the
-        // first (CEST, 00:30 UTC) ends the night.
+        // first (CEST, 00:30 UTC) ends the night; past it, at 02:15 CET (01:15 UTC), the second
+        // (CET, 01:30 UTC) does, not one already gone.
         let short = q("23:00:00", "02:30:00", "Europe/Berlin");
         assert_eq!(
             short.window_end(at("2026-10-24T22:00:00Z")),
             Some(at("2026-10-25T00:30:00Z"))
+        );
+        assert_eq!(
+            short.window_end(at("2026-10-25T01:15:00Z")),
+            Some(at("2026-10-25T01:30:00Z"))
         );
     }
 
