@@ -19,6 +19,18 @@ fn usd(cents: i64) -> Decimal {
     Decimal::new(cents, 2)
 }
 
+/// The sample envelope whose file stem is `stem` (`anomaly`, `budget`, `report` …).
+///
+/// # Panics
+/// When there is no such sample: a test naming one that does not exist is wrong.
+pub fn of_kind(stem: &str) -> Notification {
+    all()
+        .into_iter()
+        .find(|(s, _)| *s == stem)
+        .map(|(_, n)| n)
+        .unwrap_or_else(|| panic!("no sample envelope `{stem}`"))
+}
+
 /// (file stem, envelope) for every kind.
 pub fn all() -> Vec<(&'static str, Notification)> {
     let at = Utc

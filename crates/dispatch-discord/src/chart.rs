@@ -102,12 +102,8 @@ mod tests {
 
     #[test]
     fn the_png_is_well_formed_and_draws_the_bars() {
-        let report = match costwatch_core::samples::all()
-            .into_iter()
-            .find(|(s, _)| *s == "report")
-            .map(|(_, n)| n.body)
-        {
-            Some(costwatch_core::NotificationBody::Report(f)) => f,
+        let report = match costwatch_core::samples::of_kind("report").body {
+            costwatch_core::NotificationBody::Report(f) => f,
             _ => panic!("the report sample"),
         };
         let png = report_png(&report).unwrap();

@@ -57,11 +57,7 @@ async fn every_envelope_is_posted_exactly_once_through_random_faults() {
         },
     };
 
-    let base = costwatch_core::samples::all()
-        .into_iter()
-        .find(|(stem, _)| *stem == "anomaly")
-        .map(|(_, n)| n)
-        .expect("an anomaly sample");
+    let base = costwatch_core::samples::of_kind("anomaly");
     let queue: Vec<(String, String)> = (0..300)
         .map(|i| {
             let mut n = base.clone();

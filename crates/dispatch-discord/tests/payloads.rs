@@ -6,21 +6,13 @@
 use costwatch_core::Notification;
 use costwatch_core::findings::RootCause;
 use costwatch_core::notification::{Link, NotificationBody, ReportPeriod, State};
+use costwatch_core::samples::of_kind as sample;
 use costwatch_core::shared::shared_path;
 use costwatch_dispatch::escape::HOSTILE;
 use costwatch_dispatch::{Body, Integration, Message, PartData, RenderContext, load_config};
 use costwatch_dispatch_discord::{Discord, DiscordConfig, limits};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-
-/// The sample envelope of `kind` (`anomaly`, `budget`, `report` …).
-fn sample(kind: &str) -> costwatch_core::Notification {
-    costwatch_core::samples::all()
-        .into_iter()
-        .find(|(stem, _)| *stem == kind)
-        .map(|(_, n)| n)
-        .expect("a sample of every kind")
-}
 
 const URL: &str = "https://discord.com/api/webhooks/123456789012345678/test-token_abc";
 

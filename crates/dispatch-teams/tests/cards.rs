@@ -6,6 +6,7 @@
 use costwatch_core::Notification;
 use costwatch_core::findings::RootCause;
 use costwatch_core::notification::{Link, NotificationBody, ReportPeriod, State};
+use costwatch_core::samples::of_kind as sample;
 use costwatch_core::shared::shared_path;
 use costwatch_dispatch::Integration;
 use costwatch_dispatch::escape::HOSTILE;
@@ -13,15 +14,6 @@ use costwatch_dispatch::{Body, Message, RenderContext, load_config};
 use costwatch_dispatch_teams::{MAX_MESSAGE_BYTES, Teams, TeamsConfig};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-
-/// The sample envelope of `kind` (`anomaly`, `budget`, `report` …).
-fn sample(kind: &str) -> costwatch_core::Notification {
-    costwatch_core::samples::all()
-        .into_iter()
-        .find(|(stem, _)| *stem == kind)
-        .map(|(_, n)| n)
-        .expect("a sample of every kind")
-}
 
 const URL: &str = "https://prod-00.westus.logic.azure.com:443/workflows/0a1b/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=test-signature";
 

@@ -3,6 +3,7 @@
 //! `Retry-After` are honoured, and a wrong signature or a deleted flow fails at once without a
 //! retry. Webhook URLs (the credential) never reach the logs.
 
+use costwatch_core::samples::of_kind as sample;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,15 +15,6 @@ use costwatch_vendor_fakes::server::FakeServer;
 use costwatch_vendor_fakes::teams::TeamsWorkflow;
 use serde_json::json;
 use tokio::time::Instant;
-
-/// The sample envelope of `kind` (`anomaly`, `budget`, `report` …).
-fn sample(kind: &str) -> costwatch_core::Notification {
-    costwatch_core::samples::all()
-        .into_iter()
-        .find(|(stem, _)| *stem == kind)
-        .map(|(_, n)| n)
-        .expect("a sample of every kind")
-}
 
 fn integration(url: &str) -> Box<dyn Configured> {
     entry::<Teams>()

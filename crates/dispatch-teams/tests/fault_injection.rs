@@ -3,6 +3,7 @@
 //! Lambda handles them, with every message the handler gives back redelivered as SQS would:
 //! each envelope is posted exactly once, and the webhook signature never reaches the logs.
 
+use costwatch_core::samples::of_kind as sample;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,15 +20,6 @@ use costwatch_vendor_fakes::logs::LogCapture;
 use costwatch_vendor_fakes::server::FakeServer;
 use costwatch_vendor_fakes::teams::{SIGNATURE, TeamsWorkflow};
 use serde_json::json;
-
-/// The sample envelope of `kind` (`anomaly`, `budget`, `report` …).
-fn sample(kind: &str) -> costwatch_core::Notification {
-    costwatch_core::samples::all()
-        .into_iter()
-        .find(|(stem, _)| *stem == kind)
-        .map(|(_, n)| n)
-        .expect("a sample of every kind")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_envelope_is_posted_exactly_once_through_random_faults() {

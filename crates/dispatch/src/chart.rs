@@ -75,11 +75,7 @@ mod tests {
 
     #[test]
     fn the_chart_has_a_bar_per_service_and_escapes_labels() {
-        let mut n = costwatch_core::samples::all()
-            .into_iter()
-            .find(|(s, _)| *s == "report")
-            .unwrap()
-            .1;
+        let mut n = costwatch_core::samples::of_kind("report");
         let NotificationBody::Report(report) = &mut n.body else {
             panic!("a report")
         };

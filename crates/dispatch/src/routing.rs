@@ -245,20 +245,12 @@ mod tests {
             ],
             "fallback": "owner"
         }));
-        let anomaly = samples::all()
-            .into_iter()
-            .find(|(s, _)| *s == "anomaly")
-            .unwrap()
-            .1;
+        let anomaly = samples::of_kind("anomaly");
         assert_eq!(r.destinations(&anomaly, &dests()), ["ml-team"]);
         let mut low = anomaly.clone();
         low.severity = Severity::Low;
         assert_eq!(r.destinations(&low, &dests()), ["owner"]);
-        let budget = samples::all()
-            .into_iter()
-            .find(|(s, _)| *s == "budget")
-            .unwrap()
-            .1;
+        let budget = samples::of_kind("budget");
         assert_eq!(r.destinations(&budget, &dests()), ["finops"]);
         let mut tagged = low.clone();
         tagged.scope.tags.insert("team".into(), "payments".into());
@@ -268,17 +260,7 @@ mod tests {
     #[test]
     fn no_rules_means_every_destination() {
         let r = routing(serde_json::json!({}));
-        assert_eq!(
-            r.destinations(
-                &samples::all()
-                    .into_iter()
-                    .find(|(s, _)| *s == "test")
-                    .unwrap()
-                    .1,
-                &dests()
-            ),
-            dests()
-        );
+        assert_eq!(r.destinations(&samples::of_kind("test"), &dests()), dests());
     }
 
     #[test]
@@ -367,11 +349,7 @@ mod tests {
         let r = routing(serde_json::json!({
             "quiet_hours": {"start": "22:00:00", "end": "07:00:00", "utc_offset_minutes": 60, "min_severity": "critical"}
         }));
-        let anomaly = samples::all()
-            .into_iter()
-            .find(|(s, _)| *s == "anomaly")
-            .unwrap()
-            .1;
+        let anomaly = samples::of_kind("anomaly");
         // 23:30 UTC is 00:30 at +01:00: inside, held until 07:00 local = 06:00 UTC.
         let night: DateTime<Utc> = "2026-11-21T23:30:00Z".parse().unwrap();
         assert_eq!(
@@ -383,16 +361,6 @@ mod tests {
         let mut critical = anomaly.clone();
         critical.severity = Severity::Critical;
         assert_eq!(r.hold_until(&critical, night), None);
-        assert_eq!(
-            r.hold_until(
-                &samples::all()
-                    .into_iter()
-                    .find(|(s, _)| *s == "report")
-                    .unwrap()
-                    .1,
-                night
-            ),
-            None
-        );
+        assert_eq!(r.hold_until(&samples::of_kind("report"), night), None);
     }
 }

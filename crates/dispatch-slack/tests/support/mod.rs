@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub use costwatch_core::samples::of_kind as sample;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,14 +20,6 @@ use serde_json::{Value, json};
 pub const HOOK_A: &str = "/services/T0CW/B0FINOPS/hooksecretAAAA";
 pub const HOOK_B: &str = "/services/T0CW/B0MLTEAM/hooksecretBBBB";
 pub const TOKEN: &str = "xoxb-1-2-tokensecretXYZ";
-
-pub fn sample(kind: &str) -> Notification {
-    costwatch_core::samples::all()
-        .into_iter()
-        .find(|(s, _)| *s == kind)
-        .unwrap()
-        .1
-}
 
 pub fn all_kinds() -> Vec<Notification> {
     costwatch_core::samples::all()
