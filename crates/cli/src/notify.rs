@@ -10,10 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use costwatch_core::Notification;
-use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Settings, Verdict};
-use costwatch_dispatch::rate::Limiter;
-use costwatch_dispatch::retry::RetryPolicy;
-use costwatch_dispatch::sender::Sender;
+use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
 use costwatch_dispatch::{Configured, Message, RenderContext, SecretStores};
 use costwatch_store::memory::MemoryState;
 use serde_json::Value;
@@ -78,10 +75,10 @@ async fn load(name: &str, config: Option<&Path>) -> Result<Box<dyn Configured>> 
         .and_then(|t| t.get(name))
         .ok_or_else(|| anyhow!("{origin} has no [integrations.{name}] table"))?;
     let json = serde_json::to_value(table)?;
-    let mut configured = entry.load(json).with_context(|| format!("in {origin}"))?;
+    let configured = entry.load(json).with_context(|| format!("in {origin}"))?;
     // The CLI has no AWS stores: referenced secrets are an error naming them.
     configured
-        .resolve_secrets(&SecretStores::default())
+        .resolve_secrets(&SecretStores::default(), false)
         .await
         .with_context(|| format!("in {origin}: the CLI reads inline credentials only"))?;
     Ok(configured)
@@ -132,25 +129,14 @@ pub async fn notify(args: NotifyArgs, config: Option<&Path>, json: bool) -> Resu
             })
         })
         .collect::<Result<_>>()?;
-    let sender = Sender::new(
-        Duration::from_secs(args.timeout),
-        args.endpoint.clone(),
-        RetryPolicy::default(),
-    )
-    .map_err(|e| anyhow!(e))?;
     let state = MemoryState::default();
-    let limiter = Limiter::new(integration.rate_limit());
-    let dispatcher = Dispatcher {
-        integration: integration.as_ref(),
-        state: &state,
-        sender: &sender,
-        limiter: &limiter,
+    let dispatcher = Dispatcher::builder(integration, &state)
+        .timeout(Duration::from_secs(args.timeout))
+        .endpoint(args.endpoint.clone())
         // A test-send is one message per envelope, never a digest.
-        settings: Settings {
-            digest_from: usize::MAX,
-            ..Settings::default()
-        },
-    };
+        .digest_from(usize::MAX)
+        .build()
+        .await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     let verdicts = dispatcher
         .dispatch(&batch, chrono::Utc::now(), deadline)

@@ -76,8 +76,9 @@ fn reset_after(response: &VendorResponse) -> Option<Duration> {
         .and_then(seconds)
 }
 
+/// A wait in seconds, at most a day (`1e20` must not panic the batch away).
 fn seconds(s: f64) -> Option<Duration> {
-    (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s))
+    costwatch_dispatch::outcome::wait_seconds(s)
 }
 
 /// Discord's error JSON `{"code": 10015, "message": "Unknown Webhook"}` as text.
@@ -124,6 +125,15 @@ mod tests {
             reason.contains("webhook bucket") && reason.contains("abc"),
             "{reason}"
         );
+        let huge = response(
+            429,
+            &[("x-ratelimit-reset-after", "1e300")],
+            r#"{"retry_after": 1e20}"#,
+        );
+        let Outcome::Retry { after, .. } = classify_at(&huge, now) else {
+            panic!()
+        };
+        assert_eq!(after, Some(costwatch_dispatch::outcome::MAX_WAIT));
         let global = response(429, &[], r#"{"retry_after": 3.5, "global": true}"#);
         let Outcome::Retry { after, reason } = classify_at(&global, now) else {
             panic!()

@@ -32,6 +32,13 @@ impl Integration for Discord {
         messages: 30,
         per: std::time::Duration::from_secs(60),
     };
+    /// Discord's API hosts (webhook URLs are copied from any of them).
+    const ALLOWED_HOSTS: &'static [&'static str] = &[
+        "discord.com",
+        "discordapp.com",
+        "canary.discord.com",
+        "ptb.discord.com",
+    ];
 
     fn render(
         config: &DiscordConfig,

@@ -188,7 +188,10 @@ async fn a_deleted_webhook_or_a_wrong_token_fails_without_retrying() {
                 Instant::now() + Duration::from_secs(30),
             )
             .await;
-        let Sent::Failed { reason, retries: 0 } = sent else {
+        let Sent::Failed {
+            reason, retries: 0, ..
+        } = sent
+        else {
             panic!("{sent:?}")
         };
         assert!(reason.contains(status), "{reason}");

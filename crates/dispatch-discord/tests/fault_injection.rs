@@ -6,11 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use costwatch_dispatch::dispatcher::{Dispatcher, Settings};
+use costwatch_dispatch::dispatcher::Dispatcher;
 use costwatch_dispatch::entry;
-use costwatch_dispatch::rate::Limiter;
 use costwatch_dispatch::retry::RetryPolicy;
-use costwatch_dispatch::sender::Sender;
 use costwatch_dispatch::sqs::{MemoryQueue, redeliver_until_drained};
 use costwatch_dispatch_discord::Discord;
 use costwatch_store::memory::MemoryState;
@@ -36,26 +34,18 @@ async fn every_envelope_is_posted_exactly_once_through_random_faults() {
         min_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(10),
     };
-    // Short timeouts keep hung requests cheap.
-    let sender = Sender::new(
-        Duration::from_millis(150),
-        Some(url::Url::parse(&server.url()).unwrap()),
-        policy,
-    )
-    .unwrap();
-    let limiter = Limiter::new(integration.rate_limit());
     let state = MemoryState::default();
-    let dispatcher = Dispatcher {
-        integration: integration.as_ref(),
-        state: &state,
-        sender: &sender,
-        limiter: &limiter,
-        // The digest is off so that every envelope is a message of its own.
-        settings: Settings {
-            digest_from: usize::MAX,
-            lease: chrono::Duration::zero(),
-        },
-    };
+    // Short timeouts keep hung requests cheap; the digest is off so that every envelope is a
+    // message of its own.
+    let dispatcher = Dispatcher::builder(integration, &state)
+        .timeout(Duration::from_millis(150))
+        .endpoint(Some(url::Url::parse(&server.url()).unwrap()))
+        .retry(policy)
+        .digest_from(usize::MAX)
+        .lease(chrono::Duration::zero())
+        .build()
+        .await
+        .unwrap();
 
     let base = costwatch_core::samples::of_kind("anomaly");
     let queue: Vec<(String, String)> = (0..300)

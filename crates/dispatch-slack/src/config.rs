@@ -28,6 +28,9 @@ pub struct SlackConfig {
     /// Overrides Slack's 1 message per second per channel (a test against a fake).
     #[serde(default)]
     pub rate_per_second: Option<u32>,
+    /// Hosts allowed besides Slack's own (a proxy, GovSlack, a local test server).
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
     pub destinations: BTreeMap<String, Destination>,
     #[serde(default)]
     pub routing: Routing,
@@ -54,11 +57,9 @@ fn yes() -> bool {
 impl IntegrationConfig for SlackConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
-        if url_ok(&self.api_base).is_none() {
-            return invalid(format!(
-                "[slack] api_base `{}` is not an http(s) URL",
-                self.api_base
-            ));
+        // The API base holds no credential, so its host may be named in the error.
+        if let Err(why) = self.check_url(&self.api_base) {
+            return invalid(format!("[slack] api_base: {why}"));
         }
         if self.bot_token.as_ref().is_some_and(Secret::is_blank) {
             return invalid("[slack] bot_token is empty".into());
@@ -83,11 +84,9 @@ impl IntegrationConfig for SlackConfig {
                     }
                     // Inline URLs can be checked now; referenced ones when resolved.
                     if let Some(Ok(u)) = url.value().map(|_| url.expose())
-                        && url_ok(u).is_none()
+                        && let Err(why) = self.check_url(u)
                     {
-                        return invalid(format!(
-                            "[slack.destinations.{name}] webhook_url is not an http(s) URL"
-                        ));
+                        return invalid(format!("[slack.destinations.{name}] webhook_url: {why}"));
                     }
                 }
                 (None, Some(channel)) => {
@@ -131,9 +130,21 @@ impl IntegrationConfig for SlackConfig {
     fn rate_limit_override(&self) -> Option<RateLimit> {
         self.rate_per_second.map(RateLimit::per_second)
     }
+
+    fn allow_hosts(&self) -> &[String] {
+        &self.allow_hosts
+    }
 }
 
-fn url_ok(s: &str) -> Option<()> {
-    let scheme = s.split_once("://")?.0;
-    (scheme == "https" || scheme == "http").then_some(())
+impl SlackConfig {
+    /// Slack's hosts or an allowed one, over https (see costwatch_dispatch::hosts).
+    fn check_url(&self, url: &str) -> Result<(), String> {
+        use costwatch_dispatch::Integration;
+        costwatch_dispatch::hosts::check_url(
+            "Slack",
+            url,
+            crate::Slack::ALLOWED_HOSTS,
+            &self.allow_hosts,
+        )
+    }
 }

@@ -21,6 +21,9 @@ impl Integration for Slack {
     const NAME: &'static str = "slack";
     /// "1 message per second per channel, short bursts allowed" (chat.postMessage, webhooks).
     const RATE_LIMIT: RateLimit = RateLimit::per_second(1);
+    /// Incoming webhooks, the Web API, and the upload URLs files.getUploadURLExternal hands out.
+    const ALLOWED_HOSTS: &'static [&'static str] =
+        &["hooks.slack.com", "slack.com", "files.slack.com"];
 
     fn render(
         config: &SlackConfig,

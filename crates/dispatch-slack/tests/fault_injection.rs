@@ -38,7 +38,7 @@ async fn a_thousand_envelopes_arrive_exactly_once_per_destination_through_random
         })
         .collect();
     let sqs = MemoryQueue::default();
-    let rounds = redeliver_until_drained(&rig.dispatcher(), &sqs, queue, 50)
+    let rounds = redeliver_until_drained(&rig.dispatcher().await, &sqs, queue, 50)
         .await
         .unwrap_or_else(|left| panic!("{} messages still failing after 50 rounds", left.len()));
     assert!(

@@ -319,7 +319,7 @@ async fn the_sam_sample_event_is_a_batch_the_handler_delivers() {
     let queue = MemoryQueue::default();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let response = handle_batch(
-        &rig.dispatcher(),
+        &rig.dispatcher().await,
         &queue,
         &event,
         5,
@@ -335,7 +335,7 @@ async fn the_sam_sample_event_is_a_batch_the_handler_delivers() {
     assert_eq!(slack.messages().len(), 3);
     // A second delivery of the same batch (SQS is at-least-once) sends nothing new.
     let response = handle_batch(
-        &rig.dispatcher(),
+        &rig.dispatcher().await,
         &queue,
         &event,
         5,

@@ -27,6 +27,9 @@ impl Integration for Teams {
     /// Power Automate throttles a flow's trigger well above this; one card a second per
     /// channel keeps a storm readable and away from the connector's per-minute limits.
     const RATE_LIMIT: RateLimit = RateLimit::per_second(1);
+    /// Workflows trigger URLs: Logic Apps regions and Power Platform environments.
+    const ALLOWED_HOSTS: &'static [&'static str] =
+        &["*.logic.azure.com", "*.environment.api.powerplatform.com"];
 
     fn render(
         config: &TeamsConfig,

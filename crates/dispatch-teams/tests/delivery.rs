@@ -128,7 +128,10 @@ async fn a_wrong_signature_or_a_deleted_flow_fails_without_retrying() {
         let before = server.log().len();
         let teams = integration(&url);
         let sent = send(&server, teams.as_ref(), &n).await;
-        let Sent::Failed { reason, retries: 0 } = sent else {
+        let Sent::Failed {
+            reason, retries: 0, ..
+        } = sent
+        else {
             panic!("{sent:?}")
         };
         assert!(

@@ -3,6 +3,7 @@
 //! handler turns those into partial batch failures, visibility delays and dead letters.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -10,11 +11,14 @@ use costwatch_core::Notification;
 use costwatch_store::StateStore;
 use tokio::time::Instant;
 
-use crate::integration::{Message, RenderContext};
+use crate::error::ConfigError;
+use crate::integration::{Message, RateLimit, RenderContext};
 use crate::ledger::{Claim, Ledger, Memos, Ticket};
 use crate::metrics;
 use crate::rate::Limiter;
 use crate::registry::Configured;
+use crate::retry::RetryPolicy;
+use crate::secret::SecretStores;
 use crate::sender::{Sender, Sent};
 
 /// One queued message.
@@ -63,21 +67,192 @@ impl Default for Settings {
     }
 }
 
+/// One integration's dispatcher, built once per container with [`Dispatcher::builder`].
 pub struct Dispatcher<'a> {
-    pub integration: &'a dyn Configured,
-    pub state: &'a dyn StateStore,
-    pub sender: &'a Sender,
-    pub limiter: &'a Limiter,
-    pub settings: Settings,
+    integration: Box<dyn Configured>,
+    state: &'a dyn StateStore,
+    sender: Sender,
+    limiter: Limiter,
+    settings: Settings,
+    secrets: Option<Rotation<'a>>,
 }
 
-impl Dispatcher<'_> {
+/// Where referenced secrets are re-read from, and when.
+struct Rotation<'a> {
+    stores: SecretStores<'a>,
+    ttl: Duration,
+    read_at: Mutex<std::time::Instant>,
+}
+
+/// Builds a [`Dispatcher`]: every setting has the Lambda's default, tests and the CLI change
+/// the few they need.
+pub struct Builder<'a> {
+    integration: Box<dyn Configured>,
+    state: &'a dyn StateStore,
+    timeout: Duration,
+    endpoint: Option<url::Url>,
+    policy: RetryPolicy,
+    settings: Settings,
+    rate_limit: Option<RateLimit>,
+    secrets: Option<(SecretStores<'a>, Duration)>,
+}
+
+impl<'a> Builder<'a> {
+    /// Bounds each HTTP request (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sends every request to this scheme, host and port instead (`notify --endpoint`, tests).
+    pub fn endpoint(mut self, endpoint: Option<url::Url>) -> Self {
+        self.endpoint = endpoint;
+        self
+    }
+
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// This many envelopes or more for one destination in a batch become one digest.
+    pub fn digest_from(mut self, envelopes: usize) -> Self {
+        self.settings.digest_from = envelopes;
+        self
+    }
+
+    /// How long a ledger claim holds.
+    pub fn lease(mut self, lease: chrono::Duration) -> Self {
+        self.settings.lease = lease;
+        self
+    }
+
+    /// Overrides the integration's rate limit.
+    pub fn rate_limit(mut self, rate: RateLimit) -> Self {
+        self.rate_limit = Some(rate);
+        self
+    }
+
+    /// Referenced secrets are read from `stores` when built, again once older than `ttl`, and at
+    /// once after a vendor refuses them (401/403/404), before the message is dead-lettered.
+    /// Without stores only inline secrets work.
+    pub fn secret_stores(mut self, stores: SecretStores<'a>, ttl: Duration) -> Self {
+        self.secrets = Some((stores, ttl));
+        self
+    }
+
+    /// Resolves the secrets and builds the HTTP client.
+    pub async fn build(self) -> Result<Dispatcher<'a>, ConfigError> {
+        let stores = self.secrets.map(|(s, _)| s).unwrap_or_default();
+        self.integration.resolve_secrets(&stores, false).await?;
+        let sender =
+            Sender::new(self.timeout, self.endpoint, self.policy).map_err(ConfigError::Invalid)?;
+        let limiter = Limiter::new(self.rate_limit.unwrap_or(self.integration.rate_limit()));
+        Ok(Dispatcher {
+            integration: self.integration,
+            state: self.state,
+            sender,
+            limiter,
+            settings: self.settings,
+            secrets: self.secrets.map(|(stores, ttl)| Rotation {
+                stores,
+                ttl,
+                read_at: Mutex::new(std::time::Instant::now()),
+            }),
+        })
+    }
+}
+
+impl<'a> Dispatcher<'a> {
+    pub fn builder(integration: Box<dyn Configured>, state: &'a dyn StateStore) -> Builder<'a> {
+        Builder {
+            integration,
+            state,
+            timeout: Duration::from_secs(10),
+            endpoint: None,
+            policy: RetryPolicy::default(),
+            settings: Settings::default(),
+            rate_limit: None,
+            secrets: None,
+        }
+    }
+
+    pub fn integration(&self) -> &dyn Configured {
+        self.integration.as_ref()
+    }
+
+    pub fn sender(&self) -> &Sender {
+        &self.sender
+    }
+
+    /// Re-reads referenced secrets once they are older than the TTL. A failed read keeps the
+    /// values there are (they may still work) and says so.
+    async fn refresh_if_stale(&self) {
+        let Some(rotation) = &self.secrets else {
+            return;
+        };
+        let stale = {
+            let read_at = rotation
+                .read_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            read_at.elapsed() >= rotation.ttl
+        };
+        if !stale {
+            return;
+        }
+        match self
+            .integration
+            .resolve_secrets(&rotation.stores, false)
+            .await
+        {
+            Ok(changed) => {
+                if changed {
+                    tracing::info!(
+                        integration = self.integration.name(),
+                        "a secret changed; using the new value"
+                    );
+                }
+                *rotation
+                    .read_at
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = std::time::Instant::now();
+            }
+            Err(e) => {
+                tracing::warn!(integration = self.integration.name(), error = %e, "cannot re-read secrets; keeping the current values");
+            }
+        }
+    }
+
+    /// After the vendor refused a credential: read the secrets past every cache. `Ok(true)` when
+    /// a value changed (worth one more try), `Ok(false)` when nothing was re-read or changed.
+    async fn reread_after_refusal(&self) -> Result<bool, ConfigError> {
+        let Some(rotation) = &self.secrets else {
+            return Ok(false);
+        };
+        let changed = self
+            .integration
+            .resolve_secrets(&rotation.stores, true)
+            .await?;
+        *rotation
+            .read_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = std::time::Instant::now();
+        Ok(changed)
+    }
+
     pub async fn dispatch(
         &self,
         batch: &[Incoming],
         now: DateTime<Utc>,
         deadline: Instant,
     ) -> Vec<(String, Verdict)> {
+        self.refresh_if_stale().await;
         let mut verdicts: BTreeMap<usize, Verdict> = BTreeMap::new();
         let mut envelopes: Vec<Option<Notification>> = Vec::new();
         // destination → indexes of envelopes routed there
@@ -227,79 +402,115 @@ impl Dispatcher<'_> {
                 }
             }
         }
-        let requests = match self.integration.render(destination, message, &context) {
-            Ok(r) => r,
-            Err(e) => {
-                metrics::failed(name);
-                return self
-                    .release(
-                        group,
-                        Verdict::Dead {
-                            reason: format!("{destination}: {e}"),
-                        },
-                    )
-                    .await;
-            }
-        };
-        // The rate limit: wait for a slot if it comes in time, else back to the queue.
+        // A refused credential is re-read once (it may have been rotated) and the message sent
+        // again with the new value, before anything is dead-lettered.
+        let mut reread = false;
         loop {
-            match self.limiter.try_take(destination) {
-                Ok(()) => break,
-                Err(wait) if wait < deadline.saturating_duration_since(Instant::now()) => {
-                    tokio::time::sleep(wait).await;
-                }
-                Err(wait) => {
+            let requests = match self.integration.render(destination, message, &context) {
+                Ok(r) => r,
+                Err(e) => {
+                    metrics::failed(name);
                     return self
                         .release(
                             group,
-                            Verdict::Retry {
-                                after: wait.max(Duration::from_secs(1)),
-                                reason: format!("{destination}: rate limit"),
+                            Verdict::Dead {
+                                reason: format!("{destination}: {e}"),
                             },
                         )
                         .await;
                 }
+            };
+            if let Err(wait) = self.wait_for_rate(destination, deadline).await {
+                return self
+                    .release(
+                        group,
+                        Verdict::Retry {
+                            after: wait.max(Duration::from_secs(1)),
+                            reason: format!("{destination}: rate limit"),
+                        },
+                    )
+                    .await;
+            }
+            let started = Instant::now();
+            match self
+                .sender
+                .exchange(self.integration.as_ref(), &requests, deadline)
+                .await
+            {
+                Sent::Delivered { answers, retries } => {
+                    metrics::sent(name, 1, started.elapsed());
+                    metrics::retried(name, u64::from(retries));
+                    if let Message::One(n) = message
+                        && let Some(memo) =
+                            self.integration.remember(destination, message, &answers)
+                        && let Err(e) = memos
+                            .keep_first(name, destination, &n.subject_id, memo)
+                            .await
+                    {
+                        tracing::warn!(integration = name, error = %e, "cannot keep the message reference; later states post anew");
+                    }
+                    for (_, ticket) in group {
+                        if let Err(e) = ledger.sent(ticket.clone(), now).await {
+                            // Delivered, but not recorded: the claim expires with its lease and
+                            // a redelivery after that would send again. Say so loudly.
+                            tracing::error!(integration = name, error = %e, "delivered but the ledger write failed");
+                        }
+                    }
+                    return Verdict::Done;
+                }
+                Sent::Requeue {
+                    after,
+                    reason,
+                    retries,
+                } => {
+                    metrics::retried(name, u64::from(retries) + 1);
+                    return self.release(group, Verdict::Retry { after, reason }).await;
+                }
+                Sent::Failed {
+                    reason,
+                    retries,
+                    status,
+                } => {
+                    metrics::retried(name, u64::from(retries));
+                    // Only a one-request exchange is sent again: a later step's refusal would
+                    // repeat the steps that already went through.
+                    let refused = matches!(status, Some(401 | 403 | 404));
+                    let reason = if refused && !reread && requests.len() == 1 {
+                        match self.reread_after_refusal().await {
+                            Ok(true) => {
+                                tracing::info!(
+                                    integration = name,
+                                    "credential refused; the secret changed since it was read, sending again with the new value"
+                                );
+                                reread = true;
+                                continue;
+                            }
+                            Ok(false) if self.secrets.is_some() => {
+                                format!("{reason} (the secret was re-read: unchanged)")
+                            }
+                            Ok(false) => reason,
+                            Err(e) => format!("{reason} (re-reading the secret failed: {e})"),
+                        }
+                    } else {
+                        reason
+                    };
+                    metrics::failed(name);
+                    tracing::error!(integration = name, reason = %reason, "delivery failed for good");
+                    return self.release(group, Verdict::Dead { reason }).await;
+                }
             }
         }
-        let started = Instant::now();
-        match self
-            .sender
-            .exchange(self.integration, &requests, deadline)
-            .await
-        {
-            Sent::Delivered { answers, retries } => {
-                metrics::sent(name, 1, started.elapsed());
-                metrics::retried(name, u64::from(retries));
-                if let Message::One(n) = message
-                    && let Some(memo) = self.integration.remember(destination, message, &answers)
-                    && let Err(e) = memos
-                        .keep_first(name, destination, &n.subject_id, memo)
-                        .await
-                {
-                    tracing::warn!(integration = name, error = %e, "cannot keep the message reference; later states post anew");
+    }
+
+    /// Waits for a rate-limit slot if one comes before the deadline; else how long until one.
+    async fn wait_for_rate(&self, destination: &str, deadline: Instant) -> Result<(), Duration> {
+        loop {
+            match self.limiter.try_take(destination) {
+                Ok(()) => return Ok(()),
+                Err(wait) if wait < deadline.saturating_duration_since(Instant::now()) => {
+                    tokio::time::sleep(wait).await;
                 }
-                for (_, ticket) in group {
-                    if let Err(e) = ledger.sent(ticket.clone(), now).await {
-                        // Delivered, but not recorded: the claim expires with its lease and a
-                        // redelivery after that would send again. Say so loudly.
-                        tracing::error!(integration = name, error = %e, "delivered but the ledger write failed");
-                    }
-                }
-                Verdict::Done
-            }
-            Sent::Requeue {
-                after,
-                reason,
-                retries,
-            } => {
-                metrics::retried(name, u64::from(retries) + 1);
-                self.release(group, Verdict::Retry { after, reason }).await
-            }
-            Sent::Failed { reason, retries } => {
-                metrics::retried(name, u64::from(retries));
-                metrics::failed(name);
-                tracing::error!(integration = name, reason = %reason, "delivery failed for good");
-                self.release(group, Verdict::Dead { reason }).await
+                Err(wait) => return Err(wait),
             }
         }
     }

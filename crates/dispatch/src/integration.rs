@@ -76,6 +76,11 @@ pub trait IntegrationConfig: DeserializeOwned + Debug + Send + Sync + 'static {
     fn rate_limit_override(&self) -> Option<RateLimit> {
         None
     }
+    /// Hosts this config may send to besides the vendor's own (`allow_hosts`: a proxy, GovCloud,
+    /// a local test server); see [`crate::hosts`].
+    fn allow_hosts(&self) -> &[String] {
+        &[]
+    }
 }
 
 pub trait Integration: Send + Sync + 'static {
@@ -86,6 +91,10 @@ pub trait Integration: Send + Sync + 'static {
 
     /// The vendor's documented per-destination rate.
     const RATE_LIMIT: RateLimit;
+
+    /// The vendor's hosts (`hooks.slack.com`, `*.logic.azure.com`): every request goes to one of
+    /// these or to one the config allows (see [`crate::hosts`]).
+    const ALLOWED_HOSTS: &'static [&'static str];
 
     /// Pure: the request(s) that deliver `message` to `destination`. Every user-controlled string
     /// is escaped for the vendor's markup and every vendor limit respected (see [`crate::escape`],

@@ -9,7 +9,11 @@
 //!   `{"secrets_manager": "…"}` / `{"ssm": "…"}` references, never inline);
 //! - `COSTWATCH_QUEUE_URL`, `COSTWATCH_DEAD_LETTER_QUEUE_URL` — its queue and DLQ;
 //! - `COSTWATCH_MAX_RECEIVES` (5, the queue's maxReceiveCount), `COSTWATCH_DIGEST_FROM` (5),
-//!   `COSTWATCH_HTTP_TIMEOUT_SECONDS` (10).
+//!   `COSTWATCH_HTTP_TIMEOUT_SECONDS` (10);
+//! - `COSTWATCH_HTTP_ENDPOINT` — tests only: a loopback server that receives every vendor request.
+//!
+//! Secrets are re-read every five minutes and at once when a vendor refuses one (401/403/404),
+//! so a rotated webhook URL or token works without a cold start.
 
 use std::time::Duration;
 
@@ -22,13 +26,10 @@ use costwatch_lambda::env::Env;
 use costwatch_store::aws::{SecretsManagerSecrets, SsmSecrets, aws_error};
 use lambda_runtime::{LambdaEvent, service_fn};
 
-use crate::dispatcher::{Dispatcher, Settings};
+use crate::dispatcher::Dispatcher;
 use crate::integration::Integration;
-use crate::rate::Limiter;
 use crate::registry::{Configured, entry};
-use crate::retry::RetryPolicy;
 use crate::secret::SecretStores;
-use crate::sender::Sender;
 use crate::sqs::{Queue, Record, handle_batch};
 
 pub const DISPATCH_CONFIG: &str = "COSTWATCH_DISPATCH_CONFIG";
@@ -36,6 +37,10 @@ pub const QUEUE_URL: &str = "COSTWATCH_QUEUE_URL";
 pub const MAX_RECEIVES: &str = "COSTWATCH_MAX_RECEIVES";
 pub const DIGEST_FROM: &str = "COSTWATCH_DIGEST_FROM";
 pub const HTTP_TIMEOUT: &str = "COSTWATCH_HTTP_TIMEOUT_SECONDS";
+pub const HTTP_ENDPOINT: &str = "COSTWATCH_HTTP_ENDPOINT";
+
+/// How long a secret read from Secrets Manager or SSM is reused before it is read again.
+const SECRET_TTL: Duration = Duration::from_secs(300);
 
 /// Time kept back from the deadline to answer the batch and settle the queue.
 const MARGIN: Duration = Duration::from_secs(10);
@@ -47,16 +52,11 @@ pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
     let env = &aws.env;
     let table: serde_json::Value = serde_json::from_str(env.required(DISPATCH_CONFIG)?)
         .map_err(|e| format!("{DISPATCH_CONFIG}: {e}"))?;
-    let mut integration: Box<dyn Configured> = entry::<I>().load(table)?;
-    let secrets_manager = SecretsManagerSecrets::new(&aws.config, "");
-    let ssm = SsmSecrets::new(&aws.config, "");
-    integration
-        .resolve_secrets(&SecretStores {
-            secrets_manager: Some(&secrets_manager),
-            ssm: Some(&ssm),
-        })
-        .await?;
-    let state = aws.state()?;
+    let integration: Box<dyn Configured> = entry::<I>().load(table)?;
+    let secrets_manager = SecretsManagerSecrets::new(&aws.config, "").with_ttl(SECRET_TTL);
+    let ssm = SsmSecrets::new(&aws.config, "").with_ttl(SECRET_TTL);
+    // Its own partition: the role's IAM policy allows this dispatcher's items and nothing else.
+    let state = aws.state()?.in_partition(partition(I::NAME));
     let queue = SqsQueue {
         client: aws_sdk_sqs::Client::new(&aws.config),
         queue_url: env.required(QUEUE_URL)?.to_owned(),
@@ -65,24 +65,22 @@ pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
             .to_owned(),
         function: I::NAME,
     };
-    let sender = Sender::new(
-        Duration::from_secs(u64::from(env.number(HTTP_TIMEOUT, 10)?)),
-        None,
-        RetryPolicy::default(),
-    )?;
-    let limiter = Limiter::new(integration.rate_limit());
     let max_receives = env.number(MAX_RECEIVES, 5)?;
-    let settings = Settings {
-        digest_from: env.number(DIGEST_FROM, 5)? as usize,
-        ..Settings::default()
-    };
-    let dispatcher = Dispatcher {
-        integration: integration.as_ref(),
-        state: &state,
-        sender: &sender,
-        limiter: &limiter,
-        settings,
-    };
+    let dispatcher = Dispatcher::builder(integration, &state)
+        .timeout(Duration::from_secs(u64::from(
+            env.number(HTTP_TIMEOUT, 10)?,
+        )))
+        .endpoint(test_endpoint(env.optional(HTTP_ENDPOINT))?)
+        .digest_from(env.number(DIGEST_FROM, 5)? as usize)
+        .secret_stores(
+            SecretStores {
+                secrets_manager: Some(&secrets_manager),
+                ssm: Some(&ssm),
+            },
+            SECRET_TTL,
+        )
+        .build()
+        .await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let (dispatcher, queue) = (&dispatcher, &queue);
         async move {
@@ -101,6 +99,34 @@ pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
         }
     }))
     .await
+}
+
+/// The DynamoDB partition of an integration's ledger and memos (`dispatch#slack`); template.yaml
+/// grants each dispatcher exactly this `dynamodb:LeadingKeys`.
+pub fn partition(integration: &str) -> String {
+    format!("dispatch#{integration}")
+}
+
+/// `COSTWATCH_HTTP_ENDPOINT`, for tests under the Runtime API emulator only: a loopback
+/// address every vendor request is sent to instead. Anything else is refused, so a changed
+/// environment cannot send alerts (and their credentials) elsewhere.
+fn test_endpoint(value: Option<&str>) -> Result<Option<url::Url>, String> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let url = url::Url::parse(value).map_err(|e| format!("{HTTP_ENDPOINT}: {e}"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if !loopback {
+        return Err(format!(
+            "{HTTP_ENDPOINT} must be a loopback address (it exists for local tests)"
+        ));
+    }
+    Ok(Some(url))
 }
 
 /// The invocation's deadline (epoch milliseconds) as a monotonic instant, less the margin.

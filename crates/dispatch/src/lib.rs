@@ -15,6 +15,7 @@ pub mod dispatcher;
 pub mod error;
 pub mod escape;
 pub mod fit;
+pub mod hosts;
 pub mod integration;
 pub mod ledger;
 pub mod metrics;

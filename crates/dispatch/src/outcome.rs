@@ -91,14 +91,29 @@ pub fn classify_http_at(response: &VendorResponse, now: SystemTime) -> Outcome {
     }
 }
 
-/// `Retry-After` as delta-seconds (fractions allowed, as Discord sends them) or an HTTP-date.
+/// The longest wait a vendor can ask for: a longer one (or an absurd one, like `1e20`) is taken
+/// as a day. The message waits on the queue, not in the function (see [`crate::sqs`]).
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// A vendor's wait in seconds (fractions allowed), clamped to [`MAX_WAIT`]; `None` when it is
+/// not a number of seconds at all (negative, NaN).
+pub fn wait_seconds(seconds: f64) -> Option<Duration> {
+    if seconds.is_nan() || seconds < 0.0 {
+        return None;
+    }
+    // Clamped before the conversion: `Duration::from_secs_f64` panics past u64::MAX seconds.
+    Some(Duration::from_secs_f64(seconds.min(MAX_WAIT.as_secs_f64())))
+}
+
+/// `Retry-After` as delta-seconds (fractions allowed, as Discord sends them) or an HTTP-date,
+/// at most [`MAX_WAIT`].
 pub fn retry_after(response: &VendorResponse, now: SystemTime) -> Option<Duration> {
     let value = response.header("retry-after")?.trim();
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return wait_seconds(seconds);
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or_default())
+    Some(at.duration_since(now).unwrap_or_default().min(MAX_WAIT))
 }
 
 #[cfg(test)]
@@ -143,6 +158,30 @@ mod tests {
             classify_http_at(&response(500, &[]), now),
             Outcome::Retry { after: None, .. }
         ));
+        // Absurd waits are a day, never a panic; nonsense is no wait at all.
+        for huge in ["1e20", "inf", "18446744073709551616", "99999999"] {
+            let Outcome::Retry { after, .. } =
+                classify_http_at(&response(429, &[("retry-after", huge)]), now)
+            else {
+                panic!()
+            };
+            assert_eq!(after, Some(MAX_WAIT), "{huge}");
+        }
+        let far = httpdate::fmt_http_date(now + Duration::from_secs(90 * 24 * 3600));
+        let Outcome::Retry { after, .. } =
+            classify_http_at(&response(503, &[("retry-after", &far)]), now)
+        else {
+            panic!()
+        };
+        assert_eq!(after, Some(MAX_WAIT));
+        for nonsense in ["-5", "NaN", "soon"] {
+            let Outcome::Retry { after, .. } =
+                classify_http_at(&response(429, &[("retry-after", nonsense)]), now)
+            else {
+                panic!()
+            };
+            assert_eq!(after, None, "{nonsense}");
+        }
         assert!(matches!(
             classify_http_at(&response(404, &[]), now),
             Outcome::Fail(_)

@@ -3,10 +3,12 @@
 //! integration adds one line there and nothing else.
 
 use std::marker::PhantomData;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use serde_json::Value;
 
 use crate::error::{ConfigError, RenderError};
+use crate::hosts;
 use crate::integration::{Integration, IntegrationConfig, Message, RateLimit, RenderContext};
 use crate::outcome::{Delivered, Outcome, VendorResponse};
 use crate::request::VendorRequest;
@@ -33,17 +35,29 @@ impl<I: Integration> Entry for EntryOf<I> {
     }
 
     fn load(&self, table: Value) -> Result<Box<dyn Configured>, ConfigError> {
+        let config = load_config::<I>(table)?;
         Ok(Box::new(ConfiguredOf::<I> {
-            config: load_config::<I>(table)?,
+            destinations: config.destinations(),
+            routing: config.routing().clone(),
+            allow_hosts: config.allow_hosts().to_vec(),
+            config: RwLock::new(config),
         }))
     }
 }
 
 /// Parses and validates one integration's config, routing included.
 pub fn load_config<I: Integration>(table: Value) -> Result<I::Config, ConfigError> {
-    let config: I::Config = serde_json::from_value(table)
+    let mut config: I::Config = serde_json::from_value(table)
         .map_err(|e| ConfigError::Parse(format!("[{}]: {e}", I::NAME)))?;
     config.validate()?;
+    for pattern in config.allow_hosts() {
+        hosts::check_pattern(pattern)
+            .map_err(|why| ConfigError::Invalid(format!("[{}] {why}", I::NAME)))?;
+    }
+    let allow_hosts = config.allow_hosts().to_vec();
+    for secret in config.secrets_mut() {
+        check_secret_url::<I>(secret, &allow_hosts)?;
+    }
     let destinations = config.destinations();
     if destinations.is_empty() {
         return Err(ConfigError::Invalid(format!(
@@ -55,13 +69,20 @@ pub fn load_config<I: Integration>(table: Value) -> Result<I::Config, ConfigErro
     Ok(config)
 }
 
-/// A loaded integration: its config and its pure functions, type-erased.
+/// A loaded integration: its config and its pure functions, type-erased. The config sits behind
+/// a lock so that its secrets can be re-read while the dispatcher runs (a rotated webhook URL is
+/// picked up without a cold start); everything else about it is fixed at load.
 pub trait Configured: Send + Sync {
     fn name(&self) -> &'static str;
     fn destinations(&self) -> Vec<String>;
     fn routing(&self) -> &Routing;
     fn rate_limit(&self) -> RateLimit;
-    fn secrets_mut(&mut self) -> Vec<&mut Secret>;
+    /// Whether a request may go to `url` (the vendor's hosts, the config's `allow_hosts`, https).
+    fn check_url(&self, url: &str) -> Result<(), String>;
+    /// Runs `f` over every credential of the config, under the write lock (no I/O inside).
+    fn with_secrets(&self, f: &mut dyn FnMut(&mut Secret));
+    /// Whether a secret's value may be used (a URL must point at an allowed host).
+    fn check_secret(&self, secret: &Secret) -> Result<(), ConfigError>;
     fn render(
         &self,
         destination: &str,
@@ -78,17 +99,67 @@ pub trait Configured: Send + Sync {
 }
 
 impl dyn Configured {
-    /// Resolves every referenced secret once (cold start).
-    pub async fn resolve_secrets(&mut self, stores: &SecretStores<'_>) -> Result<(), ConfigError> {
-        for secret in self.secrets_mut() {
-            secret.resolve(stores).await?;
+    /// Reads every referenced secret through `stores` (`fresh`: bypassing their caches) and
+    /// stores the values in the config; inline secrets stay as they are. Returns whether any
+    /// value changed. Nothing is written unless every read succeeded.
+    pub async fn resolve_secrets(
+        &self,
+        stores: &SecretStores<'_>,
+        fresh: bool,
+    ) -> Result<bool, ConfigError> {
+        let mut references: Vec<Option<Secret>> = Vec::new();
+        self.with_secrets(&mut |s| {
+            references.push(s.reference_name().cloned().map(Secret::reference));
+        });
+        let mut read = Vec::with_capacity(references.len());
+        for reference in references {
+            read.push(match reference {
+                Some(mut secret) => {
+                    secret.resolve_with(stores, fresh).await?;
+                    self.check_secret(&secret)?;
+                    Some(secret)
+                }
+                None => None,
+            });
         }
-        Ok(())
+        let mut changed = false;
+        let mut read = read.into_iter();
+        self.with_secrets(&mut |s| {
+            if let Some(Some(new)) = read.next() {
+                changed |= s.take_value_of(new);
+            }
+        });
+        Ok(changed)
     }
 }
 
+/// A secret whose value is a URL (a webhook) must point at the vendor or an allowed host:
+/// checked for inline values at load and for referenced ones each time they are read.
+fn check_secret_url<I: Integration>(
+    secret: &Secret,
+    allow_hosts: &[String],
+) -> Result<(), ConfigError> {
+    let Ok(value) = secret.expose() else {
+        return Ok(());
+    };
+    if !url::Url::parse(value).is_ok_and(|u| u.has_host()) {
+        return Ok(());
+    }
+    hosts::check_url(I::NAME, value, I::ALLOWED_HOSTS, allow_hosts)
+        .map_err(|why| ConfigError::Invalid(format!("[{}] {}: {why}", I::NAME, secret.describe())))
+}
+
 struct ConfiguredOf<I: Integration> {
-    config: I::Config,
+    config: RwLock<I::Config>,
+    destinations: Vec<String>,
+    routing: Routing,
+    allow_hosts: Vec<String>,
+}
+
+impl<I: Integration> ConfiguredOf<I> {
+    fn config(&self) -> RwLockReadGuard<'_, I::Config> {
+        self.config.read().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl<I: Integration> Configured for ConfiguredOf<I> {
@@ -97,19 +168,30 @@ impl<I: Integration> Configured for ConfiguredOf<I> {
     }
 
     fn destinations(&self) -> Vec<String> {
-        self.config.destinations()
+        self.destinations.clone()
     }
 
     fn routing(&self) -> &Routing {
-        self.config.routing()
+        &self.routing
     }
 
     fn rate_limit(&self) -> RateLimit {
-        self.config.rate_limit_override().unwrap_or(I::RATE_LIMIT)
+        self.config().rate_limit_override().unwrap_or(I::RATE_LIMIT)
     }
 
-    fn secrets_mut(&mut self) -> Vec<&mut Secret> {
-        self.config.secrets_mut()
+    fn check_url(&self, url: &str) -> Result<(), String> {
+        hosts::check_url(I::NAME, url, I::ALLOWED_HOSTS, &self.allow_hosts)
+    }
+
+    fn check_secret(&self, secret: &Secret) -> Result<(), ConfigError> {
+        check_secret_url::<I>(secret, &self.allow_hosts)
+    }
+
+    fn with_secrets(&self, f: &mut dyn FnMut(&mut Secret)) {
+        let mut config = self.config.write().unwrap_or_else(PoisonError::into_inner);
+        for secret in config.secrets_mut() {
+            f(secret);
+        }
     }
 
     fn render(
@@ -118,10 +200,10 @@ impl<I: Integration> Configured for ConfiguredOf<I> {
         message: Message<'_>,
         context: &RenderContext,
     ) -> Result<Vec<VendorRequest>, RenderError> {
-        if !self.config.destinations().iter().any(|d| d == destination) {
+        if !self.destinations.iter().any(|d| d == destination) {
             return Err(RenderError::UnknownDestination(destination.to_owned()));
         }
-        I::render(&self.config, destination, message, context)
+        I::render(&self.config(), destination, message, context)
     }
 
     fn classify(&self, request: &VendorRequest, response: &VendorResponse) -> Outcome {
@@ -134,6 +216,6 @@ impl<I: Integration> Configured for ConfiguredOf<I> {
         message: Message<'_>,
         delivered: &[Delivered],
     ) -> Option<Value> {
-        I::remember(&self.config, destination, message, delivered)
+        I::remember(&self.config(), destination, message, delivered)
     }
 }

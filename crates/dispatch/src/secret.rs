@@ -97,6 +97,16 @@ impl Secret {
         if self.value.is_some() {
             return Ok(());
         }
+        self.resolve_with(stores, false).await
+    }
+
+    /// Reads a referenced value again (`fresh`: past the stores' caches); an error for inline
+    /// secrets, which have nowhere to be read from.
+    pub async fn resolve_with(
+        &mut self,
+        stores: &SecretStores<'_>,
+        fresh: bool,
+    ) -> Result<(), ConfigError> {
         let Some(reference) = &self.reference else {
             return Err(ConfigError::UnresolvedSecret(self.describe()));
         };
@@ -110,15 +120,31 @@ impl Secret {
                 self.describe()
             ))
         })?;
-        let value = store
-            .get(name)
-            .await
-            .map_err(|e| ConfigError::Invalid(format!("{}: {e}", self.describe())))?;
+        let read = if fresh {
+            store.get_fresh(name).await
+        } else {
+            store.get(name).await
+        };
+        let value = read.map_err(|e| ConfigError::Invalid(format!("{}: {e}", self.describe())))?;
         self.value = Some(value);
         Ok(())
     }
 
-    fn describe(&self) -> String {
+    /// Takes `other`'s value if it has one; whether that changed this secret's value.
+    pub fn take_value_of(&mut self, other: Secret) -> bool {
+        let Some(new) = other.value else {
+            return false;
+        };
+        let changed = self
+            .value
+            .as_ref()
+            .is_none_or(|old| old.expose_secret() != new.expose_secret());
+        self.value = Some(new);
+        changed
+    }
+
+    /// How the secret is named in errors (its reference, never its value).
+    pub fn describe(&self) -> String {
         match &self.reference {
             Some(Reference::SecretsManager(name)) => format!("secret `secrets_manager:{name}`"),
             Some(Reference::Ssm(name)) => format!("secret `ssm:{name}`"),

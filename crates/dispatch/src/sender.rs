@@ -2,6 +2,12 @@
 //! request is classified by the integration, retried on its own with backoff while time allows,
 //! and later requests get earlier answers substituted into their placeholders. Logs name the
 //! step and status only: URLs and headers may hold credentials and are never logged.
+//!
+//! Hardened because a webhook URL is a credential: every URL is checked against the
+//! integration's hosts before it is sent ([`crate::hosts`]); redirects are never followed (a
+//! followed redirect would hand the URL to another host in `Referer`, turn a POST into a bodiless
+//! GET that "succeeds", or re-post the body anywhere): a 3xx is a configuration error; answers are
+//! read up to [`MAX_RESPONSE_BYTES`].
 
 use std::time::Duration;
 
@@ -35,8 +41,14 @@ pub enum Sent {
     Failed {
         reason: String,
         retries: u32,
+        /// The vendor's HTTP status when it refused (401/403/404 may mean a rotated secret).
+        status: Option<u16>,
     },
 }
+
+/// The most of a vendor's answer that is read; the rest is dropped unread (classifiers need the
+/// status, headers and a small JSON body).
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
 impl Sender {
     /// `timeout` bounds each request; `endpoint` replaces scheme, host and port of every URL
@@ -47,6 +59,8 @@ impl Sender {
         policy: RetryPolicy,
     ) -> Result<Self, String> {
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .timeout(timeout)
             .connect_timeout(timeout)
             .user_agent(concat!("costwatch/", env!("CARGO_PKG_VERSION")))
@@ -69,18 +83,35 @@ impl Sender {
         let mut bodies: Vec<Option<Value>> = Vec::new();
         let mut retries = 0;
         for request in requests {
-            let prepared = match self.prepare(request, &bodies) {
+            let prepared = match self.prepare(integration, request, &bodies) {
                 Ok(r) => r,
-                Err(reason) => return Sent::Failed { reason, retries },
+                Err(reason) => {
+                    return Sent::Failed {
+                        reason,
+                        retries,
+                        status: None,
+                    };
+                }
             };
             let mut schedule = self.policy.schedule();
             let delivered = loop {
                 let (after, reason) = match self.send_once(&prepared).await {
+                    Ok(response) if (300..400).contains(&response.status) => {
+                        return Sent::Failed {
+                            reason: format!("{}: {}", prepared.step, redirect_reason(&response)),
+                            retries,
+                            status: Some(response.status),
+                        };
+                    }
                     Ok(response) => match integration.classify(&prepared, &response) {
                         Outcome::Delivered(d) => break d,
                         Outcome::Fail(reason) => {
                             let reason = format!("{}: {reason}", prepared.step);
-                            return Sent::Failed { reason, retries };
+                            return Sent::Failed {
+                                reason,
+                                retries,
+                                status: Some(response.status),
+                            };
                         }
                         Outcome::Retry { after, reason } => (after, reason),
                     },
@@ -109,9 +140,11 @@ impl Sender {
         Sent::Delivered { answers, retries }
     }
 
-    /// Placeholders filled from earlier answers, then the endpoint override.
+    /// Placeholders filled from earlier answers, the host checked, then the endpoint override
+    /// (which replaces scheme, host and port: the CLI's `--endpoint` and tests).
     fn prepare(
         &self,
+        integration: &dyn Configured,
         request: &VendorRequest,
         bodies: &[Option<Value>],
     ) -> Result<VendorRequest, String> {
@@ -133,6 +166,9 @@ impl Sender {
             ),
             other => other.clone(),
         };
+        integration
+            .check_url(out.url.expose())
+            .map_err(|why| format!("{}: {why}", request.step))?;
         if let Some(base) = &self.endpoint {
             out.redirect(base)
                 .map_err(|e| format!("{}: URL does not parse: {e}", request.step))?;
@@ -166,17 +202,42 @@ impl Sender {
                 )
             })
             .collect();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_reason(&e))?
-            .to_vec();
+        let body = read_bounded(response).await?;
         Ok(VendorResponse {
             status,
             headers,
             body,
         })
     }
+}
+
+/// The body up to [`MAX_RESPONSE_BYTES`]; a larger answer is cut there (its JSON then does not
+/// parse, and the classifier falls back to the status).
+async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_reason(&e))? {
+        let room = MAX_RESPONSE_BYTES - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() == MAX_RESPONSE_BYTES {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+/// A redirect is never followed: say where it pointed (the host only: a path may carry a token)
+/// and what to do.
+fn redirect_reason(response: &VendorResponse) -> String {
+    let target = response
+        .header("location")
+        .and_then(|l| url::Url::parse(l).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .map(|h| format!(" to `{h}`"))
+        .unwrap_or_default();
+    format!(
+        "HTTP {} redirect{target} not followed: the configured URL is outdated or wrong; set the final URL in the config (redirects could leak the credential in the URL or drop the message body)",
+        response.status
+    )
 }
 
 /// reqwest puts the URL (a webhook URL is a credential) in its errors: strip it.

@@ -21,6 +21,9 @@ pub struct WebhookConfig<D> {
     /// Overrides the documented rate (tests, a higher plan).
     #[serde(default)]
     pub rate_per_second: Option<u32>,
+    /// Hosts allowed besides the vendor's (a proxy, a sovereign cloud, a local test server).
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
 }
 
 /// One `[<table>.destinations.<name>]` entry.
@@ -82,5 +85,9 @@ impl<D: WebhookDestination> IntegrationConfig for WebhookConfig<D> {
 
     fn rate_limit_override(&self) -> Option<RateLimit> {
         self.rate_per_second.map(RateLimit::per_second)
+    }
+
+    fn allow_hosts(&self) -> &[String] {
+        &self.allow_hosts
     }
 }

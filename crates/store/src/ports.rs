@@ -229,7 +229,13 @@ pub trait NotificationBus: Send + Sync {
 /// Secrets by name (Secrets Manager / SSM on AWS; environment or data directory locally).
 #[async_trait]
 pub trait SecretStore: Send + Sync {
+    /// The value, possibly from a short-lived cache.
     async fn get(&self, name: &str) -> Result<SecretString>;
+    /// The value as stored now, bypassing any cache (after a vendor refused the cached one:
+    /// the secret may have been rotated).
+    async fn get_fresh(&self, name: &str) -> Result<SecretString> {
+        self.get(name).await
+    }
 }
 
 /// An anomaly found by another detector (AWS Cost Anomaly Detection), in our terms, with the

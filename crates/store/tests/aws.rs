@@ -6,6 +6,7 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use costwatch_core::{Notification, Scope};
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
@@ -371,6 +372,50 @@ async fn dynamo_state_contract() {
     assert_eq!(item["version"].as_n().unwrap(), "1");
 }
 
+/// A dispatcher's partition is a store of its own: the same key in two partitions holds two
+/// values, and listing sees only its own partition (what lets IAM's `dynamodb:LeadingKeys` give
+/// each dispatcher its items and nothing of the pipeline's).
+#[tokio::test]
+async fn dynamo_state_partitions_are_separate_stores() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    create_table(&config).await;
+    let clock = test_clock();
+    state_contract(&clock, || {
+        Arc::new(DynamoState::with_clock(&config, TABLE, clock.clone()).in_partition("dispatch#x"))
+    })
+    .await;
+    let pipeline = DynamoState::new(&config, TABLE);
+    let slack = DynamoState::new(&config, TABLE).in_partition("dispatch#slack");
+    assert_eq!(slack.partition(), "dispatch#slack");
+    pipeline
+        .put("k", json!("pipeline"), None, None)
+        .await
+        .unwrap();
+    slack.put("k", json!("slack"), None, None).await.unwrap();
+    assert_eq!(
+        pipeline.get("k").await.unwrap().unwrap().value,
+        json!("pipeline")
+    );
+    assert_eq!(slack.get("k").await.unwrap().unwrap().value, json!("slack"));
+    let listed: Vec<String> = slack
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(listed, vec!["k".to_owned()]);
+    let item = raw_item(&config, "dispatch#slack", "k").await.unwrap();
+    assert_eq!(item["value"].as_s().unwrap(), "\"slack\"");
+    assert!(
+        raw_partition(&config, "state")
+            .await
+            .iter()
+            .all(|i| i["value"].as_s().unwrap() != "\"slack\"")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamo_conditional_writes_have_one_winner() {
     let moto = Moto::start();
@@ -500,7 +545,7 @@ async fn secrets_manager_contract_and_cache() {
     }
     let store = SecretsManagerSecrets::new(&config, "costwatch/");
     secrets_contract(&store).await;
-    // Read once per container: a rotated value is seen by the next cold start, not mid-run.
+    // Cached within the TTL: a rotated value is not seen by `get` at once…
     sm.put_secret_value()
         .secret_id("costwatch/api_token")
         .secret_string("rotated")
@@ -508,7 +553,30 @@ async fn secrets_manager_contract_and_cache() {
         .await
         .unwrap();
     assert_eq!(store.get("api_token").await.unwrap().expose_secret(), TOKEN);
-    // Even with every secret gone from the server, the container keeps what it read.
+    // …but `get_fresh` (after a vendor refused the old value) reads it, and caches it…
+    let rotated = store.get_fresh("api_token").await.unwrap();
+    assert_eq!(rotated.expose_secret(), "rotated");
+    assert_eq!(
+        store.get("api_token").await.unwrap().expose_secret(),
+        "rotated"
+    );
+    // …and past the TTL `get` reads it too.
+    let no_cache = SecretsManagerSecrets::new(&config, "costwatch/").with_ttl(Duration::ZERO);
+    assert_eq!(
+        no_cache.get("api_token").await.unwrap().expose_secret(),
+        "rotated"
+    );
+    sm.put_secret_value()
+        .secret_id("costwatch/api_token")
+        .secret_string("rotated-twice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        no_cache.get("api_token").await.unwrap().expose_secret(),
+        "rotated-twice"
+    );
+    // Within the TTL, with every secret gone from the server, the container keeps what it read.
     moto.reset();
     let cached = store.get("slack-webhook").await.unwrap();
     assert_eq!(cached.expose_secret(), WEBHOOK);
@@ -533,5 +601,17 @@ async fn ssm_secrets_contract() {
             .await
             .unwrap();
     }
-    secrets_contract(&SsmSecrets::new(&config, "/costwatch/")).await;
+    let store = SsmSecrets::new(&config, "/costwatch/");
+    secrets_contract(&store).await;
+    ssm.put_parameter()
+        .name("/costwatch/api_token")
+        .value("rotated")
+        .overwrite(true)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(store.get("api_token").await.unwrap().expose_secret(), TOKEN);
+    let rotated = store.get_fresh("api_token").await.unwrap();
+    assert_eq!(rotated.expose_secret(), "rotated");
 }

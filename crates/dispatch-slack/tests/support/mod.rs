@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use costwatch_core::Notification;
 use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Settings, Verdict};
-use costwatch_dispatch::rate::Limiter;
 use costwatch_dispatch::retry::RetryPolicy;
-use costwatch_dispatch::sender::Sender;
 use costwatch_dispatch::{Configured, SecretStores, entry};
 use costwatch_dispatch_slack::Slack;
 use costwatch_store::memory::MemoryState;
@@ -42,16 +40,21 @@ pub fn config(rate_per_second: u32) -> Value {
 }
 
 pub async fn load(config: Value) -> Box<dyn Configured> {
-    let mut c = entry::<Slack>().load(config).unwrap();
-    c.resolve_secrets(&SecretStores::default()).await.unwrap();
+    let c = entry::<Slack>().load(config).unwrap();
+    c.resolve_secrets(&SecretStores::default(), false)
+        .await
+        .unwrap();
     c
 }
 
+/// A Slack dispatcher against a fake: the ledger (`state`) lives as long as the rig, and each
+/// [`Rig::dispatcher`] is built anew with the current `settings`.
 pub struct Rig {
-    pub integration: Box<dyn Configured>,
+    config: Value,
+    endpoint: url::Url,
+    timeout: Duration,
+    policy: RetryPolicy,
     pub state: MemoryState,
-    pub sender: Sender,
-    pub limiter: Limiter,
     pub settings: Settings,
 }
 
@@ -62,14 +65,12 @@ impl Rig {
         timeout: Duration,
         policy: RetryPolicy,
     ) -> Rig {
-        let integration = load(config).await;
-        let limiter = Limiter::new(integration.rate_limit());
         Rig {
-            integration,
+            config,
+            endpoint: url::Url::parse(&fake.url()).unwrap(),
+            timeout,
+            policy,
             state: MemoryState::default(),
-            sender: Sender::new(timeout, Some(url::Url::parse(&fake.url()).unwrap()), policy)
-                .unwrap(),
-            limiter,
             // One message per envelope unless a test turns the digest on.
             settings: Settings {
                 digest_from: usize::MAX,
@@ -78,14 +79,15 @@ impl Rig {
         }
     }
 
-    pub fn dispatcher(&self) -> Dispatcher<'_> {
-        Dispatcher {
-            integration: self.integration.as_ref(),
-            state: &self.state,
-            sender: &self.sender,
-            limiter: &self.limiter,
-            settings: self.settings.clone(),
-        }
+    pub async fn dispatcher(&self) -> Dispatcher<'_> {
+        Dispatcher::builder(load(self.config.clone()).await, &self.state)
+            .timeout(self.timeout)
+            .endpoint(Some(self.endpoint.clone()))
+            .retry(self.policy)
+            .settings(self.settings.clone())
+            .build()
+            .await
+            .unwrap()
     }
 
     pub async fn send(&self, envelopes: &[Notification]) -> Vec<(String, Verdict)> {
@@ -98,6 +100,7 @@ impl Rig {
             .collect();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         self.dispatcher()
+            .await
             .dispatch(&batch, chrono::Utc::now(), deadline)
             .await
     }

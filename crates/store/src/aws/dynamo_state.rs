@@ -1,6 +1,9 @@
 //! Small JSON state in the DynamoDB table of template.yaml (`pk` HASH, `sk` RANGE, TTL on
-//! `expires_at`). Every state item lives in one partition, `pk = "state"`, with the key as `sk`:
-//! listing by prefix is then one Query with `begins_with`, instead of a Scan of the table.
+//! `expires_at`). The pipeline's state items live in one partition, `pk = "state"`, with the key as
+//! `sk`: listing by prefix is then one Query with `begins_with`, instead of a Scan of the table.
+//! A dispatcher keeps its ledger and memos in a partition of its own ([`DynamoState::in_partition`],
+//! `dispatch#slack` …), because IAM can restrict a role to partition keys (`dynamodb:LeadingKeys`)
+//! but not to sort-key prefixes: each dispatcher then reads and writes only its own items.
 
 use std::sync::Arc;
 
@@ -16,12 +19,14 @@ use crate::error::{Result, StoreError};
 use crate::ports::{StateStore, Versioned};
 use crate::state_rules::{StoredItem, next_version, validate_state_key};
 
-const PARTITION: &str = "state";
+/// The pipeline functions' partition.
+pub const PIPELINE_PARTITION: &str = "state";
 
 #[derive(Debug, Clone)]
 pub struct DynamoState {
     client: Client,
     table: String,
+    partition: String,
     clock: Arc<dyn Clock>,
 }
 
@@ -36,8 +41,20 @@ impl DynamoState {
         Self {
             client: Client::new(config),
             table: table.into(),
+            partition: PIPELINE_PARTITION.to_owned(),
             clock,
         }
+    }
+
+    /// The same table, another partition: every key read, written and listed lives under
+    /// `pk = partition`.
+    pub fn in_partition(mut self, partition: impl Into<String>) -> Self {
+        self.partition = partition.into();
+        self
+    }
+
+    pub fn partition(&self) -> &str {
+        &self.partition
     }
 
     /// The stored item, live or expired: a write over an expired item continues its versions.
@@ -46,7 +63,7 @@ impl DynamoState {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(PARTITION))
+            .key("pk", s(&self.partition))
             .key("sk", s(key))
             .consistent_read(true)
             .send()
@@ -62,9 +79,9 @@ fn ttl_seconds(at: DateTime<Utc>) -> i64 {
     at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
 }
 
-fn to_item(key: &str, item: &StoredItem) -> Item {
+fn to_item(partition: &str, key: &str, item: &StoredItem) -> Item {
     let mut out = Item::from([
-        ("pk".to_owned(), s(PARTITION)),
+        ("pk".to_owned(), s(partition)),
         ("sk".to_owned(), s(key)),
         // JSON text, not a DynamoDB map: any JSON value round-trips exactly (numbers included).
         ("value".to_owned(), s(item.value.to_string())),
@@ -123,7 +140,7 @@ impl StateStore for DynamoState {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(key, &item)));
+            .set_item(Some(to_item(&self.partition, key, &item)));
         let request = match &current {
             Some(seen) => request
                 .condition_expression("version = :seen")
@@ -154,7 +171,7 @@ impl StateStore for DynamoState {
             .query()
             .table_name(&self.table)
             .consistent_read(true)
-            .expression_attribute_values(":pk", s(PARTITION));
+            .expression_attribute_values(":pk", s(&self.partition));
         // begins_with refuses an empty operand; the empty prefix means the whole partition.
         let query = if prefix.is_empty() {
             query.key_condition_expression("pk = :pk")

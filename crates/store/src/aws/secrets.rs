@@ -1,10 +1,13 @@
-//! Secrets from Secrets Manager or SSM Parameter Store, read once per container: a warm Lambda
-//! reuses them instead of paying a call (and its latency) per invocation. Values are held as
+//! Secrets from Secrets Manager or SSM Parameter Store, cached for a few minutes
+//! ([`DEFAULT_TTL`]): a warm Lambda reuses them instead of paying a call (and its latency) per
+//! invocation, and still picks up a rotated value within the TTL — or at once through
+//! [`SecretStore::get_fresh`] after the vendor refused the old one. Values are held as
 //! `SecretString` and never appear in Debug output, errors or logs.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -15,22 +18,42 @@ use crate::error::{Result, StoreError};
 use crate::ports::SecretStore;
 
 /// Name → value, filled on first read of each name.
-#[derive(Default)]
-struct Cache(Mutex<HashMap<String, SecretString>>);
+/// How long a read value is reused before the next `get` asks the service again.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+
+struct Cache {
+    entries: Mutex<HashMap<String, (SecretString, Instant)>>,
+    ttl: Duration,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::default(),
+            ttl: DEFAULT_TTL,
+        }
+    }
+}
 
 impl Cache {
+    /// The cached value while it is younger than the TTL.
     fn get(&self, name: &str) -> Option<SecretString> {
-        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(name).cloned()
+        let map = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(name)
+            .filter(|(_, read_at)| read_at.elapsed() < self.ttl)
+            .map(|(value, _)| value.clone())
     }
 
     fn insert(&self, name: &str, value: SecretString) {
-        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.insert(name.to_owned(), value);
+        let mut map = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        map.insert(name.to_owned(), (value, Instant::now()));
     }
 
     fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
@@ -49,23 +72,14 @@ impl SecretsManagerSecrets {
             cache: Cache::default(),
         }
     }
-}
 
-impl fmt::Debug for SecretsManagerSecrets {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretsManagerSecrets")
-            .field("prefix", &self.prefix)
-            .field("cached", &self.cache.len())
-            .finish_non_exhaustive()
+    /// Reuses a read value for `ttl` instead of [`DEFAULT_TTL`].
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.cache.ttl = ttl;
+        self
     }
-}
 
-#[async_trait]
-impl SecretStore for SecretsManagerSecrets {
-    async fn get(&self, name: &str) -> Result<SecretString> {
-        if let Some(value) = self.cache.get(name) {
-            return Ok(value);
-        }
+    async fn fetch(&self, name: &str) -> Result<SecretString> {
         let out = match self
             .client
             .get_secret_value()
@@ -91,7 +105,29 @@ impl SecretStore for SecretsManagerSecrets {
     }
 }
 
-/// Secret `name` is the SSM parameter `<prefix><name>` (a SecureString, decrypted on read).
+impl fmt::Debug for SecretsManagerSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretsManagerSecrets")
+            .field("prefix", &self.prefix)
+            .field("cached", &self.cache.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl SecretStore for SecretsManagerSecrets {
+    async fn get(&self, name: &str) -> Result<SecretString> {
+        match self.cache.get(name) {
+            Some(value) => Ok(value),
+            None => self.fetch(name).await,
+        }
+    }
+
+    async fn get_fresh(&self, name: &str) -> Result<SecretString> {
+        self.fetch(name).await
+    }
+}
+
 pub struct SsmSecrets {
     client: aws_sdk_ssm::Client,
     prefix: String,
@@ -106,23 +142,14 @@ impl SsmSecrets {
             cache: Cache::default(),
         }
     }
-}
 
-impl fmt::Debug for SsmSecrets {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SsmSecrets")
-            .field("prefix", &self.prefix)
-            .field("cached", &self.cache.len())
-            .finish_non_exhaustive()
+    /// Reuses a read value for `ttl` instead of [`DEFAULT_TTL`].
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.cache.ttl = ttl;
+        self
     }
-}
 
-#[async_trait]
-impl SecretStore for SsmSecrets {
-    async fn get(&self, name: &str) -> Result<SecretString> {
-        if let Some(value) = self.cache.get(name) {
-            return Ok(value);
-        }
+    async fn fetch(&self, name: &str) -> Result<SecretString> {
         let out = match self
             .client
             .get_parameter()
@@ -147,5 +174,28 @@ impl SecretStore for SsmSecrets {
         let value = SecretString::from(value);
         self.cache.insert(name, value.clone());
         Ok(value)
+    }
+}
+
+impl fmt::Debug for SsmSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SsmSecrets")
+            .field("prefix", &self.prefix)
+            .field("cached", &self.cache.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl SecretStore for SsmSecrets {
+    async fn get(&self, name: &str) -> Result<SecretString> {
+        match self.cache.get(name) {
+            Some(value) => Ok(value),
+            None => self.fetch(name).await,
+        }
+    }
+
+    async fn get_fresh(&self, name: &str) -> Result<SecretString> {
+        self.fetch(name).await
     }
 }
