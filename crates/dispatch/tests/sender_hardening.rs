@@ -1,0 +1,184 @@
+//! The sender treats webhook URLs as the credentials they are: a redirect is never followed (a
+//! 3xx is a configuration error, the target host never hears of the request, no `Referer`), a
+//! request to a host the integration does not pin is refused before anything is sent, and an
+//! absurd `Retry-After` waits a day instead of panicking.
+
+mod support;
+
+use std::time::Duration;
+
+use costwatch_dispatch::retry::RetryPolicy;
+use costwatch_dispatch::sender::{Sender, Sent};
+use costwatch_dispatch::{Configured, Text, VendorRequest, entry};
+use costwatch_vendor_fakes::server::{FakeServer, Reply};
+use serde_json::json;
+use support::{Endpoint, Hook};
+use tokio::time::Instant;
+
+const TOKEN: &str = "T0KEN-redirect-secret";
+
+fn hook(extra: serde_json::Value) -> Box<dyn Configured> {
+    let mut config = json!({"destinations": {"ops": {"webhook_url": support::url(TOKEN)}}});
+    if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
+        c.extend(e.clone());
+    }
+    entry::<Hook>().load(config).unwrap()
+}
+
+fn sender(endpoint: Option<&FakeServer>) -> Sender {
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        min_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+    };
+    let endpoint = endpoint.map(|s| url::Url::parse(&s.url()).unwrap());
+    Sender::new(Duration::from_secs(5), endpoint, policy).unwrap()
+}
+
+fn request(url: &str) -> VendorRequest {
+    VendorRequest::post_json("webhook", Text::secret(url), json!({"ids": ["ntf-1"]}))
+}
+
+fn in_a_minute() -> Instant {
+    Instant::now() + Duration::from_secs(60)
+}
+
+#[tokio::test]
+async fn redirects_are_configuration_errors_and_are_never_followed() {
+    let elsewhere = FakeServer::start(Endpoint::accepting(TOKEN)).await;
+    for status in [301, 302, 303, 307, 308] {
+        let location = format!("{}/hook/{TOKEN}", elsewhere.url());
+        let vendor = FakeServer::start(Endpoint::replying(
+            Reply::json(status, json!({})).with_header("location", &location),
+        ))
+        .await;
+        let integration = hook(json!({}));
+        let sent = sender(Some(&vendor))
+            .exchange(
+                integration.as_ref(),
+                &[request(&support::url(TOKEN))],
+                in_a_minute(),
+            )
+            .await;
+        let Sent::Failed {
+            reason,
+            retries,
+            status: Some(s),
+        } = sent
+        else {
+            panic!("HTTP {status} must fail for good, got {sent:?}");
+        };
+        assert_eq!((s, retries), (status, 0));
+        assert!(
+            reason.contains("redirect") && reason.contains("not followed"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("127.0.0.1"),
+            "names the target host: {reason}"
+        );
+        assert!(!reason.contains(TOKEN), "{reason}");
+        assert_eq!(vendor.log().len(), 1, "asked once, not retried");
+        assert!(vendor.log()[0].0.header("referer").is_none());
+    }
+    assert!(
+        elsewhere.log().is_empty(),
+        "the redirect target never saw the request (nor the URL's token)"
+    );
+}
+
+#[tokio::test]
+async fn hosts_the_integration_does_not_pin_are_refused_before_sending() {
+    // A referenced (or mistyped) URL that points elsewhere never leaves the process.
+    let trap = FakeServer::start(Endpoint::accepting(TOKEN)).await;
+    let integration = hook(json!({}));
+    let sent = sender(None)
+        .exchange(
+            integration.as_ref(),
+            &[request(&format!("https://evil.example/hook/{TOKEN}"))],
+            in_a_minute(),
+        )
+        .await;
+    let Sent::Failed {
+        reason,
+        status: None,
+        ..
+    } = sent
+    else {
+        panic!("{sent:?}")
+    };
+    assert!(
+        reason.contains("evil.example") && reason.contains("allow_hosts"),
+        "{reason}"
+    );
+    assert!(!reason.contains(TOKEN), "{reason}");
+    // Plain http to a pinned host is refused too…
+    let sent = sender(None)
+        .exchange(
+            integration.as_ref(),
+            &[request(&format!("http://hooks.example.com/hook/{TOKEN}"))],
+            in_a_minute(),
+        )
+        .await;
+    assert!(
+        matches!(&sent, Sent::Failed { reason, .. } if reason.contains("https")),
+        "{sent:?}"
+    );
+    // …and a loopback test server is reachable only when the config allows it.
+    let direct = format!("{}/hook/{TOKEN}", trap.url());
+    let sent = sender(None)
+        .exchange(integration.as_ref(), &[request(&direct)], in_a_minute())
+        .await;
+    assert!(matches!(sent, Sent::Failed { .. }), "{sent:?}");
+    assert!(trap.log().is_empty());
+    let allowed = hook(json!({"allow_hosts": ["127.0.0.1"]}));
+    let sent = sender(None)
+        .exchange(allowed.as_ref(), &[request(&direct)], in_a_minute())
+        .await;
+    assert!(matches!(sent, Sent::Delivered { .. }), "{sent:?}");
+    assert_eq!(trap.accepted().len(), 1);
+}
+
+#[test]
+fn inline_urls_outside_the_vendor_hosts_are_config_errors() {
+    let err = entry::<Hook>()
+        .load(json!({"destinations": {"ops": {"webhook_url": format!("https://hooks.example.com.evil.example/hook/{TOKEN}")}}}))
+        .err()
+        .expect("a look-alike host is refused")
+        .to_string();
+    assert!(
+        err.contains("not a hook host") && !err.contains(TOKEN),
+        "{err}"
+    );
+    let err = entry::<Hook>()
+        .load(json!({"allow_hosts": ["*"], "destinations": {"ops": {"webhook_url": support::url(TOKEN)}}}))
+        .err()
+        .expect("a bare wildcard is no pattern")
+        .to_string();
+    assert!(err.contains("allow_hosts"), "{err}");
+    assert!(
+        entry::<Hook>()
+            .load(json!({"allow_hosts": ["proxy.corp.example"], "destinations": {"ops": {"webhook_url": format!("https://proxy.corp.example/hook/{TOKEN}")}}}))
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn an_absurd_retry_after_waits_a_day_on_the_queue_instead_of_panicking() {
+    let vendor = FakeServer::start(Endpoint::replying(
+        Reply::json(429, json!({})).with_header("retry-after", "1e20"),
+    ))
+    .await;
+    let integration = hook(json!({}));
+    let sent = sender(Some(&vendor))
+        .exchange(
+            integration.as_ref(),
+            &[request(&support::url(TOKEN))],
+            in_a_minute(),
+        )
+        .await;
+    let Sent::Requeue { after, .. } = sent else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(after, Duration::from_secs(24 * 3600));
+}
