@@ -166,3 +166,49 @@ async fn notify_with_the_contract_config_sends_real_requests_to_the_endpoint() {
         "{messages:?}"
     );
 }
+
+/// Every integration of examples/contract.toml renders every sample envelope out of the box,
+/// and no placeholder credential reaches the output. A registry entry without a table there
+/// fails here (the CLI says "has no [integrations.X] table").
+#[test]
+fn every_integration_in_the_contract_renders_every_sample_without_its_credentials() {
+    let contract: toml::Value =
+        toml::from_str(&std::fs::read_to_string(repo("examples/contract.toml")).unwrap()).unwrap();
+    let integrations: Vec<&String> = contract["integrations"]
+        .as_table()
+        .unwrap()
+        .keys()
+        .collect();
+    assert!(integrations.len() >= 3, "{integrations:?}");
+    let samples: Vec<_> = std::fs::read_dir(repo("events/notifications"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert!(samples.len() >= 6, "{samples:?}");
+    // What in each placeholder is the credential (token, signature), never to be printed.
+    let secrets = [
+        "placeholderplaceholder",
+        "placeholder-token",
+        "XXXXXXXXXXXXXXXXXXXXXXXX",
+    ];
+    for integration in integrations {
+        for sample in &samples {
+            let out = costwatch()
+                .args(["render", "--integration", integration])
+                .args(["--config", &repo("examples/contract.toml")])
+                .args(["--input", sample.to_str().unwrap()])
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone();
+            let text = String::from_utf8(out).unwrap();
+            let requests: Vec<Value> = serde_json::from_str(&text).unwrap();
+            assert!(!requests.is_empty(), "{integration} {sample:?}");
+            for secret in secrets {
+                assert!(!text.contains(secret), "{integration} {sample:?}: {text}");
+            }
+        }
+    }
+}
