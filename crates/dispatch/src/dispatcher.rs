@@ -20,6 +20,7 @@ use crate::registry::Configured;
 use crate::retry::RetryPolicy;
 use crate::secret::SecretStores;
 use crate::sender::{Sender, Sent};
+use crate::sqs::MAX_VISIBILITY;
 
 /// One queued message.
 #[derive(Debug, Clone)]
@@ -328,6 +329,13 @@ impl<'a> Dispatcher<'a> {
             match ledger.claim(name, destination, &n.id, now).await {
                 Ok(Claim::Granted(t)) => granted.push((i, t)),
                 Ok(Claim::AlreadySent) => out.push((i, Verdict::Done)),
+                Ok(Claim::NotBefore(at)) => out.push((
+                    i,
+                    Verdict::Retry {
+                        after: (at - now).to_std().unwrap_or_default(),
+                        reason: format!("{destination}: the vendor asked to wait until {at}"),
+                    },
+                )),
                 Ok(Claim::InFlight) => out.push((
                     i,
                     Verdict::Retry {
@@ -464,7 +472,14 @@ impl<'a> Dispatcher<'a> {
                     retries,
                 } => {
                     metrics::retried(name, u64::from(retries) + 1);
-                    return self.release(group, Verdict::Retry { after, reason }).await;
+                    // SQS holds a message back 12 hours at most: a longer wait is kept in the
+                    // ledger, and a redelivery before its end waits again.
+                    let not_before = (after > MAX_VISIBILITY)
+                        .then(|| chrono::Duration::from_std(after).ok().map(|a| now + a))
+                        .flatten();
+                    return self
+                        .release_until(group, Verdict::Retry { after, reason }, not_before)
+                        .await;
                 }
                 Sent::Failed {
                     reason,
@@ -516,13 +531,22 @@ impl<'a> Dispatcher<'a> {
     }
 
     async fn release(&self, group: &[(usize, Ticket)], verdict: Verdict) -> Verdict {
+        self.release_until(group, verdict, None).await
+    }
+
+    async fn release_until(
+        &self,
+        group: &[(usize, Ticket)],
+        verdict: Verdict,
+        not_before: Option<DateTime<Utc>>,
+    ) -> Verdict {
         let ledger = Ledger::new(self.state, self.settings.lease);
         let reason = match &verdict {
             Verdict::Retry { reason, .. } | Verdict::Dead { reason } => reason.clone(),
             Verdict::Done => String::new(),
         };
         for (_, ticket) in group {
-            if let Err(e) = ledger.release(ticket.clone(), &reason).await {
+            if let Err(e) = ledger.release(ticket.clone(), &reason, not_before).await {
                 // The claim then expires with its lease; only the retry waits longer.
                 tracing::warn!(error = %e, "cannot release a ledger claim");
             }

@@ -35,6 +35,10 @@ pub struct Entry {
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// The vendor asked not to be called again before this (`Retry-After`). SQS holds a message
+    /// back for at most 12 hours; a longer wait is kept here and the message waits again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// What a claim found.
@@ -46,6 +50,8 @@ pub enum Claim {
     AlreadySent,
     /// Another attempt holds a live claim: leave the message on the queue for later.
     InFlight,
+    /// The vendor asked to wait until then: leave the message on the queue until then.
+    NotBefore(DateTime<Utc>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +99,9 @@ impl<'a> Ledger<'a> {
                         DeliveryState::Pending if now < entry.claimed_at + self.lease => {
                             return Ok(Claim::InFlight);
                         }
+                        DeliveryState::Pending if entry.not_before.is_some_and(|at| now < at) => {
+                            return Ok(Claim::NotBefore(entry.not_before.unwrap_or(now)));
+                        }
                         DeliveryState::Pending => (Some(item.version), entry.attempts),
                     }
                 }
@@ -103,6 +112,7 @@ impl<'a> Ledger<'a> {
                 sent_at: None,
                 attempts: attempts + 1,
                 last_error: None,
+                not_before: None,
             };
             match self.put(&key, &entry, expected).await {
                 Ok(version) => {
@@ -130,12 +140,19 @@ impl<'a> Ledger<'a> {
         Ok(())
     }
 
-    /// Gives the claim up after a failed attempt, so the next one may claim at once.
-    pub async fn release(&self, ticket: Ticket, error: &str) -> Result<(), DispatchError> {
+    /// Gives the claim up after a failed attempt, so the next one may claim at once — or, with
+    /// `not_before`, once the vendor's wait is over.
+    pub async fn release(
+        &self,
+        ticket: Ticket,
+        error: &str,
+        not_before: Option<DateTime<Utc>>,
+    ) -> Result<(), DispatchError> {
         let entry = Entry {
             // Claimed "long ago": the next attempt takes over without waiting for the lease.
             claimed_at: DateTime::<Utc>::UNIX_EPOCH,
             last_error: Some(error.chars().take(500).collect()),
+            not_before,
             ..ticket.entry
         };
         self.put(&ticket.key, &entry, Some(ticket.version)).await?;
@@ -255,6 +272,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_vendor_wait_longer_than_sqs_can_hold_is_kept_until_it_is_over() {
+        let store = MemoryState::default();
+        let ledger = Ledger::new(&store, Duration::minutes(6));
+        let now: DateTime<Utc> = "2026-11-21T06:00:00Z".parse().unwrap();
+        let Claim::Granted(t) = ledger.claim("slack", "d", "n", now).await.unwrap() else {
+            panic!()
+        };
+        let until = now + Duration::hours(20);
+        ledger.release(t, "HTTP 429", Some(until)).await.unwrap();
+        // Redelivered after SQS's 12 hours: still too early, the message waits the rest.
+        let half = now + Duration::hours(12);
+        assert_eq!(
+            ledger.claim("slack", "d", "n", half).await.unwrap(),
+            Claim::NotBefore(until)
+        );
+        let Claim::Granted(t2) = ledger.claim("slack", "d", "n", until).await.unwrap() else {
+            panic!("free once the wait is over")
+        };
+        assert_eq!(t2.entry.not_before, None);
+    }
+
+    #[tokio::test]
     async fn released_and_expired_claims_are_taken_over() {
         let store = MemoryState::default();
         let ledger = Ledger::new(&store, Duration::minutes(6));
@@ -262,7 +301,7 @@ mod tests {
         let Claim::Granted(t) = ledger.claim("slack", "d", "n", now).await.unwrap() else {
             panic!()
         };
-        ledger.release(t, "HTTP 500").await.unwrap();
+        ledger.release(t, "HTTP 500", None).await.unwrap();
         let Claim::Granted(t2) = ledger.claim("slack", "d", "n", now).await.unwrap() else {
             panic!("a released claim is free at once")
         };

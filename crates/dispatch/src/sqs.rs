@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::dispatcher::{Dispatcher, Incoming, Verdict};
 
 /// SQS allows at most 12 hours of visibility.
-const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
+pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
 
 /// One message of the batch with what the queue needs to act on it.
 #[derive(Debug, Clone)]

@@ -7,9 +7,11 @@ mod support;
 
 use std::time::Duration;
 
+use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::sender::{Sender, Sent};
 use costwatch_dispatch::{Configured, Text, VendorRequest, entry};
+use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::server::{FakeServer, Reply};
 use serde_json::json;
 use support::{Endpoint, Hook};
@@ -181,4 +183,53 @@ async fn an_absurd_retry_after_waits_a_day_on_the_queue_instead_of_panicking() {
         panic!("{sent:?}")
     };
     assert_eq!(after, Duration::from_secs(24 * 3600));
+}
+
+/// A wait longer than SQS can hold a message back (12 hours) is kept in the ledger: the
+/// redelivery after 12 hours waits again without calling the vendor, and the one after the
+/// vendor's day goes through.
+#[tokio::test]
+async fn a_day_long_retry_after_is_honoured_across_two_queue_waits() {
+    let endpoint = Endpoint::accepting(TOKEN);
+    endpoint.answer(Some(
+        Reply::json(429, json!({})).with_header("retry-after", "86400"),
+    ));
+    let vendor = FakeServer::start(endpoint.clone()).await;
+    let state = MemoryState::default();
+    let dispatcher = Dispatcher::builder(hook(json!({})), &state)
+        .endpoint(Some(url::Url::parse(&vendor.url()).unwrap()))
+        .build()
+        .await
+        .unwrap();
+    let mut n = costwatch_core::samples::of_kind("budget");
+    n.id = "ntf-day".into();
+    let batch = [Incoming {
+        message_id: n.id.clone(),
+        body: serde_json::to_string(&n).unwrap(),
+    }];
+    let t0: chrono::DateTime<chrono::Utc> = "2026-12-01T08:00:00Z".parse().unwrap();
+    let first = dispatcher.dispatch(&batch, t0, in_a_minute()).await;
+    assert!(
+        matches!(&first[0].1, Verdict::Retry { after, .. } if *after == Duration::from_secs(86_400)),
+        "{first:?}"
+    );
+    endpoint.answer(None);
+    let half = dispatcher
+        .dispatch(&batch, t0 + chrono::Duration::hours(12), in_a_minute())
+        .await;
+    let Verdict::Retry { after, reason } = &half[0].1 else {
+        panic!("{half:?}")
+    };
+    assert_eq!(*after, Duration::from_secs(12 * 3600));
+    assert!(reason.contains("asked to wait"), "{reason}");
+    assert_eq!(
+        vendor.log().len(),
+        1,
+        "the vendor is not called before its time"
+    );
+    let later = dispatcher
+        .dispatch(&batch, t0 + chrono::Duration::hours(24), in_a_minute())
+        .await;
+    assert_eq!(later[0].1, Verdict::Done);
+    assert_eq!(vendor.accepted().len(), 1);
 }

@@ -81,6 +81,11 @@ impl Endpoint {
         Arc::new(e)
     }
 
+    /// Answers `reply` to everything from now on, or (`None`) goes back to checking the token.
+    pub fn answer(&self, reply: Option<Reply>) {
+        *self.fixed.lock().unwrap_or_else(PoisonError::into_inner) = reply;
+    }
+
     /// The webhook was regenerated: only `token` works from now on.
     pub fn rotate(&self, token: &str) {
         *self.token.lock().unwrap_or_else(PoisonError::into_inner) = token.to_owned();
