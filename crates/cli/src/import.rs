@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use costwatch_core::money::format_amount;
+use costwatch_core::money::display;
 use costwatch_core::{CostRecord, Money};
 use costwatch_ingest::Format;
 use costwatch_pipeline::{aggregate, collect};
@@ -115,14 +115,14 @@ pub async fn import(
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "imported {} ({:?}): {} records, {} days ({} to {}), billed ${}, {} rollup rows in {}",
+            "imported {} ({:?}): {} records, {} days ({} to {}), billed {}, {} rollup rows in {}",
             path.display(),
             format,
             count,
             summary.days,
             first,
             last,
-            format_amount(billed_cost),
+            display(billed_cost, costwatch_core::envelopes::DEFAULT_CURRENCY),
             agg.rows,
             settings.data_dir.display()
         );

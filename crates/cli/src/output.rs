@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use costwatch_core::Notification;
-use costwatch_core::money::format_amount;
+use costwatch_core::envelopes::DEFAULT_CURRENCY as CURRENCY;
+use costwatch_core::money::display;
 use costwatch_pipeline::RunSummary;
 use costwatch_pipeline::collect::Collected;
 use costwatch_pipeline::html::{ReportPage, render_page};
@@ -141,21 +142,21 @@ impl Summary {
                 .iter()
                 .map(|b| {
                     format!(
-                        "{}: ${} of ${} ({:.0}%), forecast ${}",
+                        "{}: {} of {} ({:.0}%), forecast {}",
                         b.line.budget,
-                        format_amount(b.line.actual),
-                        format_amount(b.line.limit),
+                        display(b.line.actual, CURRENCY),
+                        display(b.line.limit, CURRENCY),
                         b.line.percent_used,
-                        format_amount(b.line.forecast)
+                        display(b.line.forecast, CURRENCY)
                     )
                 })
                 .collect(),
             month_end_forecast: run.forecasts.get(&costwatch_core::Scope::Org).map(|f| {
                 format!(
-                    "${} (80%: ${} – ${})",
-                    format_amount(f.total),
-                    format_amount(f.lo80),
-                    format_amount(f.hi80)
+                    "{} (80%: {} – {})",
+                    display(f.total, CURRENCY),
+                    display(f.lo80, CURRENCY),
+                    display(f.hi80, CURRENCY)
                 )
             }),
             report: report.to_path_buf(),

@@ -1,6 +1,8 @@
-//! Money is a decimal until it enters a model; then it becomes f64 through [`to_f64`].
+//! Money is a decimal until it enters a model; then it becomes f64 through [`to_f64`]. People
+//! read it through [`display`], the one formatter of every message, report and title.
 
 pub use rust_decimal::Decimal as Money;
+use rust_decimal::RoundingStrategy;
 use rust_decimal::prelude::ToPrimitive;
 
 /// Lossy conversion for statistics; money itself is never stored as f64.
@@ -13,20 +15,127 @@ pub fn from_f64(v: f64) -> Money {
     Money::from_f64_retain(v).unwrap_or_default().round_dp(2)
 }
 
-/// `12.5` → `"12.50"`, `1234567.891` → `"1,234,567.89"`: how people read dollar amounts.
-pub fn format_amount(m: Money) -> String {
-    let rounded = m.round_dp(2);
+/// ISO 4217 code, the symbol English readers know it by (CLDR's `en` symbol; `None` where that
+/// is the code itself) and its minor units. AWS bills in the first rows; the others are the
+/// currencies whose minor units are not 2, so that none of them is shown with invented cents.
+const CURRENCIES: &[(&str, Option<&str>, u32)] = &[
+    ("USD", Some("$"), 2),
+    ("EUR", Some("€"), 2),
+    ("GBP", Some("£"), 2),
+    ("JPY", Some("¥"), 0),
+    ("CAD", Some("CA$"), 2),
+    ("AUD", Some("A$"), 2),
+    ("NZD", Some("NZ$"), 2),
+    ("HKD", Some("HK$"), 2),
+    ("CNY", Some("CN¥"), 2),
+    ("INR", Some("₹"), 2),
+    ("BRL", Some("R$"), 2),
+    ("KRW", Some("₩"), 0),
+    ("MXN", Some("MX$"), 2),
+    ("ILS", Some("₪"), 2),
+    ("TWD", Some("NT$"), 2),
+    ("VND", Some("₫"), 0),
+    ("CHF", None, 2),
+    ("SEK", None, 2),
+    ("NOK", None, 2),
+    ("DKK", None, 2),
+    ("PLN", None, 2),
+    ("SGD", None, 2),
+    ("ZAR", None, 2),
+    ("CLP", None, 0),
+    ("ISK", None, 0),
+    ("PYG", None, 0),
+    ("UGX", None, 0),
+    ("BHD", None, 3),
+    ("IQD", None, 3),
+    ("JOD", None, 3),
+    ("KWD", None, 3),
+    ("LYD", None, 3),
+    ("OMR", None, 3),
+    ("TND", None, 3),
+];
+
+/// Minor units of `currency` (2 when the code is not in the table).
+pub fn minor_units(currency: &str) -> u32 {
+    lookup(currency).map_or(2, |(_, _, units)| units)
+}
+
+fn lookup(currency: &str) -> Option<(&'static str, Option<&'static str>, u32)> {
+    CURRENCIES
+        .iter()
+        .find(|(code, _, _)| code.eq_ignore_ascii_case(currency.trim()))
+        .copied()
+}
+
+/// `amount` as people read it in `currency` (an ISO 4217 code): the sign before the symbol,
+/// thousands grouped with commas, rounded half away from zero to the currency's minor units.
+///
+/// `-$12.00`, `$1,234.50`, `€1,234.50`, `£0.99`, `¥1,235` (no decimals). A currency without a
+/// well-known symbol, or one not in the table, is written with its code after the number, as
+/// `1,234.50 CHF` (`-12.00 XYZ`; unknown codes get 2 decimals); an empty code gives the bare
+/// number.
+pub fn display(amount: Money, currency: &str) -> String {
+    let code = currency.trim().to_ascii_uppercase();
+    let (symbol, units) = match lookup(&code) {
+        Some((_, symbol, units)) => (symbol, units),
+        None => (None, 2),
+    };
+    let number = grouped(amount, units);
+    let (sign, digits) = match number.strip_prefix('-') {
+        Some(abs) => ("-", abs),
+        None => ("", number.as_str()),
+    };
+    match symbol {
+        Some(symbol) => format!("{sign}{symbol}{digits}"),
+        None if code.is_empty() => number,
+        None => format!("{number} {code}"),
+    }
+}
+
+/// [`display`] with a `+` before positive amounts: a change, not a level (`+$12.00`, `-$3.50`,
+/// `$0.00`).
+pub fn display_signed(amount: Money, currency: &str) -> String {
+    let shown = display(amount, currency);
+    if amount.is_sign_positive() && !shown_as_zero(amount, currency) {
+        format!("+{shown}")
+    } else {
+        shown
+    }
+}
+
+fn shown_as_zero(amount: Money, currency: &str) -> bool {
+    round(amount, minor_units(currency)).is_zero()
+}
+
+fn round(amount: Money, units: u32) -> Money {
+    amount.round_dp_with_strategy(units, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// `amount` rounded to `units` decimals, with a leading `-` (never for zero) and commas between
+/// thousands.
+fn grouped(amount: Money, units: u32) -> String {
+    let rounded = round(amount, units);
     let negative = rounded.is_sign_negative() && !rounded.is_zero();
-    let text = format!("{:.2}", rounded.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    let text = format!("{:.*}", units as usize, rounded.abs());
+    let (int, frac) = match text.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (text.as_str(), None),
+    };
+    let mut out = String::with_capacity(text.len() + int.len() / 3 + 1);
+    if negative {
+        out.push('-');
+    }
     for (i, ch) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
+            out.push(',');
         }
-        grouped.push(ch);
+        out.push(ch);
     }
-    format!("{}{grouped}.{frac}", if negative { "-" } else { "" })
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -35,11 +144,68 @@ mod tests {
     use rust_decimal_macros::dec;
 
     #[test]
-    fn formats_with_grouping_and_cents() {
-        assert_eq!(format_amount(dec!(1234567.891)), "1,234,567.89");
-        assert_eq!(format_amount(dec!(12.5)), "12.50");
-        assert_eq!(format_amount(dec!(-999.999)), "-1,000.00");
-        assert_eq!(format_amount(dec!(0)), "0.00");
+    fn usd_has_the_sign_before_the_symbol_and_groups_thousands() {
+        assert_eq!(display(dec!(-12), "USD"), "-$12.00");
+        assert_eq!(display(dec!(1234.5), "USD"), "$1,234.50");
+        assert_eq!(display(dec!(1234567.891), "USD"), "$1,234,567.89");
+        assert_eq!(display(dec!(-999.999), "USD"), "-$1,000.00");
+        assert_eq!(display(dec!(12.5), "usd"), "$12.50");
+    }
+
+    #[test]
+    fn zero_is_never_negative() {
+        assert_eq!(display(dec!(0), "USD"), "$0.00");
+        assert_eq!(display(dec!(-0.001), "USD"), "$0.00");
+        assert_eq!(display(dec!(-0.4), "JPY"), "¥0");
+        assert_eq!(display_signed(dec!(0), "USD"), "$0.00");
+        assert_eq!(display_signed(dec!(0.001), "USD"), "$0.00");
+    }
+
+    #[test]
+    fn each_currency_has_its_symbol_and_minor_units() {
+        assert_eq!(display(dec!(1234.5), "EUR"), "€1,234.50");
+        assert_eq!(display(dec!(-1234.5), "EUR"), "-€1,234.50");
+        assert_eq!(display(dec!(0.99), "GBP"), "£0.99");
+        assert_eq!(display(dec!(1234.5), "JPY"), "¥1,235");
+        assert_eq!(display(dec!(1233.5), "JPY"), "¥1,234");
+        assert_eq!(display(dec!(-1234.5), "JPY"), "-¥1,235");
+        assert_eq!(display(dec!(1500000), "KRW"), "₩1,500,000");
+        assert_eq!(display(dec!(12.3456), "KWD"), "12.346 KWD");
+        assert_eq!(display(dec!(1234.5), "CAD"), "CA$1,234.50");
+        assert_eq!(display(dec!(1234.5), "INR"), "₹1,234.50");
+    }
+
+    #[test]
+    fn codes_without_a_symbol_follow_the_number() {
+        assert_eq!(display(dec!(1234.5), "CHF"), "1,234.50 CHF");
+        assert_eq!(display(dec!(-12), "CHF"), "-12.00 CHF");
+        assert_eq!(display(dec!(1234.5), "XYZ"), "1,234.50 XYZ");
+        assert_eq!(display(dec!(1234.5), " xyz "), "1,234.50 XYZ");
+        assert_eq!(display(dec!(1234.5), ""), "1,234.50");
+    }
+
+    #[test]
+    fn half_cents_round_away_from_zero() {
+        assert_eq!(display(dec!(0.125), "USD"), "$0.13");
+        assert_eq!(display(dec!(-0.125), "USD"), "-$0.13");
+        assert_eq!(display(dec!(2.5), "JPY"), "¥3");
+    }
+
+    #[test]
+    fn large_amounts_keep_every_digit() {
+        assert_eq!(
+            display(dec!(123456789012345.678), "USD"),
+            "$123,456,789,012,345.68"
+        );
+        assert_eq!(display(dec!(-1000000), "EUR"), "-€1,000,000.00");
+        assert_eq!(display(dec!(999.995), "USD"), "$1,000.00");
+    }
+
+    #[test]
+    fn signed_amounts_show_their_direction() {
+        assert_eq!(display_signed(dec!(12), "USD"), "+$12.00");
+        assert_eq!(display_signed(dec!(-3.5), "EUR"), "-€3.50");
+        assert_eq!(display_signed(dec!(7), "CHF"), "+7.00 CHF");
     }
 
     #[test]

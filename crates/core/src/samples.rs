@@ -31,8 +31,15 @@ pub fn of_kind(stem: &str) -> Notification {
         .unwrap_or_else(|| panic!("no sample envelope `{stem}`"))
 }
 
-/// (file stem, envelope) for every kind.
+/// (file stem, envelope) for every kind, in US dollars.
 pub fn all() -> Vec<(&'static str, Notification)> {
+    all_in(envelopes::DEFAULT_CURRENCY)
+}
+
+/// The same envelopes with their amounts in `currency` (an ISO 4217 code): the same figures,
+/// titles and summaries written in that currency.
+pub fn all_in(currency: &str) -> Vec<(&'static str, Notification)> {
+    let build = envelopes::in_currency(currency);
     let at = Utc
         .with_ymd_and_hms(2026, 11, 21, 6, 0, 0)
         .single()
@@ -142,18 +149,15 @@ pub fn all() -> Vec<(&'static str, Notification)> {
     vec![
         (
             "anomaly",
-            envelopes::anomaly(&spike, State::Open, 0, Some("data-platform"), at),
+            build.anomaly(&spike, State::Open, 0, Some("data-platform"), at),
         ),
-        (
-            "budget",
-            envelopes::budget(&budget, Some("data-platform"), at),
-        ),
-        ("forecast", envelopes::forecast(&forecast, None, at)),
-        ("recommendation", envelopes::recommendation(&saving, at)),
-        ("report", envelopes::report(report, at)),
+        ("budget", build.budget(&budget, Some("data-platform"), at)),
+        ("forecast", build.forecast(&forecast, None, at)),
+        ("recommendation", build.recommendation(&saving, at)),
+        ("report", build.report(report, at)),
         (
             "test",
-            envelopes::test(
+            build.test(
                 "Hello from costwatch: if you can read this, the integration works.",
                 at,
             ),

@@ -1,13 +1,15 @@
-//! Block Kit layouts for every kind. User-controlled strings go into `plain_text` objects where
-//! Block Kit allows them (headers, context) and through `escape::slack_mrkdwn` everywhere else;
+//! Block Kit from the shared [`View`], as Teams and Discord lay it out in theirs: a header (the
+//! title), the summary, the facts as section fields, each table as a section (its heading, its
+//! column headers, a line per row and "… and N more" for the rest), the links and a context line
+//! (severity, state, kind, reference). User-controlled strings go into `plain_text` objects where
+//! Block Kit allows them (header, context) and through `escape::slack_mrkdwn` everywhere else;
 //! every text is fitted to Slack's limits with a visible note, and a message never has more than
 //! 50 blocks.
 
-use costwatch_core::money::format_amount;
-use costwatch_core::notification::*;
-use costwatch_core::{Money, Notification};
-use costwatch_dispatch::escape::{slack_mrkdwn as md, slack_plain};
-use costwatch_dispatch::fit::{fit_items, fit_text, more_line};
+use costwatch_core::notification::State;
+use costwatch_dispatch::escape::{plain, slack_mrkdwn as md, slack_plain};
+use costwatch_dispatch::fit::{fit_text, more_line};
+use costwatch_dispatch::view::{Table, View, severity_word};
 use serde_json::{Value, json};
 
 /// Slack's documented limits.
@@ -18,20 +20,12 @@ pub const FIELD_TEXT: usize = 2000;
 pub const MAX_FIELDS: usize = 10;
 /// The top-level `text` (the notification and accessibility fallback); Slack truncates at 40,000.
 pub const FALLBACK_TEXT: usize = 4000;
-
-fn money(n: &Notification, m: Money) -> String {
-    let symbol = if n.currency == "USD" { "$" } else { "" };
-    let code = if n.currency == "USD" {
-        String::new()
-    } else {
-        format!(" {}", md(&n.currency))
-    };
-    format!("{symbol}{}{code}", format_amount(m))
-}
-
-fn link(n: &Notification) -> Option<&str> {
-    n.links.first().map(|l| l.url.as_str())
-}
+/// Rows of a table shown in one message's section; the rest are "… and N more".
+pub const TABLE_ROWS: usize = 10;
+/// Longest table cell shown before it is shortened (characters).
+const MAX_CELL: usize = 300;
+/// Room kept in a table's section for its "… and N more" line.
+const MORE_ROOM: usize = 200;
 
 pub fn header(text: &str) -> Value {
     json!({"type": "header", "text": {"type": "plain_text", "text": fit_text(&slack_plain(text), HEADER_TEXT, None), "emoji": false}})
@@ -42,290 +36,141 @@ pub fn section(text: &str, more: Option<&str>) -> Value {
     json!({"type": "section", "text": {"type": "mrkdwn", "text": fit_text(text, SECTION_TEXT, more)}})
 }
 
-fn fields(pairs: &[(&str, String)]) -> Value {
-    let (shown, _) = fit_items(pairs, MAX_FIELDS);
-    let fields: Vec<Value> = shown
-        .iter()
-        .map(|(k, v)| json!({"type": "mrkdwn", "text": fit_text(&format!("*{k}*\n{v}"), FIELD_TEXT, None)}))
-        .collect();
-    json!({"type": "section", "fields": fields})
+/// Label/value facts as section fields, ten to a section (Slack's limit), none left out.
+fn facts(view: &View) -> Vec<Value> {
+    view.facts
+        .chunks(MAX_FIELDS)
+        .map(|chunk| {
+            let fields: Vec<Value> = chunk
+                .iter()
+                .map(|(k, v)| {
+                    json!({"type": "mrkdwn", "text": fit_text(&format!("*{}*\n{}", md(k), md(v)), FIELD_TEXT, None)})
+                })
+                .collect();
+            json!({"type": "section", "fields": fields})
+        })
+        .collect()
 }
 
-fn context(n: &Notification) -> Value {
-    let state = match n.state {
-        State::Open => "open",
-        State::Ongoing => "ongoing",
-        State::Resolved => "resolved",
-    };
-    let mut parts = vec![format!("{:?} · {state}", n.severity).to_lowercase()];
-    parts.push(n.scope.label.clone());
-    if let (Some(id), Some(name)) = (&n.scope.account_id, &n.scope.account_name) {
-        parts.push(format!("account {name} ({id})"));
+/// A table as sections of at most [`SECTION_TEXT`] characters: the heading in bold, the column
+/// headers in italics, then a line per row while `max_rows` rows and `max_sections` sections
+/// allow, then "… and N more" (with the details link when there is one).
+fn table(table: &Table, max_rows: usize, max_sections: usize, link: Option<&str>) -> Vec<Value> {
+    let mut sections: Vec<String> = Vec::new();
+    let mut text = format!("*{}*", md(&table.heading));
+    if !table.headers.is_empty() {
+        let headers: Vec<String> = table.headers.iter().map(|h| md(h)).collect();
+        text.push_str(&format!("\n_{}_", headers.join(" · ")));
     }
-    for (k, v) in n.scope.tags.iter().chain(&n.scope.cost_categories) {
-        parts.push(format!("{k}={v}"));
+    let mut shown = 0;
+    for row in table.rows.iter().take(max_rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| md(&fit_text(c, MAX_CELL, None)))
+            .collect();
+        let line = format!("\n• {}", cells.join(" · "));
+        if text.chars().count() + line.chars().count() + MORE_ROOM > SECTION_TEXT {
+            if sections.len() + 1 >= max_sections {
+                break;
+            }
+            sections.push(std::mem::take(&mut text));
+            text = line.trim_start().to_owned();
+        } else {
+            text.push_str(&line);
+        }
+        shown += 1;
     }
-    let text = fit_text(&slack_plain(&parts.join(" · ")), SECTION_TEXT, None);
-    json!({"type": "context", "elements": [{"type": "plain_text", "text": text, "emoji": false}]})
+    if let Some(more) = more_line(table.rows.len() - shown, &table.what, link) {
+        text.push('\n');
+        text.push_str(&md(&more));
+    }
+    sections.push(text);
+    sections.iter().map(|t| section(t, link)).collect()
 }
 
-fn links(n: &Notification) -> Option<Value> {
-    if n.links.is_empty() {
+/// `<url|label>` links (at most ten): the URL cannot contain `|` or `>` unescaped; labels are
+/// escaped mrkdwn.
+fn links(view: &View) -> Option<Value> {
+    if view.links.is_empty() {
         return None;
     }
-    // `<url|label>`: the URL cannot contain `|` or `>` unescaped; labels are escaped mrkdwn.
-    let text = n
+    let text = view
         .links
         .iter()
         .take(10)
-        .map(|l| {
-            format!(
-                "<{}|{}>",
-                l.url.replace('|', "%7C").replace('>', "%3E"),
-                md(&l.label)
-            )
-        })
+        .map(|l| format!("<{}|{}>", link_target(&l.url), md(&l.label)))
         .collect::<Vec<_>>()
         .join("  ·  ");
     Some(section(&text, None))
 }
 
-fn pct(p: Option<f64>) -> String {
-    p.map_or_else(|| "n/a".to_owned(), |p| format!("{p:+.0}%"))
+fn link_target(url: &str) -> String {
+    url.replace('|', "%7C").replace('>', "%3E")
 }
 
-/// The figures of one kind, as field pairs and extra sections.
-fn body(n: &Notification) -> (Vec<(&'static str, String)>, Vec<Value>) {
-    let more = link(n);
-    match &n.body {
-        NotificationBody::Anomaly(a) => {
-            let pairs = vec![
-                ("Actual", money(n, a.actual)),
-                (
-                    "Expected",
-                    format!(
-                        "{} (usual {} – {})",
-                        money(n, a.expected),
-                        money(n, a.expected_low),
-                        money(n, a.expected_high)
-                    ),
-                ),
-                (
-                    "Impact",
-                    format!("{} ({})", money(n, a.impact), pct(a.impact_pct)),
-                ),
-                ("Days", format!("{} → {}", a.start_date, a.date)),
-            ];
-            let mut sections = Vec::new();
-            if !a.root_causes.is_empty() {
-                let (shown, hidden) = fit_items(&a.root_causes, 5);
-                let mut lines: Vec<String> = shown
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "• {} `{}`: {} ({:.0}% of the change)",
-                            md(&c.dimension.to_string()),
-                            md(&c.value),
-                            money(n, c.contribution),
-                            c.share * 100.0
-                        )
-                    })
-                    .collect();
-                lines.extend(more_line(hidden, "contributors", more));
-                sections.push(section(
-                    &format!("*Root cause*\n{}", lines.join("\n")),
-                    more,
-                ));
-            }
-            (pairs, sections)
-        }
-        NotificationBody::Budget(b) => (
-            vec![
-                ("Budget", md(&b.budget)),
-                (
-                    "Used",
-                    format!(
-                        "{} of {} ({:.0}%)",
-                        money(n, b.actual),
-                        money(n, b.limit),
-                        b.percent_of_limit
-                    ),
-                ),
-                ("Forecast", money(n, b.forecast)),
-                (
-                    "Threshold",
-                    format!("{}% ({:?})", b.threshold_percent, b.basis).to_lowercase(),
-                ),
-                ("Period", format!("{} – {}", b.period_start, b.period_end)),
-                (
-                    "Allowed per day",
-                    b.allowed_daily_spend
-                        .map_or_else(|| "n/a".into(), |m| money(n, m)),
-                ),
-            ],
-            Vec::new(),
-        ),
-        NotificationBody::Forecast(f) => (
-            vec![
-                ("Month-end forecast", money(n, f.forecast_total)),
-                (
-                    "80% range",
-                    format!("{} – {}", money(n, f.lo80), money(n, f.hi80)),
-                ),
-                (
-                    "95% range",
-                    format!("{} – {}", money(n, f.lo95), money(n, f.hi95)),
-                ),
-                ("Spent so far", money(n, f.actual_to_date)),
-                (
-                    "Last month",
-                    f.previous_month_total
-                        .map_or_else(|| "n/a".into(), |m| money(n, m)),
-                ),
-                ("Change", pct(f.change_pct)),
-            ],
-            Vec::new(),
-        ),
-        NotificationBody::Recommendation(r) => {
-            let mut pairs = vec![
-                ("Action", md(&r.action)),
-                ("Category", md(&r.category)),
-                (
-                    "Saves",
-                    format!(
-                        "{} a month ({} a year)",
-                        money(n, r.monthly_savings),
-                        money(n, r.annual_savings)
-                    ),
-                ),
-                (
-                    "Costs now",
-                    format!("{} a month", money(n, r.current_monthly_cost)),
-                ),
-            ];
-            if let Some(id) = &r.resource_id {
-                pairs.push(("Resource", format!("`{}`", md(id))));
-            }
-            (pairs, Vec::new())
-        }
-        NotificationBody::Report(r) => {
-            let period = match r.period {
-                ReportPeriod::Daily => "Day",
-                ReportPeriod::Weekly => "Week",
-            };
-            let pairs = vec![
-                (period, format!("{} – {}", r.start, r.end)),
-                (
-                    "Total",
-                    format!(
-                        "{} ({} vs {})",
-                        money(n, r.total),
-                        pct(r.change_pct),
-                        money(n, r.previous_total)
-                    ),
-                ),
-                ("Month to date", money(n, r.month_to_date)),
-                (
-                    "Month-end forecast",
-                    r.forecast_month_end
-                        .map_or_else(|| "n/a".into(), |m| money(n, m)),
-                ),
-                ("Open anomalies", r.open_anomalies.to_string()),
-            ];
-            let mut sections = Vec::new();
-            for (title, movers) in [
-                ("Top movers", &r.top_movers),
-                ("Top services", &r.top_services),
-            ] {
-                if movers.is_empty() {
-                    continue;
-                }
-                let (shown, hidden) = fit_items(movers, 10);
-                let mut lines: Vec<String> = shown
-                    .iter()
-                    .map(|m| {
-                        format!(
-                            "• {}: {} ({}{})",
-                            md(&m.label),
-                            money(n, m.amount),
-                            if m.change.is_sign_negative() { "" } else { "+" },
-                            money(n, m.change)
-                        )
-                    })
-                    .collect();
-                lines.extend(more_line(hidden, "more", more));
-                sections.push(section(&format!("*{title}*\n{}", lines.join("\n")), more));
-            }
-            if !r.budgets.is_empty() {
-                let (shown, hidden) = fit_items(&r.budgets, 10);
-                let mut lines: Vec<String> = shown
-                    .iter()
-                    .map(|b| {
-                        format!(
-                            "• {}: {:.0}% used ({} of {}, forecast {})",
-                            md(&b.budget),
-                            b.percent_used,
-                            money(n, b.actual),
-                            money(n, b.limit),
-                            money(n, b.forecast)
-                        )
-                    })
-                    .collect();
-                lines.extend(more_line(hidden, "budgets", more));
-                sections.push(section(&format!("*Budgets*\n{}", lines.join("\n")), more));
-            }
-            (pairs, sections)
-        }
-        NotificationBody::Test(t) => (Vec::new(), vec![section(&md(&t.message), None)]),
-    }
+/// Severity, state, kind and the reference support asks for, as plain text.
+fn context(view: &View) -> Value {
+    let state = match view.state {
+        State::Open => "open",
+        State::Ongoing => "ongoing",
+        State::Resolved => "resolved",
+    };
+    let line = format!(
+        "{} · {state} · costwatch {}",
+        severity_word(view.severity),
+        view.kind
+    );
+    let element = |text: String| json!({"type": "plain_text", "text": fit_text(&text, SECTION_TEXT, None), "emoji": false});
+    // Envelope ids are ours (`ntf_…`): kept copyable, without the zero-width space `slack_plain`
+    // puts before `_`.
+    let reference = plain(&format!("Reference: {}", view.reference));
+    json!({"type": "context", "elements": [element(slack_plain(&line)), element(reference)]})
 }
 
-/// The blocks of one envelope.
-pub fn envelope(n: &Notification) -> Vec<Value> {
-    let mut blocks = vec![header(&n.title), section(&md(&n.summary), link(n))];
-    let (pairs, sections) = body(n);
-    if !pairs.is_empty() {
-        blocks.push(fields(&pairs));
+/// The blocks of `view`: one envelope's tables show their first [`TABLE_ROWS`] rows each; a
+/// digest's table (one row per envelope) gets every block left over, a section per ~3,000
+/// characters of rows.
+pub fn blocks(view: &View) -> Vec<Value> {
+    let link = view.details_link().map(|l| l.url.as_str());
+    let mut blocks = vec![header(&view.title), section(&md(&view.summary), link)];
+    blocks.extend(facts(view));
+    let links = links(view);
+    // What must still come after the tables: the links and the context.
+    let tail = 1 + usize::from(links.is_some());
+    for (i, t) in view.tables.iter().enumerate() {
+        let later_tables = view.tables.len() - i - 1;
+        let room = MAX_BLOCKS.saturating_sub(blocks.len() + tail + later_tables);
+        let (rows, sections) = if view.kind == "digest" {
+            (usize::MAX, room.max(1))
+        } else {
+            (TABLE_ROWS, 1)
+        };
+        blocks.extend(table(t, rows, sections, link));
     }
-    blocks.extend(sections);
-    blocks.extend(links(n));
-    blocks.push(context(n));
+    blocks.extend(links);
+    blocks.push(context(view));
     blocks.truncate(MAX_BLOCKS);
     blocks
 }
 
-/// One message for an alert storm: a header, one line per envelope, within 50 blocks.
-pub fn digest(all: &[Notification]) -> Vec<Value> {
-    let mut blocks = vec![header(&format!("{} cost alerts", all.len()))];
-    // header + one section per envelope + one "more" line + divider: keep 2 spare.
-    let (shown, hidden) = fit_items(all, MAX_BLOCKS - 3);
-    for n in shown {
-        let severity = format!("{:?}", n.severity).to_lowercase();
-        let mut text = format!("*{}* ({severity})\n{}", md(&n.title), md(&n.summary));
-        if let Some(url) = link(n) {
-            text.push_str(&format!(
-                " <{}|details>",
-                url.replace('|', "%7C").replace('>', "%3E")
-            ));
-        }
-        blocks.push(section(&text, link(n)));
+/// The top-level `text`: what notifications and screen readers show. A digest's lists the
+/// titles of its rows after its own.
+pub fn fallback_text(view: &View) -> String {
+    let mut text = md(&view.title);
+    if view.kind == "digest"
+        && let Some(t) = view.tables.first()
+    {
+        let titles: Vec<String> = t
+            .rows
+            .iter()
+            .filter_map(|r| r.get(1))
+            .map(|s| md(s))
+            .collect();
+        text = format!("{text}: {}", titles.join("; "));
     }
-    if let Some(more) = more_line(hidden, "alerts in this batch", None) {
-        blocks.push(section(&md(&more), None));
-    }
-    blocks
-}
-
-/// The top-level `text`: what notifications and screen readers show.
-pub fn fallback_text(n: &Notification) -> String {
-    fit_text(&md(&n.title), FALLBACK_TEXT, link(n))
-}
-
-pub fn digest_fallback(all: &[Notification]) -> String {
-    let titles: Vec<String> = all.iter().map(|n| md(&n.title)).collect();
     fit_text(
-        &format!("{} cost alerts: {}", all.len(), titles.join("; ")),
+        &text,
         FALLBACK_TEXT,
-        None,
+        view.details_link().map(|l| l.url.as_str()),
     )
 }

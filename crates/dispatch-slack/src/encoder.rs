@@ -1,4 +1,4 @@
-//! Pure render: envelope (or digest) → the Slack requests that deliver it.
+//! Pure render: envelope (or digest) → its [`View`] → the Slack requests that deliver it.
 //! - webhook destination: one POST of `{text, blocks}` to the webhook URL;
 //! - bot destination: `chat.postMessage`; for a later state of a subject already posted
 //!   (the memo holds its channel and `ts`), `chat.update` of the original message followed by a
@@ -8,6 +8,7 @@
 
 use costwatch_core::{Notification, NotificationBody, State};
 use costwatch_dispatch::chart::report_svg;
+use costwatch_dispatch::view::View;
 use costwatch_dispatch::{
     Body, Message, RenderContext, RenderError, Text, VendorRequest, from_step,
 };
@@ -31,10 +32,11 @@ pub fn render(
         .destinations
         .get(destination)
         .ok_or_else(|| RenderError::UnknownDestination(destination.to_owned()))?;
-    let (text, blocks) = match message {
-        Message::One(n) => (blocks::fallback_text(n), blocks::envelope(n)),
-        Message::Digest(all) => (blocks::digest_fallback(all), blocks::digest(all)),
+    let view = match message {
+        Message::One(n) => View::of(n),
+        Message::Digest(all) => View::digest(all),
     };
+    let (text, blocks) = (blocks::fallback_text(&view), blocks::blocks(&view));
     match dest {
         Destination {
             webhook_url: Some(url),
@@ -99,7 +101,7 @@ fn bot(
             Body::Json(json!({
                 "channel": ch,
                 "thread_ts": ts,
-                "text": blocks::fallback_text(n),
+                "text": text,
                 "blocks": [blocks::section(&state_line(n), None)],
                 // A resolution is news for the whole channel; an ongoing update is not.
                 "reply_broadcast": n.state == State::Resolved,

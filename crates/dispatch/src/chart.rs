@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use costwatch_core::money::{format_amount, to_f64};
+use costwatch_core::money::{display, to_f64};
 use costwatch_core::notification::ReportFigures;
 
 const WIDTH: usize = 640;
@@ -61,7 +61,7 @@ pub fn report_svg(report: &ReportFigures, currency: &str) -> Option<String> {
             bar(amount(&row.amount)),
             LABEL + bar(amount(&row.amount)) + 6,
             y + 12,
-            xml(&format_amount(row.amount)),
+            xml(&display(row.amount, currency)),
         );
     }
     svg.push_str("</svg>");

@@ -1,11 +1,15 @@
 //! What a message says, vendor-neutral: a title, a summary, label/value facts, tables (root
-//! causes, movers, budgets) and links, built from one envelope or a digest of several. Teams and
-//! Discord lay the same view out in their own markup, so the figures each kind shows are decided
-//! once. Strings here are raw (user text included); each encoder escapes for its markup.
+//! causes, movers, budgets) and links, built from one envelope or a digest of several. Slack,
+//! Teams and Discord lay the same view out in their own markup, so the figures each kind shows
+//! are decided once, and money is written once, by [`costwatch_core::money::display`] in the
+//! envelope's currency. Strings here are raw (user text included); each encoder escapes for its
+//! markup.
 
 use costwatch_core::Notification;
-use costwatch_core::money::{Money, format_amount};
-use costwatch_core::notification::{Link, NotificationBody, ReportPeriod, Severity, State};
+use costwatch_core::money::{Money, display, display_signed};
+use costwatch_core::notification::{
+    Link, NotificationBody, ReportPeriod, ScopeRef, Severity, State,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
@@ -33,7 +37,8 @@ pub struct Table {
 
 impl View {
     pub fn of(n: &Notification) -> View {
-        let money = |m: Money| amount(m, &n.currency);
+        let money = |m: Money| display(m, &n.currency);
+        let signed = |m: Money| display_signed(m, &n.currency);
         let mut facts: Vec<(String, String)> = vec![("Scope".into(), n.scope.label.clone())];
         let mut tables = Vec::new();
         match &n.body {
@@ -53,10 +58,7 @@ impl View {
                     .impact_pct
                     .map(|p| format!(" ({})", percent_change(p)))
                     .unwrap_or_default();
-                facts.push((
-                    "Impact".into(),
-                    format!("{}{pct}", signed(f.impact, &n.currency)),
-                ));
+                facts.push(("Impact".into(), format!("{}{pct}", signed(f.impact))));
                 facts.push(("Score".into(), format!("{:.2}", f.score)));
                 if !f.root_causes.is_empty() {
                     tables.push(Table {
@@ -74,7 +76,7 @@ impl View {
                                 vec![
                                     rc.dimension.clone(),
                                     rc.value.clone(),
-                                    signed(rc.contribution, &n.currency),
+                                    signed(rc.contribution),
                                     format!("{:.0}%", rc.share * 100.0),
                                 ]
                             })
@@ -180,13 +182,7 @@ impl View {
                             headers: vec!["Scope".into(), "Cost".into(), "Change".into()],
                             rows: list
                                 .iter()
-                                .map(|m| {
-                                    vec![
-                                        m.label.clone(),
-                                        money(m.amount),
-                                        signed(m.change, &n.currency),
-                                    ]
-                                })
+                                .map(|m| vec![m.label.clone(), money(m.amount), signed(m.change)])
                                 .collect(),
                             what: what.into(),
                         }
@@ -226,6 +222,9 @@ impl View {
                 facts = vec![("Message".into(), f.message.clone())];
             }
         }
+        if !matches!(n.body, NotificationBody::Test(_)) {
+            facts.extend(scope_facts(&n.scope));
+        }
         View {
             severity: n.severity,
             state: n.state,
@@ -247,13 +246,13 @@ impl View {
             .max()
             .unwrap_or(Severity::Info);
         let impact_of = |n: &Notification| match &n.body {
-            NotificationBody::Anomaly(f) => signed(f.impact, &n.currency),
+            NotificationBody::Anomaly(f) => display_signed(f.impact, &n.currency),
             NotificationBody::Budget(f) => format!("{:.0}% of budget", f.percent_of_limit),
-            NotificationBody::Forecast(f) => amount(f.forecast_total, &n.currency),
+            NotificationBody::Forecast(f) => display(f.forecast_total, &n.currency),
             NotificationBody::Recommendation(f) => {
-                format!("{} a month", amount(f.monthly_savings, &n.currency))
+                format!("{} a month", display(f.monthly_savings, &n.currency))
             }
-            NotificationBody::Report(f) => amount(f.total, &n.currency),
+            NotificationBody::Report(f) => display(f.total, &n.currency),
             NotificationBody::Test(_) => String::new(),
         };
         let mut links: Vec<Link> = Vec::new();
@@ -317,33 +316,39 @@ pub fn severity_word(s: Severity) -> &'static str {
     }
 }
 
+/// The title with its state in front, unless the title already starts with it (a resolved
+/// anomaly's title says "Resolved: …" itself).
 fn with_state(title: &str, state: State) -> String {
-    match state {
-        State::Open => title.to_owned(),
-        State::Ongoing => format!("Ongoing: {title}"),
-        State::Resolved => format!("Resolved: {title}"),
+    let prefix = match state {
+        State::Open => return title.to_owned(),
+        State::Ongoing => "Ongoing: ",
+        State::Resolved => "Resolved: ",
+    };
+    if title.starts_with(prefix) {
+        title.to_owned()
+    } else {
+        format!("{prefix}{title}")
     }
 }
 
-/// `$1,234.50` for USD, `1,234.50 EUR` otherwise.
-pub fn amount(m: Money, currency: &str) -> String {
-    if currency == "USD" {
-        let s = format_amount(m);
-        match s.strip_prefix('-') {
-            Some(abs) => format!("-${abs}"),
-            None => format!("${s}"),
-        }
-    } else {
-        format!("{} {currency}", format_amount(m))
+/// What the scope's label leaves out: the account's id beside its name, and the tags and cost
+/// categories the label does not already say.
+fn scope_facts(scope: &ScopeRef) -> Vec<(String, String)> {
+    let mut facts = Vec::new();
+    if let (Some(id), Some(name)) = (&scope.account_id, &scope.account_name) {
+        facts.push(("Account".into(), format!("{name} ({id})")));
     }
-}
-
-fn signed(m: Money, currency: &str) -> String {
-    if m.is_sign_positive() && !m.is_zero() {
-        format!("+{}", amount(m, currency))
-    } else {
-        amount(m, currency)
+    let tags: Vec<String> = scope
+        .tags
+        .iter()
+        .chain(&scope.cost_categories)
+        .map(|(k, v)| format!("{k}={v}"))
+        .filter(|t| !scope.label.contains(t.as_str()))
+        .collect();
+    if !tags.is_empty() {
+        facts.push(("Tags".into(), tags.join(", ")));
     }
+    facts
 }
 
 fn percent_change(p: f64) -> String {
@@ -355,5 +360,49 @@ fn date_range(a: chrono::NaiveDate, b: chrono::NaiveDate) -> String {
         a.to_string()
     } else {
         format!("{a} to {b}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use costwatch_core::samples;
+
+    #[test]
+    fn a_resolved_title_says_resolved_once() {
+        let mut n = samples::of_kind("anomaly");
+        n.state = State::Resolved;
+        n.title = "Resolved: Cost spike in Amazon SageMaker since 2026-11-20".into();
+        assert_eq!(View::of(&n).title, n.title);
+        n.title = "Back under 100%: Budget".into();
+        assert_eq!(View::of(&n).title, "Resolved: Back under 100%: Budget");
+    }
+
+    #[test]
+    fn the_account_id_and_tags_the_label_leaves_out_are_facts() {
+        let mut n = samples::of_kind("anomaly");
+        n.scope.tags.insert("team".into(), "ml".into());
+        let facts = View::of(&n).facts;
+        let fact = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert!(facts.contains(&fact("Account", "data-platform (444455556666)")));
+        assert!(facts.contains(&fact("Tags", "team=ml")));
+        // A tag scope's label already names its tag.
+        let mut n = samples::of_kind("report");
+        n.scope.label = "tag team=ml".into();
+        n.scope.tags.insert("team".into(), "ml".into());
+        assert!(!View::of(&n).facts.iter().any(|(k, _)| k == "Tags"));
+    }
+
+    #[test]
+    fn money_is_in_the_envelopes_currency() {
+        let mut n = samples::of_kind("anomaly");
+        n.currency = "EUR".into();
+        let view = View::of(&n);
+        assert!(view.facts.contains(&("Actual".into(), "€558.00".into())));
+        assert!(
+            view.facts
+                .contains(&("Impact".into(), "+€372.00 (+200%)".into()))
+        );
+        assert_eq!(view.tables[0].rows[0][2], "+€369.00");
     }
 }

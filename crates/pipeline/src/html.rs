@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use costwatch_analytics::detect::score_series;
 use costwatch_core::findings::MonthEndForecast;
-use costwatch_core::money::{format_amount, to_f64};
+use costwatch_core::money::{display, display_signed, to_f64};
 use costwatch_core::notification::{ReportFigures, ScopeRef};
 use costwatch_core::{DailySeries, Scope};
 use costwatch_store::{RollupStore, StateStore};
@@ -37,6 +37,8 @@ pub struct AnomalyView {
 #[derive(Debug, Serialize)]
 pub struct ReportPage {
     pub title: String,
+    /// ISO 4217 code of every amount on the page, written with [`display`].
+    pub currency: String,
     pub generated_at: String,
     pub figures: ReportFigures,
     pub chart_svg: String,
@@ -99,6 +101,8 @@ pub async fn build_page(
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<ReportPage> {
+    // The pipeline's figures and envelopes are in the envelope builders' currency.
+    let currency = costwatch_core::envelopes::DEFAULT_CURRENCY;
     let history = as_of - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
     let open: Vec<AnomalyState> = active(state).await?;
     let org = rollups.series(&Scope::Org, history, as_of).await?;
@@ -122,9 +126,9 @@ pub async fn build_page(
             title: ScopeRef::new(&x.scope, name).label,
             state: format!("{:?}", a.state).to_lowercase(),
             start_date: x.start_date,
-            actual: format_amount(x.actual),
-            expected: format_amount(x.expected),
-            impact: format_amount(x.impact),
+            actual: display(x.actual, currency),
+            expected: display(x.expected, currency),
+            impact: display_signed(x.impact, currency),
             impact_pct: pct(x.impact_pct),
             causes: x
                 .root_causes
@@ -133,7 +137,7 @@ pub async fn build_page(
                     (
                         c.dimension.clone(),
                         c.value.clone(),
-                        format_amount(c.contribution),
+                        display_signed(c.contribution, currency),
                         format!("{:.0}%", c.share * 100.0),
                     )
                 })
@@ -143,6 +147,7 @@ pub async fn build_page(
     }
     Ok(ReportPage {
         title: format!("costwatch report — {as_of}"),
+        currency: currency.to_owned(),
         generated_at: now.format("%Y-%m-%d %H:%M UTC").to_string(),
         figures,
         chart_svg,
@@ -153,9 +158,17 @@ pub async fn build_page(
 
 pub fn render_page(page: &ReportPage) -> Result<String> {
     let mut env = Environment::new();
-    env.add_filter("money", |v: String| -> String {
+    // Amounts arrive as the decimal strings figures serialise to.
+    let currency = page.currency.clone();
+    env.add_filter("money", move |v: String| -> String {
         v.parse::<costwatch_core::Money>()
-            .map(format_amount)
+            .map(|m| display(m, &currency))
+            .unwrap_or(v)
+    });
+    let currency = page.currency.clone();
+    env.add_filter("signed_money", move |v: String| -> String {
+        v.parse::<costwatch_core::Money>()
+            .map(|m| display_signed(m, &currency))
             .unwrap_or(v)
     });
     env.add_filter("signed_pct", |v: f64| format!("{v:+.1}%"));

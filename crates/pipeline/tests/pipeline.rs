@@ -254,6 +254,7 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
     figures.budgets[0].budget = format!("{hostile} budget");
     let page = ReportPage {
         title: "report".into(),
+        currency: "USD".into(),
         generated_at: "now".into(),
         figures,
         chart_svg: "<svg></svg>".into(),
