@@ -1,5 +1,6 @@
-//! The Slack integration: [`config`] (the `[slack]` table), [`blocks`] (Block Kit per kind),
-//! [`encoder`] (pure render), [`classifier`] (Slack's answers); `main.rs` is the Lambda.
+//! The Slack integration: [`config`] (the `[slack]` table), [`blocks`] (Block Kit from the
+//! shared `View`), [`encoder`] (pure render), [`classifier`] (Slack's answers); `main.rs` is the
+//! Lambda.
 
 pub mod blocks;
 pub mod classifier;
