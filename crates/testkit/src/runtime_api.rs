@@ -91,7 +91,7 @@ impl RuntimeApi {
     /// Starts `program` as Lambda would: the runtime API address and the variables
     /// `lambda_runtime` reads at start, plus `env`. Killed on drop of the returned guard.
     pub fn spawn(&self, program: &str, name: &str, env: &[(String, String)]) -> Function {
-        let child = Command::new(program)
+        let mut child = Command::new(program)
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", self.address())
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
@@ -106,13 +106,32 @@ impl RuntimeApi {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
-        Function { child: Some(child) }
+        // Drained from the start: a function that logs more than a pipe holds (64 KiB) would
+        // otherwise block on its next log line and never answer.
+        let drains = [
+            child.stdout.take().map(drain),
+            child.stderr.take().map(drain),
+        ];
+        Function {
+            child: Some(child),
+            drains,
+        }
     }
 }
 
 /// A running function binary; [`Function::stop`] kills it and returns what it logged.
 pub struct Function {
     child: Option<Child>,
+    /// Readers of stdout and stderr, each collecting until the pipe closes.
+    drains: [Option<std::thread::JoinHandle<Vec<u8>>>; 2],
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = pipe.read_to_end(&mut out);
+        out
+    })
 }
 
 impl Function {
@@ -120,9 +139,12 @@ impl Function {
     pub fn stop(mut self) -> String {
         let mut child = self.child.take().unwrap();
         let _ = child.kill();
-        let out = child.wait_with_output().expect("function output");
-        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        let _ = child.wait();
+        let mut text = String::new();
+        for reader in self.drains.iter_mut().filter_map(Option::take) {
+            let out = reader.join().unwrap_or_default();
+            text.push_str(&String::from_utf8_lossy(&out));
+        }
         text
     }
 }
