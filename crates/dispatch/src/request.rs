@@ -88,6 +88,14 @@ impl From<String> for Text {
 pub enum Body {
     Empty,
     Json(Value),
+    /// JSON that carries a credential in a field (PagerDuty's Events API takes its routing key in
+    /// the body). `json` holds [`REDACTED`] at each JSON pointer of `secrets`, so printing,
+    /// `Debug` and checks of the JSON never see a value; only [`Body::encode`] (the bytes on the
+    /// wire) writes them in. Built with [`Body::json_with_secret`].
+    SecretJson {
+        json: Value,
+        secrets: Vec<(String, SecretString)>,
+    },
     /// `application/x-www-form-urlencoded`
     Form(Vec<(String, String)>),
     Bytes {
@@ -188,10 +196,30 @@ impl VendorRequest {
 }
 
 impl Body {
+    /// `json` with `value` as a secret at `pointer` (`/routing_key`): the member is set to
+    /// [`REDACTED`] (added when its parent object lacks it) and `value` kept aside for the wire.
+    pub fn json_with_secret(mut json: Value, pointer: &str, value: &str) -> Self {
+        set_pointer(&mut json, pointer, Value::String(REDACTED.to_owned()));
+        Self::SecretJson {
+            json,
+            secrets: vec![(pointer.to_owned(), SecretString::from(value.to_owned()))],
+        }
+    }
+
+    /// The JSON of a JSON body as it may be printed and checked (secrets redacted).
+    pub fn json(&self) -> Option<&Value> {
+        match self {
+            Self::Json(v) | Self::SecretJson { json: v, .. } => Some(v),
+            _ => None,
+        }
+    }
+
     pub fn content_type(&self) -> Option<String> {
         match self {
             Self::Empty => None,
-            Self::Json(_) => Some("application/json; charset=utf-8".into()),
+            Self::Json(_) | Self::SecretJson { .. } => {
+                Some("application/json; charset=utf-8".into())
+            }
             Self::Form(_) => Some("application/x-www-form-urlencoded".into()),
             Self::Bytes { content_type, .. } => Some(content_type.clone()),
             Self::Multipart(parts) => {
@@ -205,6 +233,17 @@ impl Body {
         match self {
             Self::Empty => Vec::new(),
             Self::Json(v) => serde_json::to_vec(v).unwrap_or_default(),
+            Self::SecretJson { json, secrets } => {
+                let mut wire = json.clone();
+                for (pointer, value) in secrets {
+                    set_pointer(
+                        &mut wire,
+                        pointer,
+                        Value::String(value.expose_secret().into()),
+                    );
+                }
+                serde_json::to_vec(&wire).unwrap_or_default()
+            }
             Self::Form(pairs) => url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(pairs)
                 .finish()
@@ -217,7 +256,7 @@ impl Body {
     fn printable(&self) -> Value {
         match self {
             Self::Empty => Value::Null,
-            Self::Json(v) => v.clone(),
+            Self::Json(v) | Self::SecretJson { json: v, .. } => v.clone(),
             Self::Form(_) | Self::Bytes { .. } => bytes_printable(&self.encode()),
             Self::Multipart(parts) => Value::Array(
                 parts
@@ -236,6 +275,19 @@ impl Body {
                     .collect(),
             ),
         }
+    }
+}
+
+/// Sets the member at JSON `pointer`, adding it to its parent object if missing.
+fn set_pointer(json: &mut Value, pointer: &str, value: Value) {
+    if let Some(slot) = json.pointer_mut(pointer) {
+        *slot = value;
+        return;
+    }
+    if let Some((parent, key)) = pointer.rsplit_once('/')
+        && let Some(map) = json.pointer_mut(parent).and_then(Value::as_object_mut)
+    {
+        map.insert(key.replace("~1", "/").replace("~0", "~"), value);
     }
 }
 
@@ -347,6 +399,35 @@ mod tests {
         assert_eq!(printed["headers"]["authorization"], REDACTED);
         assert_eq!(printed["body"], json!({"text": "hi"}));
         assert_eq!(printed["method"], "POST");
+    }
+
+    #[test]
+    fn a_secret_in_a_json_body_reaches_only_the_wire() {
+        let body = Body::json_with_secret(
+            json!({"event_action": "trigger", "payload": {"summary": "x"}}),
+            "/routing_key",
+            "R0s3cr3tkey",
+        );
+        let req = VendorRequest {
+            body,
+            ..VendorRequest::post_json(
+                "enqueue",
+                "https://events.pagerduty.com/v2/enqueue".into(),
+                json!({}),
+            )
+        };
+        let printed = req.printable().to_string();
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(!format!("{req:?}").contains("s3cr3t"));
+        assert_eq!(req.printable()["body"]["routing_key"], REDACTED);
+        assert_eq!(req.body.json().unwrap()["routing_key"], REDACTED);
+        let wire: Value = serde_json::from_slice(&req.body.encode()).unwrap();
+        assert_eq!(wire["routing_key"], "R0s3cr3tkey");
+        assert_eq!(wire["payload"]["summary"], "x");
+        assert_eq!(
+            req.body.content_type().unwrap(),
+            "application/json; charset=utf-8"
+        );
     }
 
     #[test]
