@@ -248,8 +248,28 @@ fn configs_are_validated_without_io() {
     assert!(err.contains("bot_token"), "{err}");
     let err = load(json!({"destinations": {"a": {}}})).unwrap_err();
     assert!(err.contains("webhook_url or channel"), "{err}");
-    let err = load(json!({"destinations": {"a": {"webhook_url": "https://x/y"}}, "routing": {"fallback": "b"}})).unwrap_err();
+    let hook = "https://hooks.slack.com/services/T0/B0/y";
+    let err =
+        load(json!({"destinations": {"a": {"webhook_url": hook}}, "routing": {"fallback": "b"}}))
+            .unwrap_err();
     assert!(err.contains("`b`"), "{err}");
+    // Only Slack's hosts, over https, unless allow_hosts names another.
+    let err = load(json!({"destinations": {"a": {"webhook_url": "https://x/y"}}})).unwrap_err();
+    assert!(err.contains("`x`") && err.contains("allow_hosts"), "{err}");
+    let err = load(
+        json!({"destinations": {"a": {"webhook_url": "http://hooks.slack.com/services/T0/B0/y"}}}),
+    )
+    .unwrap_err();
+    assert!(err.contains("https"), "{err}");
+    let err = load(json!({"api_base": "https://slack.example/api", "destinations": {"a": {"webhook_url": hook}}})).unwrap_err();
+    assert!(
+        err.contains("api_base") && err.contains("slack.example"),
+        "{err}"
+    );
+    assert!(
+        load(json!({"allow_hosts": ["slack.example"], "api_base": "https://slack.example/api", "destinations": {"a": {"webhook_url": hook}}}))
+            .is_ok()
+    );
     let err = load(json!({"destinations": {}})).unwrap_err();
     assert!(err.contains("no destinations"), "{err}");
     assert!(
