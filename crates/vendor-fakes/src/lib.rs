@@ -8,6 +8,7 @@
 
 pub mod discord;
 pub mod faults;
+pub mod jira;
 pub mod logs;
 pub mod server;
 pub mod slack;

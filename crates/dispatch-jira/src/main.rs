@@ -1,0 +1,6 @@
+//! The Jira dispatcher Lambda (SQS → Jira Cloud): everything is in costwatch-dispatch's `lambda`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    costwatch_dispatch::lambda::run::<costwatch_dispatch_jira::Jira>().await
+}
