@@ -1,0 +1,414 @@
+//! The checks that send, through the real [`Dispatcher`] and the SQS batch handler with a
+//! [`MemoryQueue`] and a [`MemoryState`] ledger, against the integration's vendor fake:
+//! refusals and an unreachable vendor (secrets stay out of dead-letter reasons, the ledger and the
+//! logs), a fault drill (exactly once through 429/5xx/hangs/drops), and a crash mid-batch.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use costwatch_dispatch::RateLimit;
+use costwatch_dispatch::dispatcher::{Dispatcher, Settings};
+use costwatch_dispatch::retry::RetryPolicy;
+use costwatch_dispatch::sqs::{MemoryQueue, event_of, handle_batch, redeliver_until_drained};
+use costwatch_store::StateStore;
+use costwatch_store::memory::MemoryState;
+use costwatch_vendor_fakes::faults::{FaultCounts, Faults, exactly_once};
+use costwatch_vendor_fakes::logs::LogCapture;
+use costwatch_vendor_fakes::server::{FakeServer, Received};
+use tokio::time::Instant;
+
+use crate::Conformance;
+use crate::envelopes::{ids_in, numbered, queued};
+use crate::vendors::{Crash, CrashPoint, Recorder, Refuse};
+
+/// Envelopes in the fault drill.
+pub const DRILL_ENVELOPES: usize = 300;
+/// Share of the drill's requests that fail (split evenly over 429, 500, drop, hang).
+pub const DRILL_FAULT_RATE: f64 = 0.3;
+pub const DRILL_SEED: u64 = 20_261_211;
+/// Attempts per request in one invocation during the drill: with 30 % failing, about 3 % of the
+/// messages use them all up and go back to the queue.
+pub const DRILL_ATTEMPTS: usize = 3;
+/// Receives before a message is dead-lettered (the Lambda's `COSTWATCH_MAX_RECEIVES`).
+const MAX_RECEIVES: u32 = 5;
+
+/// Quick retries, `attempts` per request in one invocation.
+fn quick_retries(attempts: usize) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: attempts,
+        min_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(10),
+    }
+}
+
+/// How the suite's dispatchers differ.
+struct Setup {
+    /// Per request.
+    timeout: Duration,
+    /// Attempts per request in one invocation.
+    attempts: usize,
+    /// Of ledger claims.
+    lease: chrono::Duration,
+}
+
+/// The integration's dispatcher against `endpoint`: one message per envelope (no digest), a
+/// rate limit that never waits, quick retries.
+async fn dispatcher<'a>(
+    suite: &Conformance,
+    state: &'a MemoryState,
+    endpoint: &str,
+    setup: Setup,
+) -> Dispatcher<'a> {
+    Dispatcher::builder(suite.configured(), state)
+        .timeout(setup.timeout)
+        .endpoint(Some(url::Url::parse(endpoint).expect("endpoint URL")))
+        .retry(quick_retries(setup.attempts))
+        .digest_from(usize::MAX)
+        .lease(setup.lease)
+        .rate_limit(RateLimit::per_second(1_000_000))
+        .build()
+        .await
+        .expect("the dispatcher builds from the suite's config")
+}
+
+impl Default for Setup {
+    /// The Lambda's lease; seconds per request.
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            attempts: 5,
+            lease: Settings::default().lease,
+        }
+    }
+}
+
+fn deadline() -> Instant {
+    Instant::now() + Duration::from_secs(60)
+}
+
+/// Every ledger and memo item, as text.
+async fn state_text(state: &MemoryState) -> String {
+    state
+        .list("")
+        .await
+        .expect("list memory state")
+        .into_iter()
+        .map(|(key, item)| format!("{key} {}\n", item.value))
+        .collect()
+}
+
+/// Panics when a secret is in `text` (`what` says where it was looked for).
+fn assert_no_secret(suite: &Conformance, what: &str, text: &str) {
+    for secret in suite.secrets {
+        assert!(
+            !text.contains(secret),
+            "{secret:?} leaked into {what}:\n{text}"
+        );
+    }
+}
+
+/// Panics unless every secret reached the fake in some request's path, headers or body: only
+/// then is its absence from reasons and logs worth anything.
+fn assert_secrets_were_sent(suite: &Conformance, received: &[Received]) {
+    for secret in suite.secrets {
+        let sent = received.iter().any(|r| {
+            r.path.contains(secret)
+                || r.headers.iter().any(|(_, v)| v.contains(secret))
+                || r.text().contains(secret)
+        });
+        assert!(
+            sent,
+            "{secret:?} never reached the fake: the config's credentials are not the ones named in `secrets`"
+        );
+    }
+}
+
+/// Check (2), online: a vendor that refuses the credential (401, 404) and one that cannot be
+/// reached (a closed port) dead-letter the message at once, or after the last receive, with a
+/// reason that says why — and no secret in the reason, the ledger or the logs. A refusal is not
+/// retried.
+pub async fn refusals_keep_secrets(suite: &Conformance) -> Vec<String> {
+    let (logs, _guard) = LogCapture::start();
+    let mut reasons = Vec::new();
+    let envelope = queued(&numbered("ntf-refused", 1)).remove(0);
+    for status in [401u16, 404] {
+        let server = FakeServer::start(Arc::new(Refuse(status))).await;
+        let state = MemoryState::default();
+        let d = dispatcher(suite, &state, &server.url(), Setup::default()).await;
+        let queue = MemoryQueue::default();
+        let event = event_of(&[(envelope.0.clone(), envelope.1.clone(), 1)]);
+        let response = handle_batch(&d, &queue, &event, MAX_RECEIVES, Utc::now(), deadline()).await;
+        assert!(
+            response.batch_item_failures.is_empty(),
+            "HTTP {status}: a refusal goes to the dead-letter queue, not back to the queue"
+        );
+        let dead = queue.dead.lock().expect("queue lock").clone();
+        let [(_, reason)] = dead.as_slice() else {
+            panic!("HTTP {status}: one dead letter expected, got {dead:?}")
+        };
+        assert!(
+            reason.contains(&status.to_string()),
+            "the reason names the status: {reason}"
+        );
+        let received: Vec<Received> = server.log().into_iter().map(|(r, _)| r).collect();
+        assert_eq!(received.len(), 1, "HTTP {status} is not retried");
+        assert_secrets_were_sent(suite, &received);
+        assert_no_secret(suite, "a dead-letter reason", reason);
+        assert_no_secret(suite, "the ledger", &state_text(&state).await);
+        reasons.push(reason.clone());
+    }
+
+    // A closed port: nothing listens there once the listener is dropped.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let state = MemoryState::default();
+    let d = dispatcher(suite, &state, &format!("http://{closed}"), Setup::default()).await;
+    let queue = MemoryQueue::default();
+    // The last receive: a retryable failure now goes to the dead-letter queue.
+    let event = event_of(&[(envelope.0.clone(), envelope.1.clone(), MAX_RECEIVES)]);
+    let response = handle_batch(&d, &queue, &event, MAX_RECEIVES, Utc::now(), deadline()).await;
+    assert!(response.batch_item_failures.is_empty());
+    let dead = queue.dead.lock().expect("queue lock").clone();
+    let [(_, reason)] = dead.as_slice() else {
+        panic!("closed port: one dead letter expected, got {dead:?}")
+    };
+    assert!(
+        reason.contains("gave up") && reason.contains("connect"),
+        "the reason says it could not connect: {reason}"
+    );
+    assert_no_secret(suite, "a dead-letter reason", reason);
+    assert_no_secret(suite, "the ledger", &state_text(&state).await);
+    reasons.push(reason.clone());
+
+    let logs = logs.text();
+    assert!(
+        logs.contains("dead-letter"),
+        "the log capture saw the dead letters:\n{logs}"
+    );
+    assert_no_secret(suite, "the logs", &logs);
+    for r in &reasons {
+        eprintln!("dead-letter reason: {r}");
+    }
+    reasons
+}
+
+/// What a fault drill did.
+#[derive(Debug, Clone, Copy)]
+pub struct DrillFigures {
+    pub envelopes: usize,
+    pub requests: usize,
+    pub rounds: usize,
+    pub faults: FaultCounts,
+}
+
+/// The ids of `prefix` each request names, one key per (request, id).
+fn delivered_ids(requests: &[Received], prefix: &str) -> Vec<String> {
+    requests
+        .iter()
+        .flat_map(|r| {
+            let ids = ids_in(&r.text(), prefix);
+            assert!(
+                ids.len() <= 1,
+                "one request names several envelopes ({ids:?}) though the digest is off"
+            );
+            ids
+        })
+        .collect()
+}
+
+/// Check (3): [`DRILL_ENVELOPES`] envelopes with distinct ids through the dispatcher, the SQS
+/// handler ten at a time, and a vendor in front of which [`Faults`] answers 30 % of requests
+/// 429 (`Retry-After: 0`), 500, drops the connection or hangs; every message the handler gives
+/// back is delivered again until none is left. Each envelope is accepted exactly once, nothing is
+/// dead-lettered, every fault kind happened more than ten times, the retries were logged and no
+/// secret was.
+pub async fn fault_drill(suite: &Conformance) -> DrillFigures {
+    let (logs, _guard) = LogCapture::start();
+    let vendor = Arc::new(Recorder::new((suite.fake)()));
+    let faults = Arc::new(Faults::new(vendor.clone(), DRILL_FAULT_RATE, DRILL_SEED));
+    let server = FakeServer::start(faults.clone()).await;
+    let state = MemoryState::default();
+    // Short timeouts keep hung requests cheap; three attempts per invocation send a few percent
+    // of the messages back to the queue; a zero lease lets their redelivery take over at once.
+    let setup = Setup {
+        timeout: Duration::from_millis(150),
+        attempts: DRILL_ATTEMPTS,
+        lease: chrono::Duration::zero(),
+    };
+    let d = dispatcher(suite, &state, &server.url(), setup).await;
+    let envelopes = numbered("ntf-drill", DRILL_ENVELOPES);
+    let queue = MemoryQueue::default();
+    let rounds = redeliver_until_drained(&d, &queue, queued(&envelopes), 50)
+        .await
+        .unwrap_or_else(|left| panic!("{} messages still failing after 50 rounds", left.len()));
+    let dead = queue.dead.lock().expect("queue lock").clone();
+    assert!(
+        dead.is_empty(),
+        "nothing is dead-lettered: {:?}",
+        dead.iter().map(|(_, r)| r).collect::<Vec<_>>()
+    );
+    assert!(
+        rounds > 1,
+        "some messages went back to the queue and were redelivered"
+    );
+    let counts = faults.counts();
+    assert!(
+        counts.each_over(10),
+        "every kind of fault happened: {counts:?}"
+    );
+    // What the vendor accepted, answered or not. A vendor that refuses with a 2xx (Slack's
+    // `ok: false`) would have dead-lettered the message, checked above.
+    let expected = envelopes.iter().map(|n| n.id.clone());
+    if let Err(wrong) = exactly_once(delivered_ids(&vendor.accepted(), "ntf-drill"), expected) {
+        panic!("not exactly once: {wrong}");
+    }
+    let received: Vec<Received> = server.log().into_iter().map(|(r, _)| r).collect();
+    assert_secrets_were_sent(suite, &received);
+    let logs = logs.text();
+    assert!(logs.contains("retrying"), "the retries were logged");
+    assert_no_secret(suite, "the logs", &logs);
+    assert_no_secret(suite, "the ledger", &state_text(&state).await);
+    let figures = DrillFigures {
+        envelopes: envelopes.len(),
+        requests: received.len(),
+        rounds,
+        faults: counts,
+    };
+    eprintln!("fault drill: {figures:?}");
+    figures
+}
+
+/// Envelopes in the crashed batch, and the request at which the invocation dies.
+pub const CRASH_BATCH: usize = 10;
+pub const CRASH_AT: usize = 4;
+
+/// What the crash drill saw: how many messages the vendor accepted, and the ids accepted more
+/// than once.
+#[derive(Debug, Clone)]
+pub struct CrashFigures {
+    pub accepted: usize,
+    pub duplicated: Vec<String>,
+}
+
+/// Check (3), the crash: an invocation handles a batch of [`CRASH_BATCH`] envelopes and dies
+/// (its future is dropped, as a Lambda killed mid-way) while request [`CRASH_AT`] is in flight —
+/// before the vendor saw it, or after the vendor accepted it. The dispatcher claims every
+/// envelope of a destination before sending the first, so at that moment envelopes 1–3 are sent
+/// and recorded, 4–10 claimed (pending) and 5–10 never sent.
+///
+/// Then SQS redelivers. Within the lease (the visibility timeout), 1–3 are done and 4–10 left on
+/// the queue: nothing is sent twice. After the lease every pending claim is taken over and sent.
+/// With [`CrashPoint::BeforeVendor`] every envelope is then delivered exactly once. With
+/// [`CrashPoint::AfterVendor`] envelope 4 is delivered twice: the vendor accepted it but the
+/// ledger never heard so. That is the window between the vendor's acceptance and the ledger's
+/// `sent` write that no ledger can close ("The one known duplicate window" in
+/// docs/failure-modes.md), here opened by a crash. The check asserts exactly that one
+/// duplicate, so any change in the window is seen.
+pub async fn crash_mid_batch(suite: &Conformance, point: CrashPoint) -> CrashFigures {
+    let vendor = Arc::new(Recorder::new((suite.fake)()));
+    let crash = Arc::new(Crash::new(vendor.clone(), CRASH_AT, point));
+    let server = FakeServer::start(crash.clone()).await;
+    let state = MemoryState::default();
+    let lease = Settings::default().lease;
+    // A timeout far beyond the test: the hung request ends only with the crash.
+    let setup = Setup {
+        timeout: Duration::from_secs(30),
+        ..Setup::default()
+    };
+    let d = dispatcher(suite, &state, &server.url(), setup).await;
+    let envelopes = numbered("ntf-crash", CRASH_BATCH);
+    let messages = queued(&envelopes);
+    let ids: Vec<String> = envelopes.iter().map(|n| n.id.clone()).collect();
+    let queue = MemoryQueue::default();
+    let t0 = Utc::now();
+    let batch = |receives: u32, only: &[String]| {
+        let selected: Vec<(String, String, u32)> = messages
+            .iter()
+            .filter(|(id, _)| only.contains(id))
+            .map(|(id, body)| (id.clone(), body.clone(), receives))
+            .collect();
+        event_of(&selected)
+    };
+    let delivered = || delivered_ids(&vendor.accepted(), "ntf-crash");
+
+    let first = batch(1, &ids);
+    tokio::select! {
+        _ = handle_batch(&d, &queue, &first, MAX_RECEIVES, t0, deadline()) => {
+            panic!("the batch was handled to the end: request {CRASH_AT} never came")
+        }
+        () = crash.crashed.notified() => {}
+    }
+    let mut so_far: Vec<String> = ids[..CRASH_AT - 1].to_vec();
+    if point == CrashPoint::AfterVendor {
+        so_far.push(ids[CRASH_AT - 1].clone());
+    }
+    assert_eq!(delivered(), so_far, "delivered when the invocation died");
+
+    // A redelivery within the lease: the crashed invocation's claims still look live.
+    let within = batch(2, &ids);
+    let response = handle_batch(
+        &d,
+        &queue,
+        &within,
+        MAX_RECEIVES,
+        t0 + chrono::Duration::seconds(1),
+        deadline(),
+    )
+    .await;
+    let back: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(
+        back,
+        ids[CRASH_AT - 1..].to_vec(),
+        "within the lease the claimed envelopes wait on the queue, the recorded ones are done"
+    );
+    assert_eq!(delivered(), so_far, "nothing is sent within the lease");
+
+    // After the lease (SQS's visibility timeout): the pending claims are taken over.
+    let after = batch(3, &back);
+    let response = handle_batch(
+        &d,
+        &queue,
+        &after,
+        MAX_RECEIVES,
+        t0 + lease + chrono::Duration::seconds(1),
+        deadline(),
+    )
+    .await;
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "{:?}",
+        response.batch_item_failures
+    );
+    assert!(queue.dead.lock().expect("queue lock").is_empty());
+    let all = delivered();
+    let outcome = exactly_once(all.clone(), ids.iter().cloned());
+    let duplicated: Vec<String> = ids
+        .iter()
+        .filter(|id| all.iter().filter(|d| d == id).count() > 1)
+        .cloned()
+        .collect();
+    match point {
+        CrashPoint::BeforeVendor => {
+            if let Err(wrong) = outcome {
+                panic!("a crash before the vendor saw the request: {wrong}");
+            }
+        }
+        CrashPoint::AfterVendor => assert_eq!(
+            outcome,
+            Err(format!("{} delivered 2 times", ids[CRASH_AT - 1])),
+            "a crash after the vendor accepted request {CRASH_AT} repeats that message, and only it"
+        ),
+    }
+    let figures = CrashFigures {
+        accepted: all.len(),
+        duplicated,
+    };
+    eprintln!("crash {point:?} at request {CRASH_AT} of {CRASH_BATCH}: {figures:?}");
+    figures
+}

@@ -1,0 +1,151 @@
+//! The envelopes the suite renders and sends: every sample kind with its variants, hostile copies
+//! of them, and numbered copies for the drills.
+
+use costwatch_core::notification::{Link, ReportPeriod};
+use costwatch_core::{Notification, NotificationBody, State};
+
+/// Every sample envelope (`costwatch_core::samples::all()`), a weekly report, the anomaly's later
+/// states, and the anomaly with a details link, labelled.
+pub fn variants() -> Vec<(String, Notification)> {
+    let mut all: Vec<(String, Notification)> = costwatch_core::samples::all()
+        .into_iter()
+        .map(|(stem, n)| (stem.to_owned(), n))
+        .collect();
+    let sample = |stem: &str| costwatch_core::samples::of_kind(stem);
+    let mut weekly = sample("report");
+    if let NotificationBody::Report(f) = &mut weekly.body {
+        f.period = ReportPeriod::Weekly;
+    }
+    all.push(("weekly report".into(), weekly));
+    for (revision, state) in [(1, State::Ongoing), (2, State::Resolved)] {
+        let mut a = sample("anomaly");
+        a.state = state;
+        a.revision = revision;
+        a.id = format!("{}-r{revision}", a.id);
+        all.push((format!("anomaly {state:?}"), a));
+    }
+    let mut linked = sample("anomaly");
+    linked.links.push(Link {
+        label: "Open in costwatch".into(),
+        url: "https://costs.example.com/anomalies/1".into(),
+    });
+    all.push(("anomaly with a link".into(), linked));
+    all
+}
+
+/// `n` with every user-controllable string set to `hostile`: title, summary, the scope's label,
+/// account name, service, tags and cost categories (keys and values), link labels, root-cause
+/// values, budget names, recommendation texts, report mover and budget labels, the test message.
+pub fn hostile_copy(n: &Notification, hostile: &str) -> Notification {
+    let h = || hostile.to_owned();
+    let mut n = n.clone();
+    n.title = h();
+    n.summary = h();
+    n.scope.label = h();
+    n.scope.account_name = Some(h());
+    n.scope.service = Some(h());
+    n.scope.tags.insert("team".into(), h());
+    n.scope.tags.insert(h(), h());
+    n.scope.cost_categories.insert(h(), h());
+    for link in &mut n.links {
+        link.label = h();
+    }
+    n.links.push(Link {
+        label: h(),
+        url: "https://costs.example.com/hostile".into(),
+    });
+    match &mut n.body {
+        NotificationBody::Anomaly(f) => {
+            for cause in &mut f.root_causes {
+                cause.value = h();
+            }
+        }
+        NotificationBody::Budget(f) => f.budget = h(),
+        NotificationBody::Forecast(_) => {}
+        NotificationBody::Recommendation(f) => {
+            f.category = h();
+            f.action = h();
+            f.resource_id = Some(h());
+        }
+        NotificationBody::Report(f) => {
+            for m in f.top_movers.iter_mut().chain(&mut f.top_services) {
+                m.label = h();
+                m.scope = h();
+            }
+            for b in &mut f.budgets {
+                b.budget = h();
+            }
+        }
+        NotificationBody::Test(f) => f.message = h(),
+    }
+    n
+}
+
+/// `count` copies of the sample anomaly, each its own subject, with ids `{prefix}-0001`, … (no
+/// underscores: Slack's escaping puts a zero-width space before `_`).
+pub fn numbered(prefix: &str, count: usize) -> Vec<Notification> {
+    let base = costwatch_core::samples::of_kind("anomaly");
+    (1..=count)
+        .map(|i| {
+            let mut n = base.clone();
+            n.id = format!("{prefix}-{i:04}");
+            n.subject_id = format!("{prefix}-subject-{i:04}");
+            n
+        })
+        .collect()
+}
+
+/// `(message id, body)` for a queue.
+pub fn queued(envelopes: &[Notification]) -> Vec<(String, String)> {
+    envelopes
+        .iter()
+        .map(|n| {
+            let body = serde_json::to_string(n).expect("an envelope serializes");
+            (n.id.clone(), body)
+        })
+        .collect()
+}
+
+/// The distinct `{prefix}-NNNN` ids in `text`, in order of appearance.
+pub fn ids_in(text: &str, prefix: &str) -> Vec<String> {
+    let needle = format!("{prefix}-");
+    let mut found: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(&needle) {
+        let tail = &rest[at + needle.len()..];
+        let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
+        if digits.len() == 4 {
+            let id = format!("{needle}{digits}");
+            if !found.contains(&id) {
+                found.push(id);
+            }
+        }
+        rest = tail;
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_found_once_per_text_and_only_with_four_digits() {
+        let text = "a ntf-drill-0001 b ntf-drill-0001 ntf-drill-12 ntf-drill-0002x";
+        assert_eq!(
+            ids_in(text, "ntf-drill"),
+            ["ntf-drill-0001", "ntf-drill-0002"]
+        );
+    }
+
+    #[test]
+    fn a_hostile_copy_changes_every_text_it_names() {
+        for (_, n) in variants() {
+            let h = hostile_copy(&n, "@everyone");
+            assert_eq!(h.title, "@everyone");
+            assert_eq!(h.scope.account_name.as_deref(), Some("@everyone"));
+            assert!(h.links.iter().all(|l| l.label == "@everyone"));
+            assert_eq!(h.id, n.id);
+        }
+    }
+}
