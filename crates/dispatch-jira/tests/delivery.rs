@@ -356,3 +356,78 @@ async fn refused_credentials_and_requests_are_dead_lettered_with_what_to_fix() {
     );
     assert_eq!(site.server.log().len(), 3, "401 and 400 are not retried");
 }
+
+/// `n` envelopes of `n` different subjects.
+fn subjects(kind: &str, n: usize, state: State) -> Vec<Notification> {
+    let base = sample(kind);
+    (0..n)
+        .map(|i| {
+            let mut e = base.clone();
+            e.subject_id = format!("{}_{i:03}", base.subject_id);
+            e.id = format!("ntf_{state:?}_{i:03}");
+            e.state = state;
+            e.revision = u32::from(state != State::Open);
+            e
+        })
+        .collect()
+}
+
+fn batch(all: &[Notification]) -> Vec<Incoming> {
+    all.iter()
+        .map(|n| Incoming {
+            message_id: n.id.clone(),
+            body: serde_json::to_string(n).unwrap(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_storm_digest_files_one_issue_per_subject_and_comments_on_them_later() {
+    let site = Site::start().await;
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        min_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+    };
+    let dispatcher = Dispatcher::builder(entry::<Jira>().load(config()).unwrap(), &site.state)
+        .endpoint(Some(url::Url::parse(&site.server.url()).unwrap()))
+        .retry(policy)
+        .digest_from(3)
+        .build()
+        .await
+        .unwrap();
+    let deadline = || Instant::now() + Duration::from_secs(20);
+    let open = subjects("anomaly", 4, State::Open);
+    let verdicts = dispatcher
+        .dispatch(&batch(&open), Utc::now(), deadline())
+        .await;
+    assert!(
+        verdicts.iter().all(|(_, v)| *v == Verdict::Done),
+        "{verdicts:?}"
+    );
+    let issues = site.jira.issues();
+    assert_eq!(issues.len(), 4, "{:?}", site.requests());
+    for (issue, n) in issues.iter().zip(&open) {
+        let label = costwatch_dispatch_jira::subject_label(&n.subject_id);
+        assert!(issue.labels().contains(&label), "{}", issue.key);
+        assert!(issue.fields["description"].to_string().contains(&n.id));
+    }
+    // The storm resolves as a digest too: no memo for digests, so each subject is found by its
+    // label, commented on and transitioned; nothing new is filed.
+    let resolved = subjects("anomaly", 4, State::Resolved);
+    let verdicts = dispatcher
+        .dispatch(&batch(&resolved), Utc::now(), deadline())
+        .await;
+    assert!(
+        verdicts.iter().all(|(_, v)| *v == Verdict::Done),
+        "{verdicts:?}"
+    );
+    let issues = site.jira.issues();
+    assert_eq!(issues.len(), 4, "{:?}", site.requests());
+    assert!(
+        issues
+            .iter()
+            .all(|i| i.status == "Done" && i.comments.len() == 1)
+    );
+    assert_valid_adf(&site.jira);
+}
