@@ -6,6 +6,7 @@
 //! One module per vendor ([`slack`]; Teams and Discord beside it), each a [`server::Vendor`].
 //! A dev-dependency only; never linked into a Lambda.
 
+pub mod datadog;
 pub mod discord;
 pub mod faults;
 pub mod jira;

@@ -1,0 +1,6 @@
+//! The Datadog dispatcher Lambda (SQS → Datadog): everything is in costwatch-dispatch's `lambda`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    costwatch_dispatch::lambda::run::<costwatch_dispatch_datadog::Datadog>().await
+}
