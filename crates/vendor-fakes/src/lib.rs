@@ -11,6 +11,7 @@ pub mod discord;
 pub mod faults;
 pub mod jira;
 pub mod logs;
+pub mod pagerduty;
 pub mod server;
 pub mod slack;
 pub mod teams;
