@@ -8,5 +8,6 @@ pub fn all() -> Vec<Box<dyn Entry>> {
         entry::<costwatch_dispatch_slack::Slack>(),
         entry::<costwatch_dispatch_teams::Teams>(),
         entry::<costwatch_dispatch_discord::Discord>(),
+        entry::<costwatch_dispatch_pagerduty::PagerDuty>(),
     ]
 }
