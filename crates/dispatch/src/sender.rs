@@ -106,7 +106,8 @@ impl Sender {
                     Ok(response) => match integration.classify(&prepared, &response) {
                         Outcome::Delivered(d) => break d,
                         Outcome::Fail(reason) => {
-                            let reason = format!("{}: {reason}", prepared.step);
+                            let reason =
+                                format!("{}: {}", prepared.step, scrub(&reason, &prepared));
                             return Sent::Failed {
                                 reason,
                                 retries,
@@ -117,7 +118,7 @@ impl Sender {
                     },
                     Err(transport) => (None, transport),
                 };
-                let reason = format!("{}: {reason}", prepared.step);
+                let reason = format!("{}: {}", prepared.step, scrub(&reason, &prepared));
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 match schedule.next(after, remaining) {
                     Next::Wait(wait) => {
@@ -237,6 +238,45 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, String
         }
     }
     Ok(body)
+}
+
+/// A vendor's answer is quoted in reasons (logs, dead letters); should it echo what it was sent
+/// (an error page repeating the URL), the credential is cut out of it: the secret URL, its path
+/// and query and their longer pieces, and every secret header value and its token.
+fn scrub(reason: &str, request: &VendorRequest) -> String {
+    let mut secrets: Vec<String> = Vec::new();
+    if let Text::Secret(_) = &request.url {
+        let url = request.url.expose();
+        secrets.push(url.to_owned());
+        if let Ok(parsed) = url::Url::parse(url) {
+            secrets.push(parsed.path().to_owned());
+            secrets.extend(parsed.query().map(str::to_owned));
+            secrets.extend(
+                parsed
+                    .path_segments()
+                    .into_iter()
+                    .flatten()
+                    .map(str::to_owned),
+            );
+            secrets.extend(parsed.query_pairs().map(|(_, v)| v.into_owned()));
+        }
+    }
+    for (_, value) in &request.headers {
+        if let Text::Secret(_) = value {
+            let value = value.expose();
+            secrets.push(value.to_owned());
+            secrets.extend(value.split_whitespace().map(str::to_owned));
+        }
+    }
+    // Longest first, so a whole URL goes before its pieces; short pieces (`api`, `v1`) are no
+    // credential and would only make the reason unreadable.
+    secrets.retain(|s| s.len() >= 8);
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = reason.to_owned();
+    for secret in secrets {
+        out = out.replace(&secret, "[REDACTED]");
+    }
+    out
 }
 
 /// A redirect is never followed: say where it pointed (the host only: a path may carry a token)

@@ -233,3 +233,28 @@ async fn a_day_long_retry_after_is_honoured_across_two_queue_waits() {
     assert_eq!(later[0].1, Verdict::Done);
     assert_eq!(vendor.accepted().len(), 1);
 }
+
+/// A vendor error page that repeats the URL it was sent must not carry the credential into
+/// logs or dead-letter reasons.
+#[tokio::test]
+async fn answers_that_echo_the_url_are_quoted_without_the_credential() {
+    for status in [401, 500] {
+        let echo = json!({"message": format!("no webhook at https://hooks.example.com/hook/{TOKEN} (/hook/{TOKEN})")});
+        let vendor = FakeServer::start(Endpoint::replying(Reply::json(status, echo))).await;
+        let integration = hook(json!({}));
+        let sent = sender(Some(&vendor))
+            .exchange(
+                integration.as_ref(),
+                &[request(&support::url(TOKEN))],
+                in_a_minute(),
+            )
+            .await;
+        let reason = match sent {
+            Sent::Failed { reason, .. } | Sent::Requeue { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(reason.contains(&format!("HTTP {status}")), "{reason}");
+        assert!(reason.contains("[REDACTED]"), "{reason}");
+        assert!(!reason.contains(TOKEN), "{reason}");
+    }
+}
