@@ -4,14 +4,10 @@
 //! sample envelope in every state, digests, hostile values; tags follow Datadog's tag rules and
 //! event text can neither mention anyone nor turn Markdown on.
 
-use std::collections::BTreeSet;
-use std::sync::OnceLock;
-
 use chrono::NaiveDate;
 use costwatch_core::Notification;
 use costwatch_core::notification::{Link, NotificationBody, State};
 use costwatch_core::samples::of_kind as sample;
-use costwatch_core::shared::shared_path;
 use costwatch_dispatch::escape::HOSTILE;
 use costwatch_dispatch::request::REDACTED;
 use costwatch_dispatch::{
@@ -32,6 +28,8 @@ fn json_of(request: &VendorRequest) -> &Value {
     }
 }
 
+mod support;
+
 const KEY: &str = "0123456789abcdef0123456789abcdef";
 
 fn config(extra: Value) -> DatadogConfig {
@@ -48,86 +46,6 @@ fn render_with(config: &DatadogConfig, message: Message<'_>) -> Vec<VendorReques
 
 fn render(message: Message<'_>) -> Vec<VendorRequest> {
     render_with(&config(json!({})), message)
-}
-
-/// A YAML OpenAPI document as JSON (read once per test binary).
-fn spec(file: &str) -> &'static Value {
-    static V1: OnceLock<Value> = OnceLock::new();
-    static V2: OnceLock<Value> = OnceLock::new();
-    let cell = if file.starts_with("v1") { &V1 } else { &V2 };
-    cell.get_or_init(|| {
-        let path = shared_path(&format!("specs/datadog/{file}"));
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        serde_norway::from_str(&text).expect("Datadog's OpenAPI document parses")
-    })
-}
-
-/// Every `#/components/schemas/…` name `schema` reaches, transitively.
-fn reachable(spec: &Value, schema: &Value, seen: &mut BTreeSet<String>) {
-    match schema {
-        Value::Object(map) => {
-            for (k, v) in map {
-                if k == "$ref"
-                    && let Some(name) = v
-                        .as_str()
-                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                {
-                    if seen.insert(name.to_owned()) {
-                        reachable(spec, &spec["components"]["schemas"][name], seen);
-                    }
-                } else {
-                    reachable(spec, v, seen);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| reachable(spec, v, seen)),
-        _ => {}
-    }
-}
-
-/// Closes every object schema that lists its properties: a property the spec does not define
-/// (a typo, a field of another API version) is then an error, not silently ignored.
-fn strict(schema: &mut Value) {
-    match schema {
-        Value::Object(map) => {
-            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
-                map.insert("additionalProperties".into(), json!(false));
-            }
-            map.values_mut().for_each(strict);
-        }
-        Value::Array(items) => items.iter_mut().for_each(strict),
-        _ => {}
-    }
-}
-
-/// The `application/json` request body schema of `method path` in `file`, checked to be the
-/// operation we mean, as a root document holding the components it refers to.
-fn validator(file: &str, path: &str, operation_id: &str) -> jsonschema::Validator {
-    let spec = spec(file);
-    let op = &spec["paths"][path]["post"];
-    assert_eq!(op["operationId"], operation_id);
-    let mut schema = op["requestBody"]["content"]["application/json"]["schema"].clone();
-    let mut names = BTreeSet::new();
-    reachable(spec, &schema, &mut names);
-    let mut components = serde_json::Map::new();
-    for name in names {
-        components.insert(name.clone(), spec["components"]["schemas"][&name].clone());
-    }
-    schema["components"] = json!({ "schemas": components });
-    strict(&mut schema);
-    schema["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
-    jsonschema::validator_for(&schema).expect("schema compiles")
-}
-
-fn validators() -> &'static (jsonschema::Validator, jsonschema::Validator) {
-    static V: OnceLock<(jsonschema::Validator, jsonschema::Validator)> = OnceLock::new();
-    V.get_or_init(|| {
-        (
-            validator("v2-openapi.yaml", "/api/v2/series", "SubmitMetrics"),
-            validator("v1-openapi.yaml", "/api/v1/events", "CreateEvent"),
-        )
-    })
 }
 
 /// What Datadog keeps as a tag without changing it.
@@ -154,20 +72,11 @@ fn mentions(text: &str) -> bool {
 
 /// Checks one request against the spec and Datadog's rules; returns its JSON body.
 fn check(request: &VendorRequest) -> Value {
-    let (series_v, events_v) = validators();
     let url = url::Url::parse(request.url.expose()).unwrap();
     let body = json_of(request).clone();
-    let v = match url.path() {
-        SERIES_PATH => series_v,
-        EVENTS_PATH => events_v,
-        other => panic!("unexpected path {other}"),
-    };
-    let errors: Vec<String> = v
-        .iter_errors(&body)
-        .take(5)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}\n{body:#}");
+    if let Err(errors) = support::check_schema(request) {
+        panic!("{errors}\n{body:#}");
+    }
     assert!(request.body.encode().len() <= MAX_PAYLOAD_BYTES);
     let [(name, Text::Secret(_))] = request.headers.as_slice() else {
         panic!(
