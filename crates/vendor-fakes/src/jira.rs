@@ -29,6 +29,8 @@ pub const API_TOKEN: &str = "ATATT3xFfGF0-fake-jira-api-token";
 pub const BASIC_AUTH: &str =
     "Basic Y29zdHdhdGNoLWJvdEBleGFtcGxlLmNvbTpBVEFUVDN4RmZHRjAtZmFrZS1qaXJhLWFwaS10b2tlbg==";
 pub const BEARER_TOKEN: &str = "fake-oauth-access-token";
+/// The OAuth 2.0 gateway's path to the fake site (`https://api.atlassian.com` + this).
+pub const OAUTH_PREFIX: &str = "/ex/jira/11223344-a1b2-3b33-c444-def123456789";
 /// The projects and issue types the fake site has.
 pub const PROJECTS: [&str; 2] = ["FIN", "OPS"];
 pub const ISSUE_TYPES: [&str; 3] = ["Task", "Bug", "Story"];
@@ -123,7 +125,9 @@ impl Vendor for JiraSite {
             return errors(429, &["Rate limit exceeded."], json!({}))
                 .with_header("retry-after", &secs.to_string());
         }
+        // A site (`/rest/api/3/…`) or, for OAuth 2.0, the gateway (`/ex/jira/<cloud id>/rest/…`).
         let path = request.path.split('?').next().unwrap_or_default();
+        let path = path.strip_prefix(OAUTH_PREFIX).unwrap_or(path);
         let Some(rest) = path.strip_prefix("/rest/api/3/") else {
             return Reply::text(404, "Not Found");
         };
