@@ -31,6 +31,10 @@ pub struct JiraConfig {
     /// The workflow transition that resolves an issue, looked up by name on each issue.
     #[serde(default = "default_transition")]
     pub resolve_transition: String,
+    /// The transition that reopens a subject's issue when it opens again after a resolution
+    /// (`Reopen`, `To Do`); without it a recurrence is a comment only.
+    #[serde(default)]
+    pub reopen_transition: Option<String>,
     /// The issue (`FIN-12`) the daily report is added to as a comment.
     #[serde(default)]
     pub tracking_issue: Option<String>,
@@ -174,6 +178,16 @@ impl IntegrationConfig for JiraConfig {
         if self.resolve_transition.trim().is_empty() {
             return Err(ConfigError::Invalid(
                 "[jira] resolve_transition is empty (the transition's name, e.g. \"Done\")".into(),
+            ));
+        }
+        if self
+            .reopen_transition
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "[jira] reopen_transition is empty (leave it out to only comment on recurrence)"
+                    .into(),
             ));
         }
         if let Some(key) = &self.tracking_issue

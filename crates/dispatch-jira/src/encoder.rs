@@ -3,7 +3,8 @@
 //! One issue per subject, found again by its label `costwatch-<hash of subject id>`:
 //! - a subject this destination has filed before (the memo holds its issue key): a comment for
 //!   the new state, and for a resolution the transition named `resolve_transition`, looked up
-//!   on the issue (`GET …/transitions`) and run (`POST …/transitions`);
+//!   on the issue (`GET …/transitions`) and run (`POST …/transitions`); for a subject open
+//!   again after a resolution, the `reopen_transition` the same way when one is configured;
 //! - a subject without a memo: `POST /search/jql` for the label, then the create, then (for a
 //!   later state) the comment and the transition on the issue found or created.
 //!
@@ -115,9 +116,15 @@ fn one(
     if memo_key.is_some() || n.state != State::Open || n.revision > 0 {
         out.push(api.comment(&key, document(&view, Some(state_line(n)))?));
     }
-    if n.state == State::Resolved {
+    // Resolved runs the resolving transition; a subject open again the reopening one, if set.
+    let transition = match n.state {
+        State::Resolved => Some(config.resolve_transition.as_str()),
+        State::Open if n.revision > 0 => config.reopen_transition.as_deref(),
+        _ => None,
+    };
+    if let Some(name) = transition {
         let lookup = at + out.len();
-        out.push(api.transitions(&key, &config.resolve_transition));
+        out.push(api.transitions(&key, name));
         out.push(api.transition(&key, lookup));
     }
     // A memo path needs no search: fewer requests, and later states never search again.

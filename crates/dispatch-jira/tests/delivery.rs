@@ -431,3 +431,22 @@ async fn a_storm_digest_files_one_issue_per_subject_and_comments_on_them_later()
     );
     assert_valid_adf(&site.jira);
 }
+
+#[tokio::test]
+async fn a_recurrence_reopens_the_issue_when_a_reopen_transition_is_set() {
+    let site = Site::start().await;
+    let mut cfg = config();
+    cfg["reopen_transition"] = json!("To Do");
+    let dispatcher = site.dispatcher(cfg, 3).await;
+    let open = sample("anomaly");
+    send(&dispatcher, &open).await;
+    let resolved = next(&open, State::Resolved);
+    send(&dispatcher, &resolved).await;
+    assert_eq!(site.jira.issues()[0].status, "Done");
+    let again = next(&resolved, State::Open);
+    assert_eq!(send(&dispatcher, &again).await, Verdict::Done);
+    let issues = site.jira.issues();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].status, "To Do");
+    assert!(issues[0].comments[1].to_string().contains("Open again"));
+}
