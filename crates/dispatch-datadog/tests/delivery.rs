@@ -28,6 +28,10 @@ fn json_of(request: &VendorRequest) -> &Value {
     }
 }
 
+// Each test binary uses part of it.
+#[allow(dead_code)]
+mod support;
+
 fn config(api_key: &str) -> Value {
     json!({"destinations": {"prod": {"api_key": api_key, "site": "US1", "tags": ["env:test"]}}})
 }
@@ -139,6 +143,11 @@ async fn every_kind_is_delivered_once_even_when_redelivered() {
     }
     let requests = server.log().len();
     assert!(server.log().iter().all(|(_, s)| *s == Some(202)));
+    // The contract check: every request Datadog's intake received, against its OpenAPI schema.
+    for (received, _) in server.log() {
+        let body = received.json().expect("JSON");
+        support::check_json(&received.path, &body).unwrap_or_else(|e| panic!("{e}\n{body:#}"));
+    }
 
     // SQS delivers every message again: the ledger answers, Datadog hears nothing.
     let again = run(&d, &messages).await;

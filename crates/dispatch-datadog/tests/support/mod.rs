@@ -92,15 +92,21 @@ pub fn validators() -> &'static (jsonschema::Validator, jsonschema::Validator) {
 
 /// The request's JSON body checked against the operation its path names.
 pub fn check_schema(request: &VendorRequest) -> Result<(), String> {
-    let (series, events) = validators();
     let url = url::Url::parse(request.url.expose()).map_err(|e| e.to_string())?;
-    let v = match url.path() {
+    let Body::Json(body) = &request.body else {
+        return Err("Datadog takes JSON".into());
+    };
+    check_json(url.path(), body)
+}
+
+/// A JSON body posted to `path` checked against that operation's schema (also for what the fake
+/// received).
+pub fn check_json(path: &str, body: &Value) -> Result<(), String> {
+    let (series, events) = validators();
+    let v = match path {
         SERIES_PATH => series,
         EVENTS_PATH => events,
         other => return Err(format!("{other} is not an endpoint costwatch posts to")),
-    };
-    let Body::Json(body) = &request.body else {
-        return Err("Datadog takes JSON".into());
     };
     let errors: Vec<String> = v
         .iter_errors(body)
