@@ -81,15 +81,24 @@ impl Site {
     }
 }
 
+/// One batch of `envelopes` through `dispatcher`: each one's verdict.
+async fn dispatch(dispatcher: &Dispatcher<'_>, envelopes: &[Notification]) -> Vec<Verdict> {
+    let batch: Vec<Incoming> = envelopes
+        .iter()
+        .map(|n| Incoming {
+            message_id: n.id.clone(),
+            body: serde_json::to_string(n).unwrap(),
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let verdicts = dispatcher.dispatch(&batch, Utc::now(), deadline).await;
+    verdicts.into_iter().map(|(_, v)| v).collect()
+}
+
 async fn send(dispatcher: &Dispatcher<'_>, n: &Notification) -> Verdict {
-    let batch = [Incoming {
-        message_id: n.id.clone(),
-        body: serde_json::to_string(n).unwrap(),
-    }];
-    let mut verdicts = dispatcher
-        .dispatch(&batch, Utc::now(), Instant::now() + Duration::from_secs(20))
-        .await;
-    verdicts.remove(0).1
+    dispatch(dispatcher, std::slice::from_ref(n))
+        .await
+        .remove(0)
 }
 
 /// The next state of `n`'s subject.
@@ -249,14 +258,7 @@ async fn a_later_state_without_a_memo_finds_the_issue_and_comments() {
     two["destinations"]["second"] = json!({"project": "FIN"});
     let dispatcher = site.dispatcher(two, 3).await;
     let ongoing = next(&open, State::Ongoing);
-    let batch = [Incoming {
-        message_id: ongoing.id.clone(),
-        body: serde_json::to_string(&ongoing).unwrap(),
-    }];
-    let verdicts = dispatcher
-        .dispatch(&batch, Utc::now(), Instant::now() + Duration::from_secs(20))
-        .await;
-    assert_eq!(verdicts[0].1, Verdict::Done);
+    assert_eq!(send(&dispatcher, &ongoing).await, Verdict::Done);
     let issues = site.jira.issues();
     assert_eq!(issues.len(), 1, "{:?}", site.requests());
     // `second` found FIN-1 by its label and commented; `finops` had it remembered.
@@ -372,15 +374,6 @@ fn subjects(kind: &str, n: usize, state: State) -> Vec<Notification> {
         .collect()
 }
 
-fn batch(all: &[Notification]) -> Vec<Incoming> {
-    all.iter()
-        .map(|n| Incoming {
-            message_id: n.id.clone(),
-            body: serde_json::to_string(n).unwrap(),
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_storm_digest_files_one_issue_per_subject_and_comments_on_them_later() {
     let site = Site::start().await;
@@ -396,15 +389,9 @@ async fn a_storm_digest_files_one_issue_per_subject_and_comments_on_them_later()
         .build()
         .await
         .unwrap();
-    let deadline = || Instant::now() + Duration::from_secs(20);
     let open = subjects("anomaly", 4, State::Open);
-    let verdicts = dispatcher
-        .dispatch(&batch(&open), Utc::now(), deadline())
-        .await;
-    assert!(
-        verdicts.iter().all(|(_, v)| *v == Verdict::Done),
-        "{verdicts:?}"
-    );
+    let verdicts = dispatch(&dispatcher, &open).await;
+    assert!(verdicts.iter().all(|v| *v == Verdict::Done), "{verdicts:?}");
     let issues = site.jira.issues();
     assert_eq!(issues.len(), 4, "{:?}", site.requests());
     for (issue, n) in issues.iter().zip(&open) {
@@ -415,13 +402,8 @@ async fn a_storm_digest_files_one_issue_per_subject_and_comments_on_them_later()
     // The storm resolves as a digest too: no memo for digests, so each subject is found by its
     // label, commented on and transitioned; nothing new is filed.
     let resolved = subjects("anomaly", 4, State::Resolved);
-    let verdicts = dispatcher
-        .dispatch(&batch(&resolved), Utc::now(), deadline())
-        .await;
-    assert!(
-        verdicts.iter().all(|(_, v)| *v == Verdict::Done),
-        "{verdicts:?}"
-    );
+    let verdicts = dispatch(&dispatcher, &resolved).await;
+    assert!(verdicts.iter().all(|v| *v == Verdict::Done), "{verdicts:?}");
     let issues = site.jira.issues();
     assert_eq!(issues.len(), 4, "{:?}", site.requests());
     assert!(
