@@ -61,7 +61,7 @@ pub fn classify_at(request: &VendorRequest, response: &VendorResponse, now: Syst
         )),
         429 | 503 => Outcome::Retry {
             after: retry_after(response, now).or_else(|| rate_limit_reset(response, now)),
-            reason: format!("HTTP {status}: Jira rate limit{errors}"),
+            reason: format!("HTTP {status}: Jira is throttling or unavailable{errors}"),
         },
         _ => classify_http_at(response, now),
     }
@@ -76,11 +76,12 @@ fn delivered(status: u16, body: Value) -> Outcome {
 
 /// Where the create goes: `issue` (nothing found) or the found issue's own URL.
 fn search_answer(body: Option<&Value>) -> Value {
+    // The key; the id if an answer carries no key (both name the issue in every path).
     let found = body
         .and_then(|b| b["issues"].as_array())
         .and_then(|issues| issues.first())
-        .and_then(|i| i["key"].as_str())
-        .filter(|k| crate::config::is_issue_key(k));
+        .and_then(|i| i["key"].as_str().or_else(|| i["id"].as_str()))
+        .filter(|k| crate::config::is_issue_ref(k));
     json!({"costwatch": {
         "found": found,
         "create_path": found.map_or("issue".to_owned(), |k| format!("issue/{k}")),
@@ -201,6 +202,12 @@ mod tests {
             NOW,
         ));
         assert_eq!(found["costwatch"]["create_path"], "issue/FIN-7");
+        let by_id = body(classify_at(
+            &search,
+            &answer(200, &[], r#"{"issues":[{"id":"10001"}]}"#),
+            NOW,
+        ));
+        assert_eq!(by_id["costwatch"]["create_path"], "issue/10001");
         // The create sent to FIN-7's own URL: already there, whatever Jira says to a POST there.
         let skipped = body(classify_at(
             &request(CREATE, "issue/FIN-7"),

@@ -150,6 +150,12 @@ pub fn is_issue_key(key: &str) -> bool {
     is_project_key(project) && !number.is_empty() && number.chars().all(|c| c.is_ascii_digit())
 }
 
+/// What the REST paths take as `{issueIdOrKey}`: a key, or a numeric issue id.
+pub fn is_issue_ref(reference: &str) -> bool {
+    is_issue_key(reference)
+        || (!reference.is_empty() && reference.chars().all(|c| c.is_ascii_digit()))
+}
+
 pub fn is_project_key(key: &str) -> bool {
     let mut chars = key.chars();
     chars.next().is_some_and(|c| c.is_ascii_uppercase())

@@ -70,7 +70,7 @@ pub fn render(
     let api = Api::new(config)?;
     let memo_key = memo
         .and_then(|m| m["key"].as_str())
-        .filter(|k| crate::config::is_issue_key(k));
+        .filter(|k| crate::config::is_issue_ref(k));
     let mut requests = Vec::new();
     for n in message.envelopes() {
         // A digest has no memo: each of its subjects is found by search.

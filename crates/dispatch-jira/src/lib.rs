@@ -62,7 +62,7 @@ impl Integration for Jira {
         delivered
             .iter()
             .filter_map(|d| d.body.as_ref()?["key"].as_str())
-            .find(|k| config::is_issue_key(k))
+            .find(|k| config::is_issue_ref(k))
             .map(encoder::memo)
     }
 }
