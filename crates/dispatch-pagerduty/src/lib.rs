@@ -80,14 +80,18 @@ pub fn classify(request: &VendorRequest, response: &VendorResponse) -> Outcome {
         Some(body) => error_text(&body),
         None => response.snippet(),
     };
-    let hint = if said.to_ascii_lowercase().contains("routing") {
-        "; check the destination's routing_key: the Integration Key of an Events API v2 integration on the service"
-    } else {
-        ""
-    };
+    if said.to_ascii_lowercase().contains("routing") {
+        // The key may have been rotated: the dispatcher re-reads it once before the DLQ.
+        return Outcome::CredentialRefused(scrub(
+            request,
+            &format!(
+                "PagerDuty refused the event (HTTP 400): {said}; check the destination's routing_key: the Integration Key of an Events API v2 integration on the service"
+            ),
+        ));
+    }
     Outcome::Fail(scrub(
         request,
-        &format!("PagerDuty refused the event (HTTP 400): {said}{hint}"),
+        &format!("PagerDuty refused the event (HTTP 400): {said}"),
     ))
 }
 
@@ -161,7 +165,7 @@ mod tests {
             "message": "Event object is invalid",
             "errors": [format!("Invalid routing key {KEY}"), "'payload.severity' is invalid"],
         });
-        let Outcome::Fail(reason) =
+        let Outcome::CredentialRefused(reason) =
             classify(&r, &VendorResponse::new(400, &[], refused.to_string()))
         else {
             panic!()

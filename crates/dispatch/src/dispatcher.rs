@@ -484,13 +484,13 @@ impl<'a> Dispatcher<'a> {
                 Sent::Failed {
                     reason,
                     retries,
-                    status,
+                    credential_refused,
+                    ..
                 } => {
                     metrics::retried(name, u64::from(retries));
                     // Only a one-request exchange is sent again: a later step's refusal would
                     // repeat the steps that already went through.
-                    let refused = matches!(status, Some(401 | 403 | 404));
-                    let reason = if refused && !reread && requests.len() == 1 {
+                    let reason = if credential_refused && !reread && requests.len() == 1 {
                         match self.reread_after_refusal().await {
                             Ok(true) => {
                                 tracing::info!(

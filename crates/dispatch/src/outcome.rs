@@ -60,8 +60,12 @@ pub enum Outcome {
         after: Option<Duration>,
         reason: String,
     },
-    /// Retrying cannot help (bad credentials, a payload the vendor refuses): to the DLQ.
+    /// Retrying cannot help (a payload the vendor refuses): to the DLQ.
     Fail(String),
+    /// The vendor refused the credential. The shared policy says so for 401 and 403; a vendor
+    /// with its own way (PagerDuty's 400 "Invalid routing key") says so in its classifier. The
+    /// dispatcher re-reads the secrets once (they may have been rotated) before the DLQ.
+    CredentialRefused(String),
 }
 
 /// A vendor accepted the request; `body` is its JSON answer (message ts, file id …) if any.
@@ -87,6 +91,7 @@ pub fn classify_http_at(response: &VendorResponse, now: SystemTime) -> Outcome {
             after: retry_after(response, now),
             reason: format!("HTTP {status}: {}", response.snippet()),
         },
+        401 | 403 => Outcome::CredentialRefused(format!("HTTP {status}: {}", response.snippet())),
         _ => Outcome::Fail(format!("HTTP {status}: {}", response.snippet())),
     }
 }

@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -41,8 +42,11 @@ pub enum Sent {
     Failed {
         reason: String,
         retries: u32,
-        /// The vendor's HTTP status when it refused (401/403/404 may mean a rotated secret).
+        /// The vendor's HTTP status when it refused.
         status: Option<u16>,
+        /// The vendor refused the credential (or answered 404 for a URL that is one): a
+        /// rotated secret may explain it.
+        credential_refused: bool,
     },
 }
 
@@ -90,6 +94,7 @@ impl Sender {
                         reason,
                         retries,
                         status: None,
+                        credential_refused: false,
                     };
                 }
             };
@@ -101,17 +106,26 @@ impl Sender {
                             reason: format!("{}: {}", prepared.step, redirect_reason(&response)),
                             retries,
                             status: Some(response.status),
+                            credential_refused: false,
                         };
                     }
                     Ok(response) => match integration.classify(&prepared, &response) {
                         Outcome::Delivered(d) => break d,
                         Outcome::Fail(reason) => {
-                            let reason =
-                                format!("{}: {}", prepared.step, scrub(&reason, &prepared));
                             return Sent::Failed {
-                                reason,
+                                reason: format!("{}: {}", prepared.step, scrub(&reason, &prepared)),
                                 retries,
                                 status: Some(response.status),
+                                // A webhook URL is the credential: 404 is a deleted webhook.
+                                credential_refused: matches!(response.status, 401 | 403 | 404),
+                            };
+                        }
+                        Outcome::CredentialRefused(reason) => {
+                            return Sent::Failed {
+                                reason: format!("{}: {}", prepared.step, scrub(&reason, &prepared)),
+                                retries,
+                                status: Some(response.status),
+                                credential_refused: true,
                             };
                         }
                         Outcome::Retry { after, reason } => (after, reason),
@@ -260,6 +274,9 @@ fn scrub(reason: &str, request: &VendorRequest) -> String {
             );
             secrets.extend(parsed.query_pairs().map(|(_, v)| v.into_owned()));
         }
+    }
+    if let Body::SecretJson { secrets: body, .. } = &request.body {
+        secrets.extend(body.iter().map(|(_, v)| v.expose_secret().to_owned()));
     }
     for (_, value) in &request.headers {
         if let Text::Secret(_) = value {

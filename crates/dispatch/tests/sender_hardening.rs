@@ -66,6 +66,7 @@ async fn redirects_are_configuration_errors_and_are_never_followed() {
             reason,
             retries,
             status: Some(s),
+            credential_refused: false,
         } = sent
         else {
             panic!("HTTP {status} must fail for good, got {sent:?}");
