@@ -117,7 +117,7 @@ pub fn event(message: Message<'_>, extra: &[String]) -> Option<Value> {
     tags.dedup();
     let alert_type = alert_type(view.severity, view.state);
     Some(json!({
-        "title": text(&fit_text(&view.title, MAX_EVENT_TITLE, None)),
+        "title": fit_text(&text(&view.title), MAX_EVENT_TITLE, None),
         "text": event_text(&view),
         "alert_type": alert_type,
         "priority": if matches!(alert_type, "error" | "warning") { "normal" } else { "low" },

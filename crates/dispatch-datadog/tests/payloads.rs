@@ -14,7 +14,7 @@ use costwatch_dispatch::{
     Body, Integration, Message, RenderContext, Text, VendorRequest, entry, load_config,
 };
 use costwatch_dispatch_datadog::encoder::{
-    EVENTS_PATH, MAX_EVENT_TEXT, MAX_PAYLOAD_BYTES, SERIES_PATH, aggregation_key,
+    EVENTS_PATH, MAX_EVENT_TEXT, MAX_EVENT_TITLE, MAX_PAYLOAD_BYTES, SERIES_PATH, aggregation_key,
 };
 use costwatch_dispatch_datadog::series::{self, NAMES};
 use costwatch_dispatch_datadog::{Datadog, DatadogConfig, Site};
@@ -109,6 +109,7 @@ fn check(request: &VendorRequest) -> Value {
             );
         }
         assert!(body["text"].as_str().unwrap().chars().count() <= MAX_EVENT_TEXT);
+        assert!(body["title"].as_str().unwrap().chars().count() <= MAX_EVENT_TITLE);
     }
     body
 }
