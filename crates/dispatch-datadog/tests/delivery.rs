@@ -14,6 +14,8 @@ use costwatch_dispatch::entry;
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::{Body, Integration, Message, RenderContext, VendorRequest, load_config};
 use costwatch_dispatch_datadog::Datadog;
+use costwatch_dispatch_kit::CrashPoint;
+use costwatch_dispatch_kit::vendors::Crash;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::datadog::{API_KEY, DatadogIntake};
 use costwatch_vendor_fakes::server::FakeServer;
@@ -226,4 +228,63 @@ async fn a_wrong_api_key_is_dead_lettered_with_directions() {
     assert!(!reason.contains(wrong), "{reason}");
     assert_eq!(server.log().len(), 1, "not retried");
     assert!(intake.series().is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_payload_is_dead_lettered_with_datadogs_errors() {
+    for (status, message) in [(400, "Invalid metric name"), (413, "Payload too large")] {
+        let intake = Arc::new(DatadogIntake::new());
+        let server = FakeServer::start(intake.clone()).await;
+        let state = MemoryState::default();
+        let d = dispatcher(&server, &state, API_KEY).await;
+        intake.refuse_next(status, message);
+        let verdicts = run(&d, &batch(&[sample("report")])).await;
+        let [Verdict::Dead { reason }] = verdicts.as_slice() else {
+            panic!("{verdicts:?}")
+        };
+        assert!(
+            reason.contains(&status.to_string()) && reason.contains(message),
+            "{reason}"
+        );
+        assert_eq!(server.log().len(), 1, "HTTP {status} is not retried");
+    }
+}
+
+/// The invocation dies right after Datadog accepted the series (its answer lost), or at the event
+/// before Datadog saw it: the redelivery repeats at most the series — the same points, which
+/// overwrite themselves — and the event is posted once. (The kit's crash drill assumes one
+/// request per envelope; this is its Datadog form.)
+#[tokio::test]
+async fn a_crash_between_series_and_event_repeats_only_the_series() {
+    let anomaly = sample("anomaly");
+    let n = rendered_series(&anomaly).len();
+    for (at, point) in [(1, CrashPoint::AfterVendor), (2, CrashPoint::BeforeVendor)] {
+        let intake = Arc::new(DatadogIntake::new());
+        let crash = Arc::new(Crash::new(intake.clone(), at, point));
+        let server = FakeServer::start(crash.clone()).await;
+        let state = MemoryState::default();
+        let d = Dispatcher::builder(entry::<Datadog>().load(config(API_KEY)).unwrap(), &state)
+            .endpoint(Some(url::Url::parse(&server.url()).unwrap()))
+            .timeout(Duration::from_secs(30))
+            .lease(chrono::Duration::zero())
+            .build()
+            .await
+            .unwrap();
+        let messages = batch(std::slice::from_ref(&anomaly));
+        tokio::select! {
+            _ = run(&d, &messages) => panic!("request {at} never came"),
+            () = crash.crashed.notified() => {}
+        }
+        assert!(intake.events().is_empty(), "{point:?} at {at}");
+        assert_eq!(intake.series().len(), n, "{point:?} at {at}");
+        assert_eq!(run(&d, &messages).await, [Verdict::Done]);
+        assert_eq!(
+            intake.events().len(),
+            1,
+            "{point:?} at {at}: the event once"
+        );
+        let series = intake.series();
+        assert_eq!(series.len(), 2 * n, "{point:?} at {at}");
+        assert_eq!(series[..n], series[n..], "the repeat is the same points");
+    }
 }

@@ -32,6 +32,7 @@ pub struct DatadogIntake {
 struct State {
     limited_until: Option<Instant>,
     throttled: u32,
+    refuse_next: Option<(u16, String)>,
     series: Vec<Value>,
     events: Vec<Value>,
     next_event: u64,
@@ -45,6 +46,12 @@ impl DatadogIntake {
     /// Every request in the next `period` is answered 429 (the organisation's limit is used up).
     pub fn rate_limit_for(&self, period: Duration) {
         self.lock().limited_until = Some(Instant::now() + period);
+    }
+
+    /// The next request is answered `status` with `{"errors": [message]}` (a payload Datadog
+    /// refuses for a reason the fake does not model).
+    pub fn refuse_next(&self, status: u16, message: &str) {
+        self.lock().refuse_next = Some((status, message.to_owned()));
     }
 
     /// Every series accepted, in order (the same series twice if it was posted twice).
@@ -83,6 +90,9 @@ impl Vendor for DatadogIntake {
             return errors(403, "Forbidden");
         }
         let mut state = self.lock();
+        if let Some((status, message)) = state.refuse_next.take() {
+            return errors(status, &message);
+        }
         if let Some(until) = state.limited_until {
             let left = until.saturating_duration_since(Instant::now());
             if !left.is_zero() {
