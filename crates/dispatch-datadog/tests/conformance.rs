@@ -6,9 +6,9 @@
 //! The kit's crash-mid-batch checks are not run here: they count one request per envelope (the
 //! crash is at request 4 = envelope 4), while a Datadog anomaly is two requests (its series,
 //! then its event), so request 4 is envelope 2's event and the kit's expectation does not apply.
-//! What they protect — a redelivery sends nothing twice — is covered by the ledger test in
-//! tests/delivery.rs, and a crash after the series but before the event repeats only the series
-//! (a gauge point with the same metric, tags and timestamp overwrites itself).
+//! Their Datadog form is in tests/delivery.rs (`a_crash_between_series_and_event_repeats_only_the_series`):
+//! a crash after the series or before the event repeats only the series (a gauge point with the
+//! same metric, tags and timestamp overwrites itself) and posts the event once.
 
 mod support;
 
