@@ -70,6 +70,7 @@ impl Integration for Discord {
             url: Text::secret(url.as_str()),
             headers: Vec::new(),
             body: message::body(message::payload(message), files),
+            repeat: costwatch_dispatch::Repeat::InPlace,
         }])
     }
 

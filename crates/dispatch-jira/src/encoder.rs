@@ -170,6 +170,7 @@ impl Api {
                 ("accept".into(), Text::Plain("application/json".into())),
             ],
             body,
+            repeat: costwatch_dispatch::Repeat::InPlace,
         }
     }
 
@@ -221,12 +222,16 @@ impl Api {
         if let Some(a) = &dest.assignee {
             fields["assignee"] = json!({ "accountId": a });
         }
-        Ok(self.request(
-            CREATE,
-            Method::Post,
-            &from_step(search, "/costwatch/create_path"),
-            Body::Json(json!({ "fields": fields })),
-        ))
+        // Jira has no idempotency key: a create whose answer is lost must not be sent again in
+        // place, but from the search, which then finds the issue it made.
+        Ok(self
+            .request(
+                CREATE,
+                Method::Post,
+                &from_step(search, "/costwatch/create_path"),
+                Body::Json(json!({ "fields": fields })),
+            )
+            .repeat_via_queue())
     }
 
     fn comment(&self, key: &str, doc: Value) -> VendorRequest {

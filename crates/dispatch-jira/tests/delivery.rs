@@ -229,20 +229,27 @@ async fn a_lost_create_answer_is_found_by_the_next_attempts_search() {
 /// any search, and Jira (which has no idempotency key) files it twice. Closing it needs the
 /// framework to requeue non-idempotent steps instead (see docs/integrations/jira.md).
 #[tokio::test]
-async fn a_lost_create_answer_retried_in_place_is_filed_twice_the_known_window() {
+async fn a_lost_create_answer_goes_back_to_the_queue_and_the_search_finds_the_issue() {
     let site = Site::start().await;
     let dispatcher = site.dispatcher(config(), 3).await;
     site.jira.lose_create_answers(1);
+    // The create's outcome is unknown: not sent again in place, but from the queue…
+    assert!(matches!(
+        send(&dispatcher, &sample("anomaly")).await,
+        Verdict::Retry { .. }
+    ));
+    // …where the redelivery searches first and finds what the lost create made.
     assert_eq!(send(&dispatcher, &sample("anomaly")).await, Verdict::Done);
     assert_eq!(
         site.requests(),
         [
             "POST search/jql 200",
             "POST issue dropped",
-            "POST issue 201"
+            "POST search/jql 200",
+            "POST issue/FIN-1 405"
         ]
     );
-    assert_eq!(site.jira.issues().len(), 2);
+    assert_eq!(site.jira.issues().len(), 1);
 }
 
 #[tokio::test]

@@ -73,6 +73,7 @@ fn api(config: &SlackConfig, method: &str, body: Body) -> Result<VendorRequest, 
             Text::secret(&format!("Bearer {}", token.expose()?)),
         )],
         body,
+        repeat: costwatch_dispatch::Repeat::InPlace,
     })
 }
 
@@ -163,6 +164,7 @@ fn upload(
             content_type: "image/svg+xml".into(),
             data: svg.into_bytes(),
         },
+        repeat: costwatch_dispatch::Repeat::InPlace,
     };
     let complete = api(
         config,

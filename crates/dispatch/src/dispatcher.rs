@@ -485,12 +485,13 @@ impl<'a> Dispatcher<'a> {
                     reason,
                     retries,
                     credential_refused,
+                    completed,
                     ..
                 } => {
                     metrics::retried(name, u64::from(retries));
-                    // Only a one-request exchange is sent again: a later step's refusal would
-                    // repeat the steps that already went through.
-                    let reason = if credential_refused && !reread && requests.len() == 1 {
+                    // Sent again only when nothing went through yet: a later step's refusal
+                    // would repeat the steps that already did.
+                    let reason = if credential_refused && !reread && completed == 0 {
                         match self.reread_after_refusal().await {
                             Ok(true) => {
                                 tracing::info!(

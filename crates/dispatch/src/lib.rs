@@ -35,7 +35,7 @@ pub use error::{ConfigError, DispatchError, RenderError};
 pub use integration::{Integration, IntegrationConfig, Message, RateLimit, RenderContext};
 pub use outcome::{Delivered, Outcome, VendorResponse, classify_http};
 pub use registry::{Configured, Entry, entry, load_config};
-pub use request::{Body, Method, Part, PartData, Text, VendorRequest, from_step};
+pub use request::{Body, Method, Part, PartData, Repeat, Text, VendorRequest, from_step};
 pub use routing::{QuietHours, Routing, Rule};
 pub use secret::{Reference, Secret, SecretStores};
 pub use webhook::{WebhookConfig, WebhookDestination};

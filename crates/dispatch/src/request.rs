@@ -139,6 +139,21 @@ pub struct VendorRequest {
     /// Extra headers; `content-type` comes from the body.
     pub headers: Vec<(String, Text)>,
     pub body: Body,
+    /// How a failure whose outcome is unknown (timeout, dropped connection, 5xx) is retried.
+    pub repeat: Repeat,
+}
+
+/// How a failed request is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Repeat {
+    /// At once, with backoff, inside the invocation: for requests the vendor deduplicates or
+    /// that do no harm twice (a webhook post keyed by our ledger, an update).
+    #[default]
+    InPlace,
+    /// Only through the queue: the whole exchange starts again from its first step. For a request
+    /// the vendor cannot deduplicate whose earlier steps find what it made (Jira: the search by
+    /// label before the create), so a create whose answer was lost is found, not made twice.
+    ViaQueue,
 }
 
 impl VendorRequest {
@@ -149,7 +164,14 @@ impl VendorRequest {
             url,
             headers: Vec::new(),
             body: Body::Json(body),
+            repeat: Repeat::InPlace,
         }
+    }
+
+    /// Retried only through the queue (see [`Repeat::ViaQueue`]).
+    pub fn repeat_via_queue(mut self) -> Self {
+        self.repeat = Repeat::ViaQueue;
+        self
     }
 
     pub fn header(mut self, name: &str, value: Text) -> Self {

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::outcome::{Delivered, Outcome, VendorResponse};
 use crate::registry::Configured;
-use crate::request::{Body, Text, VendorRequest, substitute, substitute_json};
+use crate::request::{Body, Repeat, Text, VendorRequest, substitute, substitute_json};
 use crate::retry::{Next, RetryPolicy};
 
 pub struct Sender {
@@ -47,6 +47,8 @@ pub enum Sent {
         /// The vendor refused the credential (or answered 404 for a URL that is one): a
         /// rotated secret may explain it.
         credential_refused: bool,
+        /// Requests of the exchange that had gone through before this one failed.
+        completed: usize,
     },
 }
 
@@ -95,6 +97,7 @@ impl Sender {
                         retries,
                         status: None,
                         credential_refused: false,
+                        completed: answers.len(),
                     };
                 }
             };
@@ -107,6 +110,7 @@ impl Sender {
                             retries,
                             status: Some(response.status),
                             credential_refused: false,
+                            completed: answers.len(),
                         };
                     }
                     Ok(response) => match integration.classify(&prepared, &response) {
@@ -118,6 +122,7 @@ impl Sender {
                                 status: Some(response.status),
                                 // A webhook URL is the credential: 404 is a deleted webhook.
                                 credential_refused: matches!(response.status, 401 | 403 | 404),
+                                completed: answers.len(),
                             };
                         }
                         Outcome::CredentialRefused(reason) => {
@@ -126,6 +131,7 @@ impl Sender {
                                 retries,
                                 status: Some(response.status),
                                 credential_refused: true,
+                                completed: answers.len(),
                             };
                         }
                         Outcome::Retry { after, reason } => (after, reason),
@@ -133,6 +139,13 @@ impl Sender {
                     Err(transport) => (None, transport),
                 };
                 let reason = format!("{}: {}", prepared.step, scrub(&reason, &prepared));
+                if prepared.repeat == Repeat::ViaQueue {
+                    return Sent::Requeue {
+                        after: after.unwrap_or_default().max(Duration::from_secs(1)),
+                        reason,
+                        retries,
+                    };
+                }
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 match schedule.next(after, remaining) {
                     Next::Wait(wait) => {

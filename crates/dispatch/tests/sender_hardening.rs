@@ -67,6 +67,7 @@ async fn redirects_are_configuration_errors_and_are_never_followed() {
             retries,
             status: Some(s),
             credential_refused: false,
+            completed: 0,
         } = sent
         else {
             panic!("HTTP {status} must fail for good, got {sent:?}");
