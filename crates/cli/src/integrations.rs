@@ -9,5 +9,7 @@ pub fn all() -> Vec<Box<dyn Entry>> {
         entry::<costwatch_dispatch_teams::Teams>(),
         entry::<costwatch_dispatch_discord::Discord>(),
         entry::<costwatch_dispatch_pagerduty::PagerDuty>(),
+        entry::<costwatch_dispatch_datadog::Datadog>(),
+        entry::<costwatch_dispatch_jira::Jira>(),
     ]
 }
