@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod forecast;
 mod import;
+mod init;
 mod integrations;
 mod notify;
 mod output;
@@ -56,6 +57,8 @@ enum Command {
     Render(notify::RenderArgs),
     /// Send an envelope through an integration (`--endpoint` redirects to a local server).
     Notify(notify::NotifyArgs),
+    /// Write a commented costwatch.toml: every option with its default (never overwrites).
+    Init(init::InitArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,15 +71,12 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     // Needs no store or configuration: a file in, a file out.
-    if let Command::Forecast(args) = cli.command {
-        return match forecast::forecast(args, cli.json) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
-            }
-        };
-    }
+    let command = match cli.command {
+        Command::Forecast(args) => return exit(forecast::forecast(args, cli.json)),
+        // Writes the config file, so it must not need one.
+        Command::Init(args) => return exit(init::init(args, cli.json)),
+        command => command,
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -89,7 +89,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         // Integrations read only their own tables of the config file.
-        match cli.command {
+        match command {
             Command::Render(args) => return notify::render(args, cli.config.as_deref()).await,
             Command::Notify(args) => {
                 return notify::notify(args, cli.config.as_deref(), cli.json).await;
@@ -97,16 +97,22 @@ fn main() -> ExitCode {
             _ => {}
         }
         let settings = config::Settings::load(cli.config.as_deref(), cli.data_dir.clone())?;
-        match cli.command {
+        match command {
             Command::Demo(args) => demo::demo(args, &settings, cli.json).await,
             Command::Import(args) => import::import(args, &settings, cli.json).await,
             Command::Run(args) => run::run(args, &settings, cli.json).await,
-            Command::Forecast(_) => unreachable!("handled before the runtime starts"),
+            Command::Forecast(_) | Command::Init(_) => {
+                unreachable!("handled before the runtime starts")
+            }
             Command::Anomaly(args) => anomaly::anomaly(args, &settings, cli.json).await,
             Command::Bench(args) => bench::bench(args, cli.json),
             Command::Render(_) | Command::Notify(_) => unreachable!("handled above"),
         }
     });
+    exit(result)
+}
+
+fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
