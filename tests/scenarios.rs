@@ -108,7 +108,7 @@ fn ports(store: &MemoryStore) -> Ports<'_> {
 }
 
 /// The planted budgets as a user would configure them: scope and amount, and no thresholds
-/// (the default ones: 50, 80, 100 % of actual, 100 % of forecast).
+/// (the default ones: 50, 80, 100, 120 % of actual, 100 % of forecast).
 fn default_budgets(org: &synth::SyntheticOrg) -> Vec<Budget> {
     org.planted
         .budgets
@@ -600,14 +600,9 @@ async fn scenario_2_a_monthly_saving_is_posted_ticketed_and_measured() {
 
 /// Scenario 3: the data-platform account's monthly budget at 150 % on the organisation's last
 /// day, with the default configuration (the planted budgets' scope and amount, the default
-/// thresholds).
-///
-/// NOT MET (issue 12 asks for PagerDuty `critical` with the default configuration): a budget
-/// breach is graded by the highest threshold it crossed (`envelopes::budget`: ≥ 120 % of actual
-/// is critical, ≥ 100 % high), and the default thresholds stop at 100 % of actual, so a budget at
-/// 150 % is `high`, which PagerDuty receives as `error`. Only a budget configured with a threshold
-/// of 120 % or more of actual (as `planted_budgets` does) is critical. This test asserts what is
-/// true today.
+/// thresholds). A breach is graded by the highest threshold it crossed (`envelopes::budget`:
+/// ≥ 120 % of actual is critical) and the default thresholds include 120 % of actual, so a budget
+/// at 150 % pages PagerDuty `critical`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenario_3_a_budget_at_150_percent_pages_tickets_and_measures() {
     let (org, store, cfg) = organisation(0, |org| PipelineConfig {
@@ -646,7 +641,7 @@ async fn scenario_3_a_budget_at_150_percent_pages_tickets_and_measures() {
         unreachable!()
     };
     assert_eq!(
-        fig.threshold_percent, 100,
+        fig.threshold_percent, 120,
         "the highest default threshold crossed"
     );
     assert!(
@@ -656,17 +651,15 @@ async fn scenario_3_a_budget_at_150_percent_pages_tickets_and_measures() {
     );
     assert_eq!(breach.state, State::Open);
 
-    // PagerDuty: one alert triggered on the breach's dedup_key, one incident. Severity: `high`,
-    // i.e. PagerDuty `error`; issue 12 wants `critical` by default (not met, see above).
-    assert_eq!(breach.severity, Severity::High);
+    // PagerDuty: one alert triggered on the breach's dedup_key, one incident, critical.
+    assert_eq!(breach.severity, Severity::Critical);
     let alert = vendors
         .pagerduty
         .alert(&dedup_key(&breach.subject_id))
         .unwrap();
     assert_eq!(alert.log, ["trigger"]);
     assert_eq!(alert.status, Status::Triggered);
-    assert_eq!(alert.payload["severity"], "error");
-    assert_ne!(alert.payload["severity"], "critical");
+    assert_eq!(alert.payload["severity"], "critical");
 
     // Jira: one issue for the breach.
     assert_eq!(jira_issues_of(&vendors.jira, &breach.subject_id), 1);
@@ -715,7 +708,7 @@ async fn scenario_3_a_budget_at_150_percent_pages_tickets_and_measures() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["alert_type"], "error");
 
-    // The run's three budget subjects (data-platform over 100 % of actual, its forecast over 100 %,
+    // The run's three budget subjects (data-platform over 120 % of actual, its forecast over 100 %,
     // the organisation past 50 %), each once: Slack, Teams and PagerDuty one request each, Jira a
     // search and a create each, Datadog series and event each.
     assert_eq!(budgets.len(), 3, "{budgets:#?}");

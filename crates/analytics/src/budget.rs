@@ -21,8 +21,8 @@ pub struct Budget {
     pub thresholds: Vec<Threshold>,
 }
 
-/// 50, 80 and 100 % of actual spend, and 100 % of forecast spend: early warning, last warning,
-/// over, and "on course to be over".
+/// 50, 80, 100 and 120 % of actual spend, and 100 % of forecast spend: early warning, last
+/// warning, over, well over (graded critical: what pages someone), and "on course to be over".
 pub fn default_thresholds() -> Vec<Threshold> {
     let actual = |percent| Threshold {
         percent,
@@ -32,6 +32,7 @@ pub fn default_thresholds() -> Vec<Threshold> {
         actual(50),
         actual(80),
         actual(100),
+        actual(120),
         Threshold {
             percent: 100,
             basis: ThresholdBasis::Forecast,
@@ -149,15 +150,10 @@ fn breach_date(
     None
 }
 
-/// The budgets planted in a synthetic organisation, with the thresholds teams usually set
-/// (50/80/100/120 % of actual, 100 % of forecast): what `costwatch demo` and the pipeline tests
-/// run with.
+/// The budgets planted in a synthetic organisation, with the default thresholds: what
+/// `costwatch demo` and the pipeline tests run with.
 pub fn planted_budgets(org: &costwatch_core::synth::SyntheticOrg) -> Vec<Budget> {
-    let mut thresholds = default_thresholds();
-    thresholds.push(Threshold {
-        percent: 120,
-        basis: ThresholdBasis::Actual,
-    });
+    let thresholds = default_thresholds();
     org.planted
         .budgets
         .iter()

@@ -127,7 +127,8 @@ async fn crossings_notify_once_and_a_credit_resolves_once() {
 
     // Crossing again in the same period is new: open, revision 2; the forecast crossing is not
     // repeated in the period.
-    spend(&rollups, 12, Money::from(105), Money::ZERO).await;
+    // 12 × 90 = 1,080: over 100 % again, under 120 %.
+    spend(&rollups, 12, Money::from(90), Money::ZERO).await;
     let again = run(&rollups, &state, d(12), Money::from(1300)).await;
     assert_eq!(again, vec![open(100, "actual", 2)]);
     assert!(

@@ -46,8 +46,8 @@ fn thresholds_cross_on_actual_and_forecast() {
             (100, ThresholdBasis::Forecast)
         ]
     );
-    // 20 × 600 = 12000 actual: everything.
-    assert_eq!(crossed(&b, &flat(600.0)).len(), 4);
+    // 20 × 600 = 12000 actual (120 %): everything.
+    assert_eq!(crossed(&b, &flat(600.0)).len(), 5);
 }
 
 #[test]
@@ -75,7 +75,7 @@ fn crossing_carries_breach_date_and_allowed_daily_spend() {
 
     // Already over: breach in the past (600 × 17 = 10200), nothing left to spend.
     let over = evaluate(&b, &flat(600.0), None, as_of);
-    assert_eq!(over.len(), 3, "forecast thresholds need a forecast");
+    assert_eq!(over.len(), 4, "forecast thresholds need a forecast");
     assert_eq!(over[0].breach_date, Some(date(2026, 4, 17)));
     assert_eq!(over[0].allowed_daily_spend, Some(Money::ZERO));
 
@@ -116,7 +116,7 @@ fn budget_config_defaults_thresholds_and_rejects_unknown_fields() {
             .expect("valid");
     assert_eq!(b.scope, Scope::Account("123".into()));
     assert_eq!(b.thresholds, default_thresholds());
-    assert_eq!(b.thresholds.len(), 4);
+    assert_eq!(b.thresholds.len(), 5);
     assert!(
         serde_json::from_str::<Budget>(
             r#"{"name": "t", "scope": "org", "amount": "1", "ammount": "2"}"#
