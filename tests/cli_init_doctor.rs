@@ -1,10 +1,24 @@
 //! `costwatch init` and `costwatch doctor` as a user runs them: init writes a commented
 //! costwatch.toml and refuses to overwrite it (that the loader takes the file and its
-//! uncommented defaults is checked by init.rs's unit tests, on the real `Settings::load`).
+//! uncommented defaults is checked by init.rs's unit tests, on the real `Settings::load`; here
+//! `doctor` loads it through the same loader); doctor against moto: a secret that exists and
+//! one that does not, the Cost Explorer check skipped without `--yes` and made with it (exactly
+//! one GetCostAndUsage request, counted by a proxy in front of moto), `--send-test` through the
+//! dispatcher to the fake Slack.
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assert_cmd::Command;
+use costwatch_store::aws::sdk::aws_sdk_secretsmanager;
+use costwatch_testkit::moto::Moto;
+use costwatch_testkit::moto_ce::queue_cost_and_usage;
+use costwatch_vendor_fakes::server::FakeServer;
+use costwatch_vendor_fakes::slack::FakeSlack;
+use serde_json::{Value, json};
 
 /// The binary in `dir`, with no config or data dir from the environment.
 fn costwatch(dir: &Path) -> Command {
@@ -83,6 +97,18 @@ fn init_writes_every_option_and_refuses_to_overwrite() {
         "{written}"
     );
 
+    // The real loader takes it: `doctor` reads it through the same Settings::load as `run`.
+    let (_, stdout, stderr) = output(
+        costwatch(dir.path())
+            .args(["--json", "doctor"])
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", dir.path().join("none"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none")),
+    );
+    let report: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    assert_eq!(check(&report, "config")["status"], "ok", "{report}");
+
     // A second run refuses, says why, and leaves the file as it was.
     let (ok, _, stderr) = output(costwatch(dir.path()).arg("init"));
     assert!(!ok);
@@ -96,4 +122,254 @@ fn init_writes_every_option_and_refuses_to_overwrite() {
         std::fs::read_to_string(dir.path().join("other.toml")).unwrap(),
         written
     );
+}
+
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {report}"))
+}
+
+/// A TCP proxy in front of moto that counts Cost Explorer GetCostAndUsage requests (their
+/// `X-Amz-Target` header) on the way through.
+struct CountingProxy {
+    addr: SocketAddr,
+    count: Arc<AtomicUsize>,
+}
+
+const NEEDLE: &[u8] = b"AWSInsightsIndexService.GetCostAndUsage";
+
+impl CountingProxy {
+    fn start(upstream: &str) -> CountingProxy {
+        let upstream: SocketAddr = upstream.trim_start_matches("http://").parse().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let (mut client_r, mut server_w) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut server_r, mut client_w) = (server, client);
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    let mut carry: Vec<u8> = Vec::new();
+                    let mut buf = [0u8; 16 * 1024];
+                    while let Ok(n) = client_r.read(&mut buf) {
+                        if n == 0 || server_w.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        carry.extend_from_slice(&buf[..n]);
+                        let found = carry.windows(NEEDLE.len()).filter(|w| *w == NEEDLE).count();
+                        counter.fetch_add(found, Ordering::SeqCst);
+                        // Keep a needle's length minus one: a match split across reads.
+                        let keep = carry.len().min(NEEDLE.len() - 1);
+                        carry.drain(..carry.len() - keep);
+                    }
+                    let _ = server_w.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server_r, &mut client_w);
+                    let _ = client_w.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        CountingProxy { addr, count }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn requests(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+/// The binary with `aws` (moto, or the proxy in front of it) as its only AWS.
+fn doctor(dir: &Path, aws: &str) -> Command {
+    let mut cmd = costwatch(dir);
+    cmd.env_remove("AWS_PROFILE")
+        .env("AWS_ENDPOINT_URL", aws)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        );
+    cmd
+}
+
+const SECRET_VALUE: &str = "https://hooks.slack.com/services/T1/B1/secretvalue-never-printed";
+
+async fn create_secret(moto: &Moto, name: &str, value: &str) {
+    let sdk = moto.sdk_config().await;
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap();
+}
+
+fn one_day() -> Value {
+    json!([{"GroupDefinitions": [], "DimensionValueAttributes": [], "ResultsByTime": [
+        {"TimePeriod": {"Start": "2026-03-01", "End": "2026-03-02"},
+         "Total": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}},
+         "Groups": [], "Estimated": true}]}])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_names_the_missing_secret_and_spends_one_request_only_when_allowed() {
+    let moto = Moto::start();
+    create_secret(&moto, "costwatch/slack/finops", SECRET_VALUE).await;
+    queue_cost_and_usage(&moto, &one_day().to_string());
+    let proxy = CountingProxy::start(&moto.url());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("costwatch.toml"),
+        "[integrations.slack.destinations.finops]\n\
+         webhook_url = { secrets_manager = \"costwatch/slack/finops\" }\n\
+         [integrations.slack.destinations.ops]\n\
+         webhook_url = { secrets_manager = \"costwatch/slack/missing\" }\n",
+    )
+    .unwrap();
+    let (path, url) = (dir.path().to_path_buf(), proxy.url());
+
+    // Without --yes (and not on a terminal) the paid check is skipped and says why.
+    let (p, u) = (path.clone(), url.clone());
+    let (ok, stdout, stderr) =
+        tokio::task::spawn_blocking(move || output(doctor(&p, &u).args(["--json", "doctor"])))
+            .await
+            .unwrap();
+    assert!(!ok, "a missing secret fails the run\n{stdout}\n{stderr}");
+    let report: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let ce = check(&report, "cost explorer");
+    assert_eq!(ce["status"], "skip", "{ce}");
+    assert!(ce["detail"].as_str().unwrap().contains("$0.01"), "{ce}");
+    assert!(ce["detail"].as_str().unwrap().contains("--yes"), "{ce}");
+    assert_eq!(report["cost_explorer_requests"], 0);
+    assert_eq!(proxy.requests(), 0);
+
+    // With --yes: one request, and the rest of the checks.
+    let (p, u) = (path.clone(), url.clone());
+    let (ok, stdout, stderr) = tokio::task::spawn_blocking(move || {
+        output(doctor(&p, &u).args(["--json", "doctor", "--yes"]))
+    })
+    .await
+    .unwrap();
+    assert!(!ok, "{stdout}\n{stderr}");
+    assert!(stderr.contains("1 check(s) failed"), "{stderr}");
+    let report: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["failed"], 1);
+    assert_eq!(check(&report, "config")["status"], "ok");
+    assert_eq!(check(&report, "aws credentials")["status"], "ok");
+    assert_eq!(check(&report, "aws region")["detail"], "us-east-1");
+    let ce = check(&report, "cost explorer");
+    assert_eq!(ce["status"], "ok", "{ce}");
+    assert!(ce["detail"].as_str().unwrap().contains("$0.01"), "{ce}");
+    assert_eq!(report["cost_explorer_requests"], 1);
+    assert_eq!(report["cost_explorer_dollars"], "$0.01");
+    assert_eq!(proxy.requests(), 1, "exactly one GetCostAndUsage request");
+    let stack = check(&report, "stack outputs");
+    assert_eq!(stack["status"], "skip");
+    assert_eq!(
+        stack["detail"],
+        "needs CloudFormation DescribeStacks: not built"
+    );
+    assert_eq!(check(&report, "integration slack")["status"], "ok");
+    let found = check(
+        &report,
+        "slack secret `secrets_manager:costwatch/slack/finops`",
+    );
+    assert_eq!(found["status"], "ok", "{found}");
+    let missing = check(
+        &report,
+        "slack secret `secrets_manager:costwatch/slack/missing`",
+    );
+    assert_eq!(missing["status"], "fail", "{missing}");
+    assert!(
+        missing["detail"]
+            .as_str()
+            .unwrap()
+            .contains("costwatch/slack/missing"),
+        "{missing}"
+    );
+    assert!(missing["fix"].is_string(), "{missing}");
+    assert!(!stdout.contains("secretvalue"), "{stdout}");
+    assert!(!stderr.contains("secretvalue"), "{stderr}");
+
+    // The text form: one line per check, the fix under a failure, the cost in the last line.
+    let (p, u) = (path.clone(), url.clone());
+    let (_, text, _) =
+        tokio::task::spawn_blocking(move || output(doctor(&p, &u).args(["doctor", "--yes"])))
+            .await
+            .unwrap();
+    assert!(
+        text.contains("FAIL  slack secret `secrets_manager:costwatch/slack/missing`"),
+        "{text}"
+    );
+    assert!(text.contains("fix: create it"), "{text}");
+    assert!(
+        text.contains("1 Cost Explorer request(s) = $0.01"),
+        "{text}"
+    );
+    assert!(!text.contains("secretvalue"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_send_test_delivers_the_test_envelope_to_every_destination() {
+    let moto = Moto::start();
+    create_secret(&moto, "costwatch/slack/finops", SECRET_VALUE).await;
+    let slack = Arc::new(
+        FakeSlack::new().with_webhook("/services/T1/B1/secretvalue-never-printed", "C0FINOPS"),
+    );
+    let fake = FakeServer::start(slack.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Routing that would send a test envelope nowhere: --send-test goes to every destination.
+    std::fs::write(
+        dir.path().join("costwatch.toml"),
+        "[integrations.slack.destinations.finops]\n\
+         webhook_url = { secrets_manager = \"costwatch/slack/finops\" }\n\
+         [[integrations.slack.routing.rules]]\n\
+         kinds = [\"anomaly\"]\n\
+         destinations = [\"finops\"]\n",
+    )
+    .unwrap();
+    let (path, url, endpoint) = (dir.path().to_path_buf(), moto.url(), fake.url());
+    let (ok, stdout, stderr) = tokio::task::spawn_blocking(move || {
+        output(doctor(&path, &url).args([
+            "--json",
+            "doctor",
+            "--send-test",
+            "--endpoint",
+            &endpoint,
+        ]))
+    })
+    .await
+    .unwrap();
+    let report: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    assert!(ok, "{report}\n{stderr}");
+    let sent = check(&report, "send test slack");
+    assert_eq!(sent["status"], "ok", "{sent}");
+    assert_eq!(sent["detail"], "sent to finops");
+    let messages = slack.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].channel, "C0FINOPS");
+    assert_eq!(messages[0].via, "webhook");
+    assert!(!stdout.contains("secretvalue"), "{stdout}");
 }

@@ -84,7 +84,7 @@ const PIPELINE: &[Opt] = &[
     ),
     opt(
         "budgets",
-        "Budgets, none by default; one [[pipeline.budgets]] table each, e.g. (uncomment all four lines):",
+        "Budgets, none by default; one [[pipeline.budgets]] table each, e.g. (uncomment the `#   ` lines):",
     ),
 ];
 
@@ -92,7 +92,7 @@ const BUDGET_EXAMPLE: &[&str] = &[
     "[[pipeline.budgets]]",
     "name = \"org monthly\"",
     "scope = \"org\"            # or account=123456789012, service=Amazon EC2, tag=team|value=web, costcategory=NAME|value=V",
-    "amount = \"10000\"         # monthly, in the billing currency; thresholds default to 50/80/100 % actual, 100 % forecast",
+    "amount = \"10000\"         # monthly, in the billing currency",
 ];
 
 const DETECTOR: &[Opt] = &[
@@ -344,6 +344,13 @@ pub fn render() -> String {
     ));
     section(&mut out, Some("pipeline"), PIPELINE, &d.pipeline);
     example_block(&mut out, BUDGET_EXAMPLE);
+    // The default thresholds as the budget code has them, so the comment cannot go stale.
+    let thresholds = toml::Value::try_from(costwatch_analytics::budget::default_thresholds())
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "#   thresholds = {thresholds}   # the default, when left out\n"
+    ));
     section(&mut out, Some("pipeline.detector"), DETECTOR, &d.detector);
     example_block(&mut out, SCOPES_EXAMPLE);
     section(&mut out, Some("pipeline.forecast"), FORECAST, &d.forecast);
@@ -462,6 +469,24 @@ mod tests {
             "{uncommented}"
         );
         assert_eq!(effective(&load(&uncommented)), effective(&none));
+    }
+
+    #[test]
+    fn the_examples_load_when_uncommented() {
+        let text = render();
+        let (head, _) = text.split_once(INTEGRATIONS_MARKER).unwrap();
+        let uncommented: String = head
+            .lines()
+            .map(|l| l.strip_prefix("#   ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let settings = load(&uncommented);
+        assert_eq!(settings.pipeline.budgets.len(), 1, "{uncommented}");
+        assert_eq!(
+            settings.pipeline.budgets[0].thresholds,
+            costwatch_analytics::budget::default_thresholds()
+        );
+        assert_eq!(settings.pipeline.detector.scopes.len(), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod anomaly;
 mod bench;
 mod config;
 mod demo;
+mod doctor;
 mod forecast;
 mod import;
 mod init;
@@ -59,6 +60,9 @@ enum Command {
     Notify(notify::NotifyArgs),
     /// Write a commented costwatch.toml: every option with its default (never overwrites).
     Init(init::InitArgs),
+    /// Check what a first deploy needs (config, AWS credentials and region, Cost Explorer,
+    /// integration secrets) and say what to fix; `--send-test` also sends the test envelope.
+    Doctor(doctor::DoctorArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +98,11 @@ fn main() -> ExitCode {
             Command::Notify(args) => {
                 return notify::notify(args, cli.config.as_deref(), cli.json).await;
             }
+            // Reports a config it cannot load as a failed check instead of stopping.
+            Command::Doctor(args) => {
+                return doctor::doctor(args, cli.config.as_deref(), cli.data_dir.clone(), cli.json)
+                    .await;
+            }
             _ => {}
         }
         let settings = config::Settings::load(cli.config.as_deref(), cli.data_dir.clone())?;
@@ -106,7 +115,9 @@ fn main() -> ExitCode {
             }
             Command::Anomaly(args) => anomaly::anomaly(args, &settings, cli.json).await,
             Command::Bench(args) => bench::bench(args, cli.json),
-            Command::Render(_) | Command::Notify(_) => unreachable!("handled above"),
+            Command::Render(_) | Command::Notify(_) | Command::Doctor(_) => {
+                unreachable!("handled above")
+            }
         }
     });
     exit(result)

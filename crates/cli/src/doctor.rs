@@ -1,0 +1,594 @@
+//! `costwatch doctor`: what a first deploy needs, one line per check (ok / fail / skip) with what
+//! to fix. The config file; AWS credentials and region (the SDK's default chain); Cost Explorer
+//! enabled and `ce:GetCostAndUsage` allowed, by one request ($0.01, said before it is made and
+//! made only when allowed); the stack's outputs (not built: it needs CloudFormation); every
+//! credential of every `[integrations.<name>]` table, references read through the same Secrets
+//! Manager / SSM adapters the dispatcher Lambdas use (values never printed); with `--send-test`,
+//! the `test` envelope through the real dispatcher to every destination. Exit code 1 when a check
+//! fails.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use chrono::Utc;
+use clap::Args;
+use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
+use costwatch_dispatch::{Configured, Secret, SecretStores};
+use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
+use costwatch_store::aws::sdk::aws_sdk_costexplorer as ce;
+use costwatch_store::aws::{SecretsManagerSecrets, SsmSecrets, behavior_version};
+use costwatch_store::memory::MemoryState;
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::integrations;
+
+/// What one GetCostAndUsage request costs.
+const CE_REQUEST_COST: &str = "$0.01";
+/// Cost Explorer has one endpoint, in us-east-1.
+const CE_REGION: &str = "us-east-1";
+const AWS_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Args)]
+pub struct DoctorArgs {
+    /// Make the Cost Explorer check's one request ($0.01) without asking. Without it the check
+    /// asks on a terminal and is skipped otherwise (--json, no terminal).
+    #[arg(long)]
+    yes: bool,
+    /// Also send the `test` envelope to every destination of every configured integration,
+    /// through the same dispatcher as `notify` (routing rules are not applied).
+    #[arg(long)]
+    send_test: bool,
+    /// AWS profile from ~/.aws/config.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Send --send-test's requests to this scheme://host:port instead (a local fake).
+    #[arg(long, hide = true, requires = "send_test")]
+    endpoint: Option<url::Url>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    Ok,
+    Fail,
+    Skip,
+}
+
+#[derive(Debug, Serialize)]
+struct Check {
+    check: String,
+    status: Status,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<String>,
+}
+
+#[derive(Default)]
+struct Report {
+    checks: Vec<Check>,
+}
+
+impl Report {
+    fn add(&mut self, check: impl Into<String>, status: Status, detail: impl Into<String>) {
+        self.checks.push(Check {
+            check: check.into(),
+            status,
+            detail: detail.into(),
+            fix: None,
+        });
+    }
+
+    fn fail(
+        &mut self,
+        check: impl Into<String>,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.checks.push(Check {
+            check: check.into(),
+            status: Status::Fail,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        });
+    }
+
+    fn skip(
+        &mut self,
+        check: impl Into<String>,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.checks.push(Check {
+            check: check.into(),
+            status: Status::Skip,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        });
+    }
+}
+
+/// The config file `Settings::load` would read: `--config`, else ./costwatch.toml when present.
+fn config_path(flag: Option<&Path>) -> Option<PathBuf> {
+    let default = Path::new("costwatch.toml");
+    match flag {
+        Some(p) => Some(p.to_path_buf()),
+        None if default.is_file() => Some(default.to_path_buf()),
+        None => None,
+    }
+}
+
+/// The config through the real loader; the `[integrations]` tables when the file parses.
+fn check_config(
+    report: &mut Report,
+    flag: Option<&Path>,
+    data_dir: Option<PathBuf>,
+) -> Option<toml::Table> {
+    let path = config_path(flag);
+    let name = path
+        .as_ref()
+        .map_or("(none)".to_owned(), |p| p.display().to_string());
+    if let Err(e) = Settings::load(flag, data_dir) {
+        report.fail(
+            "config",
+            format!("{name}: {e:#}"),
+            "correct the file (every option: docs/configuration.md); `costwatch init --path new.toml` writes a commented one",
+        );
+        return None;
+    }
+    let Some(path) = path else {
+        report.add(
+            "config",
+            Status::Ok,
+            "no costwatch.toml: the defaults apply and no integration is configured (`costwatch init` writes one)",
+        );
+        return None;
+    };
+    report.add("config", Status::Ok, format!("{name}: valid"));
+    let text = std::fs::read_to_string(&path).ok()?;
+    let mut file: toml::Table = toml::from_str(&text).ok()?;
+    match file.remove("integrations") {
+        Some(toml::Value::Table(t)) => Some(t),
+        _ => Some(toml::Table::new()),
+    }
+}
+
+/// The SDK's default chain (environment, profile, container or instance role), as `run --aws`.
+async fn sdk_config(profile: Option<&str>) -> SdkConfig {
+    let loader = aws_config::defaults(behavior_version());
+    match profile {
+        Some(name) => loader.profile_name(name).load().await,
+        None => loader.load().await,
+    }
+}
+
+/// Whether the chain yields credentials; the region is checked on its own.
+async fn check_aws(report: &mut Report, sdk: &SdkConfig) -> bool {
+    use ce::config::ProvideCredentials;
+    const FIX: &str = "set AWS_PROFILE (after `aws configure` or `aws sso login`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the account that will deploy";
+    let credentials = match sdk.credentials_provider() {
+        None => {
+            report.fail("aws credentials", "no credentials provider", FIX);
+            false
+        }
+        Some(provider) => {
+            match tokio::time::timeout(AWS_TIMEOUT, provider.provide_credentials()).await {
+                Ok(Ok(_)) => {
+                    report.add(
+                        "aws credentials",
+                        Status::Ok,
+                        "resolved through the default chain",
+                    );
+                    true
+                }
+                Ok(Err(e)) => {
+                    report.fail(
+                        "aws credentials",
+                        format!(
+                            "none found in the default chain (environment, profile, web identity, container, instance metadata): {}",
+                            // The first line; the rest lists every provider of the chain.
+                            e.to_string().lines().next().unwrap_or_default()
+                        ),
+                        FIX,
+                    );
+                    false
+                }
+                Err(_) => {
+                    report.fail(
+                        "aws credentials",
+                        format!("no answer within {AWS_TIMEOUT:?}"),
+                        FIX,
+                    );
+                    false
+                }
+            }
+        }
+    };
+    match sdk.region() {
+        Some(region) => report.add("aws region", Status::Ok, region.to_string()),
+        None => report.fail(
+            "aws region",
+            "none configured",
+            "set AWS_REGION or `region` in ~/.aws/config to the region the stack goes to",
+        ),
+    }
+    credentials
+}
+
+/// Whether the Cost Explorer request may be made: `--yes`, or a "y" on a terminal.
+fn allowed_to_spend(args: &DoctorArgs, json: bool) -> Result<bool, &'static str> {
+    if args.yes {
+        return Ok(true);
+    }
+    if json || !std::io::stdin().is_terminal() {
+        return Err("not interactive");
+    }
+    eprint!(
+        "The Cost Explorer check makes one GetCostAndUsage request, which AWS bills at {CE_REQUEST_COST}. Make it? [y/N] "
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return Err("no answer");
+    }
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(true),
+        _ => Err("declined"),
+    }
+}
+
+/// One GetCostAndUsage request (yesterday's total), retries off so it is never more than one.
+async fn check_cost_explorer(
+    report: &mut Report,
+    sdk: &SdkConfig,
+    args: &DoctorArgs,
+    json: bool,
+) -> u32 {
+    const CHECK: &str = "cost explorer";
+    match allowed_to_spend(args, json) {
+        Ok(true) => {}
+        Ok(false) | Err(_) => {
+            report.skip(
+                CHECK,
+                format!(
+                    "one GetCostAndUsage request costs {CE_REQUEST_COST}: not made without --yes{}",
+                    if json { "" } else { " or a yes on a terminal" }
+                ),
+                "run `costwatch doctor --yes` to make it",
+            );
+            return 0;
+        }
+    }
+    let config = ce::config::Builder::from(sdk)
+        .region(Region::new(CE_REGION))
+        .retry_config(ce::config::retry::RetryConfig::disabled())
+        .build();
+    let client = ce::Client::from_conf(config);
+    let today = Utc::now().date_naive();
+    let yesterday = today - chrono::Days::new(1);
+    let request = client
+        .get_cost_and_usage()
+        .time_period(
+            ce::types::DateInterval::builder()
+                .start(yesterday.to_string())
+                .end(today.to_string())
+                .build()
+                .expect("start and end are set"),
+        )
+        .granularity(ce::types::Granularity::Daily)
+        .metrics("UnblendedCost")
+        .send();
+    let cost = format!("1 request = {CE_REQUEST_COST}");
+    match tokio::time::timeout(AWS_TIMEOUT, request).await {
+        Ok(Ok(_)) => report.add(
+            CHECK,
+            Status::Ok,
+            format!("enabled, ce:GetCostAndUsage allowed ({cost})"),
+        ),
+        Ok(Err(e)) => {
+            use ce::error::ProvideErrorMetadata;
+            let code = e.code().unwrap_or_default().to_owned();
+            let fix = match code.as_str() {
+                "AccessDeniedException" => {
+                    "allow ce:GetCostAndUsage to the caller (and to the stack's collect role)"
+                }
+                "DataUnavailableException" => {
+                    "enable Cost Explorer (Billing console → Cost Explorer → Launch); data appears within 24 hours"
+                }
+                _ => {
+                    "check that Cost Explorer is enabled for the account and ce:GetCostAndUsage is allowed"
+                }
+            };
+            report.fail(
+                CHECK,
+                format!(
+                    "GetCostAndUsage failed ({cost}): {}",
+                    ce::error::DisplayErrorContext(&e)
+                ),
+                fix,
+            );
+        }
+        Err(_) => report.fail(
+            CHECK,
+            format!("no answer within {AWS_TIMEOUT:?} ({cost})"),
+            "check network access to ce.us-east-1.amazonaws.com",
+        ),
+    }
+    1
+}
+
+fn check_stack(report: &mut Report) {
+    report.skip(
+        "stack outputs",
+        "needs CloudFormation DescribeStacks: not built",
+        "after `make deploy`, read them with `aws cloudformation describe-stacks --stack-name <stack> --query 'Stacks[0].Outputs'`",
+    );
+}
+
+/// Loads each configured integration and reads each of its credentials; returns the ones whose
+/// every credential resolved (with the values in them), ready for `--send-test`.
+async fn check_integrations(
+    report: &mut Report,
+    tables: &toml::Table,
+    stores: Option<&SecretStores<'_>>,
+) -> Vec<(Box<dyn Configured>, serde_json::Value)> {
+    let mut ready = Vec::new();
+    for entry in integrations::all() {
+        let Some(table) = tables.get(entry.name()) else {
+            continue;
+        };
+        let check = format!("integration {}", entry.name());
+        let json = match serde_json::to_value(table) {
+            Ok(j) => j,
+            Err(e) => {
+                report.fail(check, e.to_string(), "correct the table");
+                continue;
+            }
+        };
+        let configured = match entry.load(json.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                report.fail(
+                    check,
+                    e.to_string(),
+                    format!(
+                        "correct [integrations.{}] (docs/integrations/{}.md)",
+                        entry.name(),
+                        entry.name()
+                    ),
+                );
+                continue;
+            }
+        };
+        let mut references = Vec::new();
+        let mut inline = 0;
+        configured.with_secrets(&mut |s| match s.reference_name() {
+            Some(r) => references.push(Secret::reference(r.clone())),
+            None => inline += 1,
+        });
+        report.add(
+            check,
+            Status::Ok,
+            format!(
+                "{} destination(s); {} referenced and {inline} inline credential(s){}",
+                configured.destinations().len(),
+                references.len(),
+                if inline > 0 {
+                    " (inline ones work locally only: the dispatcher Lambdas take references)"
+                } else {
+                    ""
+                }
+            ),
+        );
+        let mut all_resolved = true;
+        for mut secret in references {
+            let check = format!("{} {}", entry.name(), secret.describe());
+            let Some(stores) = stores else {
+                report.skip(
+                    check,
+                    "needs AWS credentials",
+                    "fix the aws credentials check first",
+                );
+                all_resolved = false;
+                continue;
+            };
+            let read =
+                match tokio::time::timeout(AWS_TIMEOUT, secret.resolve_with(stores, true)).await {
+                    Ok(read) => read.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!("no answer within {AWS_TIMEOUT:?}")),
+                };
+            match read.and_then(|()| configured.check_secret(&secret).map_err(|e| e.to_string())) {
+                Ok(()) => report.add(check, Status::Ok, "resolved"),
+                Err(why) => {
+                    all_resolved = false;
+                    report.fail(
+                        check,
+                        why,
+                        "create it (or correct the name) in the stack's region, under the stack's SecretNamePrefix (default costwatch/), readable by the caller",
+                    );
+                }
+            }
+        }
+        if all_resolved {
+            ready.push((configured, json));
+        }
+    }
+    ready
+}
+
+/// The `test` envelope to every destination of each ready integration, through the dispatcher.
+async fn send_tests(
+    report: &mut Report,
+    ready: Vec<(Box<dyn Configured>, serde_json::Value)>,
+    stores: Option<SecretStores<'_>>,
+    endpoint: Option<url::Url>,
+) {
+    let envelope = costwatch_core::envelopes::test(
+        "Hello from `costwatch doctor --send-test`: if you can read this, the integration works.",
+        Utc::now(),
+    );
+    let body = match serde_json::to_string(&envelope) {
+        Ok(b) => b,
+        Err(e) => {
+            report.fail("send test", e.to_string(), "report this as a bug");
+            return;
+        }
+    };
+    if ready.is_empty() {
+        report.skip(
+            "send test",
+            "no integration with every credential resolved",
+            "configure an [integrations.<name>] table and fix its checks above",
+        );
+        return;
+    }
+    for (configured, mut table) in ready {
+        let name = configured.name();
+        let check = format!("send test {name}");
+        // Without routing every destination gets every envelope, quiet hours included.
+        if let Some(t) = table.as_object_mut() {
+            t.remove("routing");
+        }
+        let entry = integrations::all().into_iter().find(|e| e.name() == name);
+        let Some(Ok(unrouted)) = entry.map(|e| e.load(table)) else {
+            report.fail(check, "cannot reload the table", "report this as a bug");
+            continue;
+        };
+        let destinations = unrouted.destinations();
+        let state = MemoryState::default();
+        let mut builder = Dispatcher::builder(unrouted, &state)
+            .endpoint(endpoint.clone())
+            .digest_from(usize::MAX);
+        if let Some(stores) = stores {
+            builder = builder.secret_stores(stores, Duration::from_secs(300));
+        }
+        let dispatcher = match builder.build().await {
+            Ok(d) => d,
+            Err(e) => {
+                report.fail(check, e.to_string(), "fix the secret checks above");
+                continue;
+            }
+        };
+        let batch = [Incoming {
+            message_id: envelope.id.clone(),
+            body: body.clone(),
+        }];
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        let verdicts = dispatcher.dispatch(&batch, Utc::now(), deadline).await;
+        match verdicts.first().map(|(_, v)| v) {
+            Some(Verdict::Done) => report.add(
+                check,
+                Status::Ok,
+                format!("sent to {}", destinations.join(", ")),
+            ),
+            Some(Verdict::Retry { reason, .. } | Verdict::Dead { reason }) => report.fail(
+                check,
+                format!("not delivered to every destination: {reason}"),
+                format!("see docs/integrations/{name}.md for what the vendor's answer means"),
+            ),
+            None => report.fail(check, "no verdict", "report this as a bug"),
+        }
+    }
+}
+
+pub async fn doctor(
+    args: DoctorArgs,
+    config: Option<&Path>,
+    data_dir: Option<PathBuf>,
+    json: bool,
+) -> Result<()> {
+    let mut report = Report::default();
+    let tables = check_config(&mut report, config, data_dir);
+    let sdk = sdk_config(args.profile.as_deref()).await;
+    let credentials = check_aws(&mut report, &sdk).await;
+    let requests = if credentials {
+        check_cost_explorer(&mut report, &sdk, &args, json).await
+    } else {
+        report.skip(
+            "cost explorer",
+            "needs AWS credentials",
+            "fix the aws credentials check first",
+        );
+        0
+    };
+    check_stack(&mut report);
+    // The dispatcher Lambdas' adapters: names are used as written, no prefix added.
+    let secrets_manager = SecretsManagerSecrets::new(&sdk, "");
+    let ssm = SsmSecrets::new(&sdk, "");
+    let stores = credentials.then_some(SecretStores {
+        secrets_manager: Some(&secrets_manager),
+        ssm: Some(&ssm),
+    });
+    let ready = match &tables {
+        Some(tables) if !tables.is_empty() => {
+            check_integrations(&mut report, tables, stores.as_ref()).await
+        }
+        _ => {
+            report.skip(
+                "integrations",
+                "no [integrations.<name>] table in the config",
+                "add one (`costwatch init` writes them all, commented out)",
+            );
+            Vec::new()
+        }
+    };
+    if args.send_test {
+        send_tests(&mut report, ready, stores, args.endpoint.clone()).await;
+    }
+    let failed = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .count();
+    print(&report, requests, failed, json)?;
+    if failed > 0 {
+        bail!("{failed} check(s) failed");
+    }
+    Ok(())
+}
+
+fn print(report: &Report, requests: u32, failed: usize, json: bool) -> Result<()> {
+    if json {
+        let out = serde_json::json!({
+            "command": "doctor",
+            "ok": failed == 0,
+            "failed": failed,
+            "cost_explorer_requests": requests,
+            "cost_explorer_dollars": format!("${}.{:02}", requests / 100, requests % 100),
+            "checks": report.checks,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.check.len())
+        .max()
+        .unwrap_or(0);
+    for c in &report.checks {
+        let status = match c.status {
+            Status::Ok => "ok  ",
+            Status::Fail => "FAIL",
+            Status::Skip => "skip",
+        };
+        println!("{status}  {:width$}  {}", c.check, c.detail);
+        if let (Some(fix), Status::Fail | Status::Skip) = (&c.fix, c.status) {
+            println!("      {:width$}  fix: {fix}", "");
+        }
+    }
+    println!(
+        "{} Cost Explorer request(s) = ${}.{:02}; {}",
+        requests,
+        requests / 100,
+        requests % 100,
+        if failed == 0 {
+            "nothing failed".to_owned()
+        } else {
+            format!("{failed} check(s) failed")
+        }
+    );
+    Ok(())
+}
