@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assert_cmd::Command;
-use costwatch_store::aws::sdk::aws_sdk_secretsmanager;
+use costwatch_store::aws::sdk::{aws_sdk_secretsmanager, aws_sdk_ssm};
 use costwatch_testkit::moto::Moto;
 use costwatch_testkit::moto_ce::queue_cost_and_usage;
 use costwatch_vendor_fakes::server::FakeServer;
@@ -233,6 +233,14 @@ fn one_day() -> Value {
 async fn doctor_names_the_missing_secret_and_spends_one_request_only_when_allowed() {
     let moto = Moto::start();
     create_secret(&moto, "costwatch/slack/finops", SECRET_VALUE).await;
+    aws_sdk_ssm::Client::new(&moto.sdk_config().await)
+        .put_parameter()
+        .name("/costwatch/slack/data")
+        .value(SECRET_VALUE)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
     queue_cost_and_usage(&moto, &one_day().to_string());
     let proxy = CountingProxy::start(&moto.url());
     let dir = tempfile::tempdir().unwrap();
@@ -241,7 +249,9 @@ async fn doctor_names_the_missing_secret_and_spends_one_request_only_when_allowe
         "[integrations.slack.destinations.finops]\n\
          webhook_url = { secrets_manager = \"costwatch/slack/finops\" }\n\
          [integrations.slack.destinations.ops]\n\
-         webhook_url = { secrets_manager = \"costwatch/slack/missing\" }\n",
+         webhook_url = { secrets_manager = \"costwatch/slack/missing\" }\n\
+         [integrations.slack.destinations.data]\n\
+         webhook_url = { ssm = \"/costwatch/slack/data\" }\n",
     )
     .unwrap();
     let (path, url) = (dir.path().to_path_buf(), proxy.url());
