@@ -31,11 +31,13 @@ CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --fram
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 # Extra flags for `make deploy`, e.g. DEPLOY_FLAGS=--guided the first time.
 DEPLOY_FLAGS ?=
+# `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
+INTEGRATIONS ?=
 
 .PHONY: demo test lint lint-template build build-local deploy lambda-target bench bench-forecast nab tools check-shared clean
 
 demo:
-	$(CARGO) run --quiet -p costwatch-cli -- demo --out $(OUT)
+	$(CARGO) run --quiet -p costwatch-cli -- demo --out $(OUT) $(if $(INTEGRATIONS),--integrations $(INTEGRATIONS))
 	@echo "open $(OUT)/report.html"
 
 tools:

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use chrono::{Days, NaiveDate, TimeZone, Utc};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use costwatch_analytics::budget::planted_budgets;
 use costwatch_core::notification::ReportPeriod;
 use costwatch_core::synth;
@@ -36,6 +36,18 @@ pub struct DemoArgs {
     /// Days replayed as daily runs, ending on --end.
     #[arg(long, default_value_t = 60)]
     replay: u32,
+    /// Then run the four scenarios of issue 12 against integrations: `fakes` starts local
+    /// Slack, Teams, PagerDuty, Jira and Datadog fakes on loopback and prints, per scenario,
+    /// what each received.
+    #[arg(long, value_enum)]
+    integrations: Option<Integrations>,
+}
+
+/// Where `demo --integrations` sends.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Integrations {
+    /// The vendor fakes, started on loopback (nothing leaves the machine).
+    Fakes,
 }
 
 pub async fn demo(args: DemoArgs, settings: &Settings, json: bool) -> Result<()> {
@@ -114,7 +126,27 @@ pub async fn demo(args: DemoArgs, settings: &Settings, json: bool) -> Result<()>
         &report_path,
         &notifications_dir,
     );
-    summary.print(json)
+    let Some(Integrations::Fakes) = args.integrations else {
+        return summary.print(json);
+    };
+    let bar = progress(json, 1, "scenarios against the vendor fakes");
+    let scenarios = costwatch_scenarios::run_all()
+        .await
+        .context("the scenarios against the vendor fakes")?;
+    bar.finish_and_clear();
+    if json {
+        let mut doc = serde_json::to_value(&summary)?;
+        doc["scenarios"] = serde_json::to_value(&scenarios)?;
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    summary.print(false)?;
+    println!();
+    println!(
+        "the four scenarios against the vendor fakes on loopback (what each vendor received):"
+    );
+    print!("{}", costwatch_scenarios::render(&scenarios));
+    Ok(())
 }
 
 /// Runs happen early the next morning, when the day's data has arrived.
