@@ -212,3 +212,40 @@ fn every_integration_in_the_contract_renders_every_sample_without_its_credential
         }
     }
 }
+
+/// A config with a syntax error on a line that holds a credential: the error says where, and
+/// never quotes the line (toml's own message would).
+#[test]
+fn a_config_syntax_error_names_the_line_but_not_the_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("costwatch.toml");
+    std::fs::write(
+        &path,
+        "[integrations.slack]\nbot_token = \"xoxb-1111-2222-leakedleakedleaked\n",
+    )
+    .unwrap();
+    let out = costwatch()
+        .args(["render", "--integration", "slack"])
+        .args(["--config", path.to_str().unwrap()])
+        .args(["--input", &repo("events/notifications/test.json")])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 2"), "{stderr}");
+    assert!(!stderr.contains("leaked"), "{stderr}");
+    // The same file through the general loader (`costwatch demo --config`).
+    let out = costwatch()
+        .args(["--config", path.to_str().unwrap(), "demo", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2") && !stderr.contains("leaked"),
+        "{stderr}"
+    );
+}

@@ -75,7 +75,7 @@ impl Settings {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .with_context(|| format!("reading config {}", p.display()))?;
-                toml::from_str(&text).with_context(|| format!("invalid config {}", p.display()))?
+                parse_toml(&text).with_context(|| format!("invalid config {}", p.display()))?
             }
             None => FileConfig::default(),
         };
@@ -101,4 +101,18 @@ impl Settings {
             cost_explorer: parsed.cost_explorer,
         })
     }
+}
+
+/// Parses a config file. toml's own error quotes the offending line, and a config line may hold
+/// a token: the error here says what is wrong and where (line and column), never the text.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!(" at line {line}, column {column}")
+        });
+        anyhow::anyhow!("{}{}", e.message().trim_end(), at.unwrap_or_default())
+    })
 }

@@ -69,7 +69,7 @@ async fn load(name: &str, config: Option<&Path>) -> Result<Box<dyn Configured>> 
     })?;
     let (text, origin) = config_text(config)?;
     let file: toml::Value =
-        toml::from_str(&text).with_context(|| format!("invalid config {origin}"))?;
+        crate::config::parse_toml(&text).with_context(|| format!("invalid config {origin}"))?;
     let table = file
         .get("integrations")
         .and_then(|t| t.get(name))

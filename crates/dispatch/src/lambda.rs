@@ -53,6 +53,7 @@ pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
     let table: serde_json::Value = serde_json::from_str(env.required(DISPATCH_CONFIG)?)
         .map_err(|e| format!("{DISPATCH_CONFIG}: {e}"))?;
     let integration: Box<dyn Configured> = entry::<I>().load(table)?;
+    integration.require_references()?;
     let secrets_manager = SecretsManagerSecrets::new(&aws.config, "").with_ttl(SECRET_TTL);
     let ssm = SsmSecrets::new(&aws.config, "").with_ttl(SECRET_TTL);
     // Its own partition: the role's IAM policy allows this dispatcher's items and nothing else.

@@ -99,6 +99,21 @@ pub trait Configured: Send + Sync {
 }
 
 impl dyn Configured {
+    /// On AWS a credential lives in Secrets Manager or SSM: an inline one in the function's
+    /// environment would sit in plain text in the Lambda console, CloudFormation and every
+    /// `GetFunctionConfiguration`. Refused at cold start, naming how many and what to do.
+    pub fn require_references(&self) -> Result<(), ConfigError> {
+        let mut inline = 0;
+        self.with_secrets(&mut |s| inline += usize::from(s.reference_name().is_none()));
+        if inline == 0 {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid(format!(
+            "[{}] holds {inline} inline credential(s); on AWS store each in Secrets Manager or SSM and reference it (`{{\"secrets_manager\": \"…\"}}` or `{{\"ssm\": \"…\"}}`)",
+            self.name()
+        )))
+    }
+
     /// Reads every referenced secret through `stores` (`fresh`: bypassing their caches) and
     /// stores the values in the config; inline secrets stay as they are. Returns whether any
     /// value changed. Nothing is written unless every read succeeded.

@@ -260,3 +260,21 @@ async fn answers_that_echo_the_url_are_quoted_without_the_credential() {
         assert!(!reason.contains(TOKEN), "{reason}");
     }
 }
+
+/// The Lambda takes credentials only as Secrets Manager / SSM references.
+#[test]
+fn inline_credentials_are_refused_where_only_references_belong() {
+    let err = hook(json!({}))
+        .require_references()
+        .expect_err("an inline webhook URL")
+        .to_string();
+    assert!(
+        err.contains("1 inline credential") && err.contains("secrets_manager"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN), "{err}");
+    let referenced = entry::<Hook>()
+        .load(json!({"destinations": {"ops": {"webhook_url": {"ssm": "/costwatch/hook/ops"}}}}))
+        .unwrap();
+    assert!(referenced.require_references().is_ok());
+}
