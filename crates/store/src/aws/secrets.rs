@@ -57,17 +57,33 @@ impl Cache {
     }
 }
 
-/// Secret `name` is the Secrets Manager secret `<prefix><name>`, read as its SecretString.
-pub struct SecretsManagerSecrets {
-    client: aws_sdk_secretsmanager::Client,
+/// One service's way of reading a secret by its full name; everything around it (prefix, cache,
+/// TTL, `get_fresh`) is [`Cached`]'s.
+#[async_trait]
+pub trait Reader: Send + Sync + Sized {
+    /// For `Debug`.
+    const NAME: &'static str;
+    fn new(config: &SdkConfig) -> Self;
+    /// The value of `full_name`; `name` (without the prefix) for errors.
+    async fn read(&self, full_name: &str, name: &str) -> Result<String>;
+}
+
+/// A secret store over one service: secret `name` is `<prefix><name>` there.
+pub struct Cached<R> {
+    reader: R,
     prefix: String,
     cache: Cache,
 }
 
-impl SecretsManagerSecrets {
+/// Secret `name` is the Secrets Manager secret `<prefix><name>`, read as its SecretString.
+pub type SecretsManagerSecrets = Cached<SecretsManagerReader>;
+/// Secret `name` is the SSM parameter `<prefix><name>`, decrypted (SecureString).
+pub type SsmSecrets = Cached<SsmReader>;
+
+impl<R: Reader> Cached<R> {
     pub fn new(config: &SdkConfig, prefix: impl Into<String>) -> Self {
         Self {
-            client: aws_sdk_secretsmanager::Client::new(config),
+            reader: R::new(config),
             prefix: prefix.into(),
             cache: Cache::default(),
         }
@@ -80,34 +96,16 @@ impl SecretsManagerSecrets {
     }
 
     async fn fetch(&self, name: &str) -> Result<SecretString> {
-        let out = match self
-            .client
-            .get_secret_value()
-            .secret_id(format!("{}{name}", self.prefix))
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                return Err(StoreError::SecretNotFound(name.to_owned()));
-            }
-            Err(e) => return Err(aws_error("secretsmanager:GetSecretValue", e)),
-        };
-        let value = out
-            .secret_string
-            .ok_or_else(|| corrupt(format!("secret `{name}`"), "binary secret, expected text"))?;
-        let value = SecretString::from(value);
+        let full = format!("{}{name}", self.prefix);
+        let value = SecretString::from(self.reader.read(&full, name).await?);
         self.cache.insert(name, value.clone());
         Ok(value)
     }
 }
 
-impl fmt::Debug for SecretsManagerSecrets {
+impl<R: Reader> fmt::Debug for Cached<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretsManagerSecrets")
+        f.debug_struct(R::NAME)
             .field("prefix", &self.prefix)
             .field("cached", &self.cache.len())
             .finish_non_exhaustive()
@@ -115,7 +113,7 @@ impl fmt::Debug for SecretsManagerSecrets {
 }
 
 #[async_trait]
-impl SecretStore for SecretsManagerSecrets {
+impl<R: Reader> SecretStore for Cached<R> {
     async fn get(&self, name: &str) -> Result<SecretString> {
         match self.cache.get(name) {
             Some(value) => Ok(value),
@@ -128,32 +126,47 @@ impl SecretStore for SecretsManagerSecrets {
     }
 }
 
-pub struct SsmSecrets {
-    client: aws_sdk_ssm::Client,
-    prefix: String,
-    cache: Cache,
+pub struct SecretsManagerReader(aws_sdk_secretsmanager::Client);
+
+#[async_trait]
+impl Reader for SecretsManagerReader {
+    const NAME: &'static str = "SecretsManagerSecrets";
+
+    fn new(config: &SdkConfig) -> Self {
+        Self(aws_sdk_secretsmanager::Client::new(config))
+    }
+
+    async fn read(&self, full_name: &str, name: &str) -> Result<String> {
+        let out = match self.0.get_secret_value().secret_id(full_name).send().await {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Err(StoreError::SecretNotFound(name.to_owned()));
+            }
+            Err(e) => return Err(aws_error("secretsmanager:GetSecretValue", e)),
+        };
+        out.secret_string
+            .ok_or_else(|| corrupt(format!("secret `{name}`"), "binary secret, expected text"))
+    }
 }
 
-impl SsmSecrets {
-    pub fn new(config: &SdkConfig, prefix: impl Into<String>) -> Self {
-        Self {
-            client: aws_sdk_ssm::Client::new(config),
-            prefix: prefix.into(),
-            cache: Cache::default(),
-        }
+pub struct SsmReader(aws_sdk_ssm::Client);
+
+#[async_trait]
+impl Reader for SsmReader {
+    const NAME: &'static str = "SsmSecrets";
+
+    fn new(config: &SdkConfig) -> Self {
+        Self(aws_sdk_ssm::Client::new(config))
     }
 
-    /// Reuses a read value for `ttl` instead of [`DEFAULT_TTL`].
-    pub fn with_ttl(mut self, ttl: Duration) -> Self {
-        self.cache.ttl = ttl;
-        self
-    }
-
-    async fn fetch(&self, name: &str) -> Result<SecretString> {
+    async fn read(&self, full_name: &str, name: &str) -> Result<String> {
         let out = match self
-            .client
+            .0
             .get_parameter()
-            .name(format!("{}{name}", self.prefix))
+            .name(full_name)
             .with_decryption(true)
             .send()
             .await
@@ -167,35 +180,8 @@ impl SsmSecrets {
             }
             Err(e) => return Err(aws_error("ssm:GetParameter", e)),
         };
-        let value = out
-            .parameter
+        out.parameter
             .and_then(|p| p.value)
-            .ok_or_else(|| corrupt(format!("secret `{name}`"), "parameter without a value"))?;
-        let value = SecretString::from(value);
-        self.cache.insert(name, value.clone());
-        Ok(value)
-    }
-}
-
-impl fmt::Debug for SsmSecrets {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SsmSecrets")
-            .field("prefix", &self.prefix)
-            .field("cached", &self.cache.len())
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl SecretStore for SsmSecrets {
-    async fn get(&self, name: &str) -> Result<SecretString> {
-        match self.cache.get(name) {
-            Some(value) => Ok(value),
-            None => self.fetch(name).await,
-        }
-    }
-
-    async fn get_fresh(&self, name: &str) -> Result<SecretString> {
-        self.fetch(name).await
+            .ok_or_else(|| corrupt(format!("secret `{name}`"), "parameter without a value"))
     }
 }
