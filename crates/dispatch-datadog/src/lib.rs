@@ -47,10 +47,7 @@ impl Integration for Datadog {
         message: Message<'_>,
         _context: &RenderContext,
     ) -> Result<Vec<VendorRequest>, RenderError> {
-        let d = config
-            .destinations
-            .get(destination)
-            .ok_or_else(|| RenderError::UnknownDestination(destination.to_owned()))?;
+        let d = costwatch_dispatch::destination(&config.destinations, destination)?;
         let key = d.api_key.expose()?.trim();
         Ok(encoder::requests(d, key, message))
     }

@@ -46,10 +46,7 @@ impl Integration for Discord {
         message: Message<'_>,
         _context: &RenderContext,
     ) -> Result<Vec<VendorRequest>, RenderError> {
-        let d = config
-            .destinations
-            .get(destination)
-            .ok_or_else(|| RenderError::UnknownDestination(destination.to_owned()))?;
+        let d = costwatch_dispatch::destination(&config.destinations, destination)?;
         let mut url = url::Url::parse(d.webhook_url.expose()?).map_err(|_| {
             RenderError::Unsupported("the Discord webhook URL does not parse".into())
         })?;

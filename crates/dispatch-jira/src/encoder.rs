@@ -63,10 +63,7 @@ pub fn render(
     message: Message<'_>,
     memo: Option<&Value>,
 ) -> Result<Vec<VendorRequest>, RenderError> {
-    let dest = config
-        .destinations
-        .get(destination)
-        .ok_or_else(|| RenderError::UnknownDestination(destination.to_owned()))?;
+    let dest = costwatch_dispatch::destination(&config.destinations, destination)?;
     let api = Api::new(config)?;
     let memo_key = memo
         .and_then(|m| m["key"].as_str())

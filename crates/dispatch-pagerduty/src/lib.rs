@@ -45,10 +45,7 @@ impl Integration for PagerDuty {
         message: Message<'_>,
         _context: &RenderContext,
     ) -> Result<Vec<VendorRequest>, RenderError> {
-        let d = config
-            .destinations
-            .get(destination)
-            .ok_or_else(|| RenderError::UnknownDestination(destination.to_owned()))?;
+        let d = costwatch_dispatch::destination(&config.destinations, destination)?;
         let key = d.routing_key.expose()?;
         // A referenced key is first seen here: say what is wrong before PagerDuty does.
         config::check_routing_key(key).map_err(|why| {

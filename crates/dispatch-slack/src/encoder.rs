@@ -28,10 +28,7 @@ pub fn render(
     message: Message<'_>,
     context: &RenderContext,
 ) -> Result<Vec<VendorRequest>, RenderError> {
-    let dest = config
-        .destinations
-        .get(destination)
-        .ok_or_else(|| RenderError::UnknownDestination(destination.to_owned()))?;
+    let dest = costwatch_dispatch::destination(&config.destinations, destination)?;
     let view = match message {
         Message::One(n) => View::of(n),
         Message::Digest(all) => View::digest(all),

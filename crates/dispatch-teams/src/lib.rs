@@ -37,10 +37,7 @@ impl Integration for Teams {
         message: Message<'_>,
         _context: &RenderContext,
     ) -> Result<Vec<VendorRequest>, RenderError> {
-        let d = config
-            .destinations
-            .get(destination)
-            .ok_or_else(|| RenderError::UnknownDestination(destination.to_owned()))?;
+        let d = costwatch_dispatch::destination(&config.destinations, destination)?;
         let url = costwatch_dispatch::Text::secret(d.webhook_url.expose()?);
         Ok(vec![encoder::request(url, &encoder::view_of(message))?])
     }

@@ -124,3 +124,14 @@ pub trait Integration: Send + Sync + 'static {
         None
     }
 }
+
+/// The named destination of a config's `destinations` table, or the error every `render` gives
+/// for a name the config does not have.
+pub fn destination<'a, D>(
+    destinations: &'a std::collections::BTreeMap<String, D>,
+    name: &str,
+) -> Result<&'a D, RenderError> {
+    destinations
+        .get(name)
+        .ok_or_else(|| RenderError::UnknownDestination(name.to_owned()))
+}

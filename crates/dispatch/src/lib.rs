@@ -32,7 +32,9 @@ pub mod view;
 pub mod webhook;
 
 pub use error::{ConfigError, DispatchError, RenderError};
-pub use integration::{Integration, IntegrationConfig, Message, RateLimit, RenderContext};
+pub use integration::{
+    Integration, IntegrationConfig, Message, RateLimit, RenderContext, destination,
+};
 pub use outcome::{Delivered, Outcome, VendorResponse, classify_http};
 pub use registry::{Configured, Entry, entry, load_config};
 pub use request::{Body, Method, Part, PartData, Repeat, Text, VendorRequest, from_step};
