@@ -45,23 +45,28 @@ fn in_a_minute() -> Instant {
     Instant::now() + Duration::from_secs(60)
 }
 
+/// The hook's one request, sent to a vendor that answers every request with `reply`; the fake
+/// is returned for what it received.
+async fn exchange_with(reply: Reply) -> (Sent, FakeServer) {
+    let vendor = FakeServer::start(Endpoint::replying(reply)).await;
+    let integration = hook(json!({}));
+    let sent = sender(Some(&vendor))
+        .exchange(
+            integration.as_ref(),
+            &[request(&support::url(TOKEN))],
+            in_a_minute(),
+        )
+        .await;
+    (sent, vendor)
+}
+
 #[tokio::test]
 async fn redirects_are_configuration_errors_and_are_never_followed() {
     let elsewhere = FakeServer::start(Endpoint::accepting(TOKEN)).await;
     for status in [301, 302, 303, 307, 308] {
         let location = format!("{}/hook/{TOKEN}", elsewhere.url());
-        let vendor = FakeServer::start(Endpoint::replying(
-            Reply::json(status, json!({})).with_header("location", &location),
-        ))
-        .await;
-        let integration = hook(json!({}));
-        let sent = sender(Some(&vendor))
-            .exchange(
-                integration.as_ref(),
-                &[request(&support::url(TOKEN))],
-                in_a_minute(),
-            )
-            .await;
+        let (sent, vendor) =
+            exchange_with(Reply::json(status, json!({})).with_header("location", &location)).await;
         let Sent::Failed {
             reason,
             retries,
@@ -169,18 +174,8 @@ fn inline_urls_outside_the_vendor_hosts_are_config_errors() {
 
 #[tokio::test]
 async fn an_absurd_retry_after_waits_a_day_on_the_queue_instead_of_panicking() {
-    let vendor = FakeServer::start(Endpoint::replying(
-        Reply::json(429, json!({})).with_header("retry-after", "1e20"),
-    ))
-    .await;
-    let integration = hook(json!({}));
-    let sent = sender(Some(&vendor))
-        .exchange(
-            integration.as_ref(),
-            &[request(&support::url(TOKEN))],
-            in_a_minute(),
-        )
-        .await;
+    let (sent, _vendor) =
+        exchange_with(Reply::json(429, json!({})).with_header("retry-after", "1e20")).await;
     let Sent::Requeue { after, .. } = sent else {
         panic!("{sent:?}")
     };
@@ -242,15 +237,7 @@ async fn a_day_long_retry_after_is_honoured_across_two_queue_waits() {
 async fn answers_that_echo_the_url_are_quoted_without_the_credential() {
     for status in [401, 500] {
         let echo = json!({"message": format!("no webhook at https://hooks.example.com/hook/{TOKEN} (/hook/{TOKEN})")});
-        let vendor = FakeServer::start(Endpoint::replying(Reply::json(status, echo))).await;
-        let integration = hook(json!({}));
-        let sent = sender(Some(&vendor))
-            .exchange(
-                integration.as_ref(),
-                &[request(&support::url(TOKEN))],
-                in_a_minute(),
-            )
-            .await;
+        let (sent, _vendor) = exchange_with(Reply::json(status, echo)).await;
         let reason = match sent {
             Sent::Failed { reason, .. } | Sent::Requeue { reason, .. } => reason,
             other => panic!("{other:?}"),
