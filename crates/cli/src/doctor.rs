@@ -87,12 +87,7 @@ impl Report {
         detail: impl Into<String>,
         fix: impl Into<String>,
     ) {
-        self.checks.push(Check {
-            check: check.into(),
-            status: Status::Fail,
-            detail: detail.into(),
-            fix: Some(fix.into()),
-        });
+        self.with_fix(check.into(), Status::Fail, detail.into(), fix.into());
     }
 
     fn skip(
@@ -101,11 +96,15 @@ impl Report {
         detail: impl Into<String>,
         fix: impl Into<String>,
     ) {
+        self.with_fix(check.into(), Status::Skip, detail.into(), fix.into());
+    }
+
+    fn with_fix(&mut self, check: String, status: Status, detail: String, fix: String) {
         self.checks.push(Check {
-            check: check.into(),
-            status: Status::Skip,
-            detail: detail.into(),
-            fix: Some(fix.into()),
+            check,
+            status,
+            detail,
+            fix: Some(fix),
         });
     }
 }
