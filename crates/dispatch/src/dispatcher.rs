@@ -11,6 +11,7 @@ use costwatch_core::Notification;
 use costwatch_store::StateStore;
 use tokio::time::Instant;
 
+use crate::disabled::{self, Disabled};
 use crate::error::ConfigError;
 use crate::integration::{Message, RateLimit, RenderContext};
 use crate::ledger::{Claim, Ledger, Memos, Ticket};
@@ -151,8 +152,13 @@ impl<'a> Builder<'a> {
     pub async fn build(self) -> Result<Dispatcher<'a>, ConfigError> {
         let stores = self.secrets.map(|(s, _)| s).unwrap_or_default();
         self.integration.resolve_secrets(&stores, false).await?;
-        let sender =
-            Sender::new(self.timeout, self.endpoint, self.policy).map_err(ConfigError::Invalid)?;
+        let sender = Sender::allowing(
+            self.timeout,
+            self.endpoint,
+            self.policy,
+            self.integration.allow_hosts(),
+        )
+        .map_err(ConfigError::Invalid)?;
         let limiter = Limiter::new(self.rate_limit.unwrap_or(self.integration.rate_limit()));
         Ok(Dispatcher {
             integration: self.integration,
@@ -321,6 +327,9 @@ impl<'a> Dispatcher<'a> {
         deadline: Instant,
     ) -> Vec<(usize, Verdict)> {
         let name = self.integration.name();
+        if let Some(verdict) = self.if_disabled(destination).await {
+            return indexes.iter().map(|&i| (i, verdict.clone())).collect();
+        }
         let ledger = Ledger::new(self.state, self.settings.lease);
         let mut out = Vec::new();
         let mut granted: Vec<(usize, Ticket)> = Vec::new();
@@ -375,6 +384,45 @@ impl<'a> Dispatcher<'a> {
             out.extend(group.iter().map(|(i, _)| (*i, verdict.clone())));
         }
         out
+    }
+
+    /// The verdict for every message to a destination the vendor said is gone
+    /// ([`crate::disabled`]), if it is.
+    async fn if_disabled(&self, destination: &str) -> Option<Verdict> {
+        let name = self.integration.name();
+        match Disabled::new(self.state).get(name, destination).await {
+            Ok(None) => None,
+            Ok(Some(record)) => {
+                let reason = disabled::explain(name, destination, &record);
+                tracing::error!(integration = name, reason = %reason, "not sent: destination disabled");
+                Some(Verdict::Dead { reason })
+            }
+            Err(e) => Some(Verdict::Retry {
+                after: Duration::from_secs(5),
+                reason: format!("disabled destinations: {e}"),
+            }),
+        }
+    }
+
+    /// Records `destination` as gone and says so: the reason names the vendor's answer and how to
+    /// re-enable it.
+    async fn disable(&self, destination: &str, answer: &str, now: DateTime<Utc>) -> String {
+        let name = self.integration.name();
+        let record = disabled::Record {
+            since: now,
+            reason: answer.to_owned(),
+        };
+        let reason = disabled::explain(name, destination, &record);
+        match Disabled::new(self.state)
+            .disable(name, destination, answer, now)
+            .await
+        {
+            Ok(()) => tracing::error!(integration = name, reason = %reason, "destination disabled"),
+            Err(e) => {
+                tracing::error!(integration = name, error = %e, answer = %answer, "the destination is gone but cannot be recorded as disabled; later messages will try it again");
+            }
+        }
+        reason
     }
 
     /// Sends one message (one envelope or a digest) and settles its ledger tickets.
@@ -486,9 +534,15 @@ impl<'a> Dispatcher<'a> {
                     retries,
                     credential_refused,
                     completed,
+                    gone,
                     ..
                 } => {
                     metrics::retried(name, u64::from(retries));
+                    if gone {
+                        metrics::failed(name);
+                        let reason = self.disable(destination, &reason, now).await;
+                        return self.release(group, Verdict::Dead { reason }).await;
+                    }
                     // Sent again only when nothing went through yet: a later step's refusal
                     // would repeat the steps that already did.
                     let reason = if credential_refused && !reread && completed == 0 {

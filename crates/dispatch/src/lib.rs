@@ -11,7 +11,9 @@
 //! SQS batch handler.
 
 pub mod chart;
+pub mod disabled;
 pub mod dispatcher;
+pub mod dns;
 pub mod error;
 pub mod escape;
 pub mod fit;

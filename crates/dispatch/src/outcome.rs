@@ -66,6 +66,10 @@ pub enum Outcome {
     /// with its own way (PagerDuty's 400 "Invalid routing key") says so in its classifier. The
     /// dispatcher re-reads the secrets once (they may have been rotated) before the DLQ.
     CredentialRefused(String),
+    /// The destination is gone for good (a webhook receiver's `410 Gone`): the dispatcher
+    /// disables it ([`crate::disabled`]) and dead-letters this and every later message to it,
+    /// saying how to re-enable it. Only a classifier that knows its vendor means it says so.
+    Gone(String),
 }
 
 /// A vendor accepted the request; `body` is its JSON answer (message ts, file id …) if any.

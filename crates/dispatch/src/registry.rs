@@ -77,6 +77,8 @@ pub trait Configured: Send + Sync {
     fn destinations(&self) -> Vec<String>;
     fn routing(&self) -> &Routing;
     fn rate_limit(&self) -> RateLimit;
+    /// The config's `allow_hosts`: hosts that may also resolve to internal addresses.
+    fn allow_hosts(&self) -> &[String];
     /// Whether a request may go to `url` (the vendor's hosts, the config's `allow_hosts`, https).
     fn check_url(&self, url: &str) -> Result<(), String>;
     /// Runs `f` over every credential of the config, under the write lock (no I/O inside).
@@ -200,6 +202,14 @@ impl<I: Integration> Configured for ConfiguredOf<I> {
 
     fn check_secret(&self, secret: &Secret) -> Result<(), ConfigError> {
         check_secret_url::<I>(secret, &self.allow_hosts)
+    }
+
+    fn allow_hosts(&self) -> &[String] {
+        &self.allow_hosts
+    }
+
+    fn objects(&self, message: Message<'_>) -> Vec<String> {
+        I::objects(message)
     }
 
     fn with_secrets(&self, f: &mut dyn FnMut(&mut Secret)) {

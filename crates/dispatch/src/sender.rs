@@ -49,6 +49,8 @@ pub enum Sent {
         credential_refused: bool,
         /// Requests of the exchange that had gone through before this one failed.
         completed: usize,
+        /// The vendor said the destination is gone for good ([`Outcome::Gone`]).
+        gone: bool,
     },
 }
 
@@ -64,9 +66,28 @@ impl Sender {
         endpoint: Option<url::Url>,
         policy: RetryPolicy,
     ) -> Result<Self, String> {
+        Self::allowing(timeout, endpoint, policy, &[])
+    }
+
+    /// As [`Sender::new`], and host names matching `allow_hosts` (the config's) may resolve to
+    /// internal addresses; every other name may not ([`crate::dns`]). The endpoint override's
+    /// host is allowed too: the operator chose it.
+    pub fn allowing(
+        timeout: Duration,
+        endpoint: Option<url::Url>,
+        policy: RetryPolicy,
+        allow_hosts: &[String],
+    ) -> Result<Self, String> {
+        let mut allowed = allow_hosts.to_vec();
+        allowed.extend(
+            endpoint
+                .as_ref()
+                .and_then(|e| e.host_str().map(str::to_owned)),
+        );
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .referer(false)
+            .dns_resolver(crate::dns::PublicOnly::new(allowed))
             .timeout(timeout)
             .connect_timeout(timeout)
             .user_agent(concat!("costwatch/", env!("CARGO_PKG_VERSION")))
@@ -98,6 +119,7 @@ impl Sender {
                         status: None,
                         credential_refused: false,
                         completed: answers.len(),
+                        gone: false,
                     };
                 }
             };
@@ -111,6 +133,7 @@ impl Sender {
                             status: Some(response.status),
                             credential_refused: false,
                             completed: answers.len(),
+                            gone: false,
                         };
                     }
                     Ok(response) => match integration.classify(&prepared, &response) {
@@ -123,6 +146,7 @@ impl Sender {
                                 // A webhook URL is the credential: 404 is a deleted webhook.
                                 credential_refused: matches!(response.status, 401 | 403 | 404),
                                 completed: answers.len(),
+                                gone: false,
                             };
                         }
                         Outcome::CredentialRefused(reason) => {
@@ -132,6 +156,17 @@ impl Sender {
                                 status: Some(response.status),
                                 credential_refused: true,
                                 completed: answers.len(),
+                                gone: false,
+                            };
+                        }
+                        Outcome::Gone(reason) => {
+                            return Sent::Failed {
+                                reason: format!("{}: {}", prepared.step, scrub(&reason, &prepared)),
+                                retries,
+                                status: Some(response.status),
+                                credential_refused: false,
+                                completed: answers.len(),
+                                gone: true,
                             };
                         }
                         Outcome::Retry { after, reason } => (after, reason),

@@ -73,6 +73,7 @@ async fn redirects_are_configuration_errors_and_are_never_followed() {
             status: Some(s),
             credential_refused: false,
             completed: 0,
+            gone: false,
         } = sent
         else {
             panic!("HTTP {status} must fail for good, got {sent:?}");
