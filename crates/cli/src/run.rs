@@ -12,7 +12,7 @@ use costwatch_pipeline::Ports;
 use costwatch_pipeline::aggregate::aggregate;
 use costwatch_pipeline::collect::Collected;
 use costwatch_pipeline::hybrid;
-use costwatch_pipeline::incremental::{IncrementalOutcome, collect_incremental};
+use costwatch_pipeline::incremental::{IncrementalOutcome, collect_incremental, mark_announced};
 use costwatch_pipeline::run::report_day;
 use costwatch_pipeline::run::run_day_merged;
 use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
@@ -97,9 +97,10 @@ async fn collect_from_aws(
         &store.rollups,
         &store.state,
         &settings.pipeline,
-        &outcome.days,
+        &outcome.announce,
     )
     .await?;
+    mark_announced(&store.state, &outcome.announce).await?;
     Ok(outcome)
 }
 

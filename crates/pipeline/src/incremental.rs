@@ -118,6 +118,9 @@ pub struct IncrementalOutcome {
     pub pending: Vec<NaiveDate>,
     /// Last day fully collected, after this run.
     pub watermark: Option<NaiveDate>,
+    /// Days to announce (`CostDataCollected`): this run's `days` and any an earlier run wrote but
+    /// could not announce. Call [`mark_announced`] once they are published.
+    pub announce: Vec<NaiveDate>,
 }
 
 /// What the state store keeps between runs.
@@ -127,6 +130,11 @@ struct Progress {
     /// The probe's totals of each day when it was last collected.
     #[serde(default)]
     totals: BTreeMap<NaiveDate, DayTotal>,
+    /// Written to the lake, watermark moved, but not yet announced to aggregate. Saved with the
+    /// watermark, so a failed publish is retried by the next run instead of losing the days (the
+    /// next probe finds their totals unchanged and would not pull them again).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    unannounced: BTreeSet<NaiveDate>,
 }
 
 /// "2 Cost Explorer requests = $0.02".
@@ -219,6 +227,7 @@ async fn collect_within(
         window: None,
         pending: Vec::new(),
         watermark: progress.watermark,
+        announce: progress.unannounced.iter().copied().collect(),
     };
     if start > yesterday {
         return Ok(outcome);
@@ -312,6 +321,7 @@ async fn collect_within(
         progress.totals.retain(|day, _| *day >= keep_from);
     }
     progress.watermark = watermark;
+    progress.unannounced.extend(days.iter().copied());
     write_progress(state, &progress, version).await?;
 
     outcome.records = records.values().map(Vec::len).sum();
@@ -319,7 +329,33 @@ async fn collect_within(
     outcome.days = days;
     outcome.pending = pending;
     outcome.watermark = watermark;
+    outcome.announce = progress.unannounced.iter().copied().collect();
     Ok(outcome)
+}
+
+/// After `CostDataCollected` for `days` was published: they leave the unannounced set. A
+/// concurrent run's write wins (conflict); the days are then announced once more by the next
+/// run, which aggregate takes as a no-op rewrite — announcing twice is safe, never announcing is
+/// not.
+pub async fn mark_announced(state: &dyn StateStore, days: &[NaiveDate]) -> Result<()> {
+    if days.is_empty() {
+        return Ok(());
+    }
+    let (mut progress, version) = read_progress(state).await?;
+    let before = progress.unannounced.len();
+    progress.unannounced.retain(|d| !days.contains(d));
+    if progress.unannounced.len() == before {
+        return Ok(());
+    }
+    match write_progress(state, &progress, version).await {
+        Err(PipelineError::Store(StoreError::Conflict { .. })) => {
+            tracing::warn!(
+                "collect progress changed while marking days announced: the next run announces them again"
+            );
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 async fn read_progress(state: &dyn StateStore) -> Result<(Progress, Option<u64>)> {

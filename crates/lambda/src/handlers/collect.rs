@@ -3,7 +3,9 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
-use costwatch_pipeline::incremental::{CollectSettings, IncrementalOutcome, collect_incremental};
+use costwatch_pipeline::incremental::{
+    CollectSettings, IncrementalOutcome, collect_incremental, mark_announced,
+};
 use costwatch_store::{CostSource, LakeWriter, StateStore};
 
 use crate::emf;
@@ -62,15 +64,18 @@ pub async fn handle(
         outcome.ledger_line
     );
     emf::cost_explorer_requests(outcome.requests);
-    if !outcome.days.is_empty() {
+    // The days are saved as "not yet announced" with the watermark: if this publish fails, the
+    // next run announces them (with its own) instead of finding nothing changed.
+    if !outcome.announce.is_empty() {
         ports
             .events
             .publish(&PipelineEvent::CostDataCollected {
-                days: outcome.days.clone(),
+                days: outcome.announce.clone(),
                 records: outcome.records,
                 requests: outcome.requests,
             })
             .await?;
+        mark_announced(ports.state, &outcome.announce).await?;
     }
     Ok(outcome)
 }
