@@ -2,6 +2,7 @@
 //! analytics produce (anomalies, forecasts, budget status, recommendations) and the versioned
 //! Notification envelope every dispatcher reads. Pure: no AWS, no HTTP, no file I/O.
 
+pub mod archive;
 pub mod envelopes;
 pub mod error;
 pub mod findings;

@@ -26,6 +26,10 @@ use costwatch_testkit::stack::{Stack, drain};
 use costwatch_testkit::{ce_responses, repo_file};
 use serde_json::Value;
 
+#[path = "support/archive_first.rs"]
+mod archive_first;
+use archive_first::{ArchiveFirst, check_archived_data};
+
 const BACKFILL_DAYS: u32 = 60;
 /// CostExplorerOptions::default().days_per_request: the grouped pull is cut into weeks.
 const DAYS_PER_REQUEST: usize = 7;
@@ -201,14 +205,35 @@ async fn a_scheduled_event_ends_as_envelopes_on_the_notification_queues() {
     let forecasted = forecast::handle(&fports, &cfg, event, now).await.unwrap();
     assert_eq!(forecasted.budgets, cfg.budgets.len());
 
-    // report, on the daily schedule's input
+    // report, on the daily schedule's input; its envelope goes out only once the archive holds
+    // the report's three files (an archive integration reacting to it reads them).
     let input: Value = serde_json::from_str(&repo_file("events/report/daily.json")).unwrap();
-    let reported = report::handle(&ports, &lake, &cfg, input, now)
+    let archive_checked = ArchiveFirst {
+        inner: &notifications,
+        lake: &lake,
+        found: std::sync::Mutex::new(Vec::new()),
+    };
+    let report_ports = Ports {
+        bus: &archive_checked,
+        ..ports
+    };
+    let reported = report::handle(&report_ports, &lake, &cfg, input, now)
         .await
         .unwrap();
     let html_key = reported.html.unwrap();
     let html = String::from_utf8(lake.get(&html_key).await.unwrap().unwrap()).unwrap();
     assert!(html.contains("<svg"), "the report has its chart");
+    let as_of = reported.as_of.unwrap();
+    assert_eq!(
+        reported.archived,
+        ["html", "json", "csv"].map(|ext| format!("reports/daily/dt={as_of}/report.{ext}"))
+    );
+    assert_eq!(
+        *archive_checked.found.lock().unwrap(),
+        [true, true, true],
+        "the envelope was published before the archive was written"
+    );
+    check_archived_data(&lake, &reported.archived).await;
 
     // The notifications: every envelope valid against the published schema, in order of
     // publication, the spike's anomaly among them, the pager queue only what its filter allows.

@@ -9,7 +9,7 @@ use costwatch_analytics::detect::score_series;
 use costwatch_core::findings::MonthEndForecast;
 use costwatch_core::money::{display, display_signed, to_f64};
 use costwatch_core::notification::{ReportFigures, ScopeRef};
-use costwatch_core::{DailySeries, Scope};
+use costwatch_core::{DailySeries, Money, Scope};
 use costwatch_store::{RollupStore, StateStore};
 use minijinja::{Environment, context};
 use serde::Serialize;
@@ -24,6 +24,8 @@ const TEMPLATE: &str = include_str!("../templates/report.html");
 #[derive(Debug, Serialize)]
 pub struct AnomalyView {
     pub title: String,
+    /// The scope's key (`account_service:…`), for the archived JSON and CSV.
+    pub scope: String,
     pub state: String,
     pub start_date: NaiveDate,
     pub actual: String,
@@ -32,6 +34,15 @@ pub struct AnomalyView {
     pub impact_pct: String,
     pub causes: Vec<(String, String, String, String)>,
     pub chart_svg: String,
+    /// The amounts above as decimals, for the archived JSON and CSV.
+    pub raw: AnomalyAmounts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AnomalyAmounts {
+    pub actual: Money,
+    pub expected: Money,
+    pub impact: Money,
 }
 
 #[derive(Debug, Serialize)]
@@ -124,6 +135,7 @@ pub async fn build_page(
             .map(String::as_str);
         anomalies.push(AnomalyView {
             title: ScopeRef::new(&x.scope, name).label,
+            scope: x.scope.key(),
             state: format!("{:?}", a.state).to_lowercase(),
             start_date: x.start_date,
             actual: display(x.actual, currency),
@@ -143,6 +155,11 @@ pub async fn build_page(
                 })
                 .collect(),
             chart_svg: chart_for(&series, cfg, None, &[(x.date, pct(x.impact_pct))])?,
+            raw: AnomalyAmounts {
+                actual: x.actual,
+                expected: x.expected,
+                impact: x.impact,
+            },
         });
     }
     Ok(ReportPage {

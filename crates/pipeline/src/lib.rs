@@ -2,6 +2,7 @@
 //! function over the store ports that produces envelopes. The Lambdas and the CLI call these.
 
 pub mod aggregate;
+pub mod archive;
 pub mod budgets;
 pub mod chart;
 pub mod collect;

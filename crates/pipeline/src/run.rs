@@ -135,6 +135,20 @@ pub async fn report_day(
     period: ReportPeriod,
     now: DateTime<Utc>,
 ) -> Result<(Notification, ReportPage)> {
+    let (envelope, page) = build_report(ports, cfg, run, period, now).await?;
+    ports.bus.publish(&envelope).await?;
+    Ok((envelope, page))
+}
+
+/// [`report_day`] without publishing: the report Lambda archives the page first and publishes
+/// after, so an archive integration that reacts to the envelope finds the files in place.
+pub async fn build_report(
+    ports: &Ports<'_>,
+    cfg: &PipelineConfig,
+    run: &RunSummary,
+    period: ReportPeriod,
+    now: DateTime<Utc>,
+) -> Result<(Notification, ReportPage)> {
     let names = account_names(ports.state).await?;
     let org_forecast = run.forecasts.get(&Scope::Org);
     let figs = figures(
@@ -154,7 +168,6 @@ pub async fn report_day(
             url: format!("{}/reports/{}", base.trim_end_matches('/'), run.as_of),
         });
     }
-    ports.bus.publish(&envelope).await?;
     let page = build_page(
         ports.rollups,
         ports.state,

@@ -252,6 +252,7 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
     };
     figures.top_movers[0].label = hostile.to_owned();
     figures.budgets[0].budget = format!("{hostile} budget");
+    figures.top_services[0].label = "=1+2".to_owned();
     let page = ReportPage {
         title: "report".into(),
         currency: "USD".into(),
@@ -261,6 +262,7 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
         forecast: None,
         anomalies: vec![AnomalyView {
             title: hostile.into(),
+            scope: "org".into(),
             state: "open".into(),
             start_date: end(),
             actual: "1.00".into(),
@@ -274,11 +276,20 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
                 "0%".into(),
             )],
             chart_svg: String::new(),
+            raw: costwatch_pipeline::html::AnomalyAmounts {
+                actual: costwatch_core::Money::ONE,
+                expected: costwatch_core::Money::ONE,
+                impact: costwatch_core::Money::ZERO,
+            },
         }],
     };
     let html = render_page(&page).unwrap();
     assert!(!html.contains("<script>"), "raw markup reached the page");
     assert_eq!(html.matches("&lt;script&gt;").count(), 4);
+    // The archived CSV: a label a spreadsheet would run as a formula is defused.
+    let csv = costwatch_pipeline::archive::render_csv(&page).unwrap();
+    assert!(csv.contains("\ntop_service,'=1+2,"), "{csv}");
+    assert!(!csv.contains(",=1+2,"), "{csv}");
     assert!(
         html.contains("<svg></svg>"),
         "the chart itself must stay markup"

@@ -1,10 +1,12 @@
-//! report: on the daily and weekly schedules → the report envelope on the notifications topic
-//! and the HTML report in the bucket under `reports/`.
+//! report: on the daily and weekly schedules → the report archived in the bucket under
+//! `reports/` (HTML, JSON, CSV), then the report envelope on the notifications topic. Archive
+//! first: an archive integration (Azure Blob) that reacts to the envelope finds the files there.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use costwatch_core::archive::report_key;
 use costwatch_core::notification::ReportPeriod;
-use costwatch_pipeline::html::render_page;
-use costwatch_pipeline::run::report_day;
+use costwatch_pipeline::archive::archive_files;
+use costwatch_pipeline::run::build_report;
 use costwatch_pipeline::{PipelineConfig, Ports, standing};
 use costwatch_store::LakeWriter;
 use serde::{Deserialize, Serialize};
@@ -27,20 +29,14 @@ pub struct ReportSummary {
     pub envelope: Option<String>,
     /// The HTML report's key in the bucket.
     pub html: Option<String>,
-}
-
-/// Where a report's HTML is kept: one object per period and day, replaced on a re-run.
-pub fn html_key(period: ReportPeriod, as_of: NaiveDate) -> String {
-    let period = match period {
-        ReportPeriod::Daily => "daily",
-        ReportPeriod::Weekly => "weekly",
-    };
-    format!("reports/{period}/dt={as_of}/report.html")
+    /// Every archived file's key (HTML, JSON, CSV): one object each per period and day,
+    /// replaced on a re-run (the versioned bucket keeps the old one).
+    pub archived: Vec<String>,
 }
 
 pub async fn handle(
     ports: &Ports<'_>,
-    html_out: &dyn LakeWriter,
+    archive: &dyn LakeWriter,
     cfg: &PipelineConfig,
     event: serde_json::Value,
     now: DateTime<Utc>,
@@ -60,15 +56,22 @@ pub async fn handle(
             as_of: None,
             envelope: None,
             html: None,
+            archived: Vec::new(),
         });
     };
     let run = standing(ports.rollups, cfg, as_of).await?;
-    let (envelope, page) = report_day(ports, cfg, &run, request.period, now).await?;
-    let key = html_key(request.period, as_of);
-    html_out.put(&key, render_page(&page)?.into_bytes()).await?;
+    let (envelope, page) = build_report(ports, cfg, &run, request.period, now).await?;
+    let mut archived = Vec::new();
+    for (file, body) in archive_files(&page)? {
+        let key = report_key(request.period, as_of, file);
+        archive.put(&key, body).await?;
+        archived.push(key);
+    }
+    ports.bus.publish(&envelope).await?;
     Ok(ReportSummary {
         as_of: Some(as_of),
         envelope: Some(envelope.id),
-        html: Some(key),
+        html: archived.first().cloned(),
+        archived,
     })
 }
