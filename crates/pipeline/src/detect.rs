@@ -5,12 +5,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use costwatch_analytics::detect::detect_latest;
+use costwatch_analytics::detect::{detect_latest, score_series};
 use costwatch_analytics::root_cause::rank;
 use costwatch_core::findings::{Anomaly, RootCause};
 use costwatch_core::money::to_f64;
 use costwatch_core::notification::State;
-use costwatch_core::scope::ScopeKind;
 use costwatch_core::{CostRecord, DailyCost, DailySeries, Notification, Scope, envelopes};
 use costwatch_store::{LakeReader, NotificationBus, RollupStore, StateStore, StoreError};
 use serde::{Deserialize, Serialize};
@@ -18,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::PipelineConfig;
 use crate::error::Result;
 use crate::feedback::{feedback_for, snoozed};
+use crate::fold::{Explainer, fold_nested};
 use crate::lake::read_day;
 
 /// What the state store keeps per scope under `anomaly/<scope key>`.
@@ -82,7 +82,15 @@ pub async fn detect_merged(
     imported: &[costwatch_store::ImportedAnomaly],
 ) -> Result<Vec<Notification>> {
     let start = as_of - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
+    // Scopes whose anomaly is still open: on a day in their band they still explain a broader
+    // scope's excess (see crate::fold).
+    let open: std::collections::BTreeSet<String> = active(ports.state)
+        .await?
+        .into_iter()
+        .map(|s| s.anomaly.scope.key())
+        .collect();
     let mut found = Vec::new();
+    let mut open_excess = Vec::new();
     for scope in ports.rollups.scopes().await? {
         if !cfg.detect_scopes.contains(&scope.kind()) {
             continue;
@@ -91,10 +99,31 @@ pub async fn detect_merged(
         if series.get(as_of).is_none() {
             continue; // no data for the day: neither an anomaly nor evidence of recovery
         }
-        found.push((scope.clone(), detect_latest(&series, &cfg.detector)));
+        let anomaly = detect_latest(&series, &cfg.detector);
+        if anomaly.is_none()
+            && open.contains(&scope.key())
+            && let Some(day) = score_series(&series, &cfg.detector).last()
+            && day.date == as_of
+        {
+            open_excess.push(Explainer {
+                scope: scope.clone(),
+                excess: to_f64(day.actual - day.expected),
+            });
+        }
+        found.push((scope.clone(), anomaly));
     }
     crate::hybrid::merge(&mut found, imported, as_of);
-    fold_into_narrowest(&mut found);
+    let explainers: Vec<Explainer> = found
+        .iter()
+        .filter_map(|(scope, a)| {
+            a.as_ref().map(|a| Explainer {
+                scope: scope.clone(),
+                excess: to_f64(a.impact),
+            })
+        })
+        .chain(open_excess)
+        .collect();
+    fold_nested(&mut found, &explainers);
     let mut published = Vec::new();
     for (scope, anomaly) in found {
         if let Some(n) = step(ports, cfg, names, &scope, anomaly, as_of, now).await? {
@@ -102,42 +131,6 @@ pub async fn detect_merged(
         }
     }
     Ok(published)
-}
-
-/// Share of a broader scope's impact that a narrower anomaly must explain to stand for it.
-const EXPLAINED_SHARE: f64 = 0.6;
-
-/// One incident, one alert: a spike in SageMaker in one account also lifts the account, the
-/// service and the organisation. When an account × service anomaly explains most of a broader
-/// scope's anomaly (same direction, ≥ 60 % of its impact), the broader one is dropped for the day;
-/// its root cause would only point at the narrower one.
-fn fold_into_narrowest(found: &mut [(Scope, Option<Anomaly>)]) {
-    let narrow: Vec<(Scope, Anomaly)> = found
-        .iter()
-        .filter(|(s, _)| s.kind() == ScopeKind::AccountService)
-        .filter_map(|(s, a)| a.clone().map(|a| (s.clone(), a)))
-        .collect();
-    for (scope, anomaly) in found.iter_mut() {
-        let Some(broad) = anomaly else { continue };
-        let explained = narrow.iter().any(|(child, a)| {
-            contains(scope, child)
-                && a.direction == broad.direction
-                && to_f64(a.impact.abs()) >= EXPLAINED_SHARE * to_f64(broad.impact.abs())
-        });
-        if explained {
-            *anomaly = None;
-        }
-    }
-}
-
-/// Whether `broad` strictly contains the account × service scope `child`.
-fn contains(broad: &Scope, child: &Scope) -> bool {
-    match broad {
-        Scope::Org => true,
-        Scope::Account(a) => child.account() == Some(a.as_str()),
-        Scope::Service(s) => child.service() == Some(s.as_str()),
-        _ => false,
-    }
 }
 
 /// One scope, one day: decides the transition, publishes, then records it.

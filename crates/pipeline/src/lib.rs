@@ -10,6 +10,7 @@ pub mod config;
 pub mod detect;
 pub mod error;
 pub mod feedback;
+pub mod fold;
 pub mod forecast;
 pub mod html;
 pub mod hybrid;

@@ -179,6 +179,35 @@ async fn replayed_days_find_the_spike_once_and_notify_budgets_once() {
     );
     assert_eq!(shift.last().map(|n| n.state), Some(State::Resolved));
 
+    // One event, one alert: the level shift's dollars also lift its account, its service and
+    // the organisation; none of them opens an anomaly of its own while the shift runs (the
+    // service total used to, on a day the shift's own scope sat in its band).
+    let (shift_account, shift_service) = (
+        org.planted.level_shift_account.clone(),
+        org.planted.level_shift_service.clone(),
+    );
+    let nested = [
+        shift_key.clone(),
+        Scope::Account(shift_account).key(),
+        Scope::Service(shift_service).key(),
+        Scope::Org.key(),
+    ];
+    let shift_end = org.planted.level_shift_date + Days::new(14);
+    let opened: Vec<(&str, &str)> = published
+        .iter()
+        .filter(|n| n.kind() == "anomaly" && n.state == State::Open)
+        .filter(|n| nested.contains(&n.scope.key))
+        .filter(|n| match &n.body {
+            NotificationBody::Anomaly(fig) => {
+                (org.planted.level_shift_date..=shift_end).contains(&fig.date)
+            }
+            _ => false,
+        })
+        .map(|n| (n.scope.key.as_str(), n.title.as_str()))
+        .collect();
+    assert_eq!(opened.len(), 1, "{opened:#?}");
+    assert_eq!(opened[0].0, shift_key);
+
     // Every envelope id is unique: no transition was published twice.
     let mut ids: Vec<&str> = published.iter().map(|n| n.id.as_str()).collect();
     ids.sort_unstable();
