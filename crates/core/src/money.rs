@@ -10,6 +10,25 @@ pub fn to_f64(m: Money) -> f64 {
     m.to_f64().unwrap_or(0.0)
 }
 
+/// The largest magnitude a cost line or a budget may have: $10^15, a thousand times a year of
+/// the largest AWS bill. Readers and config checks refuse anything larger, so every sum and
+/// ratio downstream stays far inside `Decimal`'s ±7.9 × 10^28 and cannot overflow (10^13 lines
+/// at the bound still fit) — an overflow would be a panic, and a panic loses the batch.
+pub fn max_amount() -> Money {
+    Money::from(1_000_000_000_000_000_i64)
+}
+
+/// `amount` if within ±[`max_amount`], else why not (the reader adds where).
+pub fn within_bounds(amount: Money) -> Result<Money, String> {
+    if amount.abs() <= max_amount() {
+        Ok(amount)
+    } else {
+        Err(format!(
+            "amount {amount} is beyond ±10^15, the most costwatch accepts for one line or budget"
+        ))
+    }
+}
+
 /// Back from a model to money, rounded to cents (4 dp would suggest precision models do not have).
 pub fn from_f64(v: f64) -> Money {
     Money::from_f64_retain(v).unwrap_or_default().round_dp(2)

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use costwatch_core::money::within_bounds;
 use costwatch_core::{ChargeCategory, ChargeFrequency, CostRecord, Money};
 
 /// Exports spell "no value" in several ways: empty (CSV), `\N` (Hive/Athena text), `NULL` (FOCUS
@@ -20,8 +21,12 @@ pub(crate) fn non_null(s: &str) -> Option<&str> {
 }
 
 /// Plain or scientific notation (`1.2E-7` appears in CUR CSVs). Errors carry the offending text.
+/// Amounts beyond ±10^15 are refused here, where the row is known, rather than overflowing a
+/// sum later (`costwatch_core::money::within_bounds`).
 pub(crate) fn parse_decimal(s: &str) -> Result<Money, String> {
-    Money::from_str(s.trim()).map_err(|_| format!("invalid decimal `{s}`"))
+    Money::from_str(s.trim())
+        .map_err(|_| format!("invalid decimal `{s}`"))
+        .and_then(within_bounds)
 }
 
 /// A double from Parquet to an exact decimal: Rust prints the shortest text that round-trips, so
@@ -30,7 +35,9 @@ pub(crate) fn decimal_from_f64(v: f64) -> Result<Money, String> {
     if !v.is_finite() {
         return Err(format!("invalid decimal `{v}`"));
     }
-    Money::from_str(&v.to_string()).map_err(|_| format!("decimal out of range `{v}`"))
+    Money::from_str(&v.to_string())
+        .map_err(|_| format!("decimal out of range `{v}`"))
+        .and_then(within_bounds)
 }
 
 /// Accepts what exports actually write: RFC 3339 (`2024-09-18T22:00:00Z`), the space-separated

@@ -87,8 +87,15 @@ impl PipelineConfig {
             if !names.insert(&b.name) {
                 return bad(format!("budget `{}` is defined twice", b.name));
             }
-            if b.amount <= costwatch_core::Money::ZERO {
-                return bad(format!("budget `{}` needs a positive amount", b.name));
+            // At least a cent: a budget of 10^-28 would make "percent of budget" overflow.
+            if b.amount < costwatch_core::Money::new(1, 2) {
+                return bad(format!(
+                    "budget `{}` needs a positive amount of at least 0.01",
+                    b.name
+                ));
+            }
+            if let Err(why) = costwatch_core::money::within_bounds(b.amount) {
+                return bad(format!("budget `{}`: {why}", b.name));
             }
             if b.thresholds.is_empty() {
                 return bad(format!("budget `{}` has no thresholds", b.name));

@@ -126,3 +126,53 @@ fn budget_config_defaults_thresholds_and_rejects_unknown_fields() {
     let json = serde_json::to_value(&b).expect("serialises");
     assert_eq!(json["scope"], "account=123");
 }
+
+mod extreme_amounts {
+    //! Any budget the config check accepts (0.01 to 10^15) over any series the readers accept
+    //! (each day within ±10^15 per line, here up to a thousand lines' worth) evaluates, with the
+    //! month-end forecast, without an arithmetic overflow panic (issue 17).
+    use super::*;
+    use costwatch_core::money::max_amount;
+    use proptest::prelude::*;
+
+    fn day_amount() -> impl Strategy<Value = Money> {
+        let bound = 100_000_000_000_000_000_000_i128; // ±10^18 dollars in cents: 1,000 lines
+        prop_oneof![
+            (-bound..=bound).prop_map(|cents| Money::from_i128_with_scale(cents, 2)),
+            Just(max_amount() * Money::from(1_000)),
+            Just(Money::ZERO),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn budgets_and_forecasts_never_overflow(
+            budget_cents in 1i64..=100_000_000_000_000_000,
+            days in proptest::collection::vec(day_amount(), 40..=80),
+            percent in proptest::sample::select(vec![1u32, 50, 100, 120, 10_000, u32::MAX]),
+        ) {
+            let amount = Money::new(budget_cents, 2);
+            prop_assert!(amount <= max_amount());
+            let start = date(2026, 2, 1);
+            let len = days.len() as u64;
+            let series = series(
+                start,
+                days.into_iter()
+                    .map(|m| Some(DailyCost { usage: m, ..Default::default() }))
+                    .collect(),
+            );
+            let as_of = start + chrono::Days::new(len - 1);
+            let b = Budget {
+                thresholds: vec![Threshold { percent, basis: ThresholdBasis::Actual }],
+                ..budget(amount)
+            };
+            let forecast = month_end(&series, as_of);
+            let crossings = evaluate(&b, &series, forecast.as_ref(), as_of);
+            for c in crossings {
+                prop_assert!(c.percent_of_limit.is_finite() || c.percent_of_limit.is_nan());
+            }
+        }
+    }
+}

@@ -13,6 +13,7 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Utc};
+use costwatch_core::money::within_bounds;
 use costwatch_core::{CostRecord, Money};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -164,9 +165,11 @@ impl RowAccess for ArrowRow<'_, '_> {
         match col {
             Column::F64(a) => decimal_from_f64(a.value(i)).map(Some),
             Column::F32(a) => decimal_from_f64(f64::from(a.value(i))).map(Some),
-            Column::I64(a) => Ok(Some(Money::from(a.value(i)))),
-            Column::I32(a) => Ok(Some(Money::from(a.value(i)))),
-            Column::Decimal(a, scale) => decimal128(a.value(i), *scale).map(Some),
+            Column::I64(a) => within_bounds(Money::from(a.value(i))).map(Some),
+            Column::I32(a) => within_bounds(Money::from(a.value(i))).map(Some),
+            Column::Decimal(a, scale) => decimal128(a.value(i), *scale)
+                .and_then(within_bounds)
+                .map(Some),
             Column::Utf8(a) => text(a.value(i)),
             Column::LargeUtf8(a) => text(a.value(i)),
             Column::Utf8View(a) => text(a.value(i)),
