@@ -21,7 +21,9 @@ pub fn variants() -> Vec<(String, Notification)> {
         let mut a = sample("anomaly");
         a.state = state;
         a.revision = revision;
-        a.id = format!("{}-r{revision}", a.id);
+        // Still a schema-valid id (`ntf_` and 20 hex digits, which webhook receivers get as
+        // is): the last digit becomes the revision.
+        a.id = format!("{}{revision}", &a.id[..a.id.len() - 1]);
         all.push((format!("anomaly {state:?}"), a));
     }
     let mut linked = sample("anomaly");

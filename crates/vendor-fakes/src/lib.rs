@@ -14,4 +14,5 @@ pub mod logs;
 pub mod pagerduty;
 pub mod server;
 pub mod slack;
+pub mod standard_webhooks;
 pub mod teams;
