@@ -149,9 +149,10 @@ fn bad_input_is_named_by_file_row_and_column() {
             "row 2 column ds",
         ),
         (
+            // A lone numeric column of any name is the value (issue 18); text is not.
             "no_value.csv",
-            "ds,amount\n2020-01-01,1\n",
-            "missing required column",
+            "ds,comment\n2020-01-01,high\n",
+            "no value column",
         ),
         ("empty.csv", "ds,y\n", "no data rows"),
     ];
@@ -189,4 +190,93 @@ fn out_writes_the_file_instead_of_stdout() {
     assert!(out.stdout.is_empty());
     let text = std::fs::read_to_string(dir.path().join("f.csv")).unwrap();
     assert_eq!(text.lines().count(), 5);
+}
+
+/// Runs `forecast` with extra arguments; (success, stdout, stderr).
+fn run_with(dir: &Path, input: &Path, extra: &[&str]) -> (bool, String, String) {
+    let out = costwatch(dir)
+        .args(["forecast", "--horizon", "3", "--input"])
+        .arg(input)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn real_export_columns_are_found_or_named_and_a_wrong_guess_is_an_error_listing_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let days = |header: &str, row: &dyn Fn(u32) -> String| {
+        let mut text = format!("{header}\n");
+        for d in 1..=28 {
+            text.push_str(&row(d));
+            text.push('\n');
+        }
+        text
+    };
+    // One date column and one numeric column, neither of the usual names: no flags needed.
+    let plain = write(
+        dir.path(),
+        "cost.csv",
+        &days("date,unblended_cost", &|d| {
+            format!("2024-03-{d:02},{}", 10.0 + f64::from(d % 7))
+        }),
+    );
+    let rows = run(dir.path(), &plain, 3);
+    assert_eq!(rows[0].0, NaiveDate::from_ymd_opt(2024, 3, 29).unwrap());
+    assert!(rows.iter().all(|r| (9.0..=17.0).contains(&r.1)), "{rows:?}");
+
+    // Two numeric columns and two date columns: each ambiguity is an error naming them, and
+    // the flags settle it.
+    let export = write(
+        dir.path(),
+        "export.csv",
+        &days("usage_start,usage_end,service,Cost,credits", &|d| {
+            format!(
+                "2024-03-{d:02},2024-03-{d:02}T23:59:59Z,AmazonEC2,{},-1",
+                100 + d
+            )
+        }),
+    );
+    let (ok, _, err) = run_with(dir.path(), &export, &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("`usage_start`, `usage_end`") && err.contains("--date-column"),
+        "{err}"
+    );
+    let (ok, _, err) = run_with(dir.path(), &export, &["--date-column", "usage_start"]);
+    assert!(!ok);
+    assert!(
+        err.contains("`Cost`, `credits`") && err.contains("--value-column"),
+        "{err}"
+    );
+    let (ok, out, err) = run_with(
+        dir.path(),
+        &export,
+        &["--date-column", "USAGE_START", "--value-column", "cost"],
+    );
+    assert!(ok, "{err}");
+    let first: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(first[0], "2024-03-29");
+    assert!(first[1].parse::<f64>().unwrap() > 120.0, "{out}");
+
+    // A named column that is not there: the error lists what is.
+    let (ok, _, err) = run_with(dir.path(), &plain, &["--value-column", "amount"]);
+    assert!(!ok);
+    assert!(
+        err.contains("`amount`") && err.contains("columns found: `date`, `unblended_cost`"),
+        "{err}"
+    );
+    // Nothing numeric besides the date: the error says so and lists the columns.
+    let words = write(dir.path(), "words.csv", "day,note\n2024-03-01,high\n");
+    let (ok, _, err) = run_with(dir.path(), &words, &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("no value column") && err.contains("`day`, `note`"),
+        "{err}"
+    );
 }

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Days;
 use clap::{Args, ValueEnum};
 use costwatch_analytics::forecast::{chosen_models, forecast_values};
-use costwatch_ingest::daily::{Duplicates, read_daily};
+use costwatch_ingest::daily::{Columns, Duplicates, read_daily_columns};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum OnDuplicate {
@@ -22,9 +22,16 @@ pub enum OnDuplicate {
 
 #[derive(Args)]
 pub struct ForecastArgs {
-    /// Daily series as CSV: `ds,y` or `timestamp,value` (any order, case, quoting).
+    /// Daily series as CSV: `ds,y`, `timestamp,value`, or one date column and one numeric
+    /// column of any names (`date,unblended_cost`); any order, case, quoting.
     #[arg(long)]
     input: PathBuf,
+    /// The column holding the day, when the file has several date-like columns.
+    #[arg(long)]
+    date_column: Option<String>,
+    /// The column holding the value, when the file has several numeric columns.
+    #[arg(long)]
+    value_column: Option<String>,
     /// Days to forecast after the last date in the file.
     #[arg(long)]
     horizon: usize,
@@ -44,7 +51,11 @@ pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
         OnDuplicate::Sum => Duplicates::Sum,
         OnDuplicate::Error => Duplicates::Reject,
     };
-    let series = read_daily(&args.input, duplicates)?;
+    let columns = Columns {
+        date: args.date_column.clone(),
+        value: args.value_column.clone(),
+    };
+    let series = read_daily_columns(&args.input, duplicates, &columns)?;
     if !series.duplicate_days.is_empty() {
         eprintln!(
             "warning: {}: {} dates have several rows, summed (first {}); --on-duplicate error rejects them",

@@ -2,6 +2,10 @@
 //! column (`y` or `value`), in any order, any case, quoted or not, comma / semicolon / tab
 //! separated, gzipped or not. What `costwatch forecast` reads.
 //!
+//! * **Other column names** (a real export: `date,unblended_cost`, `usage_date,service,cost`):
+//!   [`Columns`] names them; unnamed, the one column whose first data rows are dates, and the
+//!   one other column whose first data rows are numbers, are taken. When that is ambiguous or
+//!   there is none, the error lists the columns found.
 //! * Dates are `YYYY-MM-DD`, optionally followed by a time (`2014-07-01 00:00:00`,
 //!   `2014-07-01T00:00:00Z`): the calendar day is what counts. Rows may come in any order.
 //! * An empty value (or `NA`, `NaN`, `null`) is a missing day, like a date absent from the file.
@@ -22,6 +26,16 @@ use crate::text::{csv_reader, file_label, headers};
 const DATE_COLUMNS: [&str; 3] = ["ds", "timestamp", "date"];
 const VALUE_COLUMNS: [&str; 2] = ["y", "value"];
 const MISSING: [&str; 4] = ["na", "nan", "null", "none"];
+/// Data rows looked at to tell a date or numeric column by its content.
+const SNIFF_ROWS: usize = 20;
+
+/// Which columns hold the day and the value (any case); `None`: by the usual names, else by
+/// content (see the module docs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Columns {
+    pub date: Option<String>,
+    pub value: Option<String>,
+}
 
 /// What to do with several rows on one day.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,26 +61,46 @@ impl DailyValues {
 }
 
 pub fn read_daily(path: &Path, duplicates: Duplicates) -> Result<DailyValues, IngestError> {
+    read_daily_columns(path, duplicates, &Columns::default())
+}
+
+/// [`read_daily`] with the date and value columns named, or found by content.
+pub fn read_daily_columns(
+    path: &Path,
+    duplicates: Duplicates,
+    columns: &Columns,
+) -> Result<DailyValues, IngestError> {
     let label = file_label(path);
     let mut reader = csv_reader(path)?;
     let names = headers(&mut reader, &label)?;
-    let find = |wanted: &[&str], what: &str| {
-        names
-            .iter()
-            .position(|h| wanted.iter().any(|w| h.eq_ignore_ascii_case(w)))
-            .ok_or_else(|| {
-                IngestError::missing(&label, &format!("{what} ({})", wanted.join(" or ")))
-            })
-    };
-    let (date_col, value_col) = (find(&DATE_COLUMNS, "date")?, find(&VALUE_COLUMNS, "value")?);
-    let mut days: BTreeMap<NaiveDate, (Option<f64>, u64)> = BTreeMap::new();
-    let mut duplicate_days = BTreeSet::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i as u64 + 1;
-        let record = record.map_err(|source| IngestError::Csv {
+    let records = reader
+        .records()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| IngestError::Csv {
             file: label.clone(),
             source,
         })?;
+    let sample = &records[..records.len().min(SNIFF_ROWS)];
+    let date_col = pick_column(
+        &names,
+        columns.date.as_deref(),
+        &DATE_COLUMNS,
+        |c| looks_like(sample, c, |s| parse_date(s).is_some()),
+        "date",
+        &label,
+    )?;
+    let value_col = pick_column(
+        &names,
+        columns.value.as_deref(),
+        &VALUE_COLUMNS,
+        |c| c != date_col && looks_like(sample, c, |s| matches!(parse_value(s), Ok(Some(_)))),
+        "value",
+        &label,
+    )?;
+    let mut days: BTreeMap<NaiveDate, (Option<f64>, u64)> = BTreeMap::new();
+    let mut duplicate_days = BTreeSet::new();
+    for (i, record) in records.iter().enumerate() {
+        let row = i as u64 + 1;
         let cell = |c: usize| record.get(c).unwrap_or("").trim();
         let bad = |c: usize, problem: String| {
             IngestError::value(&label, Location::Row(row), &names[c], problem)
@@ -115,6 +149,74 @@ pub fn read_daily(path: &Path, duplicates: Duplicates) -> Result<DailyValues, In
         values,
         duplicate_days: duplicate_days.into_iter().collect(),
     })
+}
+
+/// The column `named` (any case), else the first of `usual` present, else the only column
+/// `fits`; an error listing the columns found when there is no such column or several fit.
+fn pick_column(
+    names: &[String],
+    named: Option<&str>,
+    usual: &[&str],
+    fits: impl Fn(usize) -> bool,
+    what: &str,
+    label: &str,
+) -> Result<usize, IngestError> {
+    let found = || {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let fail = |reason: String| IngestError::UnknownFormat {
+        file: label.to_owned(),
+        reason,
+    };
+    if let Some(named) = named {
+        return names
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(named))
+            .ok_or_else(|| {
+                fail(format!(
+                    "no {what} column `{named}`; columns found: {}",
+                    found()
+                ))
+            });
+    }
+    if let Some(c) = usual
+        .iter()
+        .find_map(|w| names.iter().position(|h| h.eq_ignore_ascii_case(w)))
+    {
+        return Ok(c);
+    }
+    let fitting: Vec<usize> = (0..names.len()).filter(|c| fits(*c)).collect();
+    match fitting[..] {
+        [c] => Ok(c),
+        [] => Err(fail(format!(
+            "no {what} column: none is named {} and none holds {what}s; columns found: {}",
+            usual.join(" or "),
+            found()
+        ))),
+        _ => Err(fail(format!(
+            "which column holds the {what}? {} all could; name one (`costwatch forecast --{what}-column`); columns found: {}",
+            fitting
+                .iter()
+                .map(|c| format!("`{}`", names[*c]))
+                .collect::<Vec<_>>()
+                .join(", "),
+            found()
+        ))),
+    }
+}
+
+/// Whether column `c` of the sample rows is non-empty somewhere and `ok` wherever it is.
+fn looks_like(sample: &[csv::StringRecord], c: usize, ok: impl Fn(&str) -> bool) -> bool {
+    let cells: Vec<&str> = sample
+        .iter()
+        .map(|r| r.get(c).unwrap_or("").trim())
+        .filter(|s| !s.is_empty() && !MISSING.iter().any(|m| s.eq_ignore_ascii_case(m)))
+        .collect();
+    !cells.is_empty() && cells.iter().all(|s| ok(s))
 }
 
 /// `YYYY-MM-DD`, with anything after the day (a time, a zone) ignored; `YYYY/MM/DD` too.
