@@ -9,11 +9,14 @@
 //!                                       # ... printing each channel's surprise over those rows
 //! nab_score RESULTS_DIR --fixed standard=0.9984,reward_low_FP_rate=0.9995,...
 //!                                       # score at given thresholds instead of sweeping
+//! nab_score --folds DATA_DIR [--steps 120] [--seed 18] [--rule no-loss|pooled|maximin]
+//!                                       # leave-one-family-out choice of the configuration
 //! ```
 //!
 //! Labels and profiles default to `$COSTWATCH_SHARED/data/nab/`. Results files are matched to
 //! label keys by relative path (`realAWSCloudwatch/x.csv` matches `x.csv`).
 
+mod folds;
 mod scorer;
 
 use std::collections::BTreeMap;
@@ -33,12 +36,20 @@ fn main() {
     let mut results = None;
     let mut fixed: BTreeMap<String, f64> = BTreeMap::new();
     let mut verbose = false;
+    let mut folds = None;
+    let mut steps = 120;
+    let mut rule = folds::Rule::NoLoss;
+    let mut seed = 18;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--detect" => detect = it.next().map(PathBuf::from),
             "--out" => out = it.next().map(PathBuf::from),
             "--verbose" | "-v" => verbose = true,
+            "--folds" => folds = it.next().map(PathBuf::from),
+            "--rule" => rule = folds::Rule::parse(it.next().map_or("", String::as_str)),
+            "--steps" => steps = it.next().and_then(|n| n.parse().ok()).expect("steps"),
+            "--seed" => seed = it.next().and_then(|n| n.parse().ok()).expect("seed"),
             "--fixed" => {
                 for pair in it.next().map(String::as_str).unwrap_or("").split(',') {
                     if let Some((k, v)) = pair.split_once('=') {
@@ -50,13 +61,27 @@ fn main() {
         }
     }
     let windows_path = shared_path("data/nab/labels/combined_windows.json");
-    let windows: BTreeMap<String, Vec<[String; 2]>> =
+    let windows: Windows =
         serde_json::from_str(&std::fs::read_to_string(&windows_path).expect("windows"))
             .expect("windows JSON");
     let profiles: BTreeMap<String, serde_json::Value> = serde_json::from_str(
         &std::fs::read_to_string(shared_path("data/nab/profiles.json")).expect("profiles"),
     )
     .expect("profiles JSON");
+
+    let cost_of = |profile: &str| {
+        let m = &profiles[profile]["CostMatrix"];
+        CostMatrix {
+            tp: m["tpWeight"].as_f64().expect("tp"),
+            fp: m["fpWeight"].as_f64().expect("fp"),
+            fn_: m["fnWeight"].as_f64().expect("fn"),
+        }
+    };
+    if let Some(data) = folds {
+        let mut streams = load_streams(&data, &windows);
+        folds::run(&mut streams, PROFILES.map(cost_of), steps, seed, rule);
+        return;
+    }
 
     let loaded = match (&detect, &results) {
         (Some(data), _) => detect_dir(data, out.as_deref()),
@@ -65,32 +90,7 @@ fn main() {
     };
     let files: Vec<ScoredFile> = loaded
         .into_iter()
-        .map(|(relative, timestamps, scores)| {
-            let key = windows
-                .keys()
-                .find(|k| **k == relative || k.ends_with(&format!("/{relative}")))
-                .unwrap_or_else(|| panic!("no label entry for {relative}"));
-            let spans = windows[key]
-                .iter()
-                .map(|[a, b]| {
-                    let (a, b) = (parse_ts(a), parse_ts(b));
-                    let left = timestamps
-                        .iter()
-                        .position(|t| *t >= a)
-                        .expect("window start");
-                    let right = timestamps
-                        .iter()
-                        .rposition(|t| *t <= b)
-                        .expect("window end");
-                    (left, right)
-                })
-                .collect();
-            ScoredFile {
-                name: key.clone(),
-                scores,
-                windows: spans,
-            }
-        })
+        .map(|(relative, timestamps, scores)| scored_file(&windows, &relative, &timestamps, scores))
         .collect();
 
     println!(
@@ -100,12 +100,7 @@ fn main() {
         files.iter().map(|f| f.windows.len()).sum::<usize>()
     );
     for profile in PROFILES {
-        let m = &profiles[profile]["CostMatrix"];
-        let cost = CostMatrix {
-            tp: m["tpWeight"].as_f64().expect("tp"),
-            fp: m["fpWeight"].as_f64().expect("fp"),
-            fn_: m["fnWeight"].as_f64().expect("fn"),
-        };
+        let cost = cost_of(profile);
         let threshold = fixed
             .get(profile)
             .copied()
@@ -138,6 +133,60 @@ fn main() {
             }
         }
     }
+}
+
+type Windows = BTreeMap<String, Vec<[String; 2]>>;
+
+/// A file's scores with its label windows as row ranges.
+fn scored_file(
+    windows: &Windows,
+    relative: &str,
+    timestamps: &[NaiveDateTime],
+    scores: Vec<f64>,
+) -> ScoredFile {
+    let key = windows
+        .keys()
+        .find(|k| *k == relative || k.ends_with(&format!("/{relative}")))
+        .unwrap_or_else(|| panic!("no label entry for {relative}"));
+    let spans = windows[key]
+        .iter()
+        .map(|[a, b]| {
+            let (a, b) = (parse_ts(a), parse_ts(b));
+            let left = timestamps
+                .iter()
+                .position(|t| *t >= a)
+                .expect("window start");
+            let right = timestamps
+                .iter()
+                .rposition(|t| *t <= b)
+                .expect("window end");
+            (left, right)
+        })
+        .collect();
+    ScoredFile {
+        name: key.clone(),
+        scores,
+        windows: spans,
+    }
+}
+
+/// Every file under `dir` with its family (top-level folder) and windows, for `--folds`.
+fn load_streams(dir: &Path, windows: &Windows) -> Vec<folds::Stream> {
+    costwatch_ingest::metric_csv::csv_files(dir)
+        .expect("data dir")
+        .into_iter()
+        .map(|relative| {
+            let rows = costwatch_ingest::metric_csv::read(&dir.join(&relative)).expect("csv");
+            let ts: Vec<NaiveDateTime> = rows.iter().map(|r| parse_ts(&r.timestamp)).collect();
+            let name = relative_name(&relative);
+            let family = name.split_once('/').map_or("", |(f, _)| f).to_owned();
+            folds::Stream {
+                family,
+                points: rows.iter().map(|r| (r.time, r.value)).collect(),
+                file: scored_file(windows, &name, &ts, Vec::new()),
+            }
+        })
+        .collect()
 }
 
 fn parse_ts(text: &str) -> NaiveDateTime {

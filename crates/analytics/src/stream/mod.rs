@@ -2,7 +2,7 @@
 //! time, no look-ahead, one configuration for any scale. The daily cost detector
 //! ([`crate::detect`]) is built on the same [`Core`].
 //!
-//! For each point, five channels say how unusual it is, each as a surprise `−ln P` against the
+//! For each point, six channels say how unusual it is, each as a surprise `−ln P` against the
 //! stream's own history (`tail`: empirical below an upper quantile, an exponential tail fitted
 //! to the excesses above it, so the surprise keeps growing past the largest value seen; the
 //! value tails' scale is floored at `tail_floor` × mean |x|, so one quantisation step past a
@@ -23,8 +23,14 @@
 //!    against past such spreads, upwards: a stream that starts to oscillate or turns noisy
 //!    inside its usual range, which no single value and no median shows; one spike barely
 //!    moves it.
+//! 6. **seasonal**: the point against the median of the values at the same time of day on the
+//!    last few days (needs timestamps), averaged over a few points, in both directions: a daily
+//!    shape that changes inside the usual range (a missing peak, a flattened cycle).
 //!
-//! The largest surprise becomes the score `1 − e^{−surprise / score_scale}` in [0, 1). An event
+//! A channel says nothing until its own history holds `warmup` values, so a channel that starts
+//! late (the seasonal one, after its days) does not read its first values as new extremes. The
+//! largest surprise, optionally blended with its own rank among the stream's past combined
+//! surprises (`calibration`), becomes the score `1 − e^{−surprise / score_scale}` in [0, 1). An event
 //! then scores high once: for `refractory` points after a surprise at least as large, the
 //! surprise is damped by `damping`, so a burst or a step reads as one alert, not a hundred.
 //! No channel needs the scale of the data, its sampling interval, its name or its labels.
@@ -76,6 +82,18 @@ pub struct StreamConfig {
     /// `volatility_weight` (0: off).
     pub volatility_points: usize,
     pub volatility_weight: f64,
+    /// Seasonal channel: the mean of the last `seasonal_points` residuals against the median
+    /// of the values at the same time of day (± `seasonal_slack_secs`) on each of the last
+    /// `seasonal_days` days, in both directions: a daily shape that changes (a missing peak, a
+    /// flattened cycle) inside the usual range. Needs timestamps; weighs `seasonal_weight`
+    /// (0: off).
+    pub seasonal_days: usize,
+    pub seasonal_points: usize,
+    pub seasonal_slack_secs: i64,
+    pub seasonal_weight: f64,
+    /// Weight of the calibrated surprise (the combined surprise against the stream's own past
+    /// combined surprises) in the score, 0–1 (0: raw surprise only).
+    pub calibration: f64,
 }
 
 impl Default for StreamConfig {
@@ -99,6 +117,11 @@ impl Default for StreamConfig {
             level_weight: 1.0,
             volatility_points: 40,
             volatility_weight: 1.0,
+            seasonal_days: 3,
+            seasonal_points: 12,
+            seasonal_slack_secs: 900,
+            seasonal_weight: 0.0,
+            calibration: 0.0,
         }
     }
 }
@@ -124,6 +147,11 @@ pub struct StreamDetector {
     /// The last `volatility_points` values and past volatilities (their MAD).
     recent: VecDeque<f64>,
     volatilities: Tail,
+    /// The last `seasonal_points` seasonal residuals and past |mean residual|s.
+    seasonal_residuals: VecDeque<f64>,
+    seasonals: Tail,
+    /// Past combined surprises, for the calibration.
+    surprises: Tail,
 }
 
 /// The surprise of each channel for the last point (before damping), to explain a score.
@@ -135,6 +163,7 @@ pub struct Channels {
     pub level_high: f64,
     pub level_low: f64,
     pub volatility: f64,
+    pub seasonal: f64,
 }
 
 const DAY_SECS: i64 = 86_400;
@@ -164,6 +193,9 @@ impl StreamDetector {
             last_channels: Channels::default(),
             recent: VecDeque::new(),
             volatilities: Tail::new(cfg.history),
+            seasonal_residuals: VecDeque::new(),
+            seasonals: Tail::new(cfg.history),
+            surprises: Tail::new(cfg.history),
             cfg,
         }
     }
@@ -181,9 +213,12 @@ impl StreamDetector {
             return 0.0;
         };
         let recurring = time.is_some_and(|t| self.seen_at_this_time(t, x));
+        let seasonal = time.and_then(|t| self.seasonal_residual(t, x));
         if let Some(t) = time {
             self.days.push_back((t, x));
-            let horizon = t - DAY_SECS * self.cfg.daily_memory as i64 - self.cfg.daily_slack_secs;
+            let memory = self.cfg.daily_memory.max(self.cfg.seasonal_days) as i64;
+            let slack = self.cfg.daily_slack_secs.max(self.cfg.seasonal_slack_secs);
+            let horizon = t - DAY_SECS * memory - slack;
             while self.days.front().is_some_and(|(old, _)| *old < horizon) {
                 self.days.pop_front();
             }
@@ -211,20 +246,42 @@ impl StreamDetector {
         let level = self.last_values.median().unwrap_or(x);
         push_bounded(&mut self.recent, x, self.cfg.volatility_points);
         let volatility = mad(&self.recent);
+        let seasonal = seasonal.map(|r| {
+            push_bounded(&mut self.seasonal_residuals, r, self.cfg.seasonal_points);
+            let n = self.seasonal_residuals.len() as f64;
+            (self.seasonal_residuals.iter().sum::<f64>() / n).abs()
+        });
         let surprise = if self.seen > self.cfg.warmup {
             let q = self.cfg.value_quantile;
             let w = self.cfg.level_weight;
             let f = self.cfg.tail_floor * self.abs_sum / self.seen as f64;
+            // A channel whose history is shorter than the warm-up says nothing yet: a channel
+            // that starts late (the seasonal one after its days) would read its first values as
+            // new extremes.
+            let min = self.cfg.warmup;
+            let judge = |tail: &Tail, x: f64, q: f64, floor: f64| {
+                if tail.len() < min {
+                    0.0
+                } else {
+                    tail.surprise(x, q, floor)
+                }
+            };
             let c = Channels {
-                deviation: self
-                    .deviations
-                    .surprise(deviation, self.cfg.deviation_quantile, 0.0),
-                high: self.highs.surprise(x, q, f),
-                low: self.lows.surprise(-x, q, f),
-                level_high: w * self.level_highs.surprise(level, q, f),
-                level_low: w * self.level_lows.surprise(-level, q, f),
+                deviation: judge(
+                    &self.deviations,
+                    deviation,
+                    self.cfg.deviation_quantile,
+                    0.0,
+                ),
+                high: judge(&self.highs, x, q, f),
+                low: judge(&self.lows, -x, q, f),
+                level_high: w * judge(&self.level_highs, level, q, f),
+                level_low: w * judge(&self.level_lows, -level, q, f),
                 volatility: self.cfg.volatility_weight
-                    * self.volatilities.surprise(volatility, q, f),
+                    * judge(&self.volatilities, volatility, q, f),
+                seasonal: seasonal.map_or(0.0, |r| {
+                    self.cfg.seasonal_weight * judge(&self.seasonals, r, q, f)
+                }),
             };
             self.last_channels = c;
             c.deviation
@@ -233,6 +290,7 @@ impl StreamDetector {
                 .max(c.level_high)
                 .max(c.level_low)
                 .max(c.volatility)
+                .max(c.seasonal)
         } else {
             self.last_channels = Channels::default();
             0.0
@@ -244,12 +302,29 @@ impl StreamDetector {
         if self.recent.len() >= self.cfg.volatility_points {
             self.volatilities.push(volatility);
         }
+        if let Some(r) = seasonal
+            && self.seasonal_residuals.len() >= self.cfg.seasonal_points
+        {
+            self.seasonals.push(r);
+        }
         self.deviations.push(deviation);
         self.highs.push(x);
         self.lows.push(-x);
 
         let surprise = if recurring {
             surprise * self.cfg.daily_damping
+        } else {
+            surprise
+        };
+        // Calibration: the combined surprise against this stream's own past combined surprises,
+        // so a stream that is routinely surprising (noisy, badly modelled) is not read as
+        // permanently anomalous and one threshold fits every stream.
+        let surprise = if self.cfg.calibration > 0.0 && self.seen > self.cfg.warmup {
+            let own = self
+                .surprises
+                .surprise(surprise, self.cfg.value_quantile, 0.0);
+            self.surprises.push(surprise);
+            (1.0 - self.cfg.calibration) * surprise + self.cfg.calibration * own
         } else {
             surprise
         };
@@ -270,6 +345,15 @@ impl StreamDetector {
         self.last_channels
     }
 
+    /// The values kept from within `slack` seconds of `centre` (times ascending, so a binary
+    /// search finds them).
+    fn near(&self, centre: i64, slack: i64) -> impl Iterator<Item = &(i64, f64)> {
+        let from = self.days.partition_point(|(u, _)| *u < centre - slack);
+        self.days
+            .range(from..)
+            .take_while(move |(u, _)| *u <= centre + slack)
+    }
+
     /// Whether `x` lies within the range of values seen near this time of day on each of the
     /// last `daily_memory` days.
     fn seen_at_this_time(&self, t: i64, x: f64) -> bool {
@@ -277,17 +361,39 @@ impl StreamDetector {
             return false;
         }
         (1..=self.cfg.daily_memory as i64).all(|k| {
-            let centre = t - k * DAY_SECS;
             let near = self
-                .days
-                .iter()
-                .filter(|(u, _)| (u - centre).abs() <= self.cfg.daily_slack_secs)
+                .near(t - k * DAY_SECS, self.cfg.daily_slack_secs)
                 .map(|(_, v)| *v);
             let (lo, hi) = near.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
                 (lo.min(v), hi.max(v))
             });
             lo <= hi && x >= lo - (hi - lo) * 0.1 && x <= hi + (hi - lo) * 0.1
         })
+    }
+
+    /// `x` minus the median of the values closest to this time of day on each of the last
+    /// `seasonal_days` days; `None` until every one of those days has a value near this time.
+    fn seasonal_residual(&self, t: i64, x: f64) -> Option<f64> {
+        if self.cfg.seasonal_days == 0 || self.cfg.seasonal_weight == 0.0 {
+            return None;
+        }
+        let slack = self.cfg.seasonal_slack_secs;
+        let mut same_time = Vec::with_capacity(self.cfg.seasonal_days);
+        for k in 1..=self.cfg.seasonal_days as i64 {
+            let centre = t - k * DAY_SECS;
+            let closest = self
+                .near(centre, slack)
+                .min_by_key(|(u, _)| (u - centre).abs())?;
+            same_time.push(closest.1);
+        }
+        same_time.sort_by(f64::total_cmp);
+        let n = same_time.len();
+        let median = if n % 2 == 1 {
+            same_time[n / 2]
+        } else {
+            (same_time[n / 2 - 1] + same_time[n / 2]) / 2.0
+        };
+        Some(x - median)
     }
 }
 
@@ -388,6 +494,64 @@ mod tests {
             after > 2.0 * before.max(1.0),
             "before {before}, after {after}"
         );
+    }
+
+    #[test]
+    fn a_daily_peak_that_goes_missing_is_seen_by_the_seasonal_channel() {
+        // 5-minute points of a daily cycle between 0 and 10 with a small deterministic wobble;
+        // on day 8 the afternoon peak stays at the day's mean level: inside the usual range, so
+        // only the same time on earlier days shows it.
+        let step = 300_i64;
+        let per_day = (DAY_SECS / step) as usize;
+        let value = |i: usize| {
+            let phase = (i % per_day) as f64 / per_day as f64;
+            let cycle = 5.0 + 5.0 * (2.0 * std::f64::consts::PI * phase).sin();
+            let missing = i / per_day == 8 && (0.15..0.35).contains(&phase);
+            (if missing { 5.0 } else { cycle }) + 0.05 * ((i * 7) % 5) as f64
+        };
+        let cfg = StreamConfig {
+            seasonal_weight: 1.0,
+            ..StreamConfig::default()
+        };
+        let mut d = StreamDetector::new(cfg);
+        let (mut before, mut during) = (0.0_f64, 0.0_f64);
+        for i in 0..9 * per_day {
+            d.push_at(Some(i as i64 * step), Some(value(i)));
+            let s = d.channels().seasonal;
+            if i / per_day == 8 && (i % per_day) < per_day / 2 {
+                during = during.max(s);
+            } else if i / per_day < 8 {
+                before = before.max(s);
+            }
+        }
+        assert!(
+            during > 2.0 * before.max(1.0),
+            "before {before}, during {during}"
+        );
+        // Off by default weight 0, and without timestamps it says nothing.
+        let mut plain = StreamDetector::new(cfg);
+        for i in 0..9 * per_day {
+            plain.push(Some(value(i)));
+            assert_eq!(plain.channels().seasonal, 0.0);
+        }
+    }
+
+    #[test]
+    fn a_channel_says_nothing_before_its_own_warm_up() {
+        // The seasonal channel starts after its days; its first residuals are not new extremes.
+        let step = 3600_i64;
+        let cfg = StreamConfig {
+            seasonal_weight: 1.0,
+            warmup: 50,
+            ..StreamConfig::default()
+        };
+        let mut d = StreamDetector::new(cfg);
+        for i in 0..(3 * 24 + 49) {
+            // A wobble of period 5 against a day of 24: the residuals are never all zero.
+            let wobble = 0.5 * ((i * 7) % 5) as f64;
+            d.push_at(Some(i * step), Some(10.0 + (i % 24) as f64 + wobble));
+            assert_eq!(d.channels().seasonal, 0.0, "point {i}");
+        }
     }
 
     #[test]

@@ -35,6 +35,11 @@ impl Tail {
         self.sorted.insert(at, value);
     }
 
+    /// Values held.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
     /// Value at quantile `q` (nearest rank).
     pub fn quantile(&self, q: f64) -> Option<f64> {
         let n = self.sorted.len();
