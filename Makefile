@@ -15,6 +15,11 @@ MOTO_VERSION := 5.2.5
 # A stamp per pinned version, so bumping the pin reinstalls instead of trusting an old binary.
 MOTO_STAMP := $(VENV)/.moto-$(MOTO_VERSION)
 CFN_LINT_STAMP := $(VENV)/.cfn-lint-$(CFN_LINT_VERSION)
+# Azurite: the local Azure Blob Storage the Azure archive is tested against (npm, pinned; 3.35
+# runs on Node 20). Installed into its own folder; the tests start and stop it themselves.
+AZURITE_VERSION := 3.35.0
+AZURITE_DIR ?= $(HOME)/.cache/costwatch-azurite
+AZURITE_STAMP := $(AZURITE_DIR)/.azurite-$(AZURITE_VERSION)
 # AWS SAM CLI and cargo-lambda (which brings zig) share one pinned virtualenv: cargo-lambda finds
 # zig through `python3 -m ziglang`, so this venv goes first on PATH whenever sam runs.
 SAM_VENV ?= $(HOME)/.cache/costwatch-sam
@@ -49,7 +54,8 @@ check-shared:
 # Doc tests first: nextest's summary stays the last line of the run. --all-features builds the
 # AWS adapters too; their tests start moto_server themselves from COSTWATCH_MOTO.
 test: export COSTWATCH_MOTO = $(VENV)/bin/moto_server
-test: tools check-shared $(MOTO_STAMP)
+test: export COSTWATCH_AZURITE = $(AZURITE_DIR)/node_modules/.bin/azurite-blob
+test: tools check-shared $(MOTO_STAMP) $(AZURITE_STAMP)
 	$(CARGO) test --workspace --all-features --doc --quiet
 	$(CARGO) nextest run --workspace --all-features --no-fail-fast
 
@@ -66,6 +72,11 @@ $(CFN_LINT_STAMP): | $(VENV)/bin/python
 
 $(MOTO_STAMP): | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet 'moto[server]==$(MOTO_VERSION)'
+	touch $@
+
+$(AZURITE_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm (Node.js 20 or newer) is needed to install Azurite for the Azure archive tests" >&2; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix $(AZURITE_DIR) azurite@$(AZURITE_VERSION)
 	touch $@
 
 $(SAM_VENV)/bin/python:

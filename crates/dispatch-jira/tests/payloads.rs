@@ -37,7 +37,14 @@ fn render(n: &Notification, memo: Option<Value>) -> Vec<VendorRequest> {
     entry::<Jira>()
         .load(config())
         .unwrap()
-        .render("finops", Message::One(n), &RenderContext { memo })
+        .render(
+            "finops",
+            Message::One(n),
+            &RenderContext {
+                memo,
+                ..RenderContext::default()
+            },
+        )
         .unwrap()
 }
 

@@ -77,6 +77,8 @@ pub struct Dispatcher<'a> {
     limiter: Limiter,
     settings: Settings,
     secrets: Option<Rotation<'a>>,
+    /// Where [`crate::Integration::objects`] are read from (an archive's report files).
+    lake: Option<&'a dyn costwatch_store::LakeReader>,
 }
 
 /// Where referenced secrets are re-read from, and when.
@@ -97,9 +99,16 @@ pub struct Builder<'a> {
     settings: Settings,
     rate_limit: Option<RateLimit>,
     secrets: Option<(SecretStores<'a>, Duration)>,
+    lake: Option<&'a dyn costwatch_store::LakeReader>,
 }
 
 impl<'a> Builder<'a> {
+    /// The lake bucket an archive integration reads the report files from.
+    pub fn lake(mut self, lake: Option<&'a dyn costwatch_store::LakeReader>) -> Self {
+        self.lake = lake;
+        self
+    }
+
     /// Bounds each HTTP request (default 10 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -166,6 +175,7 @@ impl<'a> Builder<'a> {
             sender,
             limiter,
             settings: self.settings,
+            lake: self.lake,
             secrets: self.secrets.map(|(stores, ttl)| Rotation {
                 stores,
                 ttl,
@@ -186,6 +196,7 @@ impl<'a> Dispatcher<'a> {
             settings: Settings::default(),
             rate_limit: None,
             secrets: None,
+            lake: None,
         }
     }
 
@@ -195,6 +206,48 @@ impl<'a> Dispatcher<'a> {
 
     pub fn sender(&self) -> &Sender {
         &self.sender
+    }
+
+    /// The lake objects the integration needs for `message` (none for most): an object not there
+    /// yet is retried (the report function archives before it publishes, so only a lagging
+    /// replica or a deleted file gets here), a lake that is not configured is a dead letter.
+    async fn read_objects(
+        &self,
+        message: Message<'_>,
+    ) -> Result<BTreeMap<String, Vec<u8>>, Verdict> {
+        let mut objects = BTreeMap::new();
+        let keys = self.integration.objects(message);
+        if keys.is_empty() {
+            return Ok(objects);
+        }
+        let Some(lake) = self.lake else {
+            return Err(Verdict::Dead {
+                reason: format!(
+                    "{} reads report files from the lake bucket, but none is configured (COSTWATCH_BUCKET)",
+                    self.integration.name()
+                ),
+            });
+        };
+        for key in keys {
+            match lake.get(&key).await {
+                Ok(Some(body)) => {
+                    objects.insert(key, body);
+                }
+                Ok(None) => {
+                    return Err(Verdict::Retry {
+                        after: Duration::from_secs(60),
+                        reason: format!("{key} is not in the lake (yet)"),
+                    });
+                }
+                Err(e) => {
+                    return Err(Verdict::Retry {
+                        after: Duration::from_secs(5),
+                        reason: format!("reading {key}: {e}"),
+                    });
+                }
+            }
+        }
+        Ok(objects)
     }
 
     /// Re-reads referenced secrets once they are older than the TTL. A failed read keeps the
@@ -457,6 +510,10 @@ impl<'a> Dispatcher<'a> {
                         .await;
                 }
             }
+        }
+        match self.read_objects(message).await {
+            Ok(objects) => context.objects = objects,
+            Err(verdict) => return self.release(group, verdict).await,
         }
         // A refused credential is re-read once (it may have been rotated) and the message sent
         // again with the new value, before anything is dead-lettered.

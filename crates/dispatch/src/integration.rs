@@ -42,6 +42,9 @@ pub struct RenderContext {
     /// What [`Integration::remember`] returned for an earlier delivery of the same subject to the
     /// same destination (Slack: the channel and `ts` of the original message), if any.
     pub memo: Option<Value>,
+    /// The lake objects [`Integration::objects`] named for this message, by key, read by the
+    /// framework before rendering (an archive integration copies the report's files).
+    pub objects: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// The per-destination send rate a vendor allows.
@@ -106,10 +109,27 @@ pub trait Integration: Send + Sync + 'static {
         context: &RenderContext,
     ) -> Result<Vec<VendorRequest>, RenderError>;
 
+    /// Keys of objects in the stack's lake bucket that `render` needs for `message` (an archive
+    /// copies `reports/…`); the framework reads them into [`RenderContext::objects`] first. An
+    /// object not there yet is retried through the queue. The default needs none.
+    fn objects(message: Message<'_>) -> Vec<String> {
+        let _ = message;
+        Vec::new()
+    }
+
     /// Pure: what the vendor's answer to `request` means. The default is the shared policy.
     fn classify(request: &VendorRequest, response: &VendorResponse) -> Outcome {
         let _ = request;
         classify_http(response)
+    }
+
+    /// What of `request` must still be sent after the vendor answered it with `answer` (a
+    /// classifier's `Delivered` for an answer that refused part of the request: Amplitude's 400
+    /// naming the events it dropped). The dispatcher sends every remainder as one more exchange,
+    /// a few rounds at most. The default: nothing remains.
+    fn remainder(request: &VendorRequest, answer: &Delivered) -> Option<VendorRequest> {
+        let _ = (request, answer);
+        None
     }
 
     /// What to keep after delivering `message` (one answer per request, in order), for the next

@@ -66,6 +66,11 @@ pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
             .to_owned(),
         function: I::NAME,
     };
+    // The lake, for an integration that archives the report files (its role may read reports/*).
+    let lake = match env.optional(costwatch_lambda::env::BUCKET) {
+        Some(_) => Some(aws.lake()?),
+        None => None,
+    };
     let max_receives = env.number(MAX_RECEIVES, 5)?;
     let dispatcher = Dispatcher::builder(integration, &state)
         .timeout(Duration::from_secs(u64::from(
@@ -73,6 +78,7 @@ pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
         )))
         .endpoint(test_endpoint(env.optional(HTTP_ENDPOINT))?)
         .digest_from(env.number(DIGEST_FROM, 5)? as usize)
+        .lake(lake.as_ref().map(|l| l as &dyn costwatch_store::LakeReader))
         .secret_stores(
             SecretStores {
                 secrets_manager: Some(&secrets_manager),

@@ -81,6 +81,8 @@ pub trait Configured: Send + Sync {
     fn allow_hosts(&self) -> &[String];
     /// Whether a request may go to `url` (the vendor's hosts, the config's `allow_hosts`, https).
     fn check_url(&self, url: &str) -> Result<(), String>;
+    /// The lake objects `render` needs for `message` ([`Integration::objects`]).
+    fn objects(&self, message: Message<'_>) -> Vec<String>;
     /// Runs `f` over every credential of the config, under the write lock (no I/O inside).
     fn with_secrets(&self, f: &mut dyn FnMut(&mut Secret));
     /// Whether a secret's value may be used (a URL must point at an allowed host).

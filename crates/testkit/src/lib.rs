@@ -3,6 +3,7 @@
 //! A dev-dependency only; never linked into a Lambda.
 
 pub mod aws_json_fake;
+pub mod azurite;
 pub mod ce_responses;
 pub mod http_sink;
 pub mod moto;
