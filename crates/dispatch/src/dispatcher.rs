@@ -3,12 +3,14 @@
 //! handler turns those into partial batch failures, visibility delays and dead letters.
 
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use costwatch_core::Notification;
 use costwatch_store::StateStore;
+use futures_util::FutureExt;
 use tokio::time::Instant;
 
 use crate::disabled::{self, Disabled};
@@ -422,21 +424,91 @@ impl<'a> Dispatcher<'a> {
             granted.into_iter().map(|g| vec![g]).collect()
         };
         for group in groups {
-            let mut members: Vec<Notification> = group
-                .iter()
-                .filter_map(|(i, _)| envelopes[*i].clone())
-                .collect();
-            members.sort_by(|a, b| {
-                b.severity
-                    .cmp(&a.severity)
-                    .then(a.created_at.cmp(&b.created_at))
-            });
-            let verdict = self
-                .deliver(destination, &members, &group, now, deadline)
+            let verdicts = self
+                .deliver_contained(destination, group, envelopes, now, deadline)
                 .await;
-            out.extend(group.iter().map(|(i, _)| (*i, verdict.clone())));
+            out.extend(verdicts);
         }
         out
+    }
+
+    /// A group's delivery with a panic contained (a bug for some envelope, e.g. in an encoder):
+    /// its claims are given up, a digest is delivered again member by member, and the member
+    /// that panics alone is dead-lettered with the panic as its reason.
+    async fn deliver_contained(
+        &self,
+        destination: &str,
+        group: Vec<(usize, Ticket)>,
+        envelopes: &[Option<Notification>],
+        now: DateTime<Utc>,
+        deadline: Instant,
+    ) -> Vec<(usize, Verdict)> {
+        let panicked = |reason| Verdict::Dead { reason };
+        let reason = match self
+            .deliver_caught(destination, &group, envelopes, now, deadline)
+            .await
+        {
+            Ok(verdict) => return group.iter().map(|(i, _)| (*i, verdict.clone())).collect(),
+            Err(reason) => reason,
+        };
+        let verdict = self.release(&group, panicked(reason.clone())).await;
+        if let [(i, _)] = group.as_slice() {
+            return vec![(*i, verdict)];
+        }
+        tracing::error!(destination, members = group.len(), reason = %reason,
+            "a digest panicked: delivering its members one by one");
+        let ledger = Ledger::new(self.state, self.settings.lease);
+        let mut out = Vec::new();
+        for (i, _) in &group {
+            let Some(n) = &envelopes[*i] else { continue };
+            let verdict = match ledger
+                .claim(self.integration.name(), destination, &n.id, now)
+                .await
+            {
+                Ok(Claim::Granted(ticket)) => {
+                    let one = [(*i, ticket)];
+                    match self
+                        .deliver_caught(destination, &one, envelopes, now, deadline)
+                        .await
+                    {
+                        Ok(verdict) => verdict,
+                        Err(reason) => self.release(&one, panicked(reason)).await,
+                    }
+                }
+                Ok(Claim::AlreadySent) => Verdict::Done,
+                other => Verdict::Retry {
+                    after: Duration::from_secs(5),
+                    reason: format!("{destination}: ledger after a panic: {other:?}"),
+                },
+            };
+            out.push((*i, verdict));
+        }
+        out
+    }
+
+    /// The group's members in delivery order (most severe, then oldest, first), delivered; a
+    /// panic comes back as its dead-letter reason.
+    async fn deliver_caught(
+        &self,
+        destination: &str,
+        group: &[(usize, Ticket)],
+        envelopes: &[Option<Notification>],
+        now: DateTime<Utc>,
+        deadline: Instant,
+    ) -> Result<Verdict, String> {
+        let mut members: Vec<Notification> = group
+            .iter()
+            .filter_map(|(i, _)| envelopes[*i].clone())
+            .collect();
+        members.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.created_at.cmp(&b.created_at))
+        });
+        AssertUnwindSafe(self.deliver(destination, &members, group, now, deadline))
+            .catch_unwind()
+            .await
+            .map_err(|panic| crate::panics::reason(panic.as_ref()))
     }
 
     /// The verdict for every message to a destination the vendor said is gone

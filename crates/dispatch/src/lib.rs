@@ -27,6 +27,8 @@ pub mod registry;
 pub mod request;
 pub mod retry;
 pub mod routing;
+// Not public: how a caught panic becomes a dead-letter reason.
+mod panics;
 pub mod secret;
 pub mod sender;
 pub mod sqs;

@@ -4,11 +4,13 @@
 //! been received `max_receives` times, goes to the dead-letter queue with its reason — never
 //! dropped, never retried in a loop.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use tokio::time::Instant;
 
 use crate::dispatcher::{Dispatcher, Incoming, Verdict};
@@ -63,7 +65,7 @@ pub async fn handle_batch(
 ) -> SqsBatchResponse {
     let records = records(event);
     let batch: Vec<Incoming> = records.iter().map(|r| r.incoming.clone()).collect();
-    let verdicts = dispatcher.dispatch(&batch, now, deadline).await;
+    let verdicts = dispatch_isolating_panics(dispatcher, &batch, now, deadline).await;
     let mut response = SqsBatchResponse::default();
     for (record, (_, verdict)) in records.iter().zip(verdicts) {
         let id = &record.incoming.message_id;
@@ -88,6 +90,50 @@ pub async fn handle_batch(
         }
     }
     response
+}
+
+/// The batch's verdicts. A panic (a bug, e.g. an envelope an encoder did not expect) would
+/// otherwise fail the whole batch: every message would come back until the redrive policy
+/// dead-lettered them all without a reason. Instead the batch is handled again one message at a
+/// time — the delivery ledger keeps what was already sent from being sent twice — and the
+/// message that panics alone goes to the dead-letter queue, with the panic as its reason.
+async fn dispatch_isolating_panics(
+    dispatcher: &Dispatcher<'_>,
+    batch: &[Incoming],
+    now: DateTime<Utc>,
+    deadline: Instant,
+) -> Vec<(String, Verdict)> {
+    let whole = AssertUnwindSafe(dispatcher.dispatch(batch, now, deadline));
+    let panic = match whole.catch_unwind().await {
+        Ok(verdicts) => return verdicts,
+        Err(panic) => panic,
+    };
+    tracing::error!(panic = %crate::panics::reason(panic.as_ref()), messages = batch.len(),
+        "a message panicked the batch: handling each message alone");
+    let mut verdicts = Vec::with_capacity(batch.len());
+    for incoming in batch {
+        let one =
+            AssertUnwindSafe(dispatcher.dispatch(std::slice::from_ref(incoming), now, deadline));
+        match one.catch_unwind().await {
+            Ok(mut verdict) => verdicts.push(verdict.pop().unwrap_or_else(|| {
+                let reason = "the dispatcher gave no verdict".to_owned();
+                (
+                    incoming.message_id.clone(),
+                    Verdict::Retry {
+                        after: Duration::ZERO,
+                        reason,
+                    },
+                )
+            })),
+            Err(panic) => verdicts.push((
+                incoming.message_id.clone(),
+                Verdict::Dead {
+                    reason: crate::panics::reason(panic.as_ref()),
+                },
+            )),
+        }
+    }
+    verdicts
 }
 
 /// `true` when the message must stay on the queue because the dead-letter queue refused it.
