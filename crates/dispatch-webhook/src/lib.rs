@@ -16,6 +16,7 @@ pub mod config;
 pub mod encoder;
 pub mod flat;
 pub mod signature;
+pub mod tools;
 
 use costwatch_dispatch::hosts::ANY_PUBLIC_HOST;
 use costwatch_dispatch::{

@@ -16,3 +16,7 @@ pub mod server;
 pub mod slack;
 pub mod standard_webhooks;
 pub mod teams;
+pub mod zapier;
+
+// IFTTT's Webhooks service (formerly Maker).
+pub mod ifttt;

@@ -1,0 +1,7 @@
+//! The IFTTT dispatcher Lambda (SQS → a Webhooks event): everything is in costwatch-dispatch's
+//! `lambda`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    costwatch_dispatch::lambda::run::<costwatch_dispatch_ifttt::Ifttt>().await
+}
