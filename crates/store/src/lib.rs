@@ -11,6 +11,7 @@
 pub mod aws;
 pub mod bundle;
 pub mod clock;
+pub mod cost_explorer_options;
 pub mod error;
 mod fsutil;
 pub mod key;
