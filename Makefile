@@ -34,8 +34,13 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.checkov-$(CHECKOV_VERSION)
 CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --framework cloudformation --quiet --compact --skip-download
 # Lambda runs arm64 (template.yaml); sam build cross-compiles for this target with cargo-lambda.
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
-# Extra flags for `make deploy`, e.g. DEPLOY_FLAGS=--guided the first time.
+# Extra flags for `make deploy`, e.g. DEPLOY_FLAGS="--region eu-west-1".
 DEPLOY_FLAGS ?=
+# The region a guided deploy saved in samconfig.toml's [default.deploy.parameters]; empty until
+# the first `make deploy` (which is then guided).
+DEPLOY_REGION = $(shell awk -F' *= *' '/^\[/ {s = ($$0 == "[default.deploy.parameters]")} s && $$1 == "region" {gsub(/"/, "", $$2); print $$2}' samconfig.toml)
+# The stack `make smoke` checks (samconfig.toml's stack_name).
+STACK ?= costwatch
 # `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
 INTEGRATIONS ?=
 
@@ -108,6 +113,7 @@ NESTED_TEMPLATES := $(wildcard templates/*.yaml)
 # checkov run covers it.
 lint-template: $(CFN_LINT_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/cfn-lint template.yaml $(NESTED_TEMPLATES)
+	$(SAM_VENV)/bin/python scripts/deployer_policy.py $(CFN_SCHEMAS) --check
 	$(SAM) validate --lint --region us-east-1 --template-file template.yaml
 	@for t in $(NESTED_TEMPLATES); do \
 	  echo "sam validate --lint --region us-east-1 --template-file $$t" && \
@@ -120,6 +126,12 @@ lint-template: $(CFN_LINT_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 	  echo "checkov, every integration enabled:" && $(CHECKOV) -f "$$tmp/template-all-integrations.yaml"
 	@for t in $(NESTED_TEMPLATES); do \
 	  echo "checkov, nested template $$t:" && $(CHECKOV) -f "$$t" || exit 1; done
+
+# docs/deployer-policy.json: the deployer's IAM actions, from the SAM-transformed templates and
+# the resource handlers' permissions in the AWS resource schemas cfn-lint ships.
+CFN_SCHEMAS = $(firstword $(wildcard $(VENV)/lib/python3*/site-packages/cfnlint/data/schemas))
+deployer-policy: $(CFN_LINT_STAMP) $(SAM_STAMP)
+	$(SAM_VENV)/bin/python scripts/deployer_policy.py $(CFN_SCHEMAS)
 
 # The arm64 Rust target sam build cross-compiles for; added with rustup when missing.
 lambda-target:
@@ -135,10 +147,39 @@ build: $(SAM_STAMP) lambda-target
 build-local:
 	$(CARGO) build --workspace --release
 
-# Deploys what `make build` built. The first time: `make deploy DEPLOY_FLAGS=--guided` (or
-# `sam deploy --guided`), which asks for the region and parameters and saves them in samconfig.toml.
+# Deploys what `make build` built: `sam deploy --guided` the first time (it asks for the region
+# and the parameters and saves them in samconfig.toml), plain `sam deploy` once they are saved.
 deploy: build
-	$(SAM) deploy $(DEPLOY_FLAGS)
+	$(SAM) deploy $(if $(DEPLOY_REGION),,--guided) $(DEPLOY_FLAGS)
+
+# Deletes the stack and its nested dispatcher stacks (sam asks first). The lake bucket and the
+# state table are kept (DeletionPolicy: Retain); docs/deploying.md says how to remove them.
+destroy: $(SAM_STAMP)
+	$(SAM) delete $(if $(DEPLOY_REGION),--region $(DEPLOY_REGION))
+
+# The deployed stack end to end, from outside (needs credentials for its account): invokes
+# collect (Cost Explorer requests within CeMaxRequestsPerRun, $$0.01 each), then report until it
+# has a day, and checks the report's HTML object appeared in the lake bucket. boto3 comes from
+# the SAM venv.
+smoke: $(SAM_STAMP)
+	$(SAM_VENV)/bin/python scripts/smoke.py --stack $(STACK) $(if $(DEPLOY_REGION),--region $(DEPLOY_REGION))
+
+# The README's pictures in docs/img/: the demo's report.html, and one anomaly message per chat
+# tool as it shows the payload the project's own encoder makes (`costwatch render` → a preview
+# page by scripts/chat_preview.py), by headless Chromium (Debian's `chromium`, installed when
+# missing). One lean build (no AWS SDK) serves the demo and render.
+SCREENSHOT_ENVELOPE ?= events/notifications/anomaly.json
+SCREENSHOT_CLI = $(CARGO) run --quiet -p costwatch-cli --no-default-features --features integrations --
+screenshots:
+	@command -v chromium >/dev/null 2>&1 || { $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update && \
+	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y chromium; }
+	$(SCREENSHOT_CLI) demo --out $(OUT) >/dev/null
+	@mkdir -p docs/img
+	scripts/screenshot.sh $(OUT)/report.html docs/img/report.png 1100 1320
+	@for v in slack teams discord; do \
+	  $(SCREENSHOT_CLI) render --integration $$v --input $(SCREENSHOT_ENVELOPE) \
+	    | python3 scripts/chat_preview.py $$v > $(OUT)/$$v-preview.html && \
+	  scripts/screenshot.sh $(OUT)/$$v-preview.html docs/img/$$v.png 680 || exit 1; done
 
 bench: check-shared nab
 	$(CARGO) bench --workspace --benches
