@@ -464,6 +464,74 @@ fn every_relative_link_points_at_something_that_exists() {
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
+/// The rule names of the Makefile (`name:` at the start of a line, not `name :=`).
+fn make_targets(makefile: &str) -> BTreeSet<String> {
+    makefile
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.split_once(':')?;
+            let is_name = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            (is_name && !rest.starts_with('=')).then(|| name.to_owned())
+        })
+        .collect()
+}
+
+/// The targets named as `make <target>` in code: inline (`` `make x` ``) and at the start of a
+/// line in a fenced block.
+fn make_commands(md: &str) -> Vec<String> {
+    let target = |after: &str| -> Option<String> {
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    };
+    let inline = md.split("`make ").skip(1).filter_map(target);
+    // A line of a fenced block is blank in `without_fences` (which keeps the line count).
+    let fenced = md
+        .lines()
+        .zip(without_fences(md).lines())
+        .filter(|(line, outside)| outside.is_empty() && !line.is_empty())
+        .filter_map(|(line, _)| line.trim_start().strip_prefix("make "))
+        .filter_map(target);
+    inline.chain(fenced).collect()
+}
+
+#[test]
+fn every_make_target_the_docs_name_exists() {
+    let targets = make_targets(&read("Makefile"));
+    let mut missing = Vec::new();
+    for file in markdown_files() {
+        let md = fs::read_to_string(&file).expect("markdown file");
+        for name in make_commands(&md) {
+            if !targets.contains(&name) {
+                let shown = file
+                    .strip_prefix(root())
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string();
+                missing.push(format!("{shown}: make {name}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "targets the docs name but the Makefile does not have:\n{}",
+        missing.join("\n")
+    );
+    assert_eq!(
+        make_commands("`make demo X=y`\n```sh\nmake smoke   # x\n```\nmake sure\n`make`"),
+        ["demo", "smoke"]
+    );
+    assert_eq!(
+        make_targets("A := 1\ndemo:\n\tcargo\nx-y: demo\n.PHONY: demo\n"),
+        BTreeSet::from(["demo".into(), "x-y".into()])
+    );
+}
+
 #[test]
 fn the_readme_is_a_map() {
     let lines = read("README.md").lines().count();
