@@ -10,18 +10,28 @@ train.csv, and prints one Markdown table:
   sMAPE  mean of 200 |y - f| / (|y| + |f|), in percent
   cov80  share of held-out days inside the 80 % interval
   total  error of the held-out period's total, (sum f - sum y) / |sum y|, in percent
+  Winkler  mean interval score of the 80 % interval: its width, plus 2 / 0.2 times the distance
+         by which the actual falls outside it (lower is better; Gneiting & Raftery 2007)
 
 Prophet (default settings, 80 % interval) runs on the same train.csv, gaps and all: it is the
 yearly-seasonality baseline the page-view series come from.
 
 rolling: the same scoring on the earlier 28-day windows in each <series>/rolling.csv (forecast
 from the history up to each window's origin only, all before the held-out month), for
-costwatch, seasonal naive and Prophet: mean MASE (each window scaled by its own history),
+costwatch, seasonal naive, AutoETS and Prophet: mean MASE, mean Winkler score (each window scaled by its own history),
 mean 80 % coverage, and the share of windows whose coverage lies in 0.75-0.90. One window's
 coverage is noisy (a holiday or a level move shifts all 28 days at once); these show calibration.
 
 statsforecast needs a regular series: missing training days are filled by linear interpolation
 (held-out days that are missing are simply not scored, for every method alike).
+
+month end: every month_end/<series>/month_end.csv that `forecast_accuracy` wrote (the month-end
+forecast from every day of every complete month, costwatch's and a naive random walk's): 80 %
+coverage of the month's true total, mean width of the interval relative to that total, and the
+largest upper/point ratio; AutoETS (point: the sum of its daily forecasts; interval: the sum of
+its daily 80 % bounds, as if the days' errors moved together, since statsforecast gives no
+interval for a sum), fitted on the last two years before each origin, on the origins on days
+1, 8, 15 and 22 only, with costwatch and naive on the same origins beside it.
 
 speed: times AutoETS (n_jobs=1, one core, like costwatch's benchmark) on the sample of the
 speed benchmark's series that `forecast_speed` wrote, and prints series per second next to
@@ -62,6 +72,10 @@ def seasonal_naive_scale(train):
     return np.nanmean(np.abs(y.values - week_ago))
 
 
+def winkler(a, lo, hi, alpha=0.2):
+    return np.mean((hi - lo) + (2 / alpha) * (np.maximum(lo - a, 0) + np.maximum(a - hi, 0)))
+
+
 def metrics(train, test, mean, lo, hi):
     scale = seasonal_naive_scale(train)
     a = test.y.values
@@ -71,6 +85,7 @@ def metrics(train, test, mean, lo, hi):
         "sMAPE": np.mean(200 * err / (np.abs(a) + np.abs(mean))),
         "cov80": np.mean((a >= lo) & (a <= hi)),
         "total": 100 * (mean.sum() - a.sum()) / abs(a.sum()),
+        "winkler": winkler(a, lo, hi),
     }
 
 
@@ -103,8 +118,8 @@ def accuracy(root):
             )
         results["Prophet"] = metrics(train, test, *prophet(train, test.ds))
         rows.append((d.name, results))
-    print("| series | method | MASE | sMAPE % | 80 % coverage | 28-day total error % |")
-    print("|---|---|---|---|---|---|")
+    print("| series | method | MASE | sMAPE % | 80 % coverage | Winkler | 28-day total error % |")
+    print("|---|---|---|---|---|---|---|")
     summary = {}
     for name, results in rows:
         best = min(r["MASE"] for m, r in results.items() if m != "costwatch")
@@ -112,7 +127,7 @@ def accuracy(root):
             mark = " **(≤ best baseline)**" if method == "costwatch" and r["MASE"] <= best else ""
             print(
                 f"| {name} | {method} | {r['MASE']:.3f}{mark} | {r['sMAPE']:.2f} | "
-                f"{r['cov80']:.2f} | {r['total']:+.2f} |"
+                f"{r['cov80']:.2f} | {r['winkler']:.4g} | {r['total']:+.2f} |"
             )
         summary[name] = results
     return summary
@@ -133,20 +148,22 @@ def seasonal_naive_from(history, dates):
 
 def rolling(root):
     print()
-    print("| series | windows | method | mean MASE | mean 80 % coverage | windows covering 0.75-0.90 |")
-    print("|---|---|---|---|---|---|")
+    print("| series | windows | method | mean MASE | mean 80 % coverage | mean Winkler | windows covering 0.75-0.90 |")
+    print("|---|---|---|---|---|---|---|")
     for d in sorted(p for p in Path(root).iterdir() if (p / "rolling.csv").exists()):
         train = load(d / "train.csv")
         windows = pd.read_csv(d / "rolling.csv", parse_dates=["origin", "ds"])
-        scores = {"costwatch": [], "seasonal naive": [], "Prophet": []}
+        scores = {"costwatch": [], "seasonal naive": [], "AutoETS": [], "Prophet": []}
         for origin, w in windows.groupby("origin"):
             history = train[train.ds <= origin]
             test = train[train.ds.isin(w.ds)].reset_index(drop=True)
             w = w.set_index("ds").loc[test.ds]
             sn = seasonal_naive_from(history, test.ds)
+            ets = autoets(history, test.ds)
             for name, (mean, lo, hi) in [
                 ("costwatch", (w["mean"].values, w.lo80.values, w.hi80.values)),
                 ("seasonal naive", (sn, np.full(len(sn), np.nan), np.full(len(sn), np.nan))),
+                ("AutoETS", ets),
                 ("Prophet", prophet(history, test.ds)),
             ]:
                 scores[name].append(metrics(history, test, mean, lo, hi))
@@ -155,7 +172,61 @@ def rolling(root):
             cov = np.array([r["cov80"] for r in rs])
             cov_text = "-" if name == "seasonal naive" else f"{cov.mean():.3f}"
             share = "-" if name == "seasonal naive" else f"{np.mean((cov >= 0.75) & (cov <= 0.90)):.2f}"
-            print(f"| {d.name} | {len(rs)} | {name} | {mase:.3f} | {cov_text} | {share} |")
+            wink = "-" if name == "seasonal naive" else f"{np.mean([r['winkler'] for r in rs]):.4g}"
+            print(f"| {d.name} | {len(rs)} | {name} | {mase:.3f} | {cov_text} | {wink} | {share} |")
+
+
+def autoets(history, dates):
+    """AutoETS from the history up to an origin, read on `dates` (mean, lo80, hi80)."""
+    h = int((dates.max() - history.ds.max()).days)
+    fc = StatsForecast(models=[AutoETS(season_length=7)], freq="D", n_jobs=1)
+    fc = fc.forecast(df=regular(history), h=h, level=[80]).set_index("ds").loc[list(dates)]
+    return fc.AutoETS.values, fc["AutoETS-lo-80"].values, fc["AutoETS-hi-80"].values
+
+
+def month_end(root):
+    base = Path(root) / "month_end"
+    if not base.exists():
+        return
+    print()
+    print("| series | origins | method | 80 % coverage | mean width / truth | largest upper / point | mean abs error / truth |")
+    print("|---|---|---|---|---|---|---|")
+    pooled = {}
+    for d in sorted(p for p in base.iterdir() if (p / "month_end.csv").exists()):
+        rows = pd.read_csv(d / "month_end.csv", parse_dates=["origin", "month"])
+        series = load(d / "series.csv")
+        sub = rows[rows.origin.dt.day.isin([1, 8, 15, 22])].reset_index(drop=True)
+        ets = []
+        for _, r in sub.iterrows():
+            # AutoETS is a local model: the last two years are all it needs (and keep this
+            # section to minutes on the 8-year page-view series).
+            history = series[(series.ds <= r.origin) & (series.ds > r.origin - pd.Timedelta(days=730))]
+            last = r.month + pd.offsets.MonthEnd(0)
+            dates = pd.date_range(r.origin + pd.Timedelta(days=1), last, freq="D")
+            if len(history) < 14:
+                ets.append((np.nan, np.nan, np.nan))
+                continue
+            mean, lo, hi = autoets(history, dates)
+            ets.append((r.to_date + mean.sum(), r.to_date + lo.sum(), r.to_date + hi.sum()))
+        sub["ets"], sub["ets_lo80"], sub["ets_hi80"] = zip(*ets) if ets else ([], [], [])
+        for label, frame, methods in [
+            ("every day", rows, ["ours", "naive"]),
+            ("days 1/8/15/22", sub.dropna(), ["ours", "naive", "ets"]),
+        ]:
+            for m in methods:
+                t, p, lo, hi = frame.truth, frame[m], frame[f"{m}_lo80"], frame[f"{m}_hi80"]
+                inside = (lo <= t) & (t <= hi)
+                width = (hi - lo) / t.abs()
+                ratio = (hi / p).replace([np.inf, -np.inf], np.nan).max()
+                err = ((p - t).abs() / t.abs()).mean()
+                name = {"ours": "costwatch", "naive": "naive", "ets": "AutoETS"}[m]
+                print(f"| {d.name} ({label}) | {len(frame)} | {name} | {inside.mean():.3f} | "
+                      f"{width.mean():.3f} | {ratio:.2f} | {err:.3f} |")
+                pooled.setdefault((label, name), []).append((inside.values, width.values))
+    for (label, name), parts in pooled.items():
+        inside = np.concatenate([p[0] for p in parts])
+        width = np.concatenate([p[1] for p in parts])
+        print(f"| all ({label}) | {len(inside)} | {name} | {inside.mean():.3f} | {width.mean():.3f} | - | - |")
 
 
 def speed(sample_csv, ours_json):
@@ -184,6 +255,7 @@ def speed(sample_csv, ours_json):
 if __name__ == "__main__":
     root = Path(sys.argv[1])
     accuracy(root)
+    month_end(root)
     rolling(root)
     if (root / "speed" / "sample.csv").exists():
         speed(root / "speed" / "sample.csv", root / "speed" / "ours.json")

@@ -9,17 +9,21 @@
 //! The CUR total is forecast as the pipeline does it, from the daily rollup with usage, fees,
 //! tax and credits apart; the page-view and taxi series as `costwatch forecast` does.
 
+#[path = "support/month_end.rs"]
+mod month_end_backtest;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 use costwatch_analytics::forecast::{ValuePoint, chosen_models, forecast_daily, forecast_values};
-use costwatch_core::money::to_f64;
+use costwatch_core::money::{from_f64, to_f64};
 use costwatch_core::record::CostMetric;
 use costwatch_core::scope::ScopeKind;
 use costwatch_core::series::rollup;
 use costwatch_core::shared::shared_path;
-use costwatch_core::{DailySeries, Scope};
+use costwatch_core::synth;
+use costwatch_core::{DailyCost, DailySeries, Scope};
 use costwatch_ingest::daily::{Duplicates, read_daily};
 
 const HOLDOUT: usize = 28;
@@ -58,6 +62,26 @@ fn main() {
             "{name}: {} earlier windows, mean coverage 80 % {c80:.3}, 95 % {c95:.3}",
             windows.len()
         );
+        if name.starts_with("example_wp") {
+            // The page views as if they were spend: month ends of the last two years of
+            // complete months (every day of each), from the whole history before each.
+            let as_spend = DailySeries {
+                scope: Scope::Org,
+                start: series.start,
+                days: series
+                    .values
+                    .iter()
+                    .map(|v| {
+                        v.map(|v| DailyCost {
+                            usage: from_f64(v),
+                            ..Default::default()
+                        })
+                    })
+                    .collect(),
+            };
+            let from = series.last_date() - Days::new(730);
+            month_end_report(&out.join("month_end").join(name), &as_spend, from);
+        }
     }
 
     let mut records = Vec::new();
@@ -97,7 +121,41 @@ fn main() {
         "cur_daily_total: {n} training days, flow chose {:?}",
         chosen_models(&train.map_f64(|d| d.usage + d.credit), HOLDOUT)
     );
+    month_end_report(
+        &out.join("month_end").join("cur_daily_total"),
+        &full,
+        start + Days::new(13),
+    );
+    // The synthetic organisation (the demo's, 400 days): its total and every account.
+    let org = synth::generate(
+        synth::DEFAULT_SEED,
+        NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"),
+        400,
+    );
+    let kinds = [ScopeKind::Org, ScopeKind::Account];
+    for (scope, points) in rollup(&org.records, CostMetric::Billed, &kinds) {
+        let s = DailySeries::from_points(scope.clone(), org.start, org.end, &points);
+        let name = format!(
+            "synthetic_{}",
+            scope.to_string().replace([':', '/', ' '], "_")
+        );
+        month_end_report(
+            &out.join("month_end").join(name),
+            &s,
+            org.start + Days::new(13),
+        );
+    }
     println!("wrote {}", out.display());
+}
+
+fn month_end_report(dir: &Path, series: &DailySeries, from: NaiveDate) {
+    let (n, cov) = month_end_backtest::backtest(dir, series, from);
+    println!(
+        "{}: month-end back-test, {n} origins, 80 % coverage {cov:.3}",
+        dir.file_name()
+            .map(|f| f.to_string_lossy())
+            .unwrap_or_default()
+    );
 }
 
 /// Forecasts of the earlier windows: `(origin, forecast)`, one per window, each from the

@@ -12,6 +12,7 @@
 
 use super::models::ModelKind;
 use super::prepare::{align_level_shifts, fill, yearly_analog, yearly_component};
+use super::regime::RecentShift;
 
 /// Origins the models are chosen on: the last 13 weeks (recent behaviour is what counts).
 const SELECT_DAYS: usize = 91;
@@ -35,12 +36,26 @@ pub(crate) struct Fitted {
     pub mean: Vec<f64>,
     /// What was chosen, e.g. `["ets-aada", "theta+yearly"]`.
     pub chosen: Vec<String>,
+    /// Offset of the first observed day in the input.
+    first: usize,
+    /// A new level in the last days, which history was moved onto (`regime`).
+    pub shift: Option<RecentShift>,
 }
 
 impl Fitted {
     /// Forecast from back-test origin `row` at horizon `h ≥ 1`.
     pub(crate) fn at(&self, row: usize, h: usize) -> f64 {
         self.backtest[row * self.horizon + h - 1]
+    }
+
+    /// `v`, a value of input day `i`, on the level the models were fitted at: back-test
+    /// forecasts are compared with this, so errors of days before a recent change of level
+    /// count at the new level's scale.
+    pub(crate) fn align(&self, i: usize, v: f64) -> f64 {
+        match &self.shift {
+            Some(s) if i >= self.first => s.align(i - self.first, v),
+            _ => v,
+        }
     }
 }
 
@@ -63,7 +78,14 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
         return None;
     }
     let (first, mut y, seen) = fill(values)?;
+    let shift = RecentShift::detect(&y);
+    if let Some(s) = &shift {
+        s.apply(&mut y);
+    }
     align_level_shifts(&mut y);
+    // After a recent change of level, models are chosen on their forecasts from the days since
+    // (`regime`): from older origins, every model would be judged on the old regime's shape.
+    let judged_from = shift.map_or(0, |s| s.start);
     let n = y.len();
     let kinds = ModelKind::available(n);
     // Earliest origin with enough history for every available model.
@@ -125,15 +147,15 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
                     &paths[select * horizon..],
                     &origins[select..rows],
                     horizon,
-                    &y,
-                    &seen,
+                    (&y, &seen),
+                    judged_from,
                 );
                 let backtest_mae = score(
                     &paths[..rows * horizon],
                     &origins[..rows],
                     horizon,
-                    &y,
-                    &seen,
+                    (&y, &seen),
+                    0,
                 );
                 let name = format!("{}{}{tag}", if log { "log-" } else { "" }, kind.name());
                 candidates.push(Candidate {
@@ -168,8 +190,8 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
             &paths[select * horizon..],
             &origins[select..rows],
             horizon,
-            &y,
-            &seen,
+            (&y, &seen),
+            judged_from,
         );
         // A combination must beat the simpler choice, not tie it.
         if best
@@ -187,6 +209,8 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
         backtest: paths[..split].to_vec(),
         mean: paths[split..].to_vec(),
         chosen: candidates[..k].iter().map(|c| c.name.clone()).collect(),
+        first,
+        shift,
     })
 }
 
@@ -238,13 +262,20 @@ fn adjusted_paths(
     out
 }
 
-/// Mean absolute error over the (origin, horizon) pairs that land on an observed day.
-/// Infinite when there are none, so an unscored candidate is never preferred to a scored one.
-fn score(paths: &[f64], origins: &[usize], horizon: usize, y: &[f64], seen: &[bool]) -> f64 {
+/// Mean absolute error over the (origin, horizon) pairs from origins `from` or later that land
+/// on an observed day. Infinite when there are none, so an unscored candidate is never preferred to a
+/// scored one.
+fn score(
+    paths: &[f64],
+    origins: &[usize],
+    horizon: usize,
+    (y, seen): (&[f64], &[bool]),
+    from: usize,
+) -> f64 {
     let (mut sum, mut count) = (0.0, 0usize);
     for (r, &o) in origins.iter().enumerate() {
         for h in 1..=horizon.min(y.len() - 1 - o) {
-            if seen[o + h] {
+            if seen[o + h] && o >= from {
                 sum += (y[o + h] - paths[r * horizon + h - 1]).abs();
                 count += 1;
             }

@@ -10,7 +10,9 @@
 //! the same scale (σ ≈ 1.25 · MAE).
 //!
 //! **Sums** (a month's remaining days): the back-tested errors of whole k-day sums from each
-//! origin, so correlated daily errors (a level that moved) widen the total as they should.
+//! origin, so correlated daily errors (a level that moved) widen the total as they should;
+//! centred on their median and read at the conformal level of the number of non-overlapping
+//! windows (`centred_quantiles`).
 //! With fewer than 20 complete k-day windows, the longest window that has 20 gives the shape,
 //! and its scale grows to k with the exponent measured between one day and that window (in
 //! [0.5, 1]: from independent to fully correlated daily errors).
@@ -141,24 +143,20 @@ fn fit_power(points: &[(f64, f64, f64)]) -> (f64, f64) {
 
 /// Offsets at [`LEVELS`] for the sum of horizons `h0 .. h0 + k` (1-based `h0`), from the
 /// back-tested errors of such sums; `daily` stands in when no window can be measured.
-pub(crate) fn sum_offsets(rows: &ErrorRows, h0: usize, k: usize, daily: &Uncertainty) -> [f64; 4] {
+pub(crate) fn sum_offsets(
+    rows: &ErrorRows,
+    origins: &[usize],
+    h0: usize,
+    k: usize,
+    daily: &Uncertainty,
+) -> [f64; 4] {
     if k == 0 {
         return [0.0; 4];
     }
-    let sums = |len: usize| -> Vec<f64> {
-        rows.iter()
-            .filter_map(|r| {
-                r.get(h0 - 1..h0 - 1 + len)?
-                    .iter()
-                    .copied()
-                    .sum::<Option<f64>>()
-            })
-            .collect()
-    };
-    let full = sums(k);
+    let sums = |len: usize| -> Vec<f64> { sums_from(rows, origins, h0, len).0 };
+    let (full, span) = sums_from(rows, origins, h0, k);
     if full.len() >= MIN_SUMS {
-        return LEVELS
-            .map(|p| WIDEN * quantile(&full, conformal_level(p, full.len())).unwrap_or(0.0));
+        return centred_quantiles(&full, span, k);
     }
     let longest = (1..k).rev().find(|len| sums(*len).len() >= MIN_SUMS);
     let mae = |v: &[f64]| v.iter().map(|e| e.abs()).sum::<f64>() / v.len().max(1) as f64;
@@ -172,9 +170,8 @@ pub(crate) fn sum_offsets(rows: &ErrorRows, h0: usize, k: usize, daily: &Uncerta
                 1.0
             };
             let stretch = (k as f64 / len as f64).powf(growth);
-            LEVELS.map(|p| {
-                WIDEN * quantile(&part, conformal_level(p, part.len())).unwrap_or(0.0) * stretch
-            })
+            let span = sums_from(rows, origins, h0, len).1;
+            centred_quantiles(&part, span, len).map(|q| q * stretch)
         }
         // No window at all: daily offsets added up, as if every day erred alike (the cautious
         // end, when nothing says otherwise).
@@ -188,6 +185,42 @@ pub(crate) fn sum_offsets(rows: &ErrorRows, h0: usize, k: usize, daily: &Uncerta
             out
         }
     }
+}
+
+/// Errors of the `len`-day sums from horizon `h0` on, one per origin whose days are all known,
+/// and the days between the first and the last of those origins.
+fn sums_from(rows: &ErrorRows, origins: &[usize], h0: usize, len: usize) -> (Vec<f64>, usize) {
+    let mut out = Vec::new();
+    let (mut first, mut last) = (None, 0);
+    for (r, o) in rows.iter().zip(origins) {
+        let sum = r
+            .get(h0 - 1..h0 - 1 + len)
+            .and_then(|e| e.iter().copied().sum::<Option<f64>>());
+        if let Some(sum) = sum {
+            out.push(sum);
+            first.get_or_insert(*o);
+            last = *o;
+        }
+    }
+    (out, first.map_or(0, |f| last - f))
+}
+
+/// Offsets at [`LEVELS`] from the errors of `len`-day sums, one per back-test origin, whose
+/// origins span `span` days.
+///
+/// * **Centred on their median**: the month-end point is the forecast's own sum, so the interval
+///   is placed around it; a back-test whose sums all erred one way (a regime that has since
+///   changed) would otherwise leave the point outside its interval, or on a bound after the
+///   clamp (issue 18: `$471.96 (80 %: $471.96 – $5,597.88)`). The spread (and skew) stays.
+/// * **Read at the conformal level for the independent windows**: sums from origins less than
+///   `len` days apart share most of their days, so sums over a span of s days say about
+///   s / len + 1 independent things; with a short history the quantiles are read further out (at the most extreme
+///   error when fewer than four windows fit).
+fn centred_quantiles(sums: &[f64], span: usize, len: usize) -> [f64; 4] {
+    let centre = quantile(sums, 0.5).unwrap_or(0.0);
+    let centred: Vec<f64> = sums.iter().map(|e| e - centre).collect();
+    let independent = (span / len.max(1) + 1).min(sums.len());
+    LEVELS.map(|p| WIDEN * quantile(&centred, conformal_level(p, independent)).unwrap_or(0.0))
 }
 
 #[cfg(test)]
@@ -221,6 +254,19 @@ mod tests {
         );
         assert!((conformal_level(0.9, 10_000) - 0.9).abs() < 1e-3);
         assert_eq!(conformal_level(0.975, 5), 1.0);
+    }
+
+    #[test]
+    fn sums_that_all_erred_one_way_still_leave_the_point_inside() {
+        // Every back-tested 5-day sum fell short by 50–80: the interval keeps that spread but
+        // is placed around the point (issue 18: the point sat on the lower bound).
+        let rows: ErrorRows = (0..60)
+            .map(|r| vec![Some(10.0 + (r % 7) as f64); 5])
+            .collect();
+        let origins: Vec<usize> = (0..60).collect();
+        let o = sum_offsets(&rows, &origins, 1, 5, &Uncertainty::new(&rows, 1.0));
+        assert!(o[1] < 0.0 && o[2] > 0.0, "{o:?}");
+        assert!(o[2] - o[1] > 20.0 && o[2] - o[1] < 40.0, "{o:?}");
     }
 
     #[test]

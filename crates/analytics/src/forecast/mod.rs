@@ -28,6 +28,7 @@ mod ets;
 mod intervals;
 mod models;
 mod prepare;
+mod regime;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use costwatch_core::findings::{ForecastPoint, MonthEndForecast};
@@ -156,7 +157,7 @@ fn error_rows(
                     if i > last {
                         return None;
                     }
-                    Some(actual(i)? - fitted.at(r, h) - extra(o, h))
+                    Some(fitted.align(i, actual(i)? - extra(o, h)) - fitted.at(r, h))
                 })
                 .collect()
         })
@@ -320,7 +321,7 @@ pub fn month_end_with(
     let daily: Vec<ForecastPoint> = (h0..h0 + k).map(|h| fit.point(h)).collect();
     let total = actual_to_date + daily.iter().map(|p| p.mean).sum::<Money>();
     let offsets = if k > 0 {
-        sum_offsets(&fit.rows, h0, k, &fit.unc)
+        sum_offsets(&fit.rows, &fit.fitted.origins, h0, k, &fit.unc)
     } else {
         [0.0; 4]
     };

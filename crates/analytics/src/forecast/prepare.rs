@@ -58,7 +58,7 @@ fn weekly_medians(y: &[f64]) -> Vec<f64> {
 
 /// Daily noise σ: robust spread of week-on-week changes, /√2 because each is a difference of two
 /// noisy days.
-fn noise_sigma(y: &[f64]) -> f64 {
+pub(crate) fn noise_sigma(y: &[f64]) -> f64 {
     if y.len() <= WEEK {
         return 0.0;
     }

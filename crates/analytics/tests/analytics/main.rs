@@ -6,4 +6,5 @@ mod cur_fees;
 mod detect;
 mod forecast;
 mod forecast_known;
+mod forecast_shift;
 mod root_cause;
