@@ -491,9 +491,10 @@ fn make_commands(md: &str) -> Vec<String> {
     };
     let inline = md.split("`make ").skip(1).filter_map(target);
     // A line of a fenced block is blank in `without_fences` (which keeps the line count).
+    let outside = without_fences(md);
     let fenced = md
         .lines()
-        .zip(without_fences(md).lines())
+        .zip(outside.lines())
         .filter(|(line, outside)| outside.is_empty() && !line.is_empty())
         .filter_map(|(line, _)| line.trim_start().strip_prefix("make "))
         .filter_map(target);
