@@ -20,10 +20,14 @@ use crate::ledger::{Claim, Ledger, Memos, Ticket};
 use crate::metrics;
 use crate::rate::Limiter;
 use crate::registry::Configured;
+use crate::request::VendorRequest;
 use crate::retry::RetryPolicy;
 use crate::secret::SecretStores;
 use crate::sender::{Sender, Sent};
 use crate::sqs::MAX_VISIBILITY;
+
+/// Rounds of remainders after a partial refusal (each names what it dropped), at most.
+const REMAINDER_ROUNDS: usize = 3;
 
 /// One queued message.
 #[derive(Debug, Clone)]
@@ -617,11 +621,7 @@ impl<'a> Dispatcher<'a> {
                     .await;
             }
             let started = Instant::now();
-            match self
-                .sender
-                .exchange(self.integration.as_ref(), &requests, deadline)
-                .await
-            {
+            match self.exchange_with_remainders(&requests, deadline).await {
                 Sent::Delivered { answers, retries } => {
                     metrics::sent(name, 1, started.elapsed());
                     metrics::retried(name, u64::from(retries));
@@ -698,6 +698,66 @@ impl<'a> Dispatcher<'a> {
                     return self.release(group, Verdict::Dead { reason }).await;
                 }
             }
+        }
+    }
+
+    /// Sends `requests`, then what the vendor's answers leave to send ([`Integration::remainder`]:
+    /// the events a partial refusal did not name), for at most [`REMAINDER_ROUNDS`] rounds. The
+    /// answers are the first round's; a later round's failure is the exchange's.
+    ///
+    /// [`Integration::remainder`]: crate::Integration::remainder
+    async fn exchange_with_remainders(
+        &self,
+        requests: &[VendorRequest],
+        deadline: Instant,
+    ) -> Sent {
+        let integration = self.integration.as_ref();
+        let first = self.sender.exchange(integration, requests, deadline).await;
+        let Sent::Delivered {
+            answers,
+            mut retries,
+        } = first
+        else {
+            return first;
+        };
+        let mut sent: Vec<VendorRequest> = requests.to_vec();
+        let mut got = answers.clone();
+        for _ in 0..REMAINDER_ROUNDS {
+            let remainders: Vec<VendorRequest> = sent
+                .iter()
+                .zip(&got)
+                .filter_map(|(request, answer)| integration.remainder(request, answer))
+                .collect();
+            if remainders.is_empty() {
+                return Sent::Delivered { answers, retries };
+            }
+            tracing::warn!(
+                integration = integration.name(),
+                requests = remainders.len(),
+                "the vendor refused part of a request; sending the remainder"
+            );
+            match self
+                .sender
+                .exchange(integration, &remainders, deadline)
+                .await
+            {
+                Sent::Delivered {
+                    answers: more,
+                    retries: r,
+                } => {
+                    retries += r;
+                    sent = remainders;
+                    got = more;
+                }
+                other => return other,
+            }
+        }
+        Sent::Requeue {
+            after: Duration::from_secs(60),
+            reason: format!(
+                "the vendor still refused part of the message after {REMAINDER_ROUNDS} remainder rounds"
+            ),
+            retries,
         }
     }
 

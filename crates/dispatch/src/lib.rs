@@ -22,6 +22,7 @@ pub mod integration;
 pub mod ledger;
 pub mod metrics;
 pub mod outcome;
+pub mod product_event;
 pub mod rate;
 pub mod registry;
 pub mod request;

@@ -94,6 +94,8 @@ pub trait Configured: Send + Sync {
         context: &RenderContext,
     ) -> Result<Vec<VendorRequest>, RenderError>;
     fn classify(&self, request: &VendorRequest, response: &VendorResponse) -> Outcome;
+    /// See [`Integration::remainder`].
+    fn remainder(&self, request: &VendorRequest, answer: &Delivered) -> Option<VendorRequest>;
     fn remember(
         &self,
         destination: &str,
@@ -235,6 +237,10 @@ impl<I: Integration> Configured for ConfiguredOf<I> {
 
     fn classify(&self, request: &VendorRequest, response: &VendorResponse) -> Outcome {
         I::classify(request, response)
+    }
+
+    fn remainder(&self, request: &VendorRequest, answer: &Delivered) -> Option<VendorRequest> {
+        I::remainder(request, answer)
     }
 
     fn remember(

@@ -6,11 +6,14 @@
 //! One module per vendor ([`slack`]; Teams and Discord beside it), each a [`server::Vendor`].
 //! A dev-dependency only; never linked into a Lambda.
 
+pub mod amplitude;
 pub mod datadog;
 pub mod discord;
 pub mod faults;
+pub mod ga4;
 pub mod jira;
 pub mod logs;
+pub mod mixpanel;
 pub mod pagerduty;
 pub mod server;
 pub mod slack;

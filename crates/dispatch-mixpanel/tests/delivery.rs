@@ -1,0 +1,217 @@
+//! The Mixpanel dispatcher through the real [`Dispatcher`] against the `/import` fake: what
+//! Mixpanel receives passes its OpenAPI document; a message delivered again after its ledger
+//! record is lost (the one duplicate window of docs/failure-modes.md) is counted once, because
+//! `$insert_id` and `time` come from the envelope; every residency has its host; the SQS sample
+//! event renders what Mixpanel accepts.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use costwatch_core::Notification;
+use costwatch_core::samples::of_kind as sample;
+use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
+use costwatch_dispatch::retry::RetryPolicy;
+use costwatch_dispatch::{Integration, Message, RenderContext, entry, load_config};
+use costwatch_dispatch_mixpanel::Mixpanel;
+use costwatch_store::memory::MemoryState;
+use costwatch_vendor_fakes::mixpanel::{
+    BASIC, MixpanelImport, PROJECT_ID, SECRET, SERVICE_ACCOUNT,
+};
+use costwatch_vendor_fakes::server::FakeServer;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+fn config(region: &str) -> Value {
+    json!({"destinations": {"product": {
+        "project_id": PROJECT_ID,
+        "service_account": SERVICE_ACCOUNT,
+        "secret": SECRET,
+        "region": region,
+    }}})
+}
+
+async fn deliver(
+    server: &FakeServer,
+    state: &MemoryState,
+    envelopes: &[Notification],
+) -> Vec<Verdict> {
+    let d = Dispatcher::builder(entry::<Mixpanel>().load(config("US")).unwrap(), state)
+        .endpoint(Some(url::Url::parse(&server.url()).unwrap()))
+        .retry(RetryPolicy {
+            max_attempts: 4,
+            min_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(50),
+        })
+        .digest_from(usize::MAX)
+        .build()
+        .await
+        .unwrap();
+    let batch: Vec<Incoming> = envelopes
+        .iter()
+        .map(|n| Incoming {
+            message_id: format!("m-{}", n.id),
+            body: serde_json::to_string(n).unwrap(),
+        })
+        .collect();
+    d.dispatch(&batch, Utc::now(), Instant::now() + Duration::from_secs(30))
+        .await
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect()
+}
+
+fn kinds() -> Vec<Notification> {
+    [
+        "anomaly",
+        "budget",
+        "forecast",
+        "recommendation",
+        "report",
+        "test",
+    ]
+    .into_iter()
+    .map(sample)
+    .collect()
+}
+
+#[tokio::test]
+async fn what_mixpanel_receives_passes_its_spec_and_a_lost_ledger_record_counts_once() {
+    let fake = Arc::new(MixpanelImport::new());
+    let server = FakeServer::start(fake.clone()).await;
+    let first = MemoryState::default();
+    assert!(
+        deliver(&server, &first, &kinds())
+            .await
+            .iter()
+            .all(|v| *v == Verdict::Done)
+    );
+    // The same messages through a dispatcher whose ledger never heard of them.
+    let lost = MemoryState::default();
+    assert!(
+        deliver(&server, &lost, &kinds())
+            .await
+            .iter()
+            .all(|v| *v == Verdict::Done)
+    );
+    let received = server.accepted();
+    assert_eq!(received.len(), 12);
+    for r in &received {
+        support::check_parameters(
+            &format!("https://api.mixpanel.com{}", r.path),
+            r.header("content-type"),
+        )
+        .unwrap();
+        support::check_body(&r.json().unwrap()).unwrap();
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Basic {BASIC}").as_str())
+        );
+    }
+    assert_eq!(fake.imported(), 12, "every request was imported");
+    let events = fake.events();
+    assert_eq!(events.len(), 6, "Mixpanel merges the repeats: {events:#?}");
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    for name in [
+        "cost_anomaly_detected",
+        "budget_threshold_crossed",
+        "cost_forecast_updated",
+        "recommendation_created",
+        "report_generated",
+        "costwatch_test",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let anomaly = events
+        .iter()
+        .find(|e| e["event"] == "cost_anomaly_detected")
+        .unwrap();
+    let n = sample("anomaly");
+    assert_eq!(
+        anomaly["properties"]["time"],
+        json!(n.created_at.timestamp_millis())
+    );
+    assert_eq!(anomaly["properties"]["impact"], json!(372.0));
+    assert_eq!(anomaly["properties"]["currency"], json!("USD"));
+    assert_eq!(anomaly["properties"]["envelope_id"], json!(n.id));
+}
+
+#[tokio::test]
+async fn a_rate_limited_project_is_retried_until_imported() {
+    let fake = Arc::new(MixpanelImport::new());
+    fake.rate_limit_next(2);
+    let server = FakeServer::start(fake.clone()).await;
+    let state = MemoryState::default();
+    let verdicts = deliver(&server, &state, &[sample("budget")]).await;
+    assert_eq!(verdicts, [Verdict::Done]);
+    let statuses: Vec<Option<u16>> = server.log().into_iter().map(|(_, s)| s).collect();
+    assert_eq!(statuses, [Some(429), Some(429), Some(200)]);
+    assert_eq!(fake.events().len(), 1);
+}
+
+#[test]
+fn every_residency_has_its_host_and_a_digest_is_one_batch() {
+    for (region, host) in [
+        ("US", "api.mixpanel.com"),
+        ("EU", "api-eu.mixpanel.com"),
+        ("IN", "api-in.mixpanel.com"),
+    ] {
+        let cfg = load_config::<Mixpanel>(config(region)).unwrap();
+        let all = kinds();
+        let requests = Mixpanel::render(
+            &cfg,
+            "product",
+            Message::Digest(&all),
+            &RenderContext::default(),
+        )
+        .unwrap();
+        assert_eq!(requests.len(), 1);
+        let url = url::Url::parse(requests[0].url.expose()).unwrap();
+        assert_eq!(url.host_str(), Some(host));
+        assert_eq!(
+            url.query(),
+            Some(format!("strict=1&project_id={PROJECT_ID}").as_str())
+        );
+        assert_eq!(
+            requests[0].body.json().unwrap().as_array().unwrap().len(),
+            all.len()
+        );
+        support::check(&requests[0]).unwrap();
+    }
+    assert!(
+        load_config::<Mixpanel>(json!({"destinations": {"p": {
+        "project_id": "abc", "service_account": SERVICE_ACCOUNT, "secret": SECRET}}}))
+        .is_err()
+    );
+    assert!(
+        load_config::<Mixpanel>(json!({"destinations": {"p": {
+        "project_id": PROJECT_ID, "service_account": "a-project-token", "secret": SECRET}}}))
+        .is_err()
+    );
+}
+
+#[test]
+fn the_sqs_sample_event_renders_what_mixpanel_accepts() {
+    // events/dispatch-mixpanel/sqs.json is what `sam local invoke` feeds the function.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/dispatch-mixpanel/sqs.json"
+    );
+    let event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let records = event["Records"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    let cfg = load_config::<Mixpanel>(config("EU")).unwrap();
+    for r in records {
+        assert_eq!(r["eventSource"], "aws:sqs");
+        let n: Notification = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+        let requests =
+            Mixpanel::render(&cfg, "product", Message::One(&n), &RenderContext::default()).unwrap();
+        assert_eq!(requests.len(), 1);
+        support::check(&requests[0]).unwrap();
+    }
+}
