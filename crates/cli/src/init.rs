@@ -185,6 +185,9 @@ const CREDENTIAL_KEYS: &[&str] = &[
     "api_key",
     "api_token",
     "bearer_token",
+    // Mixpanel's service account secret, GA4's Measurement Protocol API secret.
+    "secret",
+    "api_secret",
 ];
 
 fn table_of<T: serde::Serialize>(value: &T) -> toml::Table {
