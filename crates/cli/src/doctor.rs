@@ -16,9 +16,9 @@ use chrono::Utc;
 use clap::Args;
 use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
 use costwatch_dispatch::{Configured, Secret, SecretStores};
-use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
+use costwatch_store::aws::sdk::aws_config::{Region, SdkConfig};
 use costwatch_store::aws::sdk::aws_sdk_costexplorer as ce;
-use costwatch_store::aws::{SecretsManagerSecrets, SsmSecrets, behavior_version};
+use costwatch_store::aws::{SecretsManagerSecrets, SsmSecrets, config_loader};
 use costwatch_store::memory::MemoryState;
 use serde::Serialize;
 
@@ -156,7 +156,7 @@ fn check_config(
 
 /// The SDK's default chain (environment, profile, container or instance role), as `run --aws`.
 async fn sdk_config(profile: Option<&str>) -> SdkConfig {
-    let loader = aws_config::defaults(behavior_version());
+    let loader = config_loader();
     match profile {
         Some(name) => loader.profile_name(name).load().await,
         None => loader.load().await,

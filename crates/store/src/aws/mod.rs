@@ -12,6 +12,9 @@ mod s3;
 mod secrets;
 mod sns;
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 #[cfg(feature = "aws-cost-explorer")]
@@ -30,10 +33,29 @@ pub fn behavior_version() -> BehaviorVersion {
     BehaviorVersion::v2026_01_12()
 }
 
-/// The standard chain: region, credentials and `AWS_ENDPOINT_URL` from the environment (the
-/// Lambda role's credentials on AWS, an emulator's URL locally).
+/// Bounds on every AWS call, so a hung connection costs a retry instead of the whole Lambda
+/// timeout (and, for a dispatcher, the batch's visibility window): 3 s to connect, 20 s per
+/// attempt (a page of Cost Explorer answers in a few seconds; DynamoDB, S3 and SNS in
+/// milliseconds), 45 s for the call with its retries — inside the shortest function timeout
+/// (a dispatcher's 60 s; tests/aws_timeouts.rs reads the templates).
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(20))
+        .operation_timeout(Duration::from_secs(45))
+        .build()
+}
+
+/// The standard chain (region, credentials and `AWS_ENDPOINT_URL` from the environment or a
+/// profile) with the pinned behaviour version and [`timeouts`]: every SDK config the suite
+/// builds, in a Lambda or the CLI, starts here.
+pub fn config_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(behavior_version()).timeout_config(timeouts())
+}
+
+/// The Lambda role's credentials on AWS, an emulator's URL locally.
 pub async fn load_config() -> SdkConfig {
-    aws_config::defaults(behavior_version()).load().await
+    config_loader().load().await
 }
 
 /// The SDK crates these adapters are built on, for callers that create resources or build clients
