@@ -46,8 +46,12 @@ INTEGRATIONS ?=
 
 .PHONY: demo test lint lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
 
+# A lean CLI for the demo: no AWS SDK and no HTTP client (--no-default-features), so a cold
+# `make demo` takes minutes; INTEGRATIONS adds the dispatchers (`integrations` feature), never
+# the SDK. Every other command and target builds the full CLI.
+DEMO_FEATURES = --no-default-features $(if $(INTEGRATIONS),--features integrations)
 demo:
-	$(CARGO) run --quiet -p costwatch-cli -- demo --out $(OUT) $(if $(INTEGRATIONS),--integrations $(INTEGRATIONS))
+	$(CARGO) run --quiet -p costwatch-cli $(DEMO_FEATURES) -- demo --out $(OUT) $(if $(INTEGRATIONS),--integrations $(INTEGRATIONS))
 	@echo "open $(OUT)/report.html"
 
 tools:
@@ -62,6 +66,8 @@ test: export COSTWATCH_MOTO = $(VENV)/bin/moto_server
 test: export COSTWATCH_AZURITE = $(AZURITE_DIR)/node_modules/.bin/azurite-blob
 test: tools check-shared $(MOTO_STAMP) $(AZURITE_STAMP)
 	$(CARGO) test --workspace --all-features --doc --quiet
+	$(VENV)/bin/python scripts/test_smoke.py
+	$(CARGO) nextest run -p costwatch-cli --no-default-features --test cli_lean
 	$(CARGO) nextest run --workspace --all-features --no-fail-fast
 
 lint: lint-template

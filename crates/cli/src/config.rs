@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::incremental::CollectSettings;
-use costwatch_store::aws::CostExplorerOptions;
+use costwatch_store::cost_explorer_options::CostExplorerOptions;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +58,8 @@ impl CostExplorerConfig {
 pub struct Settings {
     pub data_dir: PathBuf,
     pub pipeline: PipelineConfig,
+    /// Read by `run --aws` only: checked in every build, so one file serves both.
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
     pub collect: CollectSettings,
     pub cost_explorer: CostExplorerConfig,
 }

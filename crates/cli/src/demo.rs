@@ -59,6 +59,13 @@ pub async fn demo(args: DemoArgs, settings: &Settings, json: bool) -> Result<()>
         args.replay >= 1 && args.replay < args.days,
         "--replay must be between 1 and --days - 1"
     );
+    #[cfg(not(feature = "integrations"))]
+    if args.integrations.is_some() {
+        return Err(crate::needs::needs(
+            "integrations",
+            "demo --integrations fakes",
+        ));
+    }
     let data_dir = args.out.join("data");
     let notifications_dir = args.out.join("notifications");
     for dir in [&data_dir, &notifications_dir] {
@@ -126,9 +133,16 @@ pub async fn demo(args: DemoArgs, settings: &Settings, json: bool) -> Result<()>
         &report_path,
         &notifications_dir,
     );
-    let Some(Integrations::Fakes) = args.integrations else {
-        return summary.print(json);
-    };
+    #[cfg(feature = "integrations")]
+    if let Some(Integrations::Fakes) = args.integrations {
+        return scenarios(summary, json).await;
+    }
+    summary.print(json)
+}
+
+/// The four scenarios against the vendor fakes, after the demo's summary.
+#[cfg(feature = "integrations")]
+async fn scenarios(summary: Summary, json: bool) -> Result<()> {
     let bar = progress(json, 1, "scenarios against the vendor fakes");
     let scenarios = costwatch_scenarios::run_all()
         .await

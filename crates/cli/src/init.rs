@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::incremental::CollectSettings;
-use costwatch_store::aws::CostExplorerOptions;
+use costwatch_store::cost_explorer_options::CostExplorerOptions;
 
 const CONTRACT: &str = include_str!("../../../examples/contract.toml");
 
@@ -427,6 +427,7 @@ mod tests {
     }
 
     /// The integration tables uncommented (`# ` TOML lines; `## ` comments stay).
+    #[cfg(feature = "integrations")]
     fn integrations_uncommented(text: &str) -> String {
         let (_, tail) = text.split_once(INTEGRATIONS_MARKER).unwrap();
         let mut in_tables = false;
@@ -519,6 +520,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "integrations")]
     fn uncommented_integration_tables_load_with_references_only() {
         let text = render();
         let tables: toml::Table = toml::from_str(&integrations_uncommented(&text)).unwrap();

@@ -4,11 +4,15 @@ mod anomaly;
 mod bench;
 mod config;
 mod demo;
+#[cfg(feature = "aws")]
 mod doctor;
 mod forecast;
 mod import;
 mod init;
+#[cfg(feature = "integrations")]
 mod integrations;
+mod needs;
+#[cfg(feature = "integrations")]
 mod notify;
 mod output;
 mod run;
@@ -17,6 +21,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+// A lean build (--no-default-features, `make demo`) keeps the commands it leaves out; they say
+// which build they need (needs.rs).
+#[cfg(feature = "aws")]
+use doctor::DoctorArgs;
+#[cfg(not(feature = "aws"))]
+use needs::LeftOut as DoctorArgs;
+#[cfg(not(feature = "integrations"))]
+use needs::{LeftOut as NotifyArgs, LeftOut as RenderArgs};
+#[cfg(feature = "integrations")]
+use notify::{NotifyArgs, RenderArgs};
 
 #[derive(Parser)]
 #[command(
@@ -55,14 +69,14 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Print, without sending, the exact requests an envelope becomes for an integration
     /// (JSON array of {method, url, headers, body}; secrets redacted).
-    Render(notify::RenderArgs),
+    Render(RenderArgs),
     /// Send an envelope through an integration (`--endpoint` redirects to a local server).
-    Notify(notify::NotifyArgs),
+    Notify(NotifyArgs),
     /// Write a commented costwatch.toml: every option with its default (never overwrites).
     Init(init::InitArgs),
     /// Check what a first deploy needs (config, AWS credentials and region, Cost Explorer,
     /// integration secrets) and say what to fix; `--send-test` also sends the test envelope.
-    Doctor(doctor::DoctorArgs),
+    Doctor(DoctorArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,15 +108,24 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         // Integrations read only their own tables of the config file.
         match command {
+            #[cfg(feature = "integrations")]
             Command::Render(args) => return notify::render(args, cli.config.as_deref()).await,
+            #[cfg(feature = "integrations")]
             Command::Notify(args) => {
                 return notify::notify(args, cli.config.as_deref(), cli.json).await;
             }
             // Reports a config it cannot load as a failed check instead of stopping.
+            #[cfg(feature = "aws")]
             Command::Doctor(args) => {
                 return doctor::doctor(args, cli.config.as_deref(), cli.data_dir.clone(), cli.json)
                     .await;
             }
+            #[cfg(not(feature = "integrations"))]
+            Command::Render(_) => return Err(needs::needs("integrations", "render")),
+            #[cfg(not(feature = "integrations"))]
+            Command::Notify(_) => return Err(needs::needs("integrations", "notify")),
+            #[cfg(not(feature = "aws"))]
+            Command::Doctor(_) => return Err(needs::needs("aws", "doctor")),
             _ => {}
         }
         let settings = config::Settings::load(cli.config.as_deref(), cli.data_dir.clone())?;

@@ -9,16 +9,22 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use costwatch_core::notification::ReportPeriod;
 use costwatch_pipeline::Ports;
-use costwatch_pipeline::aggregate::aggregate;
 use costwatch_pipeline::collect::Collected;
-use costwatch_pipeline::hybrid;
-use costwatch_pipeline::incremental::{IncrementalOutcome, collect_incremental, mark_announced};
+use costwatch_pipeline::incremental::IncrementalOutcome;
 use costwatch_pipeline::run::report_day;
 use costwatch_pipeline::run::run_day_merged;
-use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
-use costwatch_store::aws::{CostExplorerSource, behavior_version};
 use costwatch_store::local::LocalBus;
-use costwatch_store::{ImportedAnomaly, LocalStore, RequestBudget, RollupStore};
+use costwatch_store::{ImportedAnomaly, LocalStore, RollupStore};
+// What only `--aws` needs: the lean build (`make demo`) has no AWS SDK.
+#[cfg(feature = "aws")]
+use {
+    costwatch_pipeline::aggregate::aggregate,
+    costwatch_pipeline::hybrid,
+    costwatch_pipeline::incremental::{collect_incremental, mark_announced},
+    costwatch_store::RequestBudget,
+    costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig},
+    costwatch_store::aws::{CostExplorerSource, behavior_version},
+};
 
 use crate::config::Settings;
 use crate::output::{CostExplorerLine, Summary, write_report};
@@ -59,6 +65,7 @@ pub struct RunArgs {
 /// The standard chain (environment, profile, SSO-free config files, instance role), with the
 /// named profile when given. Cost Explorer has one endpoint (us-east-1): without a configured
 /// region that is the one used.
+#[cfg(feature = "aws")]
 async fn aws_config(profile: Option<&str>) -> SdkConfig {
     let loader = || {
         let loader = aws_config::defaults(behavior_version());
@@ -75,6 +82,7 @@ async fn aws_config(profile: Option<&str>) -> SdkConfig {
 }
 
 /// Pulls from Cost Explorer into the local store and rolls the written days up.
+#[cfg(feature = "aws")]
 async fn collect_from_aws(
     args: &RunArgs,
     settings: &Settings,
@@ -105,6 +113,7 @@ async fn collect_from_aws(
 }
 
 /// AWS Cost Anomaly Detection's findings of the week up to `as_of`.
+#[cfg(feature = "aws")]
 async fn import_from_aws(
     args: &RunArgs,
     settings: &Settings,
@@ -186,4 +195,20 @@ pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
     );
     summary.cost_explorer = pulled.as_ref().map(CostExplorerLine::from);
     summary.print(json)
+}
+
+/// The lean build has no AWS SDK: `--aws` says which build it needs.
+#[cfg(not(feature = "aws"))]
+async fn collect_from_aws(
+    _: &RunArgs,
+    _: &Settings,
+    _: &LocalStore,
+    _: DateTime<Utc>,
+) -> Result<IncrementalOutcome> {
+    Err(crate::needs::needs("aws", "run --aws"))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn import_from_aws(_: &RunArgs, _: &Settings, _: NaiveDate) -> Result<Vec<ImportedAnomaly>> {
+    Err(crate::needs::needs("aws", "run --aws"))
 }
