@@ -57,6 +57,26 @@ fn demo_writes_a_report_with_the_spike_and_valid_envelopes() {
 
     let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("Amazon SageMaker in data-platform"));
+    // The report's archive files beside it: the open anomaly is a row of the CSV and the JSON.
+    let archive_csv = std::fs::read_to_string(dir.path().join("out/report.csv")).unwrap();
+    assert!(
+        archive_csv.starts_with("table,label,scope,"),
+        "{archive_csv}"
+    );
+    assert!(
+        archive_csv
+            .lines()
+            .any(|l| l.starts_with("anomaly,Amazon SageMaker in data-platform,")),
+        "{archive_csv}"
+    );
+    let archive_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap())
+            .unwrap();
+    assert!(
+        archive_json["anomalies"]
+            .to_string()
+            .contains("Amazon SageMaker in data-platform")
+    );
 
     let v = validator();
     let files: Vec<_> = std::fs::read_dir(dir.path().join("out/notifications"))

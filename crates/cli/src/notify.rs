@@ -101,6 +101,24 @@ fn envelopes(path: &Path) -> Result<Vec<Notification>> {
         .collect()
 }
 
+/// An archive integration copies files of the lake, which the CLI does not have: `render`
+/// shows each file as a placeholder of its key (`notify` sends nothing for such a message: the
+/// dispatcher dead-letters it for want of a lake).
+fn archive_placeholders(integration: &dyn Configured, n: &Notification) -> RenderContext {
+    let objects = integration
+        .objects(Message::One(n))
+        .into_iter()
+        .map(|key| {
+            let text = format!("(the lake's {key}, read by the dispatcher at send time)");
+            (key, text.into_bytes())
+        })
+        .collect();
+    RenderContext {
+        objects,
+        ..RenderContext::default()
+    }
+}
+
 pub async fn render(args: RenderArgs, config: Option<&Path>) -> Result<()> {
     let integration = load(&args.integration, config).await?;
     let mut out = Vec::new();
@@ -109,8 +127,11 @@ pub async fn render(args: RenderArgs, config: Option<&Path>) -> Result<()> {
             .routing()
             .destinations(&n, &integration.destinations())
         {
-            let requests =
-                integration.render(&destination, Message::One(&n), &RenderContext::default())?;
+            let requests = integration.render(
+                &destination,
+                Message::One(&n),
+                &archive_placeholders(&*integration, &n),
+            )?;
             out.extend(requests.iter().map(|r| r.printable()));
         }
     }

@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use costwatch_core::Notification;
+use costwatch_core::archive::ReportFile;
 use costwatch_core::envelopes::DEFAULT_CURRENCY as CURRENCY;
 use costwatch_core::money::display;
 use costwatch_pipeline::RunSummary;
+use costwatch_pipeline::archive::archive_files;
 use costwatch_pipeline::collect::Collected;
-use costwatch_pipeline::html::{ReportPage, render_page};
+use costwatch_pipeline::html::ReportPage;
 use costwatch_pipeline::incremental::{IncrementalOutcome, dollars, ledger_line};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -28,12 +30,15 @@ pub fn progress(json: bool, len: u64, message: &'static str) -> ProgressBar {
     bar
 }
 
+/// The report's archive files (report.html, report.json, report.csv) in `out`, as the report
+/// Lambda archives them under `reports/`; returns the HTML's path.
 pub fn write_report(out: &Path, page: &ReportPage) -> Result<PathBuf> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let path = out.join("report.html");
-    let html = render_page(page)?;
-    std::fs::write(&path, html).with_context(|| format!("writing {}", path.display()))?;
-    Ok(path)
+    for (file, body) in archive_files(page)? {
+        let path = out.join(file.file_name());
+        std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(out.join(ReportFile::Html.file_name()))
 }
 
 #[derive(Serialize)]
