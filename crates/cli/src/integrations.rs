@@ -7,6 +7,9 @@ pub fn all() -> Vec<Box<dyn Entry>> {
     vec![
         entry::<costwatch_dispatch_slack::Slack>(),
         entry::<costwatch_dispatch_teams::Teams>(),
+        entry::<costwatch_dispatch_webhook::Webhook>(),
+        entry::<costwatch_dispatch_zapier::Zapier>(),
+        entry::<costwatch_dispatch_ifttt::Ifttt>(),
         entry::<costwatch_dispatch_discord::Discord>(),
         entry::<costwatch_dispatch_pagerduty::PagerDuty>(),
         entry::<costwatch_dispatch_datadog::Datadog>(),
