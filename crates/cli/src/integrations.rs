@@ -11,6 +11,7 @@ pub fn all() -> Vec<Box<dyn Entry>> {
         entry::<costwatch_dispatch_zapier::Zapier>(),
         entry::<costwatch_dispatch_ifttt::Ifttt>(),
         entry::<costwatch_dispatch_discord::Discord>(),
+        entry::<costwatch_dispatch_azure_blob::AzureBlob>(),
         entry::<costwatch_dispatch_pagerduty::PagerDuty>(),
         entry::<costwatch_dispatch_datadog::Datadog>(),
         entry::<costwatch_dispatch_jira::Jira>(),
