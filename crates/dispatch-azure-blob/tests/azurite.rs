@@ -257,3 +257,60 @@ async fn the_sample_sqs_event_archives_its_report() {
         assert_eq!(blob.text().await.unwrap(), *key);
     }
 }
+
+/// An account SAS for the development account (Microsoft Learn, "Create an account SAS",
+/// version 2020-12-06): blob service, container and object resources, read/write/create.
+fn account_sas() -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use hmac::{Hmac, KeyInit, Mac};
+    let (sv, ss, srt, sp, se, spr) = (
+        "2020-12-06",
+        "b",
+        "co",
+        "rwc",
+        "2099-01-01T00:00:00Z",
+        "https,http",
+    );
+    let to_sign = format!("{ACCOUNT}\n{sp}\n{ss}\n{srt}\n\n{se}\n\n{spr}\n{sv}\n\n");
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(&STANDARD.decode(ACCOUNT_KEY).unwrap()).unwrap();
+    mac.update(to_sign.as_bytes());
+    let sig: String = url::form_urlencoded::byte_serialize(
+        STANDARD.encode(mac.finalize().into_bytes()).as_bytes(),
+    )
+    .collect();
+    format!("sv={sv}&ss={ss}&srt={srt}&sp={sp}&se={se}&spr={spr}&sig={sig}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sas_token_archives_too() {
+    let azurite = Azurite::start();
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    create_bucket(&config).await;
+    let lake = S3Lake::new(&config, BUCKET);
+    let n = report();
+    let NotificationBody::Report(figures) = &n.body else {
+        panic!("not a report")
+    };
+    for (_, key) in report_keys(figures) {
+        lake.put(&key, key.as_bytes().to_vec()).await.unwrap();
+    }
+    let integration = entry::<AzureBlob>()
+        .load(json!({
+            "destinations": {"archive": {
+                "account": ACCOUNT,
+                "endpoint": azurite.blob_endpoint(),
+                "container": "by-sas",
+                "sas_token": format!("?{}", account_sas()),
+            }},
+            "allow_hosts": ["127.0.0.1"],
+        }))
+        .unwrap();
+    assert_eq!(dispatch(integration, &lake, &n).await, Verdict::Done);
+    for (_, key) in report_keys(figures) {
+        let blob = get(&azurite, &format!("by-sas/{key}")).await;
+        assert_eq!(blob.text().await.unwrap(), key);
+    }
+}
