@@ -15,5 +15,8 @@ pub fn all() -> Vec<Box<dyn Entry>> {
         entry::<costwatch_dispatch_pagerduty::PagerDuty>(),
         entry::<costwatch_dispatch_datadog::Datadog>(),
         entry::<costwatch_dispatch_jira::Jira>(),
+        entry::<costwatch_dispatch_mixpanel::Mixpanel>(),
+        entry::<costwatch_dispatch_amplitude::Amplitude>(),
+        entry::<costwatch_dispatch_ga4::Ga4>(),
     ]
 }

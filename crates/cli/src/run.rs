@@ -22,8 +22,8 @@ use {
     costwatch_pipeline::hybrid,
     costwatch_pipeline::incremental::{collect_incremental, mark_announced},
     costwatch_store::RequestBudget,
-    costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig},
-    costwatch_store::aws::{CostExplorerSource, behavior_version},
+    costwatch_store::aws::sdk::aws_config::{Region, SdkConfig},
+    costwatch_store::aws::{CostExplorerSource, config_loader},
 };
 
 use crate::config::Settings;
@@ -68,7 +68,7 @@ pub struct RunArgs {
 #[cfg(feature = "aws")]
 async fn aws_config(profile: Option<&str>) -> SdkConfig {
     let loader = || {
-        let loader = aws_config::defaults(behavior_version());
+        let loader = config_loader();
         match profile {
             Some(name) => loader.profile_name(name),
             None => loader,

@@ -45,7 +45,7 @@ fn validate_values(request: &VendorRequest) -> Result<(), String> {
     }
     if fields
         .values()
-        .any(|v| !v.as_str().is_some_and(|s| !s.is_empty()))
+        .any(|v| v.as_str().is_none_or(|s| s.is_empty()))
     {
         return Err("every value is a non-empty string".into());
     }
