@@ -188,7 +188,24 @@ const CREDENTIAL_KEYS: &[&str] = &[
     // Mixpanel's service account secret, GA4's Measurement Protocol API secret.
     "secret",
     "api_secret",
+    // Custom webhooks: the receiver's URL (it may hold a token) and the whsec_ signing secrets.
+    "url",
+    "signing_secrets",
+    // Azure Blob Storage: the storage account's key or a SAS token.
+    "account_key",
+    "sas_token",
 ];
+
+/// How a credential key's reference is named beside its destination's (`costwatch/<integration>/
+/// <destination>` for the one credential most tables have) and whether it is a list: the custom
+/// webhook's two credentials get names of their own, as docs/integrations/webhook.md shows.
+fn reference_shape(key: &str) -> (&'static str, bool) {
+    match key {
+        "url" => ("-url", false),
+        "signing_secrets" => ("-signing", true),
+        _ => ("", false),
+    }
+}
 
 fn table_of<T: serde::Serialize>(value: &T) -> toml::Table {
     match toml::Value::try_from(value) {
@@ -267,11 +284,16 @@ fn as_reference(line: &str, integration: &str, place: Option<&str>) -> Option<St
     if !CREDENTIAL_KEYS.contains(&key) {
         return None;
     }
+    let (suffix, list) = reference_shape(key);
     let name = match place {
-        Some(destination) => format!("costwatch/{integration}/{destination}"),
+        Some(destination) => format!("costwatch/{integration}/{destination}{suffix}"),
         None => format!("costwatch/{integration}/{key}"),
     };
-    Some(format!("{key} = {{ secrets_manager = \"{name}\" }}"))
+    let reference = format!("{{ secrets_manager = \"{name}\" }}");
+    Some(match list {
+        true => format!("{key} = [{reference}]"),
+        false => format!("{key} = {reference}"),
+    })
 }
 
 /// examples/contract.toml's integration tables, commented out (`# ` before each line of TOML,
