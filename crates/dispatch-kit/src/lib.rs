@@ -41,6 +41,7 @@
 pub mod delivery;
 pub mod envelopes;
 pub mod render;
+pub mod sample_event;
 pub mod schema;
 pub mod vendors;
 

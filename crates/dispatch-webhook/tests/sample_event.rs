@@ -4,67 +4,25 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::Utc;
-use costwatch_dispatch::dispatcher::Dispatcher;
 use costwatch_dispatch::entry;
-use costwatch_dispatch::sqs::{MemoryQueue, event_of, handle_batch};
+use costwatch_dispatch_kit::sample_event::deliver_sample_event;
 use costwatch_dispatch_webhook::Webhook;
-use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::server::FakeServer;
 use costwatch_vendor_fakes::standard_webhooks::Receiver;
 use serde_json::{Value, json};
 use support::{SECRET, TOKEN};
-use tokio::time::Instant;
 
 #[tokio::test]
 async fn the_sample_sqs_event_is_delivered() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../events/dispatch-webhook/sqs.json"
-    );
-    let sample: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let messages: Vec<(String, String, u32)> = sample["Records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["messageId"].as_str().unwrap().to_owned(),
-                r["body"].as_str().unwrap().to_owned(),
-                1,
-            )
-        })
-        .collect();
-    assert!(!messages.is_empty());
     let receiver = Arc::new(Receiver::new(SECRET));
     let server = FakeServer::start(receiver.clone()).await;
     let config = json!({"destinations": {"ops": {
         "url": format!("https://events.example.com/{TOKEN}"),
         "signing_secrets": [SECRET],
     }}});
-    let state = MemoryState::default();
-    let d = Dispatcher::builder(entry::<Webhook>().load(config).unwrap(), &state)
-        .endpoint(Some(url::Url::parse(&server.url()).unwrap()))
-        .build()
-        .await
-        .unwrap();
-    let queue = MemoryQueue::default();
-    let response = handle_batch(
-        &d,
-        &queue,
-        &event_of(&messages),
-        5,
-        Utc::now(),
-        Instant::now() + Duration::from_secs(30),
-    )
-    .await;
-    assert!(response.batch_item_failures.is_empty());
+    let configured = entry::<Webhook>().load(config).unwrap();
+    let sent = deliver_sample_event("webhook", configured, &server.url()).await;
     let ids: Vec<Value> = receiver.events().iter().map(|e| e["id"].clone()).collect();
-    let sent: Vec<Value> = messages
-        .iter()
-        .map(|(_, body, _)| serde_json::from_str::<Value>(body).unwrap()["id"].clone())
-        .collect();
     assert_eq!(ids, sent);
 }
