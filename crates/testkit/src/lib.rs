@@ -5,10 +5,12 @@
 pub mod aws_json_fake;
 pub mod azurite;
 pub mod ce_responses;
+pub mod deployed;
 pub mod http_sink;
 pub mod moto;
 pub mod moto_ce;
-pub mod runtime_api;
+/// The Lambda Runtime API emulator, shared with `costwatch invoke` (one emulator).
+pub use costwatch_local::runtime_api;
 pub mod stack;
 
 /// A file of the repository (e.g. `events/collect/scheduled.json`), read as text; panics with the

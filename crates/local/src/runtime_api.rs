@@ -2,8 +2,11 @@
 //! runtime loop (`lambda_runtime::run`): it hands out queued events on
 //! `GET /2018-06-01/runtime/invocation/next` and records what the function posts back to
 //! `.../invocation/{id}/response`, `.../invocation/{id}/error` and `.../init/error`
-//! (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html). Tests wait on its
+//! (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html). Callers wait on its
 //! condition variable for the answers, never on a timer.
+//!
+//! One emulator for the tests (re-exported as `costwatch_testkit::runtime_api`) and for
+//! `costwatch invoke`. One function process per emulator.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -24,6 +27,9 @@ struct State {
     queue: VecDeque<(String, String)>,
     outcomes: Vec<(String, Outcome)>,
     init_error: Option<String>,
+    /// Pipes of the function process that reached end of file: at 2 (stdout and stderr) the
+    /// process is gone and no answer will come.
+    closed_pipes: u8,
     next_id: u64,
 }
 
@@ -41,7 +47,7 @@ impl RuntimeApi {
         let addr = listener.local_addr().unwrap();
         let shared = Shared::default();
         let serving = shared.clone();
-        // Detached: it lives as long as the test process, which is one test under nextest.
+        // Detached: it lives as long as the process (one test under nextest, or one `invoke`).
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let shared = serving.clone();
@@ -67,8 +73,9 @@ impl RuntimeApi {
         id
     }
 
-    /// Blocks until invocation `id` is answered (or the function reported an init error, or
-    /// `within` passed — a generous bound for a slow machine, not a synchronisation).
+    /// Blocks until invocation `id` is answered (or the function reported an init error, or its
+    /// process exited, or `within` passed — a generous bound for a slow machine, not a
+    /// synchronisation).
     pub fn outcome(&self, id: &str, within: Duration) -> Result<Outcome, String> {
         let deadline = Instant::now() + within;
         let (lock, cv) = &*self.shared.0;
@@ -79,6 +86,9 @@ impl RuntimeApi {
             }
             if let Some(e) = &state.init_error {
                 return Err(format!("init error: {e}"));
+            }
+            if state.closed_pipes >= 2 {
+                return Err(format!("the function exited before answering {id}"));
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -109,8 +119,8 @@ impl RuntimeApi {
         // Drained from the start: a function that logs more than a pipe holds (64 KiB) would
         // otherwise block on its next log line and never answer.
         let drains = [
-            child.stdout.take().map(drain),
-            child.stderr.take().map(drain),
+            child.stdout.take().map(|p| drain(p, self.shared.clone())),
+            child.stderr.take().map(|p| drain(p, self.shared.clone())),
         ];
         Function {
             child: Some(child),
@@ -126,10 +136,16 @@ pub struct Function {
     drains: [Option<std::thread::JoinHandle<Vec<u8>>>; 2],
 }
 
-fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+/// Reads a pipe to its end (the process exited or closed it), then tells waiters.
+fn drain(mut pipe: impl Read + Send + 'static, shared: Shared) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut out = Vec::new();
         let _ = pipe.read_to_end(&mut out);
+        let (lock, cv) = &*shared.0;
+        if let Ok(mut state) = lock.lock() {
+            state.closed_pipes += 1;
+        }
+        cv.notify_all();
         out
     })
 }
