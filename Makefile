@@ -44,7 +44,7 @@ STACK ?= costwatch
 # `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
 INTEGRATIONS ?=
 
-.PHONY: demo test lint lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
+.PHONY: demo demo-serve browser test lint lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
 
 # A lean CLI for the demo: no AWS SDK and no HTTP client (--no-default-features), so a cold
 # `make demo` takes minutes; INTEGRATIONS adds the dispatchers (`integrations` feature), never
@@ -53,6 +53,19 @@ DEMO_FEATURES = --no-default-features $(if $(INTEGRATIONS),--features integratio
 demo:
 	$(CARGO) run --quiet -p costwatch-cli $(DEMO_FEATURES) -- demo --out $(OUT) $(if $(INTEGRATIONS),--integrations $(INTEGRATIONS))
 	@echo "open $(OUT)/report.html"
+	@echo "for the API and dashboard: make demo-serve, then open http://127.0.0.1:$(SERVE_PORT)/"
+
+# The REST API and dashboard (crates/api) on the demo's data, loopback only, until Ctrl-C.
+SERVE_PORT ?= 8787
+demo-serve:
+	@test -d $(OUT)/data || $(MAKE) demo
+	$(CARGO) run --quiet -p costwatch-cli $(DEMO_FEATURES) -- serve --demo $(OUT) --listen 127.0.0.1:$(SERVE_PORT)
+
+# Headless Chromium and chromedriver for the dashboard test (tests/cli_serve.rs): Debian's
+# packages, installed when missing.
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || { $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update && \
+	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y chromium chromium-driver; }
 
 tools:
 	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
@@ -64,7 +77,7 @@ check-shared:
 # AWS adapters too; their tests start moto_server themselves from COSTWATCH_MOTO.
 test: export COSTWATCH_MOTO = $(VENV)/bin/moto_server
 test: export COSTWATCH_AZURITE = $(AZURITE_DIR)/node_modules/.bin/azurite-blob
-test: tools check-shared $(MOTO_STAMP) $(AZURITE_STAMP)
+test: tools check-shared browser $(MOTO_STAMP) $(AZURITE_STAMP)
 	$(CARGO) test --workspace --all-features --doc --quiet
 	$(VENV)/bin/python scripts/test_smoke.py
 	$(CARGO) nextest run -p costwatch-cli --no-default-features --test cli_lean
@@ -169,6 +182,24 @@ destroy: $(SAM_STAMP)
 # the SAM venv.
 smoke: $(SAM_STAMP)
 	$(SAM_VENV)/bin/python scripts/smoke.py --stack $(STACK) $(if $(DEPLOY_REGION),--region $(DEPLOY_REGION))
+
+# One function's real binary under the local Runtime API, without Docker (the `sam local invoke`
+# of this project): `make invoke FUNCTION=collect EVENT=events/collect/scheduled.json`, on a moto
+# started for it; INVOKE_FLAGS=--aws for your account (credentials and COSTWATCH_* resource names
+# from the environment). Release binaries by default, as deployed (for this machine, not arm64);
+# INVOKE_PROFILE=dev builds in a fraction of the time. FUNCTION is a pipeline function or an
+# integration (slack, jira, …).
+.PHONY: invoke
+FUNCTION ?=
+EVENT ?=
+INVOKE_FLAGS ?=
+INVOKE_PROFILE ?= release
+INVOKE_CRATE = costwatch-$(if $(filter collect aggregate detect forecast report,$(FUNCTION)),$(FUNCTION),dispatch-$(patsubst dispatch-%,%,$(FUNCTION)))
+INVOKE_DIR = $(if $(filter dev,$(INVOKE_PROFILE)),debug,$(INVOKE_PROFILE))
+invoke: $(MOTO_STAMP)
+	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=collect EVENT=events/collect/scheduled.json [INVOKE_FLAGS=--aws] [INVOKE_PROFILE=dev]" >&2; exit 2; }
+	$(CARGO) build --quiet --profile $(INVOKE_PROFILE) -p costwatch-cli -p $(INVOKE_CRATE)
+	COSTWATCH_MOTO=$(VENV)/bin/moto_server $(CARGO_TARGET_DIR)/$(INVOKE_DIR)/costwatch invoke $(FUNCTION) $(if $(EVENT),--event $(EVENT)) $(INVOKE_FLAGS)
 
 # The README's pictures in docs/img/: the demo's report.html, and one anomaly message per chat
 # tool as it shows the payload the project's own encoder makes (`costwatch render` → a preview

@@ -6,6 +6,9 @@
 //! one GetCostAndUsage request, counted by a proxy in front of moto), `--send-test` through the
 //! dispatcher to the fake Slack.
 
+#[path = "support/cfn_stack.rs"]
+mod cfn_stack;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -194,19 +197,7 @@ impl CountingProxy {
 
 /// The binary with `aws` (moto, or the proxy in front of it) as its only AWS.
 fn doctor(dir: &Path, aws: &str) -> Command {
-    let mut cmd = costwatch(dir);
-    cmd.env_remove("AWS_PROFILE")
-        .env("AWS_ENDPOINT_URL", aws)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-aws-credentials"),
-        );
-    cmd
+    cfn_stack::costwatch_on(dir, aws)
 }
 
 const SECRET_VALUE: &str = "https://hooks.slack.com/services/T1/B1/secretvalue-never-printed";
@@ -280,11 +271,13 @@ async fn doctor_names_the_missing_secret_and_spends_one_request_only_when_allowe
     .await
     .unwrap();
     assert!(!ok, "{stdout}\n{stderr}");
-    assert!(stderr.contains("1 check(s) failed"), "{stderr}");
+    // The missing secret, and the stack: none deployed on this moto (tests/cli_doctor_stack.rs
+    // checks one that is).
+    assert!(stderr.contains("2 check(s) failed"), "{stderr}");
     let report: Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
     assert_eq!(report["ok"], false);
-    assert_eq!(report["failed"], 1);
+    assert_eq!(report["failed"], 2);
     assert_eq!(check(&report, "config")["status"], "ok");
     assert_eq!(check(&report, "aws credentials")["status"], "ok");
     assert_eq!(check(&report, "aws region")["detail"], "us-east-1");
@@ -294,11 +287,11 @@ async fn doctor_names_the_missing_secret_and_spends_one_request_only_when_allowe
     assert_eq!(report["cost_explorer_requests"], 1);
     assert_eq!(report["cost_explorer_dollars"], "$0.01");
     assert_eq!(proxy.requests(), 1, "exactly one GetCostAndUsage request");
-    let stack = check(&report, "stack outputs");
-    assert_eq!(stack["status"], "skip");
+    let stack = check(&report, "stack");
+    assert_eq!(stack["status"], "fail", "{stack}");
     assert_eq!(
         stack["detail"],
-        "needs CloudFormation DescribeStacks: not built"
+        "no stack `costwatch` (default) in us-east-1"
     );
     assert_eq!(check(&report, "integration slack")["status"], "ok");
     let found = check(
@@ -343,6 +336,11 @@ async fn doctor_names_the_missing_secret_and_spends_one_request_only_when_allowe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_send_test_delivers_the_test_envelope_to_every_destination() {
     let moto = Moto::start();
+    let shape = cfn_stack::Shape {
+        integrations: &["Slack"],
+        without: &[],
+    };
+    cfn_stack::create(&moto.sdk_config().await, "costwatch", &shape).await;
     create_secret(&moto, "costwatch/slack/finops", SECRET_VALUE).await;
     let slack = Arc::new(
         FakeSlack::new().with_webhook("/services/T1/B1/secretvalue-never-printed", "C0FINOPS"),

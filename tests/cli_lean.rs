@@ -55,13 +55,14 @@ fn the_lean_demo_writes_the_report_and_the_envelopes() {
 }
 
 #[test]
-fn run_aws_and_doctor_say_they_need_the_aws_build() {
+fn run_aws_doctor_and_dlq_say_they_need_the_aws_build() {
     left_out(&["run", "--aws"], "aws");
     left_out(
         &["run", "--aws", "--profile", "p", "--max-requests", "3"],
         "aws",
     );
     left_out(&["doctor", "--yes"], "aws");
+    left_out(&["dlq", "redrive", "--dry-run"], "aws");
 }
 
 #[cfg(not(feature = "integrations"))]

@@ -13,6 +13,9 @@
 //!   robust weekly, ETS, damped ETS, Theta; on logs; with a yearly cycle), fees and tax apart,
 //!   intervals from the chosen model's back-tested errors; month-end totals from errors of whole
 //!   k-day sums.
+//! * [`recommend`]: the suite's own optimisation findings from CUR usage lines (idle resources,
+//!   previous generations, gp2 → gp3, NAT and S3 growth, untagged spend), each with evidence and
+//!   a formula, and the one de-duplicated, thresholded, ranked list of every source's findings.
 //! * [`budget`]: threshold crossings on actual month-to-date and forecast spend, breach date and
 //!   the daily spend that keeps within budget.
 //!
@@ -22,6 +25,7 @@ mod baseline;
 pub mod budget;
 pub mod detect;
 pub mod forecast;
+pub mod recommend;
 pub mod root_cause;
 mod stats;
 pub mod stream;

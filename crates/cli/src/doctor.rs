@@ -1,7 +1,8 @@
 //! `costwatch doctor`: what a first deploy needs, one line per check (ok / fail / skip) with what
 //! to fix. The config file; AWS credentials and region (the SDK's default chain); Cost Explorer
 //! enabled and `ce:GetCostAndUsage` allowed, by one request ($0.01, said before it is made and
-//! made only when allowed); the stack's outputs (not built: it needs CloudFormation); every
+//! made only when allowed); the stack (CloudFormation DescribeStacks: a complete state that did
+//! not roll back, and every output `make smoke` and `costwatch dlq` read, deployed.rs); every
 //! credential of every `[integrations.<name>]` table, references read through the same Secrets
 //! Manager / SSM adapters the dispatcher Lambdas use (values never printed); with `--send-test`,
 //! the `test` envelope through the real dispatcher to every destination. Exit code 1 when a check
@@ -18,11 +19,12 @@ use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
 use costwatch_dispatch::{Configured, Secret, SecretStores};
 use costwatch_store::aws::sdk::aws_config::{Region, SdkConfig};
 use costwatch_store::aws::sdk::aws_sdk_costexplorer as ce;
-use costwatch_store::aws::{SecretsManagerSecrets, SsmSecrets, config_loader};
+use costwatch_store::aws::{SecretsManagerSecrets, SsmSecrets};
 use costwatch_store::memory::MemoryState;
 use serde::Serialize;
 
 use crate::config::Settings;
+use crate::deployed::{self, StackArgs, sdk_config};
 use crate::integrations;
 
 /// What one GetCostAndUsage request costs.
@@ -41,9 +43,8 @@ pub struct DoctorArgs {
     /// through the same dispatcher as `notify` (routing rules are not applied).
     #[arg(long)]
     send_test: bool,
-    /// AWS profile from ~/.aws/config.
-    #[arg(long)]
-    profile: Option<String>,
+    #[command(flatten)]
+    stack: StackArgs,
     /// Send --send-test's requests to this scheme://host:port instead (a local fake).
     #[arg(long, hide = true, requires = "send_test")]
     endpoint: Option<url::Url>,
@@ -151,15 +152,6 @@ fn check_config(
     match file.remove("integrations") {
         Some(toml::Value::Table(t)) => Some(t),
         _ => Some(toml::Table::new()),
-    }
-}
-
-/// The SDK's default chain (environment, profile, container or instance role), as `run --aws`.
-async fn sdk_config(profile: Option<&str>) -> SdkConfig {
-    let loader = config_loader();
-    match profile {
-        Some(name) => loader.profile_name(name).load().await,
-        None => loader.load().await,
     }
 }
 
@@ -318,12 +310,87 @@ async fn check_cost_explorer(
     1
 }
 
-fn check_stack(report: &mut Report) {
-    report.skip(
-        "stack outputs",
-        "needs CloudFormation DescribeStacks: not built",
-        "after `make deploy`, read them with `aws cloudformation describe-stacks --stack-name <stack> --query 'Stacks[0].Outputs'`",
-    );
+/// The stack's status and every output something outside it reads (deployed.rs), one failed
+/// check per missing output with its reader.
+async fn check_stack(report: &mut Report, sdk: &SdkConfig, args: &StackArgs, credentials: bool) {
+    const CHECK: &str = "stack";
+    let (name, from) = args.name();
+    if !credentials {
+        report.skip(
+            CHECK,
+            format!("`{name}` ({from}): needs AWS credentials"),
+            "fix the aws credentials check first",
+        );
+        return;
+    }
+    let region = sdk
+        .region()
+        .map_or_else(|| "(no region)".to_owned(), ToString::to_string);
+    let found = tokio::time::timeout(AWS_TIMEOUT, deployed::describe(sdk, &name)).await;
+    let stack = match found {
+        Ok(Ok(stack)) => stack,
+        Ok(Err(deployed::Missing::Absent)) => {
+            report.fail(
+                CHECK,
+                format!("no stack `{name}` ({from}) in {region}"),
+                "deploy it with `make deploy`, or name the deployed one with --stack (and its region with AWS_REGION)",
+            );
+            return;
+        }
+        Ok(Err(deployed::Missing::Failed(code, error))) => {
+            let fix = if code.contains("AccessDenied") {
+                "allow cloudformation:DescribeStacks on the stack to the caller"
+            } else {
+                "check network access to CloudFormation in the stack's region"
+            };
+            report.fail(CHECK, format!("DescribeStacks `{name}`: {error}"), fix);
+            return;
+        }
+        Err(_) => {
+            report.fail(
+                CHECK,
+                format!("DescribeStacks `{name}`: no answer within {AWS_TIMEOUT:?}"),
+                "check network access to CloudFormation in the stack's region",
+            );
+            return;
+        }
+    };
+    match deployed::status_fix(&stack.name, &stack.status) {
+        None => report.add(
+            CHECK,
+            Status::Ok,
+            format!("`{}` ({from}) in {region}: {}", stack.name, stack.status),
+        ),
+        Some(fix) => report.fail(
+            CHECK,
+            format!("`{}` ({from}) in {region}: {}", stack.name, stack.status),
+            fix,
+        ),
+    }
+    let missing = stack.missing_outputs();
+    for (output, reader) in &missing {
+        report.fail(
+            format!("stack output {output}"),
+            format!("missing: {reader}"),
+            "deploy this version of template.yaml (`make deploy`): it declares the output",
+        );
+    }
+    if missing.is_empty() {
+        let dlqs: Vec<String> = stack
+            .dead_letter_queues()
+            .into_iter()
+            .map(|(label, ..)| label)
+            .collect();
+        report.add(
+            "stack outputs",
+            Status::Ok,
+            format!(
+                "all {} needed present; dead-letter queues: {}",
+                deployed::NEEDED_OUTPUTS.len(),
+                dlqs.join(", ")
+            ),
+        );
+    }
 }
 
 /// Loads each configured integration and reads each of its credentials; returns the ones whose
@@ -500,7 +567,7 @@ pub async fn doctor(
 ) -> Result<()> {
     let mut report = Report::default();
     let tables = check_config(&mut report, config, data_dir);
-    let sdk = sdk_config(args.profile.as_deref()).await;
+    let sdk = sdk_config(args.stack.profile.as_deref()).await;
     let credentials = check_aws(&mut report, &sdk).await;
     let requests = if credentials {
         check_cost_explorer(&mut report, &sdk, &args, json).await
@@ -512,7 +579,7 @@ pub async fn doctor(
         );
         0
     };
-    check_stack(&mut report);
+    check_stack(&mut report, &sdk, &args.stack, credentials).await;
     // The dispatcher Lambdas' adapters: names are used as written, no prefix added.
     let secrets_manager = SecretsManagerSecrets::new(&sdk, "");
     let ssm = SsmSecrets::new(&sdk, "");

@@ -5,17 +5,25 @@ mod bench;
 mod config;
 mod demo;
 #[cfg(feature = "aws")]
+mod deployed;
+#[cfg(feature = "aws")]
+mod dlq;
+#[cfg(feature = "aws")]
 mod doctor;
 mod forecast;
 mod import;
 mod init;
 #[cfg(feature = "integrations")]
 mod integrations;
+#[cfg(feature = "invoke")]
+mod invoke;
 mod needs;
 #[cfg(feature = "integrations")]
 mod notify;
 mod output;
+mod recommend;
 mod run;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,9 +32,15 @@ use clap::{Parser, Subcommand};
 // A lean build (--no-default-features, `make demo`) keeps the commands it leaves out; they say
 // which build they need (needs.rs).
 #[cfg(feature = "aws")]
+use dlq::DlqArgs;
+#[cfg(feature = "aws")]
 use doctor::DoctorArgs;
+#[cfg(feature = "invoke")]
+use invoke::InvokeArgs;
+#[cfg(not(feature = "invoke"))]
+use needs::LeftOut as InvokeArgs;
 #[cfg(not(feature = "aws"))]
-use needs::LeftOut as DoctorArgs;
+use needs::{LeftOut as DlqArgs, LeftOut as DoctorArgs};
 #[cfg(not(feature = "integrations"))]
 use needs::{LeftOut as NotifyArgs, LeftOut as RenderArgs};
 #[cfg(feature = "integrations")]
@@ -62,21 +76,34 @@ enum Command {
     Run(run::RunArgs),
     /// Forecast a daily series from a CSV file (`ds,y` or `timestamp,value`).
     Forecast(forecast::ForecastArgs),
+    /// Savings found in CUR files (idle resources, previous generations, gp2 → gp3, growth,
+    /// untagged spend): one ranked list with evidence, formula and action per item.
+    Recommend(recommend::RecommendArgs),
     /// Feedback on anomalies and snoozes: `anomaly list | feedback ID expected|not-anomaly |
     /// snooze ID --until DATE`.
     Anomaly(anomaly::AnomalyArgs),
     /// Benchmarks on real data: `bench nab --data DIR --out DIR`.
     Bench(bench::BenchArgs),
+    /// The REST API and the dashboard on the local store (loopback unless given a token):
+    /// `serve [--listen ADDR] [--token-secret NAME] [--demo DIR]`.
+    Serve(serve::ServeArgs),
     /// Print, without sending, the exact requests an envelope becomes for an integration
     /// (JSON array of {method, url, headers, body}; secrets redacted).
     Render(RenderArgs),
     /// Send an envelope through an integration (`--endpoint` redirects to a local server).
     Notify(NotifyArgs),
+    /// Invoke one Lambda's built binary under a local Runtime API (the Docker-free `sam local
+    /// invoke`), on moto or with `--aws` on your account: `invoke collect --event FILE`.
+    Invoke(InvokeArgs),
     /// Write a commented costwatch.toml: every option with its default (never overwrites).
     Init(init::InitArgs),
-    /// Check what a first deploy needs (config, AWS credentials and region, Cost Explorer,
-    /// integration secrets) and say what to fix; `--send-test` also sends the test envelope.
+    /// Check what a first deploy needs (config, AWS credentials and region, Cost Explorer, the
+    /// deployed stack and its outputs, integration secrets) and say what to fix; `--send-test`
+    /// also sends the test envelope.
     Doctor(DoctorArgs),
+    /// The deployed stack's dead-letter queues: `dlq redrive [--queue URL | --integration NAME]
+    /// [--dry-run] [--max N]` shows each message with its reason and sends it back to its source.
+    Dlq(DlqArgs),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +118,7 @@ fn main() -> ExitCode {
     // Needs no store or configuration: a file in, a file out.
     let command = match cli.command {
         Command::Forecast(args) => return exit(forecast::forecast(args, cli.json)),
+        Command::Recommend(args) => return exit(recommend::recommend(args, cli.json)),
         // Writes the config file, so it must not need one.
         Command::Init(args) => return exit(init::init(args, cli.json)),
         command => command,
@@ -114,31 +142,43 @@ fn main() -> ExitCode {
             Command::Notify(args) => {
                 return notify::notify(args, cli.config.as_deref(), cli.json).await;
             }
+            #[cfg(feature = "invoke")]
+            Command::Invoke(args) => {
+                return invoke::invoke(args, cli.config.as_deref(), cli.json).await;
+            }
+            #[cfg(not(feature = "invoke"))]
+            Command::Invoke(_) => return Err(needs::needs("invoke", "invoke")),
             // Reports a config it cannot load as a failed check instead of stopping.
             #[cfg(feature = "aws")]
             Command::Doctor(args) => {
                 return doctor::doctor(args, cli.config.as_deref(), cli.data_dir.clone(), cli.json)
                     .await;
             }
+            #[cfg(feature = "aws")]
+            Command::Dlq(args) => return dlq::dlq(args, cli.json).await,
             #[cfg(not(feature = "integrations"))]
             Command::Render(_) => return Err(needs::needs("integrations", "render")),
             #[cfg(not(feature = "integrations"))]
             Command::Notify(_) => return Err(needs::needs("integrations", "notify")),
             #[cfg(not(feature = "aws"))]
             Command::Doctor(_) => return Err(needs::needs("aws", "doctor")),
+            #[cfg(not(feature = "aws"))]
+            Command::Dlq(_) => return Err(needs::needs("aws", "dlq")),
             _ => {}
         }
         let settings = config::Settings::load(cli.config.as_deref(), cli.data_dir.clone())?;
         match command {
             Command::Demo(args) => demo::demo(args, &settings, cli.json).await,
+            Command::Invoke(_) => unreachable!("handled above"),
             Command::Import(args) => import::import(args, &settings, cli.json).await,
             Command::Run(args) => run::run(args, &settings, cli.json).await,
-            Command::Forecast(_) | Command::Init(_) => {
+            Command::Forecast(_) | Command::Init(_) | Command::Recommend(_) => {
                 unreachable!("handled before the runtime starts")
             }
             Command::Anomaly(args) => anomaly::anomaly(args, &settings, cli.json).await,
+            Command::Serve(args) => serve::serve(args, &settings).await,
             Command::Bench(args) => bench::bench(args, cli.json),
-            Command::Render(_) | Command::Notify(_) | Command::Doctor(_) => {
+            Command::Render(_) | Command::Notify(_) | Command::Doctor(_) | Command::Dlq(_) => {
                 unreachable!("handled above")
             }
         }

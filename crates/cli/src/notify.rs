@@ -43,7 +43,9 @@ pub struct NotifyArgs {
     timeout: u64,
 }
 
-fn config_text(path: Option<&Path>) -> Result<(String, String)> {
+/// The config file's text and where it came from (`--config`, ./costwatch.toml, else the
+/// built-in contract); `invoke` reads a dispatcher's table from it too.
+pub(crate) fn config_text(path: Option<&Path>) -> Result<(String, String)> {
     if let Some(p) = path {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;

@@ -1,6 +1,8 @@
 //! Where a report is archived: one folder per period and day, three files side by side. The report
 //! Lambda writes them to the lake's `reports/` prefix; archive integrations (Azure Blob) copy the
 //! same names, so an archive's layout mirrors the bucket's and a replay lands on the same names.
+//! The curated cost data of each day (the collect function's `curated/daily/dt=…/records.jsonl`)
+//! is named here too, so the pipeline writes and an archive copies the same key.
 
 use chrono::NaiveDate;
 
@@ -62,9 +64,53 @@ pub fn report_keys(figures: &ReportFigures) -> Vec<(ReportFile, String)> {
         .collect()
 }
 
+/// The folder of a day's curated cost records in the lake.
+pub fn curated_prefix(day: NaiveDate) -> String {
+    format!("curated/daily/dt={day}/")
+}
+
+/// `curated/daily/dt=2026-11-30/records.jsonl`: a day's curated cost records, one JSON object
+/// per line (FOCUS names); a re-run of the day replaces it.
+pub fn curated_key(day: NaiveDate) -> String {
+    format!("{}records.jsonl", curated_prefix(day))
+}
+
+/// The content type of [`curated_key`]'s JSON Lines.
+pub const CURATED_CONTENT_TYPE: &str = "application/x-ndjson";
+
+/// The curated records of every day a report covers (`start..=end`: one day for a daily report,
+/// seven for a weekly one), which an archive keeps beside the report.
+pub fn curated_keys(figures: &ReportFigures) -> Vec<String> {
+    figures
+        .start
+        .iter_days()
+        .take_while(|d| *d <= figures.end)
+        .map(curated_key)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_report_names_the_curated_records_of_each_of_its_days() {
+        let mut figures = crate::samples::of_kind("report");
+        let crate::NotificationBody::Report(f) = &mut figures.body else {
+            panic!("not a report")
+        };
+        f.start = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        f.end = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let keys = curated_keys(f);
+        assert_eq!(keys.len(), 7);
+        assert_eq!(keys[0], "curated/daily/dt=2026-11-24/records.jsonl");
+        assert_eq!(keys[6], "curated/daily/dt=2026-11-30/records.jsonl");
+        f.start = f.end;
+        assert_eq!(
+            curated_keys(f),
+            ["curated/daily/dt=2026-11-30/records.jsonl"]
+        );
+    }
 
     #[test]
     fn keys_are_partitioned_by_period_and_day() {

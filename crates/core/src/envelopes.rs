@@ -7,6 +7,7 @@ use crate::findings::{
     Anomaly, BudgetCrossing, Direction, MonthEndForecast, Recommendation, ThresholdBasis,
 };
 use crate::ids::stable_id;
+use crate::metric::MetricId;
 use crate::money::{Money, display, display_signed, to_f64};
 use crate::notification::*;
 use crate::scope::Scope;
@@ -41,6 +42,81 @@ pub fn budget_subject(
 fn pct(p: Option<f64>) -> String {
     p.map(|p| format!("{p:+.0}%"))
         .unwrap_or_else(|| "new spend".to_owned())
+}
+
+/// A metric anomaly has no dollar impact: its severity follows the detector's score.
+pub fn metric_anomaly_severity(score: f64) -> Severity {
+    match () {
+        _ if score >= 0.9 => Severity::High,
+        _ if score >= 0.7 => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+/// A CloudWatch metric's anomaly: the same kind, figures and lifecycle as a cost anomaly, its
+/// amounts being the metric's values (in the metric's unit, not money), and the metric named in
+/// the title, the summary and `scope.metric`.
+fn metric_anomaly(
+    metric: &MetricId,
+    a: &Anomaly,
+    state: State,
+    revision: u32,
+    created_at: DateTime<Utc>,
+) -> Notification {
+    let value = |m: Money| format!("{:.2}", to_f64(m));
+    let what = match a.direction {
+        Direction::Rise => "Metric spike",
+        Direction::Fall => "Metric drop",
+    };
+    let title = match state {
+        State::Resolved => format!("Resolved: {what} in {metric} since {}", a.start_date),
+        _ => format!(
+            "{what}: {metric} at {} (expected {})",
+            value(a.actual),
+            value(a.expected)
+        ),
+    };
+    let mut summary = format!(
+        "{} {} was {} on {} against {} expected (usual range {}–{}); detector score {:.2}.",
+        metric.namespace,
+        metric.name,
+        value(a.actual),
+        a.date,
+        value(a.expected),
+        value(a.lower),
+        value(a.upper),
+        a.score
+    );
+    if !metric.dimensions.is_empty() {
+        summary.push_str(&format!(" Dimensions: {}.", metric.dimensions_text()));
+    }
+    if state == State::Resolved {
+        summary = format!("The metric is back within its usual range. {summary}");
+    }
+    let body = NotificationBody::Anomaly(AnomalyFigures {
+        start_date: a.start_date,
+        date: a.date,
+        direction: a.direction,
+        actual: a.actual,
+        expected: a.expected,
+        expected_low: a.lower,
+        expected_high: a.upper,
+        impact: a.impact,
+        impact_pct: a.impact_pct,
+        score: a.score.clamp(0.0, 1.0),
+        root_causes: Vec::new(),
+    });
+    Notification::new(
+        anomaly_subject(&a.scope, a.start_date),
+        revision,
+        body,
+        metric_anomaly_severity(a.score),
+        state,
+        title,
+        summary,
+        ScopeRef::new(&a.scope, None),
+        created_at,
+    )
 }
 
 pub fn anomaly_severity(impact: Money, impact_pct: Option<f64>) -> Severity {
@@ -140,6 +216,9 @@ impl Envelopes<'_> {
         account_name: Option<&str>,
         created_at: DateTime<Utc>,
     ) -> Notification {
+        if let Scope::Metric(metric) = &a.scope {
+            return self.finish(metric_anomaly(metric, a, state, revision, created_at));
+        }
         let scope = ScopeRef::new(&a.scope, account_name);
         let what = match a.direction {
             Direction::Rise => "Cost spike",

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::findings::{Direction, RootCause, ThresholdBasis};
 use crate::ids::stable_id;
+use crate::metric::MetricId;
 use crate::money::Money;
 use crate::scope::{Scope, ScopeKind};
 
@@ -100,6 +101,9 @@ pub struct ScopeRef {
     pub tags: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub cost_categories: BTreeMap<String, String>,
+    /// The CloudWatch metric (namespace, name, dimensions) of a metric anomaly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<MetricId>,
 }
 
 impl ScopeRef {
@@ -129,6 +133,10 @@ impl ScopeRef {
             service: scope.service().map(str::to_owned),
             tags,
             cost_categories,
+            metric: match scope {
+                Scope::Metric(m) => Some(m.clone()),
+                _ => None,
+            },
         }
     }
 }

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::CoreError;
+use crate::metric::MetricId;
 use crate::record::CostRecord;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -15,9 +16,20 @@ pub enum Scope {
     Org,
     Account(String),
     Service(String),
-    AccountService { account: String, service: String },
-    Tag { key: String, value: String },
-    CostCategory { name: String, value: String },
+    AccountService {
+        account: String,
+        service: String,
+    },
+    Tag {
+        key: String,
+        value: String,
+    },
+    CostCategory {
+        name: String,
+        value: String,
+    },
+    /// A CloudWatch metric series (the metrics source's anomalies).
+    Metric(MetricId),
 }
 
 /// The dimension a scope is cut along, for configuration ("detect on account_service scopes").
@@ -30,6 +42,7 @@ pub enum ScopeKind {
     AccountService,
     Tag,
     CostCategory,
+    Metric,
 }
 
 impl Scope {
@@ -41,6 +54,7 @@ impl Scope {
             Scope::AccountService { .. } => ScopeKind::AccountService,
             Scope::Tag { .. } => ScopeKind::Tag,
             Scope::CostCategory { .. } => ScopeKind::CostCategory,
+            Scope::Metric(_) => ScopeKind::Metric,
         }
     }
 
@@ -84,6 +98,18 @@ impl Scope {
             Scope::CostCategory { name, value } => {
                 format!("costcategory={}|value={}", escape(name), escape(value))
             }
+            // `namespace=AWS/EC2|metric=CPUUtilization|dim.InstanceId=i-1`, dimensions sorted.
+            Scope::Metric(m) => {
+                let mut key = format!(
+                    "namespace={}|metric={}",
+                    escape(&m.namespace),
+                    escape(&m.name)
+                );
+                for (name, value) in &m.dimensions {
+                    key.push_str(&format!("|dim.{}={}", escape(name), escape(value)));
+                }
+                key
+            }
         }
     }
 
@@ -96,6 +122,7 @@ impl Scope {
             Scope::AccountService { account, service } => format!("{service} in account {account}"),
             Scope::Tag { key, value } => format!("tag {key}={value}"),
             Scope::CostCategory { name, value } => format!("cost category {name}={value}"),
+            Scope::Metric(m) => m.to_string(),
         }
     }
 
@@ -162,12 +189,34 @@ impl FromStr for Scope {
                 name: n.clone(),
                 value: v.clone(),
             }),
+            [("namespace", ns), ("metric", name), dims @ ..] => parse_metric(key, ns, name, dims),
             _ => Err(CoreError::InvalidScope(
                 key.to_owned(),
                 "unknown scope shape",
             )),
         }
     }
+}
+
+/// The `dim.<name>=<value>` parts of a metric scope's key (names escaped like values).
+fn parse_metric(
+    key: &str,
+    namespace: &str,
+    name: &str,
+    dims: &[(&str, String)],
+) -> Result<Scope, CoreError> {
+    let mut dimensions = std::collections::BTreeMap::new();
+    for (k, v) in dims {
+        let dim = k
+            .strip_prefix("dim.")
+            .ok_or_else(|| CoreError::InvalidScope(key.to_owned(), "expected dim.<name>=value"))?;
+        dimensions.insert(unescape(dim), v.clone());
+    }
+    Ok(Scope::Metric(MetricId {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+        dimensions,
+    }))
 }
 
 impl Serialize for Scope {
@@ -212,6 +261,7 @@ mod tests {
                 Scope::AccountService { account: k.clone(), service: v.clone() },
                 Scope::CostCategory { name: k.clone(), value: v.clone() },
                 Scope::Service(v.clone()),
+                Scope::Metric(MetricId::new(&k, &v, &[(&v, &k), ("InstanceId", &v)])),
             ] {
                 prop_assert_eq!(scope.key().parse::<Scope>().unwrap(), scope);
             }

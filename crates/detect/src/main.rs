@@ -13,6 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let cfg = aws.env.pipeline_config()?;
     let (lake, rollups, state) = (aws.lake()?, aws.rollups()?, aws.state()?);
     let bus = aws.notifications()?;
+    let done = aws.pipeline_events()?;
     let dead_letters = aws.dead_letters()?;
     // The Cost Explorer client only when the import is on: GetAnomalies is its only use here.
     let max_requests = import_requests(&aws.env)?;
@@ -37,7 +38,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         bus: &bus,
     };
     costwatch_lambda::serve("detect", &dead_letters, |event| {
-        handle(&ports, &cfg, import.as_ref(), event, chrono::Utc::now())
+        handle(
+            &ports,
+            &cfg,
+            import.as_ref(),
+            &done,
+            event,
+            chrono::Utc::now(),
+        )
     })
     .await
 }

@@ -13,7 +13,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use costwatch_dispatch::outcome::retry_after;
-use costwatch_dispatch::{Body, Delivered, Outcome, VendorRequest, VendorResponse, classify_http};
+use costwatch_dispatch::product_event::without_refused;
+use costwatch_dispatch::{Delivered, Outcome, VendorRequest, VendorResponse, classify_http};
 use serde_json::Value;
 
 /// How long Amplitude asks a throttled sender to pause.
@@ -82,29 +83,13 @@ pub fn remainder(request: &VendorRequest, answer: &Delivered) -> Option<VendorRe
     if answer.status != 400 {
         return None;
     }
-    let named = named_events(answer.body.as_ref()?);
-    let events = events_of(request)?;
-    let rest: Vec<Value> = events
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !named.contains(i))
-        .map(|(_, e)| e.clone())
-        .collect();
-    if rest.is_empty() || rest.len() == events.len() {
-        return None;
-    }
-    let Body::SecretJson { json, secrets } = &request.body else {
-        return None;
-    };
-    let mut json = json.clone();
-    json["events"] = Value::Array(rest);
-    Some(VendorRequest {
-        body: Body::SecretJson {
-            json,
-            secrets: secrets.clone(),
-        },
-        ..request.clone()
-    })
+    let body = answer.body.as_ref()?;
+    let why = format!(
+        "Amplitude: {}{}",
+        body["error"].as_str().unwrap_or("HTTP 400"),
+        naming(body)
+    );
+    without_refused(request, "/events", &named_events(body), &why)
 }
 
 fn events_of(request: &VendorRequest) -> Option<&Vec<Value>> {

@@ -1,7 +1,10 @@
-//! Azure Blob Storage as a report archive: for each report envelope, the report's three files
-//! (HTML, JSON, CSV), read from the lake where the report function put them, are written as blobs
-//! named like their lake keys (`<prefix>reports/daily/dt=2026-11-30/report.html`). The container
-//! is created first when missing. Every blob is written with `If-None-Match: *`: a replay or a
+//! Azure Blob Storage as an archive of reports and cost data: for each report envelope, the
+//! report's three files (HTML, JSON, CSV) and the curated cost records of each day it covers,
+//! read from the lake where the report and collect functions put them, are written as blobs named
+//! like their lake keys (`<prefix>reports/daily/dt=2026-11-30/report.html`,
+//! `<prefix>curated/daily/dt=2026-11-30/records.jsonl`). The report is the day's signal that its
+//! data is complete (the pipeline publishes it after collecting and aggregating), so no other
+//! message is needed. The container is created first when missing. Every blob is written with `If-None-Match: *`: a replay or a
 //! redelivery writes nothing twice, and Azure's "already exists" answer counts as delivered.
 //! Other envelope kinds have nothing to archive and send nothing.
 //!
@@ -12,8 +15,10 @@ pub mod blob;
 pub mod config;
 pub mod shared_key;
 
+use std::collections::BTreeSet;
+
 use costwatch_core::NotificationBody;
-use costwatch_core::archive::report_keys;
+use costwatch_core::archive::{CURATED_CONTENT_TYPE, curated_keys, report_keys};
 use costwatch_dispatch::{
     Delivered, Integration, Message, Outcome, RateLimit, RenderContext, RenderError, VendorRequest,
     VendorResponse, classify_http, destination,
@@ -33,13 +38,34 @@ fn reports<'a>(
     })
 }
 
+/// What a message archives, as (lake key, content type), each key once: every report's three
+/// files, then the curated records of each of its days (a weekly report's days, or a digest's
+/// days shared by two reports, are named once; days another message already archived are
+/// answered "already exists", and nothing is written twice).
+fn archived(message: Message<'_>) -> Vec<(String, &'static str)> {
+    let mut seen = BTreeSet::new();
+    reports(message)
+        .flat_map(|figures| {
+            report_keys(figures)
+                .into_iter()
+                .map(|(file, key)| (key, file.content_type()))
+                .chain(
+                    curated_keys(figures)
+                        .into_iter()
+                        .map(|key| (key, CURATED_CONTENT_TYPE)),
+                )
+        })
+        .filter(|(key, _)| seen.insert(key.clone()))
+        .collect()
+}
+
 impl Integration for AzureBlob {
     type Config = AzureBlobConfig;
 
     const NAME: &'static str = "azure-blob";
 
     /// Azure's scalability target for one blob is 500 requests a second and an account's
-    /// 20,000; a report is four requests, a few a day: this only bounds a DLQ redrive.
+    /// 20,000; a daily report is five requests (a weekly one eleven), a few a day: this only bounds a DLQ redrive.
     const RATE_LIMIT: RateLimit = RateLimit::per_second(10);
 
     /// The Blob endpoints of Azure's public, US Government and China clouds.
@@ -50,10 +76,7 @@ impl Integration for AzureBlob {
     ];
 
     fn objects(message: Message<'_>) -> Vec<String> {
-        reports(message)
-            .flat_map(report_keys)
-            .map(|(_, key)| key)
-            .collect()
+        archived(message).into_iter().map(|(key, _)| key).collect()
     }
 
     fn render(
@@ -63,19 +86,18 @@ impl Integration for AzureBlob {
         context: &RenderContext,
     ) -> Result<Vec<VendorRequest>, RenderError> {
         let d = destination(&config.destinations, name)?;
-        let mut requests = Vec::new();
-        for figures in reports(message) {
-            if requests.is_empty() {
-                requests.push(blob::create_container(d)?);
-            }
-            for (file, key) in report_keys(figures) {
-                let body = context.objects.get(&key).ok_or_else(|| {
-                    RenderError::Unsupported(format!(
-                        "{key} was not read from the lake (the dispatcher reads it; `costwatch render` cannot)"
-                    ))
-                })?;
-                requests.push(blob::put_blob(d, &key, file.content_type(), body.clone())?);
-            }
+        let files = archived(message);
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut requests = vec![blob::create_container(d)?];
+        for (key, content_type) in files {
+            let body = context.objects.get(&key).ok_or_else(|| {
+                RenderError::Unsupported(format!(
+                    "{key} was not read from the lake (the dispatcher reads it; `costwatch render` cannot)"
+                ))
+            })?;
+            requests.push(blob::put_blob(d, &key, content_type, body.clone())?);
         }
         Ok(requests)
     }

@@ -1,13 +1,15 @@
 //! The archive against Azurite (the real Blob service emulator, started per test) with the lake on
-//! moto, through the real dispatcher: a report envelope's three files are read from S3 and
-//! written as blobs, the container made on first use, the access tier set; a replay with a fresh
-//! ledger writes nothing (If-None-Match: *, "already exists" counts as delivered); an envelope
-//! that is not a report sends nothing at all.
+//! moto, through the real dispatcher: a report envelope's three files and the curated cost records
+//! of its day are read from S3 and written as blobs, the container made on first use, the access
+//! tier set; a weekly report adds the curated records of its seven days, writing none a daily
+//! report already archived; a replay with a fresh ledger writes nothing (If-None-Match: *,
+//! "already exists" counts as delivered); an envelope that is not a report sends nothing at all.
 
 use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
-use costwatch_core::archive::report_keys;
+use costwatch_core::archive::{CURATED_CONTENT_TYPE, curated_keys, report_keys};
+use costwatch_core::notification::{ReportFigures, ReportPeriod};
 use costwatch_core::{Notification, NotificationBody};
 use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
 use costwatch_dispatch::{Configured, entry};
@@ -44,6 +46,20 @@ fn integration(azurite: &Azurite, container: &str) -> Box<dyn Configured> {
 
 fn report() -> Notification {
     costwatch_core::samples::of_kind("report")
+}
+
+/// Every lake key a report archives, with the content type its blob gets: the report's three
+/// files, then the curated records of each of its days.
+fn archived(figures: &ReportFigures) -> Vec<(String, &'static str)> {
+    report_keys(figures)
+        .into_iter()
+        .map(|(file, key)| (key, file.content_type()))
+        .chain(
+            curated_keys(figures)
+                .into_iter()
+                .map(|k| (k, CURATED_CONTENT_TYPE)),
+        )
+        .collect()
 }
 
 fn incoming(n: &Notification) -> Vec<Incoming> {
@@ -108,9 +124,14 @@ async fn a_report_is_archived_once_and_a_replay_writes_nothing() {
     let NotificationBody::Report(figures) = &n.body else {
         panic!("not a report")
     };
-    let keys = report_keys(figures);
-    for (file, key) in &keys {
-        lake.put(key, format!("first {}", file.file_name()).into_bytes())
+    let keys = archived(figures);
+    assert_eq!(
+        keys.len(),
+        4,
+        "a daily report: three files and its day's curated records"
+    );
+    for (key, _) in &keys {
+        lake.put(key, format!("first {key}").into_bytes())
             .await
             .unwrap();
     }
@@ -119,12 +140,12 @@ async fn a_report_is_archived_once_and_a_replay_writes_nothing() {
         dispatch(integration(&azurite, CONTAINER), &lake, &n).await,
         Verdict::Done
     );
-    for (file, key) in &keys {
+    for (key, content_type) in &keys {
         let blob = get(&azurite, &format!("{CONTAINER}/{PREFIX}{key}")).await;
         assert_eq!(blob.status(), 200, "{key}");
-        assert_eq!(blob.headers()["content-type"], file.content_type(), "{key}");
+        assert_eq!(blob.headers()["content-type"], *content_type, "{key}");
         let body = blob.text().await.unwrap();
-        assert_eq!(body, format!("first {}", file.file_name()));
+        assert_eq!(body, format!("first {key}"));
     }
 
     // List Blobs shows each blob's access tier (Get Blob does not).
@@ -136,7 +157,7 @@ async fn a_report_is_archived_once_and_a_replay_writes_nothing() {
     .text()
     .await
     .unwrap();
-    for (_, key) in &keys {
+    for (key, _) in &keys {
         assert!(
             listing.contains(&format!("<Name>{PREFIX}{key}</Name>")),
             "{listing}"
@@ -149,8 +170,8 @@ async fn a_report_is_archived_once_and_a_replay_writes_nothing() {
     );
 
     // The lake's files change (a re-run); the archive keeps what it first received.
-    for (file, key) in &keys {
-        lake.put(key, format!("second {}", file.file_name()).into_bytes())
+    for (key, _) in &keys {
+        lake.put(key, format!("second {key}").into_bytes())
             .await
             .unwrap();
     }
@@ -159,12 +180,47 @@ async fn a_report_is_archived_once_and_a_replay_writes_nothing() {
         Verdict::Done,
         "a replay is delivered, not an error"
     );
-    for (file, key) in &keys {
+    for (key, _) in &keys {
         let blob = get(&azurite, &format!("{CONTAINER}/{PREFIX}{key}")).await;
         assert_eq!(
             blob.text().await.unwrap(),
-            format!("first {}", file.file_name()),
+            format!("first {key}"),
             "{key} was overwritten"
+        );
+    }
+
+    // The week ending the same day: its files, and the curated records of its seven days —
+    // the day the daily report archived keeps its first blob, the six others are written.
+    let mut weekly = n.clone();
+    weekly.id = format!("{}-weekly", n.id);
+    let NotificationBody::Report(f) = &mut weekly.body else {
+        panic!("not a report")
+    };
+    f.period = ReportPeriod::Weekly;
+    f.start = f.end - chrono::Days::new(6);
+    let week = archived(f);
+    assert_eq!(week.len(), 3 + 7);
+    for (key, _) in &week {
+        lake.put(key, format!("weekly {key}").into_bytes())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        dispatch(integration(&azurite, CONTAINER), &lake, &weekly).await,
+        Verdict::Done
+    );
+    let daily: Vec<&String> = keys.iter().map(|(k, _)| k).collect();
+    for (key, _) in &week {
+        let blob = get(&azurite, &format!("{CONTAINER}/{PREFIX}{key}")).await;
+        let first = if daily.contains(&key) {
+            "first"
+        } else {
+            "weekly"
+        };
+        assert_eq!(
+            blob.text().await.unwrap(),
+            format!("{first} {key}"),
+            "{key}"
         );
     }
 }
@@ -229,13 +285,13 @@ async fn the_sample_sqs_event_archives_its_report() {
     let reports: Vec<_> = envelopes
         .iter()
         .filter_map(|n| match &n.body {
-            NotificationBody::Report(f) => Some(report_keys(f)),
+            NotificationBody::Report(f) => Some(archived(f)),
             _ => None,
         })
         .collect();
     assert_eq!(reports.len(), 1, "the sample holds one report");
     assert!(envelopes.len() > 1, "and something that is not a report");
-    for (_, key) in &reports[0] {
+    for (key, _) in &reports[0] {
         lake.put(key, key.as_bytes().to_vec()).await.unwrap();
     }
     let state = MemoryState::new();
@@ -252,7 +308,7 @@ async fn the_sample_sqs_event_archives_its_report() {
         verdicts.iter().all(|(_, v)| *v == Verdict::Done),
         "{verdicts:?}"
     );
-    for (_, key) in &reports[0] {
+    for (key, _) in &reports[0] {
         let blob = get(&azurite, &format!("{CONTAINER}/{PREFIX}{key}")).await;
         assert_eq!(blob.text().await.unwrap(), *key);
     }
@@ -294,7 +350,7 @@ async fn a_sas_token_archives_too() {
     let NotificationBody::Report(figures) = &n.body else {
         panic!("not a report")
     };
-    for (_, key) in report_keys(figures) {
+    for (key, _) in archived(figures) {
         lake.put(&key, key.as_bytes().to_vec()).await.unwrap();
     }
     let integration = entry::<AzureBlob>()
@@ -309,7 +365,7 @@ async fn a_sas_token_archives_too() {
         }))
         .unwrap();
     assert_eq!(dispatch(integration, &lake, &n).await, Verdict::Done);
-    for (_, key) in report_keys(figures) {
+    for (key, _) in archived(figures) {
         let blob = get(&azurite, &format!("by-sas/{key}")).await;
         assert_eq!(blob.text().await.unwrap(), key);
     }

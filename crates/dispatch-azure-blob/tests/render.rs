@@ -1,11 +1,11 @@
-//! What the archive renders, offline: the container first, then one write-once PUT per file with
-//! the documented headers; credentials never in the printable form; configs checked up front.
+//! What the archive renders, offline: the container first, then one write-once PUT per file (the
+//! report's three, then its day's curated records) with the documented headers; credentials never in the printable form; configs checked up front.
 
 use std::collections::BTreeMap;
 
-use costwatch_core::archive::report_keys;
+use costwatch_core::archive::{CURATED_CONTENT_TYPE, curated_keys, report_keys};
 use costwatch_core::{Notification, NotificationBody};
-use costwatch_dispatch::{Configured, Message, RenderContext, entry};
+use costwatch_dispatch::{Configured, Integration, Message, RenderContext, entry};
 use costwatch_dispatch_azure_blob::AzureBlob;
 use serde_json::{Value, json};
 
@@ -33,12 +33,9 @@ fn report() -> Notification {
 }
 
 fn with_files(n: &Notification) -> RenderContext {
-    let NotificationBody::Report(figures) = &n.body else {
-        panic!("not a report")
-    };
-    let objects: BTreeMap<String, Vec<u8>> = report_keys(figures)
+    let objects: BTreeMap<String, Vec<u8>> = AzureBlob::objects(Message::One(n))
         .into_iter()
-        .map(|(_, key)| (key.clone(), key.into_bytes()))
+        .map(|key| (key.clone(), key.into_bytes()))
         .collect();
     RenderContext {
         objects,
@@ -56,10 +53,10 @@ fn printable(integration: &dyn Configured, n: &Notification) -> Vec<Value> {
 }
 
 #[test]
-fn a_report_is_a_container_and_three_write_once_blobs() {
+fn a_report_is_a_container_and_four_write_once_blobs() {
     let n = report();
     let requests = printable(load(json!({"sas_token": SAS})).as_ref(), &n);
-    assert_eq!(requests.len(), 4, "{requests:#?}");
+    assert_eq!(requests.len(), 5, "{requests:#?}");
     assert_eq!(requests[0]["method"], "PUT");
     assert_eq!(
         requests[0]["url"],
@@ -68,12 +65,20 @@ fn a_report_is_a_container_and_three_write_once_blobs() {
     let NotificationBody::Report(figures) = &n.body else {
         unreachable!()
     };
-    for (r, (file, _)) in requests[1..].iter().zip(report_keys(figures)) {
+    let content_types = report_keys(figures)
+        .into_iter()
+        .map(|(file, _)| file.content_type())
+        .chain(
+            curated_keys(figures)
+                .into_iter()
+                .map(|_| CURATED_CONTENT_TYPE),
+        );
+    for (r, content_type) in requests[1..].iter().zip(content_types) {
         assert_eq!(r["method"], "PUT");
         assert_eq!(r["headers"]["if-none-match"], "*");
         assert_eq!(r["headers"]["x-ms-blob-type"], "BlockBlob");
         assert_eq!(r["headers"]["x-ms-access-tier"], "Cool");
-        assert_eq!(r["headers"]["content-type"], file.content_type());
+        assert_eq!(r["headers"]["content-type"], content_type);
     }
     let text = serde_json::to_string(&requests).unwrap();
     assert!(!text.contains("s3cr3tSig"), "{text}");
@@ -86,10 +91,13 @@ fn blob_names_mirror_the_lake_keys_under_the_prefix() {
     let requests = integration
         .render("archive", Message::One(&n), &with_files(&n))
         .unwrap();
-    let NotificationBody::Report(figures) = &n.body else {
-        unreachable!()
-    };
-    for (r, (_, key)) in requests[1..].iter().zip(report_keys(figures)) {
+    let keys = AzureBlob::objects(Message::One(&n));
+    assert_eq!(
+        keys.last().map(String::as_str),
+        Some("curated/daily/dt=2026-11-20/records.jsonl")
+    );
+    assert_eq!(requests.len(), 1 + keys.len());
+    for (r, key) in requests[1..].iter().zip(keys) {
         let url = r.url.expose();
         assert!(
             url.starts_with(&format!(
@@ -134,7 +142,7 @@ fn other_kinds_render_nothing_and_need_no_files() {
             .render("archive", Message::One(&n), &RenderContext::default())
             .map(|r| r.len());
         if kind == "report" {
-            assert_eq!(wanted.len(), 3);
+            assert_eq!(wanted.len(), 4, "three files and a day's curated records");
             assert!(
                 requests.is_err(),
                 "a report without its files must not render"

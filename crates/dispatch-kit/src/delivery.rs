@@ -7,20 +7,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use costwatch_core::Notification;
 use costwatch_dispatch::RateLimit;
 use costwatch_dispatch::dispatcher::{Dispatcher, Settings};
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::sqs::{MemoryQueue, event_of, handle_batch, redeliver_until_drained};
+use costwatch_dispatch::{Configured, Message, RenderContext};
 use costwatch_store::StateStore;
-use costwatch_store::memory::MemoryState;
+use costwatch_store::memory::{MemoryLake, MemoryState};
 use costwatch_vendor_fakes::faults::{FaultCounts, Faults, exactly_once};
 use costwatch_vendor_fakes::logs::LogCapture;
 use costwatch_vendor_fakes::server::{FakeServer, Received};
 use tokio::time::Instant;
 
-use crate::Conformance;
-use crate::envelopes::{ids_in, numbered, queued};
+use crate::envelopes::{ids_in, lake_of, numbered_for, object_text, objects_of, queued};
 use crate::vendors::{Crash, CrashPoint, Recorder, Refuse};
+use crate::{Conformance, Sends};
 
 /// Envelopes in the fault drill.
 pub const DRILL_ENVELOPES: usize = 300;
@@ -57,10 +59,12 @@ struct Setup {
 async fn dispatcher<'a>(
     suite: &Conformance,
     state: &'a MemoryState,
+    lake: &'a MemoryLake,
     endpoint: &str,
     setup: Setup,
 ) -> Dispatcher<'a> {
     Dispatcher::builder(suite.configured(), state)
+        .lake(Some(lake))
         .timeout(setup.timeout)
         .endpoint(Some(url::Url::parse(endpoint).expect("endpoint URL")))
         .retry(quick_retries(setup.attempts))
@@ -129,13 +133,20 @@ fn assert_secrets_were_sent(suite: &Conformance, received: &[Received]) {
 /// reason that says why — and no secret in the reason, the ledger or the logs. A refusal is not
 /// retried.
 pub async fn refusals_keep_secrets(suite: &Conformance) -> Vec<String> {
+    refusals_keep_secrets_of(Sends::Envelopes, suite).await
+}
+
+/// [`refusals_keep_secrets`] with what `sends` sends.
+pub async fn refusals_keep_secrets_of(sends: Sends, suite: &Conformance) -> Vec<String> {
     let (logs, _guard) = LogCapture::start();
     let mut reasons = Vec::new();
-    let envelope = queued(&numbered("ntf-refused", 1)).remove(0);
+    let refused = numbered_for(sends, "ntf-refused", 1);
+    let lake = lake_of(suite.configured().as_ref(), &refused).await;
+    let envelope = queued(&refused).remove(0);
     for status in [401u16, 404] {
         let server = FakeServer::start(Arc::new(Refuse(status))).await;
         let state = MemoryState::default();
-        let d = dispatcher(suite, &state, &server.url(), Setup::default()).await;
+        let d = dispatcher(suite, &state, &lake, &server.url(), Setup::default()).await;
         let queue = MemoryQueue::default();
         let event = event_of(&[(envelope.0.clone(), envelope.1.clone(), 1)]);
         let response = handle_batch(&d, &queue, &event, MAX_RECEIVES, Utc::now(), deadline()).await;
@@ -164,7 +175,14 @@ pub async fn refusals_keep_secrets(suite: &Conformance) -> Vec<String> {
         .and_then(|l| l.local_addr())
         .expect("a free port");
     let state = MemoryState::default();
-    let d = dispatcher(suite, &state, &format!("http://{closed}"), Setup::default()).await;
+    let d = dispatcher(
+        suite,
+        &state,
+        &lake,
+        &format!("http://{closed}"),
+        Setup::default(),
+    )
+    .await;
     let queue = MemoryQueue::default();
     // The last receive: a retryable failure now goes to the dead-letter queue.
     let event = event_of(&[(envelope.0.clone(), envelope.1.clone(), MAX_RECEIVES)]);
@@ -218,6 +236,40 @@ fn delivered_ids(requests: &[Received], prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// What the vendor kept of `requests`, one key per thing kept: the envelope ids of `prefix` each
+/// names, or for an archive each written object's text (see [`object_text`]).
+fn delivered_of(sends: Sends, requests: &[Received], prefix: &str) -> Vec<String> {
+    match sends {
+        Sends::Envelopes => delivered_ids(requests, prefix),
+        Sends::Archive => requests
+            .iter()
+            .map(Received::text)
+            .filter(|t| !t.is_empty())
+            .collect(),
+    }
+}
+
+/// What the vendor should keep of `envelopes`, each once: their ids, or for an archive the
+/// objects they name.
+fn expected_of(
+    sends: Sends,
+    configured: &dyn Configured,
+    envelopes: &[Notification],
+) -> Vec<String> {
+    match sends {
+        Sends::Envelopes => envelopes.iter().map(|n| n.id.clone()).collect(),
+        Sends::Archive => envelopes
+            .iter()
+            .flat_map(|n| {
+                configured
+                    .objects(Message::One(n))
+                    .into_iter()
+                    .map(|key| object_text(&n.id, &key))
+            })
+            .collect(),
+    }
+}
+
 /// Check (3): [`DRILL_ENVELOPES`] envelopes with distinct ids through the dispatcher, the SQS
 /// handler ten at a time, and a vendor in front of which [`Faults`] answers 30 % of requests
 /// 429 (`Retry-After: 0`), 500, drops the connection or hangs; every message the handler gives
@@ -225,6 +277,11 @@ fn delivered_ids(requests: &[Received], prefix: &str) -> Vec<String> {
 /// dead-lettered, every fault kind happened more than ten times, the retries were logged and no
 /// secret was.
 pub async fn fault_drill(suite: &Conformance) -> DrillFigures {
+    fault_drill_of(Sends::Envelopes, suite).await
+}
+
+/// [`fault_drill`] with what `sends` sends.
+pub async fn fault_drill_of(sends: Sends, suite: &Conformance) -> DrillFigures {
     let (logs, _guard) = LogCapture::start();
     let vendor = Arc::new(Recorder::new((suite.fake)()));
     let faults = Arc::new(Faults::new(vendor.clone(), DRILL_FAULT_RATE, DRILL_SEED));
@@ -237,8 +294,10 @@ pub async fn fault_drill(suite: &Conformance) -> DrillFigures {
         attempts: DRILL_ATTEMPTS,
         lease: chrono::Duration::zero(),
     };
-    let d = dispatcher(suite, &state, &server.url(), setup).await;
-    let envelopes = numbered("ntf-drill", DRILL_ENVELOPES);
+    let envelopes = numbered_for(sends, "ntf-drill", DRILL_ENVELOPES);
+    let configured = suite.configured();
+    let lake = lake_of(configured.as_ref(), &envelopes).await;
+    let d = dispatcher(suite, &state, &lake, &server.url(), setup).await;
     let queue = MemoryQueue::default();
     let rounds = redeliver_until_drained(&d, &queue, queued(&envelopes), 50)
         .await
@@ -260,8 +319,9 @@ pub async fn fault_drill(suite: &Conformance) -> DrillFigures {
     );
     // What the vendor accepted, answered or not. A vendor that refuses with a 2xx (Slack's
     // `ok: false`) would have dead-lettered the message, checked above.
-    let expected = envelopes.iter().map(|n| n.id.clone());
-    if let Err(wrong) = exactly_once(delivered_ids(&vendor.accepted(), "ntf-drill"), expected) {
+    let expected = expected_of(sends, configured.as_ref(), &envelopes);
+    let delivered = delivered_of(sends, &vendor.accepted(), "ntf-drill");
+    if let Err(wrong) = exactly_once(delivered, expected) {
         panic!("not exactly once: {wrong}");
     }
     let received: Vec<Received> = server.log().into_iter().map(|(r, _)| r).collect();
@@ -307,6 +367,54 @@ pub struct CrashFigures {
 /// docs/failure-modes.md), here opened by a crash. The check asserts exactly that one
 /// duplicate, so any change in the window is seen.
 pub async fn crash_mid_batch(suite: &Conformance, point: CrashPoint) -> CrashFigures {
+    crash_mid_batch_of(Sends::Envelopes, suite, point).await
+}
+
+/// What each request of sending `envelopes` one message each, in order, leaves with the vendor,
+/// with the index of its message: one request per envelope keeping its id, or for an archive
+/// the requests its render gives (the container's creation keeps nothing, each write its object).
+fn request_keys(
+    sends: Sends,
+    suite: &Conformance,
+    configured: &dyn Configured,
+    envelopes: &[Notification],
+) -> Vec<(usize, Option<String>)> {
+    match sends {
+        Sends::Envelopes => envelopes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i, Some(n.id.clone())))
+            .collect(),
+        Sends::Archive => envelopes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| {
+                let context = RenderContext {
+                    objects: objects_of(configured, std::slice::from_ref(n)),
+                    ..RenderContext::default()
+                };
+                configured
+                    .render(suite.destination, Message::One(n), &context)
+                    .expect("a numbered report renders")
+                    .into_iter()
+                    .map(move |r| {
+                        let text = String::from_utf8_lossy(&r.body.encode()).into_owned();
+                        (i, (!text.is_empty()).then_some(text))
+                    })
+            })
+            .collect(),
+    }
+}
+
+/// [`crash_mid_batch`] with what `sends` sends. An archive's message is several requests (the
+/// container, then one write per object), so the crash falls inside a message, and the vendor
+/// keeps each name once: after the lease every object is written exactly once, whichever the
+/// crash point.
+pub async fn crash_mid_batch_of(
+    sends: Sends,
+    suite: &Conformance,
+    point: CrashPoint,
+) -> CrashFigures {
     let vendor = Arc::new(Recorder::new((suite.fake)()));
     let crash = Arc::new(Crash::new(vendor.clone(), CRASH_AT, point));
     let server = FakeServer::start(crash.clone()).await;
@@ -317,10 +425,13 @@ pub async fn crash_mid_batch(suite: &Conformance, point: CrashPoint) -> CrashFig
         timeout: Duration::from_secs(30),
         ..Setup::default()
     };
-    let d = dispatcher(suite, &state, &server.url(), setup).await;
-    let envelopes = numbered("ntf-crash", CRASH_BATCH);
+    let envelopes = numbered_for(sends, "ntf-crash", CRASH_BATCH);
+    let configured = suite.configured();
+    let lake = lake_of(configured.as_ref(), &envelopes).await;
+    let d = dispatcher(suite, &state, &lake, &server.url(), setup).await;
     let messages = queued(&envelopes);
     let ids: Vec<String> = envelopes.iter().map(|n| n.id.clone()).collect();
+    let kept = request_keys(sends, suite, configured.as_ref(), &envelopes);
     let queue = MemoryQueue::default();
     let t0 = Utc::now();
     let batch = |receives: u32, only: &[String]| {
@@ -331,7 +442,7 @@ pub async fn crash_mid_batch(suite: &Conformance, point: CrashPoint) -> CrashFig
             .collect();
         event_of(&selected)
     };
-    let delivered = || delivered_ids(&vendor.accepted(), "ntf-crash");
+    let delivered = || delivered_of(sends, &vendor.accepted(), "ntf-crash");
 
     let first = batch(1, &ids);
     tokio::select! {
@@ -340,11 +451,18 @@ pub async fn crash_mid_batch(suite: &Conformance, point: CrashPoint) -> CrashFig
         }
         () = crash.crashed.notified() => {}
     }
-    let mut so_far: Vec<String> = ids[..CRASH_AT - 1].to_vec();
-    if point == CrashPoint::AfterVendor {
-        so_far.push(ids[CRASH_AT - 1].clone());
-    }
+    let reached = if point == CrashPoint::AfterVendor {
+        CRASH_AT
+    } else {
+        CRASH_AT - 1
+    };
+    let so_far: Vec<String> = kept[..reached]
+        .iter()
+        .filter_map(|(_, key)| key.clone())
+        .collect();
     assert_eq!(delivered(), so_far, "delivered when the invocation died");
+    // The message whose request the invocation died in.
+    let crashed = kept[CRASH_AT - 1].0;
 
     // A redelivery within the lease: the crashed invocation's claims still look live.
     let within = batch(2, &ids);
@@ -364,7 +482,7 @@ pub async fn crash_mid_batch(suite: &Conformance, point: CrashPoint) -> CrashFig
         .collect();
     assert_eq!(
         back,
-        ids[CRASH_AT - 1..].to_vec(),
+        ids[crashed..].to_vec(),
         "within the lease the claimed envelopes wait on the queue, the recorded ones are done"
     );
     assert_eq!(delivered(), so_far, "nothing is sent within the lease");
@@ -387,19 +505,20 @@ pub async fn crash_mid_batch(suite: &Conformance, point: CrashPoint) -> CrashFig
     );
     assert!(queue.dead.lock().expect("queue lock").is_empty());
     let all = delivered();
-    let outcome = exactly_once(all.clone(), ids.iter().cloned());
-    let duplicated: Vec<String> = ids
+    let expected = expected_of(sends, configured.as_ref(), &envelopes);
+    let outcome = exactly_once(all.clone(), expected.iter().cloned());
+    let duplicated: Vec<String> = expected
         .iter()
-        .filter(|id| all.iter().filter(|d| d == id).count() > 1)
+        .filter(|key| all.iter().filter(|d| d == key).count() > 1)
         .cloned()
         .collect();
-    match point {
-        CrashPoint::BeforeVendor => {
+    match (sends, point) {
+        (Sends::Archive, _) | (Sends::Envelopes, CrashPoint::BeforeVendor) => {
             if let Err(wrong) = outcome {
-                panic!("a crash before the vendor saw the request: {wrong}");
+                panic!("a crash {point:?}: {wrong}");
             }
         }
-        CrashPoint::AfterVendor => assert_eq!(
+        (Sends::Envelopes, CrashPoint::AfterVendor) => assert_eq!(
             outcome,
             Err(format!("{} delivered 2 times", ids[CRASH_AT - 1])),
             "a crash after the vendor accepted request {CRASH_AT} repeats that message, and only it"

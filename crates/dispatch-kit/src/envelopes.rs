@@ -1,8 +1,15 @@
 //! The envelopes the suite renders and sends: every sample kind with its variants, hostile copies
 //! of them, and numbered copies for the drills.
 
+use std::collections::BTreeMap;
+
 use costwatch_core::notification::{Link, ReportPeriod};
 use costwatch_core::{Notification, NotificationBody, State};
+use costwatch_dispatch::{Configured, Message};
+use costwatch_store::LakeWriter;
+use costwatch_store::memory::MemoryLake;
+
+use crate::Sends;
 
 /// Every sample envelope (`costwatch_core::samples::all()`), a weekly report, the anomaly's later
 /// states, and the anomaly with a details link, labelled.
@@ -97,6 +104,66 @@ pub fn numbered(prefix: &str, count: usize) -> Vec<Notification> {
         .collect()
 }
 
+/// `count` copies of the sample daily report, ids `{prefix}-0001`, …, each of its own day (the
+/// first ends the day before the sample's, the next the day before that): an archive names its
+/// objects by period and day, so each copy names objects of its own.
+pub fn numbered_reports(prefix: &str, count: usize) -> Vec<Notification> {
+    let base = costwatch_core::samples::of_kind("report");
+    (1..=count)
+        .map(|i| {
+            let mut n = base.clone();
+            n.id = format!("{prefix}-{i:04}");
+            n.subject_id = format!("{prefix}-subject-{i:04}");
+            if let NotificationBody::Report(f) = &mut n.body {
+                let back = chrono::Duration::days(i64::try_from(i).unwrap_or(i64::MAX));
+                f.start -= back;
+                f.end -= back;
+            }
+            n
+        })
+        .collect()
+}
+
+/// The numbered envelopes a drill sends: anomalies, or for an archive reports.
+pub fn numbered_for(sends: Sends, prefix: &str, count: usize) -> Vec<Notification> {
+    match sends {
+        Sends::Envelopes => numbered(prefix, count),
+        Sends::Archive => numbered_reports(prefix, count),
+    }
+}
+
+/// What the suite's lake holds under `key` for envelope `id`: both, so a written object says
+/// whose it was and which.
+pub fn object_text(id: &str, key: &str) -> String {
+    format!("{id} {key}")
+}
+
+/// The lake objects `configured` names for each of `envelopes`, by key, with their
+/// [`object_text`] (none for an integration that reads no lake).
+pub fn objects_of(
+    configured: &dyn Configured,
+    envelopes: &[Notification],
+) -> BTreeMap<String, Vec<u8>> {
+    envelopes
+        .iter()
+        .flat_map(|n| {
+            configured
+                .objects(Message::One(n))
+                .into_iter()
+                .map(|key| (key.clone(), object_text(&n.id, &key).into_bytes()))
+        })
+        .collect()
+}
+
+/// A lake holding [`objects_of`] `envelopes`, for the dispatcher to read.
+pub async fn lake_of(configured: &dyn Configured, envelopes: &[Notification]) -> MemoryLake {
+    let lake = MemoryLake::new();
+    for (key, body) in objects_of(configured, envelopes) {
+        lake.put(&key, body).await.expect("a lake key");
+    }
+    lake
+}
+
 /// `(message id, body)` for a queue.
 pub fn queued(envelopes: &[Notification]) -> Vec<(String, String)> {
     envelopes
@@ -138,6 +205,20 @@ mod tests {
             ids_in(text, "ntf-drill"),
             ["ntf-drill-0001", "ntf-drill-0002"]
         );
+    }
+
+    #[test]
+    fn numbered_reports_are_each_a_day_of_their_own() {
+        let reports = numbered_reports("ntf-x", 3);
+        let days: std::collections::BTreeSet<_> = reports
+            .iter()
+            .map(|n| match &n.body {
+                NotificationBody::Report(f) => (f.start, f.end),
+                _ => panic!("not a report"),
+            })
+            .collect();
+        assert_eq!(days.len(), 3);
+        assert_eq!(reports[2].id, "ntf-x-0003");
     }
 
     #[test]

@@ -33,6 +33,10 @@
 //! conformance_tests!(suite);
 //! ```
 //!
+//! An archive (an integration whose [`objects`](costwatch_dispatch::Integration::objects) it copies
+//! from the lake, Azure Blob) runs the same checks with `conformance_tests!(archive: suite)`: see
+//! [`Sends::Archive`].
+//!
 //! The macro expands to `#[test]` functions in a module `conformance` (filter them with
 //! `cargo nextest run -E 'test(/conformance/)'`); `conformance_tests!(bot => bot_suite, webhook
 //! => webhook_suite)` runs the suite once per config. [`schema`] helps a `validate` check JSON
@@ -41,6 +45,7 @@
 pub mod delivery;
 pub mod envelopes;
 pub mod render;
+pub mod runtime_loop;
 pub mod sample_event;
 pub mod schema;
 pub mod vendors;
@@ -53,6 +58,21 @@ use costwatch_vendor_fakes::server::Vendor;
 use serde_json::Value;
 
 pub use vendors::CrashPoint;
+
+/// What the suite sends an integration, and how it counts what the vendor kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sends {
+    /// Every envelope kind is a message for the vendor, one request each: the drills send
+    /// numbered anomalies and count the envelope ids in what the vendor accepted.
+    Envelopes,
+    /// An archive: only envelopes that name lake objects (reports) send anything, and every other
+    /// kind must render no request. The suite's dispatcher reads a lake holding each named object
+    /// (its text: the envelope id and the key, see [`envelopes::object_text`]); the drills send
+    /// numbered reports (each its own day, so its own object names) and count the objects the
+    /// vendor wrote. The vendor writes a name once (Azure's `If-None-Match: *`), so even a crash
+    /// after it accepted a write repeats nothing.
+    Archive,
+}
 
 /// What an integration tells the suite about itself.
 pub struct Conformance {
@@ -101,6 +121,12 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// submodule per config.
 #[macro_export]
 macro_rules! conformance_tests {
+    (archive: $suite:path) => {
+        mod conformance {
+            use super::*;
+            $crate::__conformance_test_fns!($suite, $crate::Sends::Archive);
+        }
+    };
     ($($mode:ident => $suite:path),+ $(,)?) => {
         mod conformance {
             $(
@@ -123,34 +149,41 @@ macro_rules! conformance_tests {
 #[macro_export]
 macro_rules! __conformance_test_fns {
     ($suite:path) => {
+        $crate::__conformance_test_fns!($suite, $crate::Sends::Envelopes);
+    };
+    ($suite:path, $sends:expr) => {
         #[test]
         fn every_sample_and_hostile_copy_renders_valid_within_the_size_limit() {
-            $crate::render::renders_valid_within_limits(&$suite());
+            $crate::render::renders_valid_within_limits_of($sends, &$suite());
         }
 
         #[test]
         fn render_output_prints_no_secret() {
-            $crate::render::prints_no_secret(&$suite());
+            $crate::render::prints_no_secret_of($sends, &$suite());
         }
 
         #[test]
         fn validate_rejects_an_empty_message() {
-            $crate::render::validate_rejects_an_empty_message(&$suite());
+            $crate::render::validate_rejects_an_empty_message_of($sends, &$suite());
         }
 
         #[test]
         fn refusals_and_an_unreachable_vendor_dead_letter_without_secrets() {
-            $crate::run($crate::delivery::refusals_keep_secrets(&$suite()));
+            $crate::run($crate::delivery::refusals_keep_secrets_of(
+                $sends,
+                &$suite(),
+            ));
         }
 
         #[test]
         fn fault_drill_accepts_every_envelope_exactly_once() {
-            $crate::run($crate::delivery::fault_drill(&$suite()));
+            $crate::run($crate::delivery::fault_drill_of($sends, &$suite()));
         }
 
         #[test]
         fn crash_before_the_vendor_saw_a_request_repeats_nothing() {
-            $crate::run($crate::delivery::crash_mid_batch(
+            $crate::run($crate::delivery::crash_mid_batch_of(
+                $sends,
                 &$suite(),
                 $crate::CrashPoint::BeforeVendor,
             ));
@@ -158,7 +191,8 @@ macro_rules! __conformance_test_fns {
 
         #[test]
         fn crash_after_the_vendor_accepted_repeats_that_one_message_after_the_lease() {
-            $crate::run($crate::delivery::crash_mid_batch(
+            $crate::run($crate::delivery::crash_mid_batch_of(
+                $sends,
                 &$suite(),
                 $crate::CrashPoint::AfterVendor,
             ));

@@ -5,24 +5,52 @@
 
 use costwatch_core::Notification;
 use costwatch_dispatch::escape::HOSTILE;
-use costwatch_dispatch::{Body, Message, PartData, RenderContext, VendorRequest};
+use costwatch_dispatch::{Body, Configured, Message, PartData, RenderContext, VendorRequest};
 use serde_json::{Value, json};
 
-use crate::Conformance;
-use crate::envelopes::{hostile_copy, variants};
+use crate::envelopes::{hostile_copy, objects_of, variants};
+use crate::{Conformance, Sends};
 
 /// What a message was (for failure messages) and what rendering it gave.
 type Rendered = (String, Result<Vec<VendorRequest>, String>);
 
 /// Renders every case through the loaded integration, as the dispatcher does.
 pub fn render_all(suite: &Conformance) -> Vec<Rendered> {
+    render_all_of(Sends::Envelopes, suite)
+}
+
+/// The context the dispatcher gives `message`: the lake objects it names (see
+/// [`objects_of`]).
+fn context_of(configured: &dyn Configured, message: Message<'_>) -> RenderContext {
+    RenderContext {
+        objects: objects_of(configured, message.envelopes()),
+        ..RenderContext::default()
+    }
+}
+
+/// The variants `sends` renders requests for: all, or for an archive those naming lake objects.
+fn sending_variants(sends: Sends, configured: &dyn Configured) -> Vec<(String, Notification)> {
+    variants()
+        .into_iter()
+        .filter(|(_, n)| {
+            sends == Sends::Envelopes || !configured.objects(Message::One(n)).is_empty()
+        })
+        .collect()
+}
+
+/// Every case `sends` renders requests for, rendered through the loaded integration.
+pub fn render_all_of(sends: Sends, suite: &Conformance) -> Vec<Rendered> {
     let configured = suite.configured();
     let render = |message: Message<'_>| {
         configured
-            .render(suite.destination, message, &RenderContext::default())
+            .render(
+                suite.destination,
+                message,
+                &context_of(configured.as_ref(), message),
+            )
             .map_err(|e| e.to_string())
     };
-    let plain = variants();
+    let plain = sending_variants(sends, configured.as_ref());
     let mut out: Vec<Rendered> = Vec::new();
     for (label, n) in &plain {
         out.push((label.clone(), render(Message::One(n))));
@@ -46,14 +74,56 @@ pub fn render_all(suite: &Conformance) -> Vec<Rendered> {
     out
 }
 
+/// An archive's other check: every variant that names no lake object renders no request.
+fn silent_failures(sends: Sends, suite: &Conformance) -> Vec<String> {
+    if sends == Sends::Envelopes {
+        return Vec::new();
+    }
+    let configured = suite.configured();
+    variants()
+        .into_iter()
+        .filter(|(_, n)| configured.objects(Message::One(n)).is_empty())
+        .filter_map(|(label, n)| {
+            match configured.render(
+                suite.destination,
+                Message::One(&n),
+                &RenderContext::default(),
+            ) {
+                Ok(r) if r.is_empty() => None,
+                Ok(r) => Some(format!(
+                    "{label}: names no lake object but rendered {} requests",
+                    r.len()
+                )),
+                Err(e) => Some(format!(
+                    "{label}: names no lake object but failed to render: {e}"
+                )),
+            }
+        })
+        .collect()
+}
+
+/// The sample a single-message check renders: the anomaly, or for an archive the report.
+fn sample_of(sends: Sends) -> Notification {
+    costwatch_core::samples::of_kind(match sends {
+        Sends::Envelopes => "anomaly",
+        Sends::Archive => "report",
+    })
+}
+
 /// Check (1): every rendering succeeds, every request is within `max_body_bytes` and passes
 /// `validate`, and no JSON text in it holds an unbroken `@everyone`/`@here` or a bidi override
 /// or bell (control characters a hostile value brought). Returns how many requests were checked.
 pub fn renders_valid_within_limits(suite: &Conformance) -> usize {
-    let mut failures = Vec::new();
+    renders_valid_within_limits_of(Sends::Envelopes, suite)
+}
+
+/// [`renders_valid_within_limits`] for what `sends` renders; an archive must also render no
+/// request for the envelopes that name no lake object.
+pub fn renders_valid_within_limits_of(sends: Sends, suite: &Conformance) -> usize {
+    let mut failures = silent_failures(sends, suite);
     let mut checked = 0;
     let mut largest = 0;
-    for (label, rendered) in render_all(suite) {
+    for (label, rendered) in render_all_of(sends, suite) {
         let requests = match rendered {
             Ok(r) if r.is_empty() => {
                 failures.push(format!("{label}: rendered no request"));
@@ -101,19 +171,25 @@ pub fn renders_valid_within_limits(suite: &Conformance) -> usize {
 /// means something), and none appears in a request's printable form (`costwatch render`) or
 /// its `Debug`.
 pub fn prints_no_secret(suite: &Conformance) -> usize {
+    prints_no_secret_of(Sends::Envelopes, suite)
+}
+
+/// [`prints_no_secret`] for what `sends` renders.
+pub fn prints_no_secret_of(sends: Sends, suite: &Conformance) -> usize {
     assert!(
         !suite.secrets.is_empty(),
         "name the credential substrings that must never be printed"
     );
     let configured = suite.configured();
-    let sample = costwatch_core::samples::of_kind("anomaly");
+    let sample = sample_of(sends);
+    let message = Message::One(&sample);
     let requests = configured
         .render(
             suite.destination,
-            Message::One(&sample),
-            &RenderContext::default(),
+            message,
+            &context_of(configured.as_ref(), message),
         )
-        .expect("the sample anomaly renders");
+        .expect("the sample renders");
     for secret in suite.secrets {
         let carried = requests.iter().any(|r| {
             r.url.expose().contains(secret)
@@ -127,7 +203,7 @@ pub fn prints_no_secret(suite: &Conformance) -> usize {
     }
     let mut failures = Vec::new();
     let mut checked = 0;
-    for (label, rendered) in render_all(suite) {
+    for (label, rendered) in render_all_of(sends, suite) {
         let Ok(requests) = rendered else { continue };
         for request in &requests {
             let printed = request.printable().to_string();
@@ -150,18 +226,37 @@ pub fn prints_no_secret(suite: &Conformance) -> usize {
 /// The suite's check of itself: `validate` must refuse a message whose JSON is `{}` (in the
 /// body, or in a multipart's `payload_json`), or every other check of it proves nothing.
 pub fn validate_rejects_an_empty_message(suite: &Conformance) {
+    validate_rejects_an_empty_message_of(Sends::Envelopes, suite);
+}
+
+/// [`validate_rejects_an_empty_message`]; for an archive, whose requests carry files rather than
+/// messages, the emptied request is its first with a body, without headers or body.
+pub fn validate_rejects_an_empty_message_of(sends: Sends, suite: &Conformance) {
     let configured = suite.configured();
-    let sample = costwatch_core::samples::of_kind("anomaly");
+    let sample = sample_of(sends);
+    let message = Message::One(&sample);
     let requests = configured
         .render(
             suite.destination,
-            Message::One(&sample),
-            &RenderContext::default(),
+            message,
+            &context_of(configured.as_ref(), message),
         )
-        .expect("the sample anomaly renders");
-    let mut request = requests[0].clone();
-    (suite.validate)(&request).expect("validate accepts the rendered anomaly");
+        .expect("the sample renders");
+    let mut request = match sends {
+        Sends::Envelopes => requests[0].clone(),
+        Sends::Archive => requests
+            .iter()
+            .find(|r| !matches!(r.body, Body::Empty))
+            .expect("an archive request with a body")
+            .clone(),
+    };
+    (suite.validate)(&request).expect("validate accepts the rendered sample");
+    if sends == Sends::Archive {
+        request.headers.clear();
+        request.body = Body::Empty;
+    }
     match &mut request.body {
+        Body::Empty if sends == Sends::Archive => {}
         Body::Json(v) | Body::SecretJson { json: v, .. } => *v = json!({}),
         // Signed webhook bodies are JSON sent as the exact bytes that were signed.
         Body::Bytes { content_type, data } if content_type.starts_with("application/json") => {

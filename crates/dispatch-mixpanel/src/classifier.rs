@@ -1,20 +1,45 @@
 //! What Mixpanel's `/import` answers (with `strict=1`): 200 `{"code": 200,
 //! "num_records_imported": n, "status": "OK"}`; 400 when some events failed validation — the
-//! others are imported — with `failed_records` naming each (index, `$insert_id`, field, message);
-//! 401 for credentials it does not know, 403 for a service account without a role on the
-//! project; 413 over 10 MB; 429 over the project's rate limit (retried with backoff, as Mixpanel
-//! asks: it sends no `Retry-After`). None of 400, 401, 403 or 413 is retried.
+//! others are imported and counted in `num_records_imported` — with `failed_records` naming each
+//! (index, `$insert_id`, field, message); 401 for credentials it does not know, 403 for a service
+//! account without a role on the project; 413 over 10 MB; 429 over the project's rate limit
+//! (retried with backoff, as Mixpanel asks: it sends no `Retry-After`). None of 400, 401, 403 or
+//! 413 is retried as it is.
+//!
+//! A 400 naming some of the batch's events drops only those (logged with Mixpanel's reasons)
+//! and [`remainder`] sends again the rest Mixpanel did not say it imported, as Amplitude's 400 is
+//! handled (one shared piece: [`without_refused`]); a 400 naming every event, or none, is
+//! dead-lettered with its reason.
 
-use costwatch_dispatch::{Outcome, VendorRequest, VendorResponse, classify_http};
+use std::collections::BTreeSet;
+
+use costwatch_dispatch::product_event::without_refused;
+use costwatch_dispatch::{Delivered, Outcome, VendorRequest, VendorResponse, classify_http};
+use serde_json::Value;
 
 pub fn classify(request: &VendorRequest, response: &VendorResponse) -> Outcome {
     let status = response.status;
     match status {
-        400 => Outcome::Fail(format!(
-            "Mixpanel refused {} (HTTP 400{}); the other events of the batch were imported",
-            refused_count(response),
-            failed_records(response)
-        )),
+        400 => {
+            let named = response
+                .json()
+                .map(|b| named_records(&b))
+                .unwrap_or_default();
+            let total = events_of(request).map_or(0, Vec::len);
+            if !named.is_empty() && named.len() < total {
+                // Refused in part: the named events are dropped, `remainder` sends the rest.
+                Outcome::Delivered(Delivered {
+                    status,
+                    body: response.json(),
+                })
+            } else {
+                Outcome::Fail(format!(
+                    "Mixpanel refused {} (HTTP 400{})",
+                    refused_count(response),
+                    failed_records(response)
+                ))
+            }
+        }
         401 | 403 => Outcome::CredentialRefused(format!(
             "Mixpanel refused the service account (HTTP {status}{}): check `service_account`, `secret` and `project_id` of {}; the account needs the Owner or Admin role on that project",
             error(response),
@@ -26,6 +51,48 @@ pub fn classify(request: &VendorRequest, response: &VendorResponse) -> Outcome {
         )),
         _ => classify_http(response),
     }
+}
+
+/// After a 400 that named some of the batch's events: the batch without them, when Mixpanel did
+/// not count all of the others as imported (`$insert_id` makes a repeat of any it did import
+/// harmless); `None` otherwise. The named events are logged as dropped either way.
+pub fn remainder(request: &VendorRequest, answer: &Delivered) -> Option<VendorRequest> {
+    if answer.status != 400 {
+        return None;
+    }
+    let body = answer.body.as_ref()?;
+    let response = VendorResponse::new(400, &[], body.to_string());
+    let why = format!(
+        "Mixpanel refused {}{}",
+        refused_count(&response),
+        failed_records(&response)
+    );
+    let rest = without_refused(request, "", &named_records(body), &why)?;
+    let left = events_of(&rest).map_or(0, Vec::len);
+    let imported = body
+        .get("num_records_imported")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok());
+    match imported {
+        Some(n) if n >= left => None,
+        _ => Some(rest),
+    }
+}
+
+/// The batch's events (the body is the array).
+fn events_of(request: &VendorRequest) -> Option<&Vec<Value>> {
+    request.body.json()?.as_array()
+}
+
+/// The indexes `failed_records` names.
+pub fn named_records(body: &Value) -> BTreeSet<usize> {
+    body.get("failed_records")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get("index")?.as_u64())
+        .filter_map(|i| usize::try_from(i).ok())
+        .collect()
 }
 
 fn refused_count(response: &VendorResponse) -> String {
@@ -92,7 +159,7 @@ mod tests {
         VendorRequest::post_json(
             "import",
             "https://api-eu.mixpanel.com/import?strict=1&project_id=1".into(),
-            serde_json::json!([]),
+            serde_json::json!([{"event": "a"}, {"event": "b"}]),
         )
     }
 
@@ -109,14 +176,28 @@ mod tests {
             ),
             Outcome::Delivered(_)
         ));
-        let Outcome::Fail(reason) = at(
-            400,
-            r#"{"code":400,"num_records_imported":1,"status":"Bad Request","failed_records":[{"index":1,"insert_id":"x","field":"properties.time","message":"'properties.time' is invalid"}]}"#,
-        ) else {
+        let one_bad = |imported: u32| {
+            format!(
+                r#"{{"code":400,"num_records_imported":{imported},"status":"Bad Request","failed_records":[{{"index":1,"insert_id":"x","field":"properties.time","message":"'properties.time' is invalid"}}]}}"#
+            )
+        };
+        // One of two refused: delivered in part; the other was imported, nothing to resend.
+        let Outcome::Delivered(answer) = at(400, &one_bad(1)) else {
+            panic!()
+        };
+        assert!(remainder(&import(), &answer).is_none());
+        // Mixpanel did not count the other as imported: it is sent again, alone.
+        let Outcome::Delivered(answer) = at(400, &one_bad(0)) else {
+            panic!()
+        };
+        let rest = remainder(&import(), &answer).unwrap();
+        assert_eq!(rest.body.json(), Some(&serde_json::json!([{"event": "a"}])));
+        let every = r#"{"code":400,"num_records_imported":0,"status":"Bad Request","failed_records":[{"index":0,"field":"event","message":"bad"},{"index":1,"insert_id":"x","field":"properties.time","message":"'properties.time' is invalid"}]}"#;
+        let Outcome::Fail(reason) = at(400, every) else {
             panic!()
         };
         assert!(
-            reason.contains("1 event") && reason.contains("event 1 properties.time"),
+            reason.contains("2 events") && reason.contains("event 1 properties.time"),
             "{reason}"
         );
         let Outcome::CredentialRefused(reason) = at(401, r#"{"error":"Invalid credentials"}"#)

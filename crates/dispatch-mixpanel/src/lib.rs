@@ -4,15 +4,16 @@
 //! so a retried or redelivered batch is never counted twice; in the US, EU or India residency.
 //!
 //! [`config`] (projects, residency, routing, no I/O), [`encoder`] (pure render: the events of a
-//! message in batches of at most 2,000 events and 10 MB), [`classifier`] (200 delivered; 400 with
-//! Mixpanel's `failed_records`; 401/403 name the service account to fix; 429 retried).
+//! message in batches of at most 2,000 events and 10 MB), [`classifier`] (200 delivered; a 400 whose
+//! `failed_records` name some of the events drops only those and sends again what was not
+//! imported, see [`Mixpanel::remainder`]; 401/403 name the service account to fix; 429 retried).
 
 pub mod classifier;
 pub mod config;
 pub mod encoder;
 
 use costwatch_dispatch::{
-    Integration, Message, Outcome, RateLimit, RenderContext, RenderError, VendorRequest,
+    Delivered, Integration, Message, Outcome, RateLimit, RenderContext, RenderError, VendorRequest,
     VendorResponse,
 };
 
@@ -46,5 +47,9 @@ impl Integration for Mixpanel {
 
     fn classify(request: &VendorRequest, response: &VendorResponse) -> Outcome {
         classifier::classify(request, response)
+    }
+
+    fn remainder(request: &VendorRequest, answer: &Delivered) -> Option<VendorRequest> {
+        classifier::remainder(request, answer)
     }
 }

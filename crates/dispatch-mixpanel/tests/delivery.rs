@@ -1,8 +1,8 @@
 //! The Mixpanel dispatcher through the real [`Dispatcher`] against the `/import` fake: what
 //! Mixpanel receives passes its OpenAPI document; a message delivered again after its ledger
 //! record is lost (the one duplicate window of docs/failure-modes.md) is counted once, because
-//! `$insert_id` and `time` come from the envelope; every residency has its host; the SQS sample
-//! event renders what Mixpanel accepts.
+//! `$insert_id` and `time` come from the envelope; a 400 naming one event of a batch drops only
+//! that event; every residency has its host; the SQS sample event renders what Mixpanel accepts.
 
 mod support;
 
@@ -20,7 +20,7 @@ use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::mixpanel::{
     BASIC, MixpanelImport, PROJECT_ID, SECRET, SERVICE_ACCOUNT,
 };
-use costwatch_vendor_fakes::server::FakeServer;
+use costwatch_vendor_fakes::server::{FakeServer, Received, Reply, Vendor};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -38,6 +38,16 @@ async fn deliver(
     state: &MemoryState,
     envelopes: &[Notification],
 ) -> Vec<Verdict> {
+    deliver_as(server, state, envelopes, false).await
+}
+
+/// `envelopes` through a dispatcher with `state`, as one digest (one batch) when `digest`.
+async fn deliver_as(
+    server: &FakeServer,
+    state: &MemoryState,
+    envelopes: &[Notification],
+    digest: bool,
+) -> Vec<Verdict> {
     let d = Dispatcher::builder(entry::<Mixpanel>().load(config("US")).unwrap(), state)
         .endpoint(Some(url::Url::parse(&server.url()).unwrap()))
         .retry(RetryPolicy {
@@ -45,7 +55,7 @@ async fn deliver(
             min_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(50),
         })
-        .digest_from(usize::MAX)
+        .digest_from(if digest { 2 } else { usize::MAX })
         .build()
         .await
         .unwrap();
@@ -214,4 +224,71 @@ fn the_sqs_sample_event_renders_what_mixpanel_accepts() {
         assert_eq!(requests.len(), 1);
         support::check(&requests[0]).unwrap();
     }
+}
+
+/// Mixpanel's `/import` behind a proxy that breaks the `time` of every event named `event` (as
+/// an encoder bug would), so Mixpanel's `strict=1` validation refuses exactly those.
+struct BreakTime {
+    inner: Arc<MixpanelImport>,
+    event: &'static str,
+}
+
+impl Vendor for BreakTime {
+    fn handle(&self, request: &Received, base: &str) -> Reply {
+        let mut request = request.clone();
+        if let Some(Value::Array(mut events)) = request.json() {
+            for e in events.iter_mut().filter(|e| e["event"] == self.event) {
+                e["properties"]["time"] = json!("yesterday");
+            }
+            request.body = serde_json::to_vec(&events).unwrap();
+        }
+        self.inner.handle(&request, base)
+    }
+}
+
+#[tokio::test]
+async fn a_400_naming_one_event_of_a_batch_drops_only_that_event() {
+    let fake = Arc::new(MixpanelImport::new());
+    let proxy = Arc::new(BreakTime {
+        inner: fake.clone(),
+        event: "cost_forecast_updated",
+    });
+    let server = FakeServer::start(proxy).await;
+    let state = MemoryState::default();
+    let verdicts = deliver_as(&server, &state, &kinds(), true).await;
+    assert!(verdicts.iter().all(|v| *v == Verdict::Done), "{verdicts:?}");
+    let log = server.log();
+    let statuses: Vec<Option<u16>> = log.iter().map(|(_, s)| *s).collect();
+    // Mixpanel imported the five valid events of the batch and said so: nothing is sent again.
+    assert_eq!(statuses, [Some(400)], "one batch, partly refused");
+    assert_eq!(log[0].0.json().unwrap().as_array().unwrap().len(), 6);
+    assert_eq!(fake.imported(), 5, "each valid event imported once");
+    let mut names: Vec<String> = fake
+        .events()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "budget_threshold_crossed",
+            "cost_anomaly_detected",
+            "costwatch_test",
+            "recommendation_created",
+            "report_generated"
+        ]
+    );
+
+    // Alone, the refused event is the whole message: dead-lettered with Mixpanel's reason.
+    let state = MemoryState::default();
+    let verdicts = deliver_as(&server, &state, &[sample("forecast")], false).await;
+    let [Verdict::Dead { reason }] = verdicts.as_slice() else {
+        panic!("{verdicts:?}")
+    };
+    assert!(
+        reason.contains("1 event") && reason.contains("properties.time"),
+        "{reason}"
+    );
+    assert_eq!(fake.imported(), 5, "nothing more imported");
 }

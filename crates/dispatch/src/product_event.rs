@@ -8,6 +8,8 @@
 //! event has at most [`MAX_PROPERTIES`] of them: the strictest of the three vendors (GA4) takes
 //! 25 parameters of 40-character names; the others take more.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_core::Notification;
 use costwatch_core::money::{Money, to_f64};
@@ -18,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::escape::plain;
 use crate::fit::fit_text;
+use crate::request::{Body, VendorRequest};
 
 /// Properties per event, at most (GA4's parameter limit).
 pub const MAX_PROPERTIES: usize = 25;
@@ -270,10 +273,68 @@ pub fn batches(
     out
 }
 
+/// What is left of a batch after the vendor refused some of its events by index (Amplitude's
+/// 400 naming events, Mixpanel's `strict=1` 400 with `failed_records`): the same request with the
+/// JSON array at `events_at` (a JSON pointer, `""` for a body that is the array) without the
+/// `refused` events, or `None` when nothing is left or nothing was refused. The refused events
+/// can never succeed; they are logged with `why` (the vendor's words) so a dropped event is
+/// never silent. Serves an [`Integration::remainder`](crate::Integration::remainder).
+pub fn without_refused(
+    request: &VendorRequest,
+    events_at: &str,
+    refused: &BTreeSet<usize>,
+    why: &str,
+) -> Option<VendorRequest> {
+    let mut rest = request.clone();
+    let (Body::Json(json) | Body::SecretJson { json, .. }) = &mut rest.body else {
+        return None;
+    };
+    let events = json.pointer_mut(events_at)?.as_array_mut()?;
+    let total = events.len();
+    let mut index = 0;
+    events.retain(|_| {
+        index += 1;
+        !refused.contains(&(index - 1))
+    });
+    let dropped = total - events.len();
+    if dropped == 0 {
+        return None;
+    }
+    tracing::warn!(
+        step = %request.step,
+        dropped,
+        of = total,
+        reason = %why,
+        "the vendor refused these events for good: dropped"
+    );
+    (!events.is_empty()).then_some(rest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn refused_events_are_dropped_and_the_rest_kept_in_order() {
+        let root = VendorRequest::post_json("import", "https://x.test/i".into(), json!([1, 2, 3]));
+        let refused: BTreeSet<usize> = [0, 2].into();
+        let rest = without_refused(&root, "", &refused, "invalid").unwrap();
+        assert_eq!(rest.body.json(), Some(&json!([2])));
+        let nested = VendorRequest::post_json(
+            "send",
+            "https://x.test/s".into(),
+            json!({"key": "k", "events": ["a", "b"]}),
+        );
+        let rest = without_refused(&nested, "/events", &[1].into(), "invalid").unwrap();
+        assert_eq!(
+            rest.body.json(),
+            Some(&json!({"key": "k", "events": ["a"]}))
+        );
+        assert!(without_refused(&nested, "/events", &[0, 1].into(), "all").is_none());
+        assert!(without_refused(&nested, "/events", &[7].into(), "none named").is_none());
+        assert!(without_refused(&nested, "/missing", &[0].into(), "no array").is_none());
+    }
 
     #[test]
     fn every_sample_is_an_event_within_the_strictest_limits() {

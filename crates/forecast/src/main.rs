@@ -12,11 +12,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let cfg = aws.env.pipeline_config()?;
     let (rollups, state) = (aws.rollups()?, aws.state()?);
     let bus = aws.notifications()?;
+    let events = aws.pipeline_events()?;
     let dead_letters = aws.dead_letters()?;
     let ports = ForecastPorts {
         rollups: &rollups,
         state: &state,
         bus: &bus,
+        events: &events,
     };
     costwatch_lambda::serve("forecast", &dead_letters, |event| {
         handle(&ports, &cfg, event, chrono::Utc::now())

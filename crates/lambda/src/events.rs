@@ -1,5 +1,6 @@
 //! The events that chain the pipeline: collect → `CostDataCollected` → aggregate →
-//! `AggregatesUpdated` → detect and forecast. They travel as JSON on the pipeline SNS topic,
+//! `AggregatesUpdated` → detect and forecast → `AnomaliesDetected` and `ForecastsUpdated` →
+//! the daily report, once both have arrived. They travel as JSON on the pipeline SNS topic,
 //! with the event name also in the `event` message attribute, which the subscriptions'
 //! filter policies match on (template.yaml).
 
@@ -33,6 +34,10 @@ pub enum PipelineEvent {
         days: Vec<NaiveDate>,
         as_of: NaiveDate,
     },
+    /// detect is done with `as_of`: its anomaly envelopes are published.
+    AnomaliesDetected { as_of: NaiveDate },
+    /// forecast is done with `as_of`: its forecast and budget envelopes are published.
+    ForecastsUpdated { as_of: NaiveDate },
 }
 
 impl PipelineEvent {
@@ -40,6 +45,8 @@ impl PipelineEvent {
         match self {
             PipelineEvent::CostDataCollected { .. } => "CostDataCollected",
             PipelineEvent::AggregatesUpdated { .. } => "AggregatesUpdated",
+            PipelineEvent::AnomaliesDetected { .. } => "AnomaliesDetected",
+            PipelineEvent::ForecastsUpdated { .. } => "ForecastsUpdated",
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use chrono::{TimeZone, Utc};
 use costwatch_core::Scope;
+use costwatch_lambda::events::{MemoryPipelineBus, PipelineEvent};
 use costwatch_lambda::handlers::detect::{self, Import};
 use costwatch_pipeline::incremental::LEDGER_RUN_PREFIX;
 use costwatch_pipeline::{PipelineConfig, Ports};
@@ -69,6 +70,7 @@ async fn imported_findings_are_published_and_their_requests_counted() {
         max_requests: 5,
     };
     let memory = Memory::new();
+    let done = MemoryPipelineBus::default();
     let now = Utc.with_ymd_and_hms(2026, 3, 7, 7, 0, 0).unwrap();
     let cfg = PipelineConfig::default();
 
@@ -76,6 +78,7 @@ async fn imported_findings_are_published_and_their_requests_counted() {
         &memory.ports(),
         &cfg,
         Some(&import),
+        &done,
         aggregates_updated("2026-03-06"),
         now,
     )
@@ -83,6 +86,13 @@ async fn imported_findings_are_published_and_their_requests_counted() {
     .unwrap();
 
     assert_eq!((summary.imported, summary.import_requests), (2, 2));
+    // The daily report waits for this.
+    assert_eq!(
+        done.published().await,
+        [PipelineEvent::AnomaliesDetected {
+            as_of: "2026-03-06".parse().unwrap()
+        }]
+    );
     let requested: Value = serde_json::from_str(&fake.requests()[0].body).unwrap();
     assert_eq!(requested["DateInterval"]["EndDate"], "2026-03-06");
     let published = memory.bus.published();
@@ -120,6 +130,7 @@ async fn a_failing_import_is_counted_and_detection_goes_on() {
         &memory.ports(),
         &PipelineConfig::default(),
         Some(&import),
+        &MemoryPipelineBus::default(),
         aggregates_updated("2026-03-06"),
         now,
     )

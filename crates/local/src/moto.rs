@@ -103,6 +103,11 @@ pub fn request(addr: SocketAddr, method: &str, path: &str) -> std::io::Result<u1
 /// Creates (or finds: CreateQueue is idempotent) the SQS queue `name` on the moto server at
 /// `url` (`http://host:port`) and returns its URL. SQS's query protocol, unsigned, as moto
 /// takes it: `costwatch invoke` needs queues without linking a fifth SDK client for them.
+/// moto routes a request by the service in its signature's credential scope (it does not check
+/// the signature); an unsigned `POST /` goes to S3 and answers ListBuckets.
+const SQS_SCOPE: &str = "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/sqs/aws4_request, \
+                         SignedHeaders=host, Signature=0";
+
 pub fn create_queue(url: &str, name: &str) -> Result<String, String> {
     let host = url
         .strip_prefix("http://")
@@ -116,7 +121,7 @@ pub fn create_queue(url: &str, name: &str) -> Result<String, String> {
     write!(
         stream,
         "POST / HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\n\r\n{body}",
+         Authorization: {SQS_SCOPE}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .map_err(|e| format!("{url}: {e}"))?;

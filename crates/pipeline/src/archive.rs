@@ -20,6 +20,9 @@ struct ReportData<'a> {
     figures: &'a ReportFigures,
     forecast: Option<&'a MonthEndForecast>,
     anomalies: Vec<AnomalyData<'a>>,
+    /// What the report lacks (a pipeline step that had not finished); absent when complete.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -52,6 +55,7 @@ pub fn render_json(page: &ReportPage) -> Result<String> {
                 impact_pct: &a.impact_pct,
             })
             .collect(),
+        notes: &page.notes,
     };
     serde_json::to_string_pretty(&data).map_err(|e| PipelineError::Render(e.to_string()))
 }

@@ -60,6 +60,15 @@ pub struct DetectPorts<'a> {
     pub bus: &'a dyn NotificationBus,
 }
 
+/// What one anomaly lifecycle step needs: the cost lake ranks root causes (`None` for metric
+/// anomalies, which have no cost records), the state store keeps the lifecycle, the bus carries
+/// the envelopes. Shared by cost detection and [`crate::metrics`].
+pub struct LifecyclePorts<'a> {
+    pub lake: Option<&'a dyn LakeReader>,
+    pub state: &'a dyn StateStore,
+    pub bus: &'a dyn NotificationBus,
+}
+
 /// Runs detection for `as_of` over every watched scope; returns the envelopes published.
 pub async fn detect(
     ports: &DetectPorts<'_>,
@@ -125,8 +134,13 @@ pub async fn detect_merged(
         .collect();
     fold_nested(&mut found, &explainers);
     let mut published = Vec::new();
+    let lifecycle = LifecyclePorts {
+        lake: Some(ports.lake),
+        state: ports.state,
+        bus: ports.bus,
+    };
     for (scope, anomaly) in found {
-        if let Some(n) = step(ports, cfg, names, &scope, anomaly, as_of, now).await? {
+        if let Some(n) = step(&lifecycle, cfg, names, &scope, anomaly, as_of, now).await? {
             published.push(n);
         }
     }
@@ -134,8 +148,8 @@ pub async fn detect_merged(
 }
 
 /// One scope, one day: decides the transition, publishes, then records it.
-async fn step(
-    ports: &DetectPorts<'_>,
+pub(crate) async fn step(
+    ports: &LifecyclePorts<'_>,
     cfg: &PipelineConfig,
     names: &BTreeMap<String, String>,
     scope: &Scope,
@@ -160,7 +174,10 @@ async fn step(
     let next = match (found, active) {
         (Some(mut anomaly), Some(prev)) => {
             anomaly.start_date = prev.anomaly.start_date;
-            let ours = root_causes(ports.lake, cfg, &anomaly).await?;
+            let ours = match ports.lake {
+                Some(lake) => root_causes(lake, cfg, &anomaly).await?,
+                None => Vec::new(),
+            };
             // An imported anomaly keeps AWS's root causes when the lake has nothing to rank.
             if !ours.is_empty() {
                 anomaly.root_causes = ours;
@@ -177,7 +194,10 @@ async fn step(
             }
         }
         (Some(mut anomaly), None) => {
-            let ours = root_causes(ports.lake, cfg, &anomaly).await?;
+            let ours = match ports.lake {
+                Some(lake) => root_causes(lake, cfg, &anomaly).await?,
+                None => Vec::new(),
+            };
             // An imported anomaly keeps AWS's root causes when the lake has nothing to rank.
             if !ours.is_empty() {
                 anomaly.root_causes = ours;
@@ -327,6 +347,8 @@ fn in_scope(r: &CostRecord, scope: &Scope) -> bool {
         }
         Scope::Tag { key, value } => r.tags.get(key) == Some(value),
         Scope::CostCategory { name, value } => r.x_cost_categories.get(name) == Some(value),
+        // A metric anomaly has no cost records (metrics::detect passes no lake).
+        Scope::Metric(_) => false,
     }
 }
 

@@ -8,6 +8,8 @@
 //!   the other direction or another scope still alerts.
 //! * **snooze** until a date: no open/ongoing envelopes for that scope until then (a resolve is
 //!   still sent, so a posted message gets closed); afterwards it alerts again as usual.
+//! * **acknowledge**: someone has it in hand. Detection carries on as before; the anomaly shows
+//!   who acknowledged it and when (REST API, dashboard).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_core::Money;
@@ -70,8 +72,22 @@ pub fn snooze_key(scope: &Scope) -> String {
     format!("anomaly-snooze/{}", scope.key())
 }
 
+/// An anomaly acknowledged: kept under `anomaly-ack/<subject id>` for as long as feedback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    pub subject_id: String,
+    /// Who, as the caller gave it (free text; the API does not know people).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+pub fn ack_key(subject_id: &str) -> String {
+    format!("anomaly-ack/{subject_id}")
+}
+
 /// The anomaly state holding `subject_id`.
-async fn find(state: &dyn StateStore, subject_id: &str) -> Result<AnomalyState> {
+pub async fn find(state: &dyn StateStore, subject_id: &str) -> Result<AnomalyState> {
     state
         .list("anomaly/")
         .await?
@@ -129,6 +145,44 @@ pub async fn snooze(
     Ok(snooze)
 }
 
+/// Records that someone has an anomaly in hand (replacing an earlier acknowledgement).
+pub async fn acknowledge(
+    state: &dyn StateStore,
+    subject_id: &str,
+    by: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Acknowledgement> {
+    let found = find(state, subject_id).await?;
+    let ack = Acknowledgement {
+        subject_id: found.subject_id,
+        by,
+        at: now,
+    };
+    let value = serde_json::to_value(&ack).map_err(|e| PipelineError::Config(e.to_string()))?;
+    let expires = now + chrono::Duration::days(FEEDBACK_DAYS as i64);
+    put_replacing(state, &ack_key(&ack.subject_id), value, Some(expires)).await?;
+    Ok(ack)
+}
+
+/// The acknowledgement of `subject_id`, if any.
+pub async fn acknowledgement(
+    state: &dyn StateStore,
+    subject_id: &str,
+) -> Result<Option<Acknowledgement>> {
+    Ok(state
+        .get(&ack_key(subject_id))
+        .await?
+        .and_then(|v| serde_json::from_value(v.value).ok()))
+}
+
+/// The snooze on `scope`, if one was given (past ones included: compare `until` with the day).
+pub async fn snooze_for(state: &dyn StateStore, scope: &Scope) -> Result<Option<Snooze>> {
+    Ok(state
+        .get(&snooze_key(scope))
+        .await?
+        .and_then(|v| serde_json::from_value(v.value).ok()))
+}
+
 async fn put_replacing(
     state: &dyn StateStore,
     key: &str,
@@ -141,10 +195,7 @@ async fn put_replacing(
 }
 
 /// The feedback on `scope`, if any is live.
-pub(crate) async fn feedback_for(
-    state: &dyn StateStore,
-    scope: &Scope,
-) -> Result<Option<Feedback>> {
+pub async fn feedback_for(state: &dyn StateStore, scope: &Scope) -> Result<Option<Feedback>> {
     Ok(state
         .get(&feedback_key(scope))
         .await?
@@ -153,9 +204,7 @@ pub(crate) async fn feedback_for(
 
 /// Whether `scope` is snoozed on `day`.
 pub(crate) async fn snoozed(state: &dyn StateStore, scope: &Scope, day: NaiveDate) -> Result<bool> {
-    Ok(state
-        .get(&snooze_key(scope))
+    Ok(snooze_for(state, scope)
         .await?
-        .and_then(|v| serde_json::from_value::<Snooze>(v.value).ok())
         .is_some_and(|s| day <= s.until))
 }

@@ -26,13 +26,13 @@ pub struct Explainer {
 }
 
 /// How deep a scope sits in the nesting (org 0, account or service 1, account × service 2);
-/// `None` for tags and cost categories, which cut across it.
+/// `None` for tags and cost categories, which cut across it, and for metrics, outside it.
 fn depth(scope: &Scope) -> Option<u8> {
     match scope {
         Scope::Org => Some(0),
         Scope::Account(_) | Scope::Service(_) => Some(1),
         Scope::AccountService { .. } => Some(2),
-        Scope::Tag { .. } | Scope::CostCategory { .. } => None,
+        Scope::Tag { .. } | Scope::CostCategory { .. } | Scope::Metric(_) => None,
     }
 }
 

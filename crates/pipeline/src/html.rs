@@ -55,6 +55,9 @@ pub struct ReportPage {
     pub chart_svg: String,
     pub forecast: Option<MonthEndForecast>,
     pub anomalies: Vec<AnomalyView>,
+    /// What the report lacks, e.g. a pipeline step that had not finished when it went out
+    /// (the report Lambda's fallback schedule); shown above the figures.
+    pub notes: Vec<String>,
 }
 
 fn chart_for(
@@ -170,6 +173,7 @@ pub async fn build_page(
         chart_svg,
         forecast: org_forecast.cloned(),
         anomalies,
+        notes: Vec::new(),
     })
 }
 

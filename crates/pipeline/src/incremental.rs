@@ -412,20 +412,7 @@ pub async fn record_ledger(
         "days": days,
         "text": line,
     });
-    let expires = now.checked_add_days(Days::new(LEDGER_RUN_TTL_DAYS));
-    let stamp = now.format("%Y-%m-%dT%H:%M:%S%.6fZ");
-    // Two runs in the same microsecond would share a key: the second takes the next suffix.
-    for n in 0.. {
-        let key = match n {
-            0 => format!("{LEDGER_RUN_PREFIX}{stamp}"),
-            n => format!("{LEDGER_RUN_PREFIX}{stamp}-{n}"),
-        };
-        match state.put(&key, entry.clone(), None, expires).await {
-            Ok(_) => break,
-            Err(StoreError::Conflict { .. }) if n < 9 => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+    put_run_entry(state, LEDGER_RUN_PREFIX, entry, now).await?;
     let month = add_to_month(state, requests, now).await?;
     tracing::info!(
         requests,
@@ -437,47 +424,87 @@ pub async fn record_ledger(
     Ok((line, month))
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct MonthTotal {
-    requests: u64,
-    runs: u64,
+/// Stores one run's ledger item under `prefix` + the run's time, expiring after
+/// [`LEDGER_RUN_TTL_DAYS`]. Shared by every billed source's ledger (Cost Explorer, CloudWatch).
+pub(crate) async fn put_run_entry(
+    state: &dyn StateStore,
+    prefix: &str,
+    entry: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let expires = now.checked_add_days(Days::new(LEDGER_RUN_TTL_DAYS));
+    let stamp = now.format("%Y-%m-%dT%H:%M:%S%.6fZ");
+    // Two runs in the same microsecond would share a key: the second takes the next suffix.
+    for n in 0.. {
+        let key = match n {
+            0 => format!("{prefix}{stamp}"),
+            n => format!("{prefix}{stamp}-{n}"),
+        };
+        match state.put(&key, entry.clone(), None, expires).await {
+            Ok(_) => break,
+            Err(StoreError::Conflict { .. }) if n < 9 => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
-/// Read, add, write only if nobody wrote in between (the port's `put(expected version)`),
-/// re-reading on conflict: two concurrent runs both get counted.
 async fn add_to_month(state: &dyn StateStore, requests: u32, now: DateTime<Utc>) -> Result<u64> {
     let month = now.format("%Y-%m").to_string();
     let key = format!("{LEDGER_MONTH_PREFIX}{month}");
+    let totals = add_to_totals(
+        state,
+        &key,
+        &[("requests", u64::from(requests)), ("runs", 1)],
+        |t| {
+            let requests = t.get("requests").copied().unwrap_or(0);
+            json!({
+                "month": month,
+                "cents": requests * CENTS_PER_REQUEST,
+                "dollars": dollars(requests),
+                "text": format!("{requests} Cost Explorer requests = {}", dollars(requests)),
+            })
+        },
+    )
+    .await?;
+    Ok(totals.get("requests").copied().unwrap_or(0))
+}
+
+/// Adds `counts` to the counters stored under `key`, with the fields `derive` computes from the
+/// new totals beside them. Read, add, write only if nobody wrote in between (the port's
+/// `put(expected version)`), re-reading on conflict: two concurrent runs both get counted.
+pub(crate) async fn add_to_totals(
+    state: &dyn StateStore,
+    key: &str,
+    counts: &[(&str, u64)],
+    derive: impl Fn(&BTreeMap<String, u64>) -> serde_json::Value,
+) -> Result<BTreeMap<String, u64>> {
     for _ in 0..MONTH_TOTAL_ATTEMPTS {
-        let current = state.get(&key).await?;
-        let (mut total, version) = match current {
-            None => (MonthTotal::default(), None),
-            Some(Versioned { value, version }) => (
-                MonthTotal {
-                    requests: value["requests"].as_u64().unwrap_or(0),
-                    runs: value["runs"].as_u64().unwrap_or(0),
-                },
-                Some(version),
-            ),
+        let (stored, version) = match state.get(key).await? {
+            None => (serde_json::Value::Null, None),
+            Some(Versioned { value, version }) => (value, Some(version)),
         };
-        total.requests += u64::from(requests);
-        total.runs += 1;
-        let value = json!({
-            "month": month,
-            "requests": total.requests,
-            "runs": total.runs,
-            "cents": total.requests * CENTS_PER_REQUEST,
-            "dollars": dollars(total.requests),
-            "text": format!("{} Cost Explorer requests = {}", total.requests, dollars(total.requests)),
-        });
-        match state.put(&key, value, version, None).await {
-            Ok(_) => return Ok(total.requests),
+        let totals: BTreeMap<String, u64> = counts
+            .iter()
+            .map(|(name, add)| {
+                let before = stored[*name].as_u64().unwrap_or(0);
+                ((*name).to_owned(), before + add)
+            })
+            .collect();
+        let mut value = derive(&totals);
+        if let Some(fields) = value.as_object_mut() {
+            for (name, total) in &totals {
+                fields.insert(name.clone(), json!(total));
+            }
+        }
+        match state.put(key, value, version, None).await {
+            Ok(_) => return Ok(totals),
             Err(StoreError::Conflict { .. }) => continue,
             Err(e) => return Err(e.into()),
         }
     }
     Err(PipelineError::Store(StoreError::Conflict {
-        key,
+        key: key.to_owned(),
         expected: None,
         found: None,
     }))

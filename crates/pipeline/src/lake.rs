@@ -17,13 +17,8 @@ use costwatch_store::{LakeReader, LakeWriter};
 
 use crate::error::{PipelineError, Result};
 
-pub fn curated_prefix(day: NaiveDate) -> String {
-    format!("curated/daily/dt={day}/")
-}
-
-pub fn curated_key(day: NaiveDate) -> String {
-    format!("{}records.jsonl", curated_prefix(day))
-}
+// One definition of the curated layout, shared with the archives that copy it.
+pub use costwatch_core::archive::{curated_key, curated_prefix};
 
 pub fn breakdown_prefix(day: NaiveDate) -> String {
     format!("curated/breakdown/dt={day}/")

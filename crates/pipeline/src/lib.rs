@@ -17,6 +17,7 @@ pub mod hybrid;
 pub mod incremental;
 pub mod lake;
 pub mod meta;
+pub mod metrics;
 pub mod report;
 pub mod run;
 

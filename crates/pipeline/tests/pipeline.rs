@@ -289,6 +289,7 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
         figures,
         chart_svg: "<svg></svg>".into(),
         forecast: None,
+        notes: vec![hostile.into()],
         anomalies: vec![AnomalyView {
             title: hostile.into(),
             scope: "org".into(),
@@ -314,7 +315,7 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
     };
     let html = render_page(&page).unwrap();
     assert!(!html.contains("<script>"), "raw markup reached the page");
-    assert_eq!(html.matches("&lt;script&gt;").count(), 4);
+    assert_eq!(html.matches("&lt;script&gt;").count(), 5);
     // The archived CSV: a label a spreadsheet would run as a formula is defused.
     let csv = costwatch_pipeline::archive::render_csv(&page).unwrap();
     assert!(csv.contains("\ntop_service,'=1+2,"), "{csv}");

@@ -4,7 +4,9 @@
 //! - [`memory`]: adapters holding everything in process memory (tests, `demo`).
 //! - [`local`]: adapters under a data directory (the CLI's embedded default), see
 //!   [`local::default_data_dir`]. The local adapters assume a single process owns the directory.
-//! - `aws` (feature `aws`): S3, DynamoDB, SNS, Secrets Manager and SSM adapters.
+//! - `aws` (feature `aws`): S3, DynamoDB, SNS, Secrets Manager and SSM adapters; CloudWatch
+//!   GetMetricData with feature `aws-cloudwatch`.
+//! - [`metrics`]: metric series ports; every lake is a [`MetricStore`].
 //! - [`bundle`]: [`LocalStore`] and [`MemoryStore`], one adapter per port, ready to hand out.
 
 #[cfg(feature = "aws")]
@@ -17,6 +19,7 @@ mod fsutil;
 pub mod key;
 pub mod local;
 pub mod memory;
+pub mod metrics;
 pub mod ports;
 mod rollup_index;
 mod state_rules;
@@ -24,4 +27,5 @@ mod state_rules;
 pub use bundle::{LocalStore, MemoryStore};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
+pub use metrics::{MetricPoint, MetricPull, MetricQuery, MetricSeries, MetricSource, MetricStore};
 pub use ports::*;

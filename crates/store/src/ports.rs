@@ -259,3 +259,15 @@ pub trait AnomalySource: Send + Sync {
         budget: &RequestBudget,
     ) -> Result<(Vec<ImportedAnomaly>, bool)>;
 }
+
+/// Recommendations another service makes (Cost Explorer rightsizing, Savings Plans and
+/// reservation purchases; Cost Optimization Hub), in the suite's terms.
+#[async_trait]
+pub trait RecommendationSource: Send + Sync {
+    /// Every recommendation, every page drawn from `budget`; `complete` is false when the
+    /// budget cut the pages short (what was read is still returned).
+    async fn recommendations(
+        &self,
+        budget: &RequestBudget,
+    ) -> Result<(Vec<costwatch_core::recommend::Finding>, bool)>;
+}

@@ -12,6 +12,7 @@ pub mod moto_ce;
 /// The Lambda Runtime API emulator, shared with `costwatch invoke` (one emulator).
 pub use costwatch_local::runtime_api;
 pub mod stack;
+pub mod template;
 
 /// A file of the repository (e.g. `events/collect/scheduled.json`), read as text; panics with the
 /// path when it is missing.

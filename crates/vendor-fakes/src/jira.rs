@@ -91,6 +91,22 @@ impl JiraSite {
         self.lock().lose_create_answers += n;
     }
 
+    /// An issue a person filed in `project` before costwatch ran (a tracking issue the daily
+    /// report comments on); returns its key, numbered like the site's other issues.
+    pub fn file_issue(&self, project: &str, summary: &str) -> String {
+        let mut state = self.lock();
+        let n = state.issues.len() + 1;
+        let key = format!("{project}-{n}");
+        state.issues.push(Issue {
+            id: format!("{}", 10_000 + n),
+            key: key.clone(),
+            fields: json!({"summary": summary, "project": {"key": project}}),
+            status: "To Do".into(),
+            comments: Vec::new(),
+        });
+        key
+    }
+
     /// Every issue, in creation order.
     pub fn issues(&self) -> Vec<Issue> {
         self.lock().issues.clone()

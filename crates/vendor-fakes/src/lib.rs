@@ -7,6 +7,8 @@
 //! A dev-dependency only; never linked into a Lambda.
 
 pub mod amplitude;
+// Azure Blob Storage's Blob service (Put Blob, Create Container), for what Azurite cannot fake.
+pub mod azure_blob;
 pub mod datadog;
 pub mod discord;
 pub mod faults;

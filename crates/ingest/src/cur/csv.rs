@@ -7,7 +7,7 @@ use ::csv::StringRecord;
 use chrono::{DateTime, Utc};
 use costwatch_core::{CostRecord, Money};
 
-use super::{CurLayout, RowAccess, SourceColumn};
+use super::{CurLayout, Layout, RowAccess, SourceColumn};
 use crate::error::IngestError;
 use crate::mapping::{Daily, non_null, parse_decimal, parse_timestamp};
 use crate::text;
@@ -34,14 +34,19 @@ impl RowAccess for CsvRow<'_> {
 
 /// Reads every line item, rolled up to daily records; the first bad row fails the whole file.
 pub fn read_csv(path: &Path) -> Result<Vec<CostRecord>, IngestError> {
+    read_into::<CurLayout>(path).map(Daily::into_records)
+}
+
+/// Feeds every line item to layout `L`; the first bad row fails the whole file.
+pub(crate) fn read_into<L: Layout>(path: &Path) -> Result<L::Acc, IngestError> {
     let label = text::file_label(path);
     let mut reader = text::csv_reader(path)?;
     let columns: Vec<SourceColumn> = text::headers(&mut reader, &label)?
         .iter()
         .map(|h| SourceColumn::from_header(h))
         .collect();
-    let layout = CurLayout::resolve(&label, &columns)?;
-    let mut daily = Daily::default();
+    let layout = L::resolve(&label, &columns)?;
+    let mut acc = L::Acc::default();
     let mut record = StringRecord::new();
     let mut row_number = 0u64;
     loop {
@@ -55,7 +60,7 @@ pub fn read_csv(path: &Path) -> Result<Vec<CostRecord>, IngestError> {
             break;
         }
         row_number += 1;
-        layout.add_line(&CsvRow(&record), &mut daily, &label, row_number)?;
+        layout.add_line(&CsvRow(&record), &mut acc, &label, row_number)?;
     }
-    Ok(daily.into_records())
+    Ok(acc)
 }

@@ -13,9 +13,29 @@ use crate::mapping::{Amounts, Daily, Dims, day_bounds};
 
 pub mod csv;
 pub mod parquet;
+pub mod usage;
 
 pub use self::csv::read_csv;
 pub use self::parquet::read_parquet;
+pub use self::usage::{read_usage, read_usage_csv, read_usage_parquet};
+
+/// What a reader feeds line items into: which columns it needs, how it finds them, and what it
+/// keeps of each line. The cost roll-up ([`CurLayout`]) and the per-resource usage roll-up
+/// ([`usage::UsageLayout`]) share the Parquet and CSV plumbing through this.
+pub(crate) trait Layout: Sized {
+    /// What the lines are accumulated into.
+    type Acc: Default;
+    /// Whether the layout reads this (Athena-named) column; lets Parquet project only these.
+    fn wanted(name: &str) -> bool;
+    fn resolve(file: &str, columns: &[SourceColumn]) -> Result<Self, IngestError>;
+    fn add_line(
+        &self,
+        row: &impl RowAccess,
+        acc: &mut Self::Acc,
+        file: &str,
+        row_number: u64,
+    ) -> Result<(), IngestError>;
+}
 
 /// One line item as either reader sees it. `col` is a position in the reader's column list;
 /// `None` means null (or empty, which CUR uses for null in text exports). Errors are the problem
@@ -118,6 +138,19 @@ impl SourceColumn {
     }
 }
 
+/// (key, position) of every column named `prefix` + key: user tags, cost categories.
+pub(crate) fn keyed(columns: &[SourceColumn], prefix: &str) -> Vec<(String, usize)> {
+    columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let rest = c.name.strip_prefix(prefix)?;
+            let key = c.tag_key.clone().unwrap_or_else(|| rest.to_owned());
+            (!key.is_empty()).then_some((key, i))
+        })
+        .collect()
+}
+
 /// Which source positions hold which CUR fields.
 #[derive(Debug)]
 pub(crate) struct CurLayout {
@@ -126,15 +159,16 @@ pub(crate) struct CurLayout {
     cost_categories: Vec<(String, usize)>,
 }
 
-impl CurLayout {
-    /// Whether the mapping reads this (Athena-named) column; lets Parquet project only these.
-    pub fn wanted(name: &str) -> bool {
+impl Layout for CurLayout {
+    type Acc = Daily;
+
+    fn wanted(name: &str) -> bool {
         FIELDS.iter().any(|(f, _)| *f == name)
             || name.starts_with(TAG_PREFIX)
             || name.starts_with(COST_CATEGORY_PREFIX)
     }
 
-    pub fn resolve(file: &str, columns: &[SourceColumn]) -> Result<Self, IngestError> {
+    fn resolve(file: &str, columns: &[SourceColumn]) -> Result<Self, IngestError> {
         let position = |name: &str| columns.iter().position(|c| c.name == name);
         let mut fields = [None; FIELDS.len()];
         for (slot, (name, required)) in fields.iter_mut().zip(FIELDS) {
@@ -143,26 +177,15 @@ impl CurLayout {
                 return Err(IngestError::missing(file, name));
             }
         }
-        let keyed = |prefix: &str| -> Vec<(String, usize)> {
-            columns
-                .iter()
-                .enumerate()
-                .filter_map(|(i, c)| {
-                    let rest = c.name.strip_prefix(prefix)?;
-                    let key = c.tag_key.clone().unwrap_or_else(|| rest.to_owned());
-                    (!key.is_empty()).then_some((key, i))
-                })
-                .collect()
-        };
         Ok(Self {
             fields,
-            tags: keyed(TAG_PREFIX),
-            cost_categories: keyed(COST_CATEGORY_PREFIX),
+            tags: keyed(columns, TAG_PREFIX),
+            cost_categories: keyed(columns, COST_CATEGORY_PREFIX),
         })
     }
 
     /// Maps one line item and adds it to the daily roll-up. Every failure names the column.
-    pub fn add_line(
+    fn add_line(
         &self,
         row: &impl RowAccess,
         daily: &mut Daily,
@@ -253,7 +276,9 @@ impl CurLayout {
             .add(dims, amounts)
             .map_err(|p| err(FIELDS[UNBLENDED].0, p))
     }
+}
 
+impl CurLayout {
     /// AWS's amortised cost: reserved and Savings Plan usage at its effective rate, the unused
     /// part of a reservation on its fee line, and commitment fees themselves at zero (they are
     /// already spread over the usage they cover). Falls back to unblended where the columns are

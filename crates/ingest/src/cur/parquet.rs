@@ -18,13 +18,18 @@ use costwatch_core::{CostRecord, Money};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::{CurLayout, RowAccess, SourceColumn};
+use super::{CurLayout, Layout, RowAccess, SourceColumn};
 use crate::error::IngestError;
 use crate::mapping::{Daily, decimal_from_f64, midnight, parse_decimal, parse_timestamp};
 use crate::text::file_label;
 
 /// Reads every line item, rolled up to daily records; the first bad row fails the whole file.
 pub fn read_parquet(path: &Path) -> Result<Vec<CostRecord>, IngestError> {
+    read_into::<CurLayout>(path).map(Daily::into_records)
+}
+
+/// Feeds every line item to layout `L`; the first bad row fails the whole file.
+pub(crate) fn read_into<L: Layout>(path: &Path) -> Result<L::Acc, IngestError> {
     let label = file_label(path);
     let parquet_err = |source| IngestError::Parquet {
         file: label.clone(),
@@ -39,9 +44,9 @@ pub fn read_parquet(path: &Path) -> Result<Vec<CostRecord>, IngestError> {
         .iter()
         .enumerate()
         .map(|(i, f)| (i, SourceColumn::from_header(f.name())))
-        .filter(|(_, c)| CurLayout::wanted(&c.name))
+        .filter(|(_, c)| L::wanted(&c.name))
         .unzip();
-    let layout = CurLayout::resolve(&label, &columns)?;
+    let layout = L::resolve(&label, &columns)?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let reader = builder
         .with_projection(mask)
@@ -49,7 +54,7 @@ pub fn read_parquet(path: &Path) -> Result<Vec<CostRecord>, IngestError> {
         .build()
         .map_err(parquet_err)?;
 
-    let mut daily = Daily::default();
+    let mut acc = L::Acc::default();
     let mut row_number = 0u64;
     for batch in reader {
         let batch: RecordBatch = batch.map_err(|source| IngestError::Arrow {
@@ -60,10 +65,10 @@ pub fn read_parquet(path: &Path) -> Result<Vec<CostRecord>, IngestError> {
         for i in 0..batch.num_rows() {
             row_number += 1;
             let row = ArrowRow { cols: &views, i };
-            layout.add_line(&row, &mut daily, &label, row_number)?;
+            layout.add_line(&row, &mut acc, &label, row_number)?;
         }
     }
-    Ok(daily.into_records())
+    Ok(acc)
 }
 
 /// A column of one batch, downcast once per batch rather than once per cell.

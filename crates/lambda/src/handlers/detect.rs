@@ -1,5 +1,6 @@
 //! detect: `AggregatesUpdated` → anomaly detection with its lifecycle → envelopes on the
-//! notifications topic; optionally merged with AWS Cost Anomaly Detection's own findings
+//! notifications topic, then `AnomaliesDetected` on the pipeline topic (the daily report waits
+//! for it); optionally merged with AWS Cost Anomaly Detection's own findings
 //! (GetAnomalies), under the same ids (see `costwatch_pipeline::hybrid`).
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,6 +14,7 @@ use super::aggregates_updated;
 use crate::emf;
 use crate::env::Env;
 use crate::error::Result;
+use crate::events::{PipelineBus, PipelineEvent};
 
 /// `true` turns the GetAnomalies import on (template parameter `ImportCostAnomalies`).
 pub const IMPORT_ANOMALIES: &str = "COSTWATCH_IMPORT_ANOMALIES";
@@ -51,6 +53,7 @@ pub async fn handle(
     ports: &Ports<'_>,
     cfg: &PipelineConfig,
     import: Option<&Import<'_>>,
+    done: &dyn PipelineBus,
     event: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<DetectSummary> {
@@ -60,6 +63,9 @@ pub async fn handle(
         None => (Vec::new(), 0),
     };
     let published = detect_day_merged(ports, cfg, as_of, now, &imported).await?;
+    // After the envelopes: the report that follows finds the day's anomalies in the state.
+    done.publish(&PipelineEvent::AnomaliesDetected { as_of })
+        .await?;
     Ok(DetectSummary {
         as_of,
         published: published.into_iter().map(|n| n.id).collect(),

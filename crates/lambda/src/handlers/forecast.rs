@@ -1,5 +1,6 @@
 //! forecast: `AggregatesUpdated` → month-end forecasts and budget crossings → envelopes on the
-//! notifications topic, and the figures as EMF metrics.
+//! notifications topic, the figures as EMF metrics, then `ForecastsUpdated` on the pipeline
+//! topic (the daily report waits for it).
 
 use chrono::{DateTime, Utc};
 use costwatch_core::money::to_f64;
@@ -10,11 +11,14 @@ use serde::Serialize;
 use super::aggregates_updated;
 use crate::emf;
 use crate::error::Result;
+use crate::events::{PipelineBus, PipelineEvent};
 
 pub struct ForecastPorts<'a> {
     pub rollups: &'a dyn RollupStore,
     pub state: &'a dyn StateStore,
     pub bus: &'a dyn NotificationBus,
+    /// Where `ForecastsUpdated` goes (the pipeline topic).
+    pub events: &'a dyn PipelineBus,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,6 +52,10 @@ pub async fn handle(
         let forecast_percent = to_f64(line.forecast / line.limit) * 100.0;
         emf::budget_used(&line.budget, line.percent_used, forecast_percent);
     }
+    ports
+        .events
+        .publish(&PipelineEvent::ForecastsUpdated { as_of })
+        .await?;
     Ok(ForecastSummary {
         as_of,
         forecasts: run.forecasts.len(),

@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod collect;
 pub mod detect;
 pub mod forecast;
+pub mod metrics;
 pub mod report;
 
 use chrono::NaiveDate;

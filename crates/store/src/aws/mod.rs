@@ -2,12 +2,16 @@
 //! built once per container ([`load_config`] in a Lambda, an explicit one in tests) so clients
 //! are created once and shared, as the Lambda runtime examples do.
 
+#[cfg(feature = "aws-cloudwatch")]
+mod cloudwatch;
 #[cfg(feature = "aws-cost-explorer")]
 mod cost_explorer;
 mod dynamo_rollups;
 mod dynamo_state;
 mod error;
 mod ext;
+#[cfg(feature = "aws-cost-explorer")]
+mod recommendations;
 mod s3;
 mod secrets;
 mod sns;
@@ -17,6 +21,10 @@ use std::time::Duration;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
+#[cfg(feature = "aws-cloudwatch")]
+pub use cloudwatch::CloudWatchMetrics;
+#[cfg(feature = "aws-cost-explorer")]
+pub(crate) use cost_explorer::backoff as ce_backoff;
 #[cfg(feature = "aws-cost-explorer")]
 pub use cost_explorer::{
     CostExplorerOptions, CostExplorerSource, METRICS as COST_EXPLORER_METRICS, RetryPolicy,
@@ -24,6 +32,8 @@ pub use cost_explorer::{
 pub use dynamo_rollups::DynamoRollups;
 pub use dynamo_state::DynamoState;
 pub use error::aws_error;
+#[cfg(feature = "aws-cost-explorer")]
+pub use recommendations::{CeRecommendations, RESERVATION_SERVICES};
 pub use s3::S3Lake;
 pub use secrets::{SecretsManagerSecrets, SsmSecrets};
 pub use sns::SnsBus;
@@ -61,6 +71,8 @@ pub async fn load_config() -> SdkConfig {
 /// The SDK crates these adapters are built on, for callers that create resources or build clients
 /// of their own (Lambda crates, the moto tests) without pinning a second copy.
 pub mod sdk {
+    #[cfg(feature = "aws-cloudwatch")]
+    pub use aws_sdk_cloudwatch;
     #[cfg(feature = "aws-cost-explorer")]
     pub use aws_sdk_costexplorer;
     pub use {

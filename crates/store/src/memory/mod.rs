@@ -2,6 +2,7 @@
 
 mod bus;
 mod lake;
+mod metrics;
 mod rollups;
 mod secrets;
 mod source;
@@ -9,6 +10,7 @@ mod state;
 
 pub use bus::MemoryBus;
 pub use lake::MemoryLake;
+pub use metrics::MemoryMetricSource;
 pub use rollups::MemoryRollups;
 pub use secrets::MemorySecrets;
 pub use source::MemoryCostSource;

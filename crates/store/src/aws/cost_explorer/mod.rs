@@ -30,6 +30,8 @@ pub use crate::cost_explorer_options::{CostExplorerOptions, RetryPolicy};
 use crate::error::{Result, StoreError};
 use crate::ports::{CostSource, DayPull, DayTotal, Fetched, RequestBudget};
 use pages::{DayDocs, day_totals, parse_day, split_page};
+/// Cost Explorer's jittered backoff, shared by every Cost Explorer caller (recommendations too).
+pub(crate) use request::backoff;
 
 /// Folder under `raw/` for Cost Explorer responses.
 pub const RAW_SOURCE: &str = "ce";

@@ -144,7 +144,7 @@ fn is_throttling<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bo
 
 /// The wait before retry `attempt + 1`: between half and all of `base × 2^(attempt-1)`
 /// (capped at `max_delay`), so retries never come at once and clients spread out.
-pub(super) fn backoff(policy: RetryPolicy, attempt: u32) -> Duration {
+pub(crate) fn backoff(policy: RetryPolicy, attempt: u32) -> Duration {
     let doubled = policy
         .base_delay
         .saturating_mul(1 << attempt.saturating_sub(1).min(16));

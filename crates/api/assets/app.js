@@ -1,0 +1,344 @@
+// The costwatch dashboard: reads the API's JSON and draws its own SVG charts. No libraries, no
+// network beyond this origin. Every chart has a text alternative (role="img" + <title>).
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+const fmt = (v) => (v === null || v === undefined ? "–" : money.format(Number(v)));
+const $ = (id) => document.getElementById(id);
+
+// --- API -------------------------------------------------------------------------------------
+
+class Unauthorized extends Error {}
+
+async function api(path, options = {}) {
+  const headers = { Accept: "application/json" };
+  const token = sessionStorage.getItem("costwatch-token");
+  if (token) headers.Authorization = "Bearer " + token;
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method: options.method || "GET",
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  if (response.status === 401) throw new Unauthorized();
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.detail || response.statusText);
+  return body;
+}
+
+function announce(text) {
+  $("status").textContent = text;
+}
+
+// --- SVG helpers -----------------------------------------------------------------------------
+
+function el(name, attrs = {}, parent) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function chart(container, title, width, height) {
+  container.textContent = "";
+  const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
+  el("title", {}, svg).textContent = title;
+  container.appendChild(svg);
+  return svg;
+}
+
+const dayMs = 86400000;
+const toDay = (s) => Date.parse(s + "T00:00:00Z");
+const iso = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/** Scales for a time × money chart. */
+function scales(x0, x1, y1, width, height, pad) {
+  const sx = (ms) => pad.l + ((ms - x0) / Math.max(x1 - x0, dayMs)) * (width - pad.l - pad.r);
+  const sy = (v) => height - pad.b - (v / (y1 || 1)) * (height - pad.t - pad.b);
+  return { sx, sy };
+}
+
+function axes(svg, x0, x1, y1, width, height, pad, s) {
+  el("line", { class: "axis", x1: pad.l, y1: height - pad.b, x2: width - pad.r, y2: height - pad.b }, svg);
+  for (const f of [0, 0.5, 1]) {
+    const y = s.sy(y1 * f);
+    el("line", { class: "axis", x1: pad.l, y1: y, x2: width - pad.r, y2: y }, svg);
+    const t = el("text", { class: "axis-label", x: 2, y: y + 4 }, svg);
+    t.textContent = money.format(Math.round(y1 * f));
+  }
+  for (const [ms, anchor] of [[x0, "start"], [(x0 + x1) / 2, "middle"], [x1, "end"]]) {
+    const t = el("text", { class: "axis-label", x: s.sx(ms), y: height - 4, "text-anchor": anchor }, svg);
+    t.textContent = iso(Math.round(ms / dayMs) * dayMs);
+  }
+}
+
+function path(points) {
+  return points.map(([x, y], i) => (i ? "L" : "M") + x.toFixed(1) + " " + y.toFixed(1)).join(" ");
+}
+
+// --- Daily cost ------------------------------------------------------------------------------
+
+function drawDaily(days, forecast, anomalies) {
+  const width = 900, height = 300, pad = { l: 64, r: 12, t: 12, b: 24 };
+  const known = days.filter((d) => d.total !== null);
+  const band = forecast ? forecast.daily : [];
+  const x0 = toDay(days[0].date);
+  const x1 = Math.max(toDay(days[days.length - 1].date), ...band.map((p) => toDay(p.date)));
+  const y1 = Math.max(...known.map((d) => Number(d.total)), ...band.map((p) => Number(p.hi80))) * 1.05;
+  const spike = known.reduce((a, b) => (Number(b.total) > Number(a.total) ? b : a), known[0]);
+  const svg = chart($("daily-chart"),
+    `Daily organisation cost from ${days[0].date} to ${days[days.length - 1].date}; highest ${fmt(spike.total)} on ${spike.date}; ${anomalies.length} anomalies marked.`,
+    width, height);
+  const s = scales(x0, x1, y1, width, height, pad);
+  axes(svg, x0, x1, y1, width, height, pad, s);
+  if (band.length) {
+    const upper = band.map((p) => [s.sx(toDay(p.date)), s.sy(Number(p.hi80))]);
+    const lower = band.map((p) => [s.sx(toDay(p.date)), s.sy(Number(p.lo80))]).reverse();
+    el("path", { class: "forecast-band", d: path(upper.concat(lower)) + " Z" }, svg);
+    el("path", { class: "forecast-line", d: path(band.map((p) => [s.sx(toDay(p.date)), s.sy(Number(p.mean))])) }, svg);
+  }
+  el("path", { class: "cost-line", "data-points": known.length,
+    d: path(known.map((d) => [s.sx(toDay(d.date)), s.sy(Number(d.total))])) }, svg);
+  const byDate = new Map(known.map((d) => [d.date, Number(d.total)]));
+  for (const a of anomalies) {
+    const at = byDate.has(a.date) ? a.date : a.start_date;
+    if (!byDate.has(at)) continue;
+    const c = el("circle", { class: "anomaly-marker" + (a.state === "resolved" ? " resolved" : ""),
+      cx: s.sx(toDay(at)), cy: s.sy(byDate.get(at)), r: 6, "data-id": a.id }, svg);
+    el("title", {}, c).textContent = `${a.label}: ${fmt(a.impact)} above expected on ${a.date} (${a.state})`;
+  }
+}
+
+// --- Top movers, usage, reports --------------------------------------------------------------
+
+function drawMovers(rows) {
+  const body = $("movers").tBodies[0];
+  body.textContent = "";
+  for (const r of rows) {
+    const tr = body.insertRow();
+    tr.insertCell().textContent = r.label;
+    const total = tr.insertCell();
+    total.className = "num";
+    total.textContent = fmt(r.total);
+    const change = tr.insertCell();
+    const up = Number(r.change) > 0;
+    change.className = "num " + (up ? "up" : "down");
+    change.textContent = (up ? "▲ +" : "▼ ") + fmt(r.change);
+  }
+}
+
+function drawUsage(u) {
+  const parts = u.sources.map((s) => s.text || `${s.requests} ${s.source} requests`);
+  $("usage").textContent = `${u.month}: ${fmt(u.total)}` + (parts.length ? ` (${parts.join("; ")})` : " (no billed requests recorded)") +
+    `. Not counted: ${u.not_counted}.`;
+}
+
+function drawReports(list) {
+  const ul = $("reports");
+  ul.textContent = "";
+  for (const r of list.items) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = r.period === "daily" ? `/reports/${r.date}` : r.files["report.html"];
+    a.textContent = `${r.period} report, ${r.date}`;
+    li.appendChild(a);
+    ul.appendChild(li);
+  }
+  if (!list.items.length) ul.textContent = "No reports archived yet.";
+}
+
+// --- Budgets ---------------------------------------------------------------------------------
+
+function drawBudget(b) {
+  const card = document.createElement("article");
+  card.className = "card";
+  const h = document.createElement("h3");
+  h.textContent = `${b.name} (${b.label})`;
+  const badge = document.createElement("span");
+  badge.className = "badge " + b.status;
+  badge.textContent = { ok: "on track", at_risk: "at risk", over: "over budget" }[b.status];
+  const text = document.createElement("p");
+  text.textContent = `${fmt(b.actual)} of ${fmt(b.limit)} (${b.percent_used.toFixed(0)} %), forecast ${fmt(b.forecast)}. ` +
+    (b.breach_date ? `Breach date: ${b.breach_date}. ` : "No breach expected this month. ") +
+    (b.allowed_daily_spend !== null ? `Allowed daily spend: ${fmt(b.allowed_daily_spend)} for ${b.days_left} days.` : "");
+  card.append(h, badge, text);
+  const holder = document.createElement("div");
+  card.appendChild(holder);
+  const pts = b.actual_burn.concat(b.forecast_burn);
+  if (pts.length) {
+    const width = 400, height = 180, pad = { l: 64, r: 8, t: 8, b: 24 };
+    const x0 = toDay(pts[0].date), x1 = toDay(pts[pts.length - 1].date);
+    const y1 = Math.max(Number(b.limit), ...pts.map((p) => Number(p.cumulative))) * 1.05;
+    const svg = chart(holder, `Burn-down of ${b.name}: month-to-date spend ${fmt(b.actual)} against a limit of ${fmt(b.limit)}` +
+      (b.breach_date ? `, passing it on ${b.breach_date}` : ""), width, height);
+    const s = scales(x0, x1, y1, width, height, pad);
+    axes(svg, x0, x1, y1, width, height, pad, s);
+    el("line", { class: "limit-line", x1: pad.l, x2: width - pad.r, y1: s.sy(Number(b.limit)), y2: s.sy(Number(b.limit)) }, svg);
+    const line = (list) => path(list.map((p) => [s.sx(toDay(p.date)), s.sy(Number(p.cumulative))]));
+    el("path", { class: "cost-line", d: line(b.actual_burn) }, svg);
+    if (b.forecast_burn.length) {
+      const last = b.actual_burn[b.actual_burn.length - 1];
+      el("path", { class: "forecast-line", d: line((last ? [last] : []).concat(b.forecast_burn)) }, svg);
+    }
+    if (b.breach_date) {
+      el("circle", { class: "anomaly-marker", r: 5, cx: s.sx(toDay(b.breach_date)), cy: s.sy(Number(b.limit)) }, svg);
+    }
+  }
+  return card;
+}
+
+// --- Anomalies -------------------------------------------------------------------------------
+
+function stateText(a) {
+  const bits = [a.state];
+  if (a.acknowledged) bits.push("acknowledged " + a.acknowledged.at.slice(0, 10));
+  if (a.snoozed_until) bits.push("snoozed until " + a.snoozed_until);
+  if (a.feedback) bits.push(a.feedback === "expected" ? "marked expected" : "marked not an anomaly");
+  return bits.join(" · ");
+}
+
+function addDays(n) {
+  return iso(Date.now() + n * dayMs);
+}
+
+function drawAnomaly(li, a) {
+  const kept = li.querySelector(".anomaly-chart");
+  li.textContent = "";
+  li.dataset.id = a.id;
+  const h = document.createElement("h3");
+  h.textContent = `${a.label}: ${fmt(a.impact)} ${a.direction === "fall" ? "below" : "above"} expected`;
+  const meta = document.createElement("p");
+  meta.className = "muted";
+  const cause = a.top_cause ? ` Root cause: ${a.top_cause.dimension} ${a.top_cause.value} (${fmt(a.top_cause.contribution)}, ${Math.round(a.top_cause.share * 100)} %).` : "";
+  meta.textContent = `Since ${a.start_date}, latest ${a.date}: ${fmt(a.actual)} against ${fmt(a.expected)} expected.${cause}`;
+  const state = document.createElement("p");
+  state.className = "state-line";
+  state.tabIndex = -1;
+  state.textContent = "State: " + stateText(a);
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  actions.setAttribute("role", "group");
+  actions.setAttribute("aria-label", "Actions on " + a.label);
+  const act = (label, verb, body, done) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.dataset.action = verb;
+    b.disabled = done;
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      try {
+        const updated = await api(`/v1/anomalies/${encodeURIComponent(a.id)}/${verb}`, { method: "POST", body });
+        drawAnomaly(li, updated);
+        announce(`${a.label}: ${stateText(updated)}`);
+        // The pressed button may now be disabled: keep the keyboard in this anomaly.
+        (li.querySelector("button:enabled") || li.querySelector(".state-line")).focus();
+      } catch (e) {
+        b.disabled = false;
+        announce(`Could not ${label.toLowerCase()}: ${e.message}`);
+      }
+    });
+    actions.appendChild(b);
+  };
+  act("Acknowledge", "acknowledge", {}, Boolean(a.acknowledged));
+  act("Snooze 7 days", "snooze", { until: addDays(7) }, Boolean(a.snoozed_until));
+  act("Expected", "feedback", { verdict: "expected" }, Boolean(a.feedback));
+  act("Not an anomaly", "feedback", { verdict: "not-an-anomaly" }, Boolean(a.feedback));
+  li.append(h, meta);
+  if (kept) li.appendChild(kept);
+  li.append(state, actions);
+}
+
+/** The anomaly's own scope, 30 days before it began to its latest day, the anomaly marked. */
+function drawAnomalySeries(holder, d) {
+  const days = d.series.filter((p) => p.total !== null);
+  if (days.length < 2) return;
+  const width = 600, height = 160, pad = { l: 64, r: 8, t: 8, b: 24 };
+  const x0 = toDay(days[0].date), x1 = toDay(days[days.length - 1].date);
+  const y1 = Math.max(...days.map((p) => Number(p.total)), Number(d.upper)) * 1.05;
+  const svg = chart(holder, `${d.label}: daily cost from ${days[0].date} to ${days[days.length - 1].date}; ` +
+    `${fmt(d.actual)} on ${d.date} against ${fmt(d.expected)} expected.`, width, height);
+  const s = scales(x0, x1, y1, width, height, pad);
+  axes(svg, x0, x1, y1, width, height, pad, s);
+  el("path", { class: "cost-line", d: path(days.map((p) => [s.sx(toDay(p.date)), s.sy(Number(p.total))])) }, svg);
+  const at = days.find((p) => p.date === d.date);
+  if (at) {
+    const c = el("circle", { class: "anomaly-marker", r: 6, "data-id": d.id,
+      cx: s.sx(toDay(at.date)), cy: s.sy(Number(at.total)) }, svg);
+    el("title", {}, c).textContent = `${d.date}: ${fmt(at.total)}`;
+  }
+}
+
+async function drawAnomalies(list) {
+  const ul = $("anomalies");
+  ul.textContent = "";
+  const details = await Promise.all(list.map((a) => api(`/v1/anomalies/${encodeURIComponent(a.id)}`)));
+  details.forEach((d, i) => {
+    const li = document.createElement("li");
+    drawAnomaly(li, list[i]);
+    const holder = document.createElement("div");
+    holder.className = "chart anomaly-chart";
+    li.insertBefore(holder, li.querySelector(".state-line"));
+    drawAnomalySeries(holder, d);
+    ul.appendChild(li);
+  });
+  if (!list.length) ul.textContent = "No open anomalies.";
+}
+
+// --- Load ------------------------------------------------------------------------------------
+
+async function load() {
+  const forecasts = await api("/v1/forecasts");
+  const asOf = forecasts.as_of;
+  if (!asOf) {
+    $("as-of").textContent = "No cost data yet: run the pipeline (costwatch demo, costwatch run).";
+    return;
+  }
+  $("as-of").textContent = `Data up to ${asOf}.`;
+  const start = iso(toDay(asOf) - 89 * dayMs);
+  const week = iso(toDay(asOf) - 6 * dayMs);
+  const [costs, marked, open, movers, budgets, usage, reports] = await Promise.all([
+    api(`/v1/costs?scope=org&start=${start}&end=${asOf}&limit=1000`),
+    api(`/v1/anomalies?state=all&since=${start}&limit=1000`),
+    api("/v1/anomalies?state=active&limit=50"),
+    api(`/v1/costs/breakdown?kind=service&sort=change&start=${week}&end=${asOf}&limit=5`),
+    api("/v1/budgets"),
+    api("/v1/usage"),
+    api("/v1/reports?limit=5"),
+  ]);
+  const org = forecasts.items.find((f) => f.scope === "org");
+  drawDaily(costs.items, org, marked.items);
+  drawMovers(movers.items);
+  drawUsage(usage);
+  drawReports(reports);
+  const cards = $("budgets");
+  cards.textContent = "";
+  for (const b of budgets.items) cards.appendChild(drawBudget(b));
+  if (!budgets.items.length) cards.textContent = "No budgets configured.";
+  await drawAnomalies(open.items);
+  document.body.dataset.loaded = "true";
+}
+
+async function start() {
+  try {
+    await load();
+  } catch (e) {
+    if (e instanceof Unauthorized) {
+      const form = $("token-form");
+      form.hidden = false;
+      $("token").focus();
+      form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        sessionStorage.setItem("costwatch-token", $("token").value);
+        form.hidden = true;
+        start();
+      }, { once: true });
+      $("as-of").textContent = "Sign in to see costs.";
+    } else {
+      $("as-of").textContent = "Could not load: " + e.message;
+    }
+  }
+}
+
+document.addEventListener("DOMContentLoaded", start);

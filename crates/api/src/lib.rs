@@ -1,0 +1,58 @@
+//! The REST API and the dashboard, over the store ports only (rollups, state, lake, secrets), so
+//! the same router serves on Lambda (`src/main.rs`, lambda_http, DynamoDB and S3) and on one
+//! machine (`costwatch serve`, the local store).
+//!
+//! - [`router`] builds the axum router; every route is registered through [`routes::Routes`],
+//!   which also lists them, and `tests/openapi.rs` compares that list and the responses with the
+//!   committed `openapi.json`.
+//! - Errors are `application/problem+json` ([`problem`]); reads carry an ETag and answer
+//!   `If-None-Match` with 304 ([`etag`]); service clients send a bearer token held in the secret
+//!   store ([`auth`]).
+
+pub mod auth;
+pub mod dashboard;
+pub mod etag;
+pub mod problem;
+pub mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use chrono::{DateTime, NaiveDate, Utc};
+use costwatch_pipeline::PipelineConfig;
+use costwatch_store::{Clock, LakeReader, RollupStore, SecretStore, StateStore};
+
+pub use auth::Auth;
+pub use problem::Problem;
+
+/// The OpenAPI 3.1 document, kept in the repository and served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// What the handlers read and write: the narrowest ports, shared by every request.
+pub struct Api {
+    pub rollups: Arc<dyn RollupStore>,
+    pub state: Arc<dyn StateStore>,
+    pub lake: Arc<dyn LakeReader>,
+    pub secrets: Arc<dyn SecretStore>,
+    /// Budgets and forecast settings, as the pipeline runs with them.
+    pub config: PipelineConfig,
+    pub auth: Auth,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Api {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The last day with stored costs: the day every "as of" defaults to, so a read shows the
+    /// data as the last run saw it rather than an empty today.
+    pub async fn latest_day(&self) -> Result<Option<NaiveDate>, Problem> {
+        Ok(self.rollups.day_range().await?.map(|(_, last)| last))
+    }
+}
+
+/// The API, the OpenAPI document and the dashboard on one router.
+pub fn router(api: Arc<Api>) -> Router {
+    routes::routes().into_router(api)
+}

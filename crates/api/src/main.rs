@@ -1,0 +1,43 @@
+//! The api Lambda behind the Function URL (HTTP API payload 2.0): thin — settings, clients once,
+//! the same router `costwatch serve` runs, handed to lambda_http as a tower service.
+//!
+//! Auth: the Function URL's AWS_IAM auth (template.yaml) lets in only signed callers. With
+//! `COSTWATCH_API_TOKEN_SECRET` set, the function also demands a bearer token equal to that
+//! Secrets Manager secret (for a front such as an HTTP API that passes bearer clients through).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use costwatch_api::{Api, Auth, router};
+use costwatch_lambda::deps::Aws;
+use costwatch_lambda::env::Env;
+use costwatch_store::SystemClock;
+use costwatch_store::aws::SecretsManagerSecrets;
+
+/// The Secrets Manager secret holding the bearer token; unset: IAM alone.
+const API_TOKEN_SECRET: &str = "COSTWATCH_API_TOKEN_SECRET";
+/// A rotated token is picked up within this long.
+const SECRET_TTL: Duration = Duration::from_secs(300);
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let aws = Aws::load(Env::from_process()).await;
+    let config = aws.env.pipeline_config()?;
+    let auth = match aws.env.optional(API_TOKEN_SECRET) {
+        Some(name) => Auth::Bearer {
+            secret: name.to_owned(),
+        },
+        None => Auth::Trusted,
+    };
+    let api = Api {
+        rollups: Arc::new(aws.rollups()?),
+        state: Arc::new(aws.state()?),
+        lake: Arc::new(aws.lake()?),
+        secrets: Arc::new(SecretsManagerSecrets::new(&aws.config, "").with_ttl(SECRET_TTL)),
+        config,
+        auth,
+        clock: Arc::new(SystemClock),
+    };
+    lambda_http::run(router(Arc::new(api))).await
+}

@@ -1,0 +1,211 @@
+//! Forecasts and budgets as the pipeline computes them for a day (`standing`: nothing is
+//! published), plus what a reader of a budget wants next: when it breaks and how much may still
+//! be spent per day.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use chrono::{Datelike, Days, NaiveDate};
+use costwatch_core::findings::MonthEndForecast;
+use costwatch_core::{Money, Scope};
+use costwatch_pipeline::standing;
+use serde::{Deserialize, Serialize};
+
+use crate::{Api, Problem};
+
+#[derive(Deserialize)]
+pub struct AsOfQuery {
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Serialize)]
+pub struct ForecastView {
+    label: String,
+    #[serde(flatten)]
+    forecast: MonthEndForecast,
+}
+
+#[derive(Serialize)]
+pub struct Forecasts {
+    as_of: Option<NaiveDate>,
+    items: Vec<ForecastView>,
+}
+
+pub async fn forecasts(
+    State(api): State<Arc<Api>>,
+    Query(q): Query<AsOfQuery>,
+) -> Result<Json<Forecasts>, Problem> {
+    let Some(as_of) = super::params::as_of(&api, q.as_of).await? else {
+        return Ok(Json(Forecasts {
+            as_of: None,
+            items: Vec::new(),
+        }));
+    };
+    let run = standing(api.rollups.as_ref(), &api.config, as_of).await?;
+    let items = run
+        .forecasts
+        .into_values()
+        .map(|f| ForecastView {
+            label: f.scope.label(),
+            forecast: f,
+        })
+        .collect();
+    Ok(Json(Forecasts {
+        as_of: Some(as_of),
+        items,
+    }))
+}
+
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetHealth {
+    /// Spend and forecast under the limit.
+    Ok,
+    /// The month-end forecast passes the limit.
+    AtRisk,
+    /// Spend has passed the limit.
+    Over,
+}
+
+#[derive(Serialize)]
+pub struct Point {
+    date: NaiveDate,
+    /// Month-to-date spend at the end of the day.
+    cumulative: Money,
+}
+
+#[derive(Serialize)]
+pub struct BudgetView {
+    name: String,
+    scope: Scope,
+    label: String,
+    limit: Money,
+    actual: Money,
+    forecast: Money,
+    percent_used: f64,
+    status: BudgetHealth,
+    /// The first day spend passed (or, on the forecast, will pass) the limit this month.
+    breach_date: Option<NaiveDate>,
+    /// What may be spent per remaining day of the month to stay within the limit (0 once over;
+    /// null on the last day).
+    allowed_daily_spend: Option<Money>,
+    days_left: u32,
+    /// The burn-down: month-to-date spend per day, then the forecast's mean to the month end.
+    actual_burn: Vec<Point>,
+    forecast_burn: Vec<Point>,
+}
+
+#[derive(Serialize)]
+pub struct Budgets {
+    as_of: Option<NaiveDate>,
+    items: Vec<BudgetView>,
+}
+
+fn month_end(day: NaiveDate) -> NaiveDate {
+    let first_next = if day.month() == 12 {
+        NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)
+    };
+    first_next.map_or(day, |d| d - Days::new(1))
+}
+
+fn cumulative(points: impl Iterator<Item = (NaiveDate, Money)>, from: Money) -> Vec<Point> {
+    points
+        .scan(from, |sum, (date, amount)| {
+            *sum += amount;
+            Some(Point {
+                date,
+                cumulative: *sum,
+            })
+        })
+        .collect()
+}
+
+pub async fn budgets(
+    State(api): State<Arc<Api>>,
+    Query(q): Query<AsOfQuery>,
+) -> Result<Json<Budgets>, Problem> {
+    let Some(as_of) = super::params::as_of(&api, q.as_of).await? else {
+        return Ok(Json(Budgets {
+            as_of: None,
+            items: Vec::new(),
+        }));
+    };
+    let run = standing(api.rollups.as_ref(), &api.config, as_of).await?;
+    let month_start = as_of.with_day(1).unwrap_or(as_of);
+    let last = month_end(as_of);
+    let days_left = (last - as_of).num_days().max(0) as u32;
+    let mut items = Vec::new();
+    // `standing` evaluates the configured budgets in order, one status each.
+    for (budget, status) in api.config.budgets.iter().zip(run.budgets) {
+        let series = api
+            .rollups
+            .series(&budget.scope, month_start, as_of)
+            .await?;
+        let actual_burn = cumulative(
+            month_start
+                .iter_days()
+                .take_while(|d| *d <= as_of)
+                .map(|d| (d, series.get(d).map(|c| c.total()).unwrap_or_default())),
+            Money::ZERO,
+        );
+        let actual = status.line.actual;
+        let forecast_burn = run
+            .forecasts
+            .get(&budget.scope)
+            .map(|f| cumulative(f.daily.iter().map(|p| (p.date, p.mean)), actual))
+            .unwrap_or_default();
+        let limit = budget.amount;
+        let breach_date = actual_burn
+            .iter()
+            .chain(&forecast_burn)
+            .find(|p| p.cumulative > limit)
+            .map(|p| p.date);
+        let status_now = if actual > limit {
+            BudgetHealth::Over
+        } else if status.line.forecast > limit || breach_date.is_some() {
+            BudgetHealth::AtRisk
+        } else {
+            BudgetHealth::Ok
+        };
+        let allowed_daily_spend = (days_left > 0).then(|| {
+            ((limit - actual) / Money::from(days_left))
+                .max(Money::ZERO)
+                .round_dp(2)
+        });
+        items.push(BudgetView {
+            name: budget.name.clone(),
+            label: budget.scope.label(),
+            scope: budget.scope.clone(),
+            limit,
+            actual,
+            forecast: status.line.forecast,
+            percent_used: status.line.percent_used,
+            status: status_now,
+            breach_date,
+            allowed_daily_spend,
+            days_left,
+            actual_burn,
+            forecast_burn,
+        });
+    }
+    Ok(Json(Budgets {
+        as_of: Some(as_of),
+        items,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_ends() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(month_end(d("2026-11-20")), d("2026-11-30"));
+        assert_eq!(month_end(d("2026-12-31")), d("2026-12-31"));
+        assert_eq!(month_end(d("2028-02-03")), d("2028-02-29"));
+    }
+}

@@ -1,0 +1,431 @@
+//! The API in process over the seeded in-memory store: every route against openapi.json (both
+//! ways, and every answer against its schema), ETags, problems, the bearer token, and acting on
+//! an anomaly through the pipeline's own feedback code.
+
+mod support;
+
+use axum::http::{Request, StatusCode, header};
+use costwatch_api::{Auth, routes};
+use costwatch_store::memory::MemorySecrets;
+use serde_json::json;
+use support::contract::Contract;
+use support::{call, get, post, seeded};
+
+#[test]
+fn the_route_table_and_the_document_list_the_same_operations() {
+    let mut code: Vec<(String, String)> = routes::routes()
+        .table()
+        .iter()
+        .map(|(m, p)| (m.to_string(), (*p).to_owned()))
+        .collect();
+    code.sort();
+    assert_eq!(code, Contract::load().operations());
+}
+
+#[test]
+fn the_served_document_is_the_committed_one() {
+    let served: serde_json::Value = serde_json::from_str(costwatch_api::OPENAPI).unwrap();
+    assert_eq!(&served, Contract::load().doc());
+    assert_eq!(served["openapi"], "3.1.0");
+}
+
+#[tokio::test]
+async fn every_route_answers_as_documented() {
+    let s = seeded().await;
+    let api = s.open();
+    let contract = Contract::load();
+    let anomalies = call(&api, get("/v1/anomalies?state=all")).await;
+    contract.check(
+        "GET",
+        "/v1/anomalies",
+        200,
+        &anomalies.content_type,
+        &anomalies.body,
+    );
+    let listed = anomalies.json();
+    let spike = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["label"]
+                .as_str()
+                .unwrap()
+                .contains(s.spike_service.as_str())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "the planted spike on {} is listed: {listed:#}",
+                s.spike_service
+            )
+        })
+        .clone();
+    assert_eq!(spike["direction"], "rise");
+    assert_eq!(spike["date"], s.end.to_string());
+    let id = spike["id"].as_str().unwrap().to_owned();
+    let report_date = s.end.to_string();
+    // (template, uri, expected status)
+    let cases: Vec<(&str, String, u16)> = vec![
+        ("/", "/".into(), 200),
+        ("/assets/app.js", "/assets/app.js".into(), 200),
+        ("/assets/app.css", "/assets/app.css".into(), 200),
+        ("/openapi.json", "/openapi.json".into(), 200),
+        ("/v1/costs", "/v1/costs".into(), 200),
+        (
+            "/v1/costs",
+            format!(
+                "/v1/costs?scope=service%3D{}&limit=5",
+                s.spike_service.replace(' ', "%20")
+            ),
+            200,
+        ),
+        ("/v1/costs", "/v1/costs?scope=nonsense%3Dx".into(), 400),
+        (
+            "/v1/costs",
+            "/v1/costs?start=2026-11-20&end=2026-11-01".into(),
+            400,
+        ),
+        ("/v1/costs", "/v1/costs?limit=0".into(), 400),
+        ("/v1/costs", "/v1/costs?cursor=abc".into(), 400),
+        ("/v1/costs", "/v1/costs?start=yesterday".into(), 400),
+        (
+            "/v1/costs/breakdown",
+            "/v1/costs/breakdown?kind=service&sort=change&limit=3".into(),
+            200,
+        ),
+        (
+            "/v1/costs/breakdown",
+            "/v1/costs/breakdown?kind=account".into(),
+            200,
+        ),
+        ("/v1/costs/breakdown", "/v1/costs/breakdown".into(), 400),
+        (
+            "/v1/anomalies",
+            "/v1/anomalies?state=active&scope_kind=service".into(),
+            200,
+        ),
+        ("/v1/anomalies", "/v1/anomalies?state=bogus".into(), 400),
+        ("/v1/anomalies/{id}", format!("/v1/anomalies/{id}"), 200),
+        ("/v1/anomalies/{id}", "/v1/anomalies/an_missing".into(), 404),
+        ("/v1/forecasts", "/v1/forecasts".into(), 200),
+        ("/v1/budgets", "/v1/budgets".into(), 200),
+        ("/v1/reports", "/v1/reports".into(), 200),
+        (
+            "/v1/reports/{period}/{date}/{file}",
+            format!("/v1/reports/daily/{report_date}/report.html"),
+            200,
+        ),
+        (
+            "/v1/reports/{period}/{date}/{file}",
+            format!("/v1/reports/daily/{report_date}/report.json"),
+            200,
+        ),
+        (
+            "/v1/reports/{period}/{date}/{file}",
+            format!("/v1/reports/weekly/{report_date}/report.csv"),
+            404,
+        ),
+        (
+            "/v1/reports/{period}/{date}/{file}",
+            format!("/v1/reports/daily/{report_date}/report.pdf"),
+            404,
+        ),
+        (
+            "/v1/reports/{period}/{date}/{file}",
+            format!("/v1/reports/hourly/{report_date}/report.html"),
+            404,
+        ),
+        ("/reports/{date}", format!("/reports/{report_date}"), 200),
+        ("/reports/{date}", "/reports/2020-01-01".into(), 404),
+        ("/v1/usage", "/v1/usage".into(), 200),
+        ("/v1/usage", "/v1/usage?month=2026-13".into(), 400),
+    ];
+    for (template, uri, expected) in cases {
+        let a = call(&api, get(&uri)).await;
+        assert_eq!(
+            a.status.as_u16(),
+            expected,
+            "GET {uri}: {}",
+            String::from_utf8_lossy(&a.body)
+        );
+        contract.check("GET", template, a.status.as_u16(), &a.content_type, &a.body);
+    }
+    let posts = [
+        ("/v1/anomalies/{id}/acknowledge", json!({"by": "ops"}), 200),
+        ("/v1/anomalies/{id}/acknowledge", json!({"who": "ops"}), 400),
+        (
+            "/v1/anomalies/{id}/snooze",
+            json!({"until": "2026-12-31"}),
+            200,
+        ),
+        (
+            "/v1/anomalies/{id}/snooze",
+            json!({"until": "2020-01-01"}),
+            400,
+        ),
+        (
+            "/v1/anomalies/{id}/feedback",
+            json!({"verdict": "not-an-anomaly"}),
+            200,
+        ),
+        (
+            "/v1/anomalies/{id}/feedback",
+            json!({"verdict": "maybe"}),
+            400,
+        ),
+    ];
+    for (template, body, expected) in posts {
+        let uri = template.replace("{id}", &id);
+        let a = call(&api, post(&uri, body)).await;
+        assert_eq!(
+            a.status.as_u16(),
+            expected,
+            "POST {uri}: {}",
+            String::from_utf8_lossy(&a.body)
+        );
+        contract.check(
+            "POST",
+            template,
+            a.status.as_u16(),
+            &a.content_type,
+            &a.body,
+        );
+    }
+    let missing = call(
+        &api,
+        post("/v1/anomalies/an_missing/acknowledge", json!({})),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    contract.check(
+        "POST",
+        "/v1/anomalies/{id}/acknowledge",
+        404,
+        &missing.content_type,
+        &missing.body,
+    );
+}
+
+#[tokio::test]
+async fn figures_say_what_the_store_holds() {
+    let s = seeded().await;
+    let api = s.open();
+    let costs = call(&api, get("/v1/costs?limit=10")).await.json();
+    assert_eq!(costs["scope"], "org");
+    assert_eq!(costs["items"].as_array().unwrap().len(), 10);
+    assert_eq!(costs["next_cursor"], "10", "30 days by default, 10 a page");
+    let rest = call(&api, get("/v1/costs?limit=100&cursor=10"))
+        .await
+        .json();
+    let rest = rest["items"].as_array().unwrap();
+    assert_eq!(rest.len(), 20);
+    assert_eq!(rest.last().unwrap()["date"], s.end.to_string());
+
+    let budgets = call(&api, get("/v1/budgets")).await.json();
+    let over: Vec<_> = budgets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["status"] == "over")
+        .collect();
+    assert_eq!(over.len(), 1, "the planted budget at 150 %: {budgets:#}");
+    let b = over[0];
+    assert!(b["breach_date"].as_str().unwrap() <= s.end.to_string().as_str());
+    assert_eq!(
+        b["allowed_daily_spend"], "0",
+        "nothing left to spend once over"
+    );
+    assert_eq!(b["days_left"], 10);
+
+    let movers = call(
+        &api,
+        get("/v1/costs/breakdown?kind=service&sort=change&start=2026-11-20&end=2026-11-20&limit=1"),
+    )
+    .await
+    .json();
+    assert_eq!(
+        movers["items"][0]["label"],
+        s.spike_service.as_str(),
+        "the spike moves most"
+    );
+}
+
+#[tokio::test]
+async fn reports_are_listed_with_their_files() {
+    let s = seeded().await;
+    let api = s.open();
+    let list = call(&api, get("/v1/reports")).await.json();
+    let first = &list["items"][0];
+    assert_eq!(first["period"], "daily");
+    assert_eq!(first["date"], s.end.to_string());
+    let html = first["files"]["report.html"].as_str().unwrap();
+    assert_eq!(html, format!("/v1/reports/daily/{}/report.html", s.end));
+    let page = call(&api, get(html)).await;
+    assert_eq!(page.content_type, "text/html; charset=utf-8");
+    assert!(String::from_utf8_lossy(&page.body).contains("<svg"));
+}
+
+#[tokio::test]
+async fn reads_carry_etags_and_answer_304() {
+    let s = seeded().await;
+    let api = s.open();
+    let first = call(&api, get("/v1/budgets")).await;
+    let etag = first.etag.clone().expect("an ETag on a read");
+    let again = Request::get("/v1/budgets")
+        .header(header::IF_NONE_MATCH, &etag)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let not_modified = call(&api, again).await;
+    assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
+    assert!(not_modified.body.is_empty());
+    assert_eq!(not_modified.etag.as_deref(), Some(etag.as_str()));
+    let stale = Request::get("/v1/budgets")
+        .header(header::IF_NONE_MATCH, "\"something-else\"")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(call(&api, stale).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn errors_are_problems() {
+    let s = seeded().await;
+    let api = s.open();
+    for (request, status) in [
+        (get("/nowhere"), StatusCode::NOT_FOUND),
+        (get("/v1/costs?limit=ten"), StatusCode::BAD_REQUEST),
+        (post("/v1/costs", json!({})), StatusCode::METHOD_NOT_ALLOWED),
+    ] {
+        let a = call(&api, request).await;
+        assert_eq!(a.status, status);
+        assert_eq!(a.content_type, "application/problem+json");
+        let p = a.json();
+        assert_eq!(p["status"], status.as_u16());
+        assert!(!p["detail"].as_str().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_bearer_token_guards_the_data() {
+    let s = seeded().await;
+    let secrets = MemorySecrets::new().with("api-token", "correct horse battery staple");
+    let api = s.router(
+        Auth::Bearer {
+            secret: "api-token".into(),
+        },
+        secrets,
+    );
+    let bare = call(&api, get("/v1/costs")).await;
+    assert_eq!(bare.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(bare.content_type, "application/problem+json");
+    assert_eq!(bare.headers[header::WWW_AUTHENTICATE], "Bearer");
+    let with = |token: &str| {
+        Request::get("/v1/costs")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        call(&api, with("wrong")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        call(&api, with("correct horse battery staple"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // The page and the document hold no data.
+    assert_eq!(call(&api, get("/")).await.status, StatusCode::OK);
+    assert_eq!(
+        call(&api, get("/openapi.json")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&api, get("/reports/2026-11-20")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn feedback_from_the_api_closes_the_anomaly_at_the_next_run() {
+    let s = seeded().await;
+    let api = s.open();
+    let open = call(&api, get("/v1/anomalies")).await.json();
+    let spike = open["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["label"]
+                .as_str()
+                .unwrap()
+                .contains(s.spike_service.as_str())
+        })
+        .unwrap()
+        .clone();
+    let id = spike["id"].as_str().unwrap();
+    assert_eq!(spike["feedback"], serde_json::Value::Null);
+
+    let acked = call(
+        &api,
+        post(
+            &format!("/v1/anomalies/{id}/acknowledge"),
+            json!({"by": "ops"}),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(acked["acknowledged"]["by"], "ops");
+    let judged = call(
+        &api,
+        post(
+            &format!("/v1/anomalies/{id}/feedback"),
+            json!({"verdict": "expected"}),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(judged["feedback"], "expected");
+    assert_eq!(
+        judged["state"], spike["state"],
+        "feedback acts at the next run, not before"
+    );
+
+    // The next day's run (the pipeline's own detection) closes it: one lifecycle, whoever spoke.
+    s.next_day().await;
+    let detail = call(&api, get(&format!("/v1/anomalies/{id}"))).await.json();
+    assert_eq!(detail["state"], "resolved", "{detail:#}");
+    let still_open = call(&api, get("/v1/anomalies")).await.json();
+    assert!(
+        still_open["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["id"] != id),
+        "no longer listed as active"
+    );
+}
+
+#[tokio::test]
+async fn usage_prices_the_cost_explorer_ledger() {
+    use costwatch_store::RequestBudget;
+    let s = seeded().await;
+    let budget = RequestBudget::new(10);
+    for _ in 0..3 {
+        assert!(budget.try_take());
+    }
+    let now = support::morning_after(s.end);
+    costwatch_pipeline::incremental::record_ledger(s.state.as_ref(), &budget, &[], now)
+        .await
+        .unwrap();
+    let api = s.open();
+    let usage = call(&api, get("/v1/usage?month=2026-11")).await;
+    Contract::load().check("GET", "/v1/usage", 200, &usage.content_type, &usage.body);
+    let usage = usage.json();
+    assert_eq!(usage["sources"][0]["source"], "cost-explorer");
+    assert_eq!(usage["sources"][0]["requests"], 3);
+    assert_eq!(usage["total"], "0.03");
+    assert!(usage["not_counted"].as_str().unwrap().contains("Lambda"));
+    let other = call(&api, get("/v1/usage?month=2026-10")).await.json();
+    assert_eq!(other["total"], "0");
+}

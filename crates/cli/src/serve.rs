@@ -1,0 +1,130 @@
+//! `costwatch serve`: the REST API and the dashboard of crates/api on the local store, the same
+//! router the api Lambda runs. Loopback by default; any other address needs a token, so the
+//! data never leaves the machine unguarded.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use costwatch_analytics::budget::planted_budgets;
+use costwatch_api::{Api, Auth, router};
+use costwatch_core::synth;
+use costwatch_store::local::{LocalLake, LocalRollups, LocalSecrets, LocalState};
+use costwatch_store::{RollupStore, SecretStore, SystemClock};
+
+use crate::config::Settings;
+
+/// The port `costwatch serve` and `make demo-serve` use unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0: any free port). Loopback by default; another
+    /// address needs --token-secret.
+    #[arg(long, default_value = DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Require `Authorization: Bearer <token>` on the data, the token being this secret
+    /// (`COSTWATCH_SECRET_<NAME>` or `<data dir>/secrets/<name>`).
+    #[arg(long, value_name = "NAME")]
+    token_secret: Option<String>,
+    /// Serve what `costwatch demo --out DIR` wrote (DIR/data), with the demo's planted budgets
+    /// (default seed) unless the configuration names budgets.
+    #[arg(long, value_name = "DIR")]
+    demo: Option<PathBuf>,
+}
+
+/// Refuses an address other than loopback without a token: checked before anything is bound.
+pub fn auth_for(listen: &SocketAddr, token_secret: Option<&str>) -> Result<Auth> {
+    match token_secret {
+        Some(name) => Ok(Auth::Bearer {
+            secret: name.to_owned(),
+        }),
+        None if listen.ip().is_loopback() => Ok(Auth::Trusted),
+        None => bail!(
+            "refusing to serve on {listen} without a token: anyone who can reach it would read \
+             your costs. Pass --token-secret NAME (the token in COSTWATCH_SECRET_<NAME> or \
+             <data dir>/secrets/<name>), or listen on 127.0.0.1"
+        ),
+    }
+}
+
+fn require_data(dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        bail!(
+            "no costwatch data in {}: run `costwatch demo` or `costwatch run` first",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+pub async fn serve(args: ServeArgs, settings: &Settings) -> Result<()> {
+    let auth = auth_for(&args.listen, args.token_secret.as_deref())?;
+    let data_dir = match &args.demo {
+        Some(out) => out.join("data"),
+        None => settings.data_dir.clone(),
+    };
+    require_data(&data_dir)?;
+    let rollups = Arc::new(LocalRollups::open(&data_dir));
+    let secrets = Arc::new(LocalSecrets::open(&data_dir));
+    if let Auth::Bearer { secret } = &auth {
+        secrets
+            .get(secret)
+            .await
+            .with_context(|| format!("reading the token secret `{secret}`"))?;
+    }
+    let mut config = settings.pipeline.clone();
+    if args.demo.is_some() && config.budgets.is_empty() {
+        // The demo does not store its budgets; they follow from its organisation's days.
+        if let Some((first, last)) = rollups.day_range().await? {
+            let days = u32::try_from((last - first).num_days() + 1).unwrap_or(u32::MAX);
+            config.budgets = planted_budgets(&synth::generate(synth::DEFAULT_SEED, last, days));
+        }
+    }
+    let api = Api {
+        rollups,
+        state: Arc::new(LocalState::open(&data_dir)),
+        lake: Arc::new(LocalLake::open(&data_dir)),
+        secrets,
+        config,
+        auth,
+        clock: Arc::new(SystemClock),
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let bound = listener.local_addr()?;
+    // The first line says where, so a script (and tests/cli_serve.rs) can read the port.
+    println!(
+        "costwatch serve: open http://{bound}/ (data: {}; Ctrl-C stops)",
+        data_dir.display()
+    );
+    axum::serve(listener, router(Arc::new(api)))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_goes_without_a_token() {
+        let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let v6: SocketAddr = "[::1]:0".parse().unwrap();
+        let any: SocketAddr = "0.0.0.0:8787".parse().unwrap();
+        assert_eq!(auth_for(&loopback, None).unwrap(), Auth::Trusted);
+        assert_eq!(auth_for(&v6, None).unwrap(), Auth::Trusted);
+        let refused = auth_for(&any, None).unwrap_err().to_string();
+        assert!(refused.contains("--token-secret"), "{refused}");
+        assert!(matches!(
+            auth_for(&any, Some("api-token")).unwrap(),
+            Auth::Bearer { .. }
+        ));
+    }
+}

@@ -1,0 +1,50 @@
+//! metrics: the EventBridge schedule → an incremental CloudWatch GetMetricData pull of the
+//! watched series into the lake (`metrics/…/date=…/`), its request ledger, and the stream
+//! detector over the new points; anomalies go out as envelopes on the notifications topic.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use costwatch_pipeline::PipelineConfig;
+use costwatch_pipeline::metrics::{MetricsOutcome, MetricsPorts, MetricsSettings, run};
+use costwatch_store::MetricQuery;
+
+use crate::env::Env;
+use crate::error::{HandlerError, Result};
+
+/// The watched series as a JSON array of `{"metric": {"namespace", "name", "dimensions"},
+/// "stat", "period_secs"}` (template parameter `WatchedMetrics`).
+pub const WATCHED_METRICS: &str = "COSTWATCH_WATCHED_METRICS";
+/// GetMetricData requests (pages) a run never passes (template parameter `CwMaxRequestsPerRun`).
+pub const MAX_REQUESTS_PER_RUN: &str = "COSTWATCH_CW_MAX_REQUESTS_PER_RUN";
+
+/// The metrics settings from the environment, validated: the cold start fails on a bad list.
+pub fn settings(env: &Env) -> Result<MetricsSettings> {
+    let defaults = MetricsSettings::default();
+    let watch: Vec<MetricQuery> = match env.optional(WATCHED_METRICS) {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| HandlerError::Config(format!("{WATCHED_METRICS}: {e}")))?,
+        None => Vec::new(),
+    };
+    let settings = MetricsSettings {
+        watch,
+        max_requests_per_run: env.number(MAX_REQUESTS_PER_RUN, defaults.max_requests_per_run)?,
+        ..defaults
+    };
+    settings.validate()?;
+    Ok(settings)
+}
+
+/// The window ends at the scheduled event's `time`, not the clock, so a replayed or delayed
+/// event pulls what it was meant to pull.
+pub async fn handle(
+    ports: &MetricsPorts<'_>,
+    cfg: &PipelineConfig,
+    settings: &MetricsSettings,
+    event: serde_json::Value,
+) -> Result<MetricsOutcome> {
+    let event: EventBridgeEvent<serde_json::Value> = serde_json::from_value(event)
+        .map_err(|e| HandlerError::Malformed(format!("not an EventBridge event: {e}")))?;
+    let at = event
+        .time
+        .ok_or_else(|| HandlerError::Malformed("EventBridge event without `time`".into()))?;
+    Ok(run(ports, cfg, settings, at).await?)
+}

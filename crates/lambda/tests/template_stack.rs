@@ -1,0 +1,185 @@
+//! template.yaml, deployed on moto by the template harness (costwatch_testkit::template), does
+//! what it declares: the resources carry the template's settings, each function's environment
+//! points at them, and the integrations' own filter policies decide what reaches their queues —
+//! so a change to a filter policy in the template that would keep anomalies from Slack fails
+//! here.
+
+use costwatch_core::Notification;
+use costwatch_lambda::deps::Aws;
+use costwatch_lambda::env::Env;
+use costwatch_store::NotificationBus;
+use costwatch_store::aws::sdk::aws_sdk_s3::types::TransitionStorageClass;
+use costwatch_store::aws::sdk::aws_sdk_sns;
+use costwatch_testkit::moto::Moto;
+use costwatch_testkit::repo_file;
+use costwatch_testkit::stack::{drain, s3};
+use costwatch_testkit::template::{ACCOUNT_ID, Deployment, Template};
+use serde_json::{Value, json};
+
+const STACK: &str = "costwatch";
+
+fn sample(kind: &str) -> Notification {
+    serde_json::from_str(&repo_file(&format!("events/notifications/{kind}.json"))).unwrap()
+}
+
+/// Deploys `template` with Slack on, publishes an anomaly and then a report envelope the way
+/// detect and report do (SnsBus: `kind` and `severity` attributes), and returns the kinds that
+/// reached the Slack queue. moto fans SNS out to SQS inside Publish, so once both publishes
+/// have returned the queue holds all it will: the report, which every Slack filter lets
+/// through, is the control that delivery happened at all.
+async fn kinds_reaching_slack(template: &Template) -> Vec<String> {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let stack = Deployment::deploy(&config, template, STACK, &[("EnableSlack", "true")]).await;
+    let env = Env::from_pairs(stack.function("DetectFunction").env());
+    let bus = Aws::with_config(config.clone(), env)
+        .notifications()
+        .unwrap();
+    for kind in ["anomaly", "report"] {
+        bus.publish(&sample(kind)).await.unwrap();
+    }
+    let mut kinds: Vec<String> = drain(&config, stack.output("SlackQueueUrl"))
+        .await
+        .iter()
+        .map(|m| {
+            let envelope: Value = serde_json::from_str(&m.body).unwrap();
+            envelope["kind"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_anomaly_reaches_slack_through_the_templates_own_filter_policy() {
+    let template = Template::load("template.yaml");
+    assert_eq!(kinds_reaching_slack(&template).await, ["anomaly", "report"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_filter_policy_without_anomalies_keeps_them_from_slack() {
+    let mut template = Template::load("template.yaml");
+    let kinds = template
+        .nested_mut("SlackDispatcher")
+        .body
+        .pointer_mut("/Resources/Subscription/Properties/FilterPolicy/$or/1/kind")
+        .expect("the dispatcher template's severity-filtered kinds");
+    kinds
+        .as_array_mut()
+        .unwrap()
+        .retain(|k| *k != json!("anomaly"));
+    // Only the control arrives: the template, not the test, decided.
+    assert_eq!(kinds_reaching_slack(&template).await, ["report"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployed_resources_carry_the_templates_settings() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let template = Template::load("template.yaml");
+    let stack = Deployment::deploy(
+        &config,
+        &template,
+        STACK,
+        &[("EnableSlack", "true"), ("ReportArchiveGlacierDays", "45")],
+    )
+    .await;
+
+    // The lake's lifecycle, the parameter resolved.
+    let lifecycle = s3(&config)
+        .get_bucket_lifecycle_configuration()
+        .bucket(stack.reference("LakeBucket"))
+        .send()
+        .await
+        .unwrap();
+    let rules = lifecycle.rules();
+    assert_eq!(rules.len(), 4, "{rules:?}");
+    let archive = rules
+        .iter()
+        .find(|r| r.id() == Some("archive-reports-to-glacier-ir"))
+        .unwrap();
+    let transition = &archive.transitions()[0];
+    assert_eq!(transition.days(), Some(45));
+    assert_eq!(
+        transition.storage_class(),
+        Some(&TransitionStorageClass::GlacierIr)
+    );
+
+    // Slack's queue redrives to its own DLQ after 5 receives; its subscription is raw, with the
+    // nested template's filter policy, severities resolved from the mapping (one subscription
+    // per `$or` branch: moto refuses the `$or` whole, see the harness).
+    let slack = stack.nested("SlackDispatcher");
+    let attributes = aws_sdk_sqs::Client::new(&config)
+        .get_queue_attributes()
+        .queue_url(slack.reference("Queue"))
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    let redrive: Value =
+        serde_json::from_str(&attributes[&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy])
+            .unwrap();
+    assert_eq!(
+        redrive["maxReceiveCount"].to_string().trim_matches('"'),
+        "5"
+    );
+    assert!(
+        redrive["deadLetterTargetArn"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("{STACK}-SlackDispatcher-DeadLetterQueue"))
+    );
+    let sns = aws_sdk_sns::Client::new(&config);
+    let subscriptions = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(stack.reference("NotificationsTopic"))
+        .send()
+        .await
+        .unwrap();
+    let mut policies = Vec::new();
+    for subscription in subscriptions.subscriptions() {
+        let got = sns
+            .get_subscription_attributes()
+            .subscription_arn(subscription.subscription_arn().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap();
+        assert_eq!(got["RawMessageDelivery"], "true");
+        policies.push(serde_json::from_str::<Value>(&got["FilterPolicy"]).unwrap());
+    }
+    policies.sort_by_key(|p| p.to_string());
+    assert_eq!(
+        policies,
+        [
+            json!({"kind": ["anomaly", "budget", "forecast", "recommendation"],
+                   "severity": ["info", "low", "medium", "high", "critical"]}),
+            json!({"kind": ["report", "test"]}),
+        ]
+    );
+
+    // Environments name the moto resources; schedules keep their inputs.
+    let collect = stack.function("CollectFunction");
+    assert_eq!(
+        collect.environment["COSTWATCH_BILLING_ACCOUNT_ID"],
+        ACCOUNT_ID
+    );
+    assert_eq!(
+        collect.environment["COSTWATCH_CE_MAX_REQUESTS_PER_RUN"],
+        "20"
+    );
+    assert_eq!(
+        collect.environment["COSTWATCH_DEAD_LETTER_QUEUE_URL"],
+        stack.reference("PipelineDeadLetterQueue")
+    );
+    let report = stack.function("ReportFunction");
+    assert_eq!(report.schedules["Daily"], json!({"period": "daily"}));
+    assert_eq!(report.schedules["Weekly"], json!({"period": "weekly"}));
+    assert_eq!(
+        report.environment["COSTWATCH_BUCKET"],
+        stack.reference("LakeBucket")
+    );
+}

@@ -1,0 +1,206 @@
+//! The stream detector on the stored metric series. Each series is scored online over its
+//! stored history plus the new points (a point's score depends only on the points before it);
+//! only new points can raise an anomaly. The strongest anomalous point of a UTC day becomes that
+//! day's [`Anomaly`], and every day goes through the cost anomalies' lifecycle step: open, one
+//! update a day while it lasts, resolved after `resolve_after_days` quiet days, each transition
+//! one envelope.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use costwatch_analytics::stream::{StreamConfig, score_timed_stream};
+use costwatch_core::findings::{Anomaly, Direction};
+use costwatch_core::{Money, Notification, Scope};
+use costwatch_store::{MetricPoint, MetricQuery};
+
+use super::{MetricsPorts, MetricsSettings};
+use crate::PipelineConfig;
+use crate::detect::step;
+use crate::error::Result;
+
+/// Judges the points in `from..until` of every watched series; returns the envelopes published.
+pub async fn detect(
+    ports: &MetricsPorts<'_>,
+    cfg: &PipelineConfig,
+    settings: &MetricsSettings,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Notification>> {
+    let stream = StreamConfig::default();
+    let history = from - Duration::hours(i64::from(settings.history_hours));
+    let mut published = Vec::new();
+    for query in &settings.watch {
+        let points = ports.store.metric_series(query, history, until).await?;
+        let found = anomalies(query, &points, from, settings.threshold, &stream);
+        let scope = Scope::Metric(query.metric.clone());
+        // Every day the new points reach, oldest first: a day with an anomalous point opens or
+        // updates; a whole day without one counts towards resolving (today is not over).
+        let last = until.date_naive();
+        for day in from.date_naive().iter_days().take_while(|d| *d <= last) {
+            let anomaly = found.get(&day).cloned();
+            let finished = day < last;
+            if anomaly.is_none() && !finished {
+                continue;
+            }
+            let names = BTreeMap::new();
+            let sent = step(&ports.lifecycle, cfg, &names, &scope, anomaly, day, now).await?;
+            published.extend(sent);
+        }
+    }
+    Ok(published)
+}
+
+/// The strongest point at or above `threshold` per UTC day among the points from `from` on.
+fn anomalies(
+    query: &MetricQuery,
+    points: &[MetricPoint],
+    from: DateTime<Utc>,
+    threshold: f64,
+    stream: &StreamConfig,
+) -> BTreeMap<NaiveDate, Anomaly> {
+    let timed: Vec<(Option<i64>, Option<f64>)> = points
+        .iter()
+        .map(|p| (Some(p.time.timestamp()), Some(p.value)))
+        .collect();
+    let scores = score_timed_stream(&timed, stream);
+    let mut best: BTreeMap<NaiveDate, (usize, f64)> = BTreeMap::new();
+    for (i, (point, score)) in points.iter().zip(scores).enumerate() {
+        if point.time < from || score < threshold {
+            continue;
+        }
+        let day = point.time.date_naive();
+        if best.get(&day).is_none_or(|(_, s)| score > *s) {
+            best.insert(day, (i, score));
+        }
+    }
+    best.into_iter()
+        .map(|(day, (i, score))| (day, anomaly(query, points, i, score, stream.baseline)))
+        .collect()
+}
+
+/// Point `i` as an anomaly: expected is the median of the `baseline` points before it (the
+/// detector's level), the usual range the lowest and highest value of the history before it.
+fn anomaly(
+    query: &MetricQuery,
+    points: &[MetricPoint],
+    i: usize,
+    score: f64,
+    baseline: usize,
+) -> Anomaly {
+    let before: Vec<f64> = points[..i].iter().map(|p| p.value).collect();
+    let actual = points[i].value;
+    let expected = median(&before[before.len().saturating_sub(baseline)..]).unwrap_or(actual);
+    let lower = before.iter().copied().fold(f64::INFINITY, f64::min);
+    let upper = before.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let day = points[i].time.date_naive();
+    let impact = actual - expected;
+    Anomaly {
+        scope: Scope::Metric(query.metric.clone()),
+        start_date: day,
+        date: day,
+        direction: if impact >= 0.0 {
+            Direction::Rise
+        } else {
+            Direction::Fall
+        },
+        actual: value(actual),
+        expected: value(expected),
+        lower: value(if lower.is_finite() { lower } else { expected }),
+        upper: value(if upper.is_finite() { upper } else { expected }),
+        impact: value(impact),
+        impact_pct: (expected != 0.0).then(|| impact / expected.abs() * 100.0),
+        score,
+        root_causes: Vec::new(),
+    }
+}
+
+/// A metric value in the figures' decimal type: six places, so small values (seconds of
+/// latency) keep their precision.
+fn value(v: f64) -> Money {
+    Money::from_f64_retain(v).unwrap_or_default().round_dp(6)
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use costwatch_core::metric::MetricId;
+
+    fn series(values: &[f64]) -> Vec<MetricPoint> {
+        let start = DateTime::from_timestamp(1_772_323_200, 0).expect("time"); // 2026-03-01
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| MetricPoint {
+                time: start + Duration::minutes(5 * i as i64),
+                value: *v,
+            })
+            .collect()
+    }
+
+    fn query() -> MetricQuery {
+        MetricQuery {
+            metric: MetricId::new("AWS/EC2", "CPUUtilization", &[("InstanceId", "i-1")]),
+            stat: "Average".into(),
+            period_secs: 300,
+        }
+    }
+
+    /// A repeating daily-ish shape: no value is ever new after the first cycle.
+    fn steady(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| 20.0 + 5.0 * ((i % 12) as f64 - 6.0).abs())
+            .collect()
+    }
+
+    #[test]
+    fn a_spike_is_one_anomaly_a_steady_series_none() {
+        let mut values = steady(240);
+        values.extend([95.0, 97.0, 96.0]);
+        values.extend(steady(12));
+        let points = series(&values);
+        let from = points[0].time;
+        let found = anomalies(&query(), &points, from, 0.561, &StreamConfig::default());
+        assert_eq!(found.len(), 1, "{found:?}");
+        let a = found.values().next().expect("one");
+        assert_eq!(a.direction, Direction::Rise);
+        assert!(a.actual >= value(95.0), "{a:?}");
+        assert!(a.expected < value(60.0), "{a:?}");
+        let quiet = anomalies(
+            &query(),
+            &series(&steady(255)),
+            from,
+            0.561,
+            &StreamConfig::default(),
+        );
+        assert!(quiet.is_empty(), "{quiet:?}");
+    }
+
+    #[test]
+    fn only_points_from_the_window_raise_anomalies() {
+        let mut values = steady(240);
+        values.extend([95.0, 97.0, 96.0]);
+        values.extend(steady(12));
+        let points = series(&values);
+        let after_spike = points[250].time;
+        let found = anomalies(
+            &query(),
+            &points,
+            after_spike,
+            0.561,
+            &StreamConfig::default(),
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+}
