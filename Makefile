@@ -44,7 +44,7 @@ STACK ?= costwatch
 # `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
 INTEGRATIONS ?=
 
-.PHONY: demo demo-serve browser test lint lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
+.PHONY: demo demo-serve browser test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
 
 # A lean CLI for the demo: no AWS SDK and no HTTP client (--no-default-features), so a cold
 # `make demo` takes minutes; INTEGRATIONS adds the dispatchers (`integrations` feature), never
@@ -83,7 +83,7 @@ test: tools check-shared browser $(MOTO_STAMP) $(AZURITE_STAMP)
 	$(CARGO) nextest run -p costwatch-cli --no-default-features --test cli_lean
 	$(CARGO) nextest run --workspace --all-features --no-fail-fast
 
-lint: lint-template
+lint: lint-template deny
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
@@ -130,6 +130,14 @@ NESTED_TEMPLATES := $(wildcard templates/*.yaml)
 # (cfn-lint only checks the parameters passed to it; checkov and sam validate do not open it),
 # so each nested template goes through all three on its own; it has no conditions, so one
 # checkov run covers it.
+# Licences, bans and sources of every dependency (deny.toml has the policy). cargo-deny pinned,
+# installed into ~/.cargo/bin on first use (a few minutes' build: it ships no binary we can fetch).
+CARGO_DENY_VERSION := 0.20.2
+deny:
+	@cargo deny --version 2>/dev/null | grep -qx 'cargo-deny $(CARGO_DENY_VERSION)' || \
+	  $(CARGO) install cargo-deny --version $(CARGO_DENY_VERSION) --locked
+	$(CARGO) deny check licenses bans sources
+
 lint-template: $(CFN_LINT_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/cfn-lint template.yaml $(NESTED_TEMPLATES)
 	$(SAM_VENV)/bin/python scripts/deployer_policy.py $(CFN_SCHEMAS) --check
