@@ -17,11 +17,9 @@ use costwatch_pipeline::detect::LifecyclePorts;
 use costwatch_pipeline::metrics::MetricsPorts;
 use costwatch_store::aws::CloudWatchMetrics;
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
-use costwatch_store::aws::sdk::aws_sdk_cloudwatch;
-use costwatch_store::aws::sdk::aws_sdk_cloudwatch::primitives::DateTime as SdkTime;
-use costwatch_store::aws::sdk::aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use costwatch_store::{MetricQuery, MetricStore};
 use costwatch_testkit::moto::Moto;
+use costwatch_testkit::moto_cw::{POINTS_PER_DAY, put_cpu_day, spiky, steady};
 use costwatch_testkit::repo_file;
 use costwatch_testkit::stack::{Stack, drain};
 use serde_json::Value;
@@ -38,45 +36,6 @@ fn cpu(instance: &str) -> MetricQuery {
         stat: "Average".into(),
         period_secs: 300,
     }
-}
-
-/// A repeating shape: after its first cycle no value is new.
-fn steady(i: usize) -> f64 {
-    20.0 + 5.0 * ((i % 12) as f64 - 6.0).abs()
-}
-
-/// 24 hours of 5-minute points ending at `end`, `value(i)` each, through PutMetricData.
-async fn seed(
-    config: &SdkConfig,
-    instance: &str,
-    end: DateTime<Utc>,
-    value: impl Fn(usize) -> f64,
-) {
-    let first = end - Duration::hours(24);
-    let data: Vec<MetricDatum> = (0..288)
-        .map(|i| {
-            MetricDatum::builder()
-                .metric_name("CPUUtilization")
-                .dimensions(
-                    Dimension::builder()
-                        .name("InstanceId")
-                        .value(instance)
-                        .build(),
-                )
-                .timestamp(SdkTime::from_secs(
-                    (first + Duration::minutes(5 * i as i64)).timestamp(),
-                ))
-                .value(value(i))
-                .build()
-        })
-        .collect();
-    aws_sdk_cloudwatch::Client::new(config)
-        .put_metric_data()
-        .namespace("AWS/EC2")
-        .set_metric_data(Some(data))
-        .send()
-        .await
-        .expect("PutMetricData on moto");
 }
 
 /// Runs the handler once on `instance`'s metric, at the sample event's time; returns what the
@@ -101,7 +60,7 @@ async fn run_on(
     let now = Utc::now();
     event["time"] = Value::String(now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
     let end = DateTime::from_timestamp(now.timestamp() / 300 * 300, 0).expect("time");
-    seed(&config, instance, end, value).await;
+    put_cpu_day(&config, instance, end, value).await;
 
     let watched = serde_json::to_string(&[cpu(instance)]).expect("json");
     let mut env = stack.env();
@@ -130,7 +89,7 @@ async fn run_on(
         .expect("metrics run");
     assert!(outcome.complete);
     assert_eq!(outcome.requests, 1);
-    assert_eq!(outcome.points, 288, "{outcome:?}");
+    assert_eq!(outcome.points, POINTS_PER_DAY, "{outcome:?}");
     // In the lake, by range, for the recommender.
     let stored = lake
         .metric_series(
@@ -140,7 +99,7 @@ async fn run_on(
         )
         .await
         .expect("read back");
-    assert_eq!(stored.len(), 288);
+    assert_eq!(stored.len(), POINTS_PER_DAY);
     let received = drain(&config, &queue)
         .await
         .into_iter()
@@ -151,14 +110,7 @@ async fn run_on(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spiking_metric_sends_one_envelope_naming_it() {
-    let (received, _stack, _config) = run_on("i-0spiky", |i| {
-        if (270..273).contains(&i) {
-            97.0
-        } else {
-            steady(i)
-        }
-    })
-    .await;
+    let (received, _stack, _config) = run_on("i-0spiky", spiky).await;
     assert_eq!(received.len(), 1, "{received:#?}");
     let n = &received[0];
     assert_eq!(n.body.kind(), "anomaly");

@@ -5,53 +5,13 @@
 //! event without `time` is dead-lettered with its reason; with the state table gone, the run is
 //! dead-lettered naming the missing resource (MaximumRetryAttempts 0: Lambda would not retry).
 
-use chrono::{DateTime, Duration, Utc};
-use costwatch_store::aws::sdk::aws_config::SdkConfig;
-use costwatch_store::aws::sdk::aws_sdk_cloudwatch;
-use costwatch_store::aws::sdk::aws_sdk_cloudwatch::primitives::DateTime as SdkTime;
-use costwatch_store::aws::sdk::aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+use chrono::{DateTime, Utc};
 use costwatch_testkit::deployed::Deployed;
+use costwatch_testkit::moto_cw::{POINTS_PER_DAY, put_cpu_day, spiky};
 use costwatch_testkit::repo_file;
 use serde_json::{Value, json};
 
 const INSTANCE: &str = "i-0runtime";
-
-/// 24 hours of 5-minute CPU points ending at `end`: a repeating shape with three high points
-/// near the end.
-async fn put_cpu_day(config: &SdkConfig, end: DateTime<Utc>) {
-    let first = end - Duration::hours(24);
-    let value = |i: usize| {
-        if (270..273).contains(&i) {
-            97.0
-        } else {
-            20.0 + 5.0 * ((i % 12) as f64 - 6.0).abs()
-        }
-    };
-    let data: Vec<MetricDatum> = (0..288)
-        .map(|i| {
-            MetricDatum::builder()
-                .metric_name("CPUUtilization")
-                .dimensions(
-                    Dimension::builder()
-                        .name("InstanceId")
-                        .value(INSTANCE)
-                        .build(),
-                )
-                .timestamp(SdkTime::from_secs(
-                    (first + Duration::minutes(5 * i as i64)).timestamp(),
-                ))
-                .value(value(i))
-                .build()
-        })
-        .collect();
-    aws_sdk_cloudwatch::Client::new(config)
-        .put_metric_data()
-        .namespace("AWS/EC2")
-        .set_metric_data(Some(data))
-        .send()
-        .await
-        .expect("PutMetricData on moto");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_binary_answers_a_spike_a_malformed_event_and_a_missing_table() {
@@ -73,14 +33,14 @@ async fn metrics_binary_answers_a_spike_a_malformed_event_and_a_missing_table() 
     .await;
     let now = Utc::now();
     let end = DateTime::from_timestamp(now.timestamp() / 300 * 300, 0).expect("a time");
-    put_cpu_day(&metrics.config, end).await;
+    put_cpu_day(&metrics.config, INSTANCE, end, spiky).await;
     let mut sample: Value =
         serde_json::from_str(&repo_file("events/metrics/scheduled.json")).expect("the sample");
     sample["time"] = Value::String(now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
     let sample = sample.to_string();
 
     let summary = metrics.summary(&sample);
-    assert_eq!(summary["points"], 288, "{summary}");
+    assert_eq!(summary["points"], POINTS_PER_DAY, "{summary}");
     assert_eq!(summary["requests"], 1, "{summary}");
     assert_eq!(summary["complete"], true, "{summary}");
     let envelopes = metrics.notifications().await;

@@ -9,6 +9,8 @@ pub mod deployed;
 pub mod http_sink;
 pub mod moto;
 pub mod moto_ce;
+#[cfg(feature = "cloudwatch")]
+pub mod moto_cw;
 /// The Lambda Runtime API emulator, shared with `costwatch invoke` (one emulator).
 pub use costwatch_local::runtime_api;
 pub mod stack;
