@@ -148,6 +148,71 @@ function drawReports(list) {
   if (!list.items.length) ul.textContent = "No reports archived yet.";
 }
 
+// --- Recommendations and integration health ---------------------------------------------------
+
+function text(tag, content, className) {
+  const node = document.createElement(tag);
+  node.textContent = content;
+  if (className) node.className = className;
+  return node;
+}
+
+function drawRecommendations(page) {
+  const body = $("recs").tBodies[0];
+  body.textContent = "";
+  for (const r of page.items) {
+    const tr = body.insertRow();
+    tr.dataset.id = r.id;
+    // The title opens the formula and the action: <details> is keyboard-operable as it is.
+    const details = document.createElement("details");
+    details.appendChild(text("summary", r.title));
+    details.appendChild(text("p", "Estimate: " + r.formula, "muted"));
+    details.appendChild(text("p", r.action.summary));
+    details.appendChild(text("code", r.action.cli));
+    tr.insertCell().appendChild(details);
+    tr.insertCell().textContent = r.account_name || r.account;
+    const saves = tr.insertCell();
+    saves.className = "num";
+    saves.textContent = fmt(r.monthly_savings);
+  }
+  $("recs-total").textContent = page.items.length
+    ? `${page.total_items} open, ${fmt(page.total_monthly_savings)} a month in all (no resource counted twice).`
+    : "No open recommendations stored. The weekly recommend run is not deployed yet; costwatch recommend --cur FILE lists them from CUR files.";
+}
+
+function drawIntegrations(health) {
+  $("integrations-window").textContent = health.window_days;
+  const body = $("integrations").tBodies[0];
+  body.textContent = "";
+  const on = health.items.filter((i) => i.configured !== false);
+  for (const i of on) {
+    const tr = body.insertRow();
+    tr.dataset.name = i.name;
+    const name = tr.insertCell();
+    name.textContent = i.name + (i.configured === null ? " (not known whether configured)" : "");
+    for (const d of i.disabled) name.appendChild(text("p", `${d.destination} disabled: ${d.reason}`, "up"));
+    tr.insertCell().textContent = i.last_delivery
+      ? `${i.last_delivery.at.slice(0, 16).replace("T", " ")} UTC to ${i.last_delivery.destination}`
+      : "none";
+    const failing = tr.insertCell();
+    failing.className = "num" + (i.failures.failing ? " up" : "");
+    failing.textContent = i.failures.failing;
+    if (i.failures.errors.length) failing.title = i.failures.errors[0].error;
+    const dead = tr.insertCell();
+    dead.className = "num" + (i.dead_letters ? " up" : "");
+    dead.textContent = i.dead_letters === null ? "–" : i.dead_letters;
+    // Why a figure is missing, in words, for everyone (not only on hover).
+    const why = i.notes.filter((n) => n.startsWith("dead_letters"));
+    if (why.length) {
+      dead.title = why.join("; ");
+      dead.appendChild(text("span", " " + why.join("; "), "visually-hidden"));
+    }
+  }
+  const off = health.items.filter((i) => i.configured === false).map((i) => i.name);
+  $("integrations-off").textContent = (on.length ? "" : "No integration is configured. ") +
+    (off.length ? `Not configured: ${off.join(", ")}.` : "");
+}
+
 // --- Budgets ---------------------------------------------------------------------------------
 
 function drawBudget(b) {
@@ -298,7 +363,7 @@ async function load() {
   $("as-of").textContent = `Data up to ${asOf}.`;
   const start = iso(toDay(asOf) - 89 * dayMs);
   const week = iso(toDay(asOf) - 6 * dayMs);
-  const [costs, marked, open, movers, budgets, usage, reports] = await Promise.all([
+  const [costs, marked, open, movers, budgets, usage, reports, recs, health] = await Promise.all([
     api(`/v1/costs?scope=org&start=${start}&end=${asOf}&limit=1000`),
     api(`/v1/anomalies?state=all&since=${start}&limit=1000`),
     api("/v1/anomalies?state=active&limit=50"),
@@ -306,12 +371,16 @@ async function load() {
     api("/v1/budgets"),
     api("/v1/usage"),
     api("/v1/reports?limit=5"),
+    api("/v1/recommendations?limit=10"),
+    api("/v1/integrations"),
   ]);
   const org = forecasts.items.find((f) => f.scope === "org");
   drawDaily(costs.items, org, marked.items);
   drawMovers(movers.items);
   drawUsage(usage);
   drawReports(reports);
+  drawRecommendations(recs);
+  drawIntegrations(health);
   const cards = $("budgets");
   cards.textContent = "";
   for (const b of budgets.items) cards.appendChild(drawBudget(b));

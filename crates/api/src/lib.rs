@@ -11,9 +11,12 @@
 
 pub mod auth;
 pub mod dashboard;
+pub mod deliveries;
 pub mod etag;
 pub mod problem;
 pub mod routes;
+#[cfg(feature = "lambda")]
+pub mod sqs_depth;
 
 use std::sync::Arc;
 
@@ -38,6 +41,8 @@ pub struct Api {
     pub config: PipelineConfig,
     pub auth: Auth,
     pub clock: Arc<dyn Clock>,
+    /// Integration health: configured ones, dispatcher ledgers, dead-letter queue depth.
+    pub integrations: deliveries::Integrations,
 }
 
 impl Api {

@@ -8,16 +8,36 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use costwatch_api::deliveries::{DispatchStates, Integrations, parse_queue_urls};
+use costwatch_api::sqs_depth::SqsQueueDepth;
 use costwatch_api::{Api, Auth, router};
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
-use costwatch_store::SystemClock;
-use costwatch_store::aws::SecretsManagerSecrets;
+use costwatch_store::aws::{DynamoState, SecretsManagerSecrets};
+use costwatch_store::{StateStore, SystemClock};
 
 /// The Secrets Manager secret holding the bearer token; unset: IAM alone.
 const API_TOKEN_SECRET: &str = "COSTWATCH_API_TOKEN_SECRET";
 /// A rotated token is picked up within this long.
 const SECRET_TTL: Duration = Duration::from_secs(300);
+/// `slack=<DLQ URL>,teams=<DLQ URL>`: the deployed integrations and their dead-letter queues
+/// (template.yaml joins one entry per enabled dispatcher). Unset: the API does not say which
+/// integrations run, and reads no queue.
+const INTEGRATION_DLQS: &str = "COSTWATCH_INTEGRATION_DLQS";
+
+/// Each dispatcher's own partition of the state table (crates/dispatch lambda.rs `partition`),
+/// which the api function reads (never writes) for delivery health.
+struct DispatchPartitions(DynamoState);
+
+impl DispatchStates for DispatchPartitions {
+    fn of(&self, integration: &str) -> Arc<dyn StateStore> {
+        Arc::new(
+            self.0
+                .clone()
+                .in_partition(format!("dispatch#{integration}")),
+        )
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -30,6 +50,15 @@ async fn main() -> Result<(), lambda_http::Error> {
         },
         None => Auth::Trusted,
     };
+    let queues = match aws.env.optional(INTEGRATION_DLQS) {
+        Some(text) => Some(parse_queue_urls(text).map_err(|e| format!("{INTEGRATION_DLQS}: {e}"))?),
+        None => None,
+    };
+    let integrations = Integrations {
+        configured: queues.as_ref().map(|q| q.keys().cloned().collect()),
+        states: Arc::new(DispatchPartitions(aws.state()?)),
+        dead_letters: Arc::new(SqsQueueDepth::new(&aws.config, queues)),
+    };
     let api = Api {
         rollups: Arc::new(aws.rollups()?),
         state: Arc::new(aws.state()?),
@@ -38,6 +67,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         config,
         auth,
         clock: Arc::new(SystemClock),
+        integrations,
     };
     lambda_http::run(router(Arc::new(api))).await
 }

@@ -176,7 +176,7 @@ fn main() -> ExitCode {
                 unreachable!("handled before the runtime starts")
             }
             Command::Anomaly(args) => anomaly::anomaly(args, &settings, cli.json).await,
-            Command::Serve(args) => serve::serve(args, &settings).await,
+            Command::Serve(args) => serve::serve(args, &settings, cli.config.as_deref()).await,
             Command::Bench(args) => bench::bench(args, cli.json),
             Command::Render(_) | Command::Notify(_) | Command::Doctor(_) | Command::Dlq(_) => {
                 unreachable!("handled above")

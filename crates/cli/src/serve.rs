@@ -2,6 +2,7 @@
 //! router the api Lambda runs. Loopback by default; any other address needs a token, so the
 //! data never leaves the machine unguarded.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,12 +10,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use costwatch_analytics::budget::planted_budgets;
+use costwatch_api::deliveries::{Integrations, KNOWN, NoQueues, OneStore};
 use costwatch_api::{Api, Auth, router};
 use costwatch_core::synth;
 use costwatch_store::local::{LocalLake, LocalRollups, LocalSecrets, LocalState};
-use costwatch_store::{RollupStore, SecretStore, SystemClock};
+use costwatch_store::{RollupStore, SecretStore, StateStore, SystemClock};
 
-use crate::config::Settings;
+use crate::config::{Settings, parse_toml};
 
 /// The port `costwatch serve` and `make demo-serve` use unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -60,7 +62,28 @@ fn require_data(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-pub async fn serve(args: ServeArgs, settings: &Settings) -> Result<()> {
+/// The integrations with an `[integrations.<name>]` table in the config file (`--config`, else
+/// ./costwatch.toml when present, as [`Settings::load`] chooses): those `costwatch notify`
+/// can send to. No file: none.
+fn configured_integrations(config: Option<&Path>) -> Result<BTreeSet<String>> {
+    let default = Path::new("costwatch.toml");
+    let path = match config {
+        Some(p) => p,
+        None if default.is_file() => default,
+        None => return Ok(BTreeSet::new()),
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: toml::Table = parse_toml(&text)?;
+    let tables = file.get("integrations").and_then(toml::Value::as_table);
+    Ok(KNOWN
+        .iter()
+        .filter(|name| tables.is_some_and(|t| t.contains_key(**name)))
+        .map(|name| (*name).to_owned())
+        .collect())
+}
+
+pub async fn serve(args: ServeArgs, settings: &Settings, config: Option<&Path>) -> Result<()> {
     let auth = auth_for(&args.listen, args.token_secret.as_deref())?;
     let data_dir = match &args.demo {
         Some(out) => out.join("data"),
@@ -83,14 +106,22 @@ pub async fn serve(args: ServeArgs, settings: &Settings) -> Result<()> {
             config.budgets = planted_budgets(&synth::generate(synth::DEFAULT_SEED, last, days));
         }
     }
+    let state: Arc<dyn StateStore> = Arc::new(LocalState::open(&data_dir));
+    // One machine: the dispatchers' ledgers would sit in the same local store, and no queues run.
+    let integrations = Integrations {
+        configured: Some(configured_integrations(config)?),
+        states: Arc::new(OneStore(state.clone())),
+        dead_letters: Arc::new(NoQueues),
+    };
     let api = Api {
         rollups,
-        state: Arc::new(LocalState::open(&data_dir)),
+        state,
         lake: Arc::new(LocalLake::open(&data_dir)),
         secrets,
         config,
         auth,
         clock: Arc::new(SystemClock),
+        integrations,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -126,5 +157,34 @@ mod tests {
             auth_for(&any, Some("api-token")).unwrap(),
             Auth::Bearer { .. }
         ));
+    }
+
+    #[test]
+    fn configured_integrations_are_the_config_files_tables() {
+        let dir = std::env::temp_dir().join(format!("costwatch-serve-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("costwatch.toml");
+        std::fs::write(
+            &file,
+            "[integrations.slack]\nwebhook = 1\n[integrations.azure-blob]\n[pipeline]\n",
+        )
+        .unwrap();
+        let found = configured_integrations(Some(&file)).unwrap();
+        assert_eq!(
+            found.into_iter().collect::<Vec<_>>(),
+            ["azure-blob", "slack"]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The API's list of integrations is the CLI registry's, name for name and in order.
+    #[cfg(feature = "integrations")]
+    #[test]
+    fn the_apis_integrations_are_the_registrys() {
+        let registry: Vec<&str> = crate::integrations::all()
+            .iter()
+            .map(|e| e.name())
+            .collect();
+        assert_eq!(registry, KNOWN);
     }
 }

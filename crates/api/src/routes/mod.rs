@@ -4,8 +4,10 @@
 
 mod anomalies;
 mod costs;
+mod integrations;
 mod outlook;
 mod params;
+mod recommendations;
 mod reports;
 mod usage;
 
@@ -89,6 +91,8 @@ pub fn routes() -> Routes {
         .get("/v1/reports/{period}/{date}/{file}", reports::fetch)
         .get("/reports/{date}", reports::page)
         .get("/v1/usage", usage::month)
+        .get("/v1/recommendations", recommendations::list)
+        .get("/v1/integrations", integrations::health)
 }
 
 async fn openapi() -> Response {

@@ -11,6 +11,7 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use costwatch_analytics::budget::planted_budgets;
+use costwatch_api::deliveries::{Integrations, NoQueues, OneStore, QueueDepth};
 use costwatch_api::{Api, Auth, router};
 use costwatch_core::archive::report_key;
 use costwatch_core::notification::ReportPeriod;
@@ -136,6 +137,25 @@ impl Seeded {
 
     /// The API over this store, on the morning after the last day, with `auth`.
     pub fn router(&self, auth: Auth, secrets: MemorySecrets) -> Router {
+        self.router_with(auth, secrets, self.integrations(None))
+    }
+
+    /// Slack configured, its ledger in this state store, dead letters from `queues` (none: no
+    /// queues, as on one machine).
+    pub fn integrations(&self, queues: Option<Arc<dyn QueueDepth>>) -> Integrations {
+        Integrations {
+            configured: Some(["slack".to_owned()].into()),
+            states: Arc::new(OneStore(self.state.clone())),
+            dead_letters: queues.unwrap_or_else(|| Arc::new(NoQueues)),
+        }
+    }
+
+    pub fn router_with(
+        &self,
+        auth: Auth,
+        secrets: MemorySecrets,
+        integrations: Integrations,
+    ) -> Router {
         let api = Api {
             rollups: self.rollups.clone(),
             state: self.state.clone(),
@@ -144,6 +164,7 @@ impl Seeded {
             config: self.config.clone(),
             auth,
             clock: Arc::new(ManualClock::new(morning_after(self.end))),
+            integrations,
         };
         router(Arc::new(api))
     }
