@@ -83,7 +83,7 @@ fn configured_integrations(config: Option<&Path>) -> Result<BTreeSet<String>> {
         .collect())
 }
 
-pub async fn serve(args: ServeArgs, settings: &Settings, config: Option<&Path>) -> Result<()> {
+pub async fn serve(args: ServeArgs, settings: &Settings, config_file: Option<&Path>) -> Result<()> {
     let auth = auth_for(&args.listen, args.token_secret.as_deref())?;
     let data_dir = match &args.demo {
         Some(out) => out.join("data"),
@@ -109,7 +109,7 @@ pub async fn serve(args: ServeArgs, settings: &Settings, config: Option<&Path>) 
     let state: Arc<dyn StateStore> = Arc::new(LocalState::open(&data_dir));
     // One machine: the dispatchers' ledgers would sit in the same local store, and no queues run.
     let integrations = Integrations {
-        configured: Some(configured_integrations(config)?),
+        configured: Some(configured_integrations(config_file)?),
         states: Arc::new(OneStore(state.clone())),
         dead_letters: Arc::new(NoQueues),
     };
