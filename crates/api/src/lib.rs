@@ -10,6 +10,7 @@
 //!   store ([`auth`]).
 
 pub mod auth;
+pub mod chat;
 pub mod dashboard;
 pub mod deliveries;
 pub mod etag;
@@ -23,7 +24,9 @@ use std::sync::Arc;
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_pipeline::PipelineConfig;
-use costwatch_store::{Clock, LakeReader, RollupStore, SecretStore, StateStore};
+use costwatch_store::{
+    AnomalyFeedbackSink, Clock, LakeReader, NotificationBus, RollupStore, SecretStore, StateStore,
+};
 
 pub use auth::Auth;
 pub use problem::Problem;
@@ -41,6 +44,11 @@ pub struct Api {
     pub config: PipelineConfig,
     pub auth: Auth,
     pub clock: Arc<dyn Clock>,
+    /// Where an acknowledge, snooze or feedback is announced to every integration (SNS on AWS,
+    /// the local outbox for `costwatch serve`).
+    pub bus: Arc<dyn NotificationBus>,
+    /// Cost Anomaly Detection's feedback API, when anomalies are imported from it.
+    pub aws_feedback: Option<Arc<dyn AnomalyFeedbackSink>>,
     /// Integration health: configured ones, dispatcher ledgers, dead-letter queue depth.
     pub integrations: deliveries::Integrations,
 }
@@ -48,6 +56,15 @@ pub struct Api {
 impl Api {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The ports a person's action on an anomaly goes through.
+    pub fn action_ports(&self) -> costwatch_pipeline::actions::ActionPorts<'_> {
+        costwatch_pipeline::actions::ActionPorts {
+            state: self.state.as_ref(),
+            bus: self.bus.as_ref(),
+            aws: self.aws_feedback.as_deref(),
+        }
     }
 
     /// The last day with stored costs: the day every "as of" defaults to, so a read shows the

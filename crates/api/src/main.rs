@@ -1,6 +1,10 @@
 //! The api Lambda behind the Function URL (HTTP API payload 2.0): thin — settings, clients once,
 //! the same router `costwatch serve` runs, handed to lambda_http as a tower service.
 //!
+//! With `COSTWATCH_SURFACE=chat` the same binary is the chat function: Slack's interactivity and
+//! slash-command endpoints (`costwatch_api::chat`), each request checked against the app's
+//! Signing Secret instead of IAM.
+//!
 //! Auth: the Function URL's AWS_IAM auth (template.yaml) lets in only signed callers. With
 //! `COSTWATCH_API_TOKEN_SECRET` set, the function also demands a bearer token equal to that
 //! Secrets Manager secret (for a front such as an HTTP API that passes bearer clients through).
@@ -8,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use costwatch_api::chat::{self, Chat, ChatSecrets};
 use costwatch_api::deliveries::{DispatchStates, Integrations, parse_queue_urls};
 use costwatch_api::sqs_depth::SqsQueueDepth;
 use costwatch_api::{Api, Auth, router};
@@ -18,6 +23,10 @@ use costwatch_store::{StateStore, SystemClock};
 
 /// The Secrets Manager secret holding the bearer token; unset: IAM alone.
 const API_TOKEN_SECRET: &str = "COSTWATCH_API_TOKEN_SECRET";
+/// `chat`: serve the Slack endpoints instead of the REST API (the Chat function).
+const SURFACE: &str = "COSTWATCH_SURFACE";
+/// The Secrets Manager secret holding the Slack app's Signing Secret.
+const SLACK_SIGNING_SECRET: &str = "COSTWATCH_SLACK_SIGNING_SECRET";
 /// A rotated token is picked up within this long.
 const SECRET_TTL: Duration = Duration::from_secs(300);
 /// `slack=<DLQ URL>,teams=<DLQ URL>`: the deployed integrations and their dead-letter queues
@@ -59,6 +68,15 @@ async fn main() -> Result<(), lambda_http::Error> {
         states: Arc::new(DispatchPartitions(aws.state()?)),
         dead_letters: Arc::new(SqsQueueDepth::new(&aws.config, queues)),
     };
+    // With the GetAnomalies import on, a verdict on an imported anomaly goes back to AWS.
+    let aws_feedback: Option<Arc<dyn costwatch_store::AnomalyFeedbackSink>> =
+        match costwatch_lambda::handlers::detect::import_requests(&aws.env)? {
+            Some(_) => Some(Arc::new(costwatch_store::aws::CostExplorerSource::new(
+                &aws.config,
+                costwatch_store::aws::CostExplorerOptions::default(),
+            )?)),
+            None => None,
+        };
     let api = Api {
         rollups: Arc::new(aws.rollups()?),
         state: Arc::new(aws.state()?),
@@ -68,6 +86,19 @@ async fn main() -> Result<(), lambda_http::Error> {
         auth,
         clock: Arc::new(SystemClock),
         integrations,
+        bus: Arc::new(aws.notifications()?),
+        aws_feedback,
     };
-    lambda_http::run(router(Arc::new(api))).await
+    let api = Arc::new(api);
+    // One binary, two functions: the chat function (template.yaml `Chat`, a Function URL with
+    // auth NONE that Slack can reach) serves only the signature-checked chat routes.
+    match aws.env.optional(SURFACE) {
+        Some("chat") => {
+            let secrets = ChatSecrets {
+                slack_signing_secret: aws.env.optional(SLACK_SIGNING_SECRET).map(str::to_owned),
+            };
+            lambda_http::run(chat::router(Arc::new(Chat { api, secrets }))).await
+        }
+        _ => lambda_http::run(router(api)).await,
+    }
 }

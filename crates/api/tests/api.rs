@@ -347,7 +347,7 @@ async fn a_bearer_token_guards_the_data() {
 }
 
 #[tokio::test]
-async fn feedback_from_the_api_closes_the_anomaly_at_the_next_run() {
+async fn acknowledge_and_feedback_are_announced_once_and_close_the_anomaly() {
     let s = seeded().await;
     let api = s.open();
     let open = call(&api, get("/v1/anomalies")).await.json();
@@ -386,15 +386,41 @@ async fn feedback_from_the_api_closes_the_anomaly_at_the_next_run() {
     .await
     .json();
     assert_eq!(judged["feedback"], "expected");
-    assert_eq!(
-        judged["state"], spike["state"],
-        "feedback acts at the next run, not before"
+    assert_eq!(acked["state"], "acknowledged", "{acked:#}");
+    assert_eq!(judged["state"], "resolved", "feedback closes it at once");
+    // Every integration hears each change once: the acknowledgement, then the resolve.
+    let announced: Vec<(String, String)> = s
+        .bus
+        .published()
+        .iter()
+        .filter(|n| n.subject_id == id)
+        .map(|n| (format!("{:?}", n.state), n.summary.clone()))
+        .collect();
+    assert_eq!(announced.len(), 3, "{announced:?}");
+    assert_eq!(announced[1].0, "Acknowledged");
+    assert!(
+        announced[1].1.starts_with("Acknowledged by ops."),
+        "{announced:?}"
+    );
+    assert_eq!(announced[2].0, "Resolved");
+    assert!(
+        announced[2].1.starts_with("Marked expected;"),
+        "{announced:?}"
     );
 
-    // The next day's run (the pipeline's own detection) closes it: one lifecycle, whoever spoke.
+    // The next day's run finds it resolved and says nothing more about it.
     s.next_day().await;
     let detail = call(&api, get(&format!("/v1/anomalies/{id}"))).await.json();
     assert_eq!(detail["state"], "resolved", "{detail:#}");
+    assert_eq!(
+        s.bus
+            .published()
+            .iter()
+            .filter(|n| n.subject_id == id)
+            .count(),
+        3,
+        "nothing twice"
+    );
     let still_open = call(&api, get("/v1/anomalies")).await.json();
     assert!(
         still_open["items"]

@@ -10,10 +10,11 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use costwatch_analytics::budget::planted_budgets;
+use costwatch_api::chat::{self, Chat, ChatSecrets};
 use costwatch_api::deliveries::{Integrations, KNOWN, NoQueues, OneStore};
 use costwatch_api::{Api, Auth, router};
 use costwatch_core::synth;
-use costwatch_store::local::{LocalLake, LocalRollups, LocalSecrets, LocalState};
+use costwatch_store::local::{LocalBus, LocalLake, LocalRollups, LocalSecrets, LocalState};
 use costwatch_store::{RollupStore, SecretStore, StateStore, SystemClock};
 
 use crate::config::{Settings, parse_toml};
@@ -31,6 +32,10 @@ pub struct ServeArgs {
     /// (`COSTWATCH_SECRET_<NAME>` or `<data dir>/secrets/<name>`).
     #[arg(long, value_name = "NAME")]
     token_secret: Option<String>,
+    /// Also serve Slack's endpoints (`/slack/interactions`, `/slack/commands`), checking every
+    /// request against the Slack app's Signing Secret held in this secret (as --token-secret).
+    #[arg(long, value_name = "NAME")]
+    slack_signing_secret: Option<String>,
     /// Serve what `costwatch demo --out DIR` wrote (DIR/data), with the demo's planted budgets
     /// (default seed) unless the configuration names budgets.
     #[arg(long, value_name = "DIR")]
@@ -85,9 +90,12 @@ fn configured_integrations(config: Option<&Path>) -> Result<BTreeSet<String>> {
 
 pub async fn serve(args: ServeArgs, settings: &Settings, config_file: Option<&Path>) -> Result<()> {
     let auth = auth_for(&args.listen, args.token_secret.as_deref())?;
-    let data_dir = match &args.demo {
-        Some(out) => out.join("data"),
-        None => settings.data_dir.clone(),
+    let (data_dir, notifications_dir) = match &args.demo {
+        Some(out) => (out.join("data"), out.join("notifications")),
+        None => (
+            settings.data_dir.clone(),
+            settings.data_dir.join("notifications"),
+        ),
     };
     require_data(&data_dir)?;
     let rollups = Arc::new(LocalRollups::open(&data_dir));
@@ -122,6 +130,9 @@ pub async fn serve(args: ServeArgs, settings: &Settings, config_file: Option<&Pa
         auth,
         clock: Arc::new(SystemClock),
         integrations,
+        // Announcements land where `costwatch run` / `demo` put theirs, beside the data.
+        bus: Arc::new(LocalBus::new(&notifications_dir)),
+        aws_feedback: None,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -132,7 +143,16 @@ pub async fn serve(args: ServeArgs, settings: &Settings, config_file: Option<&Pa
         "costwatch serve: open http://{bound}/ (data: {}; Ctrl-C stops)",
         data_dir.display()
     );
-    axum::serve(listener, router(Arc::new(api)))
+    let api = Arc::new(api);
+    let chat = Chat {
+        api: api.clone(),
+        secrets: ChatSecrets {
+            slack_signing_secret: args.slack_signing_secret.clone(),
+        },
+    };
+    // The chat routes prove themselves with Slack's signature, not the API token.
+    let app = router(api).merge(chat::router(Arc::new(chat)));
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

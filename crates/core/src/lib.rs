@@ -3,8 +3,10 @@
 //! Notification envelope every dispatcher reads. Pure: no AWS, no HTTP, no file I/O.
 
 pub mod archive;
+pub mod chat_actions;
 pub mod envelopes;
 pub mod error;
+pub mod escape;
 pub mod findings;
 pub mod ids;
 pub mod metric;

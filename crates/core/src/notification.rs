@@ -34,7 +34,23 @@ pub enum Severity {
 pub enum State {
     Open,
     Ongoing,
+    /// Still active, and someone has it in hand: acknowledged or snoozed from the API, the
+    /// dashboard or a chat button. Later updates of the subject keep this state until it
+    /// resolves.
+    Acknowledged,
     Resolved,
+}
+
+impl State {
+    /// The wire spelling (`open`, `ongoing`, `acknowledged`, `resolved`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Open => "open",
+            State::Ongoing => "ongoing",
+            State::Acknowledged => "acknowledged",
+            State::Resolved => "resolved",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -280,12 +296,7 @@ impl Notification {
         scope: ScopeRef,
         created_at: DateTime<Utc>,
     ) -> Self {
-        let state_text = match state {
-            State::Open => "open",
-            State::Ongoing => "ongoing",
-            State::Resolved => "resolved",
-        };
-        let id = stable_id("ntf", &[&subject_id, state_text, &revision.to_string()]);
+        let id = stable_id("ntf", &[&subject_id, state.as_str(), &revision.to_string()]);
         Self {
             version: ENVELOPE_VERSION,
             id,

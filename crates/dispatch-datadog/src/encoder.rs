@@ -100,7 +100,7 @@ pub fn event(message: Message<'_>, extra: &[String]) -> Option<Value> {
             }
             let mut tags = series::common_tags(n, extra);
             tags.extend(crate::tags::tag("severity", severity(n.severity)));
-            tags.extend(crate::tags::tag("state", state(n.state)));
+            tags.extend(crate::tags::tag("state", n.state.as_str()));
             (View::of(n), aggregation_key(&[n.subject_id.as_str()]), tags)
         }
         Message::Digest(all) => {
@@ -152,14 +152,6 @@ pub fn alert_type(severity: Severity, state: State) -> &'static str {
 
 fn severity(s: Severity) -> &'static str {
     costwatch_dispatch::view::severity_word(s)
-}
-
-fn state(s: State) -> &'static str {
-    match s {
-        State::Open => "open",
-        State::Ongoing => "ongoing",
-        State::Resolved => "resolved",
-    }
 }
 
 /// User text for an event: control characters removed, mentions defused, and `%%` broken so that

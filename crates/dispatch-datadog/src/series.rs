@@ -101,7 +101,7 @@ pub fn of(n: &Notification, extra: &[String], stamp: Timestamp) -> Vec<Value> {
         t.extend(more.iter().flatten().cloned());
         t
     };
-    let state = tag("state", state_word(n));
+    let state = tag("state", n.state.as_str());
     let severity = tag("severity", severity_word(n.severity));
     let mut out = Vec::new();
     let mut point = |metric: &str, ts: i64, value: f64, unit: Option<&str>, tags: &[String]| {
@@ -240,13 +240,5 @@ fn unit_of(currency: &str) -> Option<&'static str> {
         "GBP" => Some("pound"),
         "JPY" => Some("yen"),
         _ => None,
-    }
-}
-
-fn state_word(n: &Notification) -> &'static str {
-    match n.state {
-        costwatch_core::notification::State::Open => "open",
-        costwatch_core::notification::State::Ongoing => "ongoing",
-        costwatch_core::notification::State::Resolved => "resolved",
     }
 }

@@ -132,6 +132,7 @@ fn state_line(n: &Notification) -> String {
     match n.state {
         State::Open => "Open again".into(),
         State::Ongoing => "Still ongoing".into(),
+        State::Acknowledged => "Acknowledged".into(),
         State::Resolved => "Resolved".into(),
     }
 }

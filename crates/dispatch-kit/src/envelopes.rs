@@ -24,7 +24,11 @@ pub fn variants() -> Vec<(String, Notification)> {
         f.period = ReportPeriod::Weekly;
     }
     all.push(("weekly report".into(), weekly));
-    for (revision, state) in [(1, State::Ongoing), (2, State::Resolved)] {
+    for (revision, state) in [
+        (1, State::Ongoing),
+        (2, State::Acknowledged),
+        (3, State::Resolved),
+    ] {
         let mut a = sample("anomaly");
         a.state = state;
         a.revision = revision;

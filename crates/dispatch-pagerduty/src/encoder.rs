@@ -60,6 +60,9 @@ impl Action {
                 (State::Open, _) => Action::Trigger,
                 (State::Ongoing, Ongoing::Change) => Action::Change,
                 (State::Ongoing, Ongoing::Acknowledge) => Action::Acknowledge,
+                // A person took it (chat button, API, dashboard): PagerDuty's own acknowledge,
+                // which stops the escalation; repeated on later updates, which PagerDuty ignores.
+                (State::Acknowledged, _) => Action::Acknowledge,
                 (State::Resolved, _) => Action::Resolve,
             },
         }
@@ -160,6 +163,7 @@ fn change(n: &Notification) -> Value {
     let state = match n.state {
         State::Open => "",
         State::Ongoing => "Ongoing: ",
+        State::Acknowledged => "Acknowledged: ",
         State::Resolved => "Resolved: ",
     };
     let summary = format!("{state}{}", summary(n));
@@ -292,11 +296,7 @@ fn costwatch_ids(n: &Notification) -> Value {
         "dedup_key": dedup_key(&n.subject_id),
         "revision": n.revision,
         "kind": n.kind(),
-        "state": match n.state {
-            State::Open => "open",
-            State::Ongoing => "ongoing",
-            State::Resolved => "resolved",
-        },
+        "state": n.state.as_str(),
         "severity": severity_word(n.severity),
         "scope": n.scope.key,
     }))

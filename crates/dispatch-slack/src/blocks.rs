@@ -6,7 +6,6 @@
 //! every text is fitted to Slack's limits with a visible note, and a message never has more than
 //! 50 blocks.
 
-use costwatch_core::notification::State;
 use costwatch_dispatch::escape::{plain, slack_mrkdwn as md, slack_plain};
 use costwatch_dispatch::fit::{fit_text, more_line};
 use costwatch_dispatch::view::{Table, View, severity_word};
@@ -110,11 +109,7 @@ fn link_target(url: &str) -> String {
 
 /// Severity, state, kind and the reference support asks for, as plain text.
 fn context(view: &View) -> Value {
-    let state = match view.state {
-        State::Open => "open",
-        State::Ongoing => "ongoing",
-        State::Resolved => "resolved",
-    };
+    let state = view.state.as_str();
     let line = format!(
         "{} · {state} · costwatch {}",
         severity_word(view.severity),
@@ -151,6 +146,42 @@ pub fn blocks(view: &View) -> Vec<Value> {
     blocks.push(context(view));
     blocks.truncate(MAX_BLOCKS);
     blocks
+}
+
+/// The button `action_id`s the chat endpoint acts on (`costwatch_core::chat_actions`).
+pub use costwatch_core::chat_actions::{
+    ACKNOWLEDGE as ACTION_ACKNOWLEDGE, EXPECTED as ACTION_EXPECTED, SNOOZE_DAY as ACTION_SNOOZE_DAY,
+};
+
+/// Acknowledge, Snooze 24 h and Expected on an active anomaly's message, before its context
+/// line (and within [`MAX_BLOCKS`]). A resolved one has nothing left to act on.
+pub fn add_actions(blocks: &mut Vec<Value>, n: &costwatch_core::Notification) {
+    use costwatch_core::NotificationBody;
+    use costwatch_core::notification::State;
+    if !matches!(n.body, NotificationBody::Anomaly(_)) || n.state == State::Resolved {
+        return;
+    }
+    let button = |id: &str, label: &str, style: Option<&str>| {
+        let mut b = json!({"type": "button", "action_id": id, "value": n.subject_id,
+            "text": {"type": "plain_text", "text": label, "emoji": false}});
+        if let Some(style) = style {
+            b["style"] = style.into();
+        }
+        b
+    };
+    let mut elements = Vec::new();
+    if n.state != State::Acknowledged {
+        elements.push(button(ACTION_ACKNOWLEDGE, "Acknowledge", Some("primary")));
+    }
+    elements.push(button(ACTION_SNOOZE_DAY, "Snooze 24 h", None));
+    elements.push(button(ACTION_EXPECTED, "Expected", None));
+    let actions = json!({"type": "actions", "block_id": "costwatch_actions", "elements": elements});
+    // The context line stays last; at the limit the block before it gives way.
+    while blocks.len() >= MAX_BLOCKS && blocks.len() >= 2 {
+        blocks.remove(blocks.len() - 2);
+    }
+    let at = blocks.len().saturating_sub(1);
+    blocks.insert(at, actions);
 }
 
 /// The top-level `text`: what notifications and screen readers show. A digest's lists the

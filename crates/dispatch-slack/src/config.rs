@@ -25,6 +25,12 @@ pub struct SlackConfig {
     /// Upload the report chart as a file (bot destinations only).
     #[serde(default = "yes")]
     pub upload_report_chart: bool,
+    /// Acknowledge / Snooze 24 h / Expected buttons on active anomaly messages. Needs the Slack
+    /// app's Interactivity Request URL pointed at the stack's chat endpoint
+    /// (`ChatUrl` output + `/slack/interactions`, docs/integrations/slack.md); off by default,
+    /// since a button with nowhere to go shows the user an error.
+    #[serde(default)]
+    pub interactive: bool,
     /// Overrides Slack's 1 message per second per channel (a test against a fake).
     #[serde(default)]
     pub rate_per_second: Option<u32>,

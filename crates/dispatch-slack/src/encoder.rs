@@ -33,7 +33,12 @@ pub fn render(
         Message::One(n) => View::of(n),
         Message::Digest(all) => View::digest(all),
     };
-    let (text, blocks) = (blocks::fallback_text(&view), blocks::blocks(&view));
+    let (text, mut blocks) = (blocks::fallback_text(&view), blocks::blocks(&view));
+    if let Message::One(n) = message
+        && config.interactive
+    {
+        blocks::add_actions(&mut blocks, n);
+    }
     match dest {
         Destination {
             webhook_url: Some(url),
@@ -129,6 +134,7 @@ fn state_line(n: &Notification) -> String {
     let state = match n.state {
         State::Open => "Open",
         State::Ongoing => "Still ongoing",
+        State::Acknowledged => "Acknowledged",
         State::Resolved => "Resolved",
     };
     format!(

@@ -15,7 +15,8 @@ pub mod disabled;
 pub mod dispatcher;
 pub mod dns;
 pub mod error;
-pub mod escape;
+/// Escaping lives in costwatch-core, so the chat endpoints (crates/api) escape as dispatchers do.
+pub use costwatch_core::escape;
 pub mod fit;
 pub mod hosts;
 pub mod integration;

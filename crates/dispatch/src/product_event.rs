@@ -144,6 +144,7 @@ impl ProductEvent {
                 match n.state {
                     State::Open => "cost_anomaly_detected",
                     State::Ongoing => "cost_anomaly_updated",
+                    State::Acknowledged => "cost_anomaly_acknowledged",
                     State::Resolved => "cost_anomaly_resolved",
                 }
             }

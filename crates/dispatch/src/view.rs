@@ -322,6 +322,7 @@ fn with_state(title: &str, state: State) -> String {
     let prefix = match state {
         State::Open => return title.to_owned(),
         State::Ongoing => "Ongoing: ",
+        State::Acknowledged => "Acknowledged: ",
         State::Resolved => "Resolved: ",
     };
     if title.starts_with(prefix) {

@@ -144,6 +144,18 @@ pub async fn detect_merged(
             published.push(n);
         }
     }
+    // AWS's id beside our subject, so a person's verdict reaches Cost Anomaly Detection too.
+    for import in imported {
+        let Some(stored) = ports.state.get(&state_key(&import.anomaly.scope)).await? else {
+            continue;
+        };
+        if let Ok(a) = serde_json::from_value::<AnomalyState>(stored.value)
+            && a.is_active()
+        {
+            crate::actions::remember_aws_id(ports.state, &a.subject_id, &import.source_id, now)
+                .await?;
+        }
+    }
     Ok(published)
 }
 
@@ -182,9 +194,14 @@ pub(crate) async fn step(
             if !ours.is_empty() {
                 anomaly.root_causes = ours;
             }
+            // Once a person has it in hand, later updates say so until it resolves.
+            let state = match prev.state {
+                State::Acknowledged => State::Acknowledged,
+                _ => State::Ongoing,
+            };
             AnomalyState {
                 subject_id: prev.subject_id,
-                state: State::Ongoing,
+                state,
                 revision: prev.revision + 1,
                 last_checked: as_of,
                 in_band_days: 0,

@@ -1,6 +1,7 @@
 //! The pipeline as a library: collect → aggregate → detect → forecast → budgets → report, each a
 //! function over the store ports that produces envelopes. The Lambdas and the CLI call these.
 
+pub mod actions;
 pub mod aggregate;
 pub mod archive;
 pub mod budgets;

@@ -261,3 +261,182 @@ async fn imported_aws_findings_merge_under_our_ids() {
         "the id ours would have had"
     );
 }
+
+/// AWS's feedback API as a port: what was sent, in order.
+#[derive(Default)]
+struct SentToAws(std::sync::Mutex<Vec<(String, costwatch_store::AwsVerdict)>>);
+
+#[async_trait::async_trait]
+impl costwatch_store::AnomalyFeedbackSink for SentToAws {
+    async fn provide_feedback(
+        &self,
+        anomaly_id: &str,
+        verdict: costwatch_store::AwsVerdict,
+    ) -> Result<(), costwatch_store::StoreError> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((anomaly_id.to_owned(), verdict));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_acknowledgement_is_announced_once_and_later_updates_keep_it() {
+    use costwatch_pipeline::actions::{Action, ActionPorts, apply};
+    // EC2 +2000 on days 40–43.
+    let store = store_with(60, |k, i| {
+        if k == 0 && (40..44).contains(&i) {
+            2000.0
+        } else {
+            0.0
+        }
+    })
+    .await;
+    let opened = run(&store, 30, 41).await;
+    let subject = opened[0].subject_id.clone();
+    let ports = ActionPorts {
+        state: &store.state,
+        bus: &store.bus,
+        aws: None,
+    };
+    let by = Some("@ana in Slack".to_owned());
+    let first = apply(
+        &ports,
+        &subject,
+        &Action::Acknowledge,
+        by.clone(),
+        at(day(40)),
+    )
+    .await
+    .unwrap();
+    let n = first.announced.expect("the acknowledgement is announced");
+    assert_eq!(
+        (n.state, n.revision, n.subject_id.as_str()),
+        (State::Acknowledged, 1, subject.as_str())
+    );
+    assert!(
+        n.summary.starts_with("Acknowledged by @ana in Slack."),
+        "{}",
+        n.summary
+    );
+    // A second click (or a retried request) changes nothing and sends nothing.
+    let again = apply(&ports, &subject, &Action::Acknowledge, by, at(day(40)))
+        .await
+        .unwrap();
+    assert!(again.announced.is_none());
+    let snoozed = apply(
+        &ports,
+        &subject,
+        &Action::Snooze(day(41)),
+        None,
+        at(day(40)),
+    )
+    .await
+    .unwrap();
+    assert!(
+        snoozed.announced.is_none(),
+        "already in hand: no second envelope"
+    );
+    let on_bus = on(&store.bus.published(), "Amazon EC2");
+    assert_eq!(on_bus, vec![(State::Open, 0), (State::Acknowledged, 1)]);
+    // Detection carries on: after the snooze, updates stay `acknowledged` until the resolve.
+    let later = on(&run(&store, 41, 60).await, "Amazon EC2");
+    assert_eq!(
+        later.last().map(|(s, _)| *s),
+        Some(State::Resolved),
+        "{later:?}"
+    );
+    assert!(
+        later[..later.len() - 1]
+            .iter()
+            .all(|(s, _)| *s == State::Acknowledged),
+        "{later:?}"
+    );
+    let revisions: Vec<u32> = later.iter().map(|(_, r)| *r).collect();
+    assert!(
+        revisions.windows(2).all(|w| w[0] < w[1]) && revisions[0] > 1,
+        "{revisions:?}"
+    );
+}
+
+#[tokio::test]
+async fn feedback_resolves_at_once_reaches_aws_and_the_next_run_stays_quiet() {
+    use costwatch_core::findings::{Anomaly, Direction};
+    use costwatch_pipeline::actions::{Action, ActionPorts, apply};
+    use costwatch_pipeline::detect::detect_merged;
+    use costwatch_store::{AwsVerdict, ImportedAnomaly};
+
+    let store = store_with(50, |k, i| {
+        if k == 0 && (40..43).contains(&i) {
+            2000.0
+        } else {
+            0.0
+        }
+    })
+    .await;
+    run(&store, 30, 40).await;
+    let aws = [ImportedAnomaly {
+        source_id: "aws-ec2-1".into(),
+        anomaly: Anomaly {
+            scope: scope("Amazon EC2"),
+            start_date: day(40),
+            date: day(40),
+            direction: Direction::Rise,
+            actual: Money::from(3000),
+            expected: Money::from(1000),
+            lower: Money::ZERO,
+            upper: Money::from(1000),
+            impact: Money::from(2000),
+            impact_pct: Some(200.0),
+            score: 0.9,
+            root_causes: Vec::new(),
+        },
+    }];
+    let detect_ports = DetectPorts {
+        lake: &store.lake,
+        rollups: &store.rollups,
+        state: &store.state,
+        bus: &store.bus,
+    };
+    let cfg = PipelineConfig::default();
+    let names = Default::default();
+    let sent = detect_merged(&detect_ports, &cfg, &names, day(40), at(day(40)), &aws)
+        .await
+        .unwrap();
+    let subject = sent[0].subject_id.clone();
+    let aws_sink = SentToAws::default();
+    let ports = ActionPorts {
+        state: &store.state,
+        bus: &store.bus,
+        aws: Some(&aws_sink),
+    };
+    let verdict = Action::Feedback(Verdict::Expected);
+    let done = apply(
+        &ports,
+        &subject,
+        &verdict,
+        Some("ana@example.com".into()),
+        at(day(40)),
+    )
+    .await
+    .unwrap();
+    let n = done
+        .announced
+        .expect("the resolve goes out now, not at the next run");
+    assert_eq!((n.state, n.revision), (State::Resolved, 1));
+    assert!(
+        n.summary.starts_with("Marked expected by ana@example.com;"),
+        "{}",
+        n.summary
+    );
+    assert_eq!(
+        *aws_sink.0.lock().unwrap(),
+        vec![("aws-ec2-1".to_owned(), AwsVerdict::PlannedActivity)],
+        "AWS hears the verdict on its own anomaly"
+    );
+    assert!(
+        on(&run(&store, 41, 50).await, "Amazon EC2").is_empty(),
+        "the same incident on the next days: nothing more"
+    );
+}

@@ -260,6 +260,25 @@ pub trait AnomalySource: Send + Sync {
     ) -> Result<(Vec<ImportedAnomaly>, bool)>;
 }
 
+/// What a person said about an anomaly, in AWS Cost Anomaly Detection's words
+/// (`ProvideAnomalyFeedback`'s `Feedback`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsVerdict {
+    /// A real anomaly.
+    Yes,
+    /// A false alarm.
+    No,
+    /// Real, but planned.
+    PlannedActivity,
+}
+
+/// Where feedback on an imported anomaly goes back to (Cost Explorer `ProvideAnomalyFeedback`
+/// on AWS), so AWS's model learns from the same click as ours.
+#[async_trait]
+pub trait AnomalyFeedbackSink: Send + Sync {
+    async fn provide_feedback(&self, anomaly_id: &str, verdict: AwsVerdict) -> Result<()>;
+}
+
 /// Recommendations another service makes (Cost Explorer rightsizing, Savings Plans and
 /// reservation purchases; Cost Optimization Hub), in the suite's terms.
 #[async_trait]

@@ -1,6 +1,7 @@
 //! Anomalies: the list, one anomaly with its root causes and series, and what people say about
-//! it. Acknowledge, snooze and feedback call the same functions as `costwatch anomaly …`
-//! (`costwatch_pipeline::feedback`): the next detection run acts on them, once.
+//! it. Acknowledge, snooze and feedback go through `costwatch_pipeline::actions`, as the chat
+//! buttons do: recorded for detection, and announced to every integration once (the anomaly
+//! becomes `acknowledged`, or `resolved` on feedback).
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use costwatch_core::findings::{Direction, RootCause};
 use costwatch_core::notification::State as Lifecycle;
 use costwatch_core::scope::ScopeKind;
 use costwatch_core::{Money, Scope};
+use costwatch_pipeline::actions::{Action, apply};
 use costwatch_pipeline::detect::AnomalyState;
 use costwatch_pipeline::feedback::{
     self, Acknowledgement, Feedback, Snooze, Verdict, acknowledgement, feedback_for, snooze_for,
@@ -33,6 +35,7 @@ enum StateFilter {
     Active,
     Open,
     Ongoing,
+    Acknowledged,
     Resolved,
     All,
 }
@@ -129,6 +132,7 @@ pub async fn list(
             StateFilter::Active => a.is_active(),
             StateFilter::Open => a.state == Lifecycle::Open,
             StateFilter::Ongoing => a.state == Lifecycle::Ongoing,
+            StateFilter::Acknowledged => a.state == Lifecycle::Acknowledged,
             StateFilter::Resolved => a.state == Lifecycle::Resolved,
             StateFilter::All => true,
         })
@@ -198,7 +202,14 @@ pub async fn acknowledge(
 ) -> Result<Json<Detail>, Problem> {
     let AckBody { by } = body(&bytes)?;
     let by = by.map(|b| b.chars().take(200).collect());
-    feedback::acknowledge(api.state.as_ref(), &id, by, api.now()).await?;
+    apply(
+        &api.action_ports(),
+        &id,
+        &Action::Acknowledge,
+        by,
+        api.now(),
+    )
+    .await?;
     Ok(Json(detail_of(&api, &id).await?))
 }
 
@@ -219,8 +230,8 @@ pub async fn snooze(
     bytes: Bytes,
 ) -> Result<Json<Detail>, Problem> {
     let SnoozeBody { until } = required(&bytes)?;
-    let now = api.now();
-    feedback::snooze(api.state.as_ref(), &id, until, now.date_naive()).await?;
+    let ports = api.action_ports();
+    apply(&ports, &id, &Action::Snooze(until), None, api.now()).await?;
     Ok(Json(detail_of(&api, &id).await?))
 }
 
@@ -249,6 +260,7 @@ pub async fn feedback(
         VerdictBody::Expected => Verdict::Expected,
         VerdictBody::NotAnAnomaly => Verdict::NotAnomaly,
     };
-    feedback::give_feedback(api.state.as_ref(), &id, verdict, api.now()).await?;
+    let action = Action::Feedback(verdict);
+    apply(&api.action_ports(), &id, &action, None, api.now()).await?;
     Ok(Json(detail_of(&api, &id).await?))
 }

@@ -32,7 +32,7 @@ pub struct Seeded {
     pub rollups: Arc<MemoryRollups>,
     pub state: Arc<MemoryState>,
     pub lake: Arc<MemoryLake>,
-    pub bus: MemoryBus,
+    pub bus: Arc<MemoryBus>,
     pub config: PipelineConfig,
     pub end: NaiveDate,
     pub spike_service: String,
@@ -53,7 +53,7 @@ pub async fn seeded() -> Seeded {
         rollups: Arc::default(),
         state: Arc::new(MemoryState::new()),
         lake: Arc::default(),
-        bus: MemoryBus::default(),
+        bus: Arc::default(),
         config,
         end,
         spike_service: org.planted.spike_service.clone(),
@@ -107,7 +107,7 @@ impl Seeded {
             lake: self.lake.as_ref(),
             rollups: self.rollups.as_ref(),
             state: self.state.as_ref(),
-            bus: &self.bus,
+            bus: self.bus.as_ref(),
         };
         let now = morning_after(self.end);
         let run = standing(self.rollups.as_ref(), &self.config, self.end)
@@ -128,7 +128,7 @@ impl Seeded {
             lake: self.lake.as_ref(),
             rollups: self.rollups.as_ref(),
             state: self.state.as_ref(),
-            bus: &self.bus,
+            bus: self.bus.as_ref(),
         };
         run_day(&ports, &self.config, day, morning_after(day))
             .await
@@ -156,7 +156,17 @@ impl Seeded {
         secrets: MemorySecrets,
         integrations: Integrations,
     ) -> Router {
-        let api = Api {
+        router(self.api_with(auth, secrets, integrations))
+    }
+
+    /// The handlers' state over this store, on the morning after the last day.
+    pub fn api_with(
+        &self,
+        auth: Auth,
+        secrets: MemorySecrets,
+        integrations: Integrations,
+    ) -> Arc<Api> {
+        Arc::new(Api {
             rollups: self.rollups.clone(),
             state: self.state.clone(),
             lake: self.lake.clone(),
@@ -165,8 +175,9 @@ impl Seeded {
             auth,
             clock: Arc::new(ManualClock::new(morning_after(self.end))),
             integrations,
-        };
-        router(Arc::new(api))
+            bus: self.bus.clone(),
+            aws_feedback: None,
+        })
     }
 
     pub fn open(&self) -> Router {

@@ -9,7 +9,9 @@
 //! is a request ($0.01) drawn from the run's budget; throttling is retried like GetCostAndUsage.
 
 use async_trait::async_trait;
-use aws_sdk_costexplorer::types::{Anomaly as AwsAnomaly, AnomalyDateInterval};
+use aws_sdk_costexplorer::types::{
+    Anomaly as AwsAnomaly, AnomalyDateInterval, AnomalyFeedbackType,
+};
 use chrono::NaiveDate;
 use costwatch_core::findings::{Anomaly, Direction, RootCause};
 use costwatch_core::money::from_f64;
@@ -19,7 +21,9 @@ use super::CostExplorerSource;
 use super::request::backoff;
 use crate::aws::error::aws_error;
 use crate::error::{Result, StoreError};
-use crate::ports::{AnomalySource, ImportedAnomaly, RequestBudget};
+use crate::ports::{
+    AnomalyFeedbackSink, AnomalySource, AwsVerdict, ImportedAnomaly, RequestBudget,
+};
 
 const OPERATION: &str = "ce:GetAnomalies";
 
@@ -171,4 +175,43 @@ pub(crate) fn map(a: &AwsAnomaly) -> Option<ImportedAnomaly> {
             root_causes,
         },
     })
+}
+
+const FEEDBACK_OPERATION: &str = "ce:ProvideAnomalyFeedback";
+
+/// One request per anomaly ($0.01, like every Cost Explorer request), retried on throttling
+/// like the reads; outside any run's request budget because a person asked for it.
+#[async_trait]
+impl AnomalyFeedbackSink for CostExplorerSource {
+    async fn provide_feedback(&self, anomaly_id: &str, verdict: AwsVerdict) -> Result<()> {
+        let feedback = match verdict {
+            AwsVerdict::Yes => AnomalyFeedbackType::Yes,
+            AwsVerdict::No => AnomalyFeedbackType::No,
+            AwsVerdict::PlannedActivity => AnomalyFeedbackType::PlannedActivity,
+        };
+        let policy = self.options.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent = self
+                .client
+                .provide_anomaly_feedback()
+                .anomaly_id(anomaly_id)
+                .feedback(feedback.clone())
+                .send()
+                .await;
+            let err = match sent {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            let throttled = err
+                .as_service_error()
+                .is_some_and(|e| e.is_limit_exceeded_exception());
+            let error = aws_error(FEEDBACK_OPERATION, err);
+            if !(throttled || error.is_retryable()) || attempt >= policy.max_attempts {
+                return Err(error);
+            }
+            tokio::time::sleep(backoff(policy, attempt)).await;
+        }
+    }
 }

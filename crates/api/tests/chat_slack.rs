@@ -1,0 +1,272 @@
+//! Slack's endpoints over the seeded store: only requests signed with the app's Signing Secret,
+//! fresh and seen once, get through; a button click moves the anomaly once and is announced to
+//! every integration; `/cost` answers with the store's figures.
+
+#[allow(dead_code)] // each test binary uses part of the support
+mod support;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::Datelike;
+use costwatch_api::Auth;
+use costwatch_api::chat::{Chat, ChatSecrets, router};
+use costwatch_core::{Scope, State};
+use costwatch_store::RollupStore;
+use costwatch_store::memory::MemorySecrets;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use support::{Seeded, call, seeded};
+
+const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+
+struct Slack {
+    seeded: Seeded,
+    router: Router,
+    /// The API's clock: the morning after the seeded data's last day.
+    now: i64,
+}
+
+async fn slack() -> Slack {
+    let seeded = seeded().await;
+    let secrets = MemorySecrets::new().with("slack-signing-secret", SIGNING_SECRET.to_owned());
+    let api = seeded.api_with(Auth::Trusted, secrets, seeded.integrations(None));
+    let now = api.clock.now().timestamp();
+    let chat = Chat {
+        api,
+        secrets: ChatSecrets {
+            slack_signing_secret: Some("slack-signing-secret".into()),
+        },
+    };
+    Slack {
+        router: router(Arc::new(chat)),
+        seeded,
+        now,
+    }
+}
+
+fn sign(secret: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn request(path: &str, body: &str, timestamp: i64, signature: &str) -> Request<Body> {
+    Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", timestamp.to_string())
+        .header("x-slack-signature", signature)
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+fn signed(path: &str, body: &str, timestamp: i64) -> Request<Body> {
+    request(
+        path,
+        body,
+        timestamp,
+        &sign(SIGNING_SECRET, timestamp, body),
+    )
+}
+
+fn cost_command() -> String {
+    "token=unused&team_id=T0001&channel_id=C0001&user_id=U0001&user_name=ana&command=%2Fcost&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0001%2F1%2Fx&trigger_id=1.2.3".to_owned()
+}
+
+fn click(action_id: &str, subject: &str) -> String {
+    let payload = json!({
+        "type": "block_actions",
+        "user": {"id": "U0001", "username": "ana", "team_id": "T0001"},
+        "team": {"id": "T0001", "domain": "example"},
+        "channel": {"id": "C0001", "name": "costs"},
+        "response_url": "https://hooks.slack.com/actions/T0001/1/x",
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "costwatch_actions",
+                     "value": subject, "action_ts": "1700000000.000100"}]
+    });
+    serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
+}
+
+#[tokio::test]
+async fn only_fresh_authentic_unseen_requests_get_through() {
+    let s = slack().await;
+    let body = cost_command();
+    let valid = call(&s.router, signed("/slack/commands", &body, s.now)).await;
+    assert_eq!(valid.status, StatusCode::OK);
+    assert_eq!(valid.json()["response_type"], "ephemeral");
+
+    let replayed = call(&s.router, signed("/slack/commands", &body, s.now)).await;
+    assert_eq!(
+        replayed.status,
+        StatusCode::UNAUTHORIZED,
+        "the same request twice"
+    );
+    assert!(String::from_utf8_lossy(&replayed.body).contains("already received"));
+
+    let stale = s.now - 301;
+    let old = call(&s.router, signed("/slack/commands", &body, stale)).await;
+    assert_eq!(
+        old.status,
+        StatusCode::UNAUTHORIZED,
+        "older than five minutes"
+    );
+    assert!(String::from_utf8_lossy(&old.body).contains("5-minute"));
+    let edge = call(&s.router, signed("/slack/commands", &body, s.now - 299)).await;
+    assert_eq!(edge.status, StatusCode::OK, "inside the window");
+
+    let wrong_key = sign("not-the-signing-secret", s.now + 1, &body);
+    let forged = request("/slack/commands", &body, s.now + 1, &wrong_key);
+    assert_eq!(
+        call(&s.router, forged).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let good = sign(SIGNING_SECRET, s.now + 2, &body);
+    let tampered = request("/slack/commands", &format!("{body}&x=1"), s.now + 2, &good);
+    assert_eq!(
+        call(&s.router, tampered).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let unsigned = Request::post("/slack/commands")
+        .body(Body::from(body.clone()))
+        .unwrap();
+    assert_eq!(
+        call(&s.router, unsigned).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// The seeded spike's anomaly id, from the state the pipeline left.
+fn spike(s: &Slack) -> String {
+    let published = s.seeded.bus.published();
+    published
+        .iter()
+        .find(|n| n.kind() == "anomaly" && n.scope.label.contains(&s.seeded.spike_service))
+        .map(|n| n.subject_id.clone())
+        .expect("the seeded spike was announced")
+}
+
+fn announced(s: &Slack, subject: &str) -> Vec<(State, String)> {
+    s.seeded
+        .bus
+        .published()
+        .iter()
+        .filter(|n| n.subject_id == subject)
+        .map(|n| (n.state, n.summary.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_button_click_moves_the_anomaly_once_and_every_integration_hears_it() {
+    let s = slack().await;
+    let subject = spike(&s);
+    let before = announced(&s, &subject).len();
+    let ack = click("costwatch_acknowledge", &subject);
+    assert_eq!(
+        call(&s.router, signed("/slack/interactions", &ack, s.now))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let after = announced(&s, &subject);
+    assert_eq!(after.len(), before + 1, "{after:?}");
+    let (state, summary) = after.last().unwrap();
+    assert_eq!(*state, State::Acknowledged);
+    assert!(
+        summary.starts_with("Acknowledged by @ana in Slack."),
+        "{summary}"
+    );
+    // A second click (a new, validly signed request) changes nothing.
+    assert_eq!(
+        call(&s.router, signed("/slack/interactions", &ack, s.now + 1))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(announced(&s, &subject).len(), before + 1);
+    // Expected resolves it, once.
+    let expected = click("costwatch_expected", &subject);
+    let answer = call(
+        &s.router,
+        signed("/slack/interactions", &expected, s.now + 2),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let last = announced(&s, &subject);
+    assert_eq!(last.len(), before + 2);
+    assert_eq!(last.last().unwrap().0, State::Resolved);
+    // A click on an id that is not an anomaly says so rather than pretending.
+    let unknown = click("costwatch_acknowledge", "an_0000000000000000000");
+    let missing = call(
+        &s.router,
+        signed("/slack/interactions", &unknown, s.now + 3),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn cost_answers_with_the_stores_figures_and_the_open_anomalies() {
+    let s = slack().await;
+    let subject = spike(&s);
+    let answer = call(&s.router, signed("/slack/commands", &cost_command(), s.now)).await;
+    let body: Value = answer.json();
+    let text = body.to_string();
+    // Month to date, summed here from the rollups the pipeline wrote.
+    let last = s.seeded.end;
+    let first = last.with_day(1).unwrap();
+    let org = s
+        .seeded
+        .rollups
+        .series(&Scope::Org, first, last)
+        .await
+        .unwrap();
+    let mtd: costwatch_core::Money = first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .filter_map(|d| org.get(d))
+        .map(|c| c.total())
+        .sum();
+    let shown = costwatch_core::money::display(mtd, "USD");
+    assert!(
+        text.contains(&format!("*Month to date*: {shown}")),
+        "{shown} in {text}"
+    );
+    assert!(text.contains("Month-end forecast"), "{text}");
+    assert!(text.contains("Top movers"), "{text}");
+    assert!(
+        text.contains(&s.seeded.spike_service),
+        "the spike is a top mover: {text}"
+    );
+    let buttons: Vec<&Value> = body["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b.get("accessory"))
+        .collect();
+    assert!(
+        buttons.iter().any(|b| b["value"] == subject.as_str()),
+        "the open spike has its Acknowledge button: {text}"
+    );
+    // Slack's limits on a message: at most 50 blocks.
+    assert!(body["blocks"].as_array().unwrap().len() <= 50);
+}
+
+#[tokio::test]
+async fn without_a_signing_secret_slack_is_not_served() {
+    let seeded = seeded().await;
+    let api = seeded.api_with(
+        Auth::Trusted,
+        MemorySecrets::new(),
+        seeded.integrations(None),
+    );
+    let now = api.clock.now().timestamp();
+    let chat = Chat {
+        api,
+        secrets: ChatSecrets::default(),
+    };
+    let router = router(Arc::new(chat));
+    let answer = call(&router, signed("/slack/commands", &cost_command(), now)).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+}
