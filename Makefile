@@ -44,7 +44,7 @@ STACK ?= costwatch
 # `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
 INTEGRATIONS ?=
 
-.PHONY: demo demo-serve browser test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
+.PHONY: demo demo-serve browser fuzz-api test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
 
 # A lean CLI for the demo: no AWS SDK and no HTTP client (--no-default-features), so a cold
 # `make demo` takes minutes; INTEGRATIONS adds the dispatchers (`integrations` feature), never
@@ -67,6 +67,41 @@ browser:
 	@command -v chromedriver >/dev/null 2>&1 || { $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update && \
 	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y chromium chromium-driver; }
 
+# Property-based fuzzing of the REST API against its own document (docs/api.md): schemathesis,
+# pinned, in a virtualenv of its own, against `costwatch serve` (the lean CLI) on a throwaway
+# demo. Every operation of /openapi.json gets generated inputs, valid and invalid (POSTs change
+# the throwaway demo's state); it fails on a 5xx, a status or content type the document does not
+# declare, or a body off its schema. FUZZ_EXAMPLES cases per operation and phase, FUZZ_SEED fixed
+# so a failure reproduces; the report lands in $(CARGO_TARGET_DIR)/tmp/schemathesis.
+SCHEMATHESIS_VENV ?= $(HOME)/.cache/costwatch-schemathesis
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS_STAMP := $(SCHEMATHESIS_VENV)/.schemathesis-$(SCHEMATHESIS_VERSION)
+FUZZ_EXAMPLES ?= 100
+FUZZ_SEED ?= 20261203
+FUZZ_CHECKS := not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+
+$(SCHEMATHESIS_VENV)/bin/python:
+	python3 -m venv $(SCHEMATHESIS_VENV)
+
+$(SCHEMATHESIS_STAMP): | $(SCHEMATHESIS_VENV)/bin/python
+	$(SCHEMATHESIS_VENV)/bin/pip install --quiet schemathesis==$(SCHEMATHESIS_VERSION)
+	touch $@
+
+# A free port from the kernel, the demo and the server in a temporary directory (removed, and
+# the server stopped by its pid, on exit); schemathesis waits until the document is served.
+fuzz-api: $(SCHEMATHESIS_STAMP)
+	$(CARGO) build --quiet -p costwatch-cli --no-default-features
+	@set -euo pipefail; bin="$(CARGO_TARGET_DIR)/debug/costwatch"; dir=$$(mktemp -d); pid=; \
+	  trap 'if [ -n "$$pid" ]; then kill $$pid; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT; \
+	  port=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	  cd "$$dir"; \
+	  env -u COSTWATCH_CONFIG -u COSTWATCH_DATA_DIR "$$bin" demo --out "$$dir/demo" > demo.log; \
+	  env -u COSTWATCH_CONFIG -u COSTWATCH_DATA_DIR "$$bin" serve --demo "$$dir/demo" --listen "127.0.0.1:$$port" > serve.log 2>&1 & pid=$$!; \
+	  $(SCHEMATHESIS_VENV)/bin/st --no-color run "http://127.0.0.1:$$port/openapi.json" --wait-for-schema 60 \
+	    --checks $(FUZZ_CHECKS) --max-examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) \
+	    --phases examples,coverage,fuzzing --workers 2 \
+	    --report junit --report-dir "$(CARGO_TARGET_DIR)/tmp/schemathesis"
+
 tools:
 	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
 
@@ -77,10 +112,11 @@ check-shared:
 # AWS adapters too; their tests start moto_server themselves from COSTWATCH_MOTO.
 test: export COSTWATCH_MOTO = $(VENV)/bin/moto_server
 test: export COSTWATCH_AZURITE = $(AZURITE_DIR)/node_modules/.bin/azurite-blob
-test: tools check-shared browser $(MOTO_STAMP) $(AZURITE_STAMP)
+test: tools check-shared browser $(MOTO_STAMP) $(AZURITE_STAMP) $(SCHEMATHESIS_STAMP)
 	$(CARGO) test --workspace --all-features --doc --quiet
 	$(VENV)/bin/python scripts/test_smoke.py
 	$(CARGO) nextest run -p costwatch-cli --no-default-features --test cli_lean
+	$(MAKE) --no-print-directory fuzz-api
 	$(CARGO) nextest run --workspace --all-features --no-fail-fast
 
 lint: lint-template deny
