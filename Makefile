@@ -92,7 +92,8 @@ $(SCHEMATHESIS_STAMP): | $(SCHEMATHESIS_VENV)/bin/python
 fuzz-api: $(SCHEMATHESIS_STAMP)
 	$(CARGO) build --quiet -p costwatch-cli --no-default-features
 	@set -euo pipefail; bin="$(CARGO_TARGET_DIR)/debug/costwatch"; dir=$$(mktemp -d); pid=; \
-	  trap 'if [ -n "$$pid" ]; then kill $$pid; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT; \
+	  trap 'rc=$$?; [ $$rc -eq 0 ] || cat "$$dir/serve.log" >&2 || true; \
+	    if [ -n "$$pid" ]; then kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT; \
 	  port=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	  cd "$$dir"; \
 	  env -u COSTWATCH_CONFIG -u COSTWATCH_DATA_DIR "$$bin" demo --out "$$dir/demo" > demo.log; \
