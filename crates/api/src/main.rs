@@ -2,8 +2,8 @@
 //! the same router `costwatch serve` runs, handed to lambda_http as a tower service.
 //!
 //! With `COSTWATCH_SURFACE=chat` the same binary is the chat function: Slack's interactivity and
-//! slash-command endpoints (`costwatch_api::chat`), each request checked against the app's
-//! Signing Secret instead of IAM.
+//! slash-command endpoints and Discord's interactions endpoint (`costwatch_api::chat`), each
+//! request checked against the vendor's signature instead of IAM.
 //!
 //! Auth: the Function URL's AWS_IAM auth (template.yaml) lets in only signed callers. With
 //! `COSTWATCH_API_TOKEN_SECRET` set, the function also demands a bearer token equal to that
@@ -27,6 +27,8 @@ const API_TOKEN_SECRET: &str = "COSTWATCH_API_TOKEN_SECRET";
 const SURFACE: &str = "COSTWATCH_SURFACE";
 /// The Secrets Manager secret holding the Slack app's Signing Secret.
 const SLACK_SIGNING_SECRET: &str = "COSTWATCH_SLACK_SIGNING_SECRET";
+/// The Discord application's public key (hex), for its interaction signatures.
+const DISCORD_PUBLIC_KEY: &str = "COSTWATCH_DISCORD_PUBLIC_KEY";
 /// A rotated token is picked up within this long.
 const SECRET_TTL: Duration = Duration::from_secs(300);
 /// `slack=<DLQ URL>,teams=<DLQ URL>`: the deployed integrations and their dead-letter queues
@@ -96,6 +98,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         Some("chat") => {
             let secrets = ChatSecrets {
                 slack_signing_secret: aws.env.optional(SLACK_SIGNING_SECRET).map(str::to_owned),
+                discord_public_key: aws.env.optional(DISCORD_PUBLIC_KEY).map(str::to_owned),
             };
             lambda_http::run(chat::router(Arc::new(Chat { api, secrets }))).await
         }

@@ -39,6 +39,7 @@ async fn slack() -> Slack {
         api,
         secrets: ChatSecrets {
             slack_signing_secret: Some("slack-signing-secret".into()),
+            discord_public_key: None,
         },
     };
     Slack {

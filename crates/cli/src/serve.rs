@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// request against the Slack app's Signing Secret held in this secret (as --token-secret).
     #[arg(long, value_name = "NAME")]
     slack_signing_secret: Option<String>,
+    /// Also serve Discord's interactions endpoint (`/discord/interactions`), checking every
+    /// request against this application public key (64 hex digits, the Developer Portal's).
+    #[arg(long, value_name = "HEX")]
+    discord_public_key: Option<String>,
     /// Serve what `costwatch demo --out DIR` wrote (DIR/data), with the demo's planted budgets
     /// (default seed) unless the configuration names budgets.
     #[arg(long, value_name = "DIR")]
@@ -148,6 +152,7 @@ pub async fn serve(args: ServeArgs, settings: &Settings, config_file: Option<&Pa
         api: api.clone(),
         secrets: ChatSecrets {
             slack_signing_secret: args.slack_signing_secret.clone(),
+            discord_public_key: args.discord_public_key.clone(),
         },
     };
     // The chat routes prove themselves with Slack's signature, not the API token.

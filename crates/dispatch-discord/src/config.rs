@@ -14,6 +14,12 @@ pub struct Destination {
     /// Post into this thread of the webhook's channel (`?thread_id=`), e.g. a forum post.
     #[serde(default)]
     pub thread_id: Option<String>,
+    /// Acknowledge / Snooze 24 h / Expected buttons on active anomaly embeds. Discord shows
+    /// interactive buttons only on messages of an application-owned webhook, and the clicks go to
+    /// the application's Interactions Endpoint URL (the stack's `ChatUrl` +
+    /// `/discord/interactions`): docs/integrations/discord.md.
+    #[serde(default)]
+    pub interactive: bool,
 }
 
 impl WebhookDestination for Destination {

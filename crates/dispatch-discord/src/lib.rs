@@ -54,6 +54,14 @@ impl Integration for Discord {
         if let Some(thread) = &d.thread_id {
             url.query_pairs_mut().append_pair("thread_id", thread);
         }
+        let mut payload = message::payload(message);
+        if d.interactive
+            && let Message::One(n) = message
+            && let Some(row) = message::buttons(n)
+        {
+            payload["components"] = serde_json::json!([row]);
+            url.query_pairs_mut().append_pair("with_components", "true");
+        }
         let files = match message {
             Message::One(n) => match &n.body {
                 NotificationBody::Report(f) => report_files(f, &n.currency),
@@ -66,7 +74,7 @@ impl Integration for Discord {
             method: Method::Post,
             url: Text::secret(url.as_str()),
             headers: Vec::new(),
-            body: message::body(message::payload(message), files),
+            body: message::body(payload, files),
             repeat: costwatch_dispatch::Repeat::InPlace,
         }])
     }

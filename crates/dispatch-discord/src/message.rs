@@ -83,6 +83,29 @@ fn digest_embeds(all: &[Notification]) -> Vec<Value> {
     embeds
 }
 
+/// The action row of an active anomaly: Acknowledge (unless already), Snooze 24 h, Expected,
+/// each `custom_id` `<action>:<subject id>` as the chat endpoint (crates/api `chat::discord`)
+/// reads it. `None` for anything else, or once resolved.
+pub fn buttons(n: &Notification) -> Option<Value> {
+    use costwatch_core::chat_actions::{ACKNOWLEDGE, EXPECTED, SNOOZE_DAY, custom_id};
+    use costwatch_core::{NotificationBody, State};
+    if !matches!(n.body, NotificationBody::Anomaly(_)) || n.state == State::Resolved {
+        return None;
+    }
+    // Discord's button styles: 1 primary, 2 secondary.
+    let button = |action: &str, label: &str, style: u8| {
+        json!({"type": 2, "style": style, "label": label,
+            "custom_id": custom_id(action, &n.subject_id)})
+    };
+    let mut row = Vec::new();
+    if n.state != State::Acknowledged {
+        row.push(button(ACKNOWLEDGE, "Acknowledge", 1));
+    }
+    row.push(button(SNOOZE_DAY, "Snooze 24 h", 2));
+    row.push(button(EXPECTED, "Expected", 2));
+    Some(json!({"type": 1, "components": row}))
+}
+
 /// A file to attach: name, content type, bytes.
 pub type File = (&'static str, &'static str, Vec<u8>);
 

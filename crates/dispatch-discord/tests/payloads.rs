@@ -242,3 +242,44 @@ fn the_sqs_sample_event_renders_what_the_vendor_accepts() {
         assert_valid(&v, &payload);
     }
 }
+
+#[test]
+fn an_interactive_destination_puts_buttons_on_active_anomalies_as_discord_documents_them() {
+    use costwatch_core::chat_actions::{ACKNOWLEDGE, EXPECTED, SNOOZE_DAY, custom_id};
+    let config = load_config::<Discord>(
+        json!({"destinations": {"ops": {"webhook_url": URL, "interactive": true}}}),
+    )
+    .unwrap();
+    let v = validator();
+    let rendered = |n: &Notification| {
+        let r =
+            Discord::render(&config, "ops", Message::One(n), &RenderContext::default()).unwrap();
+        let Body::Json(payload) = &r[0].body else {
+            panic!("json")
+        };
+        (payload.clone(), r[0].url.expose().to_owned())
+    };
+    let mut n = sample("anomaly");
+    let (payload, url) = rendered(&n);
+    assert_valid(&v, &payload);
+    let ids: Vec<&str> = payload["components"][0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["custom_id"].as_str().unwrap())
+        .collect();
+    let want: Vec<String> = [ACKNOWLEDGE, SNOOZE_DAY, EXPECTED]
+        .iter()
+        .map(|a| custom_id(a, &n.subject_id))
+        .collect();
+    assert_eq!(ids, want);
+    assert!(url.contains("with_components=true"), "{url}");
+    n.state = State::Resolved;
+    assert!(
+        rendered(&n).0.get("components").is_none(),
+        "nothing to act on"
+    );
+    // Not interactive (the default): no buttons.
+    let (plain, _, _) = render(Message::One(&sample("anomaly")));
+    assert!(plain.get("components").is_none());
+}

@@ -1,11 +1,13 @@
-//! Acting on alerts from chat: Slack's interactivity and slash-command endpoints ([`slack`]).
-//! Served beside the REST API but outside its bearer/IAM auth — Slack cannot sign AWS requests —
+//! Acting on alerts from chat: Slack's interactivity and slash-command endpoints ([`slack`]) and
+//! Discord's interactions endpoint ([`discord`]). Served beside the REST API but outside its
+//! bearer/IAM auth — neither vendor can sign AWS requests —
 //! so every request here proves itself with the vendor's own signature instead, and a signature
 //! is accepted once ([`replay`]).
 //!
 //! On AWS these routes are the `chat` function behind its own Function URL (auth NONE,
 //! template.yaml); locally `costwatch serve` mounts them under the same listener.
 
+pub mod discord;
 pub mod glance;
 pub mod replay;
 pub mod slack;
@@ -23,6 +25,9 @@ use crate::Api;
 pub struct ChatSecrets {
     /// The Slack app's Signing Secret (Basic Information → App Credentials).
     pub slack_signing_secret: Option<String>,
+    /// The Discord application's public key (64 hex digits; public, so configuration rather
+    /// than a secret).
+    pub discord_public_key: Option<String>,
 }
 
 pub struct Chat {
@@ -30,10 +35,12 @@ pub struct Chat {
     pub secrets: ChatSecrets,
 }
 
-/// The chat routes: `/slack/interactions` (button clicks) and `/slack/commands` (`/cost`).
+/// The chat routes: `/slack/interactions` (button clicks), `/slack/commands` (`/cost`) and
+/// `/discord/interactions` (PING, `/cost`, buttons).
 pub fn router(chat: Arc<Chat>) -> Router {
     Router::new()
         .route("/slack/interactions", post(slack::interactions))
         .route("/slack/commands", post(slack::commands))
+        .route("/discord/interactions", post(discord::interactions))
         .with_state(chat)
 }
