@@ -175,6 +175,7 @@ function drawRecommendations(page) {
     saves.className = "num";
     saves.textContent = fmt(r.monthly_savings);
   }
+  $("recs").hidden = !page.items.length;
   $("recs-total").textContent = page.items.length
     ? `${page.total_items} open, ${fmt(page.total_monthly_savings)} a month in all (no resource counted twice).`
     : "No open recommendations stored. The weekly recommend run is not deployed yet; costwatch recommend --cur FILE lists them from CUR files.";
@@ -191,13 +192,16 @@ function drawIntegrations(health) {
     const name = tr.insertCell();
     name.textContent = i.name + (i.configured === null ? " (not known whether configured)" : "");
     for (const d of i.disabled) name.appendChild(text("p", `${d.destination} disabled: ${d.reason}`, "up"));
+    const worst = i.failures.errors[0];
+    if (worst) {
+      name.appendChild(text("p", `failing to ${worst.destination} after ${worst.attempts} attempts: ${worst.error}`, "up"));
+    }
     tr.insertCell().textContent = i.last_delivery
       ? `${i.last_delivery.at.slice(0, 16).replace("T", " ")} UTC to ${i.last_delivery.destination}`
       : "none";
     const failing = tr.insertCell();
     failing.className = "num" + (i.failures.failing ? " up" : "");
     failing.textContent = i.failures.failing;
-    if (i.failures.errors.length) failing.title = i.failures.errors[0].error;
     const dead = tr.insertCell();
     dead.className = "num" + (i.dead_letters ? " up" : "");
     dead.textContent = i.dead_letters === null ? "–" : i.dead_letters;
@@ -208,6 +212,7 @@ function drawIntegrations(health) {
       dead.appendChild(text("span", " " + why.join("; "), "visually-hidden"));
     }
   }
+  $("integrations").hidden = !on.length;
   const off = health.items.filter((i) => i.configured === false).map((i) => i.name);
   $("integrations-off").textContent = (on.length ? "" : "No integration is configured. ") +
     (off.length ? `Not configured: ${off.join(", ")}.` : "");
