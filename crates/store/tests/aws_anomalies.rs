@@ -89,3 +89,48 @@ async fn a_budget_that_runs_out_stops_before_the_next_page() {
     );
     assert!(budget.capped());
 }
+
+/// ProvideAnomalyFeedback through the real SDK: AWS's request shape (the API reference's
+/// `AnomalyId`, `Feedback` in YES | NO | PLANNED_ACTIVITY), retried once throttled, and a
+/// refusal reported rather than swallowed.
+#[tokio::test]
+async fn feedback_reaches_cost_anomaly_detection_in_its_words() {
+    use costwatch_store::{AnomalyFeedbackSink, AwsVerdict};
+    let answer = r#"{"AnomalyId":"7f2b1c3d-4e5f-4a6b-9c8d-0e1f2a3b4c5d"}"#;
+    let fake = AwsJsonFake::start(vec![
+        Reply::ok(answer),
+        Reply::ce_limit_exceeded(),
+        Reply::ok(answer),
+        Reply::error(
+            400,
+            "com.amazonaws.ce",
+            "UnknownMonitorException",
+            "no such anomaly",
+        ),
+    ]);
+    let ce =
+        CostExplorerSource::new(&fake.sdk_config().await, CostExplorerOptions::default()).unwrap();
+    let id = "7f2b1c3d-4e5f-4a6b-9c8d-0e1f2a3b4c5d";
+    ce.provide_feedback(id, AwsVerdict::PlannedActivity)
+        .await
+        .unwrap();
+    ce.provide_feedback(id, AwsVerdict::No).await.unwrap();
+    let refused = ce.provide_feedback("gone", AwsVerdict::Yes).await;
+    assert!(refused.is_err(), "a refusal is an error");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 4, "one throttled attempt retried");
+    assert_eq!(
+        requests[0].target.as_deref(),
+        Some("AWSInsightsIndexService.ProvideAnomalyFeedback")
+    );
+    let bodies: Vec<serde_json::Value> = requests
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        bodies[0],
+        serde_json::json!({"AnomalyId": id, "Feedback": "PLANNED_ACTIVITY"})
+    );
+    assert_eq!(bodies[2]["Feedback"], "NO");
+    assert_eq!(bodies[3]["Feedback"], "YES");
+}
