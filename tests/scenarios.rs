@@ -436,3 +436,106 @@ async fn scenario_4_the_daily_report_is_posted_measured_and_commented() {
     assert_eq!(vendors.jira.issues()[0].comments.len(), 1);
     assert_eq!(vendors.teams.posted().len(), 1);
 }
+
+/// Scenario 1 with a person in the middle: the spike is acknowledged from Slack (the chat
+/// endpoint's call, `pipeline::actions`) before it resolves. The one `acknowledged` envelope
+/// reaches every vendor: PagerDuty acknowledges the incident, Jira comments, Slack updates the
+/// message and says so in its thread, Teams and Datadog get the state; then the resolve closes
+/// everything as before, and a redelivery sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_1_acknowledged_from_chat_reaches_every_vendor_once() {
+    use costwatch_pipeline::actions::{Action, ActionPorts, apply};
+    let vendors = Vendors::start().await;
+    let ledgers = Ledgers::default();
+    let mut dispatchers = Dispatchers::new(&vendors, &ledgers).await.unwrap();
+    let (_, store, cfg) = costwatch_scenarios::organisation(3, |_| Default::default())
+        .await
+        .unwrap();
+    let ports = costwatch_scenarios::ports(&store);
+    let day = end();
+    let run = costwatch_pipeline::run_day(&ports, &cfg, day, costwatch_scenarios::at(day))
+        .await
+        .unwrap();
+    let opened: Vec<Notification> = run
+        .notifications
+        .into_iter()
+        .filter(|n| n.kind() == "anomaly")
+        .collect();
+    assert_eq!(opened.len(), 1, "the planted spike");
+    dispatchers.deliver(&opened).await.unwrap();
+    let subject = opened[0].subject_id.clone();
+
+    let action_ports = ActionPorts {
+        state: &store.state,
+        bus: &store.bus,
+        aws: None,
+    };
+    let by = Some("@ana in Slack".to_owned());
+    let clicked = costwatch_scenarios::at(day) + chrono::Duration::hours(1);
+    let acked = apply(&action_ports, &subject, &Action::Acknowledge, by, clicked)
+        .await
+        .unwrap()
+        .announced
+        .expect("announced");
+    assert_eq!(acked.state, State::Acknowledged);
+    dispatchers
+        .deliver(std::slice::from_ref(&acked))
+        .await
+        .unwrap();
+
+    // The three ordinary days after it, one run each, as in scenario 1.
+    let mut resolved: Vec<Notification> = Vec::new();
+    for next in day.iter_days().skip(1).take(3) {
+        let run = costwatch_pipeline::run_day(&ports, &cfg, next, costwatch_scenarios::at(next))
+            .await
+            .unwrap();
+        resolved.extend(
+            run.notifications
+                .into_iter()
+                .filter(|n| n.kind() == "anomaly"),
+        );
+    }
+    assert_eq!(
+        resolved.iter().map(|n| n.state).collect::<Vec<_>>(),
+        [State::Resolved]
+    );
+    dispatchers.deliver(&resolved).await.unwrap();
+    let life: Vec<Notification> = opened
+        .into_iter()
+        .chain([acked.clone()])
+        .chain(resolved)
+        .collect();
+
+    let alert = vendors.pagerduty.alert(&dedup_key(&subject)).unwrap();
+    assert_eq!(alert.log, ["trigger", "acknowledge", "resolve"]);
+    assert_eq!(alert.incidents, 1);
+    let issue = vendors
+        .jira
+        .issues()
+        .into_iter()
+        .find(|i| i.labels().contains(&subject_label(&subject)))
+        .unwrap();
+    assert_eq!(
+        issue.comments.len(),
+        2,
+        "the acknowledgement and the resolve"
+    );
+    assert!(
+        serde_json::to_string(&issue.comments[0])
+            .unwrap()
+            .contains("ana in Slack. Spend on"),
+        "{:?}",
+        issue.comments[0]
+    );
+    assert_eq!(issue.status, "Done");
+    let (threads, replies) = slack_threads(&vendors.slack);
+    assert_eq!(threads.len(), 1);
+    assert!(threads[0].updates >= 2, "{:?}", threads[0]);
+    assert_eq!(replies.len(), 2, "what changed, in the thread");
+    let teams = vendors.teams.posted();
+    assert!(teams.iter().any(|c| c.to_string().contains(&acked.id)));
+    assert_eq!(datadog_events_of(&vendors.datadog, &subject).len(), 3);
+
+    one_of_each_per_subject(&vendors, &life);
+    redeliver_everything(&dispatchers, &vendors).await;
+}
