@@ -5,14 +5,11 @@
 #[allow(dead_code)] // each test binary uses part of the support
 mod support;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Datelike;
-use costwatch_api::Auth;
-use costwatch_api::chat::{Chat, ChatSecrets, router};
+use costwatch_api::chat::ChatSecrets;
 use costwatch_core::{Scope, State};
 use costwatch_store::RollupStore;
 use costwatch_store::memory::MemorySecrets;
@@ -33,17 +30,15 @@ struct Slack {
 async fn slack() -> Slack {
     let seeded = seeded().await;
     let secrets = MemorySecrets::new().with("slack-signing-secret", SIGNING_SECRET.to_owned());
-    let api = seeded.api_with(Auth::Trusted, secrets, seeded.integrations(None));
-    let now = api.clock.now().timestamp();
-    let chat = Chat {
-        api,
-        secrets: ChatSecrets {
+    let (router, now) = seeded.chat(
+        secrets,
+        ChatSecrets {
             slack_signing_secret: Some("slack-signing-secret".into()),
             discord_public_key: None,
         },
-    };
+    );
     Slack {
-        router: router(Arc::new(chat)),
+        router,
         seeded,
         now,
     }
@@ -138,16 +133,6 @@ async fn only_fresh_authentic_unseen_requests_get_through() {
     );
 }
 
-/// The seeded spike's anomaly id, from the state the pipeline left.
-fn spike(s: &Slack) -> String {
-    let published = s.seeded.bus.published();
-    published
-        .iter()
-        .find(|n| n.kind() == "anomaly" && n.scope.label.contains(&s.seeded.spike_service))
-        .map(|n| n.subject_id.clone())
-        .expect("the seeded spike was announced")
-}
-
 fn announced(s: &Slack, subject: &str) -> Vec<(State, String)> {
     s.seeded
         .bus
@@ -161,7 +146,7 @@ fn announced(s: &Slack, subject: &str) -> Vec<(State, String)> {
 #[tokio::test]
 async fn a_button_click_moves_the_anomaly_once_and_every_integration_hears_it() {
     let s = slack().await;
-    let subject = spike(&s);
+    let subject = s.seeded.spike_subject();
     let before = announced(&s, &subject).len();
     let ack = click("costwatch_acknowledge", &subject);
     assert_eq!(
@@ -210,7 +195,7 @@ async fn a_button_click_moves_the_anomaly_once_and_every_integration_hears_it() 
 #[tokio::test]
 async fn cost_answers_with_the_stores_figures_and_the_open_anomalies() {
     let s = slack().await;
-    let subject = spike(&s);
+    let subject = s.seeded.spike_subject();
     let answer = call(&s.router, signed("/slack/commands", &cost_command(), s.now)).await;
     let body: Value = answer.json();
     let text = body.to_string();
@@ -257,17 +242,40 @@ async fn cost_answers_with_the_stores_figures_and_the_open_anomalies() {
 #[tokio::test]
 async fn without_a_signing_secret_slack_is_not_served() {
     let seeded = seeded().await;
-    let api = seeded.api_with(
-        Auth::Trusted,
-        MemorySecrets::new(),
-        seeded.integrations(None),
-    );
-    let now = api.clock.now().timestamp();
-    let chat = Chat {
-        api,
-        secrets: ChatSecrets::default(),
-    };
-    let router = router(Arc::new(chat));
+    let (router, now) = seeded.chat(MemorySecrets::new(), ChatSecrets::default());
     let answer = call(&router, signed("/slack/commands", &cost_command(), now)).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_budget_alert_is_acknowledged_from_its_button_and_takes_nothing_else() {
+    let s = slack().await;
+    let budget = s
+        .seeded
+        .bus
+        .published()
+        .into_iter()
+        .find(|n| n.kind() == "budget" && n.state == State::Open)
+        .expect("the seeded organisation crosses a planted budget");
+    let subject = budget.subject_id.clone();
+    let ack = click("costwatch_acknowledge", &subject);
+    let answer = call(&s.router, signed("/slack/interactions", &ack, s.now)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let after = announced(&s, &subject);
+    assert_eq!(after.last().unwrap().0, State::Acknowledged, "{after:?}");
+    assert!(
+        after
+            .last()
+            .unwrap()
+            .1
+            .starts_with("Acknowledged by @ana in Slack.")
+    );
+    let snooze = click("costwatch_snooze_24h", &subject);
+    let refused = call(&s.router, signed("/slack/interactions", &snooze, s.now + 1)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "a budget alert is not snoozed"
+    );
+    assert_eq!(announced(&s, &subject).len(), after.len());
 }

@@ -282,6 +282,11 @@ pub struct TestFigures {
     pub message: String,
 }
 
+/// An envelope's id: unique per (subject, state, revision), what delivery ledgers dedup on.
+pub fn envelope_id(subject_id: &str, state: State, revision: u32) -> String {
+    stable_id("ntf", &[subject_id, state.as_str(), &revision.to_string()])
+}
+
 impl Notification {
     /// Builds an envelope; `id` is derived from subject, state and revision.
     #[allow(clippy::too_many_arguments)]
@@ -296,7 +301,7 @@ impl Notification {
         scope: ScopeRef,
         created_at: DateTime<Utc>,
     ) -> Self {
-        let id = stable_id("ntf", &[&subject_id, state.as_str(), &revision.to_string()]);
+        let id = envelope_id(&subject_id, state, revision);
         Self {
             version: ENVELOPE_VERSION,
             id,

@@ -83,13 +83,16 @@ fn digest_embeds(all: &[Notification]) -> Vec<Value> {
     embeds
 }
 
-/// The action row of an active anomaly: Acknowledge (unless already), Snooze 24 h, Expected,
-/// each `custom_id` `<action>:<subject id>` as the chat endpoint (crates/api `chat::discord`)
-/// reads it. `None` for anything else, or once resolved.
+/// The action row of an active anomaly (Acknowledge unless already, Snooze 24 h, Expected) or
+/// of a budget alert not yet acknowledged (Acknowledge), each `custom_id`
+/// `<action>:<subject id>` as the chat endpoint (crates/api `chat::discord`) reads it. `None`
+/// for anything else, or once resolved.
 pub fn buttons(n: &Notification) -> Option<Value> {
     use costwatch_core::chat_actions::{ACKNOWLEDGE, EXPECTED, SNOOZE_DAY, custom_id};
     use costwatch_core::{NotificationBody, State};
-    if !matches!(n.body, NotificationBody::Anomaly(_)) || n.state == State::Resolved {
+    let anomaly = matches!(n.body, NotificationBody::Anomaly(_));
+    let budget = matches!(n.body, NotificationBody::Budget(_));
+    if !(anomaly || budget) || n.state == State::Resolved {
         return None;
     }
     // Discord's button styles: 1 primary, 2 secondary.
@@ -101,9 +104,11 @@ pub fn buttons(n: &Notification) -> Option<Value> {
     if n.state != State::Acknowledged {
         row.push(button(ACKNOWLEDGE, "Acknowledge", 1));
     }
-    row.push(button(SNOOZE_DAY, "Snooze 24 h", 2));
-    row.push(button(EXPECTED, "Expected", 2));
-    Some(json!({"type": 1, "components": row}))
+    if anomaly {
+        row.push(button(SNOOZE_DAY, "Snooze 24 h", 2));
+        row.push(button(EXPECTED, "Expected", 2));
+    }
+    (!row.is_empty()).then(|| json!({"type": 1, "components": row}))
 }
 
 /// A file to attach: name, content type, bytes.

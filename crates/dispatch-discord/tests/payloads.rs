@@ -279,6 +279,21 @@ fn an_interactive_destination_puts_buttons_on_active_anomalies_as_discord_docume
         rendered(&n).0.get("components").is_none(),
         "nothing to act on"
     );
+    // A budget alert: Acknowledge only.
+    let budget = sample("budget");
+    let (payload, _) = rendered(&budget);
+    assert_valid(&v, &payload);
+    assert_eq!(
+        payload["components"][0]["components"][0]["custom_id"],
+        custom_id(ACKNOWLEDGE, &budget.subject_id)
+    );
+    assert_eq!(
+        payload["components"][0]["components"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     // Not interactive (the default): no buttons.
     let (plain, _, _) = render(Message::One(&sample("anomaly")));
     assert!(plain.get("components").is_none());

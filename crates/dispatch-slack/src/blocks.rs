@@ -153,12 +153,15 @@ pub use costwatch_core::chat_actions::{
     ACKNOWLEDGE as ACTION_ACKNOWLEDGE, EXPECTED as ACTION_EXPECTED, SNOOZE_DAY as ACTION_SNOOZE_DAY,
 };
 
-/// Acknowledge, Snooze 24 h and Expected on an active anomaly's message, before its context
-/// line (and within [`MAX_BLOCKS`]). A resolved one has nothing left to act on.
+/// Acknowledge, Snooze 24 h and Expected on an active anomaly's message, Acknowledge on a
+/// budget alert's, before the context line (and within [`MAX_BLOCKS`]). A resolved one has
+/// nothing left to act on.
 pub fn add_actions(blocks: &mut Vec<Value>, n: &costwatch_core::Notification) {
     use costwatch_core::NotificationBody;
     use costwatch_core::notification::State;
-    if !matches!(n.body, NotificationBody::Anomaly(_)) || n.state == State::Resolved {
+    let anomaly = matches!(n.body, NotificationBody::Anomaly(_));
+    let budget = matches!(n.body, NotificationBody::Budget(_));
+    if !(anomaly || budget) || n.state == State::Resolved {
         return;
     }
     let button = |id: &str, label: &str, style: Option<&str>| {
@@ -173,8 +176,13 @@ pub fn add_actions(blocks: &mut Vec<Value>, n: &costwatch_core::Notification) {
     if n.state != State::Acknowledged {
         elements.push(button(ACTION_ACKNOWLEDGE, "Acknowledge", Some("primary")));
     }
-    elements.push(button(ACTION_SNOOZE_DAY, "Snooze 24 h", None));
-    elements.push(button(ACTION_EXPECTED, "Expected", None));
+    if anomaly {
+        elements.push(button(ACTION_SNOOZE_DAY, "Snooze 24 h", None));
+        elements.push(button(ACTION_EXPECTED, "Expected", None));
+    }
+    if elements.is_empty() {
+        return; // an acknowledged budget alert: nothing left to click
+    }
     let actions = json!({"type": "actions", "block_id": "costwatch_actions", "elements": elements});
     // The context line stays last; at the limit the block before it gives way.
     while blocks.len() >= MAX_BLOCKS && blocks.len() >= 2 {

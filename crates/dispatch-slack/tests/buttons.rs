@@ -1,7 +1,7 @@
 //! With `interactive = true`, an active anomaly's message carries the buttons the chat endpoint
-//! acts on (crates/api `chat::slack`), valued with the anomaly's subject id; an acknowledged one
-//! drops Acknowledge, a resolved one and every other kind get none, and without the setting
-//! there are none at all.
+//! acts on (crates/api `chat::slack`), valued with the subject id; an acknowledged one drops
+//! Acknowledge, a budget alert has Acknowledge only, a resolved one and every other kind get
+//! none, and without the setting there are none at all.
 
 use costwatch_core::{Notification, State, samples};
 use costwatch_dispatch::{Configured, Message, RenderContext, entry};
@@ -66,7 +66,16 @@ fn active_anomalies_carry_their_buttons_valued_with_the_subject() {
         assert_eq!(ids, [ACTION_SNOOZE_DAY, ACTION_EXPECTED], "already in hand");
         assert!(buttons(c.as_ref(), destination, &anomaly(State::Resolved)).is_empty());
     }
-    for kind in ["budget", "forecast", "report"] {
+    // A budget alert: Acknowledge only (it alerts once per threshold and period), until done.
+    let mut budget = samples::of_kind("budget");
+    let shown = buttons(c.as_ref(), "bot", &budget);
+    assert_eq!(
+        shown,
+        [(ACTION_ACKNOWLEDGE.to_owned(), budget.subject_id.clone())]
+    );
+    budget.state = State::Acknowledged;
+    assert!(buttons(c.as_ref(), "bot", &budget).is_empty());
+    for kind in ["forecast", "report"] {
         let n = samples::of_kind(kind);
         assert!(buttons(c.as_ref(), "bot", &n).is_empty(), "{kind}");
     }

@@ -9,6 +9,8 @@
 //!   resolved, stays quiet about it;
 //! - an anomaly already in that state gets no second envelope (a double click, a retry), and one
 //!   never announced (kept quiet by a snooze or earlier feedback) gets none at all;
+//! - a budget alert (subject `bu_…`) can be acknowledged, announced the same way
+//!   ([`crate::budgets::acknowledge`]);
 //! - an anomaly AWS Cost Anomaly Detection also reported gets the verdict sent back to AWS
 //!   (`ProvideAnomalyFeedback`), so its model learns too.
 
@@ -47,11 +49,13 @@ pub struct ActionPorts<'a> {
     pub aws: Option<&'a dyn AnomalyFeedbackSink>,
 }
 
-/// The outcome: the anomaly as it now stands, and the envelope published, if any.
+/// The outcome: the envelope published, if any (`None`: nothing changed).
 pub struct Applied {
-    pub anomaly: AnomalyState,
     pub announced: Option<Notification>,
 }
+
+/// Budget alerts' subject ids (`envelopes::budget_subject`) start with this.
+const BUDGET_SUBJECT: &str = "bu_";
 
 /// Records `action` on `subject_id` and announces the new state once.
 pub async fn apply(
@@ -61,6 +65,18 @@ pub async fn apply(
     by: Actor,
     now: DateTime<Utc>,
 ) -> Result<Applied> {
+    if subject_id.starts_with(BUDGET_SUBJECT) {
+        // A budget alert takes one action: acknowledge (see `budgets::acknowledge`).
+        if *action != Action::Acknowledge {
+            return Err(PipelineError::Config(
+                "a budget alert can be acknowledged, not snoozed or judged".into(),
+            ));
+        }
+        let said = what_happened(action, by.as_deref());
+        let announced =
+            crate::budgets::acknowledge(ports.state, ports.bus, subject_id, &said, now).await?;
+        return Ok(Applied { announced });
+    }
     match action {
         Action::Acknowledge => {
             feedback::acknowledge(ports.state, subject_id, by.clone(), now).await?;
@@ -105,10 +121,7 @@ async fn transition(
         Action::Feedback(_) => State::Resolved,
     };
     if !next.is_active() || next.state == target || next.subject_id != subject_id {
-        return Ok(Applied {
-            anomaly: next,
-            announced: None,
-        });
+        return Ok(Applied { announced: None });
     }
     next.state = target;
     next.revision += 1;
@@ -135,7 +148,6 @@ async fn transition(
         .put(&key, value, Some(stored.version), None)
         .await?;
     Ok(Applied {
-        anomaly: next,
         announced: envelope,
     })
 }

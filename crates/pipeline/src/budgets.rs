@@ -111,12 +111,17 @@ async fn record(
     expected: Option<u64>,
 ) -> Result<bool> {
     let open = n.state != State::Resolved;
-    let value = json!({
+    let mut value = json!({
         "id": n.id,
         "sent": sent,
         "state": if open { "open" } else { "resolved" },
         "revision": n.revision,
     });
+    // The envelope people saw, so an acknowledgement from chat can announce it again
+    // (`acknowledge`).
+    if sent && open {
+        value["envelope"] = serde_json::to_value(n).unwrap_or_default();
+    }
     match state.put(key, value, expected, None).await {
         Ok(_) => Ok(true),
         Err(StoreError::Conflict { .. }) => Ok(false),
@@ -218,4 +223,53 @@ pub async fn notify_crossings(
         }
     }
     Ok(published)
+}
+
+/// A person acknowledged a budget alert (a chat button): announced once to every integration as
+/// the alert people saw, now `acknowledged` (revision + 1: PagerDuty acknowledges, Jira
+/// comments, Slack updates the message). `None` when there is nothing to announce: already
+/// acknowledged, resolved, or never sent. A crossing alerts once per threshold and period, so
+/// there is nothing to snooze or judge; acknowledging is the one action a budget alert takes.
+pub async fn acknowledge(
+    state: &dyn StateStore,
+    bus: &dyn NotificationBus,
+    subject_id: &str,
+    what_happened: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Notification>> {
+    let key = format!("budget/{subject_id}");
+    let stored = state.get(&key).await?.ok_or_else(|| {
+        crate::PipelineError::NotFound(format!("no budget alert with id `{subject_id}`"))
+    })?;
+    let r = Record::read(&stored);
+    let acknowledged = stored.value.get("state").and_then(|s| s.as_str()) == Some("acknowledged");
+    let Some(seen) = stored
+        .value
+        .get("envelope")
+        .and_then(|e| serde_json::from_value::<Notification>(e.clone()).ok())
+    else {
+        return Ok(None);
+    };
+    if !r.open || acknowledged {
+        return Ok(None);
+    }
+    let mut n = seen;
+    n.revision = r.revision + 1;
+    n.state = State::Acknowledged;
+    n.id = costwatch_core::notification::envelope_id(&n.subject_id, n.state, n.revision);
+    n.summary = format!("{what_happened} {}", n.summary);
+    n.created_at = now;
+    bus.publish(&n).await?;
+    let value = json!({
+        "id": n.id,
+        "sent": true,
+        "state": "acknowledged",
+        "revision": n.revision,
+        "envelope": n,
+    });
+    match state.put(&key, value, Some(r.version), None).await {
+        // A concurrent click recorded it first; the envelope id dedups the repeat.
+        Ok(_) | Err(StoreError::Conflict { .. }) => Ok(Some(n)),
+        Err(e) => Err(e.into()),
+    }
 }

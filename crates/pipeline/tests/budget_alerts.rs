@@ -148,3 +148,61 @@ async fn a_threshold_crossed_later_is_sent_on_its_own_day() {
     let sent = run(&rollups, &state, d(8), Money::from(900)).await;
     assert_eq!(sent, vec![(80, "actual".into(), State::Open, 0)]);
 }
+
+#[tokio::test]
+async fn an_acknowledgement_from_chat_is_announced_once_and_the_resolve_follows_it() {
+    use costwatch_core::envelopes::budget_subject;
+    use costwatch_core::findings::ThresholdBasis;
+    use costwatch_pipeline::actions::{Action, ActionPorts, apply};
+    let (rollups, state) = (MemoryRollups::default(), MemoryState::new());
+    spend(&rollups, 10, Money::from(105), Money::ZERO).await;
+    run(&rollups, &state, d(10), Money::from(1200)).await;
+    let bus = MemoryBus::new();
+    let ports = ActionPorts {
+        state: &state,
+        bus: &bus,
+        aws: None,
+    };
+    let now = Utc.with_ymd_and_hms(2026, 4, 10, 9, 0, 0).unwrap();
+    let subject = budget_subject("team", d(1), 100, ThresholdBasis::Actual);
+    let by = Some("@ana in Slack".to_owned());
+    let acked = apply(&ports, &subject, &Action::Acknowledge, by.clone(), now)
+        .await
+        .unwrap()
+        .announced
+        .expect("the alert people saw, announced again");
+    assert_eq!((acked.state, acked.revision), (State::Acknowledged, 1));
+    assert_eq!(acked.subject_id, subject);
+    assert!(
+        acked.summary.starts_with("Acknowledged by @ana in Slack."),
+        "{}",
+        acked.summary
+    );
+    let NotificationBody::Budget(b) = &acked.body else {
+        panic!("not a budget envelope")
+    };
+    assert_eq!(b.threshold_percent, 100);
+    // Twice: nothing more. Snooze or a verdict: not for a budget alert.
+    let again = apply(&ports, &subject, &Action::Acknowledge, by, now)
+        .await
+        .unwrap();
+    assert!(again.announced.is_none());
+    let snooze = Action::Snooze(d(11));
+    assert!(apply(&ports, &subject, &snooze, None, now).await.is_err());
+    // 50 % was crossed in the same run but not sent (only the highest is): nothing to announce.
+    let unsent = budget_subject("team", d(1), 50, ThresholdBasis::Actual);
+    let quiet = apply(&ports, &unsent, &Action::Acknowledge, None, now)
+        .await
+        .unwrap();
+    assert!(quiet.announced.is_none());
+    assert_eq!(bus.published().len(), 1);
+    // The same day again sends nothing; a credit resolves it after the acknowledgement.
+    assert!(
+        run(&rollups, &state, d(10), Money::from(1200))
+            .await
+            .is_empty()
+    );
+    spend(&rollups, 11, Money::from(105), Money::from(-200)).await;
+    let credited = run(&rollups, &state, d(11), Money::from(990)).await;
+    assert_eq!(credited, vec![(100, "actual".into(), State::Resolved, 2)]);
+}
