@@ -322,6 +322,29 @@ async fn dashboard(base: &str, spike: &str, http: &reqwest::Client) {
             json!([]),
         )
         .await;
+    // The recommendations and integration-health panels are drawn from their routes' JSON: the
+    // demo stores no recommendations and configures no integration, and both panels say so.
+    let panels = driver
+        .wait_for(
+            r#"done({off: document.querySelector('#integrations-off').textContent,
+                     table_hidden: document.querySelector('#integrations').hidden,
+                     recs: document.querySelector('#recs-total').textContent});"#,
+            json!([]),
+        )
+        .await;
+    let off = panels["off"].as_str().unwrap();
+    assert!(
+        off.contains("Not configured:") && off.contains("slack") && off.contains("pagerduty"),
+        "{panels:#}"
+    );
+    assert_eq!(panels["table_hidden"], true, "{panels:#}");
+    assert!(
+        panels["recs"]
+            .as_str()
+            .unwrap()
+            .contains("No open recommendations"),
+        "{panels:#}"
+    );
     // The organisation's chart marks the anomaly on its day; the anomaly's own chart shows the
     // spike as its highest day, marked.
     let chart = driver

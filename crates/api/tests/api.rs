@@ -2,6 +2,7 @@
 //! ways, and every answer against its schema), ETags, problems, the bearer token, and acting on
 //! an anomaly through the pipeline's own feedback code.
 
+#[allow(dead_code)] // each test binary uses part of the support
 mod support;
 
 use axum::http::{Request, StatusCode, header};

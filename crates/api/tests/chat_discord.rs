@@ -6,13 +6,10 @@
 #[allow(dead_code)] // each test binary uses part of the support
 mod support;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use costwatch_api::Auth;
-use costwatch_api::chat::{Chat, ChatSecrets, router};
+use costwatch_api::chat::ChatSecrets;
 use costwatch_core::State;
 use costwatch_core::chat_actions::{ACKNOWLEDGE, SNOOZE_DAY, custom_id};
 use costwatch_core::shared::shared_path;
@@ -32,21 +29,15 @@ struct Discord {
 async fn discord() -> Discord {
     let seeded = seeded().await;
     let key = SigningKey::from_bytes(&[7u8; 32]);
-    let api = seeded.api_with(
-        Auth::Trusted,
+    let (router, now) = seeded.chat(
         MemorySecrets::new(),
-        seeded.integrations(None),
-    );
-    let now = api.clock.now().timestamp();
-    let chat = Chat {
-        api,
-        secrets: ChatSecrets {
+        ChatSecrets {
             slack_signing_secret: None,
             discord_public_key: Some(hex::encode(key.verifying_key().to_bytes())),
         },
-    };
+    );
     Discord {
-        router: router(Arc::new(chat)),
+        router,
         seeded,
         key,
         now,
@@ -70,16 +61,6 @@ impl Discord {
     fn signed(&self, body: &Value, timestamp: i64) -> Request<Body> {
         let body = body.to_string();
         request(&body, timestamp, &sign(&self.key, timestamp, &body))
-    }
-
-    fn spike(&self) -> String {
-        self.seeded
-            .bus
-            .published()
-            .iter()
-            .find(|n| n.kind() == "anomaly" && n.scope.label.contains(&self.seeded.spike_service))
-            .map(|n| n.subject_id.clone())
-            .expect("the seeded spike was announced")
     }
 }
 
@@ -150,7 +131,7 @@ async fn ping_answers_pong_and_only_authentic_fresh_unseen_requests_get_through(
 #[tokio::test]
 async fn cost_is_a_private_message_with_the_figures_and_acknowledge_buttons() {
     let d = discord().await;
-    let subject = d.spike();
+    let subject = d.seeded.spike_subject();
     let command = json!({"id": "3", "application_id": "2", "type": 2, "token": "t", "version": 1,
         "data": {"id": "4", "name": "cost", "type": 1},
         "member": {"user": {"id": "5", "username": "ana"}}});
@@ -180,7 +161,7 @@ async fn cost_is_a_private_message_with_the_figures_and_acknowledge_buttons() {
 #[tokio::test]
 async fn a_button_moves_the_anomaly_once_and_tells_the_clicker() {
     let d = discord().await;
-    let subject = d.spike();
+    let subject = d.seeded.spike_subject();
     let announced = || {
         d.seeded
             .bus

@@ -11,6 +11,7 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use costwatch_analytics::budget::planted_budgets;
+use costwatch_api::chat::{Chat, ChatSecrets};
 use costwatch_api::deliveries::{Integrations, NoQueues, OneStore, QueueDepth};
 use costwatch_api::{Api, Auth, router};
 use costwatch_core::archive::report_key;
@@ -178,6 +179,24 @@ impl Seeded {
             bus: self.bus.clone(),
             aws_feedback: None,
         })
+    }
+
+    /// The chat endpoints over this store, and the API clock's now (Unix seconds) for signing.
+    pub fn chat(&self, secrets: MemorySecrets, chat: ChatSecrets) -> (Router, i64) {
+        let api = self.api_with(Auth::Trusted, secrets, self.integrations(None));
+        let now = api.clock.now().timestamp();
+        let chat = Chat { api, secrets: chat };
+        (costwatch_api::chat::router(Arc::new(chat)), now)
+    }
+
+    /// The seeded spike's anomaly id, as the pipeline announced it.
+    pub fn spike_subject(&self) -> String {
+        self.bus
+            .published()
+            .iter()
+            .find(|n| n.kind() == "anomaly" && n.scope.label.contains(&self.spike_service))
+            .map(|n| n.subject_id.clone())
+            .expect("the seeded spike was announced")
     }
 
     pub fn open(&self) -> Router {
