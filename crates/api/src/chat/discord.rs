@@ -30,9 +30,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Chat;
-use super::glance::{Glance, glance, money};
+use super::glance::{Glance, glance_in_time, money};
 use super::replay::{self, OnceError, Rejected};
-use super::slack::ANSWER_WITHIN;
 use crate::Problem;
 
 /// Interaction types (Discord's `InteractionTypes`).
@@ -168,15 +167,9 @@ async fn command(chat: &Chat, interaction: &Interaction) -> Response {
     if name != Some("cost") {
         return Json(private("costwatch answers `/cost`.")).into_response();
     }
-    let answer = match tokio::time::timeout(ANSWER_WITHIN, glance(&chat.api)).await {
-        Ok(Ok(g)) => answer(&g),
-        Ok(Err(problem)) => {
-            tracing::warn!(problem = ?problem, "/cost failed");
-            private("costwatch could not read the figures just now; try again in a minute.")
-        }
-        Err(_) => private(
-            "costwatch is slow to read the figures right now; try `/cost` again in a minute.",
-        ),
+    let answer = match glance_in_time(&chat.api).await {
+        Ok(g) => answer(&g),
+        Err(instead) => private(instead),
     };
     Json(answer).into_response()
 }

@@ -29,6 +29,24 @@ pub struct Glance {
     pub anomalies: Vec<(String, String, Money)>,
 }
 
+/// The budget for an inline `/cost` answer, inside Slack's and Discord's 3 s.
+pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_millis(2500);
+
+/// [`glance`] within [`ANSWER_WITHIN`], or the sentence to answer instead: a failed read or a
+/// store too slow gets an honest "try again" rather than the chat's own timeout error.
+pub async fn glance_in_time(api: &Api) -> Result<Glance, &'static str> {
+    match tokio::time::timeout(ANSWER_WITHIN, glance(api)).await {
+        Ok(Ok(g)) => Ok(g),
+        Ok(Err(problem)) => {
+            tracing::warn!(problem = ?problem, "/cost failed");
+            Err("costwatch could not read the figures just now; try again in a minute.")
+        }
+        Err(_) => {
+            Err("costwatch is slow to read the figures right now; try `/cost` again in a minute.")
+        }
+    }
+}
+
 pub async fn glance(api: &Api) -> Result<Glance, Problem> {
     let mut g = Glance {
         day: None,

@@ -11,11 +11,10 @@
 //!   [`glance`](super::glance): the latest day, month to date, the forecast, top movers and the
 //!   open anomalies, each with its Acknowledge button.
 //!
-//! Slack's 3-second limit: the answer is computed under [`ANSWER_WITHIN`]; a store too slow for
+//! Slack's 3-second limit: the answer is computed under [`ANSWER_WITHIN`](super::glance::ANSWER_WITHIN); a store too slow for
 //! that gets an honest "try again" rather than a timeout error in the user's channel.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -35,12 +34,9 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::Chat;
-use super::glance::{Glance, glance, money};
+use super::glance::{Glance, glance_in_time, money};
 use super::replay::{self, OnceError, Rejected};
 use crate::Problem;
-
-/// The slash command's budget for an inline answer, inside Slack's 3 s.
-pub const ANSWER_WITHIN: Duration = Duration::from_millis(2500);
 
 /// Checks Slack's v0 signature of `body` against `secret`, and the timestamp's freshness.
 pub fn verify(
@@ -200,19 +196,9 @@ pub async fn commands(State(chat): State<Arc<Chat>>, headers: HeaderMap, body: B
         )))
         .into_response();
     }
-    match tokio::time::timeout(ANSWER_WITHIN, glance(&chat.api)).await {
-        Ok(Ok(g)) => Json(answer(&g)).into_response(),
-        Ok(Err(problem)) => {
-            tracing::warn!(problem = ?problem, "/cost failed");
-            Json(ephemeral_text(
-                "costwatch could not read the figures just now; try again in a minute.",
-            ))
-            .into_response()
-        }
-        Err(_) => Json(ephemeral_text(
-            "costwatch is slow to read the figures right now; try `/cost` again in a minute.",
-        ))
-        .into_response(),
+    match glance_in_time(&chat.api).await {
+        Ok(g) => Json(answer(&g)).into_response(),
+        Err(instead) => Json(ephemeral_text(instead)).into_response(),
     }
 }
 
