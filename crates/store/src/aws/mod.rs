@@ -10,6 +10,8 @@ mod dynamo_rollups;
 mod dynamo_state;
 mod error;
 mod ext;
+#[cfg(feature = "aws-cost-optimization-hub")]
+mod optimization_hub;
 #[cfg(feature = "aws-cost-explorer")]
 mod recommendations;
 mod s3;
@@ -32,6 +34,8 @@ pub use cost_explorer::{
 pub use dynamo_rollups::DynamoRollups;
 pub use dynamo_state::DynamoState;
 pub use error::aws_error;
+#[cfg(feature = "aws-cost-optimization-hub")]
+pub use optimization_hub::CostOptimizationHub;
 #[cfg(feature = "aws-cost-explorer")]
 pub use recommendations::{CeRecommendations, RESERVATION_SERVICES};
 pub use s3::S3Lake;

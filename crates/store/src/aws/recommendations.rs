@@ -69,27 +69,7 @@ impl CeRecommendations {
         Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let mut attempt = 0;
-        loop {
-            if !budget.try_take() {
-                return Ok(None);
-            }
-            attempt += 1;
-            let err = match call().await {
-                Ok(out) => return Ok(Some(out)),
-                Err(err) => err,
-            };
-            // Cost Explorer says "slow down" with a 400 LimitExceededException.
-            let throttled = err.code() == Some("LimitExceededException");
-            if throttled {
-                budget.note_throttled();
-            }
-            let error = aws_error(operation, err);
-            if !(throttled || error.is_retryable()) || attempt >= self.retry.max_attempts {
-                return Err(error);
-            }
-            tokio::time::sleep(crate::aws::ce_backoff(self.retry, attempt)).await;
-        }
+        send_retried(operation, self.retry, Some(budget), call).await
     }
 
     async fn rightsizing(&self, budget: &RequestBudget, out: &mut Vec<Finding>) -> Result<bool> {
@@ -197,6 +177,45 @@ impl CeRecommendations {
                 _ => return Ok(true),
             }
         }
+    }
+}
+
+/// Sends `call` until it answers, fails for good, or `retry.max_attempts` sends were made,
+/// waiting [`ce_backoff`](crate::aws::ce_backoff) between sends. Throttling (Cost Explorer's
+/// 400 `LimitExceededException` too) and 5xx are retried; anything else is returned at once.
+/// With a `budget`, every send takes one request from it first (`Ok(None)` when it refuses)
+/// and throttling is noted in it; without one nothing is counted (Cost Optimization Hub).
+pub(super) async fn send_retried<T, E, F, Fut>(
+    operation: &'static str,
+    retry: RetryPolicy,
+    budget: Option<&RequestBudget>,
+    call: F,
+) -> Result<Option<T>>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let mut attempt = 0;
+    loop {
+        if budget.is_some_and(|b| !b.try_take()) {
+            return Ok(None);
+        }
+        attempt += 1;
+        let err = match call().await {
+            Ok(out) => return Ok(Some(out)),
+            Err(err) => err,
+        };
+        // Cost Explorer says "slow down" with a 400 LimitExceededException.
+        let throttled = err.code() == Some("LimitExceededException");
+        if throttled && let Some(budget) = budget {
+            budget.note_throttled();
+        }
+        let error = aws_error(operation, err);
+        if !(throttled || error.is_retryable()) || attempt >= retry.max_attempts {
+            return Err(error);
+        }
+        tokio::time::sleep(crate::aws::ce_backoff(retry, attempt)).await;
     }
 }
 
