@@ -91,3 +91,51 @@ fn a_file_without_usage_amounts_is_refused_with_the_reason() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("recommendations need a CUR"), "{err}");
 }
+
+/// `--track` on the data directory: the first week opens the three items (one envelope each,
+/// written under --out), the same week again sends nothing, and the lifecycles are in the data
+/// directory's state for `costwatch serve` to show.
+#[test]
+fn track_opens_each_item_once_and_keeps_it_in_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    let week = || {
+        let run = costwatch()
+            .arg("--json")
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["recommend", "--min-savings", "1", "--track", "--out"])
+            .arg(&out)
+            .arg("--cur")
+            .args([cur("Oct"), cur("Nov")])
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&run.stdout).unwrap()
+    };
+    let first = week();
+    assert_eq!(first["list"]["items"].as_array().unwrap().len(), 3);
+    let opened = first["published"].as_array().unwrap();
+    assert_eq!(opened.len(), 3);
+    assert!(opened.iter().all(|n| n["state"] == "open"));
+    let written = std::fs::read_dir(out.join("notifications"))
+        .unwrap()
+        .count();
+    assert_eq!(written, 3);
+    let again = week();
+    assert!(
+        again["published"].as_array().unwrap().is_empty(),
+        "{again:#}"
+    );
+    assert_eq!(
+        std::fs::read_dir(out.join("notifications"))
+            .unwrap()
+            .count(),
+        3
+    );
+}

@@ -9,11 +9,11 @@
 use chrono::{TimeZone, Utc};
 use costwatch_core::findings::ThresholdBasis;
 use costwatch_core::notification::Severity;
-use costwatch_core::{Notification, NotificationBody, Scope, State};
+use costwatch_core::{Money, Notification, NotificationBody, Scope, State};
 use costwatch_dispatch_jira::encoder::subject_label;
 use costwatch_dispatch_pagerduty::encoder::dedup_key;
 use costwatch_scenarios::{
-    Dispatchers, Ledgers, Vendors, datadog_events_of, end, jira_issues_of, metric_names,
+    Dispatchers, Ledgers, Vendors, datadog_events_of, end, jira_issues_of, metric_names, saving,
     slack_threads, subjects,
 };
 use costwatch_vendor_fakes::pagerduty::Status;
@@ -189,19 +189,34 @@ async fn scenario_1_a_cost_spike_alerts_everywhere_and_resolves_everywhere() {
 /// Scenario 2: a $500/month saving. Nothing in the pipeline produces recommendations yet (the
 /// recommendations issue), so, as issue 12 allows, the envelope is built with the same builder
 /// the pipeline will use (`envelopes::recommendation`) and driven through every dispatcher.
+/// Scenario 2: the seeded organisation's idle 4,200 GiB gp2 volume (crates/scenarios/src/
+/// saving.rs) through the weekly recommend run: one $500/month recommendation posted to Slack,
+/// ticketed in Jira, carded in Teams, measured in Datadog and noted on PagerDuty's timeline;
+/// deleting the volume resolves it everywhere (the Jira issue moves to Done) and a full week
+/// later the weekly report says what was saved (posted, and commented on the Jira tracking
+/// issue).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenario_2_a_monthly_saving_is_posted_ticketed_and_measured() {
     let vendors = Vendors::start().await;
+    vendors.file_tracking_issue().await.unwrap();
     let ledgers = Ledgers::default();
     let mut dispatchers = Dispatchers::new(&vendors, &ledgers).await.unwrap();
-    let n = costwatch_scenarios::scenario_2(&mut dispatchers)
-        .await
-        .unwrap();
-    assert_eq!(n.kind(), "recommendation");
+    let (opened, store, cfg) = saving::open(&mut dispatchers).await.unwrap();
+    let n = opened.published[0].clone();
+    assert_eq!((n.kind(), n.state), ("recommendation", State::Open));
     let NotificationBody::Recommendation(fig) = &n.body else {
         panic!("not a recommendation")
     };
-    assert_eq!(fig.monthly_savings, costwatch_core::Money::from(500));
+    // 7 × $16.4271 / 7 × 30.4375 = $499.9999 → $500.00, from the volume's own usage lines.
+    assert_eq!(fig.monthly_savings, Money::from(500));
+    assert_eq!(fig.resource_id.as_deref(), Some(saving::VOLUME));
+    assert_eq!(opened.list.items.len(), 1, "{:#?}", opened.list.items);
+    assert_eq!(
+        opened.list.items[0].also_found.len(),
+        1,
+        "gp2 → gp3 on the same volume is noted, not added"
+    );
+    assert_eq!(opened.list.total_monthly_savings, Money::from(500));
     let subject = n.subject_id.clone();
 
     // Slack: one message (one thread) with the saving.
@@ -214,10 +229,17 @@ async fn scenario_2_a_monthly_saving_is_posted_ticketed_and_measured() {
     assert_eq!(cards.len(), 1);
     assert!(cards[0].to_string().contains("$500.00"), "{}", cards[0]);
     assert!(vendors.teams.failed_runs().is_empty());
-    // Jira: one issue for the recommendation, labelled with its subject.
-    assert_eq!(vendors.jira.issues().len(), 1);
+    // Jira: one issue for the recommendation, labelled with its subject (beside OPS-1).
+    assert_eq!(vendors.jira.issues().len(), 2);
     assert_eq!(jira_issues_of(&vendors.jira, &subject), 1);
-    assert_eq!(vendors.jira.issues()[0].status, "To Do");
+    let ticket = |v: &Vendors| {
+        v.jira
+            .issues()
+            .into_iter()
+            .find(|i| i.labels().contains(&subject_label(&subject)))
+            .unwrap()
+    };
+    assert_eq!(ticket(&vendors).status, "To Do");
     // Datadog: the saving (and the current cost) as metrics; a recommendation is no event.
     let savings: Vec<f64> = vendors
         .datadog
@@ -235,9 +257,58 @@ async fn scenario_2_a_monthly_saving_is_posted_ticketed_and_measured() {
     assert_eq!(vendors.pagerduty.incidents(), 0);
     assert_eq!(vendors.pagerduty.changes().len(), 1);
 
+    // The volume is deleted: the next week's run resolves the recommendation, and a week later
+    // the realised saving is measured and reported.
+    let done = saving::implement(&mut dispatchers, opened, &store, &cfg)
+        .await
+        .unwrap();
+    let resolved: Vec<(State, u32)> = done
+        .resolved
+        .published
+        .iter()
+        .map(|r| (r.state, r.revision))
+        .collect();
+    assert_eq!(resolved, [(State::Resolved, 1)]);
+    assert_eq!(done.resolved.published[0].subject_id, subject);
+    assert!(
+        done.measured.published.is_empty(),
+        "measuring sends nothing"
+    );
+    assert_eq!(done.measured.saved_so_far, Money::from(500));
+    // Jira: the same issue, moved to Done; still one.
+    assert_eq!(jira_issues_of(&vendors.jira, &subject), 1);
+    assert_eq!(ticket(&vendors).status, "Done");
+    // Slack: the original message updated to the resolved state.
+    let (threads, _) = slack_threads(&vendors.slack);
+    let recommendation_thread = serde_json::to_string(&threads[0].blocks).unwrap();
+    assert!(
+        recommendation_thread.contains(&done.resolved.published[0].id),
+        "{recommendation_thread}"
+    );
+    // The weekly report: "saved so far" in its figures and in what Slack shows.
+    let NotificationBody::Report(report) = &done.report.body else {
+        panic!("not a report")
+    };
+    assert_eq!(report.saved_so_far, Some(Money::from(500)));
+    assert!(
+        done.report.summary.contains("Saved so far: $500.00/month"),
+        "{}",
+        done.report.summary
+    );
+    let posted = format!("{:?}", vendors.slack.messages());
+    assert!(posted.contains("Saved so far"), "{posted}");
+    let tracking = vendors.jira.issues().into_iter().find(|i| i.key == "OPS-1");
+    let comments = tracking.unwrap().comments;
+    assert_eq!(comments.len(), 1);
+    let comment = comments[0].to_string();
+    assert!(
+        comment.contains("Saved so far") && comment.contains("$500.00"),
+        "{comment}"
+    );
+
     let sent = vendors.requests();
     redeliver_everything(&dispatchers, &vendors).await;
-    assert_eq!(vendors.jira.issues().len(), 1);
+    assert_eq!(jira_issues_of(&vendors.jira, &subject), 1);
     assert_eq!(vendors.requests(), sent);
 }
 

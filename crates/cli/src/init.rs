@@ -133,6 +133,25 @@ const SCOPES_EXAMPLE: &[&str] = &[
     "min_impact = \"200\"       # any of min_impact, min_pct, require, sensitivity, detect_falls",
 ];
 
+const RECOMMEND: &[Opt] = &[
+    opt(
+        "thresholds",
+        "Listed when the monthly saving reaches both the $ and the % of the resource's cost; per account or service in `accounts` / `services` tables; untagged spend from its share.",
+    ),
+    opt(
+        "update_share",
+        "A listed recommendation is announced again when its estimate moves by more than this share.",
+    ),
+    opt(
+        "rules",
+        "The rules' trailing windows in days (docs/recommendations.md).",
+    ),
+    opt(
+        "realised_days",
+        "Days of cost data after a resolution over which the realised saving is measured.",
+    ),
+];
+
 const FORECAST: &[Opt] = &[opt(
     "credits",
     "`included`: forecasts are net of credits; `excluded`: gross (budgets still count net spend).",
@@ -224,20 +243,20 @@ pub struct Defaults {
     pub pipeline: toml::Table,
     pub detector: toml::Table,
     pub forecast: toml::Table,
+    pub recommend: toml::Table,
     pub collect: toml::Table,
     pub cost_explorer: toml::Table,
 }
 
 pub fn defaults() -> Defaults {
     let mut pipeline = table_of(&PipelineConfig::default());
-    let detector = match pipeline.remove("detector") {
+    let mut nested = |name: &str| match pipeline.remove(name) {
         Some(toml::Value::Table(t)) => t,
         _ => toml::Table::new(),
     };
-    let forecast = match pipeline.remove("forecast") {
-        Some(toml::Value::Table(t)) => t,
-        _ => toml::Table::new(),
-    };
+    let detector = nested("detector");
+    let forecast = nested("forecast");
+    let recommend = nested("recommend");
     let ce = CostExplorerOptions::default();
     let mut cost_explorer = toml::Table::new();
     cost_explorer.insert("tag_keys".into(), strings(&ce.tag_keys));
@@ -251,6 +270,7 @@ pub fn defaults() -> Defaults {
         pipeline,
         detector,
         forecast,
+        recommend,
         collect: table_of(&CollectSettings::default()),
         cost_explorer,
     }
@@ -379,6 +399,12 @@ pub fn render() -> String {
     section(&mut out, Some("pipeline.detector"), DETECTOR, &d.detector);
     example_block(&mut out, SCOPES_EXAMPLE);
     section(&mut out, Some("pipeline.forecast"), FORECAST, &d.forecast);
+    section(
+        &mut out,
+        Some("pipeline.recommend"),
+        RECOMMEND,
+        &d.recommend,
+    );
     out.push_str(
         "\n# [collect] and [cost_explorer]: what `costwatch run --aws` pulls from Cost Explorer\n\
          # (docs/collection.md); on AWS the same settings are the Ce* template parameters.\n",
@@ -522,6 +548,7 @@ mod tests {
             (PIPELINE, &d.pipeline, "pipeline"),
             (DETECTOR, &d.detector, "pipeline.detector"),
             (FORECAST, &d.forecast, "pipeline.forecast"),
+            (RECOMMEND, &d.recommend, "pipeline.recommend"),
             (COLLECT, &d.collect, "collect"),
             (COST_EXPLORER, &d.cost_explorer, "cost_explorer"),
         ] {

@@ -118,7 +118,9 @@ fn main() -> ExitCode {
     // Needs no store or configuration: a file in, a file out.
     let command = match cli.command {
         Command::Forecast(args) => return exit(forecast::forecast(args, cli.json)),
-        Command::Recommend(args) => return exit(recommend::recommend(args, cli.json)),
+        Command::Recommend(args) if !args.track() => {
+            return exit(recommend::recommend(args, cli.json));
+        }
         // Writes the config file, so it must not need one.
         Command::Init(args) => return exit(init::init(args, cli.json)),
         command => command,
@@ -172,7 +174,8 @@ fn main() -> ExitCode {
             Command::Invoke(_) => unreachable!("handled above"),
             Command::Import(args) => import::import(args, &settings, cli.json).await,
             Command::Run(args) => run::run(args, &settings, cli.json).await,
-            Command::Forecast(_) | Command::Init(_) | Command::Recommend(_) => {
+            Command::Recommend(args) => recommend::track(args, &settings, cli.json).await,
+            Command::Forecast(_) | Command::Init(_) => {
                 unreachable!("handled before the runtime starts")
             }
             Command::Anomaly(args) => anomaly::anomaly(args, &settings, cli.json).await,

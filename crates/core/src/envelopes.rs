@@ -502,6 +502,12 @@ impl Envelopes<'_> {
             };
             summary.push_str(&format!(" {} open {plural}.", figures.open_anomalies));
         }
+        if let Some(saved) = figures.saved_so_far {
+            summary.push_str(&format!(
+                " Saved so far: {}/month from implemented recommendations.",
+                self.money(saved)
+            ));
+        }
         let subject = stable_id("rep", &[subject_kind, &figures.end.to_string()]);
         let scope = ScopeRef::new(&Scope::Org, None);
         self.finish(informational(

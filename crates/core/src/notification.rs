@@ -274,6 +274,9 @@ pub struct ReportFigures {
     pub top_services: Vec<Mover>,
     pub budgets: Vec<BudgetLine>,
     pub open_anomalies: u32,
+    /// Weekly reports: Σ the realised monthly savings of implemented recommendations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_so_far: Option<Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

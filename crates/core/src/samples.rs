@@ -145,6 +145,7 @@ pub fn all_in(currency: &str) -> Vec<(&'static str, Notification)> {
             percent_used: 150.0,
         }],
         open_anomalies: 1,
+        saved_so_far: None,
     };
     vec![
         (

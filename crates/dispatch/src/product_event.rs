@@ -210,6 +210,7 @@ impl ProductEvent {
                     f.forecast_month_end
                         .map(|m| ("forecast_month_end", money(m))),
                 );
+                p.extend(f.saved_so_far.map(|m| ("saved_so_far", money(m))));
                 if let Some(top) = f.top_movers.first() {
                     p.push(("top_mover", text(&top.label)));
                     p.push(("top_mover_change", money(top.change)));

@@ -175,6 +175,9 @@ impl View {
                     facts.push(("Month-end forecast".into(), money(end)));
                 }
                 facts.push(("Open anomalies".into(), f.open_anomalies.to_string()));
+                if let Some(saved) = f.saved_so_far {
+                    facts.push(("Saved so far".into(), format!("{}/month", money(saved))));
+                }
                 let movers =
                     |heading: &str, what: &str, list: &[costwatch_core::notification::Mover]| {
                         Table {

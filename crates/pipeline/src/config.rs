@@ -30,6 +30,8 @@ pub struct PipelineConfig {
     pub budgets: Vec<Budget>,
     /// Base URL of the dashboard, for links in envelopes.
     pub dashboard_url: Option<String>,
+    /// The weekly recommendation run: thresholds, update share, windows.
+    pub recommend: crate::recommend::RecommendConfig,
 }
 
 impl Default for PipelineConfig {
@@ -57,6 +59,7 @@ impl Default for PipelineConfig {
             forecast: ForecastConfig::default(),
             budgets: Vec::new(),
             dashboard_url: None,
+            recommend: crate::recommend::RecommendConfig::default(),
         }
     }
 }
@@ -72,6 +75,7 @@ impl PipelineConfig {
             ));
         }
         self.detector.validate().map_err(PipelineError::Config)?;
+        self.recommend.validate().map_err(PipelineError::Config)?;
         if self.resolve_after_days == 0 {
             return bad("resolve_after_days must be at least 1".into());
         }

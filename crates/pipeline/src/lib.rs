@@ -1,5 +1,6 @@
-//! The pipeline as a library: collect → aggregate → detect → forecast → budgets → report, each a
-//! function over the store ports that produces envelopes. The Lambdas and the CLI call these.
+//! The pipeline as a library: collect → aggregate → detect → forecast → budgets → report, and the
+//! weekly recommend run, each a function over the store ports that produces envelopes. The
+//! Lambdas and the CLI call these.
 
 pub mod actions;
 pub mod aggregate;
@@ -19,6 +20,7 @@ pub mod incremental;
 pub mod lake;
 pub mod meta;
 pub mod metrics;
+pub mod recommend;
 pub mod report;
 pub mod run;
 

@@ -104,5 +104,9 @@ pub async fn figures(
         top_services: services,
         budgets: budgets.iter().map(|b| b.line.clone()).collect(),
         open_anomalies: active(state).await?.len() as u32,
+        saved_so_far: match period {
+            ReportPeriod::Weekly => crate::recommend::saved_so_far(state).await?,
+            ReportPeriod::Daily => None,
+        },
     })
 }

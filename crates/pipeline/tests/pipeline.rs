@@ -2,6 +2,8 @@
 //! spike is found with its root cause, every transition publishes once, re-runs publish nothing,
 //! budgets notify once per threshold, and every envelope validates against the schema.
 
+mod support;
+
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
 use costwatch_analytics::budget::planted_budgets;
 use costwatch_core::notification::ReportPeriod;
@@ -46,16 +48,6 @@ async fn loaded() -> (synth::SyntheticOrg, MemoryStore, PipelineConfig) {
     .await
     .unwrap();
     (org, store, cfg)
-}
-
-fn schema() -> jsonschema::Validator {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../schemas/notification.v1.json"
-    );
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    jsonschema::validator_for(&schema).unwrap()
 }
 
 #[tokio::test]
@@ -103,7 +95,7 @@ async fn replayed_days_find_the_spike_once_and_notify_budgets_once() {
         run_day(&ports, &cfg, day, at(day)).await.unwrap();
     }
     let published = store.bus.published();
-    let validator = schema();
+    let validator = support::schema();
     for n in &published {
         let doc = serde_json::to_value(n).unwrap();
         assert!(

@@ -3,7 +3,7 @@
 //! dropped it, the resource is gone, or it fell under its threshold); then its realised saving
 //! is measured from the resource's cost in the weeks after against the cost it had when opened.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use costwatch_core::notification::State;
@@ -11,7 +11,10 @@ use costwatch_core::{Money, UsageLine};
 use serde::{Deserialize, Serialize};
 
 use super::list::{Item, List};
-use super::{Cents, DAYS_PER_MONTH};
+use super::{Cents, DAYS_PER_MONTH, Source};
+
+/// State-store key prefix of tracked recommendations: `recommendation/<stable id>`.
+pub const STATE_PREFIX: &str = "recommendation/";
 
 /// What is remembered of one recommendation between runs (the state store keeps these).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +29,13 @@ pub struct Tracked {
     pub opened: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved: Option<NaiveDate>,
+    /// Baseline − the resource's run rate once a full window has passed after `resolved`
+    /// ([`measure`]); re-measured every run, so it follows the cost data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realised_monthly_savings: Option<Money>,
+    /// The last day of data the realised saving was measured to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realised_as_of: Option<NaiveDate>,
 }
 
 /// One envelope to send: the item in its new state at its new revision.
@@ -53,6 +63,19 @@ pub fn step(
     list: &List,
     update_share: f64,
     today: NaiveDate,
+) -> Step {
+    step_heard(previous, list, update_share, today, &BTreeSet::new())
+}
+
+/// [`step`] when some sources were not heard in full this run (an error, an exhausted request
+/// budget, no CUR data): their tracked items are kept as they are, never resolved for being
+/// absent from a list the source could not give.
+pub fn step_heard(
+    previous: &BTreeMap<String, Tracked>,
+    list: &List,
+    update_share: f64,
+    today: NaiveDate,
+    unheard: &BTreeSet<Source>,
 ) -> Step {
     use rust_decimal::prelude::ToPrimitive;
     let mut tracked = previous.clone();
@@ -93,6 +116,8 @@ pub fn step(
                 baseline_monthly_cost: item.finding.current_monthly_cost,
                 opened: today,
                 resolved: None,
+                realised_monthly_savings: None,
+                realised_as_of: None,
             },
         };
         transitions.push(Transition {
@@ -105,7 +130,10 @@ pub fn step(
     let listed: std::collections::BTreeSet<&str> =
         list.items.iter().map(|i| i.id.as_str()).collect();
     for (id, t) in tracked.iter_mut() {
-        if t.state != State::Resolved && !listed.contains(id.as_str()) {
+        if t.state != State::Resolved
+            && !listed.contains(id.as_str())
+            && !unheard.contains(&t.item.finding.source)
+        {
             t.state = State::Resolved;
             t.revision += 1;
             t.resolved = Some(today);
@@ -147,16 +175,30 @@ pub fn realised(t: &Tracked, lines: &[UsageLine], days: u32, as_of: NaiveDate) -
     )
 }
 
-/// The weekly report's "saved so far": Σ realised savings of resolved recommendations.
-pub fn saved_so_far(
-    tracked: &BTreeMap<String, Tracked>,
+/// Measures the realised saving of every resolved item whose window has passed, keeping the
+/// figure in it; returns how many were measured.
+pub fn measure(
+    tracked: &mut BTreeMap<String, Tracked>,
     lines: &[UsageLine],
     days: u32,
     as_of: NaiveDate,
-) -> Money {
+) -> usize {
+    let mut measured = 0;
+    for t in tracked.values_mut() {
+        if let Some(saved) = realised(t, lines, days, as_of) {
+            t.realised_monthly_savings = Some(saved);
+            t.realised_as_of = Some(as_of);
+            measured += 1;
+        }
+    }
+    measured
+}
+
+/// The weekly report's "saved so far": Σ the realised savings measured so far.
+pub fn saved_so_far<'a>(tracked: impl IntoIterator<Item = &'a Tracked>) -> Money {
     tracked
-        .values()
-        .filter_map(|t| realised(t, lines, days, as_of))
+        .into_iter()
+        .filter_map(|t| t.realised_monthly_savings)
         .sum()
 }
 
@@ -228,5 +270,35 @@ mod tests {
             (back.transitions[0].state, back.transitions[0].revision),
             (State::Open, 3)
         );
+    }
+
+    // Constructed: a source that could not answer in full resolves nothing of its own.
+    #[test]
+    fn items_of_an_unheard_source_are_kept_not_resolved() {
+        let open = step(
+            &BTreeMap::new(),
+            &list_with(100),
+            DEFAULT_UPDATE_SHARE,
+            day(1),
+        );
+        let unheard = BTreeSet::from([Source::Suite]);
+        let kept = step_heard(
+            &open.tracked,
+            &List::default(),
+            DEFAULT_UPDATE_SHARE,
+            day(8),
+            &unheard,
+        );
+        assert!(kept.transitions.is_empty());
+        assert_eq!(kept.tracked, open.tracked);
+        let other = BTreeSet::from([Source::CostOptimizationHub]);
+        let gone = step_heard(
+            &open.tracked,
+            &List::default(),
+            DEFAULT_UPDATE_SHARE,
+            day(8),
+            &other,
+        );
+        assert_eq!(gone.transitions[0].state, State::Resolved);
     }
 }

@@ -2,10 +2,7 @@
 //! lifecycle (`costwatch_analytics::recommend::lifecycle`) keeps it between runs — one
 //! `Tracked` per item under `recommendation/<id>` in the state store — filtered, sorted by
 //! monthly saving and paged.
-//!
-//! Nothing in the deployed pipeline writes these keys yet (the weekly `recommend` run is not
-//! built, see docs/recommendations.md), so a stack answers an empty list until it is; the API
-//! reads the lifecycle's own type, so it needs no change when the writer lands.
+//! The weekly `recommend` run (`costwatch_pipeline::recommend`) writes them.
 
 use std::sync::Arc;
 
@@ -22,8 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::params::PageQuery;
 use crate::{Api, Problem};
 
-/// The state key prefix of tracked recommendations (`recommendation/<stable id>`).
-pub const STATE_PREFIX: &str = "recommendation/";
+pub use costwatch_analytics::recommend::lifecycle::STATE_PREFIX;
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

@@ -7,6 +7,7 @@ pub mod collect;
 pub mod detect;
 pub mod forecast;
 pub mod metrics;
+pub mod recommend;
 pub mod report;
 
 use chrono::NaiveDate;

@@ -3,6 +3,7 @@
 mod bus;
 mod lake;
 mod metrics;
+mod recommendations;
 mod rollups;
 mod secrets;
 mod source;
@@ -11,6 +12,7 @@ mod state;
 pub use bus::MemoryBus;
 pub use lake::MemoryLake;
 pub use metrics::MemoryMetricSource;
+pub use recommendations::MemoryRecommendations;
 pub use rollups::MemoryRollups;
 pub use secrets::MemorySecrets;
 pub use source::MemoryCostSource;
