@@ -115,3 +115,76 @@ fn anomaly_commands_name_what_is_wrong() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `anomaly ack` on the demo's open spike goes through the same action as the API and the chat
+/// buttons: the anomaly becomes acknowledged once and one envelope saying so is written beside
+/// the data for the integrations; a second ack changes and announces nothing.
+#[test]
+fn ack_is_recorded_once_and_announced_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = costwatch(dir.path())
+        .args(["demo", "--out", "out"])
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let data = dir.path().join("out/data");
+    let list = costwatch(dir.path())
+        .arg("--json")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["anomaly", "list"])
+        .output()
+        .unwrap();
+    let open: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let subject = open[0]["subject_id"].as_str().unwrap().to_owned();
+    let notifications = data.join("notifications");
+    let written = || match std::fs::read_dir(&notifications) {
+        Ok(entries) => entries.count(),
+        Err(_) => 0,
+    };
+    let before = written();
+    let ack = || {
+        let out = costwatch(dir.path())
+            .arg("--json")
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["anomaly", "ack", &subject])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = ack();
+    assert_eq!(first["announced"]["state"], "acknowledged", "{first:#}");
+    assert_eq!(first["announced"]["subject_id"], subject.as_str());
+    assert_eq!(written(), before + 1);
+    let second = ack();
+    assert!(second["announced"].is_null(), "{second:#}");
+    assert_eq!(written(), before + 1);
+    let listed: serde_json::Value = serde_json::from_slice(
+        &costwatch(dir.path())
+            .arg("--json")
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["anomaly", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let spike = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["subject_id"] == subject.as_str())
+        .unwrap();
+    assert_eq!(spike["state"], "acknowledged");
+}

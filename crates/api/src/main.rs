@@ -3,7 +3,8 @@
 //!
 //! With `COSTWATCH_SURFACE=chat` the same binary is the chat function: Slack's interactivity and
 //! slash-command endpoints and Discord's interactions endpoint (`costwatch_api::chat`), each
-//! request checked against the vendor's signature instead of IAM.
+//! request checked against the vendor's signature instead of IAM; a `/cost` too slow for the 3 s
+//! is answered by a second, asynchronous run of the function (`chat::lambda`).
 //!
 //! Auth: the Function URL's AWS_IAM auth (template.yaml) lets in only signed callers. With
 //! `COSTWATCH_API_TOKEN_SECRET` set, the function also demands a bearer token equal to that
@@ -12,6 +13,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use costwatch_api::chat::followup::Sender;
+use costwatch_api::chat::glance::ANSWER_WITHIN;
+use costwatch_api::chat::lambda::{SelfInvoke, handle};
 use costwatch_api::chat::{self, Chat, ChatSecrets};
 use costwatch_api::deliveries::{DispatchStates, Integrations, parse_queue_urls};
 use costwatch_api::sqs_depth::SqsQueueDepth;
@@ -29,6 +33,10 @@ const SURFACE: &str = "COSTWATCH_SURFACE";
 const SLACK_SIGNING_SECRET: &str = "COSTWATCH_SLACK_SIGNING_SECRET";
 /// The Discord application's public key (hex), for its interaction signatures.
 const DISCORD_PUBLIC_KEY: &str = "COSTWATCH_DISCORD_PUBLIC_KEY";
+/// The function's own name, set by Lambda: a slow `/cost` invokes it again to answer later.
+const FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
+/// Tests only: a loopback server that receives the deferred answers instead of Slack/Discord.
+const HTTP_ENDPOINT: &str = "COSTWATCH_HTTP_ENDPOINT";
 /// A rotated token is picked up within this long.
 const SECRET_TTL: Duration = Duration::from_secs(300);
 /// `slack=<DLQ URL>,teams=<DLQ URL>`: the deployed integrations and their dead-letter queues
@@ -100,7 +108,20 @@ async fn main() -> Result<(), lambda_http::Error> {
                 slack_signing_secret: aws.env.optional(SLACK_SIGNING_SECRET).map(str::to_owned),
                 discord_public_key: aws.env.optional(DISCORD_PUBLIC_KEY).map(str::to_owned),
             };
-            lambda_http::run(chat::router(Arc::new(Chat { api, secrets }))).await
+            let sender = Sender::new(aws.env.optional(HTTP_ENDPOINT))?;
+            let defer = SelfInvoke::new(&aws.config, aws.env.required(FUNCTION_NAME)?);
+            let chat = Chat {
+                api: api.clone(),
+                secrets,
+                answer_within: ANSWER_WITHIN,
+                defer: Some(Arc::new(defer)),
+            };
+            let router = chat::router(Arc::new(chat));
+            let (sender, api) = (&sender, &api);
+            lambda_http::lambda_runtime::run(lambda_http::service_fn(|event| {
+                handle(router.clone(), sender, api, event)
+            }))
+            .await
         }
         _ => lambda_http::run(router(api)).await,
     }

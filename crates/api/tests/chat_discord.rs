@@ -212,3 +212,52 @@ async fn a_button_moves_the_anomaly_once_and_tells_the_clicker() {
     .await;
     assert_eq!(foreign.status, StatusCode::BAD_REQUEST);
 }
+
+/// The PATCH body schema of `/webhooks/{id}/{token}/messages/@original` in Discord's document.
+fn webhook_update_schema() -> jsonschema::Validator {
+    callback_schema("IncomingWebhookUpdateRequestPartial")
+}
+
+/// A `/cost` slower than the 3 s (here: every one) answers "deferred" (type 5, private) at once,
+/// and the same figures then edit that message through the interaction's webhook.
+#[tokio::test]
+async fn a_slow_cost_is_deferred_and_the_answer_edits_the_original_message() {
+    let d = discord().await;
+    let command = json!({"id": "3", "application_id": "2", "type": 2, "token": "aW50ZXJhY3Rpb24", "version": 1,
+        "data": {"id": "4", "name": "cost", "type": 1},
+        "member": {"user": {"id": "5", "username": "ana"}}});
+    let inline = call(&d.router, d.signed(&command, d.now)).await.json();
+    let followups = support::Followups::start().await;
+    let (deferring, now) = d.seeded.chat_deferring(
+        MemorySecrets::new(),
+        ChatSecrets {
+            slack_signing_secret: None,
+            discord_public_key: Some(hex::encode(d.key.verifying_key().to_bytes())),
+        },
+        Some(&followups.server.url()),
+    );
+    // A second signature (the first was seen, and the seen ones are kept in the shared store).
+    let ack = call(&deferring, d.signed(&command, now + 1)).await;
+    assert_eq!(ack.status, StatusCode::OK);
+    let ack = ack.json();
+    assert_conforms("CreateMessageInteractionCallbackRequest", &ack);
+    assert_eq!(ack, json!({"type": 5, "data": {"flags": 64}}));
+
+    let edit = followups.next().await;
+    assert_eq!(edit.method, "PATCH");
+    assert_eq!(
+        edit.path, "/api/v10/webhooks/2/aW50ZXJhY3Rpb24/messages/@original",
+        "the interaction's own webhook"
+    );
+    let body = edit.json().unwrap();
+    let errors: Vec<String> = webhook_update_schema()
+        .iter_errors(&body)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{body:#}");
+    assert_eq!(
+        body["embeds"], inline["data"]["embeds"],
+        "the inline figures"
+    );
+    assert_eq!(body["components"], inline["data"]["components"]);
+}

@@ -279,3 +279,48 @@ async fn a_budget_alert_is_acknowledged_from_its_button_and_takes_nothing_else()
     );
     assert_eq!(announced(&s, &subject).len(), after.len());
 }
+
+/// A `/cost` slower than the 3 s (here: every one, `answer_within` zero) is acknowledged at once
+/// and the same answer follows on the command's `response_url`, replacing the acknowledgement.
+#[tokio::test]
+async fn a_slow_cost_is_acknowledged_at_once_and_answered_on_the_response_url() {
+    let s = slack().await;
+    let inline = call(&s.router, signed("/slack/commands", &cost_command(), s.now))
+        .await
+        .json();
+    let followups = support::Followups::start().await;
+    let secrets = MemorySecrets::new().with("slack-signing-secret", SIGNING_SECRET.to_owned());
+    let (deferring, now) = s.seeded.chat_deferring(
+        secrets,
+        ChatSecrets {
+            slack_signing_secret: Some("slack-signing-secret".into()),
+            discord_public_key: None,
+        },
+        Some(&followups.server.url()),
+    );
+    // A second signature (the first was seen, and the seen ones are kept in the shared store).
+    let ack = call(
+        &deferring,
+        signed("/slack/commands", &cost_command(), now + 1),
+    )
+    .await;
+    assert_eq!(ack.status, StatusCode::OK);
+    let ack = ack.json();
+    assert_eq!(ack["response_type"], "ephemeral");
+    assert!(ack["text"].as_str().unwrap().contains("follows"), "{ack}");
+    assert!(ack.get("blocks").is_none(), "no figures yet: {ack}");
+
+    let answer = followups.next().await;
+    assert_eq!(answer.method, "POST");
+    assert_eq!(
+        answer.path, "/commands/T0001/1/x",
+        "the command's response_url"
+    );
+    let body = answer.json().unwrap();
+    assert_eq!(body["replace_original"], true);
+    assert_eq!(body["response_type"], "ephemeral");
+    assert_eq!(
+        body["blocks"], inline["blocks"],
+        "the figures /cost answers inline"
+    );
+}

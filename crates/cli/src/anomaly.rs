@@ -1,13 +1,18 @@
-//! `costwatch anomaly …`: what people say about an anomaly, written to the state store with the
-//! same functions a REST API will call (`costwatch_pipeline::feedback`). The next detection run
-//! acts on it.
+//! `costwatch anomaly …`: what people say about an anomaly, through the same function the REST
+//! API, the dashboard and the chat buttons call (`costwatch_pipeline::actions::apply`): recorded
+//! once in the data directory's state and announced once as an envelope beside the data
+//! (`<data_dir>/notifications`, where `costwatch serve` puts its own), so every integration hears
+//! of it, not only the next detection run.
 
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use clap::{Args, Subcommand, ValueEnum};
+use costwatch_pipeline::actions::{Action, ActionPorts, apply, what_happened};
 use costwatch_pipeline::detect::active;
-use costwatch_pipeline::feedback::{Verdict, give_feedback, snooze};
+use costwatch_pipeline::feedback::Verdict;
 use costwatch_store::LocalStore;
+use costwatch_store::local::LocalBus;
+use serde_json::json;
 
 use crate::config::Settings;
 
@@ -21,6 +26,8 @@ pub struct AnomalyArgs {
 enum AnomalyCommand {
     /// List open and ongoing anomalies with their ids.
     List,
+    /// Acknowledge an anomaly (or a budget alert, `bu_…`): someone is on it.
+    Ack { subject_id: String },
     /// Say an anomaly was expected or is not an anomaly: it closes at the next run, and the same
     /// pattern (same scope and direction, up to twice the impact) stays quiet for 180 days.
     Feedback {
@@ -45,7 +52,6 @@ enum VerdictArg {
 pub async fn anomaly(args: AnomalyArgs, settings: &Settings, json: bool) -> Result<()> {
     let store = LocalStore::open(&settings.data_dir)
         .with_context(|| format!("opening {}", settings.data_dir.display()))?;
-    let now = Utc::now();
     match args.command {
         AnomalyCommand::List => {
             let open = active(&store.state).await?;
@@ -63,6 +69,16 @@ pub async fn anomaly(args: AnomalyArgs, settings: &Settings, json: bool) -> Resu
                 );
             }
         }
+        AnomalyCommand::Ack { subject_id } => {
+            act(
+                &store,
+                &settings.data_dir,
+                &subject_id,
+                Action::Acknowledge,
+                json,
+            )
+            .await?;
+        }
         AnomalyCommand::Feedback {
             subject_id,
             verdict,
@@ -71,24 +87,54 @@ pub async fn anomaly(args: AnomalyArgs, settings: &Settings, json: bool) -> Resu
                 VerdictArg::Expected => Verdict::Expected,
                 VerdictArg::NotAnomaly => Verdict::NotAnomaly,
             };
-            let f = give_feedback(&store.state, &subject_id, verdict, now).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&f)?);
-            } else {
-                println!(
-                    "{subject_id}: recorded {verdict:?} on {}; it closes at the next run",
-                    f.scope.label()
-                );
-            }
+            let action = Action::Feedback(verdict);
+            act(&store, &settings.data_dir, &subject_id, action, json).await?;
         }
         AnomalyCommand::Snooze { subject_id, until } => {
-            let s = snooze(&store.state, &subject_id, until, now.date_naive()).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
-            } else {
-                println!("{subject_id}: {} snoozed through {until}", s.scope.label());
-            }
+            let action = Action::Snooze(until);
+            act(&store, &settings.data_dir, &subject_id, action, json).await?;
         }
+    }
+    Ok(())
+}
+
+/// One action, recorded and announced; says what changed.
+async fn act(
+    store: &LocalStore,
+    data_dir: &std::path::Path,
+    subject_id: &str,
+    action: Action,
+    json: bool,
+) -> Result<()> {
+    let notifications = data_dir.join("notifications");
+    let bus = LocalBus::new(&notifications);
+    let ports = ActionPorts {
+        state: &store.state,
+        bus: &bus,
+        aws: None,
+    };
+    let by = Some("the costwatch CLI".to_owned());
+    let applied = apply(&ports, subject_id, &action, by, Utc::now()).await?;
+    if json {
+        let out = json!({
+            "subject_id": subject_id,
+            "recorded": what_happened(&action, None),
+            "announced": applied.announced,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let recorded = what_happened(&action, None);
+    match applied.announced {
+        Some(n) => println!(
+            "{subject_id}: {recorded} Announced as {} ({}) in {}.",
+            n.id,
+            n.state.as_str(),
+            notifications.display()
+        ),
+        None => println!(
+            "{subject_id}: {recorded} Nothing to announce (already in that state, or never announced)."
+        ),
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use costwatch_analytics::budget::planted_budgets;
+use costwatch_api::chat::glance::ANSWER_WITHIN;
 use costwatch_api::chat::{self, Chat, ChatSecrets};
 use costwatch_api::deliveries::{Integrations, KNOWN, NoQueues, OneStore};
 use costwatch_api::{Api, Auth, router};
@@ -154,6 +155,8 @@ pub async fn serve(args: ServeArgs, settings: &Settings, config_file: Option<&Pa
             slack_signing_secret: args.slack_signing_secret.clone(),
             discord_public_key: args.discord_public_key.clone(),
         },
+        answer_within: ANSWER_WITHIN,
+        defer: answer_later(&api)?,
     };
     // The chat routes prove themselves with Slack's signature, not the API token.
     let app = router(api).merge(chat::router(Arc::new(chat)));
@@ -163,6 +166,25 @@ pub async fn serve(args: ServeArgs, settings: &Settings, config_file: Option<&Pa
         })
         .await
         .context("serving")
+}
+
+/// A slow /cost is answered after the response by a task on this server's runtime; tests point
+/// the answers at a loopback fake with `COSTWATCH_HTTP_ENDPOINT`, as for the dispatchers.
+#[cfg(feature = "integrations")]
+fn answer_later(api: &Arc<Api>) -> Result<Option<Arc<dyn chat::followup::Defer>>> {
+    use costwatch_api::chat::followup::{InProcess, Sender};
+    let endpoint = std::env::var("COSTWATCH_HTTP_ENDPOINT").ok();
+    let sender = Sender::new(endpoint.as_deref()).map_err(anyhow::Error::msg)?;
+    Ok(Some(Arc::new(InProcess {
+        api: api.clone(),
+        sender,
+    })))
+}
+
+/// The lean build has no HTTP client: a slow /cost is answered "try again".
+#[cfg(not(feature = "integrations"))]
+fn answer_later(_: &Arc<Api>) -> Result<Option<Arc<dyn chat::followup::Defer>>> {
+    Ok(None)
 }
 
 #[cfg(test)]

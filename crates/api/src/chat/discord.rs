@@ -4,7 +4,9 @@
 //!
 //! - PING (type 1) answers PONG, the handshake Discord runs when the URL is saved;
 //! - the `/cost` command (type 2) answers privately (flag EPHEMERAL) with
-//!   [`glance`](super::glance), Acknowledge buttons on the open anomalies;
+//!   [`glance`](super::glance), Acknowledge buttons on the open anomalies; a read slower than
+//!   the 3 s answers "deferred" (type 5) and the answer edits that message through the
+//!   interaction's webhook ([`followup`](super::followup));
 //! - a button (type 3) on an anomaly embed (crates/dispatch-discord, `interactive = true`) goes
 //!   through `costwatch_pipeline::actions` — announced to every integration once — and answers
 //!   the clicker privately with what happened.
@@ -30,7 +32,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Chat;
-use super::glance::{Glance, glance_in_time, money};
+use super::followup::Followup;
+use super::glance::{CostAnswer, Glance, cost_answer, money};
 use super::replay::{self, OnceError, Rejected};
 use crate::Problem;
 
@@ -41,6 +44,7 @@ const MESSAGE_COMPONENT: u8 = 3;
 /// Callback types (`InteractionCallbackTypes`).
 const PONG: u8 = 1;
 const CHANNEL_MESSAGE_WITH_SOURCE: u8 = 4;
+const DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: u8 = 5;
 /// Message flag: only the person who asked sees it.
 const EPHEMERAL: u32 = 1 << 6;
 
@@ -95,6 +99,11 @@ struct Interaction {
     /// In a DM: the person.
     #[serde(default)]
     user: Option<User>,
+    /// With `token`: where a deferred answer goes (the interaction's webhook).
+    #[serde(default)]
+    application_id: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -167,9 +176,20 @@ async fn command(chat: &Chat, interaction: &Interaction) -> Response {
     if name != Some("cost") {
         return Json(private("costwatch answers `/cost`.")).into_response();
     }
-    let answer = match glance_in_time(&chat.api).await {
-        Ok(g) => answer(&g),
-        Err(instead) => private(instead),
+    let followup = interaction
+        .application_id
+        .clone()
+        .zip(interaction.token.clone())
+        .map(|(application_id, token)| Followup::Discord {
+            application_id,
+            token,
+        });
+    let answer = match cost_answer(chat, followup).await {
+        CostAnswer::Now(g) => answer(&g),
+        // "costwatch is thinking…", privately, until the follow-up edits the message.
+        CostAnswer::Later => json!({"type": DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+            "data": {"flags": EPHEMERAL}}),
+        CostAnswer::Sorry(instead) => private(instead),
     };
     Json(answer).into_response()
 }

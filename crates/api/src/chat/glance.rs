@@ -8,6 +8,8 @@ use costwatch_core::{Money, Scope};
 use costwatch_pipeline::detect::AnomalyState;
 use costwatch_pipeline::standing;
 
+use super::Chat;
+use super::followup::Followup;
 use crate::{Api, Problem};
 
 /// Services listed as top movers.
@@ -32,17 +34,46 @@ pub struct Glance {
 /// The budget for an inline `/cost` answer, inside Slack's and Discord's 3 s.
 pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_millis(2500);
 
-/// [`glance`] within [`ANSWER_WITHIN`], or the sentence to answer instead: a failed read or a
-/// store too slow gets an honest "try again" rather than the chat's own timeout error.
-pub async fn glance_in_time(api: &Api) -> Result<Glance, &'static str> {
-    match tokio::time::timeout(ANSWER_WITHIN, glance(api)).await {
-        Ok(Ok(g)) => Ok(g),
-        Ok(Err(problem)) => {
+/// What a `/cost` command gets back within the chat's 3 s.
+pub enum CostAnswer {
+    Now(Glance),
+    /// Handed to the deferrer: acknowledge now, the answer follows.
+    Later,
+    /// The sentence to answer instead: a failed read, or a store too slow with nobody to defer
+    /// to, gets an honest "try again" rather than the chat's own timeout error.
+    Sorry(&'static str),
+}
+
+/// [`glance`] within the chat's `answer_within`; too slow, `followup` goes to its deferrer. A
+/// zero `answer_within` always defers.
+pub async fn cost_answer(chat: &Chat, followup: Option<Followup>) -> CostAnswer {
+    let read = match chat.answer_within.is_zero() {
+        true => None,
+        false => tokio::time::timeout(chat.answer_within, glance(&chat.api))
+            .await
+            .ok(),
+    };
+    match read {
+        Some(Ok(g)) => CostAnswer::Now(g),
+        Some(Err(problem)) => {
             tracing::warn!(problem = ?problem, "/cost failed");
-            Err("costwatch could not read the figures just now; try again in a minute.")
+            CostAnswer::Sorry(
+                "costwatch could not read the figures just now; try again in a minute.",
+            )
         }
-        Err(_) => {
-            Err("costwatch is slow to read the figures right now; try `/cost` again in a minute.")
+        None => {
+            let slow =
+                "costwatch is slow to read the figures right now; try `/cost` again in a minute.";
+            let (Some(defer), Some(followup)) = (&chat.defer, followup) else {
+                return CostAnswer::Sorry(slow);
+            };
+            match defer.defer(followup).await {
+                Ok(()) => CostAnswer::Later,
+                Err(e) => {
+                    tracing::warn!(error = %e, "/cost could not be deferred");
+                    CostAnswer::Sorry(slow)
+                }
+            }
         }
     }
 }

@@ -8,7 +8,10 @@
 //! template.yaml); locally `costwatch serve` mounts them under the same listener.
 
 pub mod discord;
+pub mod followup;
 pub mod glance;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod replay;
 pub mod slack;
 
@@ -33,6 +36,11 @@ pub struct ChatSecrets {
 pub struct Chat {
     pub api: Arc<Api>,
     pub secrets: ChatSecrets,
+    /// How long `/cost` reads before it defers (default [`glance::ANSWER_WITHIN`]; zero: always).
+    pub answer_within: std::time::Duration,
+    /// Who answers `/cost` after the response ([`followup`]); `None`: a slow read is answered
+    /// with "try again".
+    pub defer: Option<Arc<dyn followup::Defer>>,
 }
 
 /// The chat routes: `/slack/interactions` (button clicks), `/slack/commands` (`/cost`) and

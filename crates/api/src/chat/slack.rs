@@ -11,8 +11,9 @@
 //!   [`glance`](super::glance): the latest day, month to date, the forecast, top movers and the
 //!   open anomalies, each with its Acknowledge button.
 //!
-//! Slack's 3-second limit: the answer is computed under [`ANSWER_WITHIN`](super::glance::ANSWER_WITHIN); a store too slow for
-//! that gets an honest "try again" rather than a timeout error in the user's channel.
+//! Slack's 3-second limit: the answer is computed under [`ANSWER_WITHIN`](super::glance::ANSWER_WITHIN);
+//! a store too slow for that gets "reading the figures" at once and the answer through the
+//! command's `response_url` ([`followup`](super::followup)).
 
 use std::sync::Arc;
 
@@ -34,7 +35,8 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::Chat;
-use super::glance::{Glance, glance_in_time, money};
+use super::followup::Followup;
+use super::glance::{CostAnswer, Glance, cost_answer, money};
 use super::replay::{self, OnceError, Rejected};
 use crate::Problem;
 
@@ -180,6 +182,9 @@ fn action_of(action_id: &str, now: DateTime<Utc>) -> Option<Action> {
 #[derive(Deserialize)]
 struct Command {
     command: String,
+    /// Where a deferred answer goes.
+    #[serde(default)]
+    response_url: Option<String>,
 }
 
 pub async fn commands(State(chat): State<Arc<Chat>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -196,9 +201,16 @@ pub async fn commands(State(chat): State<Arc<Chat>>, headers: HeaderMap, body: B
         )))
         .into_response();
     }
-    match glance_in_time(&chat.api).await {
-        Ok(g) => Json(answer(&g)).into_response(),
-        Err(instead) => Json(ephemeral_text(instead)).into_response(),
+    let followup = command
+        .response_url
+        .map(|response_url| Followup::Slack { response_url });
+    match cost_answer(&chat, followup).await {
+        CostAnswer::Now(g) => Json(answer(&g)).into_response(),
+        CostAnswer::Later => Json(ephemeral_text(
+            "Reading the figures; the answer follows in a moment.",
+        ))
+        .into_response(),
+        CostAnswer::Sorry(instead) => Json(ephemeral_text(instead)).into_response(),
     }
 }
 

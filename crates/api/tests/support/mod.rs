@@ -5,12 +5,15 @@
 pub mod contract;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use costwatch_analytics::budget::planted_budgets;
+use costwatch_api::chat::followup::{Defer, InProcess, Sender};
+use costwatch_api::chat::glance::ANSWER_WITHIN;
 use costwatch_api::chat::{Chat, ChatSecrets};
 use costwatch_api::deliveries::{Integrations, NoQueues, OneStore, QueueDepth};
 use costwatch_api::{Api, Auth, router};
@@ -25,6 +28,7 @@ use costwatch_store::ManualClock;
 use costwatch_store::memory::{
     MemoryBus, MemoryCostSource, MemoryLake, MemoryRollups, MemorySecrets, MemoryState,
 };
+use costwatch_vendor_fakes::server::{FakeServer, Received, Reply, Vendor};
 use tower::ServiceExt;
 
 pub const END: &str = "2026-11-20";
@@ -183,9 +187,37 @@ impl Seeded {
 
     /// The chat endpoints over this store, and the API clock's now (Unix seconds) for signing.
     pub fn chat(&self, secrets: MemorySecrets, chat: ChatSecrets) -> (Router, i64) {
+        self.chat_deferring(secrets, chat, None)
+    }
+
+    /// [`Self::chat`] whose `/cost` never answers inline (`answer_within` zero): it defers at once and the answer goes,
+    /// from a task, to `endpoint` (a loopback fake standing in for Slack's and Discord's hosts).
+    /// `None`: answers inline as deployed.
+    pub fn chat_deferring(
+        &self,
+        secrets: MemorySecrets,
+        chat: ChatSecrets,
+        endpoint: Option<&str>,
+    ) -> (Router, i64) {
         let api = self.api_with(Auth::Trusted, secrets, self.integrations(None));
         let now = api.clock.now().timestamp();
-        let chat = Chat { api, secrets: chat };
+        let (answer_within, defer) = match endpoint {
+            Some(endpoint) => {
+                let sender = Sender::new(Some(endpoint)).expect("a loopback endpoint");
+                let defer: Arc<dyn Defer> = Arc::new(InProcess {
+                    api: api.clone(),
+                    sender,
+                });
+                (Duration::ZERO, Some(defer))
+            }
+            None => (ANSWER_WITHIN, None),
+        };
+        let chat = Chat {
+            api,
+            secrets: chat,
+            answer_within,
+            defer,
+        };
         (costwatch_api::chat::router(Arc::new(chat)), now)
     }
 
@@ -254,4 +286,39 @@ pub fn post(uri: &str, body: serde_json::Value) -> Request<Body> {
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
         .unwrap()
+}
+
+/// A loopback stand-in for Slack's `response_url` host and Discord's webhook API: answers 200,
+/// and hands every request to the test as it arrives.
+pub struct Followups {
+    pub server: FakeServer,
+    arrived: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Received>>,
+}
+
+struct ForwardEach(tokio::sync::mpsc::UnboundedSender<Received>);
+
+impl Vendor for ForwardEach {
+    fn handle(&self, request: &Received, _base: &str) -> Reply {
+        let _ = self.0.send(request.clone());
+        Reply::text(200, "ok")
+    }
+}
+
+impl Followups {
+    pub async fn start() -> Self {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        Self {
+            server: FakeServer::start(Arc::new(ForwardEach(tx))).await,
+            arrived: tokio::sync::Mutex::new(rx),
+        }
+    }
+
+    /// The next request; a follow-up that never comes fails the test after 20 s.
+    pub async fn next(&self) -> Received {
+        let mut rx = self.arrived.lock().await;
+        tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("no follow-up arrived within 20 s")
+            .expect("the fake stopped")
+    }
 }
