@@ -16,8 +16,9 @@ use tokio::time::Instant;
 use crate::disabled::{self, Disabled};
 use crate::error::ConfigError;
 use crate::integration::{Message, RateLimit, RenderContext};
-use crate::ledger::{Claim, Ledger, Memos, Ticket};
+use crate::ledger::{Claim, Ledger, Memos, Progress, Ticket};
 use crate::metrics;
+use crate::outcome::Delivered;
 use crate::rate::Limiter;
 use crate::registry::Configured;
 use crate::request::VendorRequest;
@@ -591,6 +592,25 @@ impl<'a> Dispatcher<'a> {
             Ok(objects) => context.objects = objects,
             Err(verdict) => return self.release(group, verdict).await,
         }
+        // Steps an earlier delivery of this message completed (a post whose chart upload then
+        // had to wait): resumed after, never sent again.
+        let progress = Progress::new(self.state);
+        let tickets: Vec<&Ticket> = group.iter().map(|(_, t)| t).collect();
+        let progress_key = Progress::key(name, destination, &tickets);
+        let (mut done, progress_version) = match progress.get(&progress_key).await {
+            Ok(found) => found,
+            Err(e) => {
+                return self
+                    .release(
+                        group,
+                        Verdict::Retry {
+                            after: Duration::from_secs(5),
+                            reason: format!("progress: {e}"),
+                        },
+                    )
+                    .await;
+            }
+        };
         // A refused credential is re-read once (it may have been rotated) and the message sent
         // again with the new value, before anything is dead-lettered.
         let mut reread = false;
@@ -621,7 +641,11 @@ impl<'a> Dispatcher<'a> {
                     .await;
             }
             let started = Instant::now();
-            match self.exchange_with_remainders(&requests, deadline).await {
+            let resumed = std::mem::take(&mut done);
+            match self
+                .exchange_with_remainders(&requests, resumed, deadline)
+                .await
+            {
                 Sent::Delivered { answers, retries } => {
                     metrics::sent(name, 1, started.elapsed());
                     metrics::retried(name, u64::from(retries));
@@ -647,8 +671,19 @@ impl<'a> Dispatcher<'a> {
                     after,
                     reason,
                     retries,
+                    done: completed,
                 } => {
                     metrics::retried(name, u64::from(retries) + 1);
+                    if !completed.is_empty() {
+                        // Kept before the claim is released: the redelivery reads it.
+                        if let Err(e) = progress
+                            .put(&progress_key, &completed, progress_version)
+                            .await
+                        {
+                            // Not kept: the redelivery sends those steps again. Say so.
+                            tracing::error!(integration = name, error = %e, "the steps done could not be recorded; a retry repeats them");
+                        }
+                    }
                     // SQS holds a message back 12 hours at most: a longer wait is kept in the
                     // ledger, and a redelivery before its end waits again.
                     let not_before = (after > MAX_VISIBILITY)
@@ -709,10 +744,14 @@ impl<'a> Dispatcher<'a> {
     async fn exchange_with_remainders(
         &self,
         requests: &[VendorRequest],
+        done: Vec<Delivered>,
         deadline: Instant,
     ) -> Sent {
         let integration = self.integration.as_ref();
-        let first = self.sender.exchange(integration, requests, deadline).await;
+        let first = self
+            .sender
+            .exchange_from(integration, requests, done, deadline)
+            .await;
         let Sent::Delivered {
             answers,
             mut retries,
@@ -758,6 +797,8 @@ impl<'a> Dispatcher<'a> {
                 "the vendor still refused part of the message after {REMAINDER_ROUNDS} remainder rounds"
             ),
             retries,
+            // The remainders are computed from the whole message's answers: start over.
+            done: Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::DispatchError;
+use crate::outcome::Delivered;
 
 /// Ledger items outlive SQS's longest retention (14 days), after which no redelivery can come.
 const KEEP_DAYS: i64 = 15;
@@ -234,6 +235,76 @@ impl<'a> Memos<'a> {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The steps of a multi-step message (Slack's post, then its chart's three upload calls) that
+/// went through before a retry was needed: a redelivery resumes after them instead of posting
+/// the message again. Kept a day, past any retry; a delivered message is in the ledger and never
+/// read here again.
+pub struct Progress<'a> {
+    store: &'a dyn StateStore,
+}
+
+const PROGRESS_DAYS: i64 = 1;
+
+impl<'a> Progress<'a> {
+    pub fn new(store: &'a dyn StateStore) -> Self {
+        Self { store }
+    }
+
+    /// One key per message: the integration, the destination and its envelopes' ledger keys.
+    pub fn key(integration: &str, destination: &str, tickets: &[&Ticket]) -> String {
+        let keys: Vec<&str> = tickets.iter().map(|t| t.key.as_str()).collect();
+        let message = costwatch_core::ids::stable_id("msg", &keys);
+        format!("dispatch-progress/{integration}/{destination}/{message}")
+    }
+
+    /// The answers of the steps done, in order, with the stored version (none yet: empty).
+    pub async fn get(&self, key: &str) -> Result<(Vec<Delivered>, Option<u64>), DispatchError> {
+        let Some(stored) = self.store.get(key).await? else {
+            return Ok((Vec::new(), None));
+        };
+        let steps: Vec<StepDone> = serde_json::from_value(stored.value)
+            .map_err(|e| DispatchError::Malformed(format!("progress item: {e}")))?;
+        let done = steps
+            .into_iter()
+            .map(|s| Delivered {
+                status: s.status,
+                body: s.body,
+            })
+            .collect();
+        Ok((done, Some(stored.version)))
+    }
+
+    /// Records the answers of the steps done so far (a later write wins only over the version
+    /// it read: two deliveries of one message cannot interleave their steps).
+    pub async fn put(
+        &self,
+        key: &str,
+        done: &[Delivered],
+        expected: Option<u64>,
+    ) -> Result<(), DispatchError> {
+        let steps: Vec<StepDone> = done
+            .iter()
+            .map(|d| StepDone {
+                status: d.status,
+                body: d.body.clone(),
+            })
+            .collect();
+        let value = serde_json::to_value(steps)
+            .map_err(|e| DispatchError::Malformed(format!("progress item: {e}")))?;
+        let expires = Utc::now() + Duration::days(PROGRESS_DAYS);
+        self.store.put(key, value, expected, Some(expires)).await?;
+        Ok(())
+    }
+}
+
+/// A step's answer as stored.
+#[derive(Serialize, Deserialize)]
+struct StepDone {
+    status: u16,
+    #[serde(default)]
+    body: Option<Value>,
 }
 
 #[cfg(test)]

@@ -147,7 +147,8 @@ pub struct VendorRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Repeat {
     /// At once, with backoff, inside the invocation: for requests the vendor deduplicates or
-    /// that do no harm twice (a webhook post keyed by our ledger, an update).
+    /// that do no harm twice (a webhook post keyed by our ledger, an update). When the
+    /// invocation's attempts run out, the queue's redelivery resumes after the steps done.
     #[default]
     InPlace,
     /// Only through the queue: the whole exchange starts again from its first step. For a request

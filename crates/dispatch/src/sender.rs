@@ -38,6 +38,9 @@ pub enum Sent {
         after: Duration,
         reason: String,
         retries: u32,
+        /// Answers of the requests that went through before this one had to wait: a later
+        /// delivery resumes after them ([`Sender::exchange_from`]).
+        done: Vec<Delivered>,
     },
     Failed {
         reason: String,
@@ -106,10 +109,27 @@ impl Sender {
         requests: &[VendorRequest],
         deadline: Instant,
     ) -> Sent {
-        let mut answers: Vec<Delivered> = Vec::new();
-        let mut bodies: Vec<Option<Value>> = Vec::new();
+        self.exchange_from(integration, requests, Vec::new(), deadline)
+            .await
+    }
+
+    /// [`Self::exchange`] resuming after the steps in `done` (their answers, in order, from an
+    /// earlier delivery that had to wait): those are not sent again, and later steps read their
+    /// placeholders from them as if they had just been answered.
+    pub async fn exchange_from(
+        &self,
+        integration: &dyn Configured,
+        requests: &[VendorRequest],
+        done: Vec<Delivered>,
+        deadline: Instant,
+    ) -> Sent {
+        let skip = done.len().min(requests.len());
+        let mut bodies: Vec<Option<Value>> = done.iter().map(|d| d.body.clone()).collect();
+        let mut answers: Vec<Delivered> = done;
+        answers.truncate(skip);
+        bodies.truncate(skip);
         let mut retries = 0;
-        for request in requests {
+        for request in &requests[skip..] {
             let prepared = match self.prepare(integration, request, &bodies) {
                 Ok(r) => r,
                 Err(reason) => {
@@ -179,6 +199,9 @@ impl Sender {
                         after: after.unwrap_or_default().max(Duration::from_secs(1)),
                         reason,
                         retries,
+                        // Its contract: the exchange starts again from its first step (Jira's
+                        // search finds what a lost create made).
+                        done: Vec::new(),
                     };
                 }
                 let remaining = deadline.saturating_duration_since(Instant::now());
@@ -193,6 +216,7 @@ impl Sender {
                             after,
                             reason,
                             retries,
+                            done: answers,
                         };
                     }
                 }

@@ -33,21 +33,26 @@ pub fn raw_prefix(source: &str, day: NaiveDate) -> String {
     format!("raw/{source}/dt={day}/")
 }
 
-/// Replaces a day's partitions with `records` and `breakdown` (all on `day`): both tables are
-/// cleared first, so a day re-imported from a file loses a breakdown it no longer has. An empty
-/// table leaves no object, so a re-run that finds nothing also forgets what was there.
+/// Replaces a day's partitions with `records` and `breakdown` (all on `day`), write-new-then-
+/// switch: each table's one object is overwritten in place — an S3 PUT (and the local lake's
+/// write-then-rename) replaces it whole, so a reader running meanwhile sees the old day or the
+/// new one, never a day gone or half written. Only a table with nothing left is cleared, so a
+/// day re-imported from a file loses a breakdown it no longer has, and a re-run that finds
+/// nothing also forgets what was there.
 pub async fn write_day(
     lake: &dyn LakeWriter,
     day: NaiveDate,
     records: &[&CostRecord],
     breakdown: &[&CostRecord],
 ) -> Result<()> {
-    lake.delete_prefix(&curated_prefix(day)).await?;
-    lake.delete_prefix(&breakdown_prefix(day)).await?;
-    for (key, lines) in [(curated_key(day), records), (breakdown_key(day), breakdown)] {
-        if !lines.is_empty() {
-            let body = json_lines(&key, lines)?;
-            lake.put(&key, body).await?;
+    let tables = [
+        (curated_prefix(day), curated_key(day), records),
+        (breakdown_prefix(day), breakdown_key(day), breakdown),
+    ];
+    for (prefix, key, lines) in tables {
+        match lines.is_empty() {
+            true => lake.delete_prefix(&prefix).await?,
+            false => lake.put(&key, json_lines(&key, lines)?).await?,
         }
     }
     Ok(())
