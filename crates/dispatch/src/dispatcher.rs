@@ -575,17 +575,7 @@ impl<'a> Dispatcher<'a> {
         if let Message::One(n) = message {
             match memos.get(name, destination, &n.subject_id).await {
                 Ok(memo) => context.memo = memo,
-                Err(e) => {
-                    return self
-                        .release(
-                            group,
-                            Verdict::Retry {
-                                after: Duration::from_secs(5),
-                                reason: format!("memo: {e}"),
-                            },
-                        )
-                        .await;
-                }
+                Err(e) => return self.state_unreadable(group, "memo", e).await,
             }
         }
         match self.read_objects(message).await {
@@ -599,17 +589,7 @@ impl<'a> Dispatcher<'a> {
         let progress_key = Progress::key(name, destination, &tickets);
         let (mut done, progress_version) = match progress.get(&progress_key).await {
             Ok(found) => found,
-            Err(e) => {
-                return self
-                    .release(
-                        group,
-                        Verdict::Retry {
-                            after: Duration::from_secs(5),
-                            reason: format!("progress: {e}"),
-                        },
-                    )
-                    .await;
-            }
+            Err(e) => return self.state_unreadable(group, "progress", e).await,
         };
         // A refused credential is re-read once (it may have been rotated) and the message sent
         // again with the new value, before anything is dead-lettered.
@@ -813,6 +793,20 @@ impl<'a> Dispatcher<'a> {
                 Err(wait) => return Err(wait),
             }
         }
+    }
+
+    /// What the dispatcher keeps could not be read: try again shortly.
+    async fn state_unreadable(
+        &self,
+        group: &[(usize, Ticket)],
+        what: &str,
+        e: impl std::fmt::Display,
+    ) -> Verdict {
+        let verdict = Verdict::Retry {
+            after: Duration::from_secs(5),
+            reason: format!("{what}: {e}"),
+        };
+        self.release(group, verdict).await
     }
 
     async fn release(&self, group: &[(usize, Ticket)], verdict: Verdict) -> Verdict {
