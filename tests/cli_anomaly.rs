@@ -132,27 +132,14 @@ fn ack_is_recorded_once_and_announced_once() {
         String::from_utf8_lossy(&demo.stderr)
     );
     let data = dir.path().join("out/data");
-    let list = costwatch(dir.path())
-        .arg("--json")
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["anomaly", "list"])
-        .output()
-        .unwrap();
-    let open: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    let subject = open[0]["subject_id"].as_str().unwrap().to_owned();
-    let notifications = data.join("notifications");
-    let written = || match std::fs::read_dir(&notifications) {
-        Ok(entries) => entries.count(),
-        Err(_) => 0,
-    };
-    let before = written();
-    let ack = || {
+    // `costwatch --json --data-dir DATA anomaly …`, which must succeed; its JSON.
+    let anomaly = |args: &[&str]| {
         let out = costwatch(dir.path())
             .arg("--json")
             .arg("--data-dir")
             .arg(&data)
-            .args(["anomaly", "ack", &subject])
+            .arg("anomaly")
+            .args(args)
             .output()
             .unwrap();
         assert!(
@@ -162,24 +149,22 @@ fn ack_is_recorded_once_and_announced_once() {
         );
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
-    let first = ack();
+    let open = anomaly(&["list"]);
+    let subject = open[0]["subject_id"].as_str().unwrap().to_owned();
+    let notifications = data.join("notifications");
+    let written = || match std::fs::read_dir(&notifications) {
+        Ok(entries) => entries.count(),
+        Err(_) => 0,
+    };
+    let before = written();
+    let first = anomaly(&["ack", &subject]);
     assert_eq!(first["announced"]["state"], "acknowledged", "{first:#}");
     assert_eq!(first["announced"]["subject_id"], subject.as_str());
     assert_eq!(written(), before + 1);
-    let second = ack();
+    let second = anomaly(&["ack", &subject]);
     assert!(second["announced"].is_null(), "{second:#}");
     assert_eq!(written(), before + 1);
-    let listed: serde_json::Value = serde_json::from_slice(
-        &costwatch(dir.path())
-            .arg("--json")
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["anomaly", "list"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let listed = anomaly(&["list"]);
     let spike = listed
         .as_array()
         .unwrap()

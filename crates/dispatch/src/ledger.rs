@@ -264,15 +264,8 @@ impl<'a> Progress<'a> {
         let Some(stored) = self.store.get(key).await? else {
             return Ok((Vec::new(), None));
         };
-        let steps: Vec<StepDone> = serde_json::from_value(stored.value)
+        let done = serde_json::from_value(stored.value)
             .map_err(|e| DispatchError::Malformed(format!("progress item: {e}")))?;
-        let done = steps
-            .into_iter()
-            .map(|s| Delivered {
-                status: s.status,
-                body: s.body,
-            })
-            .collect();
         Ok((done, Some(stored.version)))
     }
 
@@ -284,27 +277,12 @@ impl<'a> Progress<'a> {
         done: &[Delivered],
         expected: Option<u64>,
     ) -> Result<(), DispatchError> {
-        let steps: Vec<StepDone> = done
-            .iter()
-            .map(|d| StepDone {
-                status: d.status,
-                body: d.body.clone(),
-            })
-            .collect();
-        let value = serde_json::to_value(steps)
+        let value = serde_json::to_value(done)
             .map_err(|e| DispatchError::Malformed(format!("progress item: {e}")))?;
         let expires = Utc::now() + Duration::days(PROGRESS_DAYS);
         self.store.put(key, value, expected, Some(expires)).await?;
         Ok(())
     }
-}
-
-/// A step's answer as stored.
-#[derive(Serialize, Deserialize)]
-struct StepDone {
-    status: u16,
-    #[serde(default)]
-    body: Option<Value>,
 }
 
 #[cfg(test)]

@@ -73,9 +73,11 @@ pub enum Outcome {
 }
 
 /// A vendor accepted the request; `body` is its JSON answer (message ts, file id …) if any.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// Serialized as a multi-step message's progress ([`crate::ledger::Progress`]).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Delivered {
     pub status: u16,
+    #[serde(default)]
     pub body: Option<Value>,
 }
 
