@@ -44,7 +44,7 @@ STACK ?= costwatch
 # `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
 INTEGRATIONS ?=
 
-.PHONY: demo demo-serve browser fuzz-api test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
+.PHONY: demo demo-serve browser fuzz-api bench-reliability test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
 
 # A lean CLI for the demo: no AWS SDK and no HTTP client (--no-default-features), so a cold
 # `make demo` takes minutes; INTEGRATIONS adds the dispatchers (`integrations` feature), never
@@ -265,6 +265,18 @@ screenshots:
 
 bench: check-shared nab
 	$(CARGO) bench --workspace --benches
+
+# The conformance suite's fault drill and alert storm for every integration with 10,000
+# envelopes each (make test runs them with 300): faults, crashes, SQS duplicates and permanent
+# refusals on a simulated queue, then 10,000 anomalies in one minute. Each drill asserts its
+# outcome and writes its figures to $(DRILL_OUT)/drills.txt, printed at the end. ~15 min on 2 cores.
+DRILL_ENVELOPES ?= 10000
+DRILL_OUT ?= $(CARGO_TARGET_DIR)/bench-reliability
+bench-reliability: tools check-shared
+	rm -rf $(DRILL_OUT) && mkdir -p $(DRILL_OUT)
+	COSTWATCH_DRILL_ENVELOPES=$(DRILL_ENVELOPES) COSTWATCH_DRILL_OUT=$(DRILL_OUT) \
+	  $(CARGO) nextest run --workspace --all-features --no-fail-fast -E 'test(/fault_drill|alert_storm/)'
+	sort $(DRILL_OUT)/drills.txt
 
 # Forecast accuracy and speed against naive, seasonal naive, statsforecast's AutoETS and
 # Prophet, all in one run on this machine (both from a pinned virtualenv). ~20 min; see README.

@@ -57,3 +57,8 @@ fn refusals_and_an_unreachable_vendor_dead_letter_without_secrets() {
 fn fault_drill_accepts_every_envelope_exactly_once() {
     run(delivery::fault_drill(&suite()));
 }
+
+#[test]
+fn alert_storm_reaches_the_destination_as_a_bounded_number_of_digests() {
+    run(costwatch_dispatch_kit::drill::storm_drill(&suite()));
+}

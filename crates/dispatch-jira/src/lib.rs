@@ -31,6 +31,9 @@ impl Integration for Jira {
     const RATE_LIMIT: RateLimit = RateLimit::per_second(2);
     /// Jira Cloud sites, and the OAuth 2.0 gateway (`api.atlassian.com/ex/jira/<cloud id>`).
     const ALLOWED_HOSTS: &'static [&'static str] = &["*.atlassian.net", "api.atlassian.com"];
+    /// The create is retried only through the queue (a minute apart, so the search that starts
+    /// the exchange again sees what a lost create made): each failed create spends a receive.
+    const MAX_RECEIVES: u32 = 10;
 
     fn render(
         config: &JiraConfig,

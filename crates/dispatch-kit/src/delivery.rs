@@ -11,11 +11,12 @@ use costwatch_core::Notification;
 use costwatch_dispatch::RateLimit;
 use costwatch_dispatch::dispatcher::{Dispatcher, Settings};
 use costwatch_dispatch::retry::RetryPolicy;
-use costwatch_dispatch::sqs::{MemoryQueue, event_of, handle_batch, redeliver_until_drained};
+use costwatch_dispatch::sqs::{MemoryQueue, event_of, handle_batch};
+use costwatch_dispatch::storm::StormLimit;
 use costwatch_dispatch::{Configured, Message, RenderContext};
 use costwatch_store::StateStore;
 use costwatch_store::memory::{MemoryLake, MemoryState};
-use costwatch_vendor_fakes::faults::{FaultCounts, Faults, exactly_once};
+use costwatch_vendor_fakes::faults::exactly_once;
 use costwatch_vendor_fakes::logs::LogCapture;
 use costwatch_vendor_fakes::server::{FakeServer, Received};
 use tokio::time::Instant;
@@ -24,19 +25,13 @@ use crate::envelopes::{ids_in, lake_of, numbered_for, object_text, objects_of, q
 use crate::vendors::{Crash, CrashPoint, Recorder, Refuse};
 use crate::{Conformance, Sends};
 
-/// Envelopes in the fault drill.
-pub const DRILL_ENVELOPES: usize = 300;
-/// Share of the drill's requests that fail (split evenly over 429, 500, drop, hang).
-pub const DRILL_FAULT_RATE: f64 = 0.3;
-pub const DRILL_SEED: u64 = 20_261_211;
-/// Attempts per request in one invocation during the drill: with 30 % failing, about 3 % of the
-/// messages use them all up and go back to the queue.
-pub const DRILL_ATTEMPTS: usize = 3;
+pub use crate::drill::{DrillFigures, fault_drill, fault_drill_of};
+
 /// Receives before a message is dead-lettered (the Lambda's `COSTWATCH_MAX_RECEIVES`).
-const MAX_RECEIVES: u32 = 5;
+pub(crate) const MAX_RECEIVES: u32 = 5;
 
 /// Quick retries, `attempts` per request in one invocation.
-fn quick_retries(attempts: usize) -> RetryPolicy {
+pub(crate) fn quick_retries(attempts: usize) -> RetryPolicy {
     RetryPolicy {
         max_attempts: attempts,
         min_delay: Duration::from_millis(1),
@@ -45,18 +40,22 @@ fn quick_retries(attempts: usize) -> RetryPolicy {
 }
 
 /// How the suite's dispatchers differ.
-struct Setup {
+pub(crate) struct Setup {
     /// Per request.
-    timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Attempts per request in one invocation.
-    attempts: usize,
+    pub(crate) attempts: usize,
     /// Of ledger claims.
-    lease: chrono::Duration,
+    pub(crate) lease: chrono::Duration,
+    /// Envelopes to one destination in a batch from which they go as one digest (never, unless
+    /// the drill is about storms).
+    pub(crate) digest_from: usize,
+    pub(crate) storm: StormLimit,
 }
 
 /// The integration's dispatcher against `endpoint`: one message per envelope (no digest), a
 /// rate limit that never waits, quick retries.
-async fn dispatcher<'a>(
+pub(crate) async fn dispatcher<'a>(
     suite: &Conformance,
     state: &'a MemoryState,
     lake: &'a MemoryLake,
@@ -68,7 +67,8 @@ async fn dispatcher<'a>(
         .timeout(setup.timeout)
         .endpoint(Some(url::Url::parse(endpoint).expect("endpoint URL")))
         .retry(quick_retries(setup.attempts))
-        .digest_from(usize::MAX)
+        .digest_from(setup.digest_from)
+        .storm(setup.storm)
         .lease(setup.lease)
         .rate_limit(RateLimit::per_second(1_000_000))
         .build()
@@ -83,6 +83,8 @@ impl Default for Setup {
             timeout: Duration::from_secs(5),
             attempts: 5,
             lease: Settings::default().lease,
+            digest_from: usize::MAX,
+            storm: StormLimit::off(),
         }
     }
 }
@@ -92,7 +94,7 @@ fn deadline() -> Instant {
 }
 
 /// Every ledger and memo item, as text.
-async fn state_text(state: &MemoryState) -> String {
+pub(crate) async fn state_text(state: &MemoryState) -> String {
     state
         .list("")
         .await
@@ -103,7 +105,7 @@ async fn state_text(state: &MemoryState) -> String {
 }
 
 /// Panics when a secret is in `text` (`what` says where it was looked for).
-fn assert_no_secret(suite: &Conformance, what: &str, text: &str) {
+pub(crate) fn assert_no_secret(suite: &Conformance, what: &str, text: &str) {
     for secret in suite.secrets {
         assert!(
             !text.contains(secret),
@@ -114,7 +116,7 @@ fn assert_no_secret(suite: &Conformance, what: &str, text: &str) {
 
 /// Panics unless every secret reached the fake in some request's path, headers or body: only
 /// then is its absence from reasons and logs worth anything.
-fn assert_secrets_were_sent(suite: &Conformance, received: &[Received]) {
+pub(crate) fn assert_secrets_were_sent(suite: &Conformance, received: &[Received]) {
     for secret in suite.secrets {
         let sent = received.iter().any(|r| {
             r.path.contains(secret)
@@ -212,17 +214,8 @@ pub async fn refusals_keep_secrets_of(sends: Sends, suite: &Conformance) -> Vec<
     reasons
 }
 
-/// What a fault drill did.
-#[derive(Debug, Clone, Copy)]
-pub struct DrillFigures {
-    pub envelopes: usize,
-    pub requests: usize,
-    pub rounds: usize,
-    pub faults: FaultCounts,
-}
-
 /// The ids of `prefix` each request names, one key per (request, id).
-fn delivered_ids(requests: &[Received], prefix: &str) -> Vec<String> {
+pub(crate) fn delivered_ids(requests: &[Received], prefix: &str) -> Vec<String> {
     requests
         .iter()
         .flat_map(|r| {
@@ -238,7 +231,7 @@ fn delivered_ids(requests: &[Received], prefix: &str) -> Vec<String> {
 
 /// What the vendor kept of `requests`, one key per thing kept: the envelope ids of `prefix` each
 /// names, or for an archive each written object's text (see [`object_text`]).
-fn delivered_of(sends: Sends, requests: &[Received], prefix: &str) -> Vec<String> {
+pub(crate) fn delivered_of(sends: Sends, requests: &[Received], prefix: &str) -> Vec<String> {
     match sends {
         Sends::Envelopes => delivered_ids(requests, prefix),
         Sends::Archive => requests
@@ -251,7 +244,7 @@ fn delivered_of(sends: Sends, requests: &[Received], prefix: &str) -> Vec<String
 
 /// What the vendor should keep of `envelopes`, each once: their ids, or for an archive the
 /// objects they name.
-fn expected_of(
+pub(crate) fn expected_of(
     sends: Sends,
     configured: &dyn Configured,
     envelopes: &[Notification],
@@ -268,76 +261,6 @@ fn expected_of(
             })
             .collect(),
     }
-}
-
-/// Check (3): [`DRILL_ENVELOPES`] envelopes with distinct ids through the dispatcher, the SQS
-/// handler ten at a time, and a vendor in front of which [`Faults`] answers 30 % of requests
-/// 429 (`Retry-After: 0`), 500, drops the connection or hangs; every message the handler gives
-/// back is delivered again until none is left. Each envelope is accepted exactly once, nothing is
-/// dead-lettered, every fault kind happened more than ten times, the retries were logged and no
-/// secret was.
-pub async fn fault_drill(suite: &Conformance) -> DrillFigures {
-    fault_drill_of(Sends::Envelopes, suite).await
-}
-
-/// [`fault_drill`] with what `sends` sends.
-pub async fn fault_drill_of(sends: Sends, suite: &Conformance) -> DrillFigures {
-    let (logs, _guard) = LogCapture::start();
-    let vendor = Arc::new(Recorder::new((suite.fake)()));
-    let faults = Arc::new(Faults::new(vendor.clone(), DRILL_FAULT_RATE, DRILL_SEED));
-    let server = FakeServer::start(faults.clone()).await;
-    let state = MemoryState::default();
-    // Short timeouts keep hung requests cheap; three attempts per invocation send a few percent
-    // of the messages back to the queue; a zero lease lets their redelivery take over at once.
-    let setup = Setup {
-        timeout: Duration::from_millis(150),
-        attempts: DRILL_ATTEMPTS,
-        lease: chrono::Duration::zero(),
-    };
-    let envelopes = numbered_for(sends, "ntf-drill", DRILL_ENVELOPES);
-    let configured = suite.configured();
-    let lake = lake_of(configured.as_ref(), &envelopes).await;
-    let d = dispatcher(suite, &state, &lake, &server.url(), setup).await;
-    let queue = MemoryQueue::default();
-    let rounds = redeliver_until_drained(&d, &queue, queued(&envelopes), 50)
-        .await
-        .unwrap_or_else(|left| panic!("{} messages still failing after 50 rounds", left.len()));
-    let dead = queue.dead.lock().expect("queue lock").clone();
-    assert!(
-        dead.is_empty(),
-        "nothing is dead-lettered: {:?}",
-        dead.iter().map(|(_, r)| r).collect::<Vec<_>>()
-    );
-    assert!(
-        rounds > 1,
-        "some messages went back to the queue and were redelivered"
-    );
-    let counts = faults.counts();
-    assert!(
-        counts.each_over(10),
-        "every kind of fault happened: {counts:?}"
-    );
-    // What the vendor accepted, answered or not. A vendor that refuses with a 2xx (Slack's
-    // `ok: false`) would have dead-lettered the message, checked above.
-    let expected = expected_of(sends, configured.as_ref(), &envelopes);
-    let delivered = delivered_of(sends, &vendor.accepted(), "ntf-drill");
-    if let Err(wrong) = exactly_once(delivered, expected) {
-        panic!("not exactly once: {wrong}");
-    }
-    let received: Vec<Received> = server.log().into_iter().map(|(r, _)| r).collect();
-    assert_secrets_were_sent(suite, &received);
-    let logs = logs.text();
-    assert!(logs.contains("retrying"), "the retries were logged");
-    assert_no_secret(suite, "the logs", &logs);
-    assert_no_secret(suite, "the ledger", &state_text(&state).await);
-    let figures = DrillFigures {
-        envelopes: envelopes.len(),
-        requests: received.len(),
-        rounds,
-        faults: counts,
-    };
-    eprintln!("fault drill: {figures:?}");
-    figures
 }
 
 /// Envelopes in the crashed batch, and the request at which the invocation dies.

@@ -94,21 +94,22 @@ pub fn hostile_copy(n: &Notification, hostile: &str) -> Notification {
     n
 }
 
-/// `count` copies of the sample anomaly, each its own subject, with ids `{prefix}-0001`, … (no
-/// underscores: Slack's escaping puts a zero-width space before `_`).
+/// `count` copies of the sample anomaly, each its own subject, with ids `{prefix}-00001`, … (no
+/// underscores: Slack's escaping puts a zero-width space before `_`; five digits, so a 10,000
+/// envelope drill numbers them all alike).
 pub fn numbered(prefix: &str, count: usize) -> Vec<Notification> {
     let base = costwatch_core::samples::of_kind("anomaly");
     (1..=count)
         .map(|i| {
             let mut n = base.clone();
-            n.id = format!("{prefix}-{i:04}");
-            n.subject_id = format!("{prefix}-subject-{i:04}");
+            n.id = format!("{prefix}-{i:05}");
+            n.subject_id = format!("{prefix}-subject-{i:05}");
             n
         })
         .collect()
 }
 
-/// `count` copies of the sample daily report, ids `{prefix}-0001`, …, each of its own day (the
+/// `count` copies of the sample daily report, ids `{prefix}-00001`, …, each of its own day (the
 /// first ends the day before the sample's, the next the day before that): an archive names its
 /// objects by period and day, so each copy names objects of its own.
 pub fn numbered_reports(prefix: &str, count: usize) -> Vec<Notification> {
@@ -116,8 +117,8 @@ pub fn numbered_reports(prefix: &str, count: usize) -> Vec<Notification> {
     (1..=count)
         .map(|i| {
             let mut n = base.clone();
-            n.id = format!("{prefix}-{i:04}");
-            n.subject_id = format!("{prefix}-subject-{i:04}");
+            n.id = format!("{prefix}-{i:05}");
+            n.subject_id = format!("{prefix}-subject-{i:05}");
             if let NotificationBody::Report(f) = &mut n.body {
                 let back = chrono::Duration::days(i64::try_from(i).unwrap_or(i64::MAX));
                 f.start -= back;
@@ -179,7 +180,7 @@ pub fn queued(envelopes: &[Notification]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The distinct `{prefix}-NNNN` ids in `text`, in order of appearance.
+/// The distinct `{prefix}-NNNNN` ids in `text`, in order of appearance.
 pub fn ids_in(text: &str, prefix: &str) -> Vec<String> {
     let needle = format!("{prefix}-");
     let mut found: Vec<String> = Vec::new();
@@ -187,7 +188,7 @@ pub fn ids_in(text: &str, prefix: &str) -> Vec<String> {
     while let Some(at) = rest.find(&needle) {
         let tail = &rest[at + needle.len()..];
         let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
-        if digits.len() == 4 {
+        if digits.len() == 5 {
             let id = format!("{needle}{digits}");
             if !found.contains(&id) {
                 found.push(id);
@@ -203,11 +204,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_found_once_per_text_and_only_with_four_digits() {
-        let text = "a ntf-drill-0001 b ntf-drill-0001 ntf-drill-12 ntf-drill-0002x";
+    fn ids_are_found_once_per_text_and_only_with_five_digits() {
+        let text = "a ntf-drill-00001 b ntf-drill-00001 ntf-drill-12 ntf-drill-00002x";
         assert_eq!(
             ids_in(text, "ntf-drill"),
-            ["ntf-drill-0001", "ntf-drill-0002"]
+            ["ntf-drill-00001", "ntf-drill-00002"]
         );
     }
 
@@ -222,7 +223,7 @@ mod tests {
             })
             .collect();
         assert_eq!(days.len(), 3);
-        assert_eq!(reports[2].id, "ntf-x-0003");
+        assert_eq!(reports[2].id, "ntf-x-00003");
     }
 
     #[test]

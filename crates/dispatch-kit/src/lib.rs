@@ -7,10 +7,14 @@
 //!    request is within the vendor's size limit and passes the vendor's own check (`validate`);
 //! 2. no credential appears in `render` output, in the dispatcher's logs, in dead-letter reasons
 //!    or in the ledger, when the vendor refuses (401, 404) or cannot be reached;
-//! 3. a fault drill (300 envelopes through 429 + `Retry-After`, 500, hangs and dropped
-//!    connections, redelivered until drained: each accepted exactly once), and a crash mid-batch
-//!    (exactly once, except the one window no ledger can close — see
-//!    [`delivery::crash_mid_batch`]).
+//! 3. a fault drill on a simulated SQS queue ([`sim`]) — 300 envelopes (`make bench-reliability`:
+//!    10,000) through 429 + `Retry-After`, 500, hangs, dropped connections, permanent refusals,
+//!    SQS's second deliveries and invocations dying mid-batch, ten at once: each accepted exactly
+//!    once, the dead-letter queue holding exactly the refused ones — and a crash mid-batch at a
+//!    chosen request (exactly once, except the one window no ledger can close — see
+//!    [`delivery::crash_mid_batch`]);
+//! 4. an alert storm (envelope integrations): the same number of anomalies in one minute reach
+//!    the destination as at most five messages a minute, each delivered once ([`drill::storm_drill`]).
 //!
 //! A new integration adds `costwatch-dispatch-kit.workspace = true` to its `[dev-dependencies]`
 //! and a `tests/conformance.rs`:
@@ -43,11 +47,13 @@
 //! Schema documents from `specs/`.
 
 pub mod delivery;
+pub mod drill;
 pub mod envelopes;
 pub mod render;
 pub mod runtime_loop;
 pub mod sample_event;
 pub mod schema;
+pub mod sim;
 pub mod vendors;
 
 use std::future::Future;
@@ -150,6 +156,11 @@ macro_rules! conformance_tests {
 macro_rules! __conformance_test_fns {
     ($suite:path) => {
         $crate::__conformance_test_fns!($suite, $crate::Sends::Envelopes);
+
+        #[test]
+        fn alert_storm_reaches_the_destination_as_a_bounded_number_of_digests() {
+            $crate::run($crate::drill::storm_drill(&$suite()));
+        }
     };
     ($suite:path, $sends:expr) => {
         #[test]

@@ -32,8 +32,6 @@ use serde_json::{Value, json};
 
 /// A cold start (config, secrets, SDK clients) and a batch with retries on a loaded machine.
 const ANSWER_WITHIN: Duration = Duration::from_secs(120);
-/// The queue's maxReceiveCount in template.yaml (and the Lambda's `COSTWATCH_MAX_RECEIVES`).
-const MAX_RECEIVES: u32 = 5;
 
 /// One dispatcher binary and what it needs.
 pub struct Deployment {
@@ -158,6 +156,9 @@ async fn checks(d: Deployment) {
     let mut envelope: Value = serde_json::from_str(bodies[0]).unwrap();
     envelope["id"] = json!(format!("{}_outage", envelope["id"].as_str().unwrap()));
     let envelope = envelope.to_string();
+    // The binary's own default (no COSTWATCH_MAX_RECEIVES here), which the drills check
+    // against the template's.
+    let max_receives = crate::sim::Mapping::template_receives(d.integration);
     outage.failing.store(true, Ordering::SeqCst);
     let before = server.log().len();
     let event = receive_as_event(&config, &queue_url, &sample_json, &envelope, None).await;
@@ -173,14 +174,15 @@ async fn checks(d: Deployment) {
         &queue_url,
         &sample_json,
         &envelope,
-        Some(MAX_RECEIVES),
+        Some(max_receives),
     )
     .await;
     let response = lambda.invoke(&event.to_string());
     assert_eq!(failures(&response), Vec::<String>::new(), "{response}");
     let letter = one_letter(&config, &dead_letter_url, &envelope).await;
     assert!(
-        letter.attributes["ErrorMessage"].contains("gave up after 5 receives")
+        letter.attributes["ErrorMessage"]
+            .contains(&format!("gave up after {max_receives} receives"))
             && letter.attributes["ErrorMessage"].contains("500"),
         "{:?}",
         letter.attributes

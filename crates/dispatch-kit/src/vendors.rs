@@ -24,6 +24,25 @@ impl Vendor for Refuse {
     }
 }
 
+/// Refuses for good (HTTP 400, as a vendor refuses a payload it cannot take) every request that
+/// names one of `ids` (numbered `{prefix}-NNNNN`, see [`crate::envelopes::ids_in`]); passes the
+/// rest to `inner`.
+pub struct Reject {
+    pub inner: Arc<dyn Vendor>,
+    pub prefix: &'static str,
+    pub ids: std::collections::BTreeSet<String>,
+}
+
+impl Vendor for Reject {
+    fn handle(&self, request: &Received, base: &str) -> Reply {
+        let named = crate::envelopes::ids_in(&request.text(), self.prefix);
+        if named.iter().any(|id| self.ids.contains(id)) {
+            return Reply::json(400, json!({"error": "invalid payload", "code": 400}));
+        }
+        self.inner.handle(request, base)
+    }
+}
+
 /// Where [`Crash`] stops the dispatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CrashPoint {

@@ -2,7 +2,7 @@
 //! respect the rate limit, render, send, record. Each input message gets a [`Verdict`]; the SQS
 //! handler turns those into partial batch failures, visibility delays and dead letters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -26,6 +26,7 @@ use crate::retry::RetryPolicy;
 use crate::secret::SecretStores;
 use crate::sender::{Sender, Sent};
 use crate::sqs::MAX_VISIBILITY;
+use crate::storm::{Admission, Held, StormLimit, Storms};
 
 /// Rounds of remainders after a partial refusal (each names what it dropped), at most.
 const REMAINDER_ROUNDS: usize = 3;
@@ -65,6 +66,9 @@ pub struct Settings {
     pub digest_from: usize,
     /// How long a ledger claim holds (the queue's visibility timeout).
     pub lease: chrono::Duration,
+    /// Messages per destination per window, across invocations ([`crate::storm`]). Off by
+    /// default (the CLI sends what it is asked to); the Lambda turns it on.
+    pub storm: StormLimit,
 }
 
 impl Default for Settings {
@@ -72,6 +76,7 @@ impl Default for Settings {
         Self {
             digest_from: 5,
             lease: chrono::Duration::seconds(360),
+            storm: StormLimit::off(),
         }
     }
 }
@@ -141,6 +146,12 @@ impl<'a> Builder<'a> {
     /// This many envelopes or more for one destination in a batch become one digest.
     pub fn digest_from(mut self, envelopes: usize) -> Self {
         self.settings.digest_from = envelopes;
+        self
+    }
+
+    /// At most this many messages per destination per window; more are held for one digest.
+    pub fn storm(mut self, limit: StormLimit) -> Self {
+        self.settings.storm = limit;
         self
     }
 
@@ -319,6 +330,19 @@ impl<'a> Dispatcher<'a> {
         now: DateTime<Utc>,
         deadline: Instant,
     ) -> Vec<(String, Verdict)> {
+        self.dispatch_receiving(batch, &BTreeSet::new(), now, deadline)
+            .await
+    }
+
+    /// [`Dispatcher::dispatch`], where the messages at indexes `last` are at their last receive:
+    /// a storm limit does not hold them (the queue would dead-letter them).
+    pub async fn dispatch_receiving(
+        &self,
+        batch: &[Incoming],
+        last: &BTreeSet<usize>,
+        now: DateTime<Utc>,
+        deadline: Instant,
+    ) -> Vec<(String, Verdict)> {
         self.refresh_if_stale().await;
         let mut verdicts: BTreeMap<usize, Verdict> = BTreeMap::new();
         let mut envelopes: Vec<Option<Notification>> = Vec::new();
@@ -365,7 +389,7 @@ impl<'a> Dispatcher<'a> {
 
         for (destination, indexes) in routed {
             for (i, v) in self
-                .to_destination(&destination, &indexes, &envelopes, now, deadline)
+                .to_destination(&destination, &indexes, &envelopes, last, now, deadline)
                 .await
             {
                 let merged = verdicts.remove(&i).unwrap_or(Verdict::Done).merge(v);
@@ -383,6 +407,7 @@ impl<'a> Dispatcher<'a> {
         destination: &str,
         indexes: &[usize],
         envelopes: &[Option<Notification>],
+        last: &BTreeSet<usize>,
         now: DateTime<Utc>,
         deadline: Instant,
     ) -> Vec<(usize, Verdict)> {
@@ -421,6 +446,41 @@ impl<'a> Dispatcher<'a> {
                 )),
             }
         }
+        if granted.is_empty() {
+            return out;
+        }
+        let storms = Storms::new(self.state, self.settings.storm);
+        let forced = |group: &[(usize, Ticket)]| group.iter().any(|(i, _)| last.contains(i));
+        // Envelopes held by a full window go out with the first message of a later one; they
+        // join the pool after the batch's own, and their verdicts stay here.
+        let mut pool: Vec<Option<Notification>> = envelopes.to_vec();
+        let mut held: BTreeMap<usize, Held> = BTreeMap::new();
+        match storms.admit(name, destination, now, forced(&granted)).await {
+            Ok(Admission::Send) => {
+                for (h, ticket) in self.claim_held(&storms, destination, envelopes, now).await {
+                    pool.push(Some(h.envelope.clone()));
+                    granted.push((pool.len() - 1, ticket));
+                    held.insert(pool.len() - 1, h);
+                }
+            }
+            Ok(Admission::Hold { until }) => {
+                out.extend(
+                    self.hold(&storms, destination, granted, envelopes, now, until)
+                        .await,
+                );
+                return out;
+            }
+            Err(e) => {
+                let verdict = Verdict::Retry {
+                    after: Duration::from_secs(5),
+                    reason: format!("{destination}: storm window: {e}"),
+                };
+                for (i, ticket) in granted {
+                    out.push((i, self.release(&[(i, ticket)], verdict.clone()).await));
+                }
+                return out;
+            }
+        }
         // A storm becomes one message; otherwise one message per envelope.
         let groups: Vec<Vec<(usize, Ticket)>> = if granted.len() >= self.settings.digest_from {
             metrics::digested(name, granted.len() as u64);
@@ -428,11 +488,123 @@ impl<'a> Dispatcher<'a> {
         } else {
             granted.into_iter().map(|g| vec![g]).collect()
         };
-        for group in groups {
+        let mut groups = groups.into_iter();
+        // The first message was admitted above; each later one asks for its own place.
+        let mut admitted = true;
+        while let Some(group) = groups.next() {
+            if !admitted {
+                match storms.admit(name, destination, now, forced(&group)).await {
+                    Ok(Admission::Send) => {}
+                    Ok(Admission::Hold { until }) => {
+                        let rest: Vec<(usize, Ticket)> =
+                            group.into_iter().chain(groups.flatten()).collect();
+                        out.extend(
+                            self.hold(&storms, destination, rest, &pool, now, until)
+                                .await,
+                        );
+                        break;
+                    }
+                    Err(e) => {
+                        let verdict = Verdict::Retry {
+                            after: Duration::from_secs(5),
+                            reason: format!("{destination}: storm window: {e}"),
+                        };
+                        out.extend(group.iter().map(|(i, _)| (*i, verdict.clone())));
+                        self.release(&group, verdict).await;
+                        continue;
+                    }
+                }
+            }
+            admitted = false;
             let verdicts = self
-                .deliver_contained(destination, group, envelopes, now, deadline)
+                .deliver_contained(destination, group, &pool, now, deadline)
                 .await;
             out.extend(verdicts);
+        }
+        // A held envelope's verdict is its delivery's, not a message's of this batch.
+        let mut own = Vec::with_capacity(out.len());
+        for (i, verdict) in out {
+            match held.get(&i) {
+                Some(h) if verdict == Verdict::Done => storms.forget(name, destination, h).await,
+                Some(_) => {}
+                None => own.push((i, verdict)),
+            }
+        }
+        own
+    }
+
+    /// Claims the envelopes a full window held for `destination`, except this batch's own (it
+    /// claimed those already); one found sent is forgotten.
+    async fn claim_held(
+        &self,
+        storms: &Storms<'_>,
+        destination: &str,
+        batch: &[Option<Notification>],
+        now: DateTime<Utc>,
+    ) -> Vec<(Held, Ticket)> {
+        let name = self.integration.name();
+        let held = match storms.held(name, destination).await {
+            Ok(held) => held,
+            Err(e) => {
+                // Their own messages deliver them later instead.
+                tracing::warn!(integration = name, error = %e, "cannot read the held envelopes");
+                return Vec::new();
+            }
+        };
+        let ours: BTreeSet<&str> = batch.iter().flatten().map(|n| n.id.as_str()).collect();
+        let ledger = Ledger::new(self.state, self.settings.lease);
+        let mut claimed = Vec::new();
+        for h in held {
+            if ours.contains(h.envelope.id.as_str()) {
+                continue;
+            }
+            match ledger.claim(name, destination, &h.envelope.id, now).await {
+                Ok(Claim::Granted(ticket)) => claimed.push((h, ticket)),
+                Ok(Claim::AlreadySent) => storms.forget(name, destination, &h).await,
+                // Another invocation has it, or its vendor wait is not over: its own message
+                // comes back for it.
+                Ok(_) | Err(_) => {}
+            }
+        }
+        if !claimed.is_empty() {
+            tracing::info!(
+                integration = name,
+                destination,
+                held = claimed.len(),
+                "held envelopes join this message"
+            );
+        }
+        claimed
+    }
+
+    /// A full window: `group`'s envelopes are kept for the next digest and their messages wait
+    /// until the window ends. A held envelope already claimed from an earlier hold is released.
+    async fn hold(
+        &self,
+        storms: &Storms<'_>,
+        destination: &str,
+        group: Vec<(usize, Ticket)>,
+        envelopes: &[Option<Notification>],
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Vec<(usize, Verdict)> {
+        let name = self.integration.name();
+        metrics::held(name, group.len() as u64);
+        let verdict = Verdict::Retry {
+            // A second past the end, so the message lands in the next window.
+            after: (until - now).to_std().unwrap_or_default() + Duration::from_secs(1),
+            reason: format!(
+                "{destination}: alert storm: the window's messages are sent; held for one digest after {until}"
+            ),
+        };
+        let mut out = Vec::with_capacity(group.len());
+        for (i, ticket) in group {
+            if let Some(n) = envelopes.get(i).and_then(Option::as_ref)
+                && let Err(e) = storms.hold(name, destination, n, now).await
+            {
+                tracing::warn!(integration = name, error = %e, "cannot hold an envelope; its message delivers it later");
+            }
+            out.push((i, self.release(&[(i, ticket)], verdict.clone()).await));
         }
         out
     }

@@ -99,6 +99,12 @@ pub trait Integration: Send + Sync + 'static {
     /// these or to one the config allows (see [`crate::hosts`]).
     const ALLOWED_HOSTS: &'static [&'static str];
 
+    /// Receives before the queue dead-letters a message (templates/dispatcher.yaml's
+    /// `MaxReceiveCount`, the Lambda's `COSTWATCH_MAX_RECEIVES`). An integration whose steps
+    /// repeat only through the queue ([`crate::Repeat::ViaQueue`]) spends a receive on every
+    /// failed attempt of them and needs more.
+    const MAX_RECEIVES: u32 = 5;
+
     /// Pure: the request(s) that deliver `message` to `destination`. Every user-controlled string
     /// is escaped for the vendor's markup and every vendor limit respected (see [`crate::escape`],
     /// [`crate::fit`]).

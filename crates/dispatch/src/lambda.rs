@@ -8,8 +8,10 @@
 //! - `COSTWATCH_DISPATCH_CONFIG` — the integration's config table as JSON (credentials as
 //!   `{"secrets_manager": "…"}` / `{"ssm": "…"}` references, never inline);
 //! - `COSTWATCH_QUEUE_URL`, `COSTWATCH_DEAD_LETTER_QUEUE_URL` — its queue and DLQ;
-//! - `COSTWATCH_MAX_RECEIVES` (5, the queue's maxReceiveCount), `COSTWATCH_DIGEST_FROM` (5),
+//! - `COSTWATCH_MAX_RECEIVES` (the queue's maxReceiveCount; `Integration::MAX_RECEIVES`, 5 for most), `COSTWATCH_DIGEST_FROM` (5),
 //!   `COSTWATCH_HTTP_TIMEOUT_SECONDS` (10);
+//! - `COSTWATCH_STORM_MESSAGES` (5) messages per destination per `COSTWATCH_STORM_WINDOW_SECONDS`
+//!   (60), beyond which envelopes are held for one digest ([`crate::storm`]; 0 turns it off);
 //! - `COSTWATCH_HTTP_ENDPOINT` — tests only: a loopback server that receives every vendor request.
 //!
 //! Secrets are re-read every five minutes and at once when a vendor refuses one (401/403/404),
@@ -31,12 +33,15 @@ use crate::integration::Integration;
 use crate::registry::{Configured, entry};
 use crate::secret::SecretStores;
 use crate::sqs::{Queue, Record, handle_batch};
+use crate::storm::StormLimit;
 
 pub const DISPATCH_CONFIG: &str = "COSTWATCH_DISPATCH_CONFIG";
 pub const QUEUE_URL: &str = "COSTWATCH_QUEUE_URL";
 pub const MAX_RECEIVES: &str = "COSTWATCH_MAX_RECEIVES";
 pub const DIGEST_FROM: &str = "COSTWATCH_DIGEST_FROM";
 pub const HTTP_TIMEOUT: &str = "COSTWATCH_HTTP_TIMEOUT_SECONDS";
+pub const STORM_MESSAGES: &str = "COSTWATCH_STORM_MESSAGES";
+pub const STORM_WINDOW: &str = "COSTWATCH_STORM_WINDOW_SECONDS";
 pub const HTTP_ENDPOINT: &str = "COSTWATCH_HTTP_ENDPOINT";
 
 /// How long a secret read from Secrets Manager or SSM is reused before it is read again.
@@ -71,13 +76,14 @@ pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
         Some(_) => Some(aws.lake()?),
         None => None,
     };
-    let max_receives = env.number(MAX_RECEIVES, 5)?;
+    let max_receives = env.number(MAX_RECEIVES, I::MAX_RECEIVES)?;
     let dispatcher = Dispatcher::builder(integration, &state)
         .timeout(Duration::from_secs(u64::from(
             env.number(HTTP_TIMEOUT, 10)?,
         )))
         .endpoint(test_endpoint(env.optional(HTTP_ENDPOINT))?)
         .digest_from(env.number(DIGEST_FROM, 5)? as usize)
+        .storm(storm_limit(env)?)
         .lake(lake.as_ref().map(|l| l as &dyn costwatch_store::LakeReader))
         .secret_stores(
             SecretStores {
@@ -112,6 +118,20 @@ pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
 /// grants each dispatcher exactly this `dynamodb:LeadingKeys`.
 pub fn partition(integration: &str) -> String {
     format!("dispatch#{integration}")
+}
+
+/// The storm limit from the environment: 5 messages a minute per destination unless set; no
+/// limit with `COSTWATCH_STORM_MESSAGES=0`.
+fn storm_limit(env: &Env) -> Result<StormLimit, costwatch_lambda::error::HandlerError> {
+    let messages = env.number(STORM_MESSAGES, 5)?;
+    let window = env.number(STORM_WINDOW, 60)?;
+    if messages == 0 || window == 0 {
+        return Ok(StormLimit::off());
+    }
+    Ok(StormLimit {
+        messages,
+        window: chrono::Duration::seconds(i64::from(window)),
+    })
 }
 
 /// `COSTWATCH_HTTP_ENDPOINT`, for tests under the Runtime API emulator only: a loopback

@@ -34,6 +34,7 @@ mod panics;
 pub mod secret;
 pub mod sender;
 pub mod sqs;
+pub mod storm;
 pub mod view;
 pub mod webhook;
 

@@ -20,6 +20,11 @@ pub fn failed(integration: &'static str) {
     metrics::counter!("DispatchFailed", "Integration" => integration).increment(1);
 }
 
+/// Envelopes a full storm window held for a later digest ([`crate::storm`]).
+pub fn held(integration: &'static str, envelopes: u64) {
+    metrics::counter!("DispatchHeld", "Integration" => integration).increment(envelopes);
+}
+
 pub fn digested(integration: &'static str, envelopes: u64) {
     metrics::counter!("DispatchDigested", "Integration" => integration).increment(envelopes);
 }

@@ -77,6 +77,8 @@ pub trait Configured: Send + Sync {
     fn destinations(&self) -> Vec<String>;
     fn routing(&self) -> &Routing;
     fn rate_limit(&self) -> RateLimit;
+    /// [`Integration::MAX_RECEIVES`].
+    fn max_receives(&self) -> u32;
     /// The config's `allow_hosts`: hosts that may also resolve to internal addresses.
     fn allow_hosts(&self) -> &[String];
     /// Whether a request may go to `url` (the vendor's hosts, the config's `allow_hosts`, https).
@@ -198,6 +200,10 @@ impl<I: Integration> Configured for ConfiguredOf<I> {
 
     fn rate_limit(&self) -> RateLimit {
         self.config().rate_limit_override().unwrap_or(I::RATE_LIMIT)
+    }
+
+    fn max_receives(&self) -> u32 {
+        I::MAX_RECEIVES
     }
 
     fn check_url(&self, url: &str) -> Result<(), String> {

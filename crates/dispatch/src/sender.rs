@@ -61,6 +61,9 @@ pub enum Sent {
 /// status, headers and a small JSON body).
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
+/// The shortest wait before a [`Repeat::ViaQueue`] exchange starts again from the queue.
+pub const VIA_QUEUE_WAIT: Duration = Duration::from_secs(60);
+
 impl Sender {
     /// `timeout` bounds each request; `endpoint` replaces scheme, host and port of every URL
     /// (`notify --endpoint`, tests).
@@ -196,7 +199,9 @@ impl Sender {
                 let reason = format!("{}: {}", prepared.step, scrub(&reason, &prepared));
                 if prepared.repeat == Repeat::ViaQueue {
                     return Sent::Requeue {
-                        after: after.unwrap_or_default().max(Duration::from_secs(1)),
+                        // A minute at least: the redelivery's first steps must see what a lost
+                        // request made (Jira's search index lags its writes by seconds).
+                        after: after.unwrap_or_default().max(VIA_QUEUE_WAIT),
                         reason,
                         retries,
                         // Its contract: the exchange starts again from its first step (Jira's

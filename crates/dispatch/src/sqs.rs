@@ -4,6 +4,7 @@
 //! been received `max_receives` times, goes to the dead-letter queue with its reason — never
 //! dropped, never retried in a loop.
 
+use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
@@ -65,7 +66,13 @@ pub async fn handle_batch(
 ) -> SqsBatchResponse {
     let records = records(event);
     let batch: Vec<Incoming> = records.iter().map(|r| r.incoming.clone()).collect();
-    let verdicts = dispatch_isolating_panics(dispatcher, &batch, now, deadline).await;
+    let last: BTreeSet<usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.receive_count >= max_receives)
+        .map(|(i, _)| i)
+        .collect();
+    let verdicts = dispatch_isolating_panics(dispatcher, &batch, &last, now, deadline).await;
     let mut response = SqsBatchResponse::default();
     for (record, (_, verdict)) in records.iter().zip(verdicts) {
         let id = &record.incoming.message_id;
@@ -100,10 +107,11 @@ pub async fn handle_batch(
 async fn dispatch_isolating_panics(
     dispatcher: &Dispatcher<'_>,
     batch: &[Incoming],
+    last: &BTreeSet<usize>,
     now: DateTime<Utc>,
     deadline: Instant,
 ) -> Vec<(String, Verdict)> {
-    let whole = AssertUnwindSafe(dispatcher.dispatch(batch, now, deadline));
+    let whole = AssertUnwindSafe(dispatcher.dispatch_receiving(batch, last, now, deadline));
     let panic = match whole.catch_unwind().await {
         Ok(verdicts) => return verdicts,
         Err(panic) => panic,
@@ -111,9 +119,14 @@ async fn dispatch_isolating_panics(
     tracing::error!(panic = %crate::panics::reason(panic.as_ref()), messages = batch.len(),
         "a message panicked the batch: handling each message alone");
     let mut verdicts = Vec::with_capacity(batch.len());
-    for incoming in batch {
-        let one =
-            AssertUnwindSafe(dispatcher.dispatch(std::slice::from_ref(incoming), now, deadline));
+    for (i, incoming) in batch.iter().enumerate() {
+        let alone: BTreeSet<usize> = last.contains(&i).then_some(0).into_iter().collect();
+        let one = AssertUnwindSafe(dispatcher.dispatch_receiving(
+            std::slice::from_ref(incoming),
+            &alone,
+            now,
+            deadline,
+        ));
         match one.catch_unwind().await {
             Ok(mut verdict) => verdicts.push(verdict.pop().unwrap_or_else(|| {
                 let reason = "the dispatcher gave no verdict".to_owned();
