@@ -44,7 +44,7 @@ STACK ?= costwatch
 # `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
 INTEGRATIONS ?=
 
-.PHONY: demo demo-serve browser fuzz-api bench-reliability test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
+.PHONY: demo demo-serve browser fuzz-api bench-reliability bench-coldstart test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
 
 # A lean CLI for the demo: no AWS SDK and no HTTP client (--no-default-features), so a cold
 # `make demo` takes minutes; INTEGRATIONS adds the dispatchers (`integrations` feature), never
@@ -277,6 +277,20 @@ bench-reliability: tools check-shared
 	COSTWATCH_DRILL_ENVELOPES=$(DRILL_ENVELOPES) COSTWATCH_DRILL_OUT=$(DRILL_OUT) \
 	  $(CARGO) nextest run --workspace --all-features --no-fail-fast -E 'test(/fault_drill|alert_storm/)'
 	sort $(DRILL_OUT)/drills.txt
+
+# Each Lambda's cold start under the local Runtime API (time to its first /next, peak RSS,
+# binary size) beside a hello-world lambda_runtime binary, all built with the release profile
+# for this machine (fat LTO: a cold build takes most of an hour on 2 cores), on one moto.
+# COLDSTART_RUNS starts each; the figures are medians. See README "Cold start".
+COLDSTART_RUNS ?= 20
+LAMBDA_PACKAGES := costwatch-hello-lambda $(foreach f,collect aggregate detect forecast report,costwatch-$(f)) \
+  $(patsubst crates/%,costwatch-%,$(filter-out crates/dispatch-kit,$(wildcard crates/dispatch-*)))
+DISPATCH_LAMBDA_FEATURES := $(foreach p,$(filter costwatch-dispatch-%,$(LAMBDA_PACKAGES)),$(p)/lambda)
+bench-coldstart: $(MOTO_STAMP)
+	$(CARGO) build --release --bins --features '$(DISPATCH_LAMBDA_FEATURES)' $(addprefix -p ,$(LAMBDA_PACKAGES))
+	$(CARGO) build --quiet -p costwatch-cli
+	COSTWATCH_MOTO=$(VENV)/bin/moto_server $(CARGO_TARGET_DIR)/debug/costwatch bench coldstart \
+	  --bin-dir $(CARGO_TARGET_DIR)/release --runs $(COLDSTART_RUNS)
 
 # Forecast accuracy and speed against naive, seasonal naive, statsforecast's AutoETS and
 # Prophet, all in one run on this machine (both from a pinned virtualenv). ~20 min; see README.

@@ -128,3 +128,46 @@ async fn a_dispatcher_delivers_the_sample_to_the_vendor_endpoint() {
         "{stderr}"
     );
 }
+
+/// `costwatch bench coldstart` on the dev binaries (the figures README quotes come from release
+/// ones, `make bench-coldstart`): one start each of the hello-world baseline and aggregate, each
+/// reaching its first /next with its peak memory read, aggregate's ratios against hello-world's.
+#[test]
+fn bench_coldstart_measures_each_binary_beside_hello_world() {
+    binary("hello-lambda", "costwatch-hello-lambda");
+    binary("aggregate", "costwatch-aggregate");
+    let dir = Path::new(env!("CARGO_BIN_EXE_costwatch")).parent().unwrap();
+    let out = Command::cargo_bin("costwatch")
+        .unwrap()
+        .current_dir(repo())
+        .args([
+            "--json",
+            "bench",
+            "coldstart",
+            "--runs",
+            "1",
+            "--only",
+            "aggregate",
+        ])
+        .arg("--bin-dir")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let rows = report["functions"].as_array().unwrap();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["hello-lambda", "aggregate"]);
+    for row in rows {
+        assert!(row["init_ms_median"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(row["peak_rss_kib"].as_u64().unwrap() > 0, "{row}");
+        assert!(row["binary_bytes"].as_u64().unwrap() > 0, "{row}");
+    }
+    let ratio =
+        rows[1]["init_ms_median"].as_f64().unwrap() / rows[0]["init_ms_median"].as_f64().unwrap();
+    assert!((rows[1]["init_ratio"].as_f64().unwrap() - ratio).abs() < 1e-9);
+    assert_eq!(rows[0]["init_ratio"].as_f64(), Some(1.0));
+}

@@ -3,6 +3,8 @@
 //! column — NAB's results layout, for its scorer or ours (`make nab`). One configuration for
 //! every file; only the values and their times, in row order, decide the scores (never labels,
 //! file or folder names).
+//!
+//! `costwatch bench coldstart`: the Lambdas' cold starts beside hello-world's (src/coldstart.rs).
 
 use std::path::PathBuf;
 
@@ -28,10 +30,18 @@ enum BenchCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Each Lambda's cold start (time to its first /next, peak RSS, size) beside a hello-world
+    /// lambda_runtime binary's: `bench coldstart --bin-dir $CARGO_TARGET_DIR/release`.
+    #[cfg(feature = "invoke")]
+    Coldstart(crate::coldstart::ColdstartArgs),
 }
 
-pub fn bench(args: BenchArgs, json: bool) -> Result<()> {
-    let BenchCommand::Nab { data, out } = args.command;
+pub async fn bench(args: BenchArgs, json: bool) -> Result<()> {
+    let (data, out) = match args.command {
+        BenchCommand::Nab { data, out } => (data, out),
+        #[cfg(feature = "invoke")]
+        BenchCommand::Coldstart(args) => return crate::coldstart::coldstart(args, json).await,
+    };
     let files = metric_csv::csv_files(&data)?;
     if files.is_empty() {
         bail!("no .csv files under {}", data.display());

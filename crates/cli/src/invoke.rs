@@ -35,7 +35,7 @@ use serde_json::{Value, json};
 use crate::integrations;
 
 /// The pipeline functions; every other name is an integration's dispatcher.
-const PIPELINE: &[&str] = &["collect", "aggregate", "detect", "forecast", "report"];
+pub(crate) const PIPELINE: &[&str] = &["collect", "aggregate", "detect", "forecast", "report"];
 /// Resource names on moto, as template.yaml's defaults name them.
 const BUCKET: &str = "costwatch-lake";
 const TABLE: &str = "costwatch-state";
@@ -79,14 +79,14 @@ fn key_value(text: &str) -> Result<(String, String), String> {
 }
 
 /// What to run: the binary's name and, for a dispatcher, its integration.
-struct Function {
-    binary: String,
+pub(crate) struct Function {
+    pub(crate) binary: String,
     integration: Option<Box<dyn Entry>>,
     /// Its folder of sample events.
     events: String,
 }
 
-fn function(name: &str) -> Result<Function> {
+pub(crate) fn function(name: &str) -> Result<Function> {
     if PIPELINE.contains(&name) {
         return Ok(Function {
             binary: name.to_owned(),
@@ -223,7 +223,7 @@ fn first_sample(folder: &str) -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("no sample event in {folder}/; pass --event"))
 }
 
-fn moto_program() -> String {
+pub(crate) fn moto_program() -> String {
     std::env::var("COSTWATCH_MOTO")
         .ok()
         .filter(|p| !p.is_empty())
@@ -241,7 +241,7 @@ fn from_process() -> BTreeMap<String, String> {
 
 /// The stack's resources on moto at `url` (created if missing) and the function's environment
 /// for them.
-async fn on_moto(
+pub(crate) async fn on_moto(
     url: &str,
     function: &Function,
     config: Option<&Path>,

@@ -2,6 +2,8 @@
 
 mod anomaly;
 mod bench;
+#[cfg(feature = "invoke")]
+mod coldstart;
 mod config;
 mod demo;
 #[cfg(feature = "aws")]
@@ -82,7 +84,8 @@ enum Command {
     /// Feedback on anomalies and snoozes: `anomaly list | feedback ID expected|not-anomaly |
     /// snooze ID --until DATE`.
     Anomaly(anomaly::AnomalyArgs),
-    /// Benchmarks on real data: `bench nab --data DIR --out DIR`.
+    /// Benchmarks: `bench nab --data DIR --out DIR` (the stream detector on real data), `bench
+    /// coldstart --bin-dir DIR` (the Lambdas' cold starts).
     Bench(bench::BenchArgs),
     /// The REST API and the dashboard on the local store (loopback unless given a token):
     /// `serve [--listen ADDR] [--token-secret NAME] [--demo DIR]`.
@@ -180,7 +183,7 @@ fn main() -> ExitCode {
             }
             Command::Anomaly(args) => anomaly::anomaly(args, &settings, cli.json).await,
             Command::Serve(args) => serve::serve(args, &settings, cli.config.as_deref()).await,
-            Command::Bench(args) => bench::bench(args, cli.json),
+            Command::Bench(args) => bench::bench(args, cli.json).await,
             Command::Render(_) | Command::Notify(_) | Command::Doctor(_) | Command::Dlq(_) => {
                 unreachable!("handled above")
             }

@@ -31,6 +31,8 @@ struct State {
     /// process is gone and no answer will come.
     closed_pipes: u8,
     next_id: u64,
+    /// When the function first asked for an invocation: its init was over.
+    first_next: Option<Instant>,
 }
 
 #[derive(Clone, Default)]
@@ -98,6 +100,31 @@ impl RuntimeApi {
         }
     }
 
+    /// Blocks until the function first asks for an invocation (`GET …/invocation/next`: its
+    /// init is done) and returns when that was; an error if it reported an init error, exited,
+    /// or `within` passed.
+    pub fn first_next(&self, within: Duration) -> Result<Instant, String> {
+        let deadline = Instant::now() + within;
+        let (lock, cv) = &*self.shared.0;
+        let mut state = lock.lock().unwrap();
+        loop {
+            if let Some(at) = state.first_next {
+                return Ok(at);
+            }
+            if let Some(e) = &state.init_error {
+                return Err(format!("init error: {e}"));
+            }
+            if state.closed_pipes >= 2 {
+                return Err("the function exited during its init".into());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!("no call to /next within {within:?}"));
+            }
+            state = cv.wait_timeout(state, left).unwrap().0;
+        }
+    }
+
     /// Starts `program` as Lambda would: the runtime API address and the variables
     /// `lambda_runtime` reads at start, plus `env`. Killed on drop of the returned guard.
     pub fn spawn(&self, program: &str, name: &str, env: &[(String, String)]) -> Function {
@@ -151,6 +178,11 @@ fn drain(mut pipe: impl Read + Send + 'static, shared: Shared) -> std::thread::J
 }
 
 impl Function {
+    /// The process id (for /proc/<pid>/status).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills the process (a Lambda runtime never exits by itself) and returns stdout + stderr.
     pub fn stop(mut self) -> String {
         let mut child = self.child.take().unwrap();
@@ -200,6 +232,10 @@ fn route(request: &Request, shared: &Shared) -> Vec<u8> {
     let (lock, cv) = &*shared.0;
     if request.method == "GET" && path == "/2018-06-01/runtime/invocation/next" {
         let mut state = lock.lock().unwrap();
+        if state.first_next.is_none() {
+            state.first_next = Some(Instant::now());
+            cv.notify_all();
+        }
         // Long poll, as the real API does: hold the call until an event is queued.
         let (id, event) = loop {
             if let Some(next) = state.queue.pop_front() {

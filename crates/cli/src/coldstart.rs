@@ -1,0 +1,174 @@
+//! `costwatch bench coldstart --bin-dir DIR [--runs N]`: each Lambda binary's cold start under
+//! the local Runtime API, beside a hello-world `lambda_runtime` binary (`hello-lambda`, the same
+//! release profile), in one run. Per binary: its size, the time from exec to its first
+//! `GET /runtime/invocation/next` (its init done: configuration, SDK clients, secrets read) and
+//! its peak resident memory by then (`VmHWM` of /proc/<pid>/status, Linux only), each as the
+//! median of N starts and as a ratio to hello-world's. The functions get the environment
+//! `costwatch invoke` gives them, on one moto started for the run, so a dispatcher reads its
+//! secret from Secrets Manager as it does on AWS.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
+use costwatch_local::moto::MotoServer;
+use costwatch_local::runtime_api::RuntimeApi;
+use serde_json::json;
+
+use crate::integrations;
+use crate::invoke::{PIPELINE, function, moto_program, on_moto};
+
+/// The baseline binary (crates/hello-lambda).
+const HELLO: &str = "hello-lambda";
+/// A start that has not reached `/next` by then has failed, not been slow.
+const INIT_LIMIT: Duration = Duration::from_secs(30);
+
+#[derive(Args)]
+pub struct ColdstartArgs {
+    /// Where the release binaries are (`$CARGO_TARGET_DIR/release`).
+    #[arg(long)]
+    bin_dir: PathBuf,
+    /// Cold starts per binary; the figures are medians.
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+    /// Only these functions (collect, slack, …); default every pipeline function and dispatcher.
+    #[arg(long = "only")]
+    only: Vec<String>,
+}
+
+/// One binary's figures.
+struct Figures {
+    name: String,
+    size_bytes: u64,
+    init: Duration,
+    init_p90: Duration,
+    peak_rss_kib: u64,
+}
+
+pub async fn coldstart(args: ColdstartArgs, json_out: bool) -> Result<()> {
+    if args.runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let mut names: Vec<String> = PIPELINE.iter().map(|s| (*s).to_owned()).collect();
+    names.extend(integrations::all().iter().map(|e| e.name().to_owned()));
+    if !args.only.is_empty() {
+        names.retain(|n| args.only.contains(n));
+    }
+    let moto = MotoServer::start(&moto_program()).map_err(|e| anyhow!(e))?;
+    let mut plans = vec![(HELLO.to_owned(), args.bin_dir.join(HELLO), Vec::new())];
+    for name in &names {
+        let f = function(name)?;
+        let env = on_moto(&moto.url(), &f, None).await?;
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .map(|(k, v)| {
+                if k == "RUST_LOG" {
+                    (k, "warn".to_owned())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        plans.push((name.clone(), args.bin_dir.join(&f.binary), env));
+    }
+    for (_, binary, _) in &plans {
+        if !binary.is_file() {
+            bail!(
+                "no binary at {} (build the Lambdas and hello-lambda with the release profile: `make bench-coldstart`)",
+                binary.display()
+            );
+        }
+    }
+    let runs = args.runs;
+    let figures = tokio::task::spawn_blocking(move || {
+        plans
+            .iter()
+            .map(|(name, binary, env)| measure(name, binary, env, runs))
+            .collect::<Result<Vec<Figures>>>()
+    })
+    .await
+    .context("measuring")??;
+    drop(moto);
+    print(&figures, runs, json_out);
+    Ok(())
+}
+
+/// `runs` cold starts of `binary`, each under a fresh Runtime API.
+fn measure(name: &str, binary: &Path, env: &[(String, String)], runs: usize) -> Result<Figures> {
+    let mut inits = Vec::with_capacity(runs);
+    let mut peaks = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let api = RuntimeApi::start();
+        let started = Instant::now();
+        let process = api.spawn(&binary.to_string_lossy(), &format!("costwatch-{name}"), env);
+        let reached = api.first_next(INIT_LIMIT);
+        let peak = process.pid().and_then(peak_rss_kib);
+        let logs = process.stop();
+        let at = reached.map_err(|e| anyhow!("{name}: {e}\n{logs}"))?;
+        inits.push(at.duration_since(started));
+        peaks.extend(peak);
+    }
+    inits.sort();
+    peaks.sort_unstable();
+    Ok(Figures {
+        name: name.to_owned(),
+        size_bytes: std::fs::metadata(binary)?.len(),
+        init: inits[inits.len() / 2],
+        init_p90: inits[(inits.len() * 9 / 10).min(inits.len() - 1)],
+        peak_rss_kib: peaks.get(peaks.len() / 2).copied().unwrap_or(0),
+    })
+}
+
+/// The peak resident set so far (`VmHWM`), in KiB; `None` off Linux.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn print(figures: &[Figures], runs: usize, json_out: bool) {
+    let Some(hello) = figures.first() else {
+        return;
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    if json_out {
+        let rows: Vec<_> = figures
+            .iter()
+            .map(|f| {
+                json!({
+                    "function": f.name,
+                    "binary_bytes": f.size_bytes,
+                    "init_ms_median": ms(f.init),
+                    "init_ms_p90": ms(f.init_p90),
+                    "peak_rss_kib": f.peak_rss_kib,
+                    "init_ratio": ratio(ms(f.init), ms(hello.init)),
+                    "rss_ratio": ratio(f.peak_rss_kib as f64, hello.peak_rss_kib as f64),
+                })
+            })
+            .collect();
+        println!("{}", json!({"runs": runs, "functions": rows}));
+        return;
+    }
+    println!(
+        "| function | binary MiB | init ms (median, p90) | × hello | peak RSS MiB | × hello |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for f in figures {
+        println!(
+            "| {} | {:.1} | {:.1}, {:.1} | {:.1} | {:.1} | {:.1} |",
+            f.name,
+            mib(f.size_bytes),
+            ms(f.init),
+            ms(f.init_p90),
+            ratio(ms(f.init), ms(hello.init)),
+            f.peak_rss_kib as f64 / 1024.0,
+            ratio(f.peak_rss_kib as f64, hello.peak_rss_kib as f64),
+        );
+    }
+    println!("\n{runs} cold starts each; medians; hello = {HELLO} (crates/hello-lambda).");
+}
