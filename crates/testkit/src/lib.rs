@@ -6,6 +6,7 @@ pub mod aws_json_fake;
 pub mod azurite;
 pub mod ce_responses;
 pub mod deployed;
+pub mod fuzz;
 pub mod http_sink;
 pub mod moto;
 pub mod moto_ce;
