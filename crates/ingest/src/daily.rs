@@ -28,6 +28,10 @@ const VALUE_COLUMNS: [&str; 2] = ["y", "value"];
 const MISSING: [&str; 4] = ["na", "nan", "null", "none"];
 /// Data rows looked at to tell a date or numeric column by its content.
 const SNIFF_ROWS: usize = 20;
+/// The longest series read: a hundred years of days. The series is laid out day by day, so two
+/// rows dated `0000-01-01` and `2024-01-01` would otherwise take 740,000 slots (12 MB) for a
+/// 30-byte file — a mistyped year, not a history.
+pub const MAX_DAYS: i64 = 36_525;
 
 /// Which columns hold the day and the value (any case); `None`: by the usual names, else by
 /// content (see the module docs).
@@ -132,13 +136,26 @@ pub fn read_daily_columns(
             }
         }
     }
-    let (Some((&start, _)), Some((&end, _))) = (days.first_key_value(), days.last_key_value())
+    let (Some((&start, (_, first_row))), Some((&end, (_, last_row)))) =
+        (days.first_key_value(), days.last_key_value())
     else {
         return Err(IngestError::UnknownFormat {
             file: label,
             reason: "no data rows".into(),
         });
     };
+    let span = (end - start).num_days() + 1;
+    if span > MAX_DAYS {
+        return Err(IngestError::value(
+            &label,
+            Location::Row(*last_row),
+            &names[date_col],
+            format!(
+                "the dates run from {start} (row {first_row}) to {end}: {span} days, more than \
+                 {MAX_DAYS} (a hundred years); is a year mistyped?"
+            ),
+        ));
+    }
     let values = start
         .iter_days()
         .take_while(|d| *d <= end)

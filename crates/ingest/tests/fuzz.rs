@@ -202,3 +202,24 @@ proptest! {
     }
 }
 
+// Regression tests: each finding of the targets above, as its minimal input.
+
+/// Two rows a few thousand years apart made the series reader lay out every day between them:
+/// 740,000 slots, 25 MB at peak, for a 30-byte file. Such a span is refused, naming its ends.
+#[test]
+fn forecast_csv_spanning_millennia_is_refused_not_laid_out() {
+    let text = b"ds,y\n0000-01-01,1\n2024-01-01,1\n";
+    let (_dir, path) = file("series.csv", text);
+    let (read, peak) =
+        fuzz::peak_allocation(|| read_daily_columns(&path, Duplicates::Sum, &Columns::default()));
+    let err = read.unwrap_err().to_string();
+    assert!(
+        err.contains("row 2") && err.contains("0000-01-01") && err.contains("mistyped"),
+        "{err}"
+    );
+    assert!(peak <= fuzz::memory_bound(text.len()), "{peak} bytes");
+    // A hundred years of days is still a series.
+    let (_dir, path) = file("series.csv", b"ds,y\n1925-01-01,1\n2024-12-31,1\n");
+    let series = read_daily_columns(&path, Duplicates::Sum, &Columns::default()).unwrap();
+    assert_eq!(series.values.len(), 36_525);
+}
