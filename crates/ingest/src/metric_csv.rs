@@ -88,9 +88,10 @@ pub fn parse_time(text: &str) -> Option<i64> {
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
     }
-    // Epoch numbers: milliseconds when too large to be seconds of this era.
+    // Epoch numbers: milliseconds when too large to be seconds of this era. `unsigned_abs`:
+    // `i64::MIN.abs()` overflows.
     let n: i64 = text.parse().ok()?;
-    Some(if n.abs() > 100_000_000_000 {
+    Some(if n.unsigned_abs() > 100_000_000_000 {
         n / 1000
     } else {
         n

@@ -223,3 +223,16 @@ fn forecast_csv_spanning_millennia_is_refused_not_laid_out() {
     let series = read_daily_columns(&path, Duplicates::Sum, &Columns::default()).unwrap();
     assert_eq!(series.values.len(), 36_525);
 }
+
+/// The smallest epoch number overflowed the check for milliseconds (`i64::MIN.abs()`), a panic
+/// in a debug build. Read as milliseconds, like every number of its size.
+#[test]
+fn metric_csv_epoch_of_i64_min_is_milliseconds() {
+    assert_eq!(
+        metric_csv::parse_time("-9223372036854775808"),
+        Some(i64::MIN / 1000)
+    );
+    let (_dir, path) = file("metric.csv", b"timestamp,value\n-9223372036854775808,2\n");
+    let rows = metric_csv::read(&path).unwrap();
+    assert_eq!(rows[0].time, Some(i64::MIN / 1000));
+}
