@@ -236,3 +236,15 @@ fn metric_csv_epoch_of_i64_min_is_milliseconds() {
     let rows = metric_csv::read(&path).unwrap();
     assert_eq!(rows[0].time, Some(i64::MIN / 1000));
 }
+
+/// A footer with a negative column chunk offset: the parquet crate asserted on it
+/// (`ColumnChunkMetaData::byte_range`) and panicked. Refused before reading, naming the chunk.
+/// The fixture is a valid file (three CUR lines) with that one footer byte changed.
+#[test]
+fn parquet_chunk_outside_the_file_is_refused() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/negative_chunk_offset.parquet");
+    let err = cur::read_parquet(&path).unwrap_err();
+    assert!(matches!(err, IngestError::Parquet { .. }), "{err}");
+    assert!(err.to_string().contains("outside the file"), "{err}");
+}

@@ -17,6 +17,8 @@ use costwatch_core::money::within_bounds;
 use costwatch_core::{CostRecord, Money};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::errors::ParquetError;
+use parquet::file::metadata::ParquetMetaData;
 
 use super::{CurLayout, Layout, RowAccess, SourceColumn};
 use crate::error::IngestError;
@@ -36,7 +38,12 @@ pub(crate) fn read_into<L: Layout>(path: &Path) -> Result<L::Acc, IngestError> {
         source,
     };
     let file = File::open(path).map_err(|e| IngestError::io(&label, e))?;
+    let file_len = file
+        .metadata()
+        .map_err(|e| IngestError::io(&label, e))?
+        .len();
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
+    check_chunks(builder.metadata(), file_len).map_err(parquet_err)?;
     // Flat CUR schemas have one Parquet root per arrow field, so field index = root index.
     let (roots, columns): (Vec<usize>, Vec<SourceColumn>) = builder
         .schema()
@@ -69,6 +76,33 @@ pub(crate) fn read_into<L: Layout>(path: &Path) -> Result<L::Acc, IngestError> {
         }
     }
     Ok(acc)
+}
+
+/// Refuses column chunks that lie outside the file. The parquet crate trusts the footer's offsets
+/// and sizes and panics on a negative one (`ColumnChunkMetaData::byte_range`); a damaged or
+/// truncated file must be an error naming it instead.
+fn check_chunks(metadata: &ParquetMetaData, file_len: u64) -> Result<(), ParquetError> {
+    for (g, group) in metadata.row_groups().iter().enumerate() {
+        for chunk in group.columns() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or_else(|| chunk.data_page_offset());
+            let len = chunk.compressed_size();
+            let inside = u64::try_from(start)
+                .ok()
+                .zip(u64::try_from(len).ok())
+                .and_then(|(start, len)| start.checked_add(len))
+                .is_some_and(|end| end <= file_len);
+            if !inside {
+                return Err(ParquetError::General(format!(
+                    "row group {g} column `{}`: chunk at offset {start}, {len} bytes, lies \
+                     outside the file ({file_len} bytes); the file is damaged or truncated",
+                    chunk.column_path()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A column of one batch, downcast once per batch rather than once per cell.
