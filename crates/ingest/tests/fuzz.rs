@@ -248,3 +248,22 @@ fn parquet_chunk_outside_the_file_is_refused() {
     assert!(matches!(err, IngestError::Parquet { .. }), "{err}");
     assert!(err.to_string().contains("outside the file"), "{err}");
 }
+
+/// Damaged data pages panicked deep in the parquet crate's decoders: a text page claiming no
+/// values (a division by zero), a decimal column's dictionary-encoded page without its
+/// dictionary, a dictionary index past the dictionary's end. Each is that file's typed error
+/// now. The fixtures are the same valid file with one byte changed each.
+#[test]
+fn parquet_decoder_panics_are_errors_naming_the_file() {
+    for name in [
+        "text_page_of_no_values",
+        "decimal_dictionary_page_missing",
+        "decimal_dictionary_index_past_end",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/fuzz/{name}.parquet"));
+        let err = cur::read_parquet(&path).unwrap_err();
+        assert_eq!(err.file(), path.display().to_string());
+        assert!(err.to_string().contains("damaged"), "{name}: {err}");
+    }
+}

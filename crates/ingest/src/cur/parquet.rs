@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::fs::File;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
@@ -42,7 +43,9 @@ pub(crate) fn read_into<L: Layout>(path: &Path) -> Result<L::Acc, IngestError> {
         .metadata()
         .map_err(|e| IngestError::io(&label, e))?
         .len();
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
+    let builder = decoding(|| ParquetRecordBatchReaderBuilder::try_new(file))
+        .map_err(parquet_err)?
+        .map_err(parquet_err)?;
     check_chunks(builder.metadata(), file_len).map_err(parquet_err)?;
     // Flat CUR schemas have one Parquet root per arrow field, so field index = root index.
     let (roots, columns): (Vec<usize>, Vec<SourceColumn>) = builder
@@ -55,15 +58,13 @@ pub(crate) fn read_into<L: Layout>(path: &Path) -> Result<L::Acc, IngestError> {
         .unzip();
     let layout = L::resolve(&label, &columns)?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(8192)
-        .build()
+    let mut reader = decoding(|| builder.with_projection(mask).with_batch_size(8192).build())
+        .map_err(parquet_err)?
         .map_err(parquet_err)?;
 
     let mut acc = L::Acc::default();
     let mut row_number = 0u64;
-    for batch in reader {
+    while let Some(batch) = decoding(|| reader.next()).map_err(parquet_err)? {
         let batch: RecordBatch = batch.map_err(|source| IngestError::Arrow {
             file: label.clone(),
             source,
@@ -76,6 +77,25 @@ pub(crate) fn read_into<L: Layout>(path: &Path) -> Result<L::Acc, IngestError> {
         }
     }
     Ok(acc)
+}
+
+/// Runs a step of the parquet crate's decoding (the footer, the pages of a batch). The crate
+/// trusts what a file says and, on some damage, panics deep in its decoders instead of returning
+/// an error (a dictionary index past the dictionary's end, a dictionary-encoded page without its
+/// dictionary, a page of no values dividing by zero: parquet 60.1, found by tests/fuzz.rs): such
+/// a panic is this file's error, never the end of an import, a batch or a Lambda invocation. Only
+/// the decoder runs inside, so a panic of our own mapping still surfaces as one.
+fn decoding<T>(step: impl FnOnce() -> T) -> Result<T, ParquetError> {
+    std::panic::catch_unwind(AssertUnwindSafe(step)).map_err(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no reason given".into());
+        ParquetError::General(format!(
+            "the Parquet decoder failed ({reason}): the file is damaged"
+        ))
+    })
 }
 
 /// Refuses column chunks that lie outside the file. The parquet crate trusts the footer's offsets
