@@ -5,8 +5,9 @@
 //! filter policies match on (template.yaml).
 
 use async_trait::async_trait;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sns::SnsEvent;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_store::aws::aws_error;
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
 use costwatch_store::aws::sdk::aws_sdk_sns;
@@ -71,6 +72,17 @@ pub fn from_sns(event: serde_json::Value) -> Result<Vec<PipelineEvent>> {
             })
         })
         .collect()
+}
+
+/// The `time` of the scheduled EventBridge event that started a run (collect, metrics,
+/// recommend): a run's clock is the event's, not the wall clock, so a replayed or delayed event
+/// does what it was meant to. Anything else is [`HandlerError::Malformed`] with the reason.
+pub fn scheduled_time(event: serde_json::Value) -> Result<DateTime<Utc>> {
+    let event: EventBridgeEvent<serde_json::Value> = serde_json::from_value(event)
+        .map_err(|e| HandlerError::Malformed(format!("not an EventBridge event: {e}")))?;
+    event
+        .time
+        .ok_or_else(|| HandlerError::Malformed("EventBridge event without `time`".into()))
 }
 
 /// Where pipeline events are published: the pipeline SNS topic on AWS.

@@ -1,7 +1,6 @@
 //! collect: the EventBridge schedule → an incremental Cost Explorer pull into the lake (raw and
 //! curated), the request ledger → `CostDataCollected` for the days (re)written.
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use costwatch_pipeline::incremental::{
     CollectSettings, IncrementalOutcome, collect_incremental, mark_announced,
@@ -10,8 +9,8 @@ use costwatch_store::{CostSource, LakeWriter, StateStore};
 
 use crate::emf;
 use crate::env::Env;
-use crate::error::{HandlerError, Result};
-use crate::events::{PipelineBus, PipelineEvent};
+use crate::error::Result;
+use crate::events::{PipelineBus, PipelineEvent, scheduled_time};
 
 pub const MAX_REQUESTS_PER_RUN: &str = "COSTWATCH_CE_MAX_REQUESTS_PER_RUN";
 pub const RESTATE_DAYS: &str = "COSTWATCH_CE_RESTATE_DAYS";
@@ -48,12 +47,7 @@ pub async fn handle(
     event: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<IncrementalOutcome> {
-    let event: EventBridgeEvent<serde_json::Value> = serde_json::from_value(event)
-        .map_err(|e| HandlerError::Malformed(format!("not an EventBridge event: {e}")))?;
-    let today = event
-        .time
-        .map(|t| t.date_naive())
-        .ok_or_else(|| HandlerError::Malformed("EventBridge event without `time`".into()))?;
+    let today = scheduled_time(event)?.date_naive();
     let outcome =
         collect_incremental(ports.source, ports.lake, ports.state, settings, today, now).await?;
     tracing::info!(

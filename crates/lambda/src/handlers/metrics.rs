@@ -2,13 +2,13 @@
 //! watched series into the lake (`metrics/…/date=…/`), its request ledger, and the stream
 //! detector over the new points; anomalies go out as envelopes on the notifications topic.
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::metrics::{MetricsOutcome, MetricsPorts, MetricsSettings, run};
 use costwatch_store::MetricQuery;
 
 use crate::env::Env;
 use crate::error::{HandlerError, Result};
+use crate::events::scheduled_time;
 
 /// The watched series as a JSON array of `{"metric": {"namespace", "name", "dimensions"},
 /// "stat", "period_secs"}` (template parameter `WatchedMetrics`).
@@ -41,10 +41,6 @@ pub async fn handle(
     settings: &MetricsSettings,
     event: serde_json::Value,
 ) -> Result<MetricsOutcome> {
-    let event: EventBridgeEvent<serde_json::Value> = serde_json::from_value(event)
-        .map_err(|e| HandlerError::Malformed(format!("not an EventBridge event: {e}")))?;
-    let at = event
-        .time
-        .ok_or_else(|| HandlerError::Malformed("EventBridge event without `time`".into()))?;
+    let at = scheduled_time(event)?;
     Ok(run(ports, cfg, settings, at).await?)
 }

@@ -6,7 +6,6 @@
 
 use std::io::Write;
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{Days, NaiveDate};
 use costwatch_core::{Money, UsageLine};
 use costwatch_pipeline::PipelineConfig;
@@ -16,6 +15,7 @@ use serde::Serialize;
 
 use crate::env::Env;
 use crate::error::{HandlerError, Result};
+use crate::events::scheduled_time;
 
 /// Key prefix in the lake bucket where the Data Export (CUR 2.0, Parquet or CSV) is delivered;
 /// unset: no CUR, so no suite rules (template parameter `CurPrefix`).
@@ -80,11 +80,7 @@ pub async fn handle(
     external: &[External<'_>],
     event: serde_json::Value,
 ) -> Result<RecommendSummary> {
-    let event: EventBridgeEvent<serde_json::Value> = serde_json::from_value(event)
-        .map_err(|e| HandlerError::Malformed(format!("not an EventBridge event: {e}")))?;
-    let now = event
-        .time
-        .ok_or_else(|| HandlerError::Malformed("EventBridge event without `time`".into()))?;
+    let now = scheduled_time(event)?;
     let (cur_files, lines) = match &settings.cur_prefix {
         Some(prefix) => usage_under(lake, prefix).await?,
         None => (0, Vec::new()),
