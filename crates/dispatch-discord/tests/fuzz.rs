@@ -109,3 +109,15 @@ proptest! {
     }
 }
 
+// Regression tests: each finding of the targets above, as its minimal input.
+
+/// Quiet hours `utc_offset_minutes = -2147483648` overflowed the ±14 h check (`i32::MIN.abs()`):
+/// a panic at cold start in a debug build; in a release build the check wrapped, passed, and the
+/// offset was taken as UTC. Refused with the reason now.
+#[test]
+fn quiet_hours_offset_of_i32_min_is_refused() {
+    let mut config = configs()[1].clone();
+    config["routing"]["quiet_hours"]["utc_offset_minutes"] = json!(i32::MIN);
+    let err = entry::<Discord>().load(config).err().expect("refused");
+    assert!(err.to_string().contains("beyond ±14 h"), "{err}");
+}

@@ -168,7 +168,9 @@ impl QuietHours {
             (Some(_), Some(_)) => Err(ConfigError::Invalid(
                 "quiet_hours: give time_zone or utc_offset_minutes, not both".into(),
             )),
-            (None, Some(m)) if m.abs() > 14 * 60 => Err(ConfigError::Invalid(format!(
+            // `unsigned_abs`: `i32::MIN.abs()` overflows (a panic in a debug build; in a
+            // release build it wrapped, passed, and the offset was then taken as UTC).
+            (None, Some(m)) if m.unsigned_abs() > 14 * 60 => Err(ConfigError::Invalid(format!(
                 "quiet_hours.utc_offset_minutes {m} is beyond ±14 h"
             ))),
             _ => Ok(()),
