@@ -8,9 +8,10 @@ use costwatch_pipeline::incremental::CollectSettings;
 use costwatch_store::cost_explorer_options::CostExplorerOptions;
 use serde::Deserialize;
 
+/// A config file as written; [`Settings::validated`] checks it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-struct FileConfig {
+pub struct FileConfig {
     data_dir: Option<PathBuf>,
     pipeline: PipelineConfig,
     collect: CollectSettings,
@@ -81,6 +82,11 @@ impl Settings {
             }
             None => FileConfig::default(),
         };
+        Self::validated(parsed, data_dir_flag)
+    }
+
+    /// The settings of a parsed file, checked without I/O; `data_dir_flag` wins over the file's.
+    pub fn validated(parsed: FileConfig, data_dir_flag: Option<PathBuf>) -> Result<Self> {
         parsed
             .pipeline
             .validate()
