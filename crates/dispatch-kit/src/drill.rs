@@ -151,8 +151,11 @@ pub async fn fault_drill_of(sends: Sends, suite: &Conformance) -> DrillFigures {
     let state = MemoryState::default();
     // Short timeouts keep hung requests cheap; three attempts per invocation send a few percent
     // of the messages back to the queue. The lease is the Lambda's: the simulated clock runs it.
+    // Not shorter than 400 ms: on a loaded machine a request the fake accepted can take 150 ms,
+    // and a timeout after acceptance is the duplicate window of a lost answer (a 10,000
+    // envelope run with 150 ms delivered one envelope three times).
     let setup = Setup {
-        timeout: Duration::from_millis(150),
+        timeout: Duration::from_millis(400),
         attempts: DRILL_ATTEMPTS,
         ..Setup::default()
     };

@@ -291,17 +291,32 @@ impl View {
                 what: "notifications".into(),
             }],
             links,
-            reference: all
-                .iter()
-                .map(|n| n.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            reference: digest_reference(all),
         }
     }
 
     /// The first link with an http(s) URL: where "see the rest" points.
     pub fn details_link(&self) -> Option<&Link> {
         self.links.iter().find(|l| is_web_url(&l.url))
+    }
+}
+
+/// The ids a digest's reference lists before it only counts the rest: a storm's digest can hold
+/// thousands (crates/dispatch/src/storm.rs), which would fill a Teams card or a Discord footer.
+pub const DIGEST_REFERENCE_IDS: usize = 20;
+
+/// A digest's envelope ids, the first [`DIGEST_REFERENCE_IDS`] of them and how many more.
+fn digest_reference(all: &[Notification]) -> String {
+    let shown: Vec<&str> = all
+        .iter()
+        .take(DIGEST_REFERENCE_IDS)
+        .map(|n| n.id.as_str())
+        .collect();
+    let more = all.len().saturating_sub(DIGEST_REFERENCE_IDS);
+    if more == 0 {
+        shown.join(", ")
+    } else {
+        format!("{} and {more} more", shown.join(", "))
     }
 }
 
@@ -369,6 +384,21 @@ fn date_range(a: chrono::NaiveDate, b: chrono::NaiveDate) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_digest_reference_lists_twenty_ids_and_counts_the_rest() {
+        let mut all = Vec::new();
+        for i in 0..25 {
+            let mut n = costwatch_core::samples::of_kind("anomaly");
+            n.id = format!("ntf_{i:02}");
+            all.push(n);
+        }
+        let reference = View::digest(&all).reference;
+        assert!(reference.starts_with("ntf_00, ntf_01"), "{reference}");
+        assert!(reference.ends_with("ntf_19 and 5 more"), "{reference}");
+        assert_eq!(View::digest(&all[..3]).reference, "ntf_00, ntf_01, ntf_02");
+    }
+
     use super::*;
     use costwatch_core::samples;
 
