@@ -44,7 +44,7 @@ STACK ?= costwatch
 # `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
 INTEGRATIONS ?=
 
-.PHONY: demo demo-serve browser fuzz-api bench-reliability bench-coldstart test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
+.PHONY: demo demo-serve browser fuzz-api fuzz bench-reliability bench-coldstart test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
 
 # A lean CLI for the demo: no AWS SDK and no HTTP client (--no-default-features), so a cold
 # `make demo` takes minutes; INTEGRATIONS adds the dispatchers (`integrations` feature), never
@@ -102,6 +102,15 @@ fuzz-api: $(SCHEMATHESIS_STAMP)
 	    --checks $(FUZZ_CHECKS) --max-examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) \
 	    --phases examples,coverage,fuzzing --workers 2 \
 	    --report junit --report-dir "$(CARGO_TARGET_DIR)/tmp/schemathesis"
+
+# Property-based fuzzing of every parser of outside input (tests/fuzz.rs of ingest, lambda,
+# dispatch, dispatch-discord and cli: CE JSON, CUR CSV/Parquet, FOCUS CSV, metric and forecast
+# CSV, EventBridge/SNS/SQS events, config TOML/JSON, Retry-After, Discord rate-limit bodies):
+# no panic, memory bounded per input (costwatch_testkit::fuzz). make test runs each target's
+# own small number of cases; this runs FUZZ_CASES each (proptest's PROPTEST_CASES).
+FUZZ_CASES ?= 20000
+fuzz: tools check-shared
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) nextest run --workspace --all-features --no-fail-fast -E 'test(/^fuzz_/)'
 
 tools:
 	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install cargo-nextest --locked
