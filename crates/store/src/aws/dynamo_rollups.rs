@@ -171,8 +171,13 @@ impl DynamoRollups {
     pub const MANIFEST_SHARD_BYTES: usize = 200_000;
 
     pub fn new(config: &SdkConfig, table: impl Into<String>) -> Self {
+        Self::with_client(Client::new(config), table)
+    }
+
+    /// On a client of the caller's, e.g. one a [`super::CapacityMeter`] counts.
+    pub fn with_client(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client: Client::new(config),
+            client,
             table: table.into(),
         }
     }

@@ -38,8 +38,13 @@ impl DynamoState {
     /// DynamoDB's TTL deletes expired items lazily (up to days later), so expiry is decided on
     /// read against this clock; tests move it by hand.
     pub fn with_clock(config: &SdkConfig, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
+        Self::with_client(Client::new(config), table, clock)
+    }
+
+    /// On a client of the caller's, e.g. one a [`super::CapacityMeter`] counts.
+    pub fn with_client(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            client: Client::new(config),
+            client,
             table: table.into(),
             partition: PIPELINE_PARTITION.to_owned(),
             clock,

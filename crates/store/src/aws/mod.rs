@@ -2,6 +2,7 @@
 //! built once per container ([`load_config`] in a Lambda, an explicit one in tests) so clients
 //! are created once and shared, as the Lambda runtime examples do.
 
+mod capacity;
 #[cfg(feature = "aws-cloudwatch")]
 mod cloudwatch;
 #[cfg(feature = "aws-cost-explorer")]
@@ -23,6 +24,7 @@ use std::time::Duration;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
+pub use capacity::{Capacity, CapacityMeter, item_size};
 #[cfg(feature = "aws-cloudwatch")]
 pub use cloudwatch::CloudWatchMetrics;
 #[cfg(feature = "aws-cost-explorer")]
