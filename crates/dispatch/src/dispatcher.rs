@@ -64,7 +64,8 @@ impl Verdict {
 pub struct Settings {
     /// This many envelopes or more for one destination in a batch become one digest message.
     pub digest_from: usize,
-    /// How long a ledger claim holds (the queue's visibility timeout).
+    /// How long a ledger claim holds at most (the queue's visibility timeout); an invocation's
+    /// claims hold only until its deadline (plus [`DEADLINE_GRACE`]).
     pub lease: chrono::Duration,
     /// Messages per destination per window, across invocations ([`crate::storm`]). Off by
     /// default (the CLI sends what it is asked to); the Lambda turns it on.
@@ -80,6 +81,10 @@ impl Default for Settings {
         }
     }
 }
+
+/// Added to an invocation's deadline for the life of its claims: the Lambda handler keeps 10 s
+/// back from Lambda's own deadline, and containers' clocks may differ by a few seconds.
+pub const DEADLINE_GRACE: Duration = Duration::from_secs(15);
 
 /// One integration's dispatcher, built once per container with [`Dispatcher::builder`].
 pub struct Dispatcher<'a> {
@@ -415,7 +420,7 @@ impl<'a> Dispatcher<'a> {
         if let Some(verdict) = self.if_disabled(destination).await {
             return indexes.iter().map(|&i| (i, verdict.clone())).collect();
         }
-        let ledger = Ledger::new(self.state, self.settings.lease);
+        let ledger = self.claiming_ledger(deadline);
         let mut out = Vec::new();
         let mut granted: Vec<(usize, Ticket)> = Vec::new();
         for &i in indexes {
@@ -430,10 +435,12 @@ impl<'a> Dispatcher<'a> {
                         reason: format!("{destination}: the vendor asked to wait until {at}"),
                     },
                 )),
-                Ok(Claim::InFlight) => out.push((
+                // Back when the holder has sent (then skipped), given up (then ours) or been
+                // stopped by Lambda: one more receive of this copy, not one per minute.
+                Ok(Claim::InFlight(until)) => out.push((
                     i,
                     Verdict::Retry {
-                        after: self.settings.lease.to_std().unwrap_or_default(),
+                        after: (until - now).to_std().unwrap_or_default() + Duration::from_secs(1),
                         reason: format!("{destination}: another attempt is delivering it"),
                     },
                 )),
@@ -457,7 +464,10 @@ impl<'a> Dispatcher<'a> {
         let mut held: BTreeMap<usize, Held> = BTreeMap::new();
         match storms.admit(name, destination, now, forced(&granted)).await {
             Ok(Admission::Send) => {
-                for (h, ticket) in self.claim_held(&storms, destination, envelopes, now).await {
+                for (h, ticket) in self
+                    .claim_held(&storms, &ledger, destination, envelopes, now)
+                    .await
+                {
                     pool.push(Some(h.envelope.clone()));
                     granted.push((pool.len() - 1, ticket));
                     held.insert(pool.len() - 1, h);
@@ -538,6 +548,7 @@ impl<'a> Dispatcher<'a> {
     async fn claim_held(
         &self,
         storms: &Storms<'_>,
+        ledger: &Ledger<'_>,
         destination: &str,
         batch: &[Option<Notification>],
         now: DateTime<Utc>,
@@ -552,7 +563,6 @@ impl<'a> Dispatcher<'a> {
             }
         };
         let ours: BTreeSet<&str> = batch.iter().flatten().map(|n| n.id.as_str()).collect();
-        let ledger = Ledger::new(self.state, self.settings.lease);
         let mut claimed = Vec::new();
         for h in held {
             if ours.contains(h.envelope.id.as_str()) {
@@ -634,7 +644,7 @@ impl<'a> Dispatcher<'a> {
         }
         tracing::error!(destination, members = group.len(), reason = %reason,
             "a digest panicked: delivering its members one by one");
-        let ledger = Ledger::new(self.state, self.settings.lease);
+        let ledger = self.claiming_ledger(deadline);
         let mut out = Vec::new();
         for (i, _) in &group {
             let Some(n) = &envelopes[*i] else { continue };
@@ -979,6 +989,15 @@ impl<'a> Dispatcher<'a> {
             reason: format!("{what}: {e}"),
         };
         self.release(group, verdict).await
+    }
+
+    /// The ledger this invocation claims with: its claims live until the invocation's deadline
+    /// (Lambda stops it there), never longer than the lease.
+    fn claiming_ledger(&self, deadline: Instant) -> Ledger<'a> {
+        let left = deadline.saturating_duration_since(Instant::now()) + DEADLINE_GRACE;
+        let lease = chrono::Duration::from_std(left)
+            .map_or(self.settings.lease, |left| left.min(self.settings.lease));
+        Ledger::new(self.state, lease)
     }
 
     async fn release(&self, group: &[(usize, Ticket)], verdict: Verdict) -> Verdict {

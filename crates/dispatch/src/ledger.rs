@@ -2,10 +2,12 @@
 //! conditional put before anything is sent, so a redelivered SQS message, a retry or a second
 //! concurrent invocation never sends the same envelope to the same destination twice.
 //!
-//! States: `pending` (claimed by an attempt, with the time it was claimed) and `sent`. A pending
-//! claim older than the lease belongs to an attempt that died mid-way (timeout, crash) and may be
-//! taken over; the lease is the queue's visibility timeout, after which SQS hands the message to
-//! someone else anyway. Built on the [`StateStore`] port: DynamoDB on AWS (conditional
+//! States: `pending` (claimed by an attempt, with the time it was claimed and the time its
+//! attempt is over at the latest) and `sent`. A pending claim past that time belongs to an
+//! attempt that died mid-way (timeout, crash) and may be taken over. The lease is at most the
+//! queue's visibility timeout, after which SQS hands the message to someone else anyway, and the
+//! dispatcher shortens it to its invocation's deadline: Lambda stops an invocation there, so a
+//! copy of the message waits for the holder's deadline, not for a whole visibility timeout. Built on the [`StateStore`] port: DynamoDB on AWS (conditional
 //! `PutItem`), memory in tests and the CLI.
 
 use chrono::{DateTime, Duration, Utc};
@@ -40,6 +42,10 @@ pub struct Entry {
     /// back for at most 12 hours; a longer wait is kept here and the message waits again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<DateTime<Utc>>,
+    /// The claiming attempt is over by then (its invocation's deadline); absent in items written
+    /// before it was kept, whose claim then lasts `claimed_at` + the lease.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_until: Option<DateTime<Utc>>,
 }
 
 /// What a claim found.
@@ -49,8 +55,9 @@ pub enum Claim {
     Granted(Ticket),
     /// Delivered before: skip.
     AlreadySent,
-    /// Another attempt holds a live claim: leave the message on the queue for later.
-    InFlight,
+    /// Another attempt holds a claim that is live until then: leave the message on the queue
+    /// until the holder has sent, given up or been stopped.
+    InFlight(DateTime<Utc>),
     /// The vendor asked to wait until then: leave the message on the queue until then.
     NotBefore(DateTime<Utc>),
 }
@@ -95,10 +102,11 @@ impl<'a> Ledger<'a> {
                 None => (None, 0),
                 Some(item) => {
                     let entry = decode(item.value.clone())?;
+                    let live_until = entry.live_until.unwrap_or(entry.claimed_at + self.lease);
                     match entry.state {
                         DeliveryState::Sent => return Ok(Claim::AlreadySent),
-                        DeliveryState::Pending if now < entry.claimed_at + self.lease => {
-                            return Ok(Claim::InFlight);
+                        DeliveryState::Pending if now < live_until => {
+                            return Ok(Claim::InFlight(live_until));
                         }
                         DeliveryState::Pending if entry.not_before.is_some_and(|at| now < at) => {
                             return Ok(Claim::NotBefore(entry.not_before.unwrap_or(now)));
@@ -114,6 +122,7 @@ impl<'a> Ledger<'a> {
                 attempts: attempts + 1,
                 last_error: None,
                 not_before: None,
+                live_until: Some(now + self.lease),
             };
             match self.put(&key, &entry, expected).await {
                 Ok(version) => {
@@ -127,7 +136,8 @@ impl<'a> Ledger<'a> {
                 Err(e) => return Err(e),
             }
         }
-        Ok(Claim::InFlight)
+        // Lost the race twice: a fresh claim, live for at most the lease.
+        Ok(Claim::InFlight(now + self.lease))
     }
 
     /// Records the delivery. Conditional on our claim still being the live one.
@@ -152,6 +162,7 @@ impl<'a> Ledger<'a> {
         let entry = Entry {
             // Claimed "long ago": the next attempt takes over without waiting for the lease.
             claimed_at: DateTime::<Utc>::UNIX_EPOCH,
+            live_until: None,
             last_error: Some(error.chars().take(500).collect()),
             not_before,
             ..ticket.entry
@@ -302,7 +313,7 @@ mod tests {
         // A concurrent attempt (a redelivery while we send) backs off.
         assert_eq!(
             ledger.claim("slack", "finops", "ntf_1", now).await.unwrap(),
-            Claim::InFlight
+            Claim::InFlight(now + Duration::minutes(6))
         );
         // Another destination is a separate delivery.
         assert!(matches!(
@@ -358,7 +369,7 @@ mod tests {
         // The second attempt dies without releasing: after the lease, a third takes over.
         assert_eq!(
             ledger.claim("slack", "d", "n", now).await.unwrap(),
-            Claim::InFlight
+            Claim::InFlight(now + Duration::minutes(6))
         );
         let after_lease = now + Duration::minutes(7);
         let Claim::Granted(t3) = ledger.claim("slack", "d", "n", after_lease).await.unwrap() else {
@@ -369,5 +380,48 @@ mod tests {
         ledger.sent(t3, after_lease).await.unwrap();
         let e = ledger.entry("slack", "d", "n").await.unwrap().unwrap();
         assert_eq!((e.state, e.attempts), (DeliveryState::Sent, 3));
+    }
+
+    #[tokio::test]
+    async fn a_claim_lasts_as_long_as_its_holder_may_run_not_a_whole_lease() {
+        let store = MemoryState::default();
+        let now: DateTime<Utc> = "2026-11-21T06:00:00Z".parse().unwrap();
+        // An invocation with 70 s left claims; a copy of the message, handled by an invocation
+        // with the full lease, waits for the holder's end only.
+        let holder = Ledger::new(&store, Duration::seconds(70));
+        let copy = Ledger::new(&store, Duration::minutes(6));
+        let Claim::Granted(_) = holder.claim("slack", "d", "n", now).await.unwrap() else {
+            panic!()
+        };
+        let until = now + Duration::seconds(70);
+        assert_eq!(
+            copy.claim("slack", "d", "n", now + Duration::seconds(10))
+                .await
+                .unwrap(),
+            Claim::InFlight(until)
+        );
+        assert!(matches!(
+            copy.claim("slack", "d", "n", until).await.unwrap(),
+            Claim::Granted(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_claim_written_before_its_end_was_kept_lasts_the_lease() {
+        let store = MemoryState::default();
+        let now: DateTime<Utc> = "2026-11-21T06:00:00Z".parse().unwrap();
+        let old = serde_json::json!({"state": "pending", "claimed_at": now, "attempts": 1});
+        store
+            .put(&key("slack", "d", "n"), old, None, None)
+            .await
+            .unwrap();
+        let ledger = Ledger::new(&store, Duration::minutes(6));
+        assert_eq!(
+            ledger
+                .claim("slack", "d", "n", now + Duration::minutes(5))
+                .await
+                .unwrap(),
+            Claim::InFlight(now + Duration::minutes(6))
+        );
     }
 }
