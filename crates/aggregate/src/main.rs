@@ -1,4 +1,5 @@
-//! The aggregate Lambda (SNS `CostDataCollected`): thin — settings, clients once, the runtime loop.
+//! The aggregate Lambda (SNS `CostDataCollected`): thin — settings and clients built once, on the
+//! first event, then the handler.
 
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
@@ -7,19 +8,24 @@ use costwatch_lambda::handlers::aggregate::{AggregatePorts, handle};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let aws = Aws::load(Env::from_process()).await;
-    let cfg = aws.env.pipeline_config()?;
-    let (lake, rollups, state) = (aws.lake()?, aws.rollups()?, aws.state()?);
-    let events = aws.pipeline_events()?;
-    let dead_letters = aws.dead_letters()?;
-    let ports = AggregatePorts {
-        lake: &lake,
-        rollups: &rollups,
-        state: &state,
-        events: &events,
-    };
-    costwatch_lambda::serve("aggregate", &dead_letters, |event| {
-        handle(&ports, &cfg, event)
-    })
+    costwatch_lambda::serve(
+        "aggregate",
+        || async {
+            let aws = Aws::load(Env::from_process()).await;
+            let cfg = aws.env.pipeline_config()?;
+            let ports = (aws.lake()?, aws.rollups()?, aws.state()?);
+            let deps = (cfg, ports, aws.pipeline_events()?);
+            Ok::<_, lambda_runtime::Error>((deps, aws.dead_letters()?))
+        },
+        |(cfg, (lake, rollups, state), events), event| async move {
+            let ports = AggregatePorts {
+                lake,
+                rollups,
+                state,
+                events,
+            };
+            handle(&ports, cfg, event).await
+        },
+    )
     .await
 }

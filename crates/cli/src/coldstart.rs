@@ -3,7 +3,12 @@
 //! release profile), in one run. Per binary: its size, the time from exec to its first
 //! `GET /runtime/invocation/next` (its init done: configuration, SDK clients, secrets read) and
 //! its peak resident memory by then (`VmHWM` of /proc/<pid>/status, Linux only), each as the
-//! median of N starts and as a ratio to hello-world's. The functions get the environment
+//! median of N starts and as a ratio to hello-world's. A function builds its clients beside the
+//! runtime loop (`costwatch_lambda::ready`), so `/next` comes before they are built; the time to
+//! the answer to a first event (`{"Records":[]}`, queued before the start: an empty SQS batch
+//! for a dispatcher, an event with no message for a pipeline function) is measured too — what a
+//! cold start's first event waits for the clients (and a dispatcher's secret) — and the peak
+//! RSS is read after that answer, so it includes them. The functions get the environment
 //! `costwatch invoke` gives them, on one moto started for the run, so a dispatcher reads its
 //! secret from Secrets Manager as it does on AWS.
 
@@ -43,8 +48,13 @@ struct Figures {
     size_bytes: u64,
     init: Duration,
     init_p90: Duration,
+    /// Exec to the answer to the first event.
+    first_answer: Duration,
     peak_rss_kib: u64,
 }
+
+/// The first event: no message in it, so its answer times what the start built.
+const FIRST_EVENT: &str = r#"{"Records":[]}"#;
 
 pub async fn coldstart(args: ColdstartArgs, json_out: bool) -> Result<()> {
     if args.runs == 0 {
@@ -82,9 +92,18 @@ pub async fn coldstart(args: ColdstartArgs, json_out: bool) -> Result<()> {
     }
     let runs = args.runs;
     let figures = tokio::task::spawn_blocking(move || {
+        // Round by round, each binary once a round, so a busy spell of the machine (moto
+        // starting, another build) falls on every binary alike, not on one.
+        let mut samples: Vec<Samples> = plans.iter().map(|_| Samples::default()).collect();
+        for _ in 0..runs {
+            for ((name, binary, env), samples) in plans.iter().zip(&mut samples) {
+                samples.push(start_once(name, binary, env)?);
+            }
+        }
         plans
             .iter()
-            .map(|(name, binary, env)| measure(name, binary, env, runs))
+            .zip(samples)
+            .map(|((name, binary, _), samples)| samples.figures(name, binary))
             .collect::<Result<Vec<Figures>>>()
     })
     .await
@@ -94,30 +113,59 @@ pub async fn coldstart(args: ColdstartArgs, json_out: bool) -> Result<()> {
     Ok(())
 }
 
-/// `runs` cold starts of `binary`, each under a fresh Runtime API.
-fn measure(name: &str, binary: &Path, env: &[(String, String)], runs: usize) -> Result<Figures> {
-    let mut inits = Vec::with_capacity(runs);
-    let mut peaks = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let api = RuntimeApi::start();
-        let started = Instant::now();
-        let process = api.spawn(&binary.to_string_lossy(), &format!("costwatch-{name}"), env);
-        let reached = api.first_next(INIT_LIMIT);
-        let peak = process.pid().and_then(peak_rss_kib);
-        let logs = process.stop();
-        let at = reached.map_err(|e| anyhow!("{name}: {e}\n{logs}"))?;
-        inits.push(at.duration_since(started));
-        peaks.extend(peak);
-    }
-    inits.sort();
-    peaks.sort_unstable();
-    Ok(Figures {
-        name: name.to_owned(),
-        size_bytes: std::fs::metadata(binary)?.len(),
-        init: inits[inits.len() / 2],
-        init_p90: inits[(inits.len() * 9 / 10).min(inits.len() - 1)],
-        peak_rss_kib: peaks.get(peaks.len() / 2).copied().unwrap_or(0),
+/// One cold start's figures.
+struct Sample {
+    init: Duration,
+    first_answer: Duration,
+    peak_rss_kib: Option<u64>,
+}
+
+/// One cold start of `binary` under a fresh Runtime API with [`FIRST_EVENT`] queued.
+fn start_once(name: &str, binary: &Path, env: &[(String, String)]) -> Result<Sample> {
+    let api = RuntimeApi::start();
+    let queued = api.invoke(FIRST_EVENT);
+    let started = Instant::now();
+    let process = api.spawn(&binary.to_string_lossy(), &format!("costwatch-{name}"), env);
+    let reached = api.first_next(INIT_LIMIT);
+    let answered = api.outcome(&queued, INIT_LIMIT);
+    let answered_at = Instant::now();
+    let peak_rss_kib = process.pid().and_then(peak_rss_kib);
+    let logs = process.stop();
+    let at = reached.map_err(|e| anyhow!("{name}: {e}\n{logs}"))?;
+    // An answer either way: a pipeline function may refuse the empty event.
+    answered.map_err(|e| anyhow!("{name}: {e}\n{logs}"))?;
+    Ok(Sample {
+        init: at.duration_since(started),
+        first_answer: answered_at.duration_since(started),
+        peak_rss_kib,
     })
+}
+
+#[derive(Default)]
+struct Samples(Vec<Sample>);
+
+impl Samples {
+    fn push(&mut self, sample: Sample) {
+        self.0.push(sample);
+    }
+
+    /// Medians (and the init's 90th percentile) of the samples.
+    fn figures(self, name: &str, binary: &Path) -> Result<Figures> {
+        let mut inits: Vec<Duration> = self.0.iter().map(|s| s.init).collect();
+        let mut answers: Vec<Duration> = self.0.iter().map(|s| s.first_answer).collect();
+        let mut peaks: Vec<u64> = self.0.iter().filter_map(|s| s.peak_rss_kib).collect();
+        inits.sort();
+        answers.sort();
+        peaks.sort_unstable();
+        Ok(Figures {
+            name: name.to_owned(),
+            size_bytes: std::fs::metadata(binary)?.len(),
+            init: inits[inits.len() / 2],
+            init_p90: inits[(inits.len() * 9 / 10).min(inits.len() - 1)],
+            first_answer: answers[answers.len() / 2],
+            peak_rss_kib: peaks.get(peaks.len() / 2).copied().unwrap_or(0),
+        })
+    }
 }
 
 /// The peak resident set so far (`VmHWM`), in KiB; `None` off Linux.
@@ -145,6 +193,7 @@ fn print(figures: &[Figures], runs: usize, json_out: bool) {
                     "binary_bytes": f.size_bytes,
                     "init_ms_median": ms(f.init),
                     "init_ms_p90": ms(f.init_p90),
+                    "first_answer_ms_median": ms(f.first_answer),
                     "peak_rss_kib": f.peak_rss_kib,
                     "init_ratio": ratio(ms(f.init), ms(hello.init)),
                     "rss_ratio": ratio(f.peak_rss_kib as f64, hello.peak_rss_kib as f64),
@@ -155,17 +204,18 @@ fn print(figures: &[Figures], runs: usize, json_out: bool) {
         return;
     }
     println!(
-        "| function | binary MiB | init ms (median, p90) | × hello | peak RSS MiB | × hello |"
+        "| function | binary MiB | init ms (median, p90) | × hello | first event answered, ms | peak RSS MiB | × hello |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for f in figures {
         println!(
-            "| {} | {:.1} | {:.1}, {:.1} | {:.1} | {:.1} | {:.1} |",
+            "| {} | {:.1} | {:.1}, {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
             f.name,
             mib(f.size_bytes),
             ms(f.init),
             ms(f.init_p90),
             ratio(ms(f.init), ms(hello.init)),
+            ms(f.first_answer),
             f.peak_rss_kib as f64 / 1024.0,
             ratio(f.peak_rss_kib as f64, hello.peak_rss_kib as f64),
         );

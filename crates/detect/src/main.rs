@@ -1,4 +1,5 @@
-//! The detect Lambda (SNS `AggregatesUpdated`): thin — settings, clients once, the runtime loop.
+//! The detect Lambda (SNS `AggregatesUpdated`): thin — settings and clients built once, on the
+//! first event, then the handler.
 
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
@@ -9,43 +10,49 @@ use costwatch_store::aws::{CostExplorerOptions, CostExplorerSource};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let aws = Aws::load(Env::from_process()).await;
-    let cfg = aws.env.pipeline_config()?;
-    let (lake, rollups, state) = (aws.lake()?, aws.rollups()?, aws.state()?);
-    let bus = aws.notifications()?;
-    let done = aws.pipeline_events()?;
-    let dead_letters = aws.dead_letters()?;
-    // The Cost Explorer client only when the import is on: GetAnomalies is its only use here.
-    let max_requests = import_requests(&aws.env)?;
-    let source = match max_requests {
-        Some(_) => Some(CostExplorerSource::new(
-            &aws.config,
-            CostExplorerOptions::default(),
-        )?),
-        None => None,
-    };
-    let import = source
-        .as_ref()
-        .zip(max_requests)
-        .map(|(source, max_requests)| Import {
-            source,
-            max_requests,
-        });
-    let ports = Ports {
-        lake: &lake,
-        rollups: &rollups,
-        state: &state,
-        bus: &bus,
-    };
-    costwatch_lambda::serve("detect", &dead_letters, |event| {
-        handle(
-            &ports,
-            &cfg,
-            import.as_ref(),
-            &done,
-            event,
-            chrono::Utc::now(),
-        )
-    })
+    costwatch_lambda::serve(
+        "detect",
+        || async {
+            let aws = Aws::load(Env::from_process()).await;
+            let cfg = aws.env.pipeline_config()?;
+            // The Cost Explorer client only when the import is on: GetAnomalies is its only use.
+            let import = match import_requests(&aws.env)? {
+                Some(max_requests) => Some((
+                    CostExplorerSource::new(&aws.config, CostExplorerOptions::default())?,
+                    max_requests,
+                )),
+                None => None,
+            };
+            let ports = (
+                aws.lake()?,
+                aws.rollups()?,
+                aws.state()?,
+                aws.notifications()?,
+            );
+            let deps = (cfg, import, ports, aws.pipeline_events()?);
+            Ok::<_, lambda_runtime::Error>((deps, aws.dead_letters()?))
+        },
+        |(cfg, import, (lake, rollups, state, bus), done), event| async move {
+            let ports = Ports {
+                lake,
+                rollups,
+                state,
+                bus,
+            };
+            let import = import.as_ref().map(|(source, max_requests)| Import {
+                source,
+                max_requests: *max_requests,
+            });
+            handle(
+                &ports,
+                cfg,
+                import.as_ref(),
+                done,
+                event,
+                chrono::Utc::now(),
+            )
+            .await
+        },
+    )
     .await
 }

@@ -74,13 +74,29 @@ pub fn render_all_of(sends: Sends, suite: &Conformance) -> Vec<Rendered> {
     out
 }
 
-/// An archive's other check: every variant that names no lake object renders no request.
+/// An archive's other check: every variant that names no lake object renders no request, and it
+/// declares `READS_LAKE` exactly when its `objects` names some.
 fn silent_failures(sends: Sends, suite: &Conformance) -> Vec<String> {
     if sends == Sends::Envelopes {
-        return Vec::new();
+        let configured = suite.configured();
+        return match configured.reads_lake() {
+            true => vec!["READS_LAKE is set, but only an archive reads the lake".to_owned()],
+            false => Vec::new(),
+        };
     }
     let configured = suite.configured();
-    variants()
+    let named = variants()
+        .iter()
+        .any(|(_, n)| !configured.objects(Message::One(n)).is_empty());
+    // Its Lambda builds an S3 client only for an integration that declares it reads the lake.
+    let mut failures = Vec::new();
+    if named != configured.reads_lake() {
+        failures.push(format!(
+            "objects() names lake objects: {named}, but READS_LAKE is {}",
+            configured.reads_lake()
+        ));
+    }
+    let silent = variants()
         .into_iter()
         .filter(|(_, n)| configured.objects(Message::One(n)).is_empty())
         .filter_map(|(label, n)| {
@@ -98,8 +114,9 @@ fn silent_failures(sends: Sends, suite: &Conformance) -> Vec<String> {
                     "{label}: names no lake object but failed to render: {e}"
                 )),
             }
-        })
-        .collect()
+        });
+    failures.extend(silent);
+    failures
 }
 
 /// The sample a single-message check renders: the anomaly, or for an archive the report.

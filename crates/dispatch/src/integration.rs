@@ -105,6 +105,10 @@ pub trait Integration: Send + Sync + 'static {
     /// failed attempt of them and needs more.
     const MAX_RECEIVES: u32 = 5;
 
+    /// Whether [`Integration::objects`] names lake objects (an archive of the report files). Only
+    /// then does its Lambda build an S3 client; the others' binaries leave the S3 SDK out.
+    const READS_LAKE: bool = false;
+
     /// Pure: the request(s) that deliver `message` to `destination`. Every user-controlled string
     /// is escaped for the vendor's markup and every vendor limit respected (see [`crate::escape`],
     /// [`crate::fit`]).

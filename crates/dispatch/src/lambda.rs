@@ -1,7 +1,8 @@
 //! A dispatcher Lambda in one call (feature `lambda`): an integration crate's `main.rs` is
 //! `costwatch_dispatch::lambda::run::<Slack>().await`. Read once per container: the environment,
 //! the integration's config (validated, its secrets resolved from Secrets Manager or SSM and
-//! cached), the SDK clients, the HTTP client and the rate limiter; then the runtime loop.
+//! cached), the SDK clients, the HTTP client and the rate limiter — built on the first batch
+//! ([`Ready`]), so the init phase ends at once.
 //!
 //! Environment (set by template.yaml):
 //! - `COSTWATCH_TABLE` — the DynamoDB table of the ledger and memos;
@@ -25,6 +26,7 @@ use aws_sdk_sqs::types::MessageAttributeValue;
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::emf;
 use costwatch_lambda::env::Env;
+use costwatch_lambda::ready::Ready;
 use costwatch_store::aws::{SecretsManagerSecrets, SsmSecrets, aws_error};
 use lambda_runtime::{LambdaEvent, service_fn};
 
@@ -53,56 +55,18 @@ const MARGIN: Duration = Duration::from_secs(10);
 pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     emf::init();
-    let aws = Aws::load(Env::from_process()).await;
-    let env = &aws.env;
-    let table: serde_json::Value = serde_json::from_str(env.required(DISPATCH_CONFIG)?)
-        .map_err(|e| format!("{DISPATCH_CONFIG}: {e}"))?;
-    let integration: Box<dyn Configured> = entry::<I>().load(table)?;
-    integration.require_references()?;
-    let secrets_manager = SecretsManagerSecrets::new(&aws.config, "").with_ttl(SECRET_TTL);
-    let ssm = SsmSecrets::new(&aws.config, "").with_ttl(SECRET_TTL);
-    // Its own partition: the role's IAM policy allows this dispatcher's items and nothing else.
-    let state = aws.state()?.in_partition(partition(I::NAME));
-    let queue = SqsQueue {
-        client: aws_sdk_sqs::Client::new(&aws.config),
-        queue_url: env.required(QUEUE_URL)?.to_owned(),
-        dead_letter_url: env
-            .required(costwatch_lambda::env::DEAD_LETTER_QUEUE_URL)?
-            .to_owned(),
-        function: I::NAME,
-    };
-    // The lake, for an integration that archives the report files (its role may read reports/*).
-    let lake = match env.optional(costwatch_lambda::env::BUCKET) {
-        Some(_) => Some(aws.lake()?),
-        None => None,
-    };
-    let max_receives = env.number(MAX_RECEIVES, I::MAX_RECEIVES)?;
-    let dispatcher = Dispatcher::builder(integration, &state)
-        .timeout(Duration::from_secs(u64::from(
-            env.number(HTTP_TIMEOUT, 10)?,
-        )))
-        .endpoint(test_endpoint(env.optional(HTTP_ENDPOINT))?)
-        .digest_from(env.number(DIGEST_FROM, 5)? as usize)
-        .storm(storm_limit(env)?)
-        .lake(lake.as_ref().map(|l| l as &dyn costwatch_store::LakeReader))
-        .secret_stores(
-            SecretStores {
-                secrets_manager: Some(&secrets_manager),
-                ssm: Some(&ssm),
-            },
-            SECRET_TTL,
-        )
-        .build()
-        .await?;
+    // Built on the first batch, not before the runtime loop (see costwatch_lambda::ready).
+    let ready = Ready::new(build::<I>);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let (dispatcher, queue) = (&dispatcher, &queue);
+        let ready = &ready;
         async move {
+            let running = ready.get().await?;
             let deadline = deadline_of(event.context.deadline);
             let response: SqsBatchResponse = handle_batch(
-                dispatcher,
-                queue,
+                &running.dispatcher,
+                &running.queue,
                 &event.payload,
-                max_receives,
+                running.max_receives,
                 chrono::Utc::now(),
                 deadline,
             )
@@ -112,6 +76,70 @@ pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
         }
     }))
     .await
+}
+
+/// What a dispatcher container builds once.
+struct Running {
+    dispatcher: Dispatcher<'static>,
+    queue: SqsQueue,
+    max_receives: u32,
+}
+
+/// The environment read, the config validated and its secrets resolved, the clients built. The
+/// stores the dispatcher borrows live as long as the process.
+async fn build<I: Integration>() -> Result<Running, lambda_runtime::Error> {
+    let aws = Aws::load(Env::from_process()).await;
+    let env = &aws.env;
+    let table: serde_json::Value = serde_json::from_str(env.required(DISPATCH_CONFIG)?)
+        .map_err(|e| format!("{DISPATCH_CONFIG}: {e}"))?;
+    let integration: Box<dyn Configured> = entry::<I>().load(table)?;
+    integration.require_references()?;
+    let secrets_manager = leak(SecretsManagerSecrets::new(&aws.config, "").with_ttl(SECRET_TTL));
+    let ssm = leak(SsmSecrets::new(&aws.config, "").with_ttl(SECRET_TTL));
+    // Its own partition: the role's IAM policy allows this dispatcher's items and nothing else.
+    let state = leak(aws.state()?.in_partition(partition(I::NAME)));
+    let queue = SqsQueue {
+        client: aws_sdk_sqs::Client::new(&aws.config),
+        queue_url: env.required(QUEUE_URL)?.to_owned(),
+        dead_letter_url: env
+            .required(costwatch_lambda::env::DEAD_LETTER_QUEUE_URL)?
+            .to_owned(),
+        function: I::NAME,
+    };
+    // The lake, for an integration that archives the report files (its role may read
+    // reports/*). A constant per integration, so the others' binaries hold no S3 client.
+    let lake = match env.optional(costwatch_lambda::env::BUCKET) {
+        Some(_) if I::READS_LAKE => Some(leak(aws.lake()?)),
+        _ => None,
+    };
+    let max_receives = env.number(MAX_RECEIVES, I::MAX_RECEIVES)?;
+    let dispatcher = Dispatcher::builder(integration, state)
+        .timeout(Duration::from_secs(u64::from(
+            env.number(HTTP_TIMEOUT, 10)?,
+        )))
+        .endpoint(test_endpoint(env.optional(HTTP_ENDPOINT))?)
+        .digest_from(env.number(DIGEST_FROM, 5)? as usize)
+        .storm(storm_limit(env)?)
+        .lake(lake.map(|l| l as &dyn costwatch_store::LakeReader))
+        .secret_stores(
+            SecretStores {
+                secrets_manager: Some(secrets_manager),
+                ssm: Some(ssm),
+            },
+            SECRET_TTL,
+        )
+        .build()
+        .await?;
+    Ok(Running {
+        dispatcher,
+        queue,
+        max_receives,
+    })
+}
+
+/// Kept for the life of the process (a container builds its stores once).
+fn leak<T>(value: T) -> &'static T {
+    Box::leak(Box::new(value))
 }
 
 /// The DynamoDB partition of an integration's ledger and memos (`dispatch#slack`); template.yaml

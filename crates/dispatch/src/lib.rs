@@ -21,6 +21,7 @@ pub mod fit;
 pub mod hosts;
 pub mod integration;
 pub mod ledger;
+pub mod local_time;
 pub mod metrics;
 pub mod outcome;
 pub mod product_event;

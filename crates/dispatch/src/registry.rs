@@ -85,6 +85,8 @@ pub trait Configured: Send + Sync {
     fn check_url(&self, url: &str) -> Result<(), String>;
     /// The lake objects `render` needs for `message` ([`Integration::objects`]).
     fn objects(&self, message: Message<'_>) -> Vec<String>;
+    /// [`Integration::READS_LAKE`].
+    fn reads_lake(&self) -> bool;
     /// Runs `f` over every credential of the config, under the write lock (no I/O inside).
     fn with_secrets(&self, f: &mut dyn FnMut(&mut Secret));
     /// Whether a secret's value may be used (a URL must point at an allowed host).
@@ -220,6 +222,10 @@ impl<I: Integration> Configured for ConfiguredOf<I> {
 
     fn objects(&self, message: Message<'_>) -> Vec<String> {
         I::objects(message)
+    }
+
+    fn reads_lake(&self) -> bool {
+        I::READS_LAKE
     }
 
     fn with_secrets(&self, f: &mut dyn FnMut(&mut Secret)) {

@@ -5,13 +5,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
 use costwatch_core::Notification;
 use costwatch_core::notification::Severity;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
+use crate::local_time::{NamedZone, Zone};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,7 +55,7 @@ pub struct QuietHours {
     pub start: NaiveTime,
     pub end: NaiveTime,
     #[serde(default)]
-    pub time_zone: Option<Tz>,
+    pub time_zone: Option<NamedZone>,
     #[serde(default)]
     pub utc_offset_minutes: Option<i32>,
     #[serde(default = "critical")]
@@ -164,7 +164,7 @@ impl Rule {
 
 impl QuietHours {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        match (self.time_zone, self.utc_offset_minutes) {
+        match (&self.time_zone, self.utc_offset_minutes) {
             (Some(_), Some(_)) => Err(ConfigError::Invalid(
                 "quiet_hours: give time_zone or utc_offset_minutes, not both".into(),
             )),
@@ -179,17 +179,13 @@ impl QuietHours {
 
     /// The end of the window `now` is in, if it is in one.
     pub fn window_end(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        match self.time_zone {
-            Some(tz) => self.window_end_in(&tz, now),
-            None => {
-                let minutes = self.utc_offset_minutes.unwrap_or(0) * 60;
-                self.window_end_in(&FixedOffset::east_opt(minutes)?, now)
-            }
-        }
-    }
-
-    fn window_end_in<Z: TimeZone>(&self, zone: &Z, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local = now.with_timezone(zone).naive_local();
+        let zone = match &self.time_zone {
+            Some(named) => Zone::Named(named),
+            None => Zone::Fixed(FixedOffset::east_opt(
+                self.utc_offset_minutes.unwrap_or(0) * 60,
+            )?),
+        };
+        let local = zone.local(now);
         let t = local.time();
         let inside = if self.start <= self.end {
             t >= self.start && t < self.end
@@ -206,14 +202,7 @@ impl QuietHours {
         // A clock change can make the end ambiguous (it happens twice: the first one still
         // ahead ends the night) or skip it (it never happens: the night ends when the clock
         // jumps past it).
-        let ahead = |local: chrono::NaiveDateTime| {
-            let times = zone.from_local_datetime(&local);
-            [times.clone().earliest(), times.latest()]
-                .into_iter()
-                .flatten()
-                .map(|t| t.with_timezone(&Utc))
-                .find(|t| *t > now)
-        };
+        let ahead = |local| zone.instants(local).into_iter().find(|t| *t > now);
         ahead(end).or_else(|| {
             (1..=4)
                 .map(|q| end + Duration::minutes(15 * q))

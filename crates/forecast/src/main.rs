@@ -1,5 +1,5 @@
-//! The forecast Lambda (SNS `AggregatesUpdated`; budgets too): thin — settings, clients once,
-//! the runtime loop.
+//! The forecast Lambda (SNS `AggregatesUpdated`; budgets too): thin — settings and clients built
+//! once, on the first event, then the handler.
 
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
@@ -8,20 +8,24 @@ use costwatch_lambda::handlers::forecast::{ForecastPorts, handle};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let aws = Aws::load(Env::from_process()).await;
-    let cfg = aws.env.pipeline_config()?;
-    let (rollups, state) = (aws.rollups()?, aws.state()?);
-    let bus = aws.notifications()?;
-    let events = aws.pipeline_events()?;
-    let dead_letters = aws.dead_letters()?;
-    let ports = ForecastPorts {
-        rollups: &rollups,
-        state: &state,
-        bus: &bus,
-        events: &events,
-    };
-    costwatch_lambda::serve("forecast", &dead_letters, |event| {
-        handle(&ports, &cfg, event, chrono::Utc::now())
-    })
+    costwatch_lambda::serve(
+        "forecast",
+        || async {
+            let aws = Aws::load(Env::from_process()).await;
+            let cfg = aws.env.pipeline_config()?;
+            let ports = (aws.rollups()?, aws.state()?, aws.notifications()?);
+            let deps = (cfg, ports, aws.pipeline_events()?);
+            Ok::<_, lambda_runtime::Error>((deps, aws.dead_letters()?))
+        },
+        |(cfg, (rollups, state, bus), events), event| async move {
+            let ports = ForecastPorts {
+                rollups,
+                state,
+                bus,
+                events,
+            };
+            handle(&ports, cfg, event, chrono::Utc::now()).await
+        },
+    )
     .await
 }

@@ -1,7 +1,8 @@
 //! What every costwatch Lambda shares, so that each Lambda crate is a thin `main.rs`: settings
 //! from the environment ([`env`]), the AWS adapters built once per container ([`deps`]), the
 //! events that chain the pipeline over SNS ([`events`]), rejection of malformed events to a
-//! dead-letter queue ([`dead_letter`], [`serve`]), CloudWatch metrics as EMF log lines ([`emf`])
+//! dead-letter queue ([`dead_letter`], [`serve`]), dependencies built on the first event
+//! ([`ready`]), CloudWatch metrics as EMF log lines ([`emf`])
 //! and the handlers themselves ([`handlers`]), which take ports and so also run in tests.
 
 pub mod dead_letter;
@@ -11,6 +12,7 @@ pub mod env;
 pub mod error;
 pub mod events;
 pub mod handlers;
+pub mod ready;
 pub mod serve;
 
 pub use error::HandlerError;

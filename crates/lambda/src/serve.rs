@@ -10,29 +10,37 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::dead_letter::{DeadLetter, DeadLetters};
+use crate::dead_letter::{DeadLetter, DeadLetters, SqsDeadLetters};
 use crate::emf;
 use crate::error::{HandlerError, Result};
+use crate::ready::Ready;
 
 /// Serves `handler` with the real runtime loop (the Runtime API at `AWS_LAMBDA_RUNTIME_API`).
-/// The event arrives as raw JSON so that a malformed one reaches [`settle`] instead of failing
-/// deserialisation inside the runtime.
-pub async fn serve<H, F, R>(
+/// `init` builds the function's ports and its dead-letter queue on the first event ([`Ready`]);
+/// later ones find them built. The event arrives as raw
+/// JSON so that a malformed one reaches [`settle`] instead of failing deserialisation inside
+/// the runtime.
+pub async fn serve<S, I, IF, H, F, R>(
     function: &'static str,
-    dead_letters: &dyn DeadLetters,
+    init: I,
     handler: H,
 ) -> Result<(), lambda_runtime::Error>
 where
-    H: Fn(Value) -> F,
+    S: Send + Sync + 'static,
+    I: Fn() -> IF,
+    IF: Future<Output = Result<(S, SqsDeadLetters), lambda_runtime::Error>>,
+    H: Fn(&'static S, Value) -> F,
     F: Future<Output = Result<R>>,
     R: Serialize,
 {
     emf::init();
+    let ready = Ready::new(init);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let payload = event.payload;
-        let handler = &handler;
+        let (handler, ready) = (&handler, &ready);
         async move {
-            let outcome = handler(payload.clone()).await;
+            let (ports, dead_letters) = ready.get().await?;
+            let outcome = handler(ports, payload.clone()).await;
             let settled = settle(function, dead_letters, &payload, outcome).await;
             emf::flush();
             settled.map_err(|e| lambda_runtime::Error::from(e.to_string()))

@@ -1,4 +1,5 @@
-//! The metrics Lambda (EventBridge schedule): thin — settings, clients once, the runtime loop.
+//! The metrics Lambda (EventBridge schedule): thin — settings and clients built once, on the first
+//! event, then the handler.
 
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
@@ -10,24 +11,27 @@ use costwatch_store::aws::CloudWatchMetrics;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let aws = Aws::load(Env::from_process()).await;
-    let cfg = aws.env.pipeline_config()?;
-    let settings = settings(&aws.env)?;
-    let source = CloudWatchMetrics::new(&aws.config);
-    let (lake, state) = (aws.lake()?, aws.state()?);
-    let bus = aws.notifications()?;
-    let dead_letters = aws.dead_letters()?;
-    let ports = MetricsPorts {
-        source: &source,
-        store: &lake,
-        lifecycle: LifecyclePorts {
-            lake: None,
-            state: &state,
-            bus: &bus,
+    costwatch_lambda::serve(
+        "metrics",
+        || async {
+            let aws = Aws::load(Env::from_process()).await;
+            let settings = (aws.env.pipeline_config()?, settings(&aws.env)?);
+            let source = CloudWatchMetrics::new(&aws.config);
+            let ports = (source, aws.lake()?, aws.state()?, aws.notifications()?);
+            Ok::<_, lambda_runtime::Error>(((settings, ports), aws.dead_letters()?))
         },
-    };
-    costwatch_lambda::serve("metrics", &dead_letters, |event| {
-        handle(&ports, &cfg, &settings, event)
-    })
+        |((cfg, settings), (source, lake, state, bus)), event| async move {
+            let ports = MetricsPorts {
+                source,
+                store: lake,
+                lifecycle: LifecyclePorts {
+                    lake: None,
+                    state,
+                    bus,
+                },
+            };
+            handle(&ports, cfg, settings, event).await
+        },
+    )
     .await
 }

@@ -1,5 +1,5 @@
-//! The report Lambda (EventBridge schedules, `{"period": "daily" | "weekly"}`): thin —
-//! settings, clients once, the runtime loop.
+//! The report Lambda (EventBridge schedules, `{"period": "daily" | "weekly"}`): thin — settings and
+//! clients built once, on the first event, then the handler.
 
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
@@ -9,19 +9,28 @@ use costwatch_pipeline::Ports;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let aws = Aws::load(Env::from_process()).await;
-    let cfg = aws.env.pipeline_config()?;
-    let (lake, rollups, state) = (aws.lake()?, aws.rollups()?, aws.state()?);
-    let bus = aws.notifications()?;
-    let dead_letters = aws.dead_letters()?;
-    let ports = Ports {
-        lake: &lake,
-        rollups: &rollups,
-        state: &state,
-        bus: &bus,
-    };
-    costwatch_lambda::serve("report", &dead_letters, |event| {
-        handle(&ports, &lake, &cfg, event, chrono::Utc::now())
-    })
+    costwatch_lambda::serve(
+        "report",
+        || async {
+            let aws = Aws::load(Env::from_process()).await;
+            let cfg = aws.env.pipeline_config()?;
+            let ports = (
+                aws.lake()?,
+                aws.rollups()?,
+                aws.state()?,
+                aws.notifications()?,
+            );
+            Ok::<_, lambda_runtime::Error>(((cfg, ports), aws.dead_letters()?))
+        },
+        |(cfg, (lake, rollups, state, bus)), event| async move {
+            let ports = Ports {
+                lake,
+                rollups,
+                state,
+                bus,
+            };
+            handle(&ports, lake, cfg, event, chrono::Utc::now()).await
+        },
+    )
     .await
 }
