@@ -1,6 +1,6 @@
-//! Settings from the function's environment (set by template.yaml), read once at start and
-//! validated before the first event: a missing variable fails the cold start with its name,
-//! not an invocation half-way through.
+//! Settings from the function's environment (set by template.yaml), read once, on the first
+//! event ([`crate::ready`]), and validated before it is handled: a missing variable fails that
+//! invocation with its name (and each one after it, until fixed), never half-way through one.
 
 use std::collections::BTreeMap;
 
