@@ -44,7 +44,7 @@ STACK ?= costwatch
 # `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
 INTEGRATIONS ?=
 
-.PHONY: demo demo-serve browser fuzz-api fuzz bench-reliability bench-coldstart test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
+.PHONY: demo demo-serve browser fuzz-api fuzz bench-reliability bench-coldstart bench-scale test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
 
 # A lean CLI for the demo: no AWS SDK and no HTTP client (--no-default-features), so a cold
 # `make demo` takes minutes; INTEGRATIONS adds the dispatchers (`integrations` feature), never
@@ -300,6 +300,21 @@ bench-coldstart: $(MOTO_STAMP)
 	$(CARGO) build --quiet -p costwatch-cli
 	COSTWATCH_MOTO=$(VENV)/bin/moto_server $(CARGO_TARGET_DIR)/debug/costwatch bench coldstart \
 	  --bin-dir $(CARGO_TARGET_DIR)/release --runs $(COLDSTART_RUNS)
+
+# The daily run at organisation scale (docs/scale.md): a synthetic organisation of
+# SCALE_ACCOUNTS accounts × 16 services × SCALE_DAYS days seeded into the local store and into
+# moto (SCALE_MOTO_DAYS of its history: moto holds every item in Python objects), then one daily
+# run on each — aggregate, detect, forecast and budgets, report — in a process of its own: time
+# per step, peak RSS, DynamoDB request units. The dev build, as `make test` builds it. About an
+# hour and a half on 2 loaded cores, most of it moto answering ~35,000 Queries.
+SCALE_ACCOUNTS ?= 1000
+SCALE_DAYS ?= 400
+SCALE_MOTO_DAYS ?= 122
+SCALE_OUT ?= $(CARGO_TARGET_DIR)/bench-scale
+bench-scale: $(MOTO_STAMP)
+	$(CARGO) build --quiet -p costwatch-cli
+	COSTWATCH_MOTO=$(VENV)/bin/moto_server $(CARGO_TARGET_DIR)/debug/costwatch bench scale \
+	  --accounts $(SCALE_ACCOUNTS) --days $(SCALE_DAYS) --moto-days $(SCALE_MOTO_DAYS) --out $(SCALE_OUT)
 
 # Forecast accuracy and speed against naive, seasonal naive, statsforecast's AutoETS and
 # Prophet, all in one run on this machine (both from a pinned virtualenv). ~20 min; see README.

@@ -5,6 +5,8 @@
 //! file or folder names).
 //!
 //! `costwatch bench coldstart`: the Lambdas' cold starts beside hello-world's (src/coldstart.rs).
+//!
+//! `costwatch bench scale`: the daily run at 1,000 accounts on both stores (src/scale/).
 
 use std::path::PathBuf;
 
@@ -34,6 +36,14 @@ enum BenchCommand {
     /// lambda_runtime binary's: `bench coldstart --bin-dir $CARGO_TARGET_DIR/release`.
     #[cfg(feature = "invoke")]
     Coldstart(crate::coldstart::ColdstartArgs),
+    /// The whole daily run on a synthetic organisation of 1,000 accounts × 16 services × 400
+    /// days, on the local store and on moto: time, peak memory, DynamoDB request units.
+    #[cfg(feature = "invoke")]
+    Scale(crate::scale::ScaleArgs),
+    /// One measured daily run on a store `bench scale` seeded (its child process).
+    #[cfg(feature = "invoke")]
+    #[command(hide = true)]
+    ScaleRun(crate::scale::RunArgs),
 }
 
 pub async fn bench(args: BenchArgs, json: bool) -> Result<()> {
@@ -41,6 +51,10 @@ pub async fn bench(args: BenchArgs, json: bool) -> Result<()> {
         BenchCommand::Nab { data, out } => (data, out),
         #[cfg(feature = "invoke")]
         BenchCommand::Coldstart(args) => return crate::coldstart::coldstart(args, json).await,
+        #[cfg(feature = "invoke")]
+        BenchCommand::Scale(args) => return crate::scale::scale(args, json).await,
+        #[cfg(feature = "invoke")]
+        BenchCommand::ScaleRun(args) => return crate::scale::scale_run(args).await,
     };
     let files = metric_csv::csv_files(&data)?;
     if files.is_empty() {

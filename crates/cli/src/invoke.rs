@@ -37,9 +37,9 @@ use crate::integrations;
 /// The pipeline functions; every other name is an integration's dispatcher.
 pub(crate) const PIPELINE: &[&str] = &["collect", "aggregate", "detect", "forecast", "report"];
 /// Resource names on moto, as template.yaml's defaults name them.
-const BUCKET: &str = "costwatch-lake";
-const TABLE: &str = "costwatch-state";
-const REGION: &str = "us-east-1";
+pub(crate) const BUCKET: &str = "costwatch-lake";
+pub(crate) const TABLE: &str = "costwatch-state";
+pub(crate) const REGION: &str = "us-east-1";
 
 #[derive(Args)]
 pub struct InvokeArgs {
@@ -303,7 +303,7 @@ pub(crate) async fn on_moto(
     Ok(env)
 }
 
-async fn create_bucket(sdk: &SdkConfig) -> Result<()> {
+pub(crate) async fn create_bucket(sdk: &SdkConfig) -> Result<()> {
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(true)
@@ -321,7 +321,7 @@ async fn create_bucket(sdk: &SdkConfig) -> Result<()> {
 }
 
 /// The StateTable of template.yaml: `pk` HASH, `sk` RANGE, both strings.
-async fn create_table(sdk: &SdkConfig) -> Result<()> {
+pub(crate) async fn create_table(sdk: &SdkConfig) -> Result<()> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     if dynamo
         .describe_table()

@@ -25,6 +25,8 @@ mod notify;
 mod output;
 mod recommend;
 mod run;
+#[cfg(feature = "invoke")]
+mod scale;
 mod serve;
 
 use std::path::PathBuf;

@@ -31,7 +31,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemInput;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ext::Item;
 
@@ -94,7 +94,7 @@ fn read_halves(bytes: usize, consistent: bool) -> u64 {
 }
 
 /// What a meter counted: request units and requests, reads and writes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Capacity {
     pub read_units: f64,
     pub write_units: u64,
