@@ -6,7 +6,7 @@
 //! median of N starts and as a ratio to hello-world's. A function builds its clients beside the
 //! runtime loop (`costwatch_lambda::ready`), so `/next` comes before they are built; the time to
 //! the answer to a first event (`{"Records":[]}`, queued before the start: an empty SQS batch
-//! for a dispatcher, an event with no message for a pipeline function) is measured too — what a
+//! for a dispatcher; a pipeline function dead-letters it as malformed) is measured too — what a
 //! cold start's first event waits for the clients (and a dispatcher's secret) — and the peak
 //! RSS is read after that answer, so it includes them. The functions get the environment
 //! `costwatch invoke` gives them, on one moto started for the run, so a dispatcher reads its
