@@ -17,9 +17,8 @@ use crate::ready::Ready;
 
 /// Serves `handler` with the real runtime loop (the Runtime API at `AWS_LAMBDA_RUNTIME_API`).
 /// `init` builds the function's ports and its dead-letter queue on the first event ([`Ready`]);
-/// later ones find them built. The event arrives as raw
-/// JSON so that a malformed one reaches [`settle`] instead of failing deserialisation inside
-/// the runtime.
+/// later ones find them built. The event arrives as raw JSON so that a malformed one reaches
+/// [`settle`] instead of failing deserialisation inside the runtime.
 pub async fn serve<S, I, IF, H, F, R>(
     function: &'static str,
     init: I,
