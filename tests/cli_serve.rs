@@ -97,7 +97,9 @@ async fn serve_runs_the_api_and_the_dashboard_on_the_demo() {
         ],
         &[],
     );
-    let client = reqwest::Client::new();
+    let client = costwatch_store::outbound::http_client_builder()
+        .build()
+        .unwrap();
     let contract = Contract::load();
 
     let (status, ct, body) = get(&client, &format!("{base}/v1/anomalies?state=all")).await;
@@ -193,7 +195,9 @@ async fn with_a_token_it_serves_any_address_to_bearers_only() {
         &[("COSTWATCH_SECRET_API_TOKEN", "t0ken-for-the-test")],
     );
     let base = base.replace("0.0.0.0", "127.0.0.1");
-    let client = reqwest::Client::new();
+    let client = costwatch_store::outbound::http_client_builder()
+        .build()
+        .unwrap();
     let (status, ct, body) = get(&client, &format!("{base}/v1/budgets")).await;
     assert_eq!(status, 401);
     Contract::load().check("GET", "/v1/budgets", status, &ct, &body);

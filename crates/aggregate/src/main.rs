@@ -7,7 +7,7 @@ use costwatch_lambda::handlers::aggregate::{AggregatePorts, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    costwatch_lambda::logging::init();
     costwatch_lambda::serve(
         "aggregate",
         || async {

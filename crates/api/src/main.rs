@@ -60,7 +60,7 @@ impl DispatchStates for DispatchPartitions {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    costwatch_lambda::logging::init();
     let aws = Aws::load(Env::from_process()).await;
     let config = aws.env.pipeline_config()?;
     let auth = match aws.env.optional(API_TOKEN_SECRET) {

@@ -13,9 +13,7 @@ use std::sync::Arc;
 use costwatch_api::chat::ChatSecrets;
 use costwatch_api::chat::followup::{Defer, Followup, Sender};
 use costwatch_api::chat::lambda::{FOLLOWUP_KEY, SelfInvoke, handle};
-use costwatch_store::aws::behavior_version;
-use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
-use costwatch_store::aws::sdk::aws_sdk_s3::config::Credentials;
+use costwatch_store::aws::sdk::aws_config::SdkConfig;
 use costwatch_store::memory::MemorySecrets;
 use costwatch_vendor_fakes::server::{FakeServer, Received, Reply, Vendor};
 use hmac::{Hmac, KeyInit, Mac};
@@ -36,12 +34,7 @@ impl Vendor for AcceptsInvokes {
 }
 
 async fn sdk_config(url: &str) -> SdkConfig {
-    aws_config::defaults(behavior_version())
-        .endpoint_url(url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "fake"))
-        .load()
-        .await
+    costwatch_store::aws::emulator_config(url, "us-east-1").await
 }
 
 fn slack() -> Followup {

@@ -21,12 +21,10 @@ use clap::Args;
 use costwatch_dispatch::Entry;
 use costwatch_local::moto::MotoServer;
 use costwatch_local::runtime_api::{Outcome, RuntimeApi};
-use costwatch_store::aws::behavior_version;
-use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
+use costwatch_store::aws::sdk::aws_config::SdkConfig;
 use costwatch_store::aws::sdk::aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use costwatch_store::aws::sdk::aws_sdk_s3::config::Credentials;
 use costwatch_store::aws::sdk::{
     aws_sdk_dynamodb, aws_sdk_s3, aws_sdk_secretsmanager, aws_sdk_sns,
 };
@@ -246,12 +244,7 @@ pub(crate) async fn on_moto(
     function: &Function,
     config: Option<&Path>,
 ) -> Result<BTreeMap<String, String>> {
-    let sdk = aws_config::defaults(behavior_version())
-        .endpoint_url(url)
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .load()
-        .await;
+    let sdk = costwatch_store::aws::emulator_config(url, REGION).await;
     let mut env: BTreeMap<String, String> = [
         ("AWS_ENDPOINT_URL", url),
         ("AWS_REGION", REGION),

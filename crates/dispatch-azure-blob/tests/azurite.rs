@@ -104,7 +104,9 @@ async fn get(azurite: &Azurite, path: &str) -> reqwest::Response {
         ms_headers: &ms,
     };
     let auth = authorization(ACCOUNT, ACCOUNT_KEY, &signed).unwrap();
-    let mut request = reqwest::Client::new()
+    let mut request = costwatch_store::outbound::http_client_builder()
+        .build()
+        .unwrap()
         .get(url)
         .header("authorization", auth);
     for (name, value) in &ms {

@@ -53,7 +53,7 @@ const SECRET_TTL: Duration = Duration::from_secs(300);
 const MARGIN: Duration = Duration::from_secs(10);
 
 pub async fn run<I: Integration>() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    costwatch_lambda::logging::init();
     emf::init();
     // Built on the first batch, not before the runtime loop (see costwatch_lambda::ready).
     let ready = Ready::new(build::<I>);

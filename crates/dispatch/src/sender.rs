@@ -90,7 +90,7 @@ impl Sender {
                 .as_ref()
                 .and_then(|e| e.host_str().map(str::to_owned)),
         );
-        let client = reqwest::Client::builder()
+        let client = costwatch_store::outbound::http_client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .referer(false)
             .dns_resolver(crate::dns::PublicOnly::new(allowed))

@@ -7,7 +7,7 @@ use costwatch_lambda::handlers::forecast::{ForecastPorts, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    costwatch_lambda::logging::init();
     costwatch_lambda::serve(
         "forecast",
         || async {

@@ -4,7 +4,7 @@
 //! start with its name.
 
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
-use costwatch_store::aws::{DynamoRollups, DynamoState, S3Lake, SnsBus, load_config};
+use costwatch_store::aws::{DynamoRollups, DynamoState, S3Lake, SnsBus, lambda_config};
 
 use crate::dead_letter::SqsDeadLetters;
 use crate::env::{self, Env};
@@ -17,10 +17,10 @@ pub struct Aws {
 }
 
 impl Aws {
-    /// The standard chain (the function role's credentials; `AWS_ENDPOINT_URL` for an emulator).
+    /// The function role's credentials from the environment; `AWS_ENDPOINT_URL` for an emulator.
     pub async fn load(env: Env) -> Self {
         Self {
-            config: load_config().await,
+            config: lambda_config(),
             env,
         }
     }

@@ -12,6 +12,7 @@ pub mod env;
 pub mod error;
 pub mod events;
 pub mod handlers;
+pub mod logging;
 pub mod ready;
 pub mod serve;
 

@@ -10,7 +10,7 @@ use costwatch_store::aws::CloudWatchMetrics;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    costwatch_lambda::logging::init();
     costwatch_lambda::serve(
         "metrics",
         || async {

@@ -11,7 +11,7 @@ use costwatch_store::aws::{CeRecommendations, CostOptimizationHub, RetryPolicy};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    costwatch_lambda::logging::init();
     costwatch_lambda::serve(
         "recommend",
         || async {

@@ -8,7 +8,7 @@ use costwatch_pipeline::Ports;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    costwatch_lambda::logging::init();
     costwatch_lambda::serve(
         "report",
         || async {

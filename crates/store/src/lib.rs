@@ -20,6 +20,8 @@ pub mod key;
 pub mod local;
 pub mod memory;
 pub mod metrics;
+#[cfg(feature = "http")]
+pub mod outbound;
 pub mod ports;
 mod rollup_index;
 mod state_rules;

@@ -7,9 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use costwatch_store::aws::behavior_version;
-use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
-use costwatch_store::aws::sdk::aws_sdk_s3::config::Credentials;
+use costwatch_store::aws::sdk::aws_config::SdkConfig;
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -106,12 +104,7 @@ impl AwsJsonFake {
 
     /// SDK configuration pointing at this endpoint, with dummy keys.
     pub async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(behavior_version())
-            .endpoint_url(self.url())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "fake"))
-            .load()
-            .await
+        costwatch_store::aws::emulator_config(&self.url(), "us-east-1").await
     }
 }
 

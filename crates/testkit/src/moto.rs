@@ -6,9 +6,7 @@
 use std::net::SocketAddr;
 
 use costwatch_local::moto::{MotoServer, request};
-use costwatch_store::aws::behavior_version;
-use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
-use costwatch_store::aws::sdk::aws_sdk_s3::config::Credentials;
+use costwatch_store::aws::sdk::aws_config::SdkConfig;
 
 pub struct Moto {
     server: MotoServer,
@@ -34,12 +32,7 @@ impl Moto {
     /// SDK configuration pointing at this server: explicit endpoint, region and dummy keys, so
     /// nothing is read from the process environment or instance metadata.
     pub async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(behavior_version())
-            .endpoint_url(self.url())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-            .load()
-            .await
+        costwatch_store::aws::emulator_config(&self.url(), "us-east-1").await
     }
 
     /// Clears every service's state (`POST /moto-api/reset`), for a test that wants a clean

@@ -69,7 +69,7 @@ mod sender {
                 Some(e) => return Err(format!("follow-up endpoint {e} is not a loopback address")),
                 None => None,
             };
-            let http = reqwest::Client::builder()
+            let http = costwatch_store::outbound::http_client_builder()
                 .timeout(Duration::from_secs(10))
                 .build()
                 .map_err(|e| e.to_string())?;

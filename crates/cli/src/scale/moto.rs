@@ -1,21 +1,14 @@
 //! The stack's resources on moto for `bench scale`, as `costwatch invoke` creates them.
 
 use anyhow::{Context, Result};
-use costwatch_store::aws::behavior_version;
-use costwatch_store::aws::sdk::aws_config::{self, Region, SdkConfig};
-use costwatch_store::aws::sdk::aws_sdk_s3::config::Credentials;
+use costwatch_store::aws::sdk::aws_config::SdkConfig;
 use costwatch_store::aws::sdk::aws_sdk_sns;
 
 pub(crate) use crate::invoke::{BUCKET, TABLE};
 use crate::invoke::{REGION, create_bucket, create_table};
 
 pub async fn sdk_config(url: &str) -> SdkConfig {
-    aws_config::defaults(behavior_version())
-        .endpoint_url(url)
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .load()
-        .await
+    costwatch_store::aws::emulator_config(url, REGION).await
 }
 
 /// Bucket, table and the notifications topic; returns the topic's ARN.
