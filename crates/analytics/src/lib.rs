@@ -9,6 +9,8 @@
 //! * [`detect`]: daily cost anomalies on that core with a weekly season, plus a calendar model
 //!   for recurring fees and tax; gated by $ and/or % impact and a sensitivity, per scope.
 //! * [`root_cause`]: ranks child series (service, account, …) by their dollar contribution.
+//! * [`resource_drivers`]: the resources behind a day's change, from CUR usage lines, each split
+//!   into a usage effect and a rate effect (more used, or each unit dearer).
 //! * [`forecast`]: a model chosen per series by rolling-origin back-test (naive, seasonal naive,
 //!   robust weekly, ETS, damped ETS, Theta; on logs; with a yearly cycle), fees and tax apart,
 //!   intervals from the chosen model's back-tested errors; month-end totals from errors of whole
@@ -26,6 +28,7 @@ pub mod budget;
 pub mod detect;
 pub mod forecast;
 pub mod recommend;
+pub mod resource_drivers;
 pub mod root_cause;
 mod stats;
 pub mod stream;
