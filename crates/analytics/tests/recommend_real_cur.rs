@@ -14,22 +14,11 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use costwatch_analytics::recommend::list::{self, Threshold, Thresholds};
 use costwatch_analytics::recommend::{Finding, Kind, Settings, suite_findings};
-use costwatch_core::shared::shared_path;
-use costwatch_core::{Money, UsageLine};
-use costwatch_ingest::cur::read_usage;
+use costwatch_core::Money;
 
-fn lines() -> &'static [UsageLine] {
-    static LINES: OnceLock<Vec<UsageLine>> = OnceLock::new();
-    LINES.get_or_init(|| {
-        [
-            "Oct2018-WorkshopCUR-00001.snappy.parquet",
-            "Nov2018-WorkshopCUR-00001.snappy.parquet",
-        ]
-        .iter()
-        .flat_map(|f| read_usage(&shared_path(&format!("data/cost/cur/{f}"))).unwrap())
-        .collect()
-    })
-}
+#[path = "support/real_cur.rs"]
+mod real_cur;
+use real_cur::lines;
 
 fn findings() -> &'static [Finding] {
     static FINDINGS: OnceLock<Vec<Finding>> = OnceLock::new();

@@ -6,26 +6,14 @@
 //! split must add up for every resource.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use costwatch_analytics::resource_drivers::{Window, compare, rank};
-use costwatch_core::shared::shared_path;
 use costwatch_core::{Money, UsageLine};
-use costwatch_ingest::cur::read_usage;
 
-fn lines() -> &'static [UsageLine] {
-    static LINES: OnceLock<Vec<UsageLine>> = OnceLock::new();
-    LINES.get_or_init(|| {
-        [
-            "Oct2018-WorkshopCUR-00001.snappy.parquet",
-            "Nov2018-WorkshopCUR-00001.snappy.parquet",
-        ]
-        .iter()
-        .flat_map(|f| read_usage(&shared_path(&format!("data/cost/cur/{f}"))).unwrap())
-        .collect()
-    })
-}
+#[path = "support/real_cur.rs"]
+mod real_cur;
+use real_cur::lines;
 
 fn totals() -> BTreeMap<NaiveDate, Money> {
     let mut totals = BTreeMap::new();
