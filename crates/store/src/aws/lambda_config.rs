@@ -29,6 +29,13 @@ fn lambda_config_from(vars: impl IntoIterator<Item = (String, String)>) -> SdkCo
     let set = |name: &str| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     let region = set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION"));
     let endpoint = set("AWS_ENDPOINT_URL");
+    // Only the per-service endpoints: the credentials are in the same environment, and the
+    // config (with this inside) is Debug — a logged config must not carry the secret key.
+    let service_endpoints = vars
+        .iter()
+        .filter(|(name, _)| name.starts_with("AWS_ENDPOINT_URL_"))
+        .cloned()
+        .collect();
     let mut config = SdkConfig::builder()
         .behavior_version(behavior_version())
         .credentials_provider(SharedCredentialsProvider::new(
@@ -37,13 +44,13 @@ fn lambda_config_from(vars: impl IntoIterator<Item = (String, String)>) -> SdkCo
         .http_client(https_client())
         .timeout_config(timeouts())
         .retry_config(RetryConfig::standard())
-        .service_config(ServiceEnv(vars));
+        .service_config(ServiceEnv(service_endpoints));
     config.set_region(region.map(Region::new));
     config.set_endpoint_url(endpoint);
     config.build()
 }
 
-/// The `AWS_<SETTING>_<SERVICE_ID>` variables: a test points one service at a fake with
+/// The `AWS_ENDPOINT_URL_<SERVICE_ID>` variables: a test points one service at a fake with
 /// `AWS_ENDPOINT_URL_COST_EXPLORER` while the others keep `AWS_ENDPOINT_URL`.
 #[derive(Debug)]
 struct ServiceEnv(Vec<(String, String)>);
@@ -92,6 +99,28 @@ mod tests {
         let fallback = from(&[("AWS_DEFAULT_REGION", "us-east-2"), ("AWS_REGION", " ")]);
         assert_eq!(fallback.region().map(|r| r.as_ref()), Some("us-east-2"));
         assert_eq!(fallback.endpoint_url(), None);
+    }
+
+    #[test]
+    fn the_config_never_holds_the_secret_key_where_debug_prints_it() {
+        let config = from(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+            ("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEXAMPLETOKEN"),
+            ("AWS_ENDPOINT_URL_COST_EXPLORER", "http://127.0.0.1:9"),
+        ]);
+        let printed = format!("{config:?}");
+        assert!(
+            printed.contains("AWS_ENDPOINT_URL_COST_EXPLORER"),
+            "{printed}"
+        );
+        for secret in ["wJalrXUtnFEMI", "IQoJb3JpZ2lu"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
     }
 
     #[test]
