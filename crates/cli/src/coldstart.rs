@@ -129,7 +129,7 @@ fn start_once(name: &str, binary: &Path, env: &[(String, String)]) -> Result<Sam
     let reached = api.first_next(INIT_LIMIT);
     let answered = api.outcome(&queued, INIT_LIMIT);
     let answered_at = Instant::now();
-    let peak_rss_kib = process.pid().and_then(peak_rss_kib);
+    let peak_rss_kib = process.pid().and_then(|pid| peak_rss_kib(&pid.to_string()));
     let logs = process.stop();
     let at = reached.map_err(|e| anyhow!("{name}: {e}\n{logs}"))?;
     // An answer either way: a pipeline function may refuse the empty event.
@@ -168,9 +168,10 @@ impl Samples {
     }
 }
 
-/// The peak resident set so far (`VmHWM`), in KiB; `None` off Linux.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+/// The peak resident set so far (`VmHWM`) of a process (`/proc/<process>/status`: a pid, or
+/// `self`), in KiB; `None` off Linux.
+pub(crate) fn peak_rss_kib(process: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))

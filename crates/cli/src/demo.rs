@@ -164,7 +164,7 @@ async fn scenarios(summary: Summary, json: bool) -> Result<()> {
 }
 
 /// Runs happen early the next morning, when the day's data has arrived.
-fn morning_after(day: NaiveDate) -> chrono::DateTime<Utc> {
+pub(crate) fn morning_after(day: NaiveDate) -> chrono::DateTime<Utc> {
     let next = day + Days::new(1);
     Utc.from_utc_datetime(&next.and_hms_opt(6, 0, 0).unwrap_or_default())
 }

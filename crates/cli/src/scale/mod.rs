@@ -25,10 +25,8 @@ use costwatch_pipeline::aggregate::{aggregate_records, rollup_rows};
 use costwatch_pipeline::collect::write_days;
 use costwatch_store::aws::sdk::aws_sdk_dynamodb::types::AttributeValue;
 use costwatch_store::aws::sdk::{aws_config::SdkConfig, aws_sdk_dynamodb};
-use costwatch_store::aws::{
-    Capacity, CapacityMeter, DynamoRollups, DynamoState, S3Lake, item_size,
-};
-use costwatch_store::{LakeWriter, LocalStore, RollupStore, StateStore, SystemClock};
+use costwatch_store::aws::{Capacity, CapacityMeter, item_size};
+use costwatch_store::{LakeWriter, LocalStore, RollupStore, StateStore};
 use serde::Serialize;
 
 use org::ScaledOrg;
@@ -171,10 +169,7 @@ pub async fn scale(args: ScaleArgs, json: bool) -> Result<()> {
         let sdk = moto::sdk_config(&server.url()).await;
         let topic = moto::create_stack(&sdk).await?;
         let meter = CapacityMeter::new();
-        let rollups = DynamoRollups::with_client(meter.client(&sdk), moto::TABLE);
-        let clock = std::sync::Arc::new(SystemClock);
-        let state = DynamoState::with_client(meter.client(&sdk), moto::TABLE, clock);
-        let lake = S3Lake::new(&sdk, moto::BUCKET);
+        let (lake, rollups, state) = moto::stores(&sdk, &meter);
         let started = Instant::now();
         seed(&lake, &rollups, &state, &org, &cfg, days).await?;
         let seed_seconds = started.elapsed().as_secs_f64();

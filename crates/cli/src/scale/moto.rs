@@ -1,11 +1,24 @@
 //! The stack's resources on moto for `bench scale`, as `costwatch invoke` creates them.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
+use costwatch_store::SystemClock;
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
 use costwatch_store::aws::sdk::aws_sdk_sns;
+use costwatch_store::aws::{CapacityMeter, DynamoRollups, DynamoState, S3Lake};
 
 pub(crate) use crate::invoke::{BUCKET, TABLE};
 use crate::invoke::{REGION, create_bucket, create_table};
+
+/// The stack's lake, rollups and state on moto, DynamoDB through `meter`'s counting client.
+pub fn stores(sdk: &SdkConfig, meter: &CapacityMeter) -> (S3Lake, DynamoRollups, DynamoState) {
+    (
+        S3Lake::new(sdk, BUCKET),
+        DynamoRollups::with_client(meter.client(sdk), TABLE),
+        DynamoState::with_client(meter.client(sdk), TABLE, Arc::new(SystemClock)),
+    )
+}
 
 pub async fn sdk_config(url: &str) -> SdkConfig {
     costwatch_store::aws::emulator_config(url, REGION).await

@@ -6,15 +6,15 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use clap::Args;
 use costwatch_core::notification::ReportPeriod;
 use costwatch_pipeline::aggregate::aggregate;
 use costwatch_pipeline::run::{RunSummary, detect_day, forecast_day, report_day};
 use costwatch_pipeline::{PipelineConfig, Ports};
-use costwatch_store::aws::{Capacity, CapacityMeter, DynamoRollups, DynamoState, S3Lake, SnsBus};
+use costwatch_store::LocalStore;
+use costwatch_store::aws::{Capacity, CapacityMeter, SnsBus};
 use costwatch_store::local::LocalBus;
-use costwatch_store::{LocalStore, SystemClock};
 use serde::{Deserialize, Serialize};
 
 use super::moto;
@@ -65,23 +65,10 @@ pub struct RunReport {
     pub anomalies: Vec<String>,
 }
 
-/// The process's peak resident set so far, from /proc/self/status.
+/// This process's peak resident set so far, MiB.
 pub fn peak_rss_mib() -> Result<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").context("/proc/self/status")?;
-    let line = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .context("no VmHWM in /proc/self/status")?;
-    let kib: f64 = line.trim().trim_end_matches("kB").trim().parse()?;
-    Ok(kib / 1024.0)
-}
-
-/// The next morning, when the scheduled run for `day` happens.
-pub fn run_time(day: NaiveDate) -> DateTime<Utc> {
-    (day + Days::new(1))
-        .and_hms_opt(6, 0, 0)
-        .unwrap_or_default()
-        .and_utc()
+    let kib = crate::coldstart::peak_rss_kib("self").context("no VmHWM in /proc/self/status")?;
+    Ok(kib as f64 / 1024.0)
 }
 
 pub async fn scale_run(args: RunArgs) -> Result<()> {
@@ -101,13 +88,7 @@ pub async fn scale_run(args: RunArgs) -> Result<()> {
         (None, Some(url)) => {
             let sdk = moto::sdk_config(url).await;
             let meter = CapacityMeter::new();
-            let lake = S3Lake::new(&sdk, moto::BUCKET);
-            let rollups = DynamoRollups::with_client(meter.client(&sdk), moto::TABLE);
-            let state = DynamoState::with_client(
-                meter.client(&sdk),
-                moto::TABLE,
-                std::sync::Arc::new(SystemClock),
-            );
+            let (lake, rollups, state) = moto::stores(&sdk, &meter);
             let bus = SnsBus::new(&sdk, args.topic_arn.clone().unwrap_or_default());
             let ports = Ports {
                 lake: &lake,
@@ -130,7 +111,7 @@ async fn measure(
     meter: Option<&CapacityMeter>,
 ) -> Result<RunReport> {
     let as_of = args.as_of;
-    let now = run_time(as_of);
+    let now = crate::demo::morning_after(as_of);
     let begin = Instant::now();
     let mut steps = Vec::new();
     let mut mark = (Instant::now(), meter.map(CapacityMeter::total));
