@@ -193,10 +193,14 @@ lint-template: $(CFN_LINT_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 	  $(SAM) validate --lint --region us-east-1 --template-file "$$t" || exit 1; done
 	$(CHECKOV) -f template.yaml
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  sed -E '/^  Enable[A-Za-z]+:/,/Default:/ s/Default: "false"/Default: "true"/' template.yaml > "$$tmp/template-all-integrations.yaml" && \
+	  sed -E -e '/^  Enable[A-Za-z]+:/,/Default:/ s/Default: "false"/Default: "true"/' \
+	    -e '/^  CostSource:/,/Default:/ s/Default: CostExplorer/Default: DataExports/' \
+	    -e '/^  CurPrefix:/,/Default:/ s|Default: ""|Default: cur/costwatch|' template.yaml > "$$tmp/template-all-integrations.yaml" && \
 	  if cmp -s template.yaml "$$tmp/template-all-integrations.yaml"; then \
 	    echo "error: found no Enable* parameter defaulting to \"false\" to switch on for checkov" >&2; exit 1; fi && \
-	  echo "checkov, every integration enabled:" && $(CHECKOV) -f "$$tmp/template-all-integrations.yaml"
+	  if ! grep -q '^    Default: DataExports$$' "$$tmp/template-all-integrations.yaml"; then \
+	    echo "error: found no CostSource parameter defaulting to CostExplorer to switch to DataExports for checkov" >&2; exit 1; fi && \
+	  echo "checkov, every integration enabled, CostSource=DataExports:" && $(CHECKOV) -f "$$tmp/template-all-integrations.yaml"
 	@for t in $(NESTED_TEMPLATES); do \
 	  echo "checkov, nested template $$t:" && $(CHECKOV) -f "$$t" || exit 1; done
 
