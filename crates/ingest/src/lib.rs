@@ -87,6 +87,17 @@ pub fn detect(path: &Path) -> Result<Format, IngestError> {
     )))
 }
 
+/// Sums records that agree on every dimension into one, sorted like a reader's output: how a
+/// query's rows (already summed per day, but grouped by line item type) and a reader's records
+/// with a dimension dropped (resource id) become the same daily roll-up.
+pub fn roll_up(records: impl IntoIterator<Item = CostRecord>) -> Result<Vec<CostRecord>, String> {
+    let mut daily = mapping::Daily::default();
+    for r in records {
+        daily.add_record(r)?;
+    }
+    Ok(daily.into_records())
+}
+
 /// Detects the format and reads the file.
 pub fn read_path(path: &Path) -> Result<Vec<CostRecord>, IngestError> {
     read_as(path, detect(path)?)

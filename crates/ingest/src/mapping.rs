@@ -159,6 +159,35 @@ impl Daily {
         Ok(())
     }
 
+    /// Adds a record that is itself a sum (a query's row, or a reader's record with some
+    /// dimension dropped), so rows that agree on every dimension become one.
+    pub fn add_record(&mut self, r: CostRecord) -> Result<(), String> {
+        let dims = Dims {
+            start: r.charge_period_start,
+            end: r.charge_period_end,
+            billing_account_id: r.billing_account_id,
+            billing_account_name: r.billing_account_name,
+            sub_account_id: r.sub_account_id,
+            sub_account_name: r.sub_account_name,
+            service_name: r.service_name,
+            service_category: r.service_category,
+            region_id: r.region_id,
+            charge_category: r.charge_category,
+            charge_frequency: r.charge_frequency,
+            billing_currency: r.billing_currency,
+            tags: r.tags,
+            resource_id: r.resource_id,
+            x_usage_type: r.x_usage_type,
+            x_cost_categories: r.x_cost_categories,
+        };
+        let amounts = Amounts {
+            billed: r.billed_cost,
+            effective: r.effective_cost,
+            list: r.list_cost,
+        };
+        self.add(dims, amounts)
+    }
+
     /// The records, sorted by day then dimensions so output is deterministic.
     pub fn into_records(self) -> Vec<CostRecord> {
         let mut groups: Vec<_> = self.groups.into_iter().collect();

@@ -16,6 +16,9 @@ pub enum PipelineError {
     NotFound(String),
     #[error("report rendering: {0}")]
     Render(String),
+    /// A Data Exports query failed or answered rows that cannot be read.
+    #[error(transparent)]
+    Query(#[from] costwatch_query::QueryError),
 }
 
 impl PipelineError {
@@ -23,6 +26,7 @@ impl PipelineError {
     pub fn is_retryable(&self) -> bool {
         match self {
             PipelineError::Store(e) => e.is_retryable(),
+            PipelineError::Query(e) => e.is_retryable(),
             _ => false,
         }
     }

@@ -316,6 +316,14 @@ impl CurLayout {
     }
 }
 
+/// The FOCUS charge category and frequency of a `line_item_line_item_type` value, as the readers
+/// map it; for rows a query grouped by that column.
+pub fn line_item_charge(
+    line_item_type: &str,
+) -> Result<(ChargeCategory, Option<ChargeFrequency>), String> {
+    LineItemKind::parse(line_item_type).map(LineItemKind::charge)
+}
+
 /// `line_item_line_item_type` values that need distinct treatment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LineItemKind {

@@ -1,0 +1,195 @@
+//! The daily roll-up SQL (the text Athena runs) executed by the embedded engine over the real CUR
+//! (data/cost/cur: Oct–Nov 2018, two workshop accounts, hourly line items), compared with the
+//! roll-up the project's own Parquet reader computes from the same files. The files are linked
+//! into the folder layout Data Exports writes (`data/BILLING_PERIOD=YYYY-MM/`), so the query's
+//! partition filter is exercised too.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use costwatch_core::shared::shared_path;
+use costwatch_core::{CostRecord, Money};
+use costwatch_ingest::cur::read_parquet;
+use costwatch_query::embedded::EmbeddedEngine;
+use costwatch_query::{DailyQuery, Engine, ExportTable, Window};
+
+const FILES: [(&str, &str); 2] = [
+    ("2018-10", "Oct2018-WorkshopCUR-00001.snappy.parquet"),
+    ("2018-11", "Nov2018-WorkshopCUR-00001.snappy.parquet"),
+];
+
+/// A Data Exports folder whose month folders link to the shared files (nothing copied).
+fn export_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (period, file) in FILES {
+        let month = dir.path().join(format!("data/BILLING_PERIOD={period}"));
+        std::fs::create_dir_all(&month).unwrap();
+        std::os::unix::fs::symlink(
+            shared_path(&format!("data/cost/cur/{file}")),
+            month.join(file),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// The reader's records without resource ids (the roll-ups keep none), summed like the query.
+fn reader_rollup(periods: &[&str]) -> Vec<CostRecord> {
+    let records = FILES
+        .iter()
+        .filter(|(p, _)| periods.contains(p))
+        .flat_map(|(_, f)| read_parquet(&shared_path(&format!("data/cost/cur/{f}"))).unwrap())
+        .map(|mut r| {
+            r.resource_id = None;
+            r
+        });
+    costwatch_ingest::roll_up(records).unwrap()
+}
+
+/// A record's dimensions as text, to match the two sides record by record.
+fn key(r: &CostRecord) -> String {
+    let mut r = r.clone();
+    r.billed_cost = Money::ZERO;
+    r.effective_cost = Money::ZERO;
+    r.list_cost = None;
+    format!("{r:?}")
+}
+
+/// Asserts both sides hold the same records and the same amounts to the cent; the largest
+/// difference seen, for the message.
+fn assert_same_to_the_cent(sql: &[CostRecord], reader: &[CostRecord]) -> Money {
+    let by_key = |records: &[CostRecord]| -> BTreeMap<String, CostRecord> {
+        records.iter().map(|r| (key(r), r.clone())).collect()
+    };
+    let (sql, reader) = (by_key(sql), by_key(reader));
+    let only_sql: Vec<_> = sql
+        .keys()
+        .filter(|k| !reader.contains_key(*k))
+        .take(3)
+        .collect();
+    let only_reader: Vec<_> = reader
+        .keys()
+        .filter(|k| !sql.contains_key(*k))
+        .take(3)
+        .collect();
+    assert!(
+        only_sql.is_empty() && only_reader.is_empty(),
+        "records differ: only in the SQL's answer {only_sql:#?}, only in the reader's {only_reader:#?}"
+    );
+    let cent = Money::new(1, 2);
+    let mut largest = Money::ZERO;
+    for (k, a) in &sql {
+        let b = &reader[k];
+        let list = |r: &CostRecord| r.list_cost.unwrap_or_default();
+        assert_eq!(
+            a.list_cost.is_some(),
+            b.list_cost.is_some(),
+            "list cost presence of {k}"
+        );
+        for (what, x, y) in [
+            ("billed", a.billed_cost, b.billed_cost),
+            ("effective", a.effective_cost, b.effective_cost),
+            ("list", list(a), list(b)),
+        ] {
+            let diff = (x - y).abs();
+            assert!(diff < cent, "{what} of {k}: SQL {x}, reader {y}");
+            largest = largest.max(diff);
+        }
+    }
+    largest
+}
+
+fn total(records: &[CostRecord]) -> Money {
+    records.iter().map(|r| r.effective_cost).sum()
+}
+
+async fn engine(folder: &Path) -> (EmbeddedEngine, ExportTable) {
+    let engine = EmbeddedEngine::open(folder, "cur").await.unwrap();
+    let table = ExportTable::legacy("cur", engine.columns("cur").await.unwrap());
+    (engine, table)
+}
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn daily_rollup_sql_matches_the_reader_to_the_cent() {
+    let folder = export_folder();
+    let (engine, table) = engine(folder.path()).await;
+    assert!(
+        table.has("billing_period"),
+        "the month folders are a partition column: {:?}",
+        table.columns
+    );
+    let query = DailyQuery::new(
+        &table,
+        Window {
+            from: day("2018-10-01"),
+            to: day("2018-12-01"),
+        },
+    );
+    let answer = engine.run(&query.sql).await.unwrap();
+    let sql = query.records(&answer.rows).unwrap();
+    let reader = reader_rollup(&["2018-10", "2018-11"]);
+
+    assert!(reader.len() > 1_000, "{} records", reader.len());
+    let largest = assert_same_to_the_cent(&sql, &reader);
+    assert_eq!(total(&sql).round_dp(2), total(&reader).round_dp(2));
+    let days: std::collections::BTreeSet<_> = sql.iter().map(|r| r.charge_period_start).collect();
+    assert_eq!(days.len(), 61, "every day of October and November");
+    assert!(!sql.iter().all(|r| r.tags.is_empty()), "tags are kept");
+    println!(
+        "{} records, {} line item types folded, largest difference {largest}, {} bytes scanned",
+        sql.len(),
+        answer.rows.rows.len() - sql.len(),
+        answer.bytes_scanned
+    );
+}
+
+#[tokio::test]
+async fn a_window_inside_one_month_reads_only_that_month() {
+    let folder = export_folder();
+    let (engine, table) = engine(folder.path()).await;
+    let both = Window {
+        from: day("2018-10-01"),
+        to: day("2018-12-01"),
+    };
+    let november = Window {
+        from: day("2018-11-01"),
+        to: day("2018-12-01"),
+    };
+    let all = engine
+        .run(&DailyQuery::new(&table, both).sql)
+        .await
+        .unwrap();
+    let query = DailyQuery::new(&table, november);
+    let nov = engine.run(&query.sql).await.unwrap();
+    assert!(
+        nov.bytes_scanned > 0 && nov.bytes_scanned < all.bytes_scanned * 2 / 3,
+        "November alone scanned {} bytes, both months {}",
+        nov.bytes_scanned,
+        all.bytes_scanned
+    );
+    let records = query.records(&nov.rows).unwrap();
+    assert_same_to_the_cent(&records, &reader_rollup(&["2018-11"]));
+
+    // A window that ends mid-month keeps only its days.
+    let half = DailyQuery::new(
+        &table,
+        Window {
+            from: day("2018-11-10"),
+            to: day("2018-11-20"),
+        },
+    );
+    let records = half
+        .records(&engine.run(&half.sql).await.unwrap().rows)
+        .unwrap();
+    let days: std::collections::BTreeSet<_> = records
+        .iter()
+        .map(|r| r.charge_period_start.date_naive())
+        .collect();
+    assert_eq!(days.first(), Some(&day("2018-11-10")));
+    assert_eq!(days.last(), Some(&day("2018-11-19")));
+}
