@@ -123,7 +123,11 @@ impl DailyQuery {
         let _ = write!(sql, "GROUP BY {}", positions.join(", "));
         Self {
             sql,
-            tag_keys: table.tag_keys.clone(),
+            tag_keys: table
+                .tag_keys
+                .iter()
+                .map(|k| table.record_tag_key(k))
+                .collect(),
             cost_categories: table.cost_categories.clone(),
         }
     }

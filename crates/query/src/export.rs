@@ -82,6 +82,15 @@ impl ExportTable {
         }
     }
 
+    /// The key a tag has in the records: as in every other source, the user's key without
+    /// CUR 2.0's `user_` prefix (`user_team` → `team`).
+    pub(crate) fn record_tag_key(&self, key: &str) -> String {
+        match self.flavour {
+            Flavour::Cur2 => key.strip_prefix("user_").unwrap_or(key).to_owned(),
+            Flavour::LegacyAthena => key.to_owned(),
+        }
+    }
+
     pub fn has(&self, column: &str) -> bool {
         self.columns.contains(column)
     }

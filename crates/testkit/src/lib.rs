@@ -9,6 +9,7 @@ pub mod deployed;
 pub mod fuzz;
 pub mod http_sink;
 pub mod moto;
+pub mod moto_athena;
 pub mod moto_ce;
 #[cfg(feature = "cloudwatch")]
 pub mod moto_cw;

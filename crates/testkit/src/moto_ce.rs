@@ -22,7 +22,7 @@ pub fn queue_cost_and_usage(moto: &Moto, results: &str) {
 }
 
 /// A bare HTTP/1.0 POST with a JSON body, returning the status code.
-fn post(url: &str, path: &str, body: &str) -> std::io::Result<u16> {
+pub(crate) fn post(url: &str, path: &str, body: &str) -> std::io::Result<u16> {
     let host = url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
