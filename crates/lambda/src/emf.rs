@@ -62,6 +62,11 @@ pub fn cost_explorer_requests(requests: u32) {
     metrics::counter!("CostExplorerRequests").increment(u64::from(requests));
 }
 
+/// What Athena billed by: bytes the Data Exports query scanned.
+pub fn athena_bytes_scanned(bytes: u64) {
+    metrics::counter!("AthenaBytesScanned").increment(bytes);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

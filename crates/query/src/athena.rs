@@ -12,6 +12,9 @@ use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState};
 
 use crate::{Answer, Engine, QueryError, Rows};
 
+/// The SDK crate, for the caller that builds the client.
+pub use aws_sdk_athena;
+
 /// Where and how long queries run.
 #[derive(Debug, Clone)]
 pub struct AthenaSettings {

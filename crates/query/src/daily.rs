@@ -123,11 +123,7 @@ impl DailyQuery {
         let _ = write!(sql, "GROUP BY {}", positions.join(", "));
         Self {
             sql,
-            tag_keys: table
-                .tag_keys
-                .iter()
-                .map(|k| table.record_tag_key(k))
-                .collect(),
+            tag_keys: table.tag_keys.clone(),
             cost_categories: table.cost_categories.clone(),
         }
     }
@@ -306,7 +302,7 @@ mod tests {
 
     #[test]
     fn cur2_query_prunes_partitions_and_reads_maps_null_safely() {
-        let table = ExportTable::cur2("costwatch.cur", vec!["user_team".into()], vec![]);
+        let table = ExportTable::cur2("costwatch.cur", vec!["team".into()], vec![]);
         let q = DailyQuery::new(&table, Window::restated(day("2026-01-15")));
         assert!(
             q.sql.contains("billing_period IN ('2025-12', '2026-01')"),
@@ -330,10 +326,26 @@ mod tests {
     }
 
     #[test]
-    fn a_tag_key_with_a_quote_stays_inside_its_literal() {
-        let table = ExportTable::cur2("t", vec!["user_o'brien".into()], vec![]);
+    fn tag_keys_are_looked_up_under_the_exports_names_and_cannot_break_the_literal() {
+        let keys = vec!["Cost Center".into(), "o'brien".into()];
+        let table = ExportTable::cur2("t", keys, vec!["Business Unit".into()]);
         let q = DailyQuery::new(&table, Window::restated(day("2026-01-15")));
-        assert!(q.sql.contains("'user_o''brien'"), "{}", q.sql);
+        assert!(
+            q.sql
+                .contains("element_at(resource_tags, 'user_cost_center')"),
+            "{}",
+            q.sql
+        );
+        assert!(
+            q.sql.contains("element_at(resource_tags, 'user_o_brien')"),
+            "{}",
+            q.sql
+        );
+        assert!(
+            q.sql.contains("element_at(cost_category, 'business_unit')"),
+            "{}",
+            q.sql
+        );
     }
 
     #[test]

@@ -27,11 +27,12 @@ pub struct ExportTable {
     /// The partition column holding the billing period (`YYYY-MM`), when the table has one:
     /// the query names the months it needs there, so Athena reads only those.
     pub billing_period: Option<String>,
-    /// Tags to keep, by the key the records carry. CUR 2.0: keys of `resource_tags` as the
-    /// export writes them (`user_team`); legacy: every `resource_tags_user_*` column, found from
-    /// the columns.
+    /// Tags to keep, by the key the records carry. CUR 2.0: the user's keys as in the Cost
+    /// Explorer settings (`team`, `Cost Center`), looked up in `resource_tags` under the name
+    /// the export gives them (`user_team`, `user_cost_center`); legacy: every
+    /// `resource_tags_user_*` column, found from the columns.
     pub tag_keys: Vec<String>,
-    /// Cost categories to keep; found from the columns in the legacy layout.
+    /// Cost categories to keep, likewise (`cost_category` map / `cost_category_*` columns).
     pub cost_categories: Vec<String>,
 }
 
@@ -82,15 +83,6 @@ impl ExportTable {
         }
     }
 
-    /// The key a tag has in the records: as in every other source, the user's key without
-    /// CUR 2.0's `user_` prefix (`user_team` → `team`).
-    pub(crate) fn record_tag_key(&self, key: &str) -> String {
-        match self.flavour {
-            Flavour::Cur2 => key.strip_prefix("user_").unwrap_or(key).to_owned(),
-            Flavour::LegacyAthena => key.to_owned(),
-        }
-    }
-
     pub fn has(&self, column: &str) -> bool {
         self.columns.contains(column)
     }
@@ -134,17 +126,23 @@ impl ExportTable {
 
     pub(crate) fn tag(&self, key: &str) -> String {
         match self.flavour {
-            Flavour::Cur2 => self.map_text("resource_tags", key),
+            Flavour::Cur2 => self.map_text("resource_tags", &export_name("user_", key)),
             Flavour::LegacyAthena => self.text(&format!("{TAG_PREFIX}{key}")),
         }
     }
 
     pub(crate) fn cost_category(&self, key: &str) -> String {
         match self.flavour {
-            Flavour::Cur2 => self.map_text("cost_category", key),
+            Flavour::Cur2 => self.map_text("cost_category", &export_name("", key)),
             Flavour::LegacyAthena => self.text(&format!("{COST_CATEGORY_PREFIX}{key}")),
         }
     }
+}
+
+/// The name a key gets in the export: lower case, `_` for separators and before capitals
+/// (the Athena naming the legacy columns use too), behind `prefix`: `Cost Center` → `cost_center`.
+fn export_name(prefix: &str, key: &str) -> String {
+    format!("{prefix}{}", costwatch_ingest::cur::athena_name(key))
 }
 
 /// A SQL string literal.

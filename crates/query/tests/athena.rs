@@ -50,7 +50,7 @@ async fn the_daily_query_runs_on_moto_and_its_rows_become_records() {
         .await
         .unwrap();
 
-    let table = ExportTable::cur2("cur2", vec!["user_team".into()], vec![]);
+    let table = ExportTable::cur2("cur2", vec!["team".into()], vec![]);
     let day = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
     let query = DailyQuery::new(&table, Window::restated(day));
     let columns = [
@@ -111,7 +111,11 @@ async fn the_daily_query_runs_on_moto_and_its_rows_become_records() {
         .iter()
         .filter(|r| r.tags.contains_key("team"))
         .collect();
-    assert_eq!(web.len(), 2, "CUR 2.0's user_team is the records' team");
+    assert_eq!(
+        web.len(),
+        2,
+        "the user's key `team`, user_team in the export"
+    );
     assert_eq!(records.iter().filter(|r| r.tags.is_empty()).count(), 1);
     let last_day = records.last().map(|r| r.day().to_string());
     assert_eq!(last_day.as_deref(), Some("2026-01-15"));

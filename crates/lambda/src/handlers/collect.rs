@@ -1,15 +1,19 @@
 //! collect: the EventBridge schedule → an incremental Cost Explorer pull into the lake (raw and
-//! curated), the request ledger → `CostDataCollected` for the days (re)written.
+//! curated), the request ledger → `CostDataCollected` for the days (re)written. With
+//! `COSTWATCH_COST_SOURCE=data-exports`, one Athena query over the Data Export's Glue table for
+//! the days AWS may still revise instead (`costwatch_pipeline::data_exports`).
 
 use chrono::{DateTime, Utc};
+use costwatch_pipeline::data_exports::{DataExportsCollected, collect_data_exports};
 use costwatch_pipeline::incremental::{
     CollectSettings, IncrementalOutcome, collect_incremental, mark_announced,
 };
+use costwatch_query::{Engine, ExportTable, Window};
 use costwatch_store::{CostSource, LakeWriter, StateStore};
 
 use crate::emf;
 use crate::env::Env;
-use crate::error::Result;
+use crate::error::{HandlerError, Result};
 use crate::events::{PipelineBus, PipelineEvent, scheduled_time};
 
 pub const MAX_REQUESTS_PER_RUN: &str = "COSTWATCH_CE_MAX_REQUESTS_PER_RUN";
@@ -19,6 +23,84 @@ pub const TAG_KEYS: &str = "COSTWATCH_CE_TAG_KEYS";
 pub const COST_CATEGORIES: &str = "COSTWATCH_CE_COST_CATEGORIES";
 /// BillingAccountId on the records (template.yaml sets the stack's account).
 pub const BILLING_ACCOUNT_ID: &str = "COSTWATCH_BILLING_ACCOUNT_ID";
+
+/// `cost-explorer` (default) or `data-exports` (template parameter CostSource).
+pub const COST_SOURCE: &str = "COSTWATCH_COST_SOURCE";
+pub const ATHENA_WORKGROUP: &str = "COSTWATCH_ATHENA_WORKGROUP";
+pub const ATHENA_DATABASE: &str = "COSTWATCH_ATHENA_DATABASE";
+pub const ATHENA_TABLE: &str = "COSTWATCH_ATHENA_TABLE";
+
+/// Where collect reads costs from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceChoice {
+    CostExplorer,
+    /// The Data Export's Glue table, queried in the workgroup.
+    DataExports {
+        workgroup: String,
+        database: String,
+        table: String,
+    },
+}
+
+/// The source from the environment; the Athena names are required for Data Exports.
+pub fn source_choice(env: &Env) -> Result<SourceChoice> {
+    match env.optional(COST_SOURCE).unwrap_or("cost-explorer") {
+        "cost-explorer" => Ok(SourceChoice::CostExplorer),
+        "data-exports" => Ok(SourceChoice::DataExports {
+            workgroup: env.required(ATHENA_WORKGROUP)?.to_owned(),
+            database: env.required(ATHENA_DATABASE)?.to_owned(),
+            table: env.required(ATHENA_TABLE)?.to_owned(),
+        }),
+        other => Err(HandlerError::Config(format!(
+            "{COST_SOURCE} must be cost-explorer or data-exports, got `{other}`"
+        ))),
+    }
+}
+
+/// The CUR 2.0 table as the template declares it, keeping the tag keys and cost categories the
+/// Cost Explorer settings name, so both sources give records the same dimensions.
+pub fn export_table(env: &Env, table: &str) -> ExportTable {
+    ExportTable::cur2(table, env.list(TAG_KEYS), env.list(COST_CATEGORIES))
+}
+
+pub struct DataExportsPorts<'a> {
+    pub engine: &'a dyn Engine,
+    pub table: &'a ExportTable,
+    pub lake: &'a dyn LakeWriter,
+    pub state: &'a dyn StateStore,
+    pub events: &'a dyn PipelineBus,
+}
+
+/// One query for the days AWS may still revise on the scheduled day, those days' partitions
+/// replaced, then `CostDataCollected` for all of them. Nothing is kept between runs, so a run
+/// whose publish fails is simply run again by the schedule's retry (the same query, the same
+/// partitions, the same announcement).
+pub async fn handle_data_exports(
+    ports: &DataExportsPorts<'_>,
+    event: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<DataExportsCollected> {
+    let today = scheduled_time(event)?.date_naive();
+    let outcome = collect_data_exports(
+        ports.engine,
+        ports.table,
+        ports.lake,
+        Some(ports.state),
+        Window::restated(today),
+        now,
+    )
+    .await?;
+    emf::athena_bytes_scanned(outcome.bytes_scanned);
+    ports
+        .events
+        .publish(&PipelineEvent::CostDataCollected {
+            days: outcome.days.clone(),
+            records: outcome.records,
+            requests: 0,
+        })
+        .await?;
+    Ok(outcome)
+}
 
 pub struct CollectPorts<'a> {
     pub source: &'a dyn CostSource,
