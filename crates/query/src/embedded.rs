@@ -15,7 +15,7 @@ use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::{Answer, Engine, QueryError, Rows};
+use crate::{Answer, Engine, ExportTable, QueryError, Rows};
 
 /// The folder name Data Exports gives each month's files, and the partition column's name in
 /// the Glue table (Athena lowercases it).
@@ -77,6 +77,43 @@ impl EmbeddedEngine {
         .await
         .map_err(source)?;
         Ok(Self { ctx })
+    }
+
+    /// The table as the queries see it: CUR 2.0 when `resource_tags` is a map (then `tag_keys`
+    /// and `cost_categories` name what to keep, as in the Cost Explorer settings), else the
+    /// legacy Athena-named layout with every tag and cost category column.
+    pub async fn export_table(
+        &self,
+        table: &str,
+        tag_keys: Vec<String>,
+        cost_categories: Vec<String>,
+    ) -> Result<ExportTable, QueryError> {
+        let frame = self
+            .ctx
+            .table(table)
+            .await
+            .map_err(|e| QueryError::Source(e.to_string()))?;
+        let schema = frame.schema();
+        let columns: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().to_ascii_lowercase())
+            .collect();
+        let maps = schema
+            .fields()
+            .iter()
+            .any(|f| f.name() == "resource_tags" && matches!(f.data_type(), DataType::Map(..)));
+        Ok(if maps {
+            let mut export = ExportTable::cur2(table, tag_keys, cost_categories);
+            export.billing_period = columns
+                .iter()
+                .any(|c| c == "billing_period")
+                .then(|| "billing_period".into());
+            export.columns = columns.into_iter().collect();
+            export
+        } else {
+            ExportTable::legacy(table, columns)
+        })
     }
 
     /// The table's column names (lowercase, as the queries name them).

@@ -20,6 +20,8 @@ pub mod athena;
 pub mod embedded;
 #[cfg(feature = "embedded")]
 mod embedded_udf;
+#[cfg(feature = "embedded")]
+pub mod synthetic;
 
 pub use daily::{DailyQuery, Window};
 pub use error::QueryError;
