@@ -17,7 +17,9 @@ use crate::output::progress;
 #[derive(Args)]
 #[group(required = true, multiple = false)]
 pub struct ImportArgs {
-    /// Cost and Usage Report: Parquet (Athena columns) or CSV (.csv / .csv.gz, any delimiter).
+    /// Cost and Usage Report: a Data Export's folder (CUR 2.0, `data/BILLING_PERIOD=…/`), a
+    /// Parquet file or folder (read by the embedded SQL engine, the queries Athena runs), or CSV
+    /// (.csv / .csv.gz, any delimiter).
     #[arg(long)]
     cur: Option<PathBuf>,
     /// FOCUS 1.0 / 1.2 CSV (optionally gzipped).
@@ -66,7 +68,11 @@ pub async fn import(
 ) -> Result<()> {
     let (path, format) = chosen(&args)?;
     let bar = progress(json, 3, "read, collect, aggregate");
-    let records: Vec<CostRecord> = costwatch_ingest::read_as(path, format)?;
+    let engine = args.cur.is_some() && crate::data_export::through_engine(path);
+    let records: Vec<CostRecord> = match engine {
+        true => crate::data_export::read_all(path, settings).await?,
+        false => costwatch_ingest::read_as(path, format)?,
+    };
     bar.inc(1);
     let (Some(first), Some(last)) = (
         records.iter().map(CostRecord::day).min(),
@@ -76,15 +82,19 @@ pub async fn import(
     };
     let store = LocalStore::open(&settings.data_dir)
         .with_context(|| format!("opening data directory {}", settings.data_dir.display()))?;
-    let raw = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "import".into());
-    store
-        .lake
-        .put(&format!("raw/import/{file_name}"), raw)
-        .await?;
+    // A text file is kept under raw/ as received; an export read in place by the engine (a
+    // folder, or Parquet of any size) is already a file the user keeps.
+    if !engine {
+        let raw = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "import".into());
+        store
+            .lake
+            .put(&format!("raw/import/{file_name}"), raw)
+            .await?;
+    }
     let billed_cost: Money = records.iter().map(|r| r.billed_cost).sum();
     let count = records.len();
     let collected =
@@ -102,7 +112,10 @@ pub async fn import(
     bar.finish_and_clear();
     let summary = ImportSummary {
         file: path.to_path_buf(),
-        format: format!("{format:?}"),
+        format: match engine {
+            true => "CurExport".into(),
+            false => format!("{format:?}"),
+        },
         records: count,
         days: collected.days.len(),
         first_day: Some(first),
@@ -115,9 +128,9 @@ pub async fn import(
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "imported {} ({:?}): {} records, {} days ({} to {}), billed {}, {} rollup rows in {}",
+            "imported {} ({}): {} records, {} days ({} to {}), billed {}, {} rollup rows in {}",
             path.display(),
-            format,
+            summary.format,
             count,
             summary.days,
             first,

@@ -5,6 +5,7 @@ mod bench;
 #[cfg(feature = "invoke")]
 mod coldstart;
 mod config;
+mod data_export;
 mod demo;
 #[cfg(feature = "aws")]
 mod deployed;

@@ -99,6 +99,9 @@ pub struct Summary {
     /// Set by `run --aws`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_explorer: Option<CostExplorerLine>,
+    /// Set by `run --data-export`: the query's bytes and what Athena would bill for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_export: Option<String>,
 }
 
 fn lower(v: impl std::fmt::Debug) -> String {
@@ -167,6 +170,7 @@ impl Summary {
             report: report.to_path_buf(),
             notifications_dir: notifications_dir.to_path_buf(),
             cost_explorer: None,
+            data_export: None,
         }
     }
 
@@ -194,6 +198,9 @@ impl Summary {
             }
         } else if self.cost_explorer_requests > 0 {
             println!("  {}", ledger_line(self.cost_explorer_requests));
+        }
+        if let Some(line) = &self.data_export {
+            println!("  {line} (on Athena; here the embedded engine, free)");
         }
         let kinds: Vec<String> = self
             .notifications_by_kind

@@ -1,6 +1,7 @@
 //! `costwatch run`: detection, forecasts, budgets and the report on the local store; with
 //! `--aws`, first an incremental pull from Cost Explorer into it (read-only towards AWS: only
-//! `ce:GetCostAndUsage`), within the request cap.
+//! `ce:GetCostAndUsage`), within the request cap; with `--data-export DIR`, first the collect
+//! Lambda's Data Exports query over an export on disk, run by the embedded engine.
 
 use std::path::PathBuf;
 
@@ -57,9 +58,59 @@ pub struct RunArgs {
     /// max_requests_per_run, 20). The run stops before passing it; the next run continues.
     #[arg(long, requires = "aws")]
     max_requests: Option<u32>,
-    /// Pretend today is this day (tests, replays): --aws collects up to the day before.
-    #[arg(long, hide = true, requires = "aws")]
+    /// First read the days AWS may still revise (last month and this month so far) from a Data
+    /// Export on disk — a CUR 2.0 export's folder (`data/BILLING_PERIOD=YYYY-MM/`) or CUR
+    /// Parquet — with the query the collect Lambda sends to Athena, run here by the embedded
+    /// engine (no AWS call, nothing billed).
+    #[arg(long, conflicts_with = "aws")]
+    data_export: Option<PathBuf>,
+    /// Pretend today is this day (tests, replays): --aws collects up to the day before,
+    /// --data-export up to this day.
+    #[arg(long, hide = true)]
     today: Option<NaiveDate>,
+}
+
+/// The restated window of the export at `path` into the local store, rolled up.
+#[cfg(feature = "data-exports")]
+async fn collect_from_export(
+    path: &std::path::Path,
+    args: &RunArgs,
+    settings: &Settings,
+    store: &LocalStore,
+    now: DateTime<Utc>,
+) -> Result<costwatch_pipeline::data_exports::DataExportsCollected> {
+    let export = crate::data_export::LocalExport::open(path, settings).await?;
+    let today = args.today.unwrap_or_else(|| now.date_naive());
+    let outcome = costwatch_pipeline::data_exports::collect_data_exports(
+        export.engine(),
+        export.table(),
+        &store.lake,
+        None,
+        costwatch_query::Window::restated(today),
+        now,
+    )
+    .await
+    .with_context(|| format!("querying the export at {}", path.display()))?;
+    costwatch_pipeline::aggregate::aggregate(
+        &store.lake,
+        &store.rollups,
+        &store.state,
+        &settings.pipeline,
+        &outcome.days,
+    )
+    .await?;
+    Ok(outcome)
+}
+
+#[cfg(not(feature = "data-exports"))]
+async fn collect_from_export(
+    _: &std::path::Path,
+    _: &RunArgs,
+    _: &Settings,
+    _: &LocalStore,
+    _: DateTime<Utc>,
+) -> Result<costwatch_pipeline::data_exports::DataExportsCollected> {
+    Err(crate::needs::needs("data-exports", "run --data-export"))
 }
 
 /// The standard chain (environment, profile, SSO-free config files, instance role), with the
@@ -135,6 +186,10 @@ pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
         true => Some(collect_from_aws(&args, settings, &store, now).await?),
         false => None,
     };
+    let exported = match &args.data_export {
+        Some(path) => Some(collect_from_export(path, &args, settings, &store, now).await?),
+        None => None,
+    };
     let range = store.rollups.day_range().await?;
     let (first, last) = match (range, &pulled) {
         (Some(range), _) => range,
@@ -147,6 +202,11 @@ pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
             } else {
                 ""
             }
+        ),
+        (None, None) if exported.is_some() => anyhow::bail!(
+            "no cost data in {} after reading the export: it holds no line items in the \
+             window it was asked for",
+            settings.data_dir.display()
         ),
         (None, None) => anyhow::bail!(
             "no cost data in {}: run `costwatch import` or `costwatch run --aws` first",
@@ -180,8 +240,16 @@ pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
     let mut published = run.notifications.clone();
     published.push(report);
     let collected = Collected {
-        days: pulled.as_ref().map(|p| p.days.clone()).unwrap_or_default(),
-        records: pulled.as_ref().map_or(0, |p| p.records),
+        days: pulled
+            .as_ref()
+            .map(|p| p.days.clone())
+            .or_else(|| exported.as_ref().map(|e| e.days.clone()))
+            .unwrap_or_default(),
+        records: pulled
+            .as_ref()
+            .map(|p| p.records)
+            .or_else(|| exported.as_ref().map(|e| e.records))
+            .unwrap_or(0),
         requests: pulled.as_ref().map_or(0, |p| p.requests),
         by_day: Default::default(),
     };
@@ -194,6 +262,7 @@ pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
         &notifications_dir,
     );
     summary.cost_explorer = pulled.as_ref().map(CostExplorerLine::from);
+    summary.data_export = exported.map(|e| e.ledger_line);
     summary.print(json)
 }
 
