@@ -44,7 +44,7 @@ STACK ?= costwatch
 # `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
 INTEGRATIONS ?=
 
-.PHONY: demo demo-serve browser fuzz-api fuzz bench-reliability bench-coldstart bench-scale test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
+.PHONY: demo demo-serve browser fuzz-api fuzz bench-reliability bench-coldstart bench-cur bench-scale test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
 
 # A lean CLI for the demo: no AWS SDK and no HTTP client (--no-default-features), so a cold
 # `make demo` takes minutes; INTEGRATIONS adds the dispatchers (`integrations` feature), never
@@ -315,6 +315,16 @@ SCALE_ACCOUNTS ?= 1000
 SCALE_DAYS ?= 400
 SCALE_MOTO_DAYS ?= 122
 SCALE_OUT ?= $(CARGO_TARGET_DIR)/bench-scale
+# Import + daily roll-ups of a generated CUR 2.0 month (Data Exports layout) per size, one core
+# each: time, peak memory (docs/benchmarks.md, CUR import). The CLI without the AWS SDK, built
+# with the `cli` profile (speed, not size). The exports are written once under CUR_BENCH_DIR.
+CUR_BENCH_LINES ?= 1000000 3000000 10000000
+CUR_BENCH_DIR ?= $(HOME)/.cache/costwatch-bench-cur
+bench-cur:
+	$(CARGO) build --profile cli -p costwatch-cli --no-default-features --features data-exports
+	$(CARGO_TARGET_DIR)/cli/costwatch bench cur --dir $(CUR_BENCH_DIR) \
+	  $(addprefix --lines ,$(CUR_BENCH_LINES))
+
 bench-scale: $(MOTO_STAMP)
 	$(CARGO) build --quiet -p costwatch-cli
 	COSTWATCH_MOTO=$(VENV)/bin/moto_server $(CARGO_TARGET_DIR)/debug/costwatch bench scale \

@@ -7,6 +7,9 @@
 //! `costwatch bench coldstart`: the Lambdas' cold starts beside hello-world's (src/coldstart.rs).
 //!
 //! `costwatch bench scale`: the daily run at 1,000 accounts on both stores (src/scale/).
+//!
+//! `costwatch bench cur`: import + daily roll-ups of generated CUR 2.0 months, one core
+//! (src/cur_bench.rs).
 
 use std::path::PathBuf;
 
@@ -44,9 +47,17 @@ enum BenchCommand {
     #[cfg(feature = "invoke")]
     #[command(hide = true)]
     ScaleRun(crate::scale::RunArgs),
+    /// `import --cur` of a generated CUR 2.0 month per `--lines` size (Data Exports layout),
+    /// each on one core: time, peak memory, the export's size.
+    #[cfg(feature = "data-exports")]
+    Cur(crate::cur_bench::CurBenchArgs),
+    /// One measured import (`bench cur`'s child process).
+    #[cfg(feature = "data-exports")]
+    #[command(hide = true)]
+    CurImport(crate::cur_bench::CurImportArgs),
 }
 
-pub async fn bench(args: BenchArgs, json: bool) -> Result<()> {
+pub async fn bench(args: BenchArgs, settings: &crate::config::Settings, json: bool) -> Result<()> {
     let (data, out) = match args.command {
         BenchCommand::Nab { data, out } => (data, out),
         #[cfg(feature = "invoke")]
@@ -55,7 +66,12 @@ pub async fn bench(args: BenchArgs, json: bool) -> Result<()> {
         BenchCommand::Scale(args) => return crate::scale::scale(args, json).await,
         #[cfg(feature = "invoke")]
         BenchCommand::ScaleRun(args) => return crate::scale::scale_run(args).await,
+        #[cfg(feature = "data-exports")]
+        BenchCommand::Cur(args) => return crate::cur_bench::cur_bench(args, json).await,
+        #[cfg(feature = "data-exports")]
+        BenchCommand::CurImport(args) => return crate::cur_bench::cur_import(args, settings).await,
     };
+    let _ = settings;
     let files = metric_csv::csv_files(&data)?;
     if files.is_empty() {
         bail!("no .csv files under {}", data.display());

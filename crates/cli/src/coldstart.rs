@@ -129,7 +129,9 @@ fn start_once(name: &str, binary: &Path, env: &[(String, String)]) -> Result<Sam
     let reached = api.first_next(INIT_LIMIT);
     let answered = api.outcome(&queued, INIT_LIMIT);
     let answered_at = Instant::now();
-    let peak_rss_kib = process.pid().and_then(|pid| peak_rss_kib(&pid.to_string()));
+    let peak_rss_kib = process
+        .pid()
+        .and_then(|pid| crate::rss::peak_rss_kib(&pid.to_string()));
     let logs = process.stop();
     let at = reached.map_err(|e| anyhow!("{name}: {e}\n{logs}"))?;
     // An answer either way: a pipeline function may refuse the empty event.
@@ -166,16 +168,6 @@ impl Samples {
             peak_rss_kib: peaks.get(peaks.len() / 2).copied().unwrap_or(0),
         })
     }
-}
-
-/// The peak resident set so far (`VmHWM`) of a process (`/proc/<process>/status`: a pid, or
-/// `self`), in KiB; `None` off Linux.
-pub(crate) fn peak_rss_kib(process: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn print(figures: &[Figures], runs: usize, json_out: bool) {

@@ -30,6 +30,18 @@ pub struct ImportArgs {
     ce_json: Option<PathBuf>,
 }
 
+impl ImportArgs {
+    /// `--cur path` (for `bench cur`'s child).
+    #[cfg(feature = "data-exports")]
+    pub fn cur(path: PathBuf) -> Self {
+        Self {
+            cur: Some(path),
+            focus: None,
+            ce_json: None,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct ImportSummary {
     file: PathBuf,

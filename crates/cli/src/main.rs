@@ -5,6 +5,8 @@ mod bench;
 #[cfg(feature = "invoke")]
 mod coldstart;
 mod config;
+#[cfg(feature = "data-exports")]
+mod cur_bench;
 mod data_export;
 mod demo;
 #[cfg(feature = "aws")]
@@ -25,6 +27,8 @@ mod needs;
 mod notify;
 mod output;
 mod recommend;
+#[cfg(any(feature = "invoke", feature = "data-exports"))]
+mod rss;
 mod run;
 #[cfg(feature = "invoke")]
 mod scale;
@@ -186,7 +190,7 @@ fn main() -> ExitCode {
             }
             Command::Anomaly(args) => anomaly::anomaly(args, &settings, cli.json).await,
             Command::Serve(args) => serve::serve(args, &settings, cli.config.as_deref()).await,
-            Command::Bench(args) => bench::bench(args, cli.json).await,
+            Command::Bench(args) => bench::bench(args, &settings, cli.json).await,
             Command::Render(_) | Command::Notify(_) | Command::Doctor(_) | Command::Dlq(_) => {
                 unreachable!("handled above")
             }

@@ -67,7 +67,7 @@ pub struct RunReport {
 
 /// This process's peak resident set so far, MiB.
 pub fn peak_rss_mib() -> Result<f64> {
-    let kib = crate::coldstart::peak_rss_kib("self").context("no VmHWM in /proc/self/status")?;
+    let kib = crate::rss::peak_rss_kib("self").context("no VmHWM in /proc/self/status")?;
     Ok(kib as f64 / 1024.0)
 }
 
