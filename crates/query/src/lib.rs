@@ -12,6 +12,7 @@ pub mod daily;
 pub mod error;
 pub mod export;
 pub mod price;
+pub mod resources;
 pub mod rows;
 
 #[cfg(feature = "athena")]
@@ -26,6 +27,7 @@ pub mod synthetic;
 pub use daily::{DailyQuery, Window};
 pub use error::QueryError;
 pub use export::{ExportTable, Flavour};
+pub use resources::ResourceQuery;
 pub use rows::{Answer, Rows};
 
 /// Something that runs a query's text and answers with its rows as text, the way Athena's

@@ -10,9 +10,11 @@ use std::path::Path;
 use chrono::NaiveDate;
 use costwatch_core::shared::shared_path;
 use costwatch_core::{CostRecord, Money};
+use costwatch_core::{Scope, UsageLine};
 use costwatch_ingest::cur::read_parquet;
+use costwatch_ingest::cur::read_usage;
 use costwatch_query::embedded::EmbeddedEngine;
-use costwatch_query::{DailyQuery, Engine, ExportTable, Window};
+use costwatch_query::{DailyQuery, Engine, ExportTable, ResourceQuery, Window};
 
 const FILES: [(&str, &str); 2] = [
     ("2018-10", "Oct2018-WorkshopCUR-00001.snappy.parquet"),
@@ -192,4 +194,70 @@ async fn a_window_inside_one_month_reads_only_that_month() {
         .collect();
     assert_eq!(days.first(), Some(&day("2018-11-10")));
     assert_eq!(days.last(), Some(&day("2018-11-19")));
+}
+
+/// Per (day, account, product, usage type, resource, line type): cost and quantity.
+fn by_resource(lines: &[UsageLine]) -> BTreeMap<String, (Money, Money)> {
+    let mut out: BTreeMap<String, (Money, Money)> = BTreeMap::new();
+    for l in lines {
+        let key = format!(
+            "{} {} {} {} {:?} {}",
+            l.day, l.account, l.product_code, l.usage_type, l.resource_id, l.line_item_type
+        );
+        let slot = out.entry(key).or_default();
+        slot.0 += l.cost;
+        slot.1 += l.usage_amount;
+    }
+    out
+}
+
+#[tokio::test]
+async fn resource_lines_match_the_usage_reader_and_rank_the_same_drivers() {
+    let folder = export_folder();
+    let (engine, table) = engine(folder.path()).await;
+    let window = Window {
+        from: day("2018-11-08"),
+        to: day("2018-11-16"),
+    };
+    let query = ResourceQuery::new(&table, &Scope::Org, window, &[]).unwrap();
+    let answer = engine.run(&query.sql).await.unwrap();
+    let sql = query.lines(&answer.rows).unwrap();
+    let reader: Vec<UsageLine> = read_usage(&shared_path(&format!("data/cost/cur/{}", FILES[1].1)))
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.day >= window.from && l.day < window.to)
+        .collect();
+    let (a, b) = (by_resource(&sql), by_resource(&reader));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    let cent = Money::new(1, 2);
+    for (k, (cost, usage)) in &a {
+        assert!(
+            (*cost - b[k].0).abs() < cent,
+            "cost of {k}: {cost} vs {}",
+            b[k].0
+        );
+        assert!(
+            (*usage - b[k].1).abs() < cent,
+            "usage of {k}: {usage} vs {}",
+            b[k].1
+        );
+    }
+
+    // The same resource drivers for 15 November, from either side's lines.
+    let drivers = |lines: &[UsageLine]| {
+        let window = costwatch_analytics::resource_drivers::Window::before(day("2018-11-15"), 7);
+        costwatch_analytics::resource_drivers::rank(lines, window, true, &[], 3)
+    };
+    let (ours, theirs) = (drivers(&sql), drivers(&reader));
+    assert!(!ours.is_empty());
+    assert_eq!(ours, theirs);
+
+    // An account scope keeps that account's lines only.
+    let account = sql[0].account.clone();
+    let scoped = ResourceQuery::new(&table, &Scope::Account(account.clone()), window, &[]).unwrap();
+    let lines = scoped
+        .lines(&engine.run(&scoped.sql).await.unwrap().rows)
+        .unwrap();
+    assert!(!lines.is_empty() && lines.iter().all(|l| l.account == account));
+    assert!(lines.len() < sql.len(), "two accounts in the export");
 }

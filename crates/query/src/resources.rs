@@ -1,0 +1,198 @@
+//! The resource query behind an anomaly's resource-level root cause: one scope's line items over
+//! a window (the anomaly's day and the days before it), per day, account, product, region, usage
+//! type, operation, resource and line item type, with cost, usage quantity and the owner tag —
+//! the [`UsageLine`]s `costwatch_analytics::resource_drivers` splits into usage and rate effects.
+//! Same dialect and engines as the daily query; it is what enriches our anomalies and those
+//! imported from AWS Cost Anomaly Detection.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use costwatch_core::{Money, Scope, UsageLine};
+
+use crate::export::{ExportTable, quote};
+use crate::{QueryError, Rows, Window};
+
+const AMOUNT: &str = "DECIMAL(38, 10)";
+
+/// The query's text and how to read its rows.
+#[derive(Debug, Clone)]
+pub struct ResourceQuery {
+    pub sql: String,
+    owner_keys: Vec<String>,
+}
+
+impl ResourceQuery {
+    /// `None` for a scope the export cannot filter on (a metric): there is nothing to rank.
+    pub fn new(
+        table: &ExportTable,
+        scope: &Scope,
+        window: Window,
+        owner_keys: &[String],
+    ) -> Option<Self> {
+        let account = table.text("line_item_usage_account_id");
+        let mut filters = Vec::new();
+        if let Some(partition) = &table.billing_period {
+            let periods: Vec<String> = window.billing_periods().iter().map(|p| quote(p)).collect();
+            filters.push(format!("{partition} IN ({})", periods.join(", ")));
+        }
+        filters.push(format!(
+            "line_item_usage_start_date >= TIMESTAMP '{} 00:00:00'",
+            window.from
+        ));
+        filters.push(format!(
+            "line_item_usage_start_date < TIMESTAMP '{} 00:00:00'",
+            window.to
+        ));
+        match scope {
+            Scope::Org => {}
+            Scope::Account(a) => filters.push(format!("{account} = {}", quote(a))),
+            Scope::Service(s) => filters.push(format!("{} = {}", table.service(), quote(s))),
+            Scope::AccountService {
+                account: a,
+                service,
+            } => {
+                filters.push(format!("{account} = {}", quote(a)));
+                filters.push(format!("{} = {}", table.service(), quote(service)));
+            }
+            Scope::Tag { key, value } => {
+                filters.push(format!("{} = {}", table.tag(key), quote(value)))
+            }
+            Scope::CostCategory { name, value } => {
+                filters.push(format!("{} = {}", table.cost_category(name), quote(value)))
+            }
+            _ => return None,
+        }
+
+        let mut dims: Vec<(String, &str)> = vec![
+            (
+                "CAST(line_item_usage_start_date AS DATE)".into(),
+                "usage_day",
+            ),
+            (
+                format!(
+                    "COALESCE({account}, {})",
+                    table.text("bill_payer_account_id")
+                ),
+                "account",
+            ),
+            (table.text("line_item_usage_account_name"), "account_name"),
+            (table.text("line_item_product_code"), "product_code"),
+            (table.region(), "region"),
+            (table.text("line_item_usage_type"), "usage_type"),
+            (table.text("line_item_operation"), "operation"),
+            (table.text("line_item_resource_id"), "resource_id"),
+            (table.text("line_item_line_item_type"), "line_item_type"),
+        ];
+        let owner_aliases: Vec<String> = (0..owner_keys.len())
+            .map(|i| format!("owner_{i}"))
+            .collect();
+        for (key, alias) in owner_keys.iter().zip(&owner_aliases) {
+            dims.push((table.tag(key), alias));
+        }
+        let amount = |column: &str| {
+            if table.has(column) {
+                format!("SUM(CAST({column} AS {AMOUNT}))")
+            } else {
+                format!("CAST(0 AS {AMOUNT})")
+            }
+        };
+        let mut sql = String::from("SELECT\n");
+        for (expr, alias) in &dims {
+            let _ = writeln!(sql, "  {expr} AS {alias},");
+        }
+        let _ = writeln!(sql, "  {} AS cost,", amount("line_item_unblended_cost"));
+        let _ = writeln!(
+            sql,
+            "  {} AS usage_amount,",
+            amount("line_item_usage_amount")
+        );
+        let _ = writeln!(sql, "  COUNT(*) AS line_count");
+        let _ = writeln!(sql, "FROM {}", table.name);
+        let _ = writeln!(sql, "WHERE {}", filters.join("\n  AND "));
+        let positions: Vec<String> = (1..=dims.len()).map(|i| i.to_string()).collect();
+        let _ = write!(sql, "GROUP BY {}", positions.join(", "));
+        Some(Self {
+            sql,
+            owner_keys: owner_keys.to_vec(),
+        })
+    }
+
+    /// The rows as usage lines; the owner tags found become the lines' tags.
+    pub fn lines(&self, rows: &Rows) -> Result<Vec<UsageLine>, QueryError> {
+        let [
+            day,
+            account,
+            account_name,
+            product,
+            region,
+            usage_type,
+            operation,
+            resource,
+            kind,
+        ] = rows.positions([
+            "usage_day",
+            "account",
+            "account_name",
+            "product_code",
+            "region",
+            "usage_type",
+            "operation",
+            "resource_id",
+            "line_item_type",
+        ])?;
+        let [cost, amount, count] = rows.positions(["cost", "usage_amount", "line_count"])?;
+        let owners: Vec<(String, usize)> = self
+            .owner_keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| Ok((key.clone(), rows.position(&format!("owner_{i}"))?)))
+            .collect::<Result<_, QueryError>>()?;
+        rows.rows
+            .iter()
+            .enumerate()
+            .map(|(n, row)| {
+                let cell = |i: usize| row.get(i).and_then(|c| c.as_deref());
+                let bad = |column: &str, problem: String| {
+                    QueryError::Shape(format!("row {}: {column}: {problem}", n + 1))
+                };
+                let required = |i: usize, column: &str| {
+                    cell(i)
+                        .map(str::to_owned)
+                        .ok_or_else(|| bad(column, "required value is empty".into()))
+                };
+                let money = |i: usize, column: &str| {
+                    cell(i).map_or(Ok(Money::ZERO), |v| {
+                        Money::from_str(v)
+                            .map_err(|_| bad(column, format!("invalid decimal `{v}`")))
+                    })
+                };
+                let day_text = required(day, "usage_day")?;
+                let tags: BTreeMap<String, String> = owners
+                    .iter()
+                    .filter_map(|(key, i)| Some((key.clone(), cell(*i)?.to_owned())))
+                    .collect();
+                Ok(UsageLine {
+                    day: day_text
+                        .parse()
+                        .map_err(|_| bad("usage_day", format!("invalid date `{day_text}`")))?,
+                    account: required(account, "account")?,
+                    account_name: cell(account_name).map(str::to_owned),
+                    product_code: required(product, "product_code")?,
+                    region: cell(region).map(str::to_owned),
+                    usage_type: cell(usage_type).unwrap_or_default().to_owned(),
+                    operation: cell(operation).map(str::to_owned),
+                    resource_id: cell(resource).map(str::to_owned),
+                    line_item_type: required(kind, "line_item_type")?,
+                    cost: money(cost, "cost")?.normalize(),
+                    usage_amount: money(amount, "usage_amount")?.normalize(),
+                    tags,
+                    lines: cell(count)
+                        .and_then(|c| c.parse().ok())
+                        .ok_or_else(|| bad("line_count", "not a count".into()))?,
+                })
+            })
+            .collect()
+    }
+}
