@@ -25,9 +25,14 @@ pub fn through_engine(path: &Path) -> bool {
 
 #[cfg(feature = "data-exports")]
 pub struct LocalExport {
-    engine: costwatch_query::embedded::EmbeddedEngine,
+    engine: std::sync::Arc<costwatch_query::embedded::EmbeddedEngine>,
     table: costwatch_query::ExportTable,
 }
+
+/// Tag keys that name a resource's owner in the resource-level root cause (as the detect
+/// Lambda's default).
+#[cfg(feature = "data-exports")]
+const OWNER_TAG_KEYS: [&str; 2] = ["owner", "team"];
 
 #[cfg(feature = "data-exports")]
 impl LocalExport {
@@ -45,7 +50,10 @@ impl LocalExport {
                 settings.cost_explorer.cost_categories.clone(),
             )
             .await?;
-        Ok(Self { engine, table })
+        Ok(Self {
+            engine: std::sync::Arc::new(engine),
+            table,
+        })
     }
 
     /// The first and last day with line items, or `None` for an empty export.
@@ -86,6 +94,15 @@ impl LocalExport {
 
     pub fn table(&self) -> &costwatch_query::ExportTable {
         &self.table
+    }
+
+    /// The export's line items for resource-level root cause, through the same engine.
+    pub fn resource_lines(&self) -> costwatch_pipeline::resource_causes::ExportLines {
+        costwatch_pipeline::resource_causes::ExportLines::new(
+            self.engine.clone(),
+            self.table.clone(),
+            OWNER_TAG_KEYS.map(String::from).to_vec(),
+        )
     }
 }
 

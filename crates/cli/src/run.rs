@@ -12,8 +12,9 @@ use costwatch_core::notification::ReportPeriod;
 use costwatch_pipeline::Ports;
 use costwatch_pipeline::collect::Collected;
 use costwatch_pipeline::incremental::IncrementalOutcome;
+use costwatch_pipeline::resource_causes::ResourceLines;
 use costwatch_pipeline::run::report_day;
-use costwatch_pipeline::run::run_day_merged;
+use costwatch_pipeline::run::run_day_with;
 use costwatch_store::local::LocalBus;
 use costwatch_store::{ImportedAnomaly, LocalStore, RollupStore};
 // What only `--aws` needs: the lean build (`make demo`) has no AWS SDK.
@@ -70,6 +71,12 @@ pub struct RunArgs {
     today: Option<NaiveDate>,
 }
 
+/// What `--data-export` read, and the export's line items for resource-level root cause.
+type FromExport = (
+    costwatch_pipeline::data_exports::DataExportsCollected,
+    costwatch_pipeline::resource_causes::ExportLines,
+);
+
 /// The restated window of the export at `path` into the local store, rolled up.
 #[cfg(feature = "data-exports")]
 async fn collect_from_export(
@@ -78,7 +85,7 @@ async fn collect_from_export(
     settings: &Settings,
     store: &LocalStore,
     now: DateTime<Utc>,
-) -> Result<costwatch_pipeline::data_exports::DataExportsCollected> {
+) -> Result<FromExport> {
     let export = crate::data_export::LocalExport::open(path, settings).await?;
     let today = args.today.unwrap_or_else(|| now.date_naive());
     let outcome = costwatch_pipeline::data_exports::collect_data_exports(
@@ -99,7 +106,7 @@ async fn collect_from_export(
         &outcome.days,
     )
     .await?;
-    Ok(outcome)
+    Ok((outcome, export.resource_lines()))
 }
 
 #[cfg(not(feature = "data-exports"))]
@@ -109,7 +116,7 @@ async fn collect_from_export(
     _: &Settings,
     _: &LocalStore,
     _: DateTime<Utc>,
-) -> Result<costwatch_pipeline::data_exports::DataExportsCollected> {
+) -> Result<FromExport> {
     Err(crate::needs::needs("data-exports", "run --data-export"))
 }
 
@@ -186,9 +193,12 @@ pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
         true => Some(collect_from_aws(&args, settings, &store, now).await?),
         false => None,
     };
-    let exported = match &args.data_export {
-        Some(path) => Some(collect_from_export(path, &args, settings, &store, now).await?),
-        None => None,
+    let (exported, resources) = match &args.data_export {
+        Some(path) => {
+            let (outcome, lines) = collect_from_export(path, &args, settings, &store, now).await?;
+            (Some(outcome), Some(lines))
+        }
+        None => (None, None),
     };
     let range = store.rollups.day_range().await?;
     let (first, last) = match (range, &pulled) {
@@ -230,7 +240,8 @@ pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
         true => import_from_aws(&args, settings, as_of).await?,
         false => Vec::new(),
     };
-    let run = run_day_merged(&ports, &settings.pipeline, as_of, now, &imported).await?;
+    let resources = resources.as_ref().map(|r| r as &dyn ResourceLines);
+    let run = run_day_with(&ports, resources, &settings.pipeline, as_of, now, &imported).await?;
     let period = match args.period {
         Period::Daily => ReportPeriod::Daily,
         Period::Weekly => ReportPeriod::Weekly,

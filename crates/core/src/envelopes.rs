@@ -105,6 +105,7 @@ fn metric_anomaly(
         impact_pct: a.impact_pct,
         score: a.score.clamp(0.0, 1.0),
         root_causes: Vec::new(),
+        resources: Vec::new(),
     });
     Notification::new(
         anomaly_subject(&a.scope, a.start_date),
@@ -267,6 +268,7 @@ impl Envelopes<'_> {
             impact_pct: a.impact_pct,
             score: a.score.clamp(0.0, 1.0),
             root_causes: a.root_causes.clone(),
+            resources: a.resources.clone(),
         });
         self.finish(Notification::new(
             anomaly_subject(&a.scope, a.start_date),
@@ -599,6 +601,7 @@ mod tests {
             impact_pct: Some(-28.6),
             score: 0.8,
             root_causes: Vec::new(),
+            resources: Vec::new(),
         };
         let n = anomaly(&a, State::Open, 0, None, at());
         assert_eq!(n.title, "Cost drop: Amazon S3 -29% (-$12.00 vs expected)");

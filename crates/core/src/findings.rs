@@ -26,6 +26,32 @@ pub struct RootCause {
     pub share: f64,
 }
 
+/// One resource behind an anomaly (from CUR / Data Exports line items): what it added to the
+/// day against its recent baseline, and whether that came from using more (usage) or paying more
+/// per unit (rate). See `costwatch_analytics::resource_drivers`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceCause {
+    /// The resource id (an ARN, instance id, bucket…); none for lines without one (a usage
+    /// type of an account, such as data transfer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    pub account: String,
+    /// `line_item_product_code`: `AmazonEC2`, `AWSGlue` …
+    pub product_code: String,
+    pub usage_type: String,
+    /// The owner tag's value (the first of the configured owner tag keys it carries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The day's cost minus the baseline's mean day.
+    pub contribution: Money,
+    /// The part of it from quantity, and the part from unit price (they add up to it).
+    pub usage_effect: Money,
+    pub rate_effect: Money,
+    /// `usage`, `rate`, `mixed` or `charge` (a fee, tax or credit).
+    pub driver: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Anomaly {
     pub scope: Scope,
@@ -46,6 +72,9 @@ pub struct Anomaly {
     /// Detector score, 0–1.
     pub score: f64,
     pub root_causes: Vec<RootCause>,
+    /// The resources that moved the day, when the cost source has line items (Data Exports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceCause>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

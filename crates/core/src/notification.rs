@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::{Direction, RootCause, ThresholdBasis};
+use crate::findings::{Direction, ResourceCause, RootCause, ThresholdBasis};
 use crate::ids::stable_id;
 use crate::metric::MetricId;
 use crate::money::Money;
@@ -180,6 +180,9 @@ pub struct AnomalyFigures {
     pub score: f64,
     #[serde(default)]
     pub root_causes: Vec<RootCause>,
+    /// Resource-level root cause (Data Exports only); absent when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceCause>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

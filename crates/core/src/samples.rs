@@ -73,6 +73,32 @@ pub fn all_in(currency: &str) -> Vec<(&'static str, Notification)> {
                 share: 1.0,
             },
         ],
+        resources: vec![
+            ResourceCause {
+                resource_id: Some(
+                    "arn:aws:sagemaker:us-east-1:444455556666:training-job/churn-model-v7".into(),
+                ),
+                account: "444455556666".into(),
+                product_code: "AmazonSageMaker".into(),
+                usage_type: "USE1-Training:ml.p3.8xlarge".into(),
+                owner: Some("data-science".into()),
+                contribution: usd(36_720),
+                usage_effect: usd(36_720),
+                rate_effect: usd(0),
+                driver: "usage".into(),
+            },
+            ResourceCause {
+                resource_id: Some("vol-0a1b2c3d4e5f67890".into()),
+                account: "444455556666".into(),
+                product_code: "AmazonEC2".into(),
+                usage_type: "USE1-EBS:VolumeUsage.gp3".into(),
+                owner: None,
+                contribution: usd(180),
+                usage_effect: usd(60),
+                rate_effect: usd(120),
+                driver: "rate".into(),
+            },
+        ],
     };
     let budget = BudgetCrossing {
         budget: "data-platform monthly".into(),

@@ -1,10 +1,16 @@
 //! The detect Lambda (SNS `AggregatesUpdated`): thin — settings and clients built once, on the
-//! first event, then the handler.
+//! first event, then the handler. With a Data Export as the cost source it also queries Athena
+//! for each anomaly's resources.
+
+use std::sync::Arc;
 
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
-use costwatch_lambda::handlers::detect::{Import, handle, import_requests};
+use costwatch_lambda::handlers::collect::{SourceChoice, export_table, source_choice};
+use costwatch_lambda::handlers::detect::{Import, handle, import_requests, owner_tag_keys};
 use costwatch_pipeline::Ports;
+use costwatch_pipeline::resource_causes::ExportLines;
+use costwatch_query::athena::{AthenaEngine, AthenaSettings, aws_sdk_athena};
 use costwatch_store::aws::{CostExplorerOptions, CostExplorerSource};
 
 #[tokio::main]
@@ -23,16 +29,34 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 )),
                 None => None,
             };
+            // Athena only when the cost source is a Data Export: resource-level root cause.
+            let resources = match source_choice(&aws.env)? {
+                SourceChoice::CostExplorer => None,
+                SourceChoice::DataExports {
+                    workgroup,
+                    database,
+                    table,
+                } => {
+                    let client = aws_sdk_athena::Client::new(&aws.config);
+                    let engine =
+                        AthenaEngine::new(client, AthenaSettings::new(workgroup, database));
+                    Some(ExportLines::new(
+                        Arc::new(engine),
+                        export_table(&aws.env, &table),
+                        owner_tag_keys(&aws.env),
+                    ))
+                }
+            };
             let ports = (
                 aws.lake()?,
                 aws.rollups()?,
                 aws.state()?,
                 aws.notifications()?,
             );
-            let deps = (cfg, import, ports, aws.pipeline_events()?);
+            let deps = (cfg, import, resources, ports, aws.pipeline_events()?);
             Ok::<_, lambda_runtime::Error>((deps, aws.dead_letters()?))
         },
-        |(cfg, import, (lake, rollups, state, bus), done), event| async move {
+        |(cfg, import, resources, (lake, rollups, state, bus), done), event| async move {
             let ports = Ports {
                 lake,
                 rollups,
@@ -47,6 +71,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 &ports,
                 cfg,
                 import.as_ref(),
+                resources.as_ref(),
                 done,
                 event,
                 chrono::Utc::now(),

@@ -174,6 +174,13 @@ async fn hostile_values_are_inert_in_every_kind() {
         n.scope.label = h.into();
         n.scope.account_name = Some(h.into());
         n.scope.tags.insert("team".into(), HOSTILE.join(" "));
+        // Resource ids and owner tags are the user's text too.
+        if let costwatch_core::NotificationBody::Anomaly(f) = &mut n.body {
+            for r in &mut f.resources {
+                r.owner = Some(h.into());
+                r.resource_id = Some(HOSTILE.join(" "));
+            }
+        }
         n.id = format!("ntf_hostile_{i}");
         envelopes.push(n);
     }

@@ -6,6 +6,7 @@
 //! markup.
 
 use costwatch_core::Notification;
+use costwatch_core::findings::ResourceCause;
 use costwatch_core::money::{Money, display, display_signed};
 use costwatch_core::notification::{
     Link, NotificationBody, ReportPeriod, ScopeRef, Severity, State,
@@ -33,6 +34,21 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
     /// What a row is, for "… and 7 more root causes".
     pub what: String,
+}
+
+/// Usage or rate, in words a reader acts on: "usage +$367.20" (more was used), "rate +$1.20"
+/// (each unit cost more), both when neither dominates.
+fn driven_by(r: &ResourceCause, signed: &impl Fn(Money) -> String) -> String {
+    match r.driver.as_str() {
+        "usage" => format!("usage {}", signed(r.usage_effect)),
+        "rate" => format!("unit price {}", signed(r.rate_effect)),
+        "charge" => "a fee, tax or credit".into(),
+        _ => format!(
+            "usage {} · unit price {}",
+            signed(r.usage_effect),
+            signed(r.rate_effect)
+        ),
+    }
 }
 
 impl View {
@@ -82,6 +98,34 @@ impl View {
                             })
                             .collect(),
                         what: "root causes".into(),
+                    });
+                }
+                if !f.resources.is_empty() {
+                    tables.push(Table {
+                        heading: "Resources".into(),
+                        headers: vec![
+                            "Resource".into(),
+                            "Usage type".into(),
+                            "Owner".into(),
+                            "Change".into(),
+                            "Driven by".into(),
+                        ],
+                        rows: f
+                            .resources
+                            .iter()
+                            .map(|r| {
+                                vec![
+                                    r.resource_id.clone().unwrap_or_else(|| {
+                                        format!("{} (no resource id)", r.product_code)
+                                    }),
+                                    r.usage_type.clone(),
+                                    r.owner.clone().unwrap_or_else(|| "—".into()),
+                                    signed(r.contribution),
+                                    driven_by(r, &signed),
+                                ]
+                            })
+                            .collect(),
+                        what: "resources".into(),
                     });
                 }
             }

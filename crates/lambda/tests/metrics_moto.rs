@@ -82,6 +82,7 @@ async fn run_on(
             lake: None,
             state: &state,
             bus: &bus,
+            resources: None,
         },
     };
     let outcome = handle(&ports, &PipelineConfig::default(), &settings, event)

@@ -28,6 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     lake: None,
                     state,
                     bus,
+                    resources: None,
                 },
             };
             handle(&ports, cfg, settings, event).await

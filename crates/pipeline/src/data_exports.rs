@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::collect::{group_by_day, write_days};
 use crate::error::Result;
 use crate::incremental::{add_to_totals, put_run_entry};
+pub use crate::resource_causes::QueryUsage;
 
 pub const LEDGER_RUN_PREFIX: &str = "ledger/athena/run/";
 pub const LEDGER_MONTH_PREFIX: &str = "ledger/athena/month/";
@@ -63,7 +64,12 @@ pub async fn collect_data_exports(
         dollars.round_dp(6)
     );
     if let Some(state) = state {
-        record_ledger(state, answer.bytes_scanned, &days, &ledger_line, now).await?;
+        let usage = QueryUsage {
+            queries: 1,
+            bytes_scanned: answer.bytes_scanned,
+            billed_bytes: billed_bytes(answer.bytes_scanned),
+        };
+        record_ledger(state, usage, &days, &ledger_line, now).await?;
     }
     tracing::info!(records = count, days = days.len(), "{ledger_line}");
     Ok(DataExportsCollected {
@@ -75,19 +81,21 @@ pub async fn collect_data_exports(
     })
 }
 
-async fn record_ledger(
+/// One run's Athena queries (collect's roll-up, detect's resource queries) in the ledger.
+pub async fn record_ledger(
     state: &dyn StateStore,
-    scanned: u64,
+    usage: QueryUsage,
     days: &[NaiveDate],
     line: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let cost = rust_decimal::Decimal::from(usage.billed_bytes) * rust_decimal::Decimal::new(5, 12);
     let entry = json!({
         "at": now,
-        "requests": 1,
-        "bytes_scanned": scanned,
-        "billed_bytes": billed_bytes(scanned),
-        "cost": athena_dollars(scanned).to_string(),
+        "requests": usage.queries,
+        "bytes_scanned": usage.bytes_scanned,
+        "billed_bytes": usage.billed_bytes,
+        "cost": cost.normalize().to_string(),
         "days": days,
         "text": line,
     });
@@ -95,9 +103,9 @@ async fn record_ledger(
     let month = now.format("%Y-%m").to_string();
     let key = format!("{LEDGER_MONTH_PREFIX}{month}");
     let counts = [
-        ("requests", 1),
-        ("bytes_scanned", scanned),
-        ("billed_bytes", billed_bytes(scanned)),
+        ("requests", usage.queries),
+        ("bytes_scanned", usage.bytes_scanned),
+        ("billed_bytes", usage.billed_bytes),
     ];
     add_to_totals(state, &key, &counts, |t| {
         // The month's price from its billed bytes (each query's minimum already applied).

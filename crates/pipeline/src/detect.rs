@@ -19,6 +19,7 @@ use crate::error::Result;
 use crate::feedback::{feedback_for, snoozed};
 use crate::fold::{Explainer, fold_nested};
 use crate::lake::read_day;
+use crate::resource_causes::{ResourceLines, resource_causes};
 
 /// What the state store keeps per scope under `anomaly/<scope key>`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -58,6 +59,8 @@ pub struct DetectPorts<'a> {
     pub rollups: &'a dyn RollupStore,
     pub state: &'a dyn StateStore,
     pub bus: &'a dyn NotificationBus,
+    /// Line items for resource-level root cause (a Data Export); `None` with Cost Explorer.
+    pub resources: Option<&'a dyn ResourceLines>,
 }
 
 /// What one anomaly lifecycle step needs: the cost lake ranks root causes (`None` for metric
@@ -67,6 +70,8 @@ pub struct LifecyclePorts<'a> {
     pub lake: Option<&'a dyn LakeReader>,
     pub state: &'a dyn StateStore,
     pub bus: &'a dyn NotificationBus,
+    /// Line items for resource-level root cause, when the cost source has them.
+    pub resources: Option<&'a dyn ResourceLines>,
 }
 
 /// Runs detection for `as_of` over every watched scope; returns the envelopes published.
@@ -138,6 +143,7 @@ pub async fn detect_merged(
         lake: Some(ports.lake),
         state: ports.state,
         bus: ports.bus,
+        resources: ports.resources,
     };
     for (scope, anomaly) in found {
         if let Some(n) = step(&lifecycle, cfg, names, &scope, anomaly, as_of, now).await? {
@@ -194,6 +200,9 @@ pub(crate) async fn step(
             if !ours.is_empty() {
                 anomaly.root_causes = ours;
             }
+            if let Some(resources) = ports.resources {
+                anomaly.resources = resource_causes(resources, &anomaly).await;
+            }
             // Once a person has it in hand, later updates say so until it resolves.
             let state = match prev.state {
                 State::Acknowledged => State::Acknowledged,
@@ -218,6 +227,9 @@ pub(crate) async fn step(
             // An imported anomaly keeps AWS's root causes when the lake has nothing to rank.
             if !ours.is_empty() {
                 anomaly.root_causes = ours;
+            }
+            if let Some(resources) = ports.resources {
+                anomaly.resources = resource_causes(resources, &anomaly).await;
             }
             AnomalyState {
                 subject_id: envelopes::anomaly_subject(scope, anomaly.start_date),

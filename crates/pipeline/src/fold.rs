@@ -127,6 +127,7 @@ mod tests {
             impact_pct: None,
             score: 0.9,
             root_causes: Vec::new(),
+            resources: Vec::new(),
         }
     }
 

@@ -87,6 +87,7 @@ mod tests {
             impact_pct: Some(200.0),
             score: 0.9,
             root_causes: Vec::new(),
+            resources: Vec::new(),
         }
     }
 

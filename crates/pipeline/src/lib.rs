@@ -23,6 +23,7 @@ pub mod meta;
 pub mod metrics;
 pub mod recommend;
 pub mod report;
+pub mod resource_causes;
 pub mod run;
 
 pub use config::PipelineConfig;

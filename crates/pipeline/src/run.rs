@@ -16,6 +16,7 @@ use crate::forecast::{forecasts, notify_forecasts};
 use crate::html::{ReportPage, build_page};
 use crate::meta::account_names;
 use crate::report::figures;
+use crate::resource_causes::ResourceLines;
 
 /// The ports the analysis steps read and write.
 pub struct Ports<'a> {
@@ -52,7 +53,19 @@ pub async fn run_day_merged(
     now: DateTime<Utc>,
     imported: &[ImportedAnomaly],
 ) -> Result<RunSummary> {
-    let mut notifications = detect_day_merged(ports, cfg, as_of, now, imported).await?;
+    run_day_with(ports, None, cfg, as_of, now, imported).await
+}
+
+/// [`run_day_merged`] with resource-level root cause from `resources`.
+pub async fn run_day_with(
+    ports: &Ports<'_>,
+    resources: Option<&dyn ResourceLines>,
+    cfg: &PipelineConfig,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+    imported: &[ImportedAnomaly],
+) -> Result<RunSummary> {
+    let mut notifications = detect_day_with(ports, resources, cfg, as_of, now, imported).await?;
     let forecast = forecast_day(ports.rollups, ports.state, ports.bus, cfg, as_of, now).await?;
     notifications.extend(forecast.notifications);
     Ok(RunSummary {
@@ -79,12 +92,26 @@ pub async fn detect_day_merged(
     now: DateTime<Utc>,
     imported: &[ImportedAnomaly],
 ) -> Result<Vec<Notification>> {
+    detect_day_with(ports, None, cfg, as_of, now, imported).await
+}
+
+/// [`detect_day_merged`], every anomaly's resources ranked from `resources` (a Data Export's
+/// line items; see [`crate::resource_causes`]).
+pub async fn detect_day_with(
+    ports: &Ports<'_>,
+    resources: Option<&dyn ResourceLines>,
+    cfg: &PipelineConfig,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+    imported: &[ImportedAnomaly],
+) -> Result<Vec<Notification>> {
     let names = account_names(ports.state).await?;
     let detect_ports = DetectPorts {
         lake: ports.lake,
         rollups: ports.rollups,
         state: ports.state,
         bus: ports.bus,
+        resources,
     };
     detect_merged(&detect_ports, cfg, &names, as_of, now, imported).await
 }

@@ -56,6 +56,7 @@ async fn run(store: &MemoryStore, from: u64, to: u64) -> Vec<Notification> {
         rollups: &store.rollups,
         state: &store.state,
         bus: &store.bus,
+        resources: None,
     };
     let mut out = Vec::new();
     for i in from..to {
@@ -224,6 +225,7 @@ async fn imported_aws_findings_merge_under_our_ids() {
             impact_pct: Some(200.0),
             score: 0.9,
             root_causes: Vec::new(),
+            resources: Vec::new(),
         },
     };
     let ports = DetectPorts {
@@ -231,6 +233,7 @@ async fn imported_aws_findings_merge_under_our_ids() {
         rollups: &store.rollups,
         state: &store.state,
         bus: &store.bus,
+        resources: None,
     };
     let aws = [
         imported("Amazon EC2", "aws-ec2"),
@@ -391,6 +394,7 @@ async fn feedback_resolves_at_once_reaches_aws_and_the_next_run_stays_quiet() {
             impact_pct: Some(200.0),
             score: 0.9,
             root_causes: Vec::new(),
+            resources: Vec::new(),
         },
     }];
     let detect_ports = DetectPorts {
@@ -398,6 +402,7 @@ async fn feedback_resolves_at_once_reaches_aws_and_the_next_run_stays_quiet() {
         rollups: &store.rollups,
         state: &store.state,
         bus: &store.bus,
+        resources: None,
     };
     let cfg = PipelineConfig::default();
     let names = Default::default();

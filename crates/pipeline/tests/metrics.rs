@@ -57,6 +57,7 @@ async fn run_at(store: &MemoryStore, source: &MemoryMetricSource, now: DateTime<
             lake: None,
             state: &store.state,
             bus: &store.bus,
+            resources: None,
         },
     };
     let outcome = run(&ports, &PipelineConfig::default(), &settings(), now)

@@ -97,6 +97,7 @@ pub fn detect_latest(series: &DailySeries, cfg: &DetectorConfig) -> Option<Anoma
         impact_pct: (expected > ZERO).then(|| to_f64(impact) / expected * 100.0),
         score: last.score,
         root_causes: Vec::new(),
+        resources: Vec::new(),
     })
 }
 

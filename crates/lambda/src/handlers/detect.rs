@@ -1,11 +1,15 @@
 //! detect: `AggregatesUpdated` → anomaly detection with its lifecycle → envelopes on the
 //! notifications topic, then `AnomaliesDetected` on the pipeline topic (the daily report waits
 //! for it); optionally merged with AWS Cost Anomaly Detection's own findings
-//! (GetAnomalies), under the same ids (see `costwatch_pipeline::hybrid`).
+//! (GetAnomalies), under the same ids (see `costwatch_pipeline::hybrid`). With a Data Export as
+//! the cost source, every anomaly (imported ones too) gets its resource-level root cause from an
+//! Athena query (`costwatch_pipeline::resource_causes`), and those queries go to the ledger.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use costwatch_pipeline::data_exports;
 use costwatch_pipeline::incremental::record_ledger;
-use costwatch_pipeline::run::detect_day_merged;
+use costwatch_pipeline::resource_causes::{ExportLines, ResourceLines};
+use costwatch_pipeline::run::detect_day_with;
 use costwatch_pipeline::{PipelineConfig, Ports, hybrid};
 use costwatch_store::{AnomalySource, ImportedAnomaly, RequestBudget, StateStore};
 use serde::Serialize;
@@ -21,6 +25,19 @@ pub const IMPORT_ANOMALIES: &str = "COSTWATCH_IMPORT_ANOMALIES";
 /// Pages of GetAnomalies a run may read ($0.01 each); default
 /// [`hybrid::DEFAULT_IMPORT_REQUESTS`].
 pub const IMPORT_MAX_REQUESTS: &str = "COSTWATCH_IMPORT_MAX_REQUESTS";
+
+/// Tag keys that name a resource's owner in the resource-level root cause, first match wins;
+/// default `owner,team`.
+pub const OWNER_TAG_KEYS: &str = "COSTWATCH_OWNER_TAG_KEYS";
+
+pub fn owner_tag_keys(env: &Env) -> Vec<String> {
+    let keys = env.list(OWNER_TAG_KEYS);
+    if keys.is_empty() {
+        vec!["owner".into(), "team".into()]
+    } else {
+        keys
+    }
+}
 
 /// Where AWS's findings come from, and how many requests a run may spend on them.
 pub struct Import<'a> {
@@ -47,12 +64,15 @@ pub struct DetectSummary {
     pub imported: usize,
     /// GetAnomalies requests made.
     pub import_requests: u32,
+    /// Athena queries for resource-level root cause (Data Exports only).
+    pub resource_queries: u64,
 }
 
 pub async fn handle(
     ports: &Ports<'_>,
     cfg: &PipelineConfig,
     import: Option<&Import<'_>>,
+    resources: Option<&ExportLines>,
     done: &dyn PipelineBus,
     event: serde_json::Value,
     now: DateTime<Utc>,
@@ -62,7 +82,20 @@ pub async fn handle(
         Some(import) => import_findings(import, ports.state, as_of, now).await?,
         None => (Vec::new(), 0),
     };
-    let published = detect_day_merged(ports, cfg, as_of, now, &imported).await?;
+    let lines = resources.map(|r| r as &dyn ResourceLines);
+    let published = detect_day_with(ports, lines, cfg, as_of, now, &imported).await?;
+    let resource_queries = match resources.map(ExportLines::take_usage) {
+        Some(usage) if usage.queries > 0 => {
+            let line = format!(
+                "{} Athena queries for resource-level root cause, {} bytes billed",
+                usage.queries, usage.billed_bytes
+            );
+            data_exports::record_ledger(ports.state, usage, &[as_of], &line, now).await?;
+            emf::athena_bytes_scanned(usage.bytes_scanned);
+            usage.queries
+        }
+        _ => 0,
+    };
     // After the envelopes: the report that follows finds the day's anomalies in the state.
     done.publish(&PipelineEvent::AnomaliesDetected { as_of })
         .await?;
@@ -71,6 +104,7 @@ pub async fn handle(
         published: published.into_iter().map(|n| n.id).collect(),
         imported: imported.len(),
         import_requests,
+        resource_queries,
     })
 }
 

@@ -154,7 +154,7 @@ impl Chain {
         };
         let cfg = self.cfg("DetectFunction");
         let done = aws.pipeline_events().unwrap();
-        let detected = detect::handle(&ports, &cfg, None, &done, event[0].clone(), now)
+        let detected = detect::handle(&ports, &cfg, None, None, &done, event[0].clone(), now)
             .await
             .unwrap();
 

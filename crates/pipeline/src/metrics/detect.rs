@@ -112,6 +112,7 @@ fn anomaly(
         impact_pct: (expected != 0.0).then(|| impact / expected.abs() * 100.0),
         score,
         root_causes: Vec::new(),
+        resources: Vec::new(),
     }
 }
 

@@ -173,6 +173,8 @@ pub(crate) fn map(a: &AwsAnomaly) -> Option<ImportedAnomaly> {
             impact_pct: impact.total_impact_percentage(),
             score,
             root_causes,
+            // AWS names no resources; detect adds ours when the source has line items.
+            resources: Vec::new(),
         },
     })
 }
