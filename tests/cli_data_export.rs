@@ -94,7 +94,7 @@ fn a_cur2_export_folder_imports_and_runs_the_restated_window() {
     assert_eq!(money(&summary["billed_cost"]), written, "{summary}");
     assert_eq!(summary["days"], 61, "{summary}");
 
-    // A run on 20 November reads October and November 1–20 again: the restated window.
+    // A run on 20 November reads October and November 1–19 again: the restated window.
     let data = dir.path().join("second");
     let run = costwatch(
         dir.path(),
@@ -111,8 +111,8 @@ fn a_cur2_export_folder_imports_and_runs_the_restated_window() {
             "2026-11-20",
         ],
     );
-    assert_eq!(run["days_collected"], 31 + 20, "{run}");
-    assert_eq!(run["as_of"], "2026-11-20", "{run}");
+    assert_eq!(run["days_collected"], 31 + 19, "{run}");
+    assert_eq!(run["as_of"], "2026-11-19", "{run}");
     let line = run["data_export"].as_str().unwrap();
     assert!(line.starts_with("1 Athena query"), "{line}");
     assert!(dir.path().join("out/report.html").is_file());

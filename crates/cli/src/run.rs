@@ -59,14 +59,14 @@ pub struct RunArgs {
     /// max_requests_per_run, 20). The run stops before passing it; the next run continues.
     #[arg(long, requires = "aws")]
     max_requests: Option<u32>,
-    /// First read the days AWS may still revise (last month and this month so far) from a Data
+    /// First read the days AWS may still revise (last month and this month up to yesterday) from a Data
     /// Export on disk — a CUR 2.0 export's folder (`data/BILLING_PERIOD=YYYY-MM/`) or CUR
     /// Parquet — with the query the collect Lambda sends to Athena, run here by the embedded
     /// engine (no AWS call, nothing billed).
     #[arg(long, conflicts_with = "aws")]
     data_export: Option<PathBuf>,
     /// Pretend today is this day (tests, replays): --aws collects up to the day before,
-    /// --data-export up to this day.
+    /// --data-export up to the day before too.
     #[arg(long, hide = true)]
     today: Option<NaiveDate>,
 }

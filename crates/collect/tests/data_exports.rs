@@ -1,14 +1,14 @@
 //! The built `collect` binary with `COSTWATCH_COST_SOURCE=data-exports`, under the Runtime API
 //! emulator on moto: the scheduled event's day gives the window AWS may still revise (last month
-//! and this month so far), one Athena query answers it (moto's queued result), every day of the
+//! and this month up to yesterday), one Athena query answers it (moto's queued result), every day of the
 //! window is replaced in the lake, the Athena ledger is written and the days are announced. A
 //! query Athena fails for good (a scripted endpoint: COLUMN_NOT_FOUND) is dead-lettered with
 //! Athena's reason, and nothing is announced.
 
 use chrono::NaiveDate;
 use costwatch_pipeline::lake::read_day;
-use costwatch_query::Window;
 use costwatch_query::athena::aws_sdk_athena;
+use costwatch_query::{DailyQuery, ExportTable, Window};
 use costwatch_store::StateStore;
 use costwatch_store::aws::{DynamoState, S3Lake};
 use costwatch_testkit::aws_json_fake::{AwsJsonFake, Reply};
@@ -17,23 +17,6 @@ use costwatch_testkit::moto_athena::{executions_advance_per_poll, queue_query_re
 use costwatch_testkit::repo_file;
 use costwatch_testkit::stack::{BUCKET, TABLE, drain};
 use serde_json::{Value, json};
-
-const COLUMNS: [&str; 14] = [
-    "usage_day",
-    "payer",
-    "payer_name",
-    "account",
-    "account_name",
-    "service",
-    "region",
-    "line_item_type",
-    "currency",
-    "usage_type",
-    "tag_0",
-    "billed",
-    "effective",
-    "list",
-];
 
 fn row(day: &str, amount: &str) -> Vec<Option<String>> {
     [
@@ -82,13 +65,17 @@ async fn collect_binary_queries_a_data_export_on_athena() {
     let today: NaiveDate = scheduled["time"].as_str().unwrap()[..10].parse().unwrap();
     let window = Window::restated(today);
     let restated = window.from.to_string();
+    // The columns of the query collect sends (its table as collect builds it from the env).
+    let table = ExportTable::cur2("cur2", vec!["team".into()], vec![]);
+    let query = DailyQuery::new(&table, window);
+    let columns: Vec<&str> = query.columns().iter().map(String::as_str).collect();
     queue_query_results(
         &collect.moto,
         &[(
-            &COLUMNS,
+            &columns,
             vec![
                 row(&restated, "4.0000000000"),
-                row(&today.to_string(), "1.5000000000"),
+                row(&today.pred_opt().unwrap().to_string(), "1.5000000000"),
             ],
         )],
     );

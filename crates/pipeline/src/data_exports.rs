@@ -1,6 +1,6 @@
 //! Collection from AWS Data Exports (CUR 2.0) through a SQL engine: Athena in the collect
 //! Lambda, the embedded engine in the CLI. Each run asks one query for the days AWS may still
-//! revise (the previous month and this month so far: [`Window::restated`]), so a restated day
+//! revise (the previous month and this month up to yesterday: [`Window::restated`]), so a restated day
 //! is simply queried again, and replaces those days' curated partitions with the answer. The
 //! bytes the query scanned and what Athena bills for them go to the request ledger
 //! (`ledger/athena/…`), beside Cost Explorer's requests.

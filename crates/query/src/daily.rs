@@ -5,14 +5,14 @@
 //! the roll-ups do not keep), which the tests check to the cent on the real CUR.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::str::FromStr;
 
 use chrono::{Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use costwatch_core::{CostRecord, Money};
 use costwatch_ingest::cur::line_item_charge;
 
-use crate::export::{ExportTable, quote};
+use crate::export::ExportTable;
+use crate::sql::{AMOUNT, grouped, sum_or, window_filters};
 use crate::{QueryError, Rows};
 
 /// Days `[from, to)` to query, in UTC.
@@ -23,13 +23,15 @@ pub struct Window {
 }
 
 impl Window {
-    /// The days AWS may still revise on `today`: the whole previous month and this month so far
-    /// (today included, as it fills in). Every run queries them again.
+    /// The days AWS may still revise on `today`: the whole previous month and this month up to
+    /// yesterday. Every run queries them again. Today is left out while it fills in: the last
+    /// day collected is the day detection judges, and a partial day would look like a drop.
     pub fn restated(today: NaiveDate) -> Self {
-        let this_month = today.with_day(1).unwrap_or(today);
+        let yesterday = today.pred_opt().unwrap_or(today);
+        let month = yesterday.with_day(1).unwrap_or(yesterday);
         Self {
-            from: this_month - Months::new(1),
-            to: today + Days::new(1),
+            from: month - Months::new(1),
+            to: today,
         }
     }
 
@@ -48,15 +50,11 @@ impl Window {
     }
 }
 
-/// Line item amounts, each read as DECIMAL(38, 10) before it is summed so Athena and the
-/// embedded engine add the same exact values (doubles summed in a different order differ in
-/// the last bits).
-const AMOUNT: &str = "DECIMAL(38, 10)";
-
 /// The query's text and how to read its rows.
 #[derive(Debug, Clone)]
 pub struct DailyQuery {
     pub sql: String,
+    columns: Vec<String>,
     tag_keys: Vec<String>,
     cost_categories: Vec<String>,
 }
@@ -91,41 +89,32 @@ impl DailyQuery {
             dims.push((table.cost_category(key), format!("cost_category_{i}")));
         }
 
-        let mut sql = String::from("SELECT\n");
-        for (expr, alias) in &dims {
-            let _ = writeln!(sql, "  {expr} AS {alias},");
-        }
-        let amount = |expr: &str| format!("SUM(CAST({expr} AS {AMOUNT}))");
-        let list = if table.has("pricing_public_on_demand_cost") {
-            amount("pricing_public_on_demand_cost")
-        } else {
-            format!("CAST(NULL AS {AMOUNT})")
-        };
-        let _ = writeln!(sql, "  {} AS billed,", amount("line_item_unblended_cost"));
-        let _ = writeln!(sql, "  {} AS effective,", amount(&effective_cost(table)));
-        let _ = writeln!(sql, "  {list} AS list");
-        let _ = writeln!(sql, "FROM {}", table.name);
-        let mut filters = Vec::new();
-        if let Some(partition) = &table.billing_period {
-            let periods: Vec<String> = window.billing_periods().iter().map(|p| quote(p)).collect();
-            filters.push(format!("{partition} IN ({})", periods.join(", ")));
-        }
-        filters.push(format!(
-            "line_item_usage_start_date >= TIMESTAMP '{} 00:00:00'",
-            window.from
-        ));
-        filters.push(format!(
-            "line_item_usage_start_date < TIMESTAMP '{} 00:00:00'",
-            window.to
-        ));
-        let _ = writeln!(sql, "WHERE {}", filters.join("\n  AND "));
-        let positions: Vec<String> = (1..=dims.len()).map(|i| i.to_string()).collect();
-        let _ = write!(sql, "GROUP BY {}", positions.join(", "));
+        let list = sum_or(table, "pricing_public_on_demand_cost", "NULL");
+        let sums = [
+            (sum_or(table, "line_item_unblended_cost", "NULL"), "billed"),
+            (
+                format!("SUM(CAST({} AS {AMOUNT}))", effective_cost(table)),
+                "effective",
+            ),
+            (list, "list"),
+        ];
+        let columns = dims
+            .iter()
+            .map(|(_, a)| a.clone())
+            .chain(sums.iter().map(|(_, a)| (*a).to_owned()))
+            .collect();
+        let sql = grouped(&dims, &sums, &table.name, &window_filters(table, window));
         Self {
             sql,
+            columns,
             tag_keys: table.tag_keys.clone(),
             cost_categories: table.cost_categories.clone(),
         }
+    }
+
+    /// The answer's column names, in order (what an engine's rows carry).
+    pub fn columns(&self) -> &[String] {
+        &self.columns
     }
 
     /// The rows as daily cost records, line item types that map to one charge category summed
@@ -288,11 +277,15 @@ mod tests {
     #[test]
     fn restated_window_is_last_month_and_this_month_so_far() {
         let w = Window::restated(day("2026-01-15"));
-        assert_eq!((w.from, w.to), (day("2025-12-01"), day("2026-01-16")));
+        assert_eq!((w.from, w.to), (day("2025-12-01"), day("2026-01-15")));
         assert_eq!(w.billing_periods(), ["2025-12", "2026-01"]);
-        let end_of_month = Window::restated(day("2026-03-31"));
-        assert_eq!(end_of_month.to, day("2026-04-01"));
-        assert_eq!(end_of_month.billing_periods(), ["2026-02", "2026-03"]);
+        // On the 1st, yesterday closed a month: that month and the one before it.
+        let first = Window::restated(day("2026-04-01"));
+        assert_eq!(
+            (first.from, first.to),
+            (day("2026-02-01"), day("2026-04-01"))
+        );
+        assert_eq!(first.billing_periods(), ["2026-02", "2026-03"]);
         let empty = Window {
             from: day("2026-03-02"),
             to: day("2026-03-02"),
@@ -355,22 +348,7 @@ mod tests {
             ["line_item_unblended_cost", "resource_tags_user_team"].map(String::from),
         );
         let q = DailyQuery::new(&table, Window::restated(day("2018-11-15")));
-        let columns = [
-            "usage_day",
-            "payer",
-            "payer_name",
-            "account",
-            "account_name",
-            "service",
-            "region",
-            "line_item_type",
-            "currency",
-            "usage_type",
-            "tag_0",
-            "billed",
-            "effective",
-            "list",
-        ];
+        let columns = q.columns();
         let row = |line_type: &str, billed: &str, account: Option<&str>| {
             [
                 Some("2018-11-02"),
@@ -392,7 +370,7 @@ mod tests {
             .to_vec()
         };
         let rows = Rows {
-            columns: columns.map(str::to_owned).to_vec(),
+            columns: columns.to_vec(),
             rows: vec![
                 row("Discount", "-1.5000000000", Some("222222222222")),
                 row("EdpDiscount", "-0.2500000000", Some("222222222222")),

@@ -14,6 +14,7 @@ pub mod export;
 pub mod price;
 pub mod resources;
 pub mod rows;
+mod sql;
 
 #[cfg(feature = "athena")]
 pub mod athena;

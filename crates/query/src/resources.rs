@@ -6,15 +6,13 @@
 //! imported from AWS Cost Anomaly Detection.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::str::FromStr;
 
 use costwatch_core::{Money, Scope, UsageLine};
 
 use crate::export::{ExportTable, quote};
+use crate::sql::{grouped, sum_or, window_filters};
 use crate::{QueryError, Rows, Window};
-
-const AMOUNT: &str = "DECIMAL(38, 10)";
 
 /// The query's text and how to read its rows.
 #[derive(Debug, Clone)]
@@ -32,19 +30,7 @@ impl ResourceQuery {
         owner_keys: &[String],
     ) -> Option<Self> {
         let account = table.text("line_item_usage_account_id");
-        let mut filters = Vec::new();
-        if let Some(partition) = &table.billing_period {
-            let periods: Vec<String> = window.billing_periods().iter().map(|p| quote(p)).collect();
-            filters.push(format!("{partition} IN ({})", periods.join(", ")));
-        }
-        filters.push(format!(
-            "line_item_usage_start_date >= TIMESTAMP '{} 00:00:00'",
-            window.from
-        ));
-        filters.push(format!(
-            "line_item_usage_start_date < TIMESTAMP '{} 00:00:00'",
-            window.to
-        ));
+        let mut filters = window_filters(table, window);
         match scope {
             Scope::Org => {}
             Scope::Account(a) => filters.push(format!("{account} = {}", quote(a))),
@@ -65,7 +51,7 @@ impl ResourceQuery {
             _ => return None,
         }
 
-        let mut dims: Vec<(String, &str)> = vec![
+        let mut dims: Vec<(String, String)> = [
             (
                 "CAST(line_item_usage_start_date AS DATE)".into(),
                 "usage_day",
@@ -84,35 +70,19 @@ impl ResourceQuery {
             (table.text("line_item_operation"), "operation"),
             (table.text("line_item_resource_id"), "resource_id"),
             (table.text("line_item_line_item_type"), "line_item_type"),
+        ]
+        .into_iter()
+        .map(|(e, a): (String, &str)| (e, a.to_owned()))
+        .collect();
+        for (i, key) in owner_keys.iter().enumerate() {
+            dims.push((table.tag(key), format!("owner_{i}")));
+        }
+        let sums = [
+            (sum_or(table, "line_item_unblended_cost", "0"), "cost"),
+            (sum_or(table, "line_item_usage_amount", "0"), "usage_amount"),
+            ("COUNT(*)".to_owned(), "line_count"),
         ];
-        let owner_aliases: Vec<String> = (0..owner_keys.len())
-            .map(|i| format!("owner_{i}"))
-            .collect();
-        for (key, alias) in owner_keys.iter().zip(&owner_aliases) {
-            dims.push((table.tag(key), alias));
-        }
-        let amount = |column: &str| {
-            if table.has(column) {
-                format!("SUM(CAST({column} AS {AMOUNT}))")
-            } else {
-                format!("CAST(0 AS {AMOUNT})")
-            }
-        };
-        let mut sql = String::from("SELECT\n");
-        for (expr, alias) in &dims {
-            let _ = writeln!(sql, "  {expr} AS {alias},");
-        }
-        let _ = writeln!(sql, "  {} AS cost,", amount("line_item_unblended_cost"));
-        let _ = writeln!(
-            sql,
-            "  {} AS usage_amount,",
-            amount("line_item_usage_amount")
-        );
-        let _ = writeln!(sql, "  COUNT(*) AS line_count");
-        let _ = writeln!(sql, "FROM {}", table.name);
-        let _ = writeln!(sql, "WHERE {}", filters.join("\n  AND "));
-        let positions: Vec<String> = (1..=dims.len()).map(|i| i.to_string()).collect();
-        let _ = write!(sql, "GROUP BY {}", positions.join(", "));
+        let sql = grouped(&dims, &sums, &table.name, &filters);
         Some(Self {
             sql,
             owner_keys: owner_keys.to_vec(),

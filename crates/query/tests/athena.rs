@@ -53,22 +53,7 @@ async fn the_daily_query_runs_on_moto_and_its_rows_become_records() {
     let table = ExportTable::cur2("cur2", vec!["team".into()], vec![]);
     let day = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
     let query = DailyQuery::new(&table, Window::restated(day));
-    let columns = [
-        "usage_day",
-        "payer",
-        "payer_name",
-        "account",
-        "account_name",
-        "service",
-        "region",
-        "line_item_type",
-        "currency",
-        "usage_type",
-        "tag_0",
-        "billed",
-        "effective",
-        "list",
-    ];
+    let columns: Vec<&str> = query.columns().iter().map(String::as_str).collect();
     let row = |day: &str, kind: &str, amount: &str, team: Option<&str>| {
         text(&[
             Some(day),
