@@ -456,3 +456,33 @@ async fn usage_prices_the_cost_explorer_ledger() {
     let other = call(&api, get("/v1/usage?month=2026-10")).await.json();
     assert_eq!(other["total"], "0");
 }
+
+#[tokio::test]
+async fn usage_prices_athena_queries_to_fractions_of_a_cent() {
+    use costwatch_pipeline::data_exports::{QueryUsage, record_ledger};
+    let s = seeded().await;
+    let now = support::morning_after(s.end);
+    // Two queries: one of 3 GB, one under Athena's 10 MB minimum.
+    let usage = QueryUsage {
+        queries: 2,
+        bytes_scanned: 3_000_000_000 + 1_000,
+        billed_bytes: 3_000_000_000 + 10_000_000,
+    };
+    record_ledger(s.state.as_ref(), usage, &[], "2 Athena queries", now)
+        .await
+        .unwrap();
+    let api = s.open();
+    let usage = call(&api, get("/v1/usage?month=2026-11")).await;
+    Contract::load().check("GET", "/v1/usage", 200, &usage.content_type, &usage.body);
+    let usage = usage.json();
+    let athena = usage["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "athena")
+        .expect("the Athena ledger is a source");
+    assert_eq!(athena["requests"], 2);
+    // 3.01 GB at $5 per TB.
+    assert_eq!(athena["cost"], "0.01505");
+    assert_eq!(usage["total"], "0.01505");
+}

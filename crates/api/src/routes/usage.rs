@@ -1,6 +1,7 @@
 //! "What costwatch cost you this month", from the suite's own ledgers in the state store: every
 //! billed API source keeps a month total under `ledger/<source>/month/YYYY-MM` (Cost Explorer at
-//! $0.01 a request; CloudWatch GetMetricData when the metrics source runs). Lambda, DynamoDB and
+//! $0.01 a request; CloudWatch GetMetricData when the metrics source runs; Athena at $5 per TB
+//! scanned with a Data Export, priced to fractions of a cent in `cost`). Lambda, DynamoDB and
 //! S3 charges are not metered by the suite and are named as not counted, never guessed.
 
 use std::sync::Arc;
@@ -71,9 +72,14 @@ pub async fn month(
             source: source.to_owned(),
             requests: v.get("requests").and_then(|r| r.as_u64()).unwrap_or(0),
             cost: v
-                .get("cents")
-                .and_then(|c| c.as_u64())
-                .map(|c| Decimal::new(c as i64, 2)),
+                .get("cost")
+                .and_then(|c| c.as_str())
+                .and_then(|c| c.parse().ok())
+                .or_else(|| {
+                    v.get("cents")
+                        .and_then(|c| c.as_u64())
+                        .map(|c| Decimal::new(c as i64, 2))
+                }),
             text: v.get("text").and_then(|t| t.as_str()).map(str::to_owned),
         });
     }
