@@ -22,9 +22,6 @@ use costwatch_dispatch::Entry;
 use costwatch_local::moto::MotoServer;
 use costwatch_local::runtime_api::{Outcome, RuntimeApi};
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
-use costwatch_store::aws::sdk::aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use costwatch_store::aws::sdk::{
     aws_sdk_dynamodb, aws_sdk_s3, aws_sdk_secretsmanager, aws_sdk_sns,
 };
@@ -313,7 +310,7 @@ pub(crate) async fn create_bucket(sdk: &SdkConfig) -> Result<()> {
     Ok(())
 }
 
-/// The StateTable of template.yaml: `pk` HASH, `sk` RANGE, both strings.
+/// The StateTable of template.yaml, unless the server has it already.
 pub(crate) async fn create_table(sdk: &SdkConfig) -> Result<()> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     if dynamo
@@ -325,26 +322,7 @@ pub(crate) async fn create_table(sdk: &SdkConfig) -> Result<()> {
     {
         return Ok(());
     }
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-    };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-    };
-    dynamo
-        .create_table()
-        .table_name(TABLE)
-        .attribute_definitions(attribute("pk")?)
-        .attribute_definitions(attribute("sk")?)
-        .key_schema(key("pk", KeyType::Hash)?)
-        .key_schema(key("sk", KeyType::Range)?)
-        .billing_mode(BillingMode::PayPerRequest)
+    costwatch_store::aws::create_state_table(&dynamo, TABLE)?
         .send()
         .await
         .context("dynamodb:CreateTable")?;

@@ -6,7 +6,7 @@
 //! (`ledger/athena/…`), beside Cost Explorer's requests.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use costwatch_query::price::{athena_dollars, billed_bytes};
+use costwatch_query::price::{athena_dollars, billed_bytes, billed_dollars};
 use costwatch_query::{DailyQuery, Engine, ExportTable, Window};
 use costwatch_store::{LakeWriter, StateStore};
 use serde::Serialize;
@@ -34,8 +34,8 @@ pub struct DataExportsCollected {
 }
 
 /// Runs the window's query on `engine` over `table`, writes its days to the lake and the
-/// ledger entry to `state`. `billed`: whether the engine bills by bytes (Athena) — the CLI's
-/// embedded engine writes no ledger.
+/// ledger entry to `state` when given (the collect Lambda on Athena; the CLI's embedded engine
+/// bills nothing and passes none).
 pub async fn collect_data_exports(
     engine: &dyn Engine,
     table: &ExportTable,
@@ -89,7 +89,7 @@ pub async fn record_ledger(
     line: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let cost = rust_decimal::Decimal::from(usage.billed_bytes) * rust_decimal::Decimal::new(5, 12);
+    let cost = billed_dollars(usage.billed_bytes);
     let entry = json!({
         "at": now,
         "requests": usage.queries,
@@ -109,8 +109,7 @@ pub async fn record_ledger(
     ];
     add_to_totals(state, &key, &counts, |t| {
         // The month's price from its billed bytes (each query's minimum already applied).
-        let cost =
-            rust_decimal::Decimal::from(t["billed_bytes"]) * rust_decimal::Decimal::new(5, 12);
+        let cost = billed_dollars(t["billed_bytes"]);
         json!({
             "month": month,
             "cost": cost.normalize().to_string(),

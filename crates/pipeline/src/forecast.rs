@@ -14,36 +14,25 @@ use costwatch_store::{NotificationBus, RollupStore, StateStore, StoreError};
 use crate::config::PipelineConfig;
 use crate::error::Result;
 
-/// Scopes forecast every run: the organisation, each account and every budget's scope.
-pub async fn forecast_scopes(
-    rollups: &dyn RollupStore,
-    cfg: &PipelineConfig,
-) -> Result<Vec<Scope>> {
-    let mut scopes: Vec<Scope> = rollups
-        .scopes()
-        .await?
-        .into_iter()
-        .filter(|s| matches!(s.kind(), ScopeKind::Org | ScopeKind::Account))
-        .collect();
-    for b in &cfg.budgets {
-        if !scopes.contains(&b.scope) {
-            scopes.push(b.scope.clone());
-        }
-    }
-    Ok(scopes)
-}
-
+/// Month-end forecasts of the scopes forecast every run: the organisation, each account and
+/// every budget's scope.
 pub async fn forecasts(
     rollups: &dyn RollupStore,
     cfg: &PipelineConfig,
     as_of: NaiveDate,
 ) -> Result<BTreeMap<Scope, MonthEndForecast>> {
     let start = as_of - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
+    let always = [ScopeKind::Org, ScopeKind::Account];
+    let mut kinds = always.to_vec();
+    kinds.extend(cfg.budgets.iter().map(|b| b.scope.kind()));
+    kinds.sort();
+    kinds.dedup();
     let mut out = BTreeMap::new();
-    for scope in forecast_scopes(rollups, cfg).await? {
-        let series = rollups.series(&scope, start, as_of).await?;
-        if let Some(f) = month_end_with(&series, as_of, &cfg.forecast) {
-            out.insert(scope, f);
+    for series in rollups.all_series(start, as_of, &kinds).await? {
+        let wanted = always.contains(&series.scope.kind())
+            || cfg.budgets.iter().any(|b| b.scope == series.scope);
+        if wanted && let Some(f) = month_end_with(&series, as_of, &cfg.forecast) {
+            out.insert(series.scope, f);
         }
     }
     Ok(out)

@@ -7,7 +7,7 @@ use costwatch_core::findings::MonthEndForecast;
 use costwatch_core::money::to_f64;
 use costwatch_core::notification::{Mover, ReportFigures, ReportPeriod, ScopeRef};
 use costwatch_core::scope::ScopeKind;
-use costwatch_core::{Money, Scope};
+use costwatch_core::{DailySeries, Money, Scope};
 use costwatch_store::{RollupStore, StateStore};
 
 use crate::budgets::BudgetStatus;
@@ -40,6 +40,14 @@ async fn window_sums(
     (prev_start, start, end): (NaiveDate, NaiveDate, NaiveDate),
 ) -> Result<(Money, Money)> {
     let s = rollups.series(scope, prev_start, end).await?;
+    Ok(sums(&s, (prev_start, start, end)))
+}
+
+/// Sums of the current and the previous window in a series read over both.
+fn sums(
+    s: &DailySeries,
+    (prev_start, start, end): (NaiveDate, NaiveDate, NaiveDate),
+) -> (Money, Money) {
     let sum = |from: NaiveDate, to: NaiveDate| -> Money {
         from.iter_days()
             .take_while(|d| *d <= to)
@@ -47,7 +55,7 @@ async fn window_sums(
             .map(|c| c.total())
             .sum()
     };
-    Ok((sum(start, end), sum(prev_start, start - Days::new(1))))
+    (sum(start, end), sum(prev_start, start - Days::new(1)))
 }
 
 pub async fn figures(
@@ -63,15 +71,14 @@ pub async fn figures(
     let (total, previous_total) = window_sums(rollups, &Scope::Org, w).await?;
     let mut movers = Vec::new();
     let mut services = Vec::new();
-    for scope in rollups.scopes().await? {
+    let kinds = [ScopeKind::AccountService, ScopeKind::Service];
+    for series in rollups.all_series(w.0, w.2, &kinds).await? {
+        let scope = &series.scope;
         let kind = scope.kind();
-        if kind != ScopeKind::AccountService && kind != ScopeKind::Service {
-            continue;
-        }
-        let (amount, previous) = window_sums(rollups, &scope, w).await?;
+        let (amount, previous) = sums(&series, w);
         let mover = Mover {
             scope: scope.key(),
-            label: label(&scope, names),
+            label: label(scope, names),
             amount,
             previous,
             change: amount - previous,

@@ -6,7 +6,9 @@ use costwatch_core::{DailyCost, Money, Notification, Scope, State};
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::detect::{DetectPorts, detect};
 use costwatch_pipeline::feedback::{Verdict, give_feedback, snooze};
-use costwatch_store::{MemoryStore, RollupRow, RollupStore};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use costwatch_store::{MemoryStore, RollupRow, RollupStore, StateStore, StoreError, Versioned};
 
 /// Days counted from 90 days ago: feedback expires by the store's (wall) clock.
 fn day(i: u64) -> NaiveDate {
@@ -443,5 +445,65 @@ async fn feedback_resolves_at_once_reaches_aws_and_the_next_run_stays_quiet() {
     assert!(
         on(&run(&store, 41, 50).await, "Amazon EC2").is_empty(),
         "the same incident on the next days: nothing more"
+    );
+}
+
+/// The state store, counting the single reads detection makes.
+struct CountingState<'a> {
+    inner: &'a dyn StateStore,
+    gets: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl StateStore for CountingState<'_> {
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
+        self.gets.fetch_add(1, Ordering::Relaxed);
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: serde_json::Value,
+        expected: Option<u64>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<u64, StoreError> {
+        self.inner.put(key, value, expected, expires_at).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, Versioned)>, StoreError> {
+        self.inner.list(prefix).await
+    }
+}
+
+#[tokio::test]
+async fn a_quiet_scope_costs_no_lifecycle_read() {
+    // EC2 triples on day 40; S3 stays quiet throughout.
+    let store = store_with(45, |k, i| if k == 0 && i == 40 { 2000.0 } else { 0.0 }).await;
+    let state = CountingState {
+        inner: &store.state,
+        gets: AtomicUsize::new(0),
+    };
+    let ports = DetectPorts {
+        lake: &store.lake,
+        rollups: &store.rollups,
+        state: &state,
+        bus: &store.bus,
+        resources: None,
+    };
+    let (cfg, names) = (PipelineConfig::default(), Default::default());
+    let mut sent = Vec::new();
+    let mut gets = Vec::new();
+    for i in 38..43 {
+        sent.extend(
+            detect(&ports, &cfg, &names, day(i), at(day(i)))
+                .await
+                .unwrap(),
+        );
+        gets.push(state.gets.swap(0, Ordering::Relaxed));
+    }
+    assert_eq!(on(&sent, "Amazon EC2"), vec![(State::Open, 0)]);
+    assert_eq!(gets[..2], [0, 0], "quiet days read no lifecycle: {gets:?}");
+    assert!(
+        gets[2..].iter().all(|g| *g >= 1),
+        "from the spike on, EC2's lifecycle is read each day: {gets:?}"
     );
 }

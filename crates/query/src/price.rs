@@ -13,9 +13,15 @@ pub fn billed_bytes(scanned: u64) -> u64 {
     scanned.div_ceil(MB).saturating_mul(MB).max(MINIMUM_BYTES)
 }
 
-/// The dollars Athena bills for a query that scanned `scanned` bytes ($5 per 10^12 bytes).
+/// The dollars Athena bills for a query that scanned `scanned` bytes.
 pub fn athena_dollars(scanned: u64) -> Money {
-    Decimal::from(billed_bytes(scanned)) * Decimal::new(5, 0) / Decimal::from(1_000_000_000_000u64)
+    billed_dollars(billed_bytes(scanned))
+}
+
+/// The dollars for `billed` bytes, each query's minimum and rounding already applied (a sum of
+/// [`billed_bytes`]): $5 per 10^12 bytes.
+pub fn billed_dollars(billed: u64) -> Money {
+    Decimal::from(billed) * Decimal::new(5, 12)
 }
 
 #[cfg(test)]
@@ -31,5 +37,6 @@ mod tests {
         assert_eq!(athena_dollars(0), dec!(0.00005));
         assert_eq!(athena_dollars(1_000_000_000_000), dec!(5));
         assert_eq!(athena_dollars(2_500_000_000), dec!(0.0125));
+        assert_eq!(billed_dollars(3_000_000_000 + 10_000_000), dec!(0.01505));
     }
 }

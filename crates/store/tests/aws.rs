@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use costwatch_core::{Notification, Scope};
+use costwatch_core::{Notification, Scope, ScopeKind};
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
 use costwatch_store::aws::sdk::aws_sdk_dynamodb::types::AttributeValue;
 use costwatch_store::aws::sdk::{
@@ -240,6 +240,15 @@ async fn dynamo_rollups_shard_a_manifest_past_the_item_limit() {
     let mut sorted = all.clone();
     sorted.sort();
     assert_eq!(store.scopes().await.unwrap(), sorted, "every shard read");
+    // The day read back whole from the index, checked against all of its shards.
+    let window = store
+        .all_series(day(5), day(6), &[ScopeKind::AccountService])
+        .await
+        .unwrap();
+    assert_eq!(window.len(), sorted.len());
+    assert!(window.iter().map(|s| &s.scope).eq(sorted.iter()));
+    assert_eq!(window[0].days, vec![Some(cost(100)), Some(cost(200))]);
+    assert_eq!(window[1].days, vec![None, Some(cost(200))]);
     let items = manifests().await;
     let day6: Vec<_> = items
         .iter()

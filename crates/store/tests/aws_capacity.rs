@@ -6,7 +6,7 @@ mod support;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use costwatch_core::Scope;
+use costwatch_core::{Scope, ScopeKind};
 use costwatch_store::aws::sdk::aws_sdk_dynamodb;
 use costwatch_store::aws::sdk::aws_sdk_dynamodb::types::AttributeValue;
 use costwatch_store::aws::{CapacityMeter, DynamoRollups, DynamoState, item_size};
@@ -70,6 +70,10 @@ async fn the_meter_counts_units_from_the_stored_items() {
         row_units + manifest_size.div_ceil(1024) as u64
     );
     assert_eq!(
+        written.index_write_units, 31,
+        "the index's copy of each row (pk, sk, cost: under 1 KB) and of the manifest's keys"
+    );
+    assert_eq!(
         written.write_requests, 3,
         "the manifest, then the rows in a batch of 25 and one of 5"
     );
@@ -87,6 +91,21 @@ async fn the_meter_counts_units_from_the_stored_items() {
     let before = meter.total();
     store.series(&rows[0].scope, day(1), day(9)).await.unwrap();
     assert_eq!((meter.total() - before).read_units, 1.0);
+
+    // The day of every scope: its manifest read strongly consistent from the table, its rows
+    // from the index, eventually consistent, at half the units.
+    let before = meter.total();
+    let day5 = store.all_series(day(5), day(5), &[ScopeKind::Account]);
+    assert_eq!(day5.await.unwrap().len(), 30);
+    let read = meter.total() - before;
+    let row_bytes: usize = row_items.iter().map(item_size).sum();
+    assert!(row_bytes > 4096, "{row_bytes}");
+    assert_eq!(read.read_requests, 2);
+    assert_eq!(read.read_bytes, (manifest_size + row_bytes) as u64);
+    assert_eq!(
+        read.read_units,
+        manifest_size.div_ceil(4096) as f64 + row_bytes.div_ceil(4096) as f64 / 2.0
+    );
 
     // The state adapter on the same meter: a put reads the current item first (GetItem); a
     // put expecting a version that is not stored is refused before it writes.

@@ -4,9 +4,6 @@
 //! SQS queues subscribed to a topic, drained without waiting on wall-clock time.
 
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
-use costwatch_store::aws::sdk::aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use costwatch_store::aws::sdk::{aws_sdk_dynamodb, aws_sdk_s3, aws_sdk_sns};
 
 pub const BUCKET: &str = "costwatch-lake";
@@ -28,30 +25,11 @@ pub async fn create_bucket(config: &SdkConfig) {
         .unwrap();
 }
 
-/// The StateTable of template.yaml: `pk` HASH, `sk` RANGE, both strings.
+/// The StateTable of template.yaml, with its index.
 pub async fn create_table(config: &SdkConfig) {
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    aws_sdk_dynamodb::Client::new(config)
-        .create_table()
-        .table_name(TABLE)
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
+    let client = aws_sdk_dynamodb::Client::new(config);
+    costwatch_store::aws::create_state_table(&client, TABLE)
+        .unwrap()
         .send()
         .await
         .unwrap();

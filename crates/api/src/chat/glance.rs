@@ -108,11 +108,12 @@ pub async fn glance(api: &Api) -> Result<Glance, Problem> {
         .find(|f| f.scope == Scope::Org)
         .map(|f| (f.total, f.lo80, f.hi80));
     let before = day - Days::new(1);
-    for scope in api.rollups.scopes().await? {
-        if scope.kind() != ScopeKind::Service {
-            continue;
-        }
-        let s = api.rollups.series(&scope, before, day).await?;
+    for s in api
+        .rollups
+        .all_series(before, day, &[ScopeKind::Service])
+        .await?
+    {
+        let scope = &s.scope;
         let today = s.get(day).map(|c| c.total()).unwrap_or_default();
         let yesterday = s.get(before).map(|c| c.total()).unwrap_or_default();
         g.movers.push((scope.label(), today, today - yesterday));

@@ -124,11 +124,9 @@ pub async fn breakdown(
     let span = Days::new((end - start).num_days() as u64 + 1);
     let previous_start = start - span;
     let mut items = Vec::new();
-    for scope in api.rollups.scopes().await? {
-        if scope.kind() != q.kind {
-            continue;
-        }
-        let series = api.rollups.series(&scope, previous_start, end).await?;
+    let kinds = [q.kind];
+    for series in api.rollups.all_series(previous_start, end, &kinds).await? {
+        let scope = series.scope.clone();
         let total = sum(&series, start, end);
         let previous_total = sum(&series, previous_start, start - Days::new(1));
         items.push(ScopeTotal {

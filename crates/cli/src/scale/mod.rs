@@ -303,8 +303,12 @@ fn print(report: &ScaleReport, json: bool) -> Result<()> {
         for s in &r.run.steps {
             let units = s.capacity.map(|c| {
                 format!(
-                    "  {:.0} RRU in {} reads, {} WRU in {} writes",
-                    c.read_units, c.read_requests, c.write_units, c.write_requests
+                    "  {:.0} RRU in {} reads, {} WRU (+{} in the index) in {} writes",
+                    c.read_units,
+                    c.read_requests,
+                    c.write_units,
+                    c.index_write_units,
+                    c.write_requests
                 )
             });
             println!(

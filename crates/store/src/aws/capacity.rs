@@ -2,9 +2,11 @@
 //! published rules (developer guide, "Item sizes and formats" and "Read/write request units"):
 //! a write is 1 unit per KB of the item written, rounded up; a strongly consistent read 1 unit
 //! per 4 KB, a Query page counting the summed size of its items rounded up once; an empty
-//! answer still costs the minimum. Every read is counted as strongly consistent, which every
-//! read of the adapters is (`consistent_read(true)`): by the time the answer is in, the SDK no
-//! longer holds the request that said so.
+//! answer still costs the minimum. A read is counted as strongly consistent unless its request
+//! said otherwise (a Query of an index cannot be, and costs half). Every write also writes the
+//! table's index ([`DAY_INDEX`](super::DAY_INDEX)), which indexes every item (each has `pk` and `sk`): DynamoDB
+//! charges that write again for the item's projection (`pk`, `sk`, `cost`), and so does the
+//! meter, in `index_write_units`.
 //!
 //! Why computed and not read from `ReturnConsumedCapacity`: moto, where the benchmarks run,
 //! answers fixed figures (0.5, 1 or 2 per call whatever the size). Two things the items alone
@@ -28,12 +30,16 @@ use aws_sdk_dynamodb::operation::batch_write_item::{BatchWriteItemInput, BatchWr
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemInput;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::PutItemInput;
-use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::query::{QueryInput, QueryOutput};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use serde::{Deserialize, Serialize};
 
 use super::ext::Item;
+
+/// The attributes [`DAY_INDEX`](super::DAY_INDEX) holds of an item (its keys and its projection).
+const INDEXED: [&str; 3] = ["pk", "sk", "cost"];
 
 const WRITE_UNIT: usize = 1024;
 const READ_UNIT: usize = 4096;
@@ -76,15 +82,39 @@ fn number_size(number: &str) -> usize {
 }
 
 fn write_units(item: &Item) -> u64 {
-    item_size(item).div_ceil(WRITE_UNIT).max(1) as u64
+    units_of(item_size(item))
 }
 
-fn request_units(request: &WriteRequest) -> u64 {
+fn units_of(bytes: usize) -> u64 {
+    bytes.div_ceil(WRITE_UNIT).max(1) as u64
+}
+
+/// The write units of the item's copy in [`DAY_INDEX`](super::DAY_INDEX).
+fn index_write_units(item: &Item) -> u64 {
+    let projected = item
+        .iter()
+        .filter(|(name, _)| INDEXED.contains(&name.as_str()))
+        .map(|(name, v)| name.len() + value_size(v))
+        .sum();
+    units_of(projected)
+}
+
+/// (table, index) write units of one request of a batch.
+fn request_units(request: &WriteRequest) -> (u64, u64) {
     match (&request.put_request, &request.delete_request) {
-        (Some(put), _) => write_units(&put.item),
-        // The deleted item's size is not in the request: the minimum.
-        _ => 1,
+        (Some(put), _) => (write_units(&put.item), index_write_units(&put.item)),
+        // The deleted item's size is not in the request: the minimum, in both.
+        _ => (1, 1),
     }
+}
+
+/// Whether the Query being answered asked for a strongly consistent read: set before the call,
+/// read after it, in the call's own ConfigBag.
+#[derive(Debug, Clone, Copy)]
+struct Consistent(bool);
+
+impl Storable for Consistent {
+    type Storer = StoreReplace<Self>;
 }
 
 /// Half units of a read of `bytes`: a strongly consistent read costs two halves per 4 KB.
@@ -97,7 +127,11 @@ fn read_halves(bytes: usize, consistent: bool) -> u64 {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Capacity {
     pub read_units: f64,
+    /// Units of the table's own items.
     pub write_units: u64,
+    /// Units of the same writes in the table's index.
+    #[serde(default)]
+    pub index_write_units: u64,
     pub read_requests: u64,
     pub write_requests: u64,
     /// Bytes of the items read, as DynamoDB counts them.
@@ -112,6 +146,7 @@ impl std::ops::Sub for Capacity {
         Capacity {
             read_units: self.read_units - earlier.read_units,
             write_units: self.write_units - earlier.write_units,
+            index_write_units: self.index_write_units - earlier.index_write_units,
             read_requests: self.read_requests - earlier.read_requests,
             write_requests: self.write_requests - earlier.write_requests,
             read_bytes: self.read_bytes - earlier.read_bytes,
@@ -124,6 +159,7 @@ impl std::ops::Sub for Capacity {
 struct Counters {
     read_halves: AtomicU64,
     write_units: AtomicU64,
+    index_write_units: AtomicU64,
     read_requests: AtomicU64,
     write_requests: AtomicU64,
     read_bytes: AtomicU64,
@@ -155,6 +191,7 @@ impl CapacityMeter {
         Capacity {
             read_units: get(&c.read_halves) as f64 / 2.0,
             write_units: get(&c.write_units),
+            index_write_units: get(&c.index_write_units),
             read_requests: get(&c.read_requests),
             write_requests: get(&c.write_requests),
             read_bytes: get(&c.read_bytes),
@@ -162,27 +199,31 @@ impl CapacityMeter {
         }
     }
 
-    fn write(&self, units: u64, items: u64) {
+    fn write(&self, (units, index_units): (u64, u64), items: u64) {
         let c = &self.counters;
         c.write_units.fetch_add(units, Ordering::Relaxed);
+        c.index_write_units
+            .fetch_add(index_units, Ordering::Relaxed);
         c.items_written.fetch_add(items, Ordering::Relaxed);
         c.write_requests.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Retried items were counted when first sent: take them back (their next send counts).
     fn unwrite(&self, requests: &[WriteRequest]) {
-        let units: u64 = requests.iter().map(request_units).sum();
+        let (units, index_units) = sum_units(requests);
         let c = &self.counters;
         c.write_units.fetch_sub(units, Ordering::Relaxed);
+        c.index_write_units
+            .fetch_sub(index_units, Ordering::Relaxed);
         c.items_written
             .fetch_sub(requests.len() as u64, Ordering::Relaxed);
     }
 
-    fn read<'a>(&self, items: impl IntoIterator<Item = &'a Item>) {
+    fn read<'a>(&self, items: impl IntoIterator<Item = &'a Item>, consistent: bool) {
         let bytes: usize = items.into_iter().map(item_size).sum();
         let c = &self.counters;
         c.read_halves
-            .fetch_add(read_halves(bytes, true), Ordering::Relaxed);
+            .fetch_add(read_halves(bytes, consistent), Ordering::Relaxed);
         c.read_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
         c.read_requests.fetch_add(1, Ordering::Relaxed);
     }
@@ -197,23 +238,31 @@ impl Intercept for CapacityMeter {
     fn read_before_execution(
         &self,
         context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let input = context.input();
         if let Some(put) = input.downcast_ref::<PutItemInput>() {
-            self.write(put.item.as_ref().map_or(1, write_units), 1);
+            let units = put
+                .item
+                .as_ref()
+                .map_or((1, 1), |i| (write_units(i), index_write_units(i)));
+            self.write(units, 1);
         } else if let Some(batch) = input.downcast_ref::<BatchWriteItemInput>() {
-            let requests = batch
+            let requests: Vec<&WriteRequest> = batch
                 .request_items
                 .iter()
                 .flat_map(|m| m.values())
-                .flatten();
-            let (units, items) = requests.fold((0, 0), |(u, n), r| (u + request_units(r), n + 1));
-            self.write(units, items);
+                .flatten()
+                .collect();
+            self.write(sum_units(requests.iter().copied()), requests.len() as u64);
         } else if input.downcast_ref::<DeleteItemInput>().is_some()
             || input.downcast_ref::<UpdateItemInput>().is_some()
         {
-            self.write(1, 1);
+            self.write((1, 1), 1);
+        } else if let Some(query) = input.downcast_ref::<QueryInput>() {
+            // DynamoDB's default is eventually consistent; an index cannot be read otherwise.
+            let consistent = query.index_name.is_none() && query.consistent_read == Some(true);
+            cfg.interceptor_state().store_put(Consistent(consistent));
         }
         Ok(())
     }
@@ -222,15 +271,17 @@ impl Intercept for CapacityMeter {
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let Some(Ok(output)) = context.output_or_error() else {
             return Ok(());
         };
         if let Some(query) = output.downcast_ref::<QueryOutput>() {
-            self.read(query.items());
+            let consistent = cfg.load::<Consistent>().is_none_or(|c| c.0);
+            self.read(query.items(), consistent);
         } else if let Some(get) = output.downcast_ref::<GetItemOutput>() {
-            self.read(get.item.iter());
+            // Every GetItem of the adapters is strongly consistent.
+            self.read(get.item.iter(), true);
         } else if let Some(batch) = output.downcast_ref::<BatchWriteItemOutput>() {
             let left = batch.unprocessed_items.iter().flat_map(|m| m.values());
             for requests in left {
@@ -239,6 +290,13 @@ impl Intercept for CapacityMeter {
         }
         Ok(())
     }
+}
+
+fn sum_units<'a>(requests: impl IntoIterator<Item = &'a WriteRequest>) -> (u64, u64) {
+    requests
+        .into_iter()
+        .map(request_units)
+        .fold((0, 0), |(u, i), (a, b)| (u + a, i + b))
 }
 
 #[cfg(test)]
@@ -274,5 +332,26 @@ mod tests {
         assert_eq!(read_halves(4096, true), 2);
         assert_eq!(read_halves(4097, true), 4);
         assert_eq!(read_halves(4097, false), 2);
+    }
+
+    #[test]
+    fn the_index_is_charged_for_what_it_projects() {
+        let manifest = Item::from([
+            ("pk".to_owned(), s("rollup-days")),
+            ("sk".to_owned(), s("2026-01-02#000")),
+            ("scopes".to_owned(), s(&"x".repeat(5000))),
+        ]);
+        assert_eq!(write_units(&manifest), 5);
+        assert_eq!(
+            index_write_units(&manifest),
+            1,
+            "the scopes are not projected"
+        );
+        let rollup = Item::from([
+            ("pk".to_owned(), s("rollup#org")),
+            ("sk".to_owned(), s("2026-01-02")),
+            ("cost".to_owned(), s(&"9".repeat(1500))),
+        ]);
+        assert_eq!((write_units(&rollup), index_write_units(&rollup)), (2, 2));
     }
 }

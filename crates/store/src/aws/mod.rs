@@ -19,6 +19,7 @@ mod recommendations;
 mod s3;
 mod secrets;
 mod sns;
+mod state_table;
 
 use std::time::Duration;
 
@@ -36,7 +37,7 @@ pub(crate) use cost_explorer::backoff as ce_backoff;
 pub use cost_explorer::{
     CostExplorerOptions, CostExplorerSource, METRICS as COST_EXPLORER_METRICS, RetryPolicy,
 };
-pub use dynamo_rollups::DynamoRollups;
+pub use dynamo_rollups::{DAY_INDEX, DynamoRollups};
 pub use dynamo_state::DynamoState;
 pub use error::aws_error;
 pub use lambda_config::lambda_config;
@@ -47,6 +48,7 @@ pub use recommendations::{CeRecommendations, RESERVATION_SERVICES};
 pub use s3::S3Lake;
 pub use secrets::{SecretsManagerSecrets, SsmSecrets};
 pub use sns::SnsBus;
+pub use state_table::create_state_table;
 
 /// Pinned, not `latest()`: a dependency bump must not silently change retry or timeout defaults.
 pub fn behavior_version() -> BehaviorVersion {

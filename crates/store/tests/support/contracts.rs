@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 use costwatch_core::notification::{ScopeRef, TestFigures};
-use costwatch_core::{DailyCost, Money, Notification, NotificationBody, Scope, Severity, State};
+use costwatch_core::{
+    DailyCost, Money, Notification, NotificationBody, Scope, ScopeKind, Severity, State,
+};
 use costwatch_store::{
     Clock, LakeReader, LakeWriter, ManualClock, NotificationBus, RollupRow, RollupStore,
     SecretStore, StateStore, StoreError,
@@ -164,6 +166,37 @@ pub async fn rollups_contract(open: impl Fn() -> Arc<dyn RollupStore>) {
         vec![Scope::Org, web.clone(), ec2.clone()]
     );
     assert_eq!(store.day_range().await.unwrap(), Some((day(2), day(3))));
+    let every = [ScopeKind::Org, ScopeKind::Account, ScopeKind::Service];
+    let all = store.all_series(day(1), day(4), &every).await.unwrap();
+    let laid_out: Vec<(Scope, NaiveDate, Vec<Option<DailyCost>>)> = all
+        .into_iter()
+        .map(|s| (s.scope, s.start, s.days))
+        .collect();
+    assert_eq!(
+        laid_out,
+        vec![
+            (
+                Scope::Org,
+                day(1),
+                vec![None, Some(cost(1000)), Some(cost(1100)), None]
+            ),
+            (web.clone(), day(1), vec![None, Some(cost(400)), None, None]),
+            (ec2.clone(), day(1), vec![None, None, Some(cost(700)), None]),
+        ],
+        "every scope with a day in the window, laid out as `series` lays it out"
+    );
+    let services = store
+        .all_series(day(3), day(3), &[ScopeKind::Service])
+        .await;
+    assert_eq!(services.unwrap().len(), 1, "only the kinds asked for");
+    let accounts = store
+        .all_series(day(3), day(4), &[ScopeKind::Account])
+        .await;
+    assert_eq!(
+        accounts.unwrap(),
+        vec![],
+        "no scope without a day in the window"
+    );
     assert!(
         store
             .series(&Scope::Org, day(4), day(1))

@@ -4,8 +4,8 @@
 
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
 use costwatch_store::aws::sdk::aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use costwatch_store::aws::sdk::aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketVersioningStatus,
@@ -131,6 +131,35 @@ fn lifecycle_rule(rule: &Value) -> LifecycleRule {
     builder.build().unwrap()
 }
 
+fn key_schema(k: &Value) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(k["AttributeName"].as_str().unwrap())
+        .key_type(KeyType::from(k["KeyType"].as_str().unwrap()))
+        .build()
+        .unwrap()
+}
+
+fn global_index(index: &Value) -> GlobalSecondaryIndex {
+    let projection = &index["Projection"];
+    let mut p = Projection::builder().projection_type(ProjectionType::from(
+        projection["ProjectionType"].as_str().unwrap(),
+    ));
+    for name in projection["NonKeyAttributes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        p = p.non_key_attributes(name.as_str().unwrap());
+    }
+    let mut builder = GlobalSecondaryIndex::builder()
+        .index_name(index["IndexName"].as_str().unwrap())
+        .projection(p.build());
+    for k in index["KeySchema"].as_array().unwrap() {
+        builder = builder.key_schema(key_schema(k));
+    }
+    builder.build().unwrap()
+}
+
 pub async fn table(config: &SdkConfig, name: &str, props: &Value) -> Physical {
     let name = props["TableName"].as_str().unwrap_or(name).to_owned();
     let dynamo = aws_sdk_dynamodb::Client::new(config);
@@ -147,13 +176,14 @@ pub async fn table(config: &SdkConfig, name: &str, props: &Value) -> Physical {
         );
     }
     for k in props["KeySchema"].as_array().unwrap() {
-        create = create.key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(k["AttributeName"].as_str().unwrap())
-                .key_type(KeyType::from(k["KeyType"].as_str().unwrap()))
-                .build()
-                .unwrap(),
-        );
+        create = create.key_schema(key_schema(k));
+    }
+    for index in props["GlobalSecondaryIndexes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        create = create.global_secondary_indexes(global_index(index));
     }
     let billing = props["BillingMode"].as_str().unwrap_or("PROVISIONED");
     let created = create
