@@ -1,6 +1,7 @@
 //! A moto server process of our own: started from a `moto_server` program on a free loopback
 //! port, ready once `GET /moto-api/` answers, killed on drop. The tests start one per test
-//! (`costwatch_testkit::moto`); `costwatch invoke` one per invocation.
+//! (`costwatch_testkit::moto`); `costwatch invoke` one per invocation. [`LocalServer`] starts
+//! any such emulator (dynalite.rs).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -10,32 +11,37 @@ use std::time::{Duration, Instant};
 /// moto 5.2 is ready in ~2 s here; a slow CI machine gets ten times that before we give up.
 pub const READY_WITHIN: Duration = Duration::from_secs(30);
 
-pub struct MotoServer {
+/// An emulator process of our own on a loopback port, killed on drop.
+pub struct LocalServer {
     child: Child,
     addr: SocketAddr,
 }
 
-impl MotoServer {
-    /// Starts `program` and waits until it answers. Another process may take the port between
-    /// its release and moto's bind; moto then exits and we try again on a new port.
-    pub fn start(program: &str) -> Result<MotoServer, String> {
+impl LocalServer {
+    /// Starts `command(port)` and waits until `ready(addr)`. Another process may take the port
+    /// between its release and the server's bind; the server then exits and we try again on a
+    /// new port.
+    pub fn start(
+        name: &str,
+        command: impl Fn(u16) -> Command,
+        ready: impl Fn(SocketAddr) -> bool,
+    ) -> Result<LocalServer, String> {
         let mut last_error = String::new();
         for _ in 0..3 {
             let addr = free_port()?;
-            let child = Command::new(program)
-                .args(["-H", "127.0.0.1", "-p", &addr.port().to_string()])
+            let child = command(addr.port())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .map_err(|e| format!("cannot start {program}: {e}"))?;
-            let mut moto = MotoServer { child, addr };
-            match moto.wait_ready() {
-                Ok(()) => return Ok(moto),
+                .map_err(|e| format!("cannot start {name}: {e}"))?;
+            let mut server = LocalServer { child, addr };
+            match server.wait_ready(name, &ready) {
+                Ok(()) => return Ok(server),
                 Err(e) => last_error = e,
             }
         }
-        Err(format!("moto did not become ready: {last_error}"))
+        Err(format!("{name} did not become ready: {last_error}"))
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -46,13 +52,13 @@ impl MotoServer {
         format!("http://{}", self.addr)
     }
 
-    fn wait_ready(&mut self) -> Result<(), String> {
+    fn wait_ready(&mut self, name: &str, ready: impl Fn(SocketAddr) -> bool) -> Result<(), String> {
         let deadline = Instant::now() + READY_WITHIN;
         loop {
             if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
-                return Err(format!("moto exited early with {status}"));
+                return Err(format!("{name} exited early with {status}"));
             }
-            if let Ok(200) = request(self.addr, "GET", "/moto-api/") {
+            if ready(self.addr) {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -67,10 +73,33 @@ impl MotoServer {
     }
 }
 
-impl Drop for MotoServer {
+impl Drop for LocalServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// moto, ready once `GET /moto-api/` answers 200.
+pub struct MotoServer(LocalServer);
+
+impl MotoServer {
+    pub fn start(program: &str) -> Result<MotoServer, String> {
+        let command = |port: u16| {
+            let mut c = Command::new(program);
+            c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            c
+        };
+        let ready = |addr| matches!(request(addr, "GET", "/moto-api/"), Ok(200));
+        LocalServer::start("moto", command, ready).map(MotoServer)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.0.addr()
+    }
+
+    pub fn url(&self) -> String {
+        self.0.url()
     }
 }
 

@@ -19,6 +19,7 @@ use anyhow::{Context, Result, ensure};
 use chrono::{Days, NaiveDate};
 use clap::{Args, ValueEnum};
 use costwatch_core::Scope;
+use costwatch_local::dynalite::DynaliteServer;
 use costwatch_local::moto::MotoServer;
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::aggregate::{aggregate_records, rollup_rows};
@@ -32,6 +33,16 @@ use serde::Serialize;
 use org::ScaledOrg;
 pub use run::{RunArgs, scale_run};
 use run::{RunReport, peak_rss_mib};
+
+/// Which server answers DynamoDB in the emulated run.
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum DynamoDb {
+    /// moto, like S3 and SNS: every Query scans the whole table, so past ~100 accounts a
+    /// run takes hours.
+    Moto,
+    /// dynalite (`COSTWATCH_DYNALITE`, the npm package's `dynalite` script): reads key ranges.
+    Dynalite,
+}
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Stores {
@@ -54,6 +65,9 @@ pub struct ScaleArgs {
     moto_days: Option<u32>,
     #[arg(long, value_enum, default_value = "both")]
     store: Stores,
+    /// The DynamoDB server of the emulated run.
+    #[arg(long, value_enum, default_value = "moto")]
+    dynamodb: DynamoDb,
     /// Work directory: the local store's data, the reports. Emptied first.
     #[arg(long, default_value = "costwatch-scale")]
     out: PathBuf,
@@ -69,6 +83,7 @@ struct Manifest {
 
 #[derive(Serialize)]
 struct StoreRun {
+    /// `local`, `moto`, or `moto+dynalite` (DynamoDB on dynalite).
     store: &'static str,
     seeded_days: u32,
     seed_seconds: f64,
@@ -166,10 +181,18 @@ pub async fn scale(args: ScaleArgs, json: bool) -> Result<()> {
         let days = args.moto_days.unwrap_or(args.days).min(args.days);
         let server =
             MotoServer::start(&crate::invoke::moto_program()).map_err(anyhow::Error::msg)?;
+        let dynalite = match args.dynamodb {
+            DynamoDb::Moto => None,
+            DynamoDb::Dynalite => {
+                Some(DynaliteServer::start(&dynalite_program()).map_err(anyhow::Error::msg)?)
+            }
+        };
         let sdk = moto::sdk_config(&server.url()).await;
-        let topic = moto::create_stack(&sdk).await?;
+        let dynamodb_url = dynalite.as_ref().map_or_else(|| server.url(), |d| d.url());
+        let dynamodb = moto::sdk_config(&dynamodb_url).await;
+        let topic = moto::create_stack(&sdk, &dynamodb).await?;
         let meter = CapacityMeter::new();
-        let (lake, rollups, state) = moto::stores(&sdk, &meter);
+        let (lake, rollups, state) = moto::stores(&sdk, &dynamodb, &meter);
         let started = Instant::now();
         seed(&lake, &rollups, &state, &org, &cfg, days).await?;
         let seed_seconds = started.elapsed().as_secs_f64();
@@ -178,19 +201,31 @@ pub async fn scale(args: ScaleArgs, json: bool) -> Result<()> {
             server.url(),
             "--topic-arn".into(),
             topic,
+            "--dynamodb".into(),
+            dynamodb_url,
         ])?;
         report.runs.push(StoreRun {
-            store: "moto",
+            store: match args.dynamodb {
+                DynamoDb::Moto => "moto",
+                DynamoDb::Dynalite => "moto+dynalite",
+            },
             seeded_days: days,
             seed_seconds,
             seed_capacity: Some(meter.total()),
-            manifest: Some(manifest(&sdk, end).await?),
+            manifest: Some(manifest(&dynamodb, end).await?),
             spike_found: run.anomalies.contains(&spike),
             run,
             run_wall_seconds: wall,
         });
     }
     print(&report, json)
+}
+
+fn dynalite_program() -> String {
+    std::env::var("COSTWATCH_DYNALITE")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "dynalite".to_owned())
 }
 
 /// `days` days up to the one before `org.end` through aggregate's own write path (rollups and

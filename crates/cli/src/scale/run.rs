@@ -40,13 +40,16 @@ pub struct RunArgs {
     moto: Option<String>,
     #[arg(long, requires = "moto")]
     topic_arn: Option<String>,
+    /// A DynamoDB server with the stack's table, instead of moto's (dynalite).
+    #[arg(long, requires = "moto")]
+    dynamodb: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Step {
     pub name: String,
     pub seconds: f64,
-    /// DynamoDB request units (moto only).
+    /// DynamoDB request units (on the emulators only).
     pub capacity: Option<Capacity>,
 }
 
@@ -87,8 +90,9 @@ pub async fn scale_run(args: RunArgs) -> Result<()> {
         }
         (None, Some(url)) => {
             let sdk = moto::sdk_config(url).await;
+            let dynamodb = moto::sdk_config(args.dynamodb.as_deref().unwrap_or(url)).await;
             let meter = CapacityMeter::new();
-            let (lake, rollups, state) = moto::stores(&sdk, &meter);
+            let (lake, rollups, state) = moto::stores(&sdk, &dynamodb, &meter);
             let bus = SnsBus::new(&sdk, args.topic_arn.clone().unwrap_or_default());
             let ports = Ports {
                 lake: &lake,
