@@ -22,7 +22,8 @@ pub struct ImportArgs {
     /// (.csv / .csv.gz, any delimiter).
     #[arg(long)]
     cur: Option<PathBuf>,
-    /// FOCUS 1.0 / 1.2 CSV (optionally gzipped).
+    /// FOCUS 1.0 / 1.2: a Data Export's folder or Parquet (read by the embedded SQL engine, the
+    /// queries Athena runs), or CSV (optionally gzipped).
     #[arg(long)]
     focus: Option<PathBuf>,
     /// Cost Explorer GetCostAndUsage response JSON (one response or an array of pages).
@@ -80,7 +81,7 @@ pub async fn import(
 ) -> Result<()> {
     let (path, format) = chosen(&args)?;
     let bar = progress(json, 3, "read, collect, aggregate");
-    let engine = args.cur.is_some() && crate::data_export::through_engine(path);
+    let engine = format != Format::CeJson && crate::data_export::through_engine(path);
     let records: Vec<CostRecord> = match engine {
         true => crate::data_export::read_all(path, settings).await?,
         false => costwatch_ingest::read_as(path, format)?,
@@ -124,9 +125,10 @@ pub async fn import(
     bar.finish_and_clear();
     let summary = ImportSummary {
         file: path.to_path_buf(),
-        format: match engine {
-            true => "CurExport".into(),
-            false => format!("{format:?}"),
+        format: match (engine, format) {
+            (true, Format::FocusCsv) => "FocusExport".into(),
+            (true, _) => "CurExport".into(),
+            (false, _) => format!("{format:?}"),
         },
         records: count,
         days: collected.days.len(),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ::csv::StringRecord;
-use costwatch_core::CostRecord;
+use costwatch_core::{ChargeCategory, ChargeFrequency, CostRecord};
 
 use crate::error::{IngestError, Location};
 use crate::mapping::{
@@ -56,6 +56,18 @@ const COLUMNS: [(&str, bool); 18] = [
     ("x_UsageType", false),
     ("x_CostCategories", false),
 ];
+
+/// The charge category and frequency of FOCUS `ChargeCategory` and `ChargeFrequency` values,
+/// as this reader maps them; for rows a query grouped by those columns.
+pub fn focus_charge(
+    category: &str,
+    frequency: Option<&str>,
+) -> Result<(ChargeCategory, Option<ChargeFrequency>), String> {
+    Ok((
+        parse_category(category)?,
+        frequency.map(parse_frequency).transpose()?,
+    ))
+}
 
 /// Whether a header line is FOCUS: the two columns no other format has.
 pub(crate) fn is_focus_header(names: &[&str]) -> bool {

@@ -10,8 +10,9 @@ use std::str::FromStr;
 use chrono::{Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use costwatch_core::{CostRecord, Money};
 use costwatch_ingest::cur::line_item_charge;
+use costwatch_ingest::focus::focus_charge;
 
-use crate::export::ExportTable;
+use crate::export::{ExportTable, Flavour};
 use crate::sql::{AMOUNT, grouped, sum_or, window_filters};
 use crate::{QueryError, Rows};
 
@@ -61,27 +62,56 @@ pub struct DailyQuery {
 
 impl DailyQuery {
     pub fn new(table: &ExportTable, window: Window) -> Self {
+        let focus = table.flavour == Flavour::Focus;
+        let pick = |cur: &str, focus_name: &str| table.text(if focus { focus_name } else { cur });
         let mut dims: Vec<(String, String)> = vec![
             (
-                "CAST(line_item_usage_start_date AS DATE)".into(),
+                format!("CAST({} AS DATE)", table.start_column()),
                 "usage_day".into(),
             ),
-            (table.text("bill_payer_account_id"), "payer".into()),
-            (table.text("bill_payer_account_name"), "payer_name".into()),
-            (table.text("line_item_usage_account_id"), "account".into()),
             (
-                table.text("line_item_usage_account_name"),
+                pick("bill_payer_account_id", "billingaccountid"),
+                "payer".into(),
+            ),
+            (
+                pick("bill_payer_account_name", "billingaccountname"),
+                "payer_name".into(),
+            ),
+            (
+                pick("line_item_usage_account_id", "subaccountid"),
+                "account".into(),
+            ),
+            (
+                pick("line_item_usage_account_name", "subaccountname"),
                 "account_name".into(),
             ),
             (table.service(), "service".into()),
             (table.region(), "region".into()),
             (
+                pick("line_item_currency_code", "billingcurrency"),
+                "currency".into(),
+            ),
+            (
+                pick("line_item_usage_type", "x_usagetype"),
+                "usage_type".into(),
+            ),
+        ];
+        // CUR's line item type maps to a charge category and frequency after the query (the
+        // readers' mapping); FOCUS has them, and a service category, as columns.
+        if focus {
+            for (column, alias) in [
+                ("chargecategory", "charge_category"),
+                ("chargefrequency", "charge_frequency"),
+                ("servicecategory", "service_category"),
+            ] {
+                dims.push((table.text(column), alias.into()));
+            }
+        } else {
+            dims.push((
                 table.text("line_item_line_item_type"),
                 "line_item_type".into(),
-            ),
-            (table.text("line_item_currency_code"), "currency".into()),
-            (table.text("line_item_usage_type"), "usage_type".into()),
-        ];
+            ));
+        }
         for (i, key) in table.tag_keys.iter().enumerate() {
             dims.push((table.tag(key), format!("tag_{i}")));
         }
@@ -89,15 +119,25 @@ impl DailyQuery {
             dims.push((table.cost_category(key), format!("cost_category_{i}")));
         }
 
-        let list = sum_or(table, "pricing_public_on_demand_cost", "NULL");
-        let sums = [
-            (sum_or(table, "line_item_unblended_cost", "NULL"), "billed"),
-            (
-                format!("SUM(CAST({} AS {AMOUNT}))", effective_cost(table)),
-                "effective",
-            ),
-            (list, "list"),
-        ];
+        let sums = if focus {
+            [
+                (sum_or(table, "billedcost", "NULL"), "billed"),
+                (sum_or(table, "effectivecost", "NULL"), "effective"),
+                (sum_or(table, "listcost", "NULL"), "list"),
+            ]
+        } else {
+            [
+                (sum_or(table, "line_item_unblended_cost", "NULL"), "billed"),
+                (
+                    format!("SUM(CAST({} AS {AMOUNT}))", effective_cost(table)),
+                    "effective",
+                ),
+                (
+                    sum_or(table, "pricing_public_on_demand_cost", "NULL"),
+                    "list",
+                ),
+            ]
+        };
         let columns = dims
             .iter()
             .map(|(_, a)| a.clone())
@@ -128,7 +168,6 @@ impl DailyQuery {
             account_name,
             service,
             region,
-            line_type,
         ] = rows.positions([
             "usage_day",
             "payer",
@@ -137,8 +176,19 @@ impl DailyQuery {
             "account_name",
             "service",
             "region",
-            "line_item_type",
         ])?;
+        let charge = match rows.position("line_item_type") {
+            Ok(line_type) => Charge::LineItemType(line_type),
+            Err(_) => {
+                let [category, frequency] =
+                    rows.positions(["charge_category", "charge_frequency"])?;
+                Charge::Focus {
+                    category,
+                    frequency,
+                }
+            }
+        };
+        let service_category = rows.position("service_category").ok();
         let [currency, usage_type, billed, effective, list] =
             rows.positions(["currency", "usage_type", "billed", "effective", "list"])?;
         let tags = self.keyed(rows, "tag", &self.tag_keys)?;
@@ -172,8 +222,15 @@ impl DailyQuery {
             let midnight =
                 |d: NaiveDate| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN));
             let payer_id = required(payer, "payer")?.to_owned();
-            let (category, frequency) = line_item_charge(required(line_type, "line_item_type")?)
-                .map_err(|p| bad("line_item_type", p))?;
+            let (category, frequency) = match charge {
+                Charge::LineItemType(i) => line_item_charge(required(i, "line_item_type")?)
+                    .map_err(|p| bad("line_item_type", p))?,
+                Charge::Focus {
+                    category,
+                    frequency,
+                } => focus_charge(required(category, "charge_category")?, cell(frequency))
+                    .map_err(|p| bad("charge_category", p))?,
+            };
             let pick = |columns: &[(String, usize)]| -> BTreeMap<String, String> {
                 columns
                     .iter()
@@ -188,7 +245,7 @@ impl DailyQuery {
                 billing_account_name: text(payer_name),
                 sub_account_name: text(account_name),
                 service_name: required(service, "service")?.to_owned(),
-                service_category: None,
+                service_category: service_category.and_then(text),
                 region_id: text(region),
                 charge_category: category,
                 charge_frequency: frequency,
@@ -218,6 +275,15 @@ impl DailyQuery {
             .map(|(i, key)| Ok((key.clone(), rows.position(&format!("{prefix}_{i}"))?)))
             .collect()
     }
+}
+
+/// Where a row's charge category and frequency come from.
+#[derive(Clone, Copy)]
+enum Charge {
+    /// CUR's `line_item_line_item_type`, mapped as the readers map it.
+    LineItemType(usize),
+    /// FOCUS's `ChargeCategory` and `ChargeFrequency` columns.
+    Focus { category: usize, frequency: usize },
 }
 
 /// AWS's amortised cost per line, as the CUR reader computes it
@@ -342,6 +408,24 @@ mod tests {
     }
 
     #[test]
+    fn focus_query_reads_focus_columns_and_maps() {
+        let table = ExportTable::focus("costwatch.focus", vec!["team".into()], vec!["Unit".into()]);
+        let q = DailyQuery::new(&table, Window::restated(day("2026-01-15")));
+        for part in [
+            "CAST(chargeperiodstart AS DATE) AS usage_day",
+            "chargeperiodstart >= TIMESTAMP '2025-12-01 00:00:00'",
+            "billing_period IN ('2025-12', '2026-01')",
+            "element_at(tags, 'team')",
+            "element_at(x_costcategories, 'Unit')",
+            "SUM(CAST(effectivecost AS DECIMAL(38, 10))) AS effective",
+            "AS charge_category",
+        ] {
+            assert!(q.sql.contains(part), "{part} not in {}", q.sql);
+        }
+        assert!(!q.sql.contains("line_item"), "{}", q.sql);
+    }
+
+    #[test]
     fn rows_become_records_and_line_types_of_one_category_merge() {
         let table = ExportTable::legacy(
             "cur",
@@ -358,9 +442,9 @@ mod tests {
                 None,
                 Some("Amazon EC2"),
                 Some("us-east-1"),
-                Some(line_type),
                 Some("USD"),
                 Some("BoxUsage"),
+                Some(line_type),
                 Some("web"),
                 Some(billed),
                 Some(billed),
@@ -396,7 +480,8 @@ mod tests {
         assert_eq!(usage.list_cost, None);
 
         let mut broken = rows.clone();
-        broken.rows[0][7] = Some("Bogus".into());
+        let line_type = columns.iter().position(|c| c == "line_item_type").unwrap();
+        broken.rows[0][line_type] = Some("Bogus".into());
         let err = q.records(&broken).unwrap_err().to_string();
         assert!(
             err.contains("row 1: line_item_type: unknown line item type `Bogus`"),

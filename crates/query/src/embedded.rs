@@ -65,23 +65,30 @@ impl EmbeddedEngine {
         ctx.register_listing_table(&files, &url, options, Some(nullable(&schema)), None)
             .await
             .map_err(source)?;
-        // The folders say BILLING_PERIOD; the queries (like Athena's table) say billing_period.
-        let period = if partitioned {
-            format!(", \"{PERIOD_DIRECTORY_KEY}\" AS billing_period")
-        } else {
-            String::new()
-        };
+        // Every column under its lowercase name, as Athena's Glue table names it (FOCUS files
+        // say `BilledCost`, the queries `billedcost`); the folders' BILLING_PERIOD becomes
+        // billing_period likewise.
+        let mut names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        if partitioned {
+            names.push(PERIOD_DIRECTORY_KEY.into());
+        }
+        let select: Vec<String> = names
+            .iter()
+            .map(|n| format!("{} AS {}", quoted(n), quoted(&n.to_ascii_lowercase())))
+            .collect();
         ctx.sql(&format!(
-            "CREATE VIEW {table} AS SELECT *{period} FROM {files}"
+            "CREATE VIEW {table} AS SELECT {} FROM {files}",
+            select.join(", ")
         ))
         .await
         .map_err(source)?;
         Ok(Self { ctx })
     }
 
-    /// The table as the queries see it: CUR 2.0 when `resource_tags` is a map (then `tag_keys`
-    /// and `cost_categories` name what to keep, as in the Cost Explorer settings), else the
-    /// legacy Athena-named layout with every tag and cost category column.
+    /// The table as the queries see it: FOCUS when it has `ChargePeriodStart` and `BilledCost`,
+    /// CUR 2.0 when `resource_tags` is a map (for both, `tag_keys` and `cost_categories` name
+    /// what to keep, as in the Cost Explorer settings), else the legacy Athena-named layout
+    /// with every tag and cost category column.
     pub async fn export_table(
         &self,
         table: &str,
@@ -103,8 +110,14 @@ impl EmbeddedEngine {
             .fields()
             .iter()
             .any(|f| f.name() == "resource_tags" && matches!(f.data_type(), DataType::Map(..)));
-        Ok(if maps {
-            let mut export = ExportTable::cur2(table, tag_keys, cost_categories);
+        let has = |name: &str| columns.iter().any(|c| c == name);
+        let focus = has("chargeperiodstart") && has("billedcost");
+        Ok(if focus || maps {
+            let mut export = if focus {
+                ExportTable::focus(table, tag_keys, cost_categories)
+            } else {
+                ExportTable::cur2(table, tag_keys, cost_categories)
+            };
             export.billing_period = columns
                 .iter()
                 .any(|c| c == "billing_period")
@@ -143,6 +156,11 @@ fn nullable(schema: &Schema) -> SchemaRef {
             .map(|f| f.as_ref().clone().with_nullable(true))
             .collect::<Vec<_>>(),
     ))
+}
+
+/// A SQL identifier in double quotes, any quote inside doubled.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 fn has_period_folders(data: &Path) -> bool {

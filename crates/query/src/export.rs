@@ -1,8 +1,11 @@
-//! The table a query reads, and how each field the roll-up needs is spelled in it. Two layouts
+//! The table a query reads, and how each field the roll-up needs is spelled in it. Three layouts
 //! of the same line items exist: CUR 2.0 (Data Exports) keeps product attributes, tags and cost
 //! categories in maps; the legacy CUR with Athena column names (the shape of the real CUR in
 //! `../shared/data/cost/cur`) flattens them into `product_*`, `resource_tags_user_*` and
-//! `cost_category_*` columns.
+//! `cost_category_*` columns; FOCUS 1.2 with AWS columns (Data Exports' other table) names them
+//! the FinOps Foundation's way (`BilledCost`, `ChargePeriodStart`, `Tags`, `x_UsageType`).
+//! Column names are lowercase here, as Athena's Glue tables have them (and the embedded engine's
+//! view makes them).
 
 use std::collections::BTreeSet;
 
@@ -13,6 +16,9 @@ pub enum Flavour {
     Cur2,
     /// The legacy CUR in Athena naming: one column per product attribute, tag and cost category.
     LegacyAthena,
+    /// FOCUS 1.2 with AWS columns: `tags` and `x_costcategories` are maps, keyed as the user
+    /// wrote the key.
+    Focus,
 }
 
 /// A table of line items as a query sees it.
@@ -50,6 +56,22 @@ impl ExportTable {
             name: name.into(),
             flavour: Flavour::Cur2,
             columns: CUR2_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
+            billing_period: Some("billing_period".into()),
+            tag_keys,
+            cost_categories,
+        }
+    }
+
+    /// A FOCUS 1.2 table as the template declares it.
+    pub fn focus(
+        name: impl Into<String>,
+        tag_keys: Vec<String>,
+        cost_categories: Vec<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            flavour: Flavour::Focus,
+            columns: FOCUS_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
             billing_period: Some("billing_period".into()),
             tag_keys,
             cost_categories,
@@ -108,11 +130,13 @@ impl ExportTable {
         }
     }
 
-    /// The product name: the `product_name` attribute, else the product code (as the reader).
+    /// The product name: the `product_name` attribute, else the product code (as the reader);
+    /// FOCUS's `ServiceName`.
     pub(crate) fn service(&self) -> String {
         let name = match self.flavour {
             Flavour::Cur2 => self.map_text("product", "product_name"),
             Flavour::LegacyAthena => self.text("product_product_name"),
+            Flavour::Focus => return self.text("servicename"),
         };
         format!("COALESCE({name}, {})", self.text("line_item_product_code"))
     }
@@ -121,6 +145,7 @@ impl ExportTable {
         match self.flavour {
             Flavour::Cur2 => self.text("product_region_code"),
             Flavour::LegacyAthena => self.text("product_region"),
+            Flavour::Focus => self.text("regionid"),
         }
     }
 
@@ -128,6 +153,7 @@ impl ExportTable {
         match self.flavour {
             Flavour::Cur2 => self.map_text("resource_tags", &export_name("user_", key)),
             Flavour::LegacyAthena => self.text(&format!("{TAG_PREFIX}{key}")),
+            Flavour::Focus => self.map_text("tags", key),
         }
     }
 
@@ -135,6 +161,15 @@ impl ExportTable {
         match self.flavour {
             Flavour::Cur2 => self.map_text("cost_category", &export_name("", key)),
             Flavour::LegacyAthena => self.text(&format!("{COST_CATEGORY_PREFIX}{key}")),
+            Flavour::Focus => self.map_text("x_costcategories", key),
+        }
+    }
+
+    /// The column holding each line's start, which decides its day.
+    pub(crate) fn start_column(&self) -> &'static str {
+        match self.flavour {
+            Flavour::Focus => "chargeperiodstart",
+            Flavour::Cur2 | Flavour::LegacyAthena => "line_item_usage_start_date",
         }
     }
 }
@@ -149,6 +184,34 @@ fn export_name(prefix: &str, key: &str) -> String {
 pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
+
+/// The FOCUS 1.2 columns (with AWS's `x_` columns) the queries read, lowercase as Athena names
+/// them.
+pub const FOCUS_COLUMNS: &[&str] = &[
+    "billedcost",
+    "effectivecost",
+    "listcost",
+    "billingaccountid",
+    "billingaccountname",
+    "billingcurrency",
+    "chargecategory",
+    "chargefrequency",
+    "chargeperiodstart",
+    "consumedquantity",
+    "consumedunit",
+    "regionid",
+    "resourceid",
+    "servicecategory",
+    "servicename",
+    "subaccountid",
+    "subaccountname",
+    "tags",
+    "x_costcategories",
+    "x_operation",
+    "x_servicecode",
+    "x_usagetype",
+    "billing_period",
+];
 
 /// The CUR 2.0 columns the queries read; template.yaml's Glue table declares exactly these.
 pub const CUR2_COLUMNS: &[&str] = &[

@@ -27,7 +27,7 @@ pub mod synthetic;
 
 pub use daily::{DailyQuery, Window};
 pub use error::QueryError;
-pub use export::{ExportTable, Flavour};
+pub use export::{CUR2_COLUMNS, ExportTable, FOCUS_COLUMNS, Flavour};
 pub use resources::ResourceQuery;
 pub use rows::{Answer, Rows};
 

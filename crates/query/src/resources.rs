@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use costwatch_core::{Money, Scope, UsageLine};
 
-use crate::export::{ExportTable, quote};
+use crate::export::{ExportTable, Flavour, quote};
 use crate::sql::{grouped, sum_or, window_filters};
 use crate::{QueryError, Rows, Window};
 
@@ -29,7 +29,10 @@ impl ResourceQuery {
         window: Window,
         owner_keys: &[String],
     ) -> Option<Self> {
-        let account = table.text("line_item_usage_account_id");
+        let focus = table.flavour == Flavour::Focus;
+        // The column of a field in this table's layout: CUR's name, or FOCUS's.
+        let pick = |cur: &str, focus_name: &str| table.text(if focus { focus_name } else { cur });
+        let account = pick("line_item_usage_account_id", "subaccountid");
         let mut filters = window_filters(table, window);
         match scope {
             Scope::Org => {}
@@ -51,25 +54,43 @@ impl ResourceQuery {
             _ => return None,
         }
 
+        // FOCUS has no product code: AWS's `x_ServiceCode`, else the service's name. Its charge
+        // category stands for the line item type ("Usage" covers reserved and Savings Plan
+        // usage, as the ranking wants).
+        let product = if focus {
+            format!(
+                "COALESCE({}, {})",
+                table.text("x_servicecode"),
+                table.service()
+            )
+        } else {
+            table.text("line_item_product_code")
+        };
         let mut dims: Vec<(String, String)> = [
             (
-                "CAST(line_item_usage_start_date AS DATE)".into(),
+                format!("CAST({} AS DATE)", table.start_column()),
                 "usage_day",
             ),
             (
                 format!(
                     "COALESCE({account}, {})",
-                    table.text("bill_payer_account_id")
+                    pick("bill_payer_account_id", "billingaccountid")
                 ),
                 "account",
             ),
-            (table.text("line_item_usage_account_name"), "account_name"),
-            (table.text("line_item_product_code"), "product_code"),
+            (
+                pick("line_item_usage_account_name", "subaccountname"),
+                "account_name",
+            ),
+            (product, "product_code"),
             (table.region(), "region"),
-            (table.text("line_item_usage_type"), "usage_type"),
-            (table.text("line_item_operation"), "operation"),
-            (table.text("line_item_resource_id"), "resource_id"),
-            (table.text("line_item_line_item_type"), "line_item_type"),
+            (pick("line_item_usage_type", "x_usagetype"), "usage_type"),
+            (pick("line_item_operation", "x_operation"), "operation"),
+            (pick("line_item_resource_id", "resourceid"), "resource_id"),
+            (
+                pick("line_item_line_item_type", "chargecategory"),
+                "line_item_type",
+            ),
         ]
         .into_iter()
         .map(|(e, a): (String, &str)| (e, a.to_owned()))
@@ -77,9 +98,14 @@ impl ResourceQuery {
         for (i, key) in owner_keys.iter().enumerate() {
             dims.push((table.tag(key), format!("owner_{i}")));
         }
+        let (cost, amount) = if focus {
+            ("billedcost", "consumedquantity")
+        } else {
+            ("line_item_unblended_cost", "line_item_usage_amount")
+        };
         let sums = [
-            (sum_or(table, "line_item_unblended_cost", "0"), "cost"),
-            (sum_or(table, "line_item_usage_amount", "0"), "usage_amount"),
+            (sum_or(table, cost, "0"), "cost"),
+            (sum_or(table, amount, "0"), "usage_amount"),
             ("COUNT(*)".to_owned(), "line_count"),
         ];
         let sql = grouped(&dims, &sums, &table.name, &filters);

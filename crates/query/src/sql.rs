@@ -21,21 +21,16 @@ pub(crate) fn sum_or(table: &ExportTable, column: &str, fallback: &str) -> Strin
 }
 
 /// The conditions that keep the window's lines: its months by partition, when the table has
-/// one (Athena then reads only those months' files), and its days by usage start.
+/// one (Athena then reads only those months' files), and its days by each line's start.
 pub(crate) fn window_filters(table: &ExportTable, window: Window) -> Vec<String> {
     let mut filters = Vec::new();
     if let Some(partition) = &table.billing_period {
         let periods: Vec<String> = window.billing_periods().iter().map(|p| quote(p)).collect();
         filters.push(format!("{partition} IN ({})", periods.join(", ")));
     }
-    filters.push(format!(
-        "line_item_usage_start_date >= TIMESTAMP '{} 00:00:00'",
-        window.from
-    ));
-    filters.push(format!(
-        "line_item_usage_start_date < TIMESTAMP '{} 00:00:00'",
-        window.to
-    ));
+    let start = table.start_column();
+    filters.push(format!("{start} >= TIMESTAMP '{} 00:00:00'", window.from));
+    filters.push(format!("{start} < TIMESTAMP '{} 00:00:00'", window.to));
     filters
 }
 

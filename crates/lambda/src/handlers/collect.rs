@@ -29,6 +29,8 @@ pub const COST_SOURCE: &str = "COSTWATCH_COST_SOURCE";
 pub const ATHENA_WORKGROUP: &str = "COSTWATCH_ATHENA_WORKGROUP";
 pub const ATHENA_DATABASE: &str = "COSTWATCH_ATHENA_DATABASE";
 pub const ATHENA_TABLE: &str = "COSTWATCH_ATHENA_TABLE";
+/// `cur2` (default) or `focus` (template parameter DataExportsFormat).
+pub const EXPORT_FORMAT: &str = "COSTWATCH_EXPORT_FORMAT";
 
 /// Where collect reads costs from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,10 +59,15 @@ pub fn source_choice(env: &Env) -> Result<SourceChoice> {
     }
 }
 
-/// The CUR 2.0 table as the template declares it, keeping the tag keys and cost categories the
-/// Cost Explorer settings name, so both sources give records the same dimensions.
+/// The table as the template declares it (CUR 2.0, or FOCUS 1.2 with `COSTWATCH_EXPORT_FORMAT`
+/// `focus`), keeping the tag keys and cost categories the Cost Explorer settings name, so both
+/// sources give records the same dimensions.
 pub fn export_table(env: &Env, table: &str) -> ExportTable {
-    ExportTable::cur2(table, env.list(TAG_KEYS), env.list(COST_CATEGORIES))
+    let (tags, categories) = (env.list(TAG_KEYS), env.list(COST_CATEGORIES));
+    match env.optional(EXPORT_FORMAT) {
+        Some("focus") => ExportTable::focus(table, tags, categories),
+        _ => ExportTable::cur2(table, tags, categories),
+    }
 }
 
 pub struct DataExportsPorts<'a> {
@@ -154,4 +161,34 @@ pub async fn handle(
         mark_announced(ports.state, &outcome.announce).await?;
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use costwatch_query::Flavour;
+
+    use super::*;
+
+    #[test]
+    fn the_export_format_picks_the_tables_layout() {
+        let env = |format: Option<&str>| {
+            let mut pairs = vec![(TAG_KEYS, "team")];
+            pairs.extend(format.map(|f| (EXPORT_FORMAT, f)));
+            Env::from_pairs(pairs)
+        };
+        let cur2 = export_table(&env(None), "cur2");
+        assert_eq!(
+            (cur2.flavour, cur2.tag_keys.clone()),
+            (Flavour::Cur2, vec!["team".to_owned()])
+        );
+        assert_eq!(
+            export_table(&env(Some("cur2")), "cur2").flavour,
+            Flavour::Cur2
+        );
+        let focus = export_table(&env(Some("focus")), "focus");
+        assert_eq!(
+            (focus.flavour, focus.name.as_str()),
+            (Flavour::Focus, "focus")
+        );
+    }
 }
