@@ -69,6 +69,25 @@ pub fn focus_charge(
     ))
 }
 
+/// A `Tags` or `x_CostCategories` value as the reader keeps it: a JSON object's keys and
+/// values, null and empty values left out (a key without a value is untagged, as Cost
+/// Explorer's `team$` is), other JSON values as their text.
+pub fn json_object(raw: &str) -> Result<BTreeMap<String, String>, String> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(raw).map_err(|e| format!("invalid JSON object: {e}"))?;
+    Ok(object
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::Null => return None,
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (!v.is_empty()).then_some((k, v))
+        })
+        .collect())
+}
+
 /// Whether a header line is FOCUS: the two columns no other format has.
 pub(crate) fn is_focus_header(names: &[&str]) -> bool {
     let has = |c: &str| names.iter().any(|n| n.eq_ignore_ascii_case(c));
@@ -152,19 +171,7 @@ impl Line<'_> {
         let Some(raw) = self.get(f) else {
             return Ok(BTreeMap::new());
         };
-        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(raw)
-            .map_err(|e| self.err(f, format!("invalid JSON object: {e}")))?;
-        Ok(object
-            .into_iter()
-            .filter_map(|(k, v)| {
-                let v = match v {
-                    serde_json::Value::Null => return None,
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                (!v.is_empty()).then_some((k, v))
-            })
-            .collect())
+        json_object(raw).map_err(|p| self.err(f, p))
     }
 
     fn map(&self) -> Result<(Dims, Amounts), IngestError> {

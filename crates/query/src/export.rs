@@ -52,14 +52,7 @@ impl ExportTable {
         tag_keys: Vec<String>,
         cost_categories: Vec<String>,
     ) -> Self {
-        Self {
-            name: name.into(),
-            flavour: Flavour::Cur2,
-            columns: CUR2_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
-            billing_period: Some("billing_period".into()),
-            tag_keys,
-            cost_categories,
-        }
+        Self::declared(name, Flavour::Cur2, CUR2_COLUMNS, tag_keys, cost_categories)
     }
 
     /// A FOCUS 1.2 table as the template declares it.
@@ -68,10 +61,26 @@ impl ExportTable {
         tag_keys: Vec<String>,
         cost_categories: Vec<String>,
     ) -> Self {
+        Self::declared(
+            name,
+            Flavour::Focus,
+            FOCUS_COLUMNS,
+            tag_keys,
+            cost_categories,
+        )
+    }
+
+    fn declared(
+        name: impl Into<String>,
+        flavour: Flavour,
+        columns: &[&str],
+        tag_keys: Vec<String>,
+        cost_categories: Vec<String>,
+    ) -> Self {
         Self {
             name: name.into(),
-            flavour: Flavour::Focus,
-            columns: FOCUS_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
+            flavour,
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
             billing_period: Some("billing_period".into()),
             tag_keys,
             cost_categories,

@@ -16,6 +16,7 @@ use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use costwatch_core::Scope;
 use costwatch_core::shared::shared_path;
 use costwatch_core::{CostRecord, Money};
+use costwatch_ingest::focus::json_object;
 use costwatch_query::embedded::EmbeddedEngine;
 use costwatch_query::{DailyQuery, Engine, Flavour, ResourceQuery, Window};
 use datafusion::arrow::array::{
@@ -76,23 +77,11 @@ fn timestamp(text: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S").unwrap()
 }
 
-/// The rows' tags as the reader parses them: a JSON object, null and empty values left out.
+/// The row's tags as the reader keeps them.
 fn tags(row: &Row) -> BTreeMap<String, String> {
-    let Some(raw) = row["Tags"].as_deref() else {
-        return BTreeMap::new();
-    };
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(raw).unwrap();
-    object
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let v = match v {
-                serde_json::Value::Null => return None,
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            (!v.is_empty()).then_some((k, v))
-        })
-        .collect()
+    row["Tags"]
+        .as_deref()
+        .map_or_else(BTreeMap::new, |raw| json_object(raw).unwrap())
 }
 
 /// One Parquet file of `rows` in FOCUS's shape.
