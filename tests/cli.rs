@@ -186,3 +186,20 @@ fn unknown_config_keys_are_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn a_data_export_source_without_its_path_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("costwatch.toml"),
+        "[source]\nkind = \"data-export\"\n",
+    )
+    .unwrap();
+    let out = costwatch(dir.path()).args(["run"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[source]") && err.contains("data_export"),
+        "{err}"
+    );
+}

@@ -116,4 +116,36 @@ fn a_cur2_export_folder_imports_and_runs_the_restated_window() {
     let line = run["data_export"].as_str().unwrap();
     assert!(line.starts_with("1 Athena query"), "{line}");
     assert!(dir.path().join("out/report.html").is_file());
+
+    // The same source chosen in costwatch.toml instead of the flag.
+    let config = dir.path().join("costwatch.toml");
+    let toml = format!(
+        "[source]\nkind = \"data-export\"\ndata_export = {:?}\n",
+        export.to_str().unwrap()
+    );
+    std::fs::write(&config, toml).unwrap();
+    let third = dir.path().join("third");
+    let configured = costwatch(
+        dir.path(),
+        &[
+            "run",
+            "--json",
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            third.to_str().unwrap(),
+            "--out",
+            "out3",
+            "--today",
+            "2026-11-20",
+        ],
+    );
+    assert_eq!(
+        configured["days_collected"], run["days_collected"],
+        "{configured}"
+    );
+    assert_eq!(
+        configured["data_export"], run["data_export"],
+        "{configured}"
+    );
 }

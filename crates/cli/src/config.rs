@@ -16,10 +16,33 @@ pub struct FileConfig {
     pipeline: PipelineConfig,
     collect: CollectSettings,
     cost_explorer: CostExplorerConfig,
+    source: SourceConfig,
     /// `[integrations.<name>]`: accepted here so one costwatch.toml serves every command;
     /// `render` and `notify` read them (notify.rs), `run` does not.
     #[allow(dead_code)]
     integrations: std::collections::BTreeMap<String, toml::Value>,
+}
+
+/// `[source]`: where `costwatch run` gets new costs when neither `--aws` nor `--data-export`
+/// says: the CLI's counterpart of the stack's `CostSource` parameter.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    /// The Data Export on disk (`kind = "data-export"`): its folder or Parquet.
+    pub data_export: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// Only what `costwatch import` put in the data directory.
+    #[default]
+    Local,
+    /// As `run --aws`: new and revised days from Cost Explorer first.
+    CostExplorer,
+    /// As `run --data-export <data_export>`: the days AWS may revise, from the export.
+    DataExport,
 }
 
 /// `[cost_explorer]`: what `run --aws` asks Cost Explorer for, beyond account × service.
@@ -63,6 +86,7 @@ pub struct Settings {
     #[cfg_attr(not(feature = "aws"), allow(dead_code))]
     pub collect: CollectSettings,
     pub cost_explorer: CostExplorerConfig,
+    pub source: SourceConfig,
 }
 
 impl Settings {
@@ -100,6 +124,11 @@ impl Settings {
             .options()
             .validate()
             .context("invalid [cost_explorer] configuration")?;
+        if parsed.source.kind == SourceKind::DataExport && parsed.source.data_export.is_none() {
+            anyhow::bail!(
+                "invalid [source] configuration: kind = \"data-export\" needs data_export = \"<the export's folder>\""
+            );
+        }
         Ok(Self {
             data_dir: data_dir_flag
                 .or(parsed.data_dir)
@@ -107,6 +136,7 @@ impl Settings {
             pipeline: parsed.pipeline,
             collect: parsed.collect,
             cost_explorer: parsed.cost_explorer,
+            source: parsed.source,
         })
     }
 }

@@ -28,7 +28,7 @@ use {
     costwatch_store::aws::{CostExplorerSource, config_loader},
 };
 
-use crate::config::Settings;
+use crate::config::{Settings, SourceConfig, SourceKind};
 use crate::output::{CostExplorerLine, Summary, write_report};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -185,7 +185,22 @@ async fn import_from_aws(
         .context("importing anomalies from Cost Explorer (GetAnomalies)")
 }
 
-pub async fn run(args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
+impl RunArgs {
+    /// The configured `[source]` when no flag names one: a flag wins.
+    fn apply_source(&mut self, source: &SourceConfig) {
+        if self.aws || self.data_export.is_some() {
+            return;
+        }
+        match source.kind {
+            SourceKind::Local => {}
+            SourceKind::CostExplorer => self.aws = true,
+            SourceKind::DataExport => self.data_export = source.data_export.clone(),
+        }
+    }
+}
+
+pub async fn run(mut args: RunArgs, settings: &Settings, json: bool) -> Result<()> {
+    args.apply_source(&settings.source);
     let store = LocalStore::open(&settings.data_dir)
         .with_context(|| format!("opening data directory {}", settings.data_dir.display()))?;
     let now = chrono::Utc::now();
