@@ -14,6 +14,8 @@ pub mod chat;
 pub mod dashboard;
 pub mod deliveries;
 pub mod etag;
+#[cfg(feature = "lambda")]
+pub mod lambda_setup;
 pub mod problem;
 pub mod routes;
 #[cfg(feature = "lambda")]

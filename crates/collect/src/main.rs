@@ -2,11 +2,12 @@
 //! event, then the handler. The cost source (Cost Explorer or Data Exports through Athena) is
 //! chosen by the environment.
 
+use costwatch_lambda::athena::{AthenaNames, export_table};
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
 use costwatch_lambda::handlers::collect::{
     BILLING_ACCOUNT_ID, COST_CATEGORIES, CollectPorts, DataExportsPorts, SourceChoice, TAG_KEYS,
-    export_table, handle, handle_data_exports, settings, source_choice,
+    handle, handle_data_exports, settings, source_choice,
 };
 use costwatch_query::ExportTable;
 use costwatch_query::athena::{AthenaEngine, AthenaSettings, aws_sdk_athena};
@@ -42,11 +43,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     let source = CostExplorerSource::new(&aws.config, options)?;
                     Source::CostExplorer(settings, Box::new(source))
                 }
-                SourceChoice::DataExports {
+                SourceChoice::DataExports(AthenaNames {
                     workgroup,
                     database,
                     table,
-                } => {
+                }) => {
                     let client = aws_sdk_athena::Client::new(&aws.config);
                     let engine =
                         AthenaEngine::new(client, AthenaSettings::new(workgroup, database));

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use costwatch_lambda::athena::{AthenaNames, export_table};
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
-use costwatch_lambda::handlers::collect::{SourceChoice, export_table, source_choice};
+use costwatch_lambda::handlers::collect::{SourceChoice, source_choice};
 use costwatch_lambda::handlers::detect::{Import, handle, import_requests, owner_tag_keys};
 use costwatch_pipeline::Ports;
 use costwatch_pipeline::resource_causes::ExportLines;
@@ -32,11 +33,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             // Athena only when the cost source is a Data Export: resource-level root cause.
             let resources = match source_choice(&aws.env)? {
                 SourceChoice::CostExplorer => None,
-                SourceChoice::DataExports {
+                SourceChoice::DataExports(AthenaNames {
                     workgroup,
                     database,
                     table,
-                } => {
+                }) => {
                     let client = aws_sdk_athena::Client::new(&aws.config);
                     let engine =
                         AthenaEngine::new(client, AthenaSettings::new(workgroup, database));

@@ -5,6 +5,7 @@
 //! ([`ready`]), CloudWatch metrics as EMF log lines ([`emf`])
 //! and the handlers themselves ([`handlers`]), which take ports and so also run in tests.
 
+pub mod athena;
 pub mod dead_letter;
 pub mod deps;
 pub mod emf;

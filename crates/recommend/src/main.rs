@@ -1,12 +1,17 @@
 //! The recommend Lambda (weekly EventBridge schedule): thin — settings and clients built once, on
-//! the first event, then the handler. Cost Optimization Hub and Cost Explorer clients exist only
-//! when turned on.
+//! the first event, then the handler. The Athena client exists only with a CUR (CurPrefix), the
+//! Cost Optimization Hub and Cost Explorer clients only when turned on.
+
+use std::sync::Arc;
 
 use costwatch_core::recommend::Source;
+use costwatch_lambda::athena::export_table;
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
-use costwatch_lambda::handlers::recommend::{handle, settings};
+use costwatch_lambda::handlers::recommend::{handle, rule_tag_keys, settings};
 use costwatch_pipeline::recommend::External;
+use costwatch_pipeline::resource_causes::ExportLines;
+use costwatch_query::athena::{AthenaEngine, AthenaSettings, aws_sdk_athena};
 use costwatch_store::aws::{CeRecommendations, CostOptimizationHub, RetryPolicy};
 
 #[tokio::main]
@@ -21,10 +26,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 .then(|| CostOptimizationHub::new(&aws.config, RetryPolicy::default()));
             let ce = (settings.1.cost_explorer)
                 .then(|| CeRecommendations::new(&aws.config, RetryPolicy::default()));
-            let ports = (aws.lake()?, aws.state()?, aws.notifications()?);
-            Ok::<_, lambda_runtime::Error>(((settings, hub, ce, ports), aws.dead_letters()?))
+            let cur = settings.1.cur.as_ref().map(|names| {
+                let client = aws_sdk_athena::Client::new(&aws.config);
+                let settings = AthenaSettings::new(&names.workgroup, &names.database);
+                ExportLines::new(
+                    Arc::new(AthenaEngine::new(client, settings)),
+                    export_table(&aws.env, &names.table),
+                    rule_tag_keys(&aws.env),
+                )
+            });
+            let ports = (aws.state()?, aws.notifications()?);
+            Ok::<_, lambda_runtime::Error>(((settings, cur, hub, ce, ports), aws.dead_letters()?))
         },
-        |((cfg, settings), hub, ce, (lake, state, bus)), event| async move {
+        |((cfg, settings), cur, hub, ce, (state, bus)), event| async move {
             let mut external = Vec::new();
             if let Some(hub) = hub {
                 external.push(External {
@@ -44,7 +58,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     source: ce,
                 });
             }
-            handle(lake, state, bus, cfg, settings, &external, event).await
+            handle(state, bus, cfg, settings, cur.as_ref(), &external, event).await
         },
     )
     .await

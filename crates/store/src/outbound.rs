@@ -1,8 +1,8 @@
 //! The one way the suite builds a client for outbound HTTPS to vendors (feature `http`): reqwest
 //! on rustls with the ring provider. reqwest is built with `rustls-no-provider` and takes the
-//! process default, so this installs ring first; the AWS SDK's client is on ring as well
-//! ([`crate::aws::https_client`]), and a binary links one crypto library instead of ring and
-//! aws-lc side by side (issue 17: binaries ≤ 8 MB).
+//! process default, so this installs ring first. The AWS SDK talks through a client from here
+//! too ([`crate::aws::sdk_http_client`]), so a binary links one HTTP stack and one crypto
+//! library (issue 17: binaries ≤ 8 MB).
 
 /// A reqwest builder whose TLS runs on ring. Call this instead of `reqwest::Client::builder()`:
 /// without a provider installed, reqwest panics when the client is built.

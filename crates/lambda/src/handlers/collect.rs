@@ -9,6 +9,8 @@ use costwatch_pipeline::incremental::{
     CollectSettings, IncrementalOutcome, collect_incremental, mark_announced,
 };
 use costwatch_query::{Engine, ExportTable, Window};
+
+use crate::athena::{ATHENA_DATABASE, ATHENA_TABLE, ATHENA_WORKGROUP, AthenaNames, athena_names};
 use costwatch_store::{CostSource, LakeWriter, StateStore};
 
 use crate::emf;
@@ -26,47 +28,29 @@ pub const BILLING_ACCOUNT_ID: &str = "COSTWATCH_BILLING_ACCOUNT_ID";
 
 /// `cost-explorer` (default) or `data-exports` (template parameter CostSource).
 pub const COST_SOURCE: &str = "COSTWATCH_COST_SOURCE";
-pub const ATHENA_WORKGROUP: &str = "COSTWATCH_ATHENA_WORKGROUP";
-pub const ATHENA_DATABASE: &str = "COSTWATCH_ATHENA_DATABASE";
-pub const ATHENA_TABLE: &str = "COSTWATCH_ATHENA_TABLE";
-/// `cur2` (default) or `focus` (template parameter DataExportsFormat).
-pub const EXPORT_FORMAT: &str = "COSTWATCH_EXPORT_FORMAT";
 
 /// Where collect reads costs from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceChoice {
     CostExplorer,
     /// The Data Export's Glue table, queried in the workgroup.
-    DataExports {
-        workgroup: String,
-        database: String,
-        table: String,
-    },
+    DataExports(AthenaNames),
 }
 
 /// The source from the environment; the Athena names are required for Data Exports.
 pub fn source_choice(env: &Env) -> Result<SourceChoice> {
     match env.optional(COST_SOURCE).unwrap_or("cost-explorer") {
         "cost-explorer" => Ok(SourceChoice::CostExplorer),
-        "data-exports" => Ok(SourceChoice::DataExports {
-            workgroup: env.required(ATHENA_WORKGROUP)?.to_owned(),
-            database: env.required(ATHENA_DATABASE)?.to_owned(),
-            table: env.required(ATHENA_TABLE)?.to_owned(),
-        }),
+        "data-exports" => match athena_names(env)? {
+            Some(names) => Ok(SourceChoice::DataExports(names)),
+            None => Err(HandlerError::Config(format!(
+                "{COST_SOURCE}=data-exports needs {ATHENA_WORKGROUP}, {ATHENA_DATABASE} and \
+                 {ATHENA_TABLE}"
+            ))),
+        },
         other => Err(HandlerError::Config(format!(
             "{COST_SOURCE} must be cost-explorer or data-exports, got `{other}`"
         ))),
-    }
-}
-
-/// The table as the template declares it (CUR 2.0, or FOCUS 1.2 with `COSTWATCH_EXPORT_FORMAT`
-/// `focus`), keeping the tag keys and cost categories the Cost Explorer settings name, so both
-/// sources give records the same dimensions.
-pub fn export_table(env: &Env, table: &str) -> ExportTable {
-    let (tags, categories) = (env.list(TAG_KEYS), env.list(COST_CATEGORIES));
-    match env.optional(EXPORT_FORMAT) {
-        Some("focus") => ExportTable::focus(table, tags, categories),
-        _ => ExportTable::cur2(table, tags, categories),
     }
 }
 
@@ -161,34 +145,4 @@ pub async fn handle(
         mark_announced(ports.state, &outcome.announce).await?;
     }
     Ok(outcome)
-}
-
-#[cfg(test)]
-mod tests {
-    use costwatch_query::Flavour;
-
-    use super::*;
-
-    #[test]
-    fn the_export_format_picks_the_tables_layout() {
-        let env = |format: Option<&str>| {
-            let mut pairs = vec![(TAG_KEYS, "team")];
-            pairs.extend(format.map(|f| (EXPORT_FORMAT, f)));
-            Env::from_pairs(pairs)
-        };
-        let cur2 = export_table(&env(None), "cur2");
-        assert_eq!(
-            (cur2.flavour, cur2.tag_keys.clone()),
-            (Flavour::Cur2, vec!["team".to_owned()])
-        );
-        assert_eq!(
-            export_table(&env(Some("cur2")), "cur2").flavour,
-            Flavour::Cur2
-        );
-        let focus = export_table(&env(Some("focus")), "focus");
-        assert_eq!(
-            (focus.flavour, focus.name.as_str()),
-            (Flavour::Focus, "focus")
-        );
-    }
 }

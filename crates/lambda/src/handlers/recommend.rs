@@ -1,25 +1,31 @@
-//! recommend: the weekly EventBridge schedule → the CUR files a Data Export delivers into the
-//! lake (`COSTWATCH_CUR_PREFIX`), read as per-resource usage lines for the suite's rules; Cost
-//! Optimization Hub and Cost Explorer's recommendations when turned on; one list; each item's
-//! lifecycle and realised saving (`costwatch_pipeline::recommend`), its envelopes on the
+//! recommend: the weekly EventBridge schedule → the CUR's per-resource usage lines (the Data
+//! Export under `CurPrefix`, queried through the stack's Athena table) for the suite's rules;
+//! Cost Optimization Hub and Cost Explorer's recommendations when turned on; one list; each
+//! item's lifecycle and realised saving (`costwatch_pipeline::recommend`), its envelopes on the
 //! notifications topic.
-
-use std::io::Write;
+//!
+//! The CUR goes through Athena rather than through the function: a large organisation's month
+//! is gigabytes of Parquet, which no Lambda reads through its memory and /tmp, while Athena
+//! scans only the columns and months the query names (a few cents a week). It also keeps the
+//! Parquet reader out of the binary (issue 17: ≤ 8 MB).
 
 use chrono::{Days, NaiveDate};
-use costwatch_core::{Money, UsageLine};
+use costwatch_core::{Money, Scope, UsageLine};
 use costwatch_pipeline::PipelineConfig;
+use costwatch_pipeline::data_exports;
 use costwatch_pipeline::recommend::{External, run};
-use costwatch_store::{LakeReader, NotificationBus, RequestBudget, StateStore};
+use costwatch_pipeline::resource_causes::{ExportLines, ResourceLines};
+use costwatch_store::{NotificationBus, RequestBudget, StateStore};
 use serde::Serialize;
 
+use crate::athena::{AthenaNames, athena_names};
+use crate::emf;
 use crate::env::Env;
-use crate::error::{HandlerError, Result};
+use crate::error::Result;
 use crate::events::scheduled_time;
+use crate::handlers::collect::TAG_KEYS;
+use crate::handlers::detect::owner_tag_keys;
 
-/// Key prefix in the lake bucket where the Data Export (CUR 2.0, Parquet or CSV) is delivered;
-/// unset: no CUR, so no suite rules (template parameter `CurPrefix`).
-pub const CUR_PREFIX: &str = "COSTWATCH_CUR_PREFIX";
 /// `true` turns on Cost Optimization Hub `ListRecommendations` (free).
 pub const OPTIMIZATION_HUB: &str = "COSTWATCH_RECOMMEND_OPTIMIZATION_HUB";
 /// `true` turns on Cost Explorer's rightsizing, Savings Plans and reservation recommendations
@@ -30,26 +36,36 @@ pub const MAX_REQUESTS: &str = "COSTWATCH_RECOMMEND_MAX_REQUESTS";
 /// Default cap: one rightsizing and one Savings Plans page, the four reservation services, and
 /// room for a few more pages ($0.20 a week at most).
 pub const DEFAULT_MAX_REQUESTS: u32 = 20;
-/// Days of usage kept before the last one: the rules' longest window (30) and the realised
+/// Days of usage queried before the run's date: the rules' longest window (30) and the realised
 /// window after it, with room.
-const KEEP_DAYS: u64 = 62;
+pub const KEEP_DAYS: u64 = 62;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecommendSettings {
-    pub cur_prefix: Option<String>,
+    /// The CUR's table (template: CurPrefix set); `None`: no suite rules.
+    pub cur: Option<AthenaNames>,
     pub optimization_hub: bool,
     pub cost_explorer: bool,
     pub max_requests: u32,
 }
 
+/// The tag keys the usage lines carry: the owner keys (`COSTWATCH_OWNER_TAG_KEYS`, for routing
+/// an item to its team) and the cost-allocation tags the roll-ups use (`COSTWATCH_CE_TAG_KEYS`).
+/// The untagged-spend rule counts a line as untagged when it has none of them.
+pub fn rule_tag_keys(env: &Env) -> Vec<String> {
+    let mut keys = owner_tag_keys(env);
+    for key in env.list(TAG_KEYS) {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
 pub fn settings(env: &Env) -> Result<RecommendSettings> {
     let on = |name: &str| env.optional(name) == Some("true");
     Ok(RecommendSettings {
-        cur_prefix: env
-            .optional(CUR_PREFIX)
-            .map(|p| p.trim_matches('/'))
-            .filter(|p| !p.is_empty())
-            .map(|p| format!("{p}/")),
+        cur: athena_names(env)?,
         optimization_hub: on(OPTIMIZATION_HUB),
         cost_explorer: on(COST_EXPLORER),
         max_requests: env.number(MAX_REQUESTS, DEFAULT_MAX_REQUESTS)?,
@@ -59,7 +75,8 @@ pub fn settings(env: &Env) -> Result<RecommendSettings> {
 #[derive(Debug, Serialize)]
 pub struct RecommendSummary {
     pub as_of: NaiveDate,
-    pub cur_files: usize,
+    /// Athena queries for the CUR's usage lines (0 without a CUR).
+    pub cur_queries: u64,
     pub usage_lines: usize,
     pub listed: usize,
     pub total_monthly_savings: Money,
@@ -71,25 +88,52 @@ pub struct RecommendSummary {
 }
 
 /// The run's clock is the scheduled event's `time`, so a replayed event runs as it was meant to.
+/// `cur` is the CUR's usage lines through the query engine (Athena in the Lambda); a query that
+/// fails leaves the suite's items as they were (the CUR is "unheard", logged) and the other
+/// sources still run.
 pub async fn handle(
-    lake: &dyn LakeReader,
     state: &dyn StateStore,
     bus: &dyn NotificationBus,
     cfg: &PipelineConfig,
     settings: &RecommendSettings,
+    cur: Option<&ExportLines>,
     external: &[External<'_>],
     event: serde_json::Value,
 ) -> Result<RecommendSummary> {
     let now = scheduled_time(event)?;
-    let (cur_files, lines) = match &settings.cur_prefix {
-        Some(prefix) => usage_under(lake, prefix).await?,
-        None => (0, Vec::new()),
+    let to = now.date_naive() - Days::new(1);
+    let mut failed = None;
+    let lines: Vec<UsageLine> = match cur {
+        Some(cur) => match cur.lines(&Scope::Org, to - Days::new(KEEP_DAYS), to).await {
+            Ok(lines) => lines,
+            Err(error) => {
+                tracing::warn!(%error, "the CUR query failed; the suite's items stay as they were");
+                failed = Some(format!("CUR query failed: {error}"));
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
     };
     let budget = RequestBudget::new(settings.max_requests);
-    let out = run(state, bus, &cfg.recommend, &lines, external, &budget, now).await?;
+    let mut out = run(state, bus, &cfg.recommend, &lines, external, &budget, now).await?;
+    if let Some(why) = failed {
+        out.unheard.insert("cur".to_owned(), why);
+    }
+    let cur_queries = match cur.map(ExportLines::take_usage) {
+        Some(usage) if usage.queries > 0 => {
+            let line = format!(
+                "{} Athena queries for the recommendation rules' usage lines, {} bytes billed",
+                usage.queries, usage.billed_bytes
+            );
+            data_exports::record_ledger(state, usage, &[], &line, now).await?;
+            emf::athena_bytes_scanned(usage.bytes_scanned);
+            usage.queries
+        }
+        _ => 0,
+    };
     Ok(RecommendSummary {
         as_of: out.as_of,
-        cur_files,
+        cur_queries,
         usage_lines: lines.len(),
         listed: out.list.items.len(),
         total_monthly_savings: out.list.total_monthly_savings,
@@ -98,39 +142,4 @@ pub async fn handle(
         requests: out.requests,
         saved_so_far: out.saved_so_far,
     })
-}
-
-/// The CUR files under `prefix` (Parquet, CSV, gzipped CSV; the export's manifests skipped) as
-/// usage lines, the last [`KEEP_DAYS`] days of them. Each file goes through /tmp, where the
-/// Parquet reader can seek. A Data Export must overwrite its files (not add a version per
-/// delivery), or a month would be counted once per version.
-pub async fn usage_under(lake: &dyn LakeReader, prefix: &str) -> Result<(usize, Vec<UsageLine>)> {
-    let mut lines = Vec::new();
-    let mut files = 0;
-    for key in lake.list(prefix).await? {
-        let Some(suffix) = [".parquet", ".csv.gz", ".csv"]
-            .into_iter()
-            .find(|s| key.ends_with(s))
-        else {
-            continue;
-        };
-        let Some(bytes) = lake.get(&key).await? else {
-            continue;
-        };
-        let malformed = |e: &dyn std::fmt::Display| HandlerError::Malformed(format!("{key}: {e}"));
-        let mut file = tempfile::Builder::new()
-            .suffix(suffix)
-            .tempfile()
-            .map_err(|e| HandlerError::Config(format!("no room in /tmp for {key}: {e}")))?;
-        file.write_all(&bytes)
-            .map_err(|e| HandlerError::Config(format!("writing {key} to /tmp: {e}")))?;
-        let read = costwatch_ingest::cur::read_usage(file.path()).map_err(|e| malformed(&e))?;
-        lines.extend(read);
-        files += 1;
-    }
-    if let Some(last) = lines.iter().map(|l| l.day).max() {
-        let from = last - Days::new(KEEP_DAYS);
-        lines.retain(|l| l.day >= from);
-    }
-    Ok((files, lines))
 }

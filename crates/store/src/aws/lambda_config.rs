@@ -10,7 +10,7 @@ use aws_config::{Region, SdkConfig};
 use aws_types::sdk_config::SharedCredentialsProvider;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 
-use super::{behavior_version, https_client, timeouts};
+use super::{behavior_version, sdk_http_client, timeouts};
 
 /// `AWS_REGION` (the Lambda service sets it; `AWS_DEFAULT_REGION` as the standard chain's
 /// fallback), the role's session credentials from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/
@@ -41,7 +41,7 @@ fn lambda_config_from(vars: impl IntoIterator<Item = (String, String)>) -> SdkCo
         .credentials_provider(SharedCredentialsProvider::new(
             EnvironmentVariableCredentialsProvider::new(),
         ))
-        .http_client(https_client())
+        .http_client(sdk_http_client())
         .timeout_config(timeouts())
         .retry_config(RetryConfig::standard())
         .service_config(ServiceEnv(service_endpoints));

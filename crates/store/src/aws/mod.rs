@@ -11,6 +11,7 @@ mod dynamo_rollups;
 mod dynamo_state;
 mod error;
 mod ext;
+mod http_client;
 mod lambda_config;
 #[cfg(feature = "aws-cost-optimization-hub")]
 mod optimization_hub;
@@ -25,8 +26,6 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-use aws_types::sdk_config::SharedHttpClient;
 
 pub use capacity::{Capacity, CapacityMeter, item_size};
 #[cfg(feature = "aws-cloudwatch")]
@@ -40,6 +39,7 @@ pub use cost_explorer::{
 pub use dynamo_rollups::{DAY_INDEX, DynamoRollups};
 pub use dynamo_state::DynamoState;
 pub use error::aws_error;
+pub use http_client::sdk_http_client;
 pub use lambda_config::lambda_config;
 #[cfg(feature = "aws-cost-optimization-hub")]
 pub use optimization_hub::CostOptimizationHub;
@@ -69,12 +69,12 @@ pub fn timeouts() -> TimeoutConfig {
 }
 
 /// The standard chain (region, credentials and `AWS_ENDPOINT_URL` from the environment or a
-/// profile) with the pinned behaviour version, [`timeouts`] and [`https_client`]: every SDK
+/// profile) with the pinned behaviour version, [`timeouts`] and [`sdk_http_client`]: every SDK
 /// config the CLI and the tests build starts here; a Lambda's is [`lambda_config`].
 pub fn config_loader() -> aws_config::ConfigLoader {
     aws_config::defaults(behavior_version())
         .timeout_config(timeouts())
-        .http_client(https_client())
+        .http_client(sdk_http_client())
 }
 
 /// An emulator's configuration (moto, a test fake): its URL for every service, fixed test keys,
@@ -89,15 +89,6 @@ pub async fn emulator_config(url: &str, region: &'static str) -> aws_config::Sdk
         ))
         .load()
         .await
-}
-
-/// The SDK's hyper client on rustls with the ring provider — the provider the vendor client
-/// (reqwest, see crate::outbound) uses — instead of the SDK's `default-https-client`, which
-/// would link aws-lc beside it.
-pub fn https_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
 }
 
 /// The SDK crates these adapters are built on, for callers that create resources or build clients
