@@ -24,17 +24,13 @@ use costwatch_query::embedded::EmbeddedEngine;
 use costwatch_query::{Answer, Engine, ExportTable, QueryError};
 use costwatch_store::StateStore;
 use costwatch_testkit::moto::Moto;
+use costwatch_testkit::real_cur::{FILES, export_folder};
 use costwatch_testkit::repo_file;
 use costwatch_testkit::stack::{Stack, drain};
 use serde_json::Value;
 
 const DISPATCHER_FILTER: &str = r#"{"kind": ["anomaly", "budget", "forecast", "recommendation"],
      "severity": ["info", "low", "medium", "high", "critical"]}"#;
-
-const FILES: [(&str, &str); 2] = [
-    ("2018-10", "Oct2018-WorkshopCUR-00001.snappy.parquet"),
-    ("2018-11", "Nov2018-WorkshopCUR-00001.snappy.parquet"),
-];
 
 /// The weekly schedule's sample event, at `time`.
 fn weekly_event(time: Option<&str>) -> Value {
@@ -44,21 +40,6 @@ fn weekly_event(time: Option<&str>) -> Value {
         event["time"] = time.into();
     }
     event
-}
-
-/// A Data Exports folder whose month folders link to the shared files (nothing copied).
-fn export_folder() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (period, file) in FILES {
-        let month = dir.path().join(format!("data/BILLING_PERIOD={period}"));
-        std::fs::create_dir_all(&month).unwrap();
-        std::os::unix::fs::symlink(
-            shared_path(&format!("data/cost/cur/{file}")),
-            month.join(file),
-        )
-        .unwrap();
-    }
-    dir
 }
 
 /// The reader's usage lines of both months: what the function read before the query.

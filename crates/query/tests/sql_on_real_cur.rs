@@ -15,29 +15,10 @@ use costwatch_ingest::cur::read_parquet;
 use costwatch_ingest::cur::read_usage;
 use costwatch_query::embedded::EmbeddedEngine;
 use costwatch_query::{DailyQuery, Engine, ExportTable, ResourceQuery, Window};
+use costwatch_testkit::real_cur::{FILES, export_folder};
 use support::assert_same_to_the_cent;
 
 mod support;
-
-const FILES: [(&str, &str); 2] = [
-    ("2018-10", "Oct2018-WorkshopCUR-00001.snappy.parquet"),
-    ("2018-11", "Nov2018-WorkshopCUR-00001.snappy.parquet"),
-];
-
-/// A Data Exports folder whose month folders link to the shared files (nothing copied).
-fn export_folder() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (period, file) in FILES {
-        let month = dir.path().join(format!("data/BILLING_PERIOD={period}"));
-        std::fs::create_dir_all(&month).unwrap();
-        std::os::unix::fs::symlink(
-            shared_path(&format!("data/cost/cur/{file}")),
-            month.join(file),
-        )
-        .unwrap();
-    }
-    dir
-}
 
 /// The reader's records without resource ids (the roll-ups keep none), summed like the query.
 fn reader_rollup(periods: &[&str]) -> Vec<CostRecord> {

@@ -13,6 +13,7 @@ pub mod moto_athena;
 pub mod moto_ce;
 #[cfg(feature = "cloudwatch")]
 pub mod moto_cw;
+pub mod real_cur;
 /// The Lambda Runtime API emulator, shared with `costwatch invoke` (one emulator).
 pub use costwatch_local::runtime_api;
 pub mod stack;
