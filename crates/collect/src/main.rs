@@ -10,7 +10,7 @@ use costwatch_lambda::handlers::collect::{
     handle, handle_data_exports, settings, source_choice,
 };
 use costwatch_query::ExportTable;
-use costwatch_query::athena::{AthenaEngine, AthenaSettings, aws_sdk_athena};
+use costwatch_query::athena::AthenaEngine;
 use costwatch_store::aws::{CostExplorerOptions, CostExplorerSource};
 
 /// The source built for the container's life.
@@ -48,9 +48,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     database,
                     table,
                 }) => {
-                    let client = aws_sdk_athena::Client::new(&aws.config);
-                    let engine =
-                        AthenaEngine::new(client, AthenaSettings::new(workgroup, database));
+                    let engine = AthenaEngine::connect(&aws.config, workgroup, database);
                     Source::DataExports(Box::new(engine), export_table(&aws.env, &table))
                 }
             };

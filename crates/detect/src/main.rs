@@ -11,7 +11,7 @@ use costwatch_lambda::handlers::collect::{SourceChoice, source_choice};
 use costwatch_lambda::handlers::detect::{Import, handle, import_requests, owner_tag_keys};
 use costwatch_pipeline::Ports;
 use costwatch_pipeline::resource_causes::ExportLines;
-use costwatch_query::athena::{AthenaEngine, AthenaSettings, aws_sdk_athena};
+use costwatch_query::athena::AthenaEngine;
 use costwatch_store::aws::{CostExplorerOptions, CostExplorerSource};
 
 #[tokio::main]
@@ -38,9 +38,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     database,
                     table,
                 }) => {
-                    let client = aws_sdk_athena::Client::new(&aws.config);
-                    let engine =
-                        AthenaEngine::new(client, AthenaSettings::new(workgroup, database));
+                    let engine = AthenaEngine::connect(&aws.config, workgroup, database);
                     Some(ExportLines::new(
                         Arc::new(engine),
                         export_table(&aws.env, &table),

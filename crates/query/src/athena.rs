@@ -51,6 +51,19 @@ impl AthenaEngine {
         Self { client, settings }
     }
 
+    /// An engine on a new client for `config` (the function's `&SdkConfig`), in the stack's
+    /// workgroup and database: what collect, detect and recommend each start with.
+    pub fn connect(
+        config: impl Into<aws_sdk_athena::Config>,
+        workgroup: impl Into<String>,
+        database: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            Client::from_conf(config.into()),
+            AthenaSettings::new(workgroup, database),
+        )
+    }
+
     async fn start(&self, sql: &str) -> Result<String, QueryError> {
         let started = self
             .client

@@ -11,7 +11,7 @@ use costwatch_lambda::env::Env;
 use costwatch_lambda::handlers::recommend::{handle, rule_tag_keys, settings};
 use costwatch_pipeline::recommend::External;
 use costwatch_pipeline::resource_causes::ExportLines;
-use costwatch_query::athena::{AthenaEngine, AthenaSettings, aws_sdk_athena};
+use costwatch_query::athena::AthenaEngine;
 use costwatch_store::aws::{CeRecommendations, CostOptimizationHub, RetryPolicy};
 
 #[tokio::main]
@@ -27,10 +27,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             let ce = (settings.1.cost_explorer)
                 .then(|| CeRecommendations::new(&aws.config, RetryPolicy::default()));
             let cur = settings.1.cur.as_ref().map(|names| {
-                let client = aws_sdk_athena::Client::new(&aws.config);
-                let settings = AthenaSettings::new(&names.workgroup, &names.database);
+                let engine = AthenaEngine::connect(&aws.config, &names.workgroup, &names.database);
                 ExportLines::new(
-                    Arc::new(AthenaEngine::new(client, settings)),
+                    Arc::new(engine),
                     export_table(&aws.env, &names.table),
                     rule_tag_keys(&aws.env),
                 )
