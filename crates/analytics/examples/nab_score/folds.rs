@@ -3,9 +3,9 @@
 //!
 //! A family is a top-level folder of DATA_DIR (NAB's `realAWSCloudwatch`, `realKnownCause`,
 //! `artificialWithAnomaly`, `artificialNoAnomaly`). For each fold, a seeded hill climb from
-//! `StreamConfig::default()` over a bounded grid ([`space`]) raises the standard score on the
-//! other three families without lowering any one of them ([`climb`]), and their swept
-//! thresholds (one per profile) are kept; the held-out family
+//! the default (or `NAB_STREAM_CONFIG`) over a bounded grid ([`space`]) raises the standard
+//! score on the other three families without lowering any one of them ([`climb`]), and their
+//! swept thresholds (one per profile) are kept; the held-out family
 //! is then scored at those thresholds, never swept on it. The pooled row adds the four held-out
 //! families' raw scores and normalises them over every file: the honest estimate. The final
 //! configuration is the same climb on all families (its figures are in-sample).
@@ -28,10 +28,7 @@ pub struct Stream {
 fn space() -> Vec<(&'static str, Vec<Value>)> {
     vec![
         ("baseline", vec![json!(6), json!(12), json!(24), json!(48)]),
-        (
-            "history",
-            vec![json!(1000), json!(2000), json!(4000), json!(8000)],
-        ),
+        ("history", vec![json!(2000), json!(8000), json!(100_000)]),
         ("shift_points", vec![json!(3), json!(6), json!(12)]),
         (
             "deviation_quantile",
@@ -164,10 +161,10 @@ impl Rule {
     }
 }
 
-/// A seeded hill climb from the default on `streams` only: `steps` neighbours of the best so
-/// far, each kept if `rule` says it is better. With [`Rule::NoLoss`], a change that helps one
-/// family at another's expense (a change fitted to a family, which the held-out family would
-/// pay for) is not taken.
+/// A seeded hill climb from [`crate::start_config`] on `streams` only: `steps` neighbours of the
+/// best so far, each kept if `rule` says it is better. With [`Rule::NoLoss`], a change that
+/// helps one family at another's expense (a change fitted to a family, which the held-out
+/// family would pay for) is not taken.
 fn climb(
     streams: &mut [&mut Stream],
     costs: &[CostMatrix; 3],
@@ -175,7 +172,7 @@ fn climb(
     label: &str,
 ) -> (StreamConfig, Swept) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut best = StreamConfig::default();
+    let mut best = crate::start_config();
     let mut best_score = evaluate(streams, &best, costs);
     let mut best_families = per_family(streams, costs[0], best_score[0].0);
     for step in 0..steps {

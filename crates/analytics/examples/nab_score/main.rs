@@ -7,10 +7,14 @@
 //! nab_score --detect DATA_DIR --out DIR # ... and write its results files there, as the CLI does
 //! NAB_TRACE=fe7f93:2530-2600 nab_score --detect DATA_DIR
 //!                                       # ... printing each channel's surprise over those rows
+//! NAB_FLAGS=0.56 nab_score --detect DATA_DIR
+//!                                       # ... and the channels of every row scoring ≥ 0.56
 //! nab_score RESULTS_DIR --fixed standard=0.9984,reward_low_FP_rate=0.9995,...
 //!                                       # score at given thresholds instead of sweeping
 //! nab_score --folds DATA_DIR [--steps 120] [--seed 18] [--rule no-loss|pooled|maximin]
 //!                                       # leave-one-family-out choice of the configuration
+//! NAB_STREAM_CONFIG='{"history":2000}' nab_score --folds DATA_DIR --steps 0
+//!                                       # ... of a variant (fields over the default)
 //! ```
 //!
 //! Labels and profiles default to `$COSTWATCH_SHARED/data/nab/`. Results files are matched to
@@ -207,12 +211,17 @@ fn relative_name(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-fn detect_dir(dir: &Path, out: Option<&Path>) -> Loaded {
-    // NAB_STREAM_CONFIG (JSON) overrides fields, to study the configuration's neighbourhood.
-    let cfg: StreamConfig = std::env::var("NAB_STREAM_CONFIG")
+/// The default configuration, or NAB_STREAM_CONFIG's fields (JSON) over it: to study the
+/// configuration's neighbourhood (`--detect`) or to start the folds' climb from it (`--folds`).
+pub(crate) fn start_config() -> StreamConfig {
+    std::env::var("NAB_STREAM_CONFIG")
         .ok()
         .map(|j| serde_json::from_str(&j).expect("NAB_STREAM_CONFIG"))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn detect_dir(dir: &Path, out: Option<&Path>) -> Loaded {
+    let cfg = start_config();
     costwatch_ingest::metric_csv::csv_files(dir)
         .expect("data dir")
         .into_iter()
@@ -223,21 +232,7 @@ fn detect_dir(dir: &Path, out: Option<&Path>) -> Loaded {
             let points: Vec<(Option<i64>, Option<f64>)> =
                 rows.iter().map(|r| (r.time, r.value)).collect();
             let scores = score_timed_stream(&points, &cfg);
-            // NAB_TRACE=name-fragment:from-to prints each channel's surprise over those rows.
-            if let Ok(trace) = std::env::var("NAB_TRACE")
-                && let Some((name, range)) = trace.split_once(':')
-                && relative_name(&relative).contains(name)
-            {
-                let (from, to) = range.split_once('-').expect("NAB_TRACE range");
-                let (from, to): (usize, usize) = (from.parse().unwrap(), to.parse().unwrap());
-                let mut d = StreamDetector::new(cfg);
-                for (i, (t, v)) in points.iter().enumerate().take(to + 1) {
-                    let s = d.push_at(*t, *v);
-                    if i >= from {
-                        println!("{i} {v:?} score {s:.3} {:?}", d.channels());
-                    }
-                }
-            }
+            explain(&relative_name(&relative), &points, &cfg);
             if let Some(out) = out {
                 costwatch_ingest::metric_csv::write(&out.join(&relative), &rows, &scores)
                     .expect("results csv");
@@ -245,6 +240,33 @@ fn detect_dir(dir: &Path, out: Option<&Path>) -> Loaded {
             (relative_name(&relative), ts, scores)
         })
         .collect()
+}
+
+/// Prints each channel's surprise on the rows asked for: NAB_TRACE=name-fragment:from-to, the
+/// rows of one file; NAB_FLAGS=threshold, every row of every file scoring at least that.
+fn explain(name: &str, points: &[(Option<i64>, Option<f64>)], cfg: &StreamConfig) {
+    let range = std::env::var("NAB_TRACE").ok().and_then(|trace| {
+        let (fragment, range) = trace.split_once(':')?;
+        let (from, to) = range.split_once('-')?;
+        let range = from.parse::<usize>().ok()?..=to.parse::<usize>().ok()?;
+        name.contains(fragment).then_some(range)
+    });
+    let threshold = std::env::var("NAB_FLAGS")
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok());
+    if range.is_none() && threshold.is_none() {
+        return;
+    }
+    let mut d = StreamDetector::new(*cfg);
+    for (i, (t, v)) in points.iter().enumerate() {
+        let s = d.push_at(*t, *v);
+        if range.as_ref().is_some_and(|r| r.contains(&i)) {
+            println!("{i} {v:?} score {s:.3} {:?}", d.channels());
+        }
+        if threshold.is_some_and(|th| s >= th) {
+            println!("FLAG {name} {i} {s:.3} {:?}", d.channels());
+        }
+    }
 }
 
 fn read_results(dir: &Path) -> Loaded {

@@ -25,7 +25,10 @@
 //!    moves it.
 //! 6. **seasonal**: the point against the median of the values at the same time of day on the
 //!    last few days (needs timestamps), averaged over a few points, in both directions: a daily
-//!    shape that changes inside the usual range (a missing peak, a flattened cycle).
+//!    shape that changes inside the usual range (a missing peak, a flattened cycle). Its
+//!    surprise is scaled by how much of the stream's variance the same time on the day before
+//!    explains (the gate, 0–1): a stream without a daily cycle gets only false positives from
+//!    it, and its gate stays near 0.
 //!
 //! A channel says nothing until its own history holds `warmup` values, so a channel that starts
 //! late (the seasonal one, after its days) does not read its first values as new extremes. The
@@ -49,6 +52,9 @@ use tail::Tail;
 #[serde(default, deny_unknown_fields)]
 pub struct StreamConfig {
     pub baseline: usize,
+    /// Past values each tail and the core's spread keep. A cap on memory (about 16 bytes a
+    /// value a tail), not a window: the longer the history, the steadier the tails' quantiles
+    /// and the fewer ordinary records read as new extremes in long, noisy streams.
     pub history: usize,
     pub shift_points: usize,
     /// Upper quantile above which the deviation channel's tail is exponential.
@@ -91,6 +97,10 @@ pub struct StreamConfig {
     pub seasonal_points: usize,
     pub seasonal_slack_secs: i64,
     pub seasonal_weight: f64,
+    /// Scale the seasonal channel by how much of the stream's variance the same time on the
+    /// previous day explains (1 − E[r²] / 2 Var x, clamped to 0–1): a stream with no daily
+    /// cycle gets nothing from it but false positives.
+    pub seasonal_gate: bool,
     /// Weight of the calibrated surprise (the combined surprise against the stream's own past
     /// combined surprises) in the score, 0–1 (0: raw surprise only).
     pub calibration: f64,
@@ -100,7 +110,7 @@ impl Default for StreamConfig {
     fn default() -> Self {
         Self {
             baseline: 12,
-            history: 2000,
+            history: 100_000,
             shift_points: 6,
             deviation_quantile: 0.95,
             value_quantile: 0.99,
@@ -118,9 +128,10 @@ impl Default for StreamConfig {
             volatility_points: 40,
             volatility_weight: 1.0,
             seasonal_days: 3,
-            seasonal_points: 12,
+            seasonal_points: 36,
             seasonal_slack_secs: 900,
-            seasonal_weight: 0.0,
+            seasonal_weight: 1.0,
+            seasonal_gate: true,
             calibration: 0.0,
         }
     }
@@ -150,6 +161,11 @@ pub struct StreamDetector {
     /// The last `seasonal_points` seasonal residuals and past |mean residual|s.
     seasonal_residuals: VecDeque<f64>,
     seasonals: Tail,
+    /// Σ r², the residuals counted, and the values' running mean and M2 (Welford): the gate.
+    seasonal_r2: f64,
+    seasonal_n: f64,
+    value_mean: f64,
+    value_m2: f64,
     /// Past combined surprises, for the calibration.
     surprises: Tail,
 }
@@ -195,6 +211,10 @@ impl StreamDetector {
             volatilities: Tail::new(cfg.history),
             seasonal_residuals: VecDeque::new(),
             seasonals: Tail::new(cfg.history),
+            seasonal_r2: 0.0,
+            seasonal_n: 0.0,
+            value_mean: 0.0,
+            value_m2: 0.0,
             surprises: Tail::new(cfg.history),
             cfg,
         }
@@ -225,6 +245,22 @@ impl StreamDetector {
         }
         self.seen += 1;
         self.abs_sum += x.abs();
+        let delta = x - self.value_mean;
+        self.value_mean += delta / self.seen as f64;
+        self.value_m2 += delta * (x - self.value_mean);
+        let gate = match seasonal {
+            Some(r) if self.cfg.seasonal_gate => {
+                self.seasonal_r2 += r * r;
+                self.seasonal_n += 1.0;
+                let var = self.value_m2 / self.seen as f64;
+                if var > 0.0 {
+                    (1.0 - self.seasonal_r2 / self.seasonal_n / (2.0 * var)).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            }
+            _ => 1.0,
+        };
         let offset = (self.cfg.log_offset * self.abs_sum / self.seen as f64).max(1e-12);
         let y = (x.max(0.0) + offset).ln();
 
@@ -280,7 +316,7 @@ impl StreamDetector {
                 volatility: self.cfg.volatility_weight
                     * judge(&self.volatilities, volatility, q, f),
                 seasonal: seasonal.map_or(0.0, |r| {
-                    self.cfg.seasonal_weight * judge(&self.seasonals, r, q, f)
+                    gate * self.cfg.seasonal_weight * judge(&self.seasonals, r, q, f)
                 }),
             };
             self.last_channels = c;
@@ -528,12 +564,42 @@ mod tests {
             during > 2.0 * before.max(1.0),
             "before {before}, during {during}"
         );
-        // Off by default weight 0, and without timestamps it says nothing.
+        // Without timestamps it says nothing.
         let mut plain = StreamDetector::new(cfg);
         for i in 0..9 * per_day {
             plain.push(Some(value(i)));
             assert_eq!(plain.channels().seasonal, 0.0);
         }
+    }
+
+    #[test]
+    fn a_stream_without_a_daily_cycle_gets_nothing_from_the_seasonal_channel() {
+        // Hourly noise (a fixed linear congruential sequence): the same hour yesterday explains
+        // none of it, so the gate closes; ungated, the channel's records read as surprises.
+        let mut state = 12345_u64;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / f64::from(u32::MAX >> 1)
+        };
+        let values: Vec<f64> = (0..24 * 30).map(|_| 10.0 + noise()).collect();
+        let largest = |gate: bool| {
+            let cfg = StreamConfig {
+                seasonal_gate: gate,
+                ..StreamConfig::default()
+            };
+            let mut d = StreamDetector::new(cfg);
+            let mut largest = 0.0_f64;
+            for (i, v) in values.iter().enumerate() {
+                d.push_at(Some(i as i64 * 3600), Some(*v));
+                largest = largest.max(d.channels().seasonal);
+            }
+            largest
+        };
+        let (gated, ungated) = (largest(true), largest(false));
+        assert!(ungated > 4.0, "ungated {ungated}");
+        assert!(gated < 0.25 * ungated, "gated {gated}, ungated {ungated}");
     }
 
     #[test]

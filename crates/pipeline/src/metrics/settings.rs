@@ -21,6 +21,8 @@ pub struct MetricsSettings {
     /// Minutes before the last pull's end read again (CloudWatch revises its latest points).
     pub overlap_minutes: u32,
     /// Hours of stored history the detector reads before the new points, to learn each series.
+    /// A week by default: the seasonal channel compares each point with the same time on the
+    /// three days before it, and needs some days of its own residuals on top.
     pub history_hours: u32,
     /// GetMetricData requests (pages) a run never passes.
     pub max_requests_per_run: u32,
@@ -33,9 +35,9 @@ impl Default for MetricsSettings {
     fn default() -> Self {
         Self {
             watch: Vec::new(),
-            backfill_hours: 72,
+            backfill_hours: 168,
             overlap_minutes: 15,
-            history_hours: 72,
+            history_hours: 168,
             max_requests_per_run: 20,
             threshold: 0.561,
         }
