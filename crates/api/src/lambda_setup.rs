@@ -56,6 +56,9 @@ pub async fn api(aws: &Aws, deliveries: Deliveries) -> Result<Api, lambda_http::
         },
         None => Auth::Trusted,
     };
+    let state = aws.state()?;
+    // Delivery health reads the dispatchers' partitions of the same table.
+    let states = Arc::new(DispatchPartitions(state.clone()));
     let integrations = match deliveries {
         Deliveries::FromEnvironment => {
             let queues = match aws.env.optional(INTEGRATION_DLQS) {
@@ -66,13 +69,13 @@ pub async fn api(aws: &Aws, deliveries: Deliveries) -> Result<Api, lambda_http::
             };
             Integrations {
                 configured: queues.as_ref().map(|q| q.keys().cloned().collect()),
-                states: Arc::new(DispatchPartitions(aws.state()?)),
+                states,
                 dead_letters: Arc::new(SqsQueueDepth::new(&aws.config, queues)),
             }
         }
         Deliveries::None => Integrations {
             configured: None,
-            states: Arc::new(DispatchPartitions(aws.state()?)),
+            states,
             dead_letters: Arc::new(NoQueues),
         },
     };
@@ -87,7 +90,7 @@ pub async fn api(aws: &Aws, deliveries: Deliveries) -> Result<Api, lambda_http::
         };
     Ok(Api {
         rollups: Arc::new(aws.rollups()?),
-        state: Arc::new(aws.state()?),
+        state: Arc::new(state),
         lake: Arc::new(aws.lake()?),
         secrets: Arc::new(SecretsManagerSecrets::new(&aws.config, "").with_ttl(SECRET_TTL)),
         config,

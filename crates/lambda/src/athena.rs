@@ -2,8 +2,13 @@
 //! set): collect and detect query it when it is the cost source (CostSource=DataExports),
 //! recommend whenever it exists (the suite's rules read the CUR's usage lines from it).
 
+use chrono::{DateTime, NaiveDate, Utc};
+use costwatch_pipeline::data_exports;
+use costwatch_pipeline::resource_causes::ExportLines;
 use costwatch_query::ExportTable;
+use costwatch_store::StateStore;
 
+use crate::emf;
 use crate::env::Env;
 use crate::error::{HandlerError, Result};
 use crate::handlers::collect::{COST_CATEGORIES, TAG_KEYS};
@@ -58,6 +63,28 @@ pub fn export_table(env: &Env, table: &str) -> ExportTable {
         Some("focus") => ExportTable::focus(table, tags, categories),
         _ => ExportTable::cur2(table, tags, categories),
     }
+}
+
+/// Bills the queries `lines` ran since the last call: one ledger line (`{n} Athena queries for
+/// {purpose}, {b} bytes billed`, counted against `days`) and the EMF `AthenaBytesScanned`.
+/// Returns how many queries ran; nothing is written when none did.
+pub async fn bill_queries(
+    lines: Option<&ExportLines>,
+    state: &dyn StateStore,
+    purpose: &str,
+    days: &[NaiveDate],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let Some(usage) = lines.map(ExportLines::take_usage).filter(|u| u.queries > 0) else {
+        return Ok(0);
+    };
+    let line = format!(
+        "{} Athena queries for {purpose}, {} bytes billed",
+        usage.queries, usage.billed_bytes
+    );
+    data_exports::record_ledger(state, usage, days, &line, now).await?;
+    emf::athena_bytes_scanned(usage.bytes_scanned);
+    Ok(usage.queries)
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! Athena query (`costwatch_pipeline::resource_causes`), and those queries go to the ledger.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use costwatch_pipeline::data_exports;
 use costwatch_pipeline::incremental::record_ledger;
 use costwatch_pipeline::resource_causes::{ExportLines, ResourceLines};
 use costwatch_pipeline::run::detect_day_with;
@@ -15,6 +14,7 @@ use costwatch_store::{AnomalySource, ImportedAnomaly, RequestBudget, StateStore}
 use serde::Serialize;
 
 use super::aggregates_updated;
+use crate::athena::bill_queries;
 use crate::emf;
 use crate::env::Env;
 use crate::error::Result;
@@ -84,18 +84,8 @@ pub async fn handle(
     };
     let lines = resources.map(|r| r as &dyn ResourceLines);
     let published = detect_day_with(ports, lines, cfg, as_of, now, &imported).await?;
-    let resource_queries = match resources.map(ExportLines::take_usage) {
-        Some(usage) if usage.queries > 0 => {
-            let line = format!(
-                "{} Athena queries for resource-level root cause, {} bytes billed",
-                usage.queries, usage.billed_bytes
-            );
-            data_exports::record_ledger(ports.state, usage, &[as_of], &line, now).await?;
-            emf::athena_bytes_scanned(usage.bytes_scanned);
-            usage.queries
-        }
-        _ => 0,
-    };
+    let purpose = "resource-level root cause";
+    let resource_queries = bill_queries(resources, ports.state, purpose, &[as_of], now).await?;
     // After the envelopes: the report that follows finds the day's anomalies in the state.
     done.publish(&PipelineEvent::AnomaliesDetected { as_of })
         .await?;

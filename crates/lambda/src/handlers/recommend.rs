@@ -12,14 +12,12 @@
 use chrono::{Days, NaiveDate};
 use costwatch_core::{Money, Scope, UsageLine};
 use costwatch_pipeline::PipelineConfig;
-use costwatch_pipeline::data_exports;
 use costwatch_pipeline::recommend::{External, run};
 use costwatch_pipeline::resource_causes::{ExportLines, ResourceLines};
 use costwatch_store::{NotificationBus, RequestBudget, StateStore};
 use serde::Serialize;
 
-use crate::athena::{AthenaNames, athena_names};
-use crate::emf;
+use crate::athena::{AthenaNames, athena_names, bill_queries};
 use crate::env::Env;
 use crate::error::Result;
 use crate::events::scheduled_time;
@@ -119,18 +117,8 @@ pub async fn handle(
     if let Some(why) = failed {
         out.unheard.insert("cur".to_owned(), why);
     }
-    let cur_queries = match cur.map(ExportLines::take_usage) {
-        Some(usage) if usage.queries > 0 => {
-            let line = format!(
-                "{} Athena queries for the recommendation rules' usage lines, {} bytes billed",
-                usage.queries, usage.billed_bytes
-            );
-            data_exports::record_ledger(state, usage, &[], &line, now).await?;
-            emf::athena_bytes_scanned(usage.bytes_scanned);
-            usage.queries
-        }
-        _ => 0,
-    };
+    let purpose = "the recommendation rules' usage lines";
+    let cur_queries = bill_queries(cur, state, purpose, &[], now).await?;
     Ok(RecommendSummary {
         as_of: out.as_of,
         cur_queries,
