@@ -26,9 +26,9 @@
 //! 6. **seasonal**: the point against the median of the values at the same time of day on the
 //!    last few days (needs timestamps), averaged over a few points, in both directions: a daily
 //!    shape that changes inside the usual range (a missing peak, a flattened cycle). Its
-//!    surprise is scaled by how much of the stream's variance the same time on the day before
-//!    explains (the gate, 0–1): a stream without a daily cycle gets only false positives from
-//!    it, and its gate stays near 0.
+//!    surprise is scaled by the stream's correlation with itself a day earlier (the gate,
+//!    clamped to 0–1): a stream without a daily cycle gets only false positives from it, and
+//!    its gate stays near 0.
 //!
 //! A channel says nothing until its own history holds `warmup` values, so a channel that starts
 //! late (the seasonal one, after its days) does not read its first values as new extremes. The
@@ -97,9 +97,9 @@ pub struct StreamConfig {
     pub seasonal_points: usize,
     pub seasonal_slack_secs: i64,
     pub seasonal_weight: f64,
-    /// Scale the seasonal channel by how much of the stream's variance the same time on the
-    /// previous day explains (1 − E[r²] / 2 Var x, clamped to 0–1): a stream with no daily
-    /// cycle gets nothing from it but false positives.
+    /// Scale the seasonal channel by the stream's correlation with itself a day earlier
+    /// (1 − E[(x − x₋₁ day)²] / 2 Var x, clamped to 0–1): a stream with no daily cycle gets
+    /// nothing from it but false positives.
     pub seasonal_gate: bool,
     /// Weight of the calibrated surprise (the combined surprise against the stream's own past
     /// combined surprises) in the score, 0–1 (0: raw surprise only).
@@ -161,7 +161,8 @@ pub struct StreamDetector {
     /// The last `seasonal_points` seasonal residuals and past |mean residual|s.
     seasonal_residuals: VecDeque<f64>,
     seasonals: Tail,
-    /// Σ r², the residuals counted, and the values' running mean and M2 (Welford): the gate.
+    /// Σ (x − x a day earlier)², how many, and the values' running mean and M2 (Welford): the
+    /// gate.
     seasonal_r2: f64,
     seasonal_n: f64,
     value_mean: f64,
@@ -248,8 +249,11 @@ impl StreamDetector {
         let delta = x - self.value_mean;
         self.value_mean += delta / self.seen as f64;
         self.value_m2 += delta * (x - self.value_mean);
+        // The gate is the stream's correlation with itself a day earlier, 1 − E[(x − x₋₁)²] /
+        // 2 Var x: 1 for a cycle that repeats exactly, 0 for noise, negative (so 0) for
+        // anything that alternates.
         let gate = match seasonal {
-            Some(r) if self.cfg.seasonal_gate => {
+            Some((_, r)) if self.cfg.seasonal_gate => {
                 self.seasonal_r2 += r * r;
                 self.seasonal_n += 1.0;
                 let var = self.value_m2 / self.seen as f64;
@@ -282,7 +286,7 @@ impl StreamDetector {
         let level = self.last_values.median().unwrap_or(x);
         push_bounded(&mut self.recent, x, self.cfg.volatility_points);
         let volatility = mad(&self.recent);
-        let seasonal = seasonal.map(|r| {
+        let seasonal = seasonal.map(|(r, _)| {
             push_bounded(&mut self.seasonal_residuals, r, self.cfg.seasonal_points);
             let n = self.seasonal_residuals.len() as f64;
             (self.seasonal_residuals.iter().sum::<f64>() / n).abs()
@@ -408,8 +412,9 @@ impl StreamDetector {
     }
 
     /// `x` minus the median of the values closest to this time of day on each of the last
-    /// `seasonal_days` days; `None` until every one of those days has a value near this time.
-    fn seasonal_residual(&self, t: i64, x: f64) -> Option<f64> {
+    /// `seasonal_days` days, and `x` minus the one a day earlier (for the gate); `None` until
+    /// every one of those days has a value near this time.
+    fn seasonal_residual(&self, t: i64, x: f64) -> Option<(f64, f64)> {
         if self.cfg.seasonal_days == 0 || self.cfg.seasonal_weight == 0.0 {
             return None;
         }
@@ -422,6 +427,7 @@ impl StreamDetector {
                 .min_by_key(|(u, _)| (u - centre).abs())?;
             same_time.push(closest.1);
         }
+        let yesterday = same_time[0];
         same_time.sort_by(f64::total_cmp);
         let n = same_time.len();
         let median = if n % 2 == 1 {
@@ -429,7 +435,7 @@ impl StreamDetector {
         } else {
             (same_time[n / 2 - 1] + same_time[n / 2]) / 2.0
         };
-        Some(x - median)
+        Some((x - median, x - yesterday))
     }
 }
 
