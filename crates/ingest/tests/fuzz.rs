@@ -267,3 +267,28 @@ fn parquet_decoder_panics_are_errors_naming_the_file() {
         assert!(err.to_string().contains("damaged"), "{name}: {err}");
     }
 }
+
+/// A data page whose header claims about 900 million values in a file of 3,913 bytes (a
+/// mutated three-line CUR, found by `fuzz_cur_parquet`): the decoder sized its buffers from the
+/// claim and held 7 GB. Refused within the fuzz targets' memory bound by both CUR readers,
+/// naming the file.
+#[test]
+fn parquet_page_claiming_more_values_than_it_can_hold_is_refused() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/page_of_a_billion_values.parquet");
+    let len = std::fs::metadata(&path).unwrap().len() as usize;
+    let refused = |err: IngestError| {
+        assert_eq!(err.file(), path.display().to_string());
+    };
+    let within = "within the memory bound";
+    refused(
+        fuzz::bounded(len, || cur::read_parquet(&path))
+            .expect(within)
+            .unwrap_err(),
+    );
+    refused(
+        fuzz::bounded(len, || cur::read_usage_parquet(&path))
+            .expect(within)
+            .unwrap_err(),
+    );
+}
