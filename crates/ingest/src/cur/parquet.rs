@@ -63,7 +63,8 @@ pub(crate) fn read_into<L: Layout>(path: &Path) -> Result<L::Acc, IngestError> {
     let layout = L::resolve(&label, &columns)?;
     let leaves = (0..builder.parquet_schema().num_columns())
         .filter(|leaf| roots.contains(&builder.parquet_schema().get_column_root_idx(*leaf)));
-    check_pages(&Arc::new(pages), builder.metadata(), leaves.collect()).map_err(parquet_err)?;
+    let leaves: Vec<usize> = leaves.collect();
+    check_pages(&Arc::new(pages), builder.metadata(), &leaves).map_err(parquet_err)?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let mut reader = decoding(|| builder.with_projection(mask).with_batch_size(8192).build())
         .map_err(parquet_err)?
@@ -139,13 +140,13 @@ fn check_chunks(metadata: &ParquetMetaData, file_len: u64) -> Result<(), Parquet
 fn check_pages(
     file: &Arc<File>,
     metadata: &ParquetMetaData,
-    leaves: Vec<usize>,
+    leaves: &[usize],
 ) -> Result<(), ParquetError> {
     for (g, group) in metadata.row_groups().iter().enumerate() {
-        for &leaf in &leaves {
+        let rows = usize::try_from(group.num_rows()).unwrap_or(0);
+        for &leaf in leaves {
             let chunk = group.column(leaf);
             let holds = usize::try_from(chunk.num_values()).unwrap_or(0);
-            let rows = usize::try_from(group.num_rows()).unwrap_or(0);
             let damaged = |what: String| {
                 ParquetError::General(format!(
                     "row group {g} column `{}`: {what}; the file is damaged",
