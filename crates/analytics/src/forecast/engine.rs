@@ -40,6 +40,9 @@ pub(crate) struct Fitted {
     first: usize,
     /// A new level in the last days, which history was moved onto (`regime`).
     pub shift: Option<RecentShift>,
+    /// Level shifts history was aligned across, after `shift`: (first day of the new level,
+    /// size), each moving every day before it by its size.
+    steps: Vec<(usize, f64)>,
 }
 
 impl Fitted {
@@ -48,14 +51,29 @@ impl Fitted {
         self.backtest[row * self.horizon + h - 1]
     }
 
-    /// `v`, a value of input day `i`, on the level the models were fitted at: back-test
-    /// forecasts are compared with this, so errors of days before a recent change of level
-    /// count at the new level's scale.
-    pub(crate) fn align(&self, i: usize, v: f64) -> f64 {
-        match &self.shift {
-            Some(s) if i >= self.first => s.align(i - self.first, v),
-            _ => v,
-        }
+    /// `v`, a value of input day `i`, on the level the back-test forecast from input day `origin`
+    /// was made at: back-test forecasts are compared with this.
+    ///
+    /// * Days before a recent change of level count at the new level's scale (`regime`).
+    /// * Level shifts history was aligned across move `v` by the shifts after the origin, not
+    ///   after day `i`: the forecast from an origin before a shift was made on history already
+    ///   moved to the later level, which no forecaster at that origin could know, so a shift
+    ///   inside the horizon stays in the error, as it would have surprised a forecast made
+    ///   then. Compared with the raw value instead, every day before a shift erred by the
+    ///   shift's size: on log page views, 80 % intervals reached 2.8 above forecasts that erred
+    ///   by 0.3 on average.
+    pub(crate) fn align(&self, origin: usize, i: usize, v: f64) -> f64 {
+        let Some(t) = i.checked_sub(self.first) else {
+            return v;
+        };
+        let v = self.shift.as_ref().map_or(v, |s| s.align(t, v));
+        let at = origin.saturating_sub(self.first);
+        v + self
+            .steps
+            .iter()
+            .filter(|(c, _)| at < *c)
+            .map(|(_, jump)| jump)
+            .sum::<f64>()
     }
 }
 
@@ -82,7 +100,7 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
     if let Some(s) = &shift {
         s.apply(&mut y);
     }
-    align_level_shifts(&mut y);
+    let steps = align_level_shifts(&mut y);
     // After a recent change of level, models are chosen on their forecasts from the days since
     // (`regime`): from older origins, every model would be judged on the old regime's shape.
     let judged_from = shift.map_or(0, |s| s.start);
@@ -211,6 +229,7 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
         chosen: candidates[..k].iter().map(|c| c.name.clone()).collect(),
         first,
         shift,
+        steps,
     })
 }
 

@@ -157,7 +157,7 @@ fn error_rows(
                     if i > last {
                         return None;
                     }
-                    Some(fitted.align(i, actual(i)? - extra(o, h)) - fitted.at(r, h))
+                    Some(fitted.align(o, i, actual(i)? - extra(o, h)) - fitted.at(r, h))
                 })
                 .collect()
         })

@@ -66,6 +66,21 @@ fn after_a_step_the_forecast_is_at_the_new_level() {
 }
 
 #[test]
+fn a_step_long_ago_leaves_the_intervals_as_narrow_as_the_noise() {
+    // 500 a day, then 800 from day 150 of 400, σ = 10: history is aligned across the step, and
+    // the back-test errors that set the width must be read on the same level. Compared with the
+    // raw days, every origin before the step erred by 300.
+    let mut noise = Noise::new(34);
+    let v: Vec<Option<f64>> = (0..400)
+        .map(|t| Some(if t >= 150 { 800.0 } else { 500.0 } + 10.0 * noise.gauss()))
+        .collect();
+    for p in forecast_values(date(2026, 1, 1), &v, 14) {
+        assert!((p.mean - 800.0).abs() < 10.0, "{p:?}");
+        assert!(p.hi80 - p.lo80 < 60.0 && p.lo80 > 770.0, "{p:?}");
+    }
+}
+
+#[test]
 fn month_start_fees_return_on_the_first_and_nowhere_else() {
     // Usage 100 a day with 3 % noise; a 3,000 fee on every 1st.
     let start = date(2025, 10, 1);
