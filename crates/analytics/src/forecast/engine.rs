@@ -22,6 +22,11 @@ const SELECT_DAYS: usize = 91;
 const BACKTEST_DAYS: usize = 730;
 /// Spacing of the older back-test origins.
 const OLDER_ORIGIN_STEP: usize = 3;
+/// Days either side of the forecast's date, in earlier years, whose back-test origins judge a
+/// yearly adjustment alongside the whole back-test (at least the horizon).
+const SEASON_DAYS: usize = 28;
+/// Mean days in a year, for finding the same stretch of earlier years.
+const YEAR_DAYS: f64 = 365.25;
 /// Largest combination tried (mean of the best k candidates).
 const MAX_COMBINED: usize = 3;
 
@@ -85,8 +90,10 @@ struct Candidate {
     mae: f64,
     /// Yearly adjustment: "", "+yearly" (Fourier) or "+lastyears" (calendar analogy).
     yearly: &'static str,
-    /// Mean absolute error over every back-test origin.
-    backtest_mae: f64,
+    /// What the yearly adjustment is judged on: the mean of the mean absolute errors over
+    /// every back-test origin and over the origins in the same stretch of the year as the
+    /// forecast in earlier years (the whole back-test alone when there are none).
+    year_mae: f64,
 }
 
 /// Fits and chooses on `values` (missing days `None`), whose last entry must be observed.
@@ -123,6 +130,12 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
     let rows = origins.len();
     origins.push(n - 1);
 
+    // Origins in the same stretch of the year as the forecast, in earlier years.
+    let stretch = horizon.max(SEASON_DAYS) as f64;
+    let in_season = |o: usize| {
+        let years = (n - 1 - o) as f64 / YEAR_DAYS;
+        years.round() >= 1.0 && (years - years.round()).abs() * YEAR_DAYS <= stretch
+    };
     let mut candidates: Vec<Candidate> = Vec::new();
     // Spend that is always positive often moves in proportion (a weekend at half the weekdays,
     // growth in percent): on logs, the same models are multiplicative.
@@ -166,35 +179,50 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
                     &origins[select..rows],
                     horizon,
                     (&y, &seen),
-                    judged_from,
+                    &|o| o >= judged_from,
                 );
-                let backtest_mae = score(
+                let whole = score(
                     &paths[..rows * horizon],
                     &origins[..rows],
                     horizon,
                     (&y, &seen),
-                    0,
+                    &|_| true,
                 );
+                let season = score(
+                    &paths[..rows * horizon],
+                    &origins[..rows],
+                    horizon,
+                    (&y, &seen),
+                    &in_season,
+                );
+                let year_mae = if season.is_finite() {
+                    (whole + season) / 2.0
+                } else {
+                    whole
+                };
                 let name = format!("{}{}{tag}", if log { "log-" } else { "" }, kind.name());
                 candidates.push(Candidate {
                     name,
                     paths,
                     mae,
                     yearly: tag,
-                    backtest_mae,
+                    year_mae,
                 });
             }
         }
     }
-    // Whether (and how) to take a yearly cycle out is a question about every season, so it is
-    // decided on the whole back-test (two years when there are, every season twice): the
-    // adjustment whose best candidate errs least there. A 13-week window in a quiet season
-    // would always prefer no adjustment (it only adds the noise of the estimate), and then miss
-    // the holiday that comes next. The models are then chosen among that adjustment's
-    // candidates on the recent window, as before.
+    // Whether (and how) to take a yearly cycle out is decided on the back-test beyond the recent
+    // window: a 13-week window in a quiet season would always prefer no adjustment (it only
+    // adds the noise of the estimate), and then miss the holiday that comes next. Half the
+    // weight is the whole back-test (two years when there are, every season twice), half the
+    // same stretch of the year in the earlier years: a cycle that matters for a few weeks (page
+    // views falling at Christmas and back in January) is lost in two years' average, where
+    // the adjustment's noise on the other 48 weeks outweighs it. The adjustment whose best
+    // candidate errs least there wins; the models are then chosen among its candidates on the
+    // recent window, as before.
     if let Some(way) = candidates
         .iter()
-        .min_by(|a, b| a.backtest_mae.total_cmp(&b.backtest_mae))
+        .min_by(|a, b| a.year_mae.total_cmp(&b.year_mae))
         .map(|c| c.yearly)
     {
         candidates.retain(|c| c.yearly == way);
@@ -209,7 +237,7 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
             &origins[select..rows],
             horizon,
             (&y, &seen),
-            judged_from,
+            &|o| o >= judged_from,
         );
         // A combination must beat the simpler choice, not tie it.
         if best
@@ -289,12 +317,12 @@ fn score(
     origins: &[usize],
     horizon: usize,
     (y, seen): (&[f64], &[bool]),
-    from: usize,
+    keep: &dyn Fn(usize) -> bool,
 ) -> f64 {
     let (mut sum, mut count) = (0.0, 0usize);
     for (r, &o) in origins.iter().enumerate() {
         for h in 1..=horizon.min(y.len() - 1 - o) {
-            if seen[o + h] && o >= from {
+            if seen[o + h] && keep(o) {
                 sum += (y[o + h] - paths[r * horizon + h - 1]).abs();
                 count += 1;
             }
