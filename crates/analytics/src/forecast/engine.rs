@@ -320,9 +320,9 @@ fn score(
     keep: &dyn Fn(usize) -> bool,
 ) -> f64 {
     let (mut sum, mut count) = (0.0, 0usize);
-    for (r, &o) in origins.iter().enumerate() {
+    for (r, &o) in origins.iter().enumerate().filter(|(_, o)| keep(**o)) {
         for h in 1..=horizon.min(y.len() - 1 - o) {
-            if seen[o + h] && keep(o) {
+            if seen[o + h] {
                 sum += (y[o + h] - paths[r * horizon + h - 1]).abs();
                 count += 1;
             }
