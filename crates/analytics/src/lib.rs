@@ -12,9 +12,9 @@
 //! * [`resource_drivers`]: the resources behind a day's change, from CUR usage lines, each split
 //!   into a usage effect and a rate effect (more used, or each unit dearer).
 //! * [`forecast`]: a model chosen per series by rolling-origin back-test (naive, seasonal naive,
-//!   robust weekly, ETS, damped ETS, Theta; on logs; with a yearly cycle), fees and tax apart,
-//!   intervals from the chosen model's back-tested errors; month-end totals from errors of whole
-//!   k-day sums.
+//!   robust weekly, ETS, damped ETS, Theta with half or all of the drift; on logs; with a
+//!   yearly cycle), fees and tax apart, intervals from the chosen model's back-tested errors;
+//!   month-end totals from errors of whole k-day sums.
 //! * [`recommend`]: the suite's own optimisation findings from CUR usage lines (idle resources,
 //!   previous generations, gp2 → gp3, NAT and S3 growth, untagged spend), each with evidence and
 //!   a formula, and the one de-duplicated, thresholded, ranked list of every source's findings.

@@ -7,7 +7,8 @@
 //! comes back on the next 1st and is not smeared over the month.
 //!
 //! **Model choice** (`engine`): naive, seasonal naive, a robust weekly baseline, ETS(A,N,A),
-//! ETS(A,Ad,A) and Theta, each on the series with level shifts aligned to the current regime
+//! ETS(A,Ad,A), Theta and Theta with the whole drift, each on the series with level shifts
+//! aligned to the current regime
 //! and, with two years of history, also with a yearly cycle taken out (Fourier or calendar
 //! analogy, `prepare`), are back-tested over two years; the yearly adjustment is chosen on
 //! all of it, the models on the last 91 days: the best, or the mean of the best two or three,
@@ -17,8 +18,9 @@
 //! (usage and calendar part together), over two years of origins so that quiet and busy seasons
 //! both set the width: a horizon-smoothed scale times pooled error quantiles (at
 //! split-conformal's finite-sample levels) for each day; the errors of whole k-day sums for the
-//! month's remaining days, so correlated daily errors widen the total as they should. The bounds always contain the mean, and never
-//! go below zero for a scope that has never had a negative day.
+//! month's remaining days, so correlated daily errors widen the total as they should, read at
+//! the levels that held out of sample on the series' own history. The bounds always contain
+//! the mean, and never go below zero for a scope that has never had a negative day.
 //!
 //! **What this assumes.** No holidays or known future events (commitment expiries, price
 //! changes); a one-off refund is not repeated, a monthly lump-sum credit is not foreseen.
