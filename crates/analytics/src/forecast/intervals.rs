@@ -235,12 +235,17 @@ impl SumErrors {
     ///   after the clamp (issue 18: `$471.96 (80 %: $471.96 – $5,597.88)`). The spread (and
     ///   skew) stays.
     fn offsets(&self) -> [f64; 4] {
+        let independent = self.independent(&self.origins);
+        self.centred_at(
+            self.recalibrated()
+                .unwrap_or_else(|| LEVELS.map(|p| conformal_level(p, independent))),
+        )
+    }
+
+    /// Quantiles of the errors less their median, at `levels`.
+    fn centred_at(&self, levels: [f64; 4]) -> [f64; 4] {
         let centre = quantile(&self.errors, 0.5).unwrap_or(0.0);
         let centred: Vec<f64> = self.errors.iter().map(|e| e - centre).collect();
-        let independent = self.independent(&self.origins);
-        let levels = self
-            .recalibrated()
-            .unwrap_or_else(|| LEVELS.map(|p| conformal_level(p, independent)));
         levels.map(|p| quantile(&centred, p).unwrap_or(0.0))
     }
 
@@ -375,24 +380,17 @@ mod tests {
         SumErrors::new(&rows, &origins, 1, 20)
     }
 
-    /// The sums' centred quantiles at `level(p)` for each of [`LEVELS`].
-    fn read_at(sums: &SumErrors, level: impl Fn(f64) -> f64) -> [f64; 4] {
-        let centre = quantile(&sums.errors, 0.5).expect("sums");
-        let centred: Vec<f64> = sums.errors.iter().map(|e| e - centre).collect();
-        LEVELS.map(|p| quantile(&centred, level(p)).expect("sums"))
-    }
-
     /// What the sums' offsets were before the levels were recalibrated: the conformal levels
     /// for the independent windows.
     fn conformal(sums: &SumErrors) -> [f64; 4] {
         let independent = sums.independent(&sums.origins);
-        read_at(sums, |p| conformal_level(p, independent))
+        sums.centred_at(LEVELS.map(|p| conformal_level(p, independent)))
     }
 
     #[test]
     fn steady_errors_keep_their_quantiles_instead_of_the_few_windows_conformal_ones() {
         let sums = overlapping_sums(|_| 1.0);
-        let (got, plain, before) = (sums.offsets(), read_at(&sums, |p| p), conformal(&sums));
+        let (got, plain, before) = (sums.offsets(), sums.centred_at(LEVELS), conformal(&sums));
         assert!(
             got[1] <= plain[1] && got[2] >= plain[2],
             "{got:?} {plain:?}"
