@@ -61,11 +61,12 @@ pub(crate) fn read_into<L: Layout>(path: &Path) -> Result<L::Acc, IngestError> {
         .filter(|(_, c)| L::wanted(&c.name))
         .unzip();
     let layout = L::resolve(&label, &columns)?;
-    let leaves = (0..builder.parquet_schema().num_columns())
-        .filter(|leaf| roots.contains(&builder.parquet_schema().get_column_root_idx(*leaf)));
-    let leaves: Vec<usize> = leaves.collect();
+    let schema = builder.parquet_schema();
+    let leaves: Vec<usize> = (0..schema.num_columns())
+        .filter(|leaf| roots.contains(&schema.get_column_root_idx(*leaf)))
+        .collect();
     check_pages(&Arc::new(pages), builder.metadata(), &leaves).map_err(parquet_err)?;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let mask = ProjectionMask::roots(schema, roots);
     let mut reader = decoding(|| builder.with_projection(mask).with_batch_size(8192).build())
         .map_err(parquet_err)?
         .map_err(parquet_err)?;
