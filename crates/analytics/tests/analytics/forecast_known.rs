@@ -208,8 +208,8 @@ fn month_end_bias_on_growth(seed: u64) -> f64 {
 
 #[test]
 fn a_steadily_growing_spend_is_not_forecast_short_at_month_end() {
-    // Every model but one damped or halved a steady trend: such month ends came out 0.25 %
-    // short on average (0.11–0.43 % a seed), a level a few days of growth behind.
+    // Before the whole-drift Theta candidate every model damped or halved a steady trend:
+    // such month ends came out 0.25 % short on average (0.11–0.43 % a seed).
     let bias: Vec<f64> = [1, 2, 3].map(month_end_bias_on_growth).to_vec();
     let pooled = bias.iter().sum::<f64>() / bias.len() as f64;
     eprintln!("month-end bias per seed {bias:?}, pooled {pooled:+.5}");
