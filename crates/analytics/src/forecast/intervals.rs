@@ -157,14 +157,17 @@ pub(crate) fn sum_offsets(
     if full.errors.len() >= MIN_SUMS {
         return full.offsets();
     }
-    let longest = (1..k).rev().find(|len| sums(*len).errors.len() >= MIN_SUMS);
+    let longest = (1..k)
+        .rev()
+        .map(sums)
+        .find(|part| part.errors.len() >= MIN_SUMS);
     let mae = |v: &[f64]| v.iter().map(|e| e.abs()).sum::<f64>() / v.len().max(1) as f64;
     match longest {
-        Some(len) => {
-            let part = sums(len);
-            let one = sums(1);
-            let growth = if len > 1 && mae(&one.errors) > 0.0 && mae(&part.errors) > 0.0 {
-                ((mae(&part.errors) / mae(&one.errors)).ln() / (len as f64).ln()).clamp(0.5, 1.0)
+        Some(part) => {
+            let len = part.len;
+            let (one, many) = (mae(&sums(1).errors), mae(&part.errors));
+            let growth = if len > 1 && one > 0.0 && many > 0.0 {
+                ((many / one).ln() / (len as f64).ln()).clamp(0.5, 1.0)
             } else {
                 1.0
             };

@@ -8,11 +8,11 @@
 //!
 //! **Model choice** (`engine`): naive, seasonal naive, a robust weekly baseline, ETS(A,N,A),
 //! ETS(A,Ad,A), Theta and Theta with the whole drift, each on the series with level shifts
-//! aligned to the current regime
-//! and, with two years of history, also with a yearly cycle taken out (Fourier or calendar
-//! analogy, `prepare`), are back-tested over two years; the yearly adjustment is chosen on
-//! all of it, the models on the last 91 days: the best, or the mean of the best two or three,
-//! is the forecast. Missing days are filled for fitting and never scored.
+//! aligned to the current regime and, with two years of history, also with a yearly cycle
+//! taken out (Fourier or calendar analogy, `prepare`), are back-tested over two years; the
+//! yearly adjustment is chosen on all of it, the models on the last 91 days: the best, or the
+//! mean of the best two or three, is the forecast. Missing days are filled for fitting and never
+//! scored.
 //!
 //! **Intervals** (`intervals`): from the chosen forecast's own back-tested errors on the total
 //! (usage and calendar part together), over two years of origins so that quiet and busy seasons
