@@ -64,6 +64,15 @@ fn space() -> Vec<(&'static str, Vec<Value>)> {
             "seasonal_weight",
             vec![json!(0.0), json!(0.5), json!(1.0), json!(1.5)],
         ),
+        (
+            "density_points",
+            vec![json!(10), json!(15), json!(20), json!(30)],
+        ),
+        (
+            "density_weight",
+            vec![json!(0.0), json!(0.5), json!(0.7), json!(1.0)],
+        ),
+        ("density_low", vec![json!(false), json!(true)]),
         ("warmup", vec![json!(20), json!(100), json!(300)]),
         ("calibration", vec![json!(0.0), json!(0.5), json!(1.0)]),
     ]
@@ -162,7 +171,8 @@ impl Rule {
 }
 
 /// A seeded hill climb from [`crate::start_config`] on `streams` only: `steps` neighbours of the
-/// best so far, each kept if `rule` says it is better. With [`Rule::NoLoss`], a change that
+/// best so far, each kept if `rule` says it is better. With NAB_CANDIDATES
+/// ([`crate::candidates`]) the neighbours are those configurations, each tried once, in order. With [`Rule::NoLoss`], a change that
 /// helps one family at another's expense (a change fitted to a family, which the held-out
 /// family would pay for) is not taken.
 fn climb(
@@ -175,8 +185,13 @@ fn climb(
     let mut best = crate::start_config();
     let mut best_score = evaluate(streams, &best, costs);
     let mut best_families = per_family(streams, costs[0], best_score[0].0);
+    let listed = crate::candidates();
+    let steps = listed.as_ref().map_or(steps, Vec::len);
     for step in 0..steps {
-        let cfg = mutate(&best, &mut rng);
+        let cfg = match &listed {
+            Some(list) => list[step],
+            None => mutate(&best, &mut rng),
+        };
         if cfg == best {
             continue;
         }

@@ -15,6 +15,9 @@
 //!                                       # leave-one-family-out choice of the configuration
 //! NAB_STREAM_CONFIG='{"history":2000}' nab_score --folds DATA_DIR --steps 0
 //!                                       # ... of a variant (fields over the default)
+//! NAB_CANDIDATES='[{},{"density_weight":1}]' nab_score --folds DATA_DIR
+//!                                       # ... each fold taking the best of these on its
+//!                                       #     three training families
 //! ```
 //!
 //! Labels and profiles default to `$COSTWATCH_SHARED/data/nab/`. Results files are matched to
@@ -218,6 +221,25 @@ pub(crate) fn start_config() -> StreamConfig {
         .ok()
         .map(|j| serde_json::from_str(&j).expect("NAB_STREAM_CONFIG"))
         .unwrap_or_default()
+}
+
+/// NAB_CANDIDATES (a JSON array of field sets, each over the start configuration): the
+/// configurations the folds choose among instead of climbing (see `folds::climb`).
+pub(crate) fn candidates() -> Option<Vec<StreamConfig>> {
+    let text = std::env::var("NAB_CANDIDATES").ok()?;
+    let sets: Vec<serde_json::Value> = serde_json::from_str(&text).expect("NAB_CANDIDATES");
+    let start = serde_json::to_value(start_config()).expect("config JSON");
+    Some(
+        sets.into_iter()
+            .map(|set| {
+                let mut v = start.clone();
+                for (k, val) in set.as_object().expect("NAB_CANDIDATES: objects") {
+                    v[k] = val.clone();
+                }
+                serde_json::from_value(v).expect("candidate config")
+            })
+            .collect(),
+    )
 }
 
 fn detect_dir(dir: &Path, out: Option<&Path>) -> Loaded {

@@ -2,7 +2,7 @@
 //! time, no look-ahead, one configuration for any scale. The daily cost detector
 //! ([`crate::detect`]) is built on the same [`Core`].
 //!
-//! For each point, six channels say how unusual it is, each as a surprise `−ln P` against the
+//! For each point, seven channels say how unusual it is, each as a surprise `−ln P` against the
 //! stream's own history (`tail`: empirical below an upper quantile, an exponential tail fitted
 //! to the excesses above it, so the surprise keeps growing past the largest value seen; the
 //! value tails' scale is floored at `tail_floor` × mean |x|, so one quantisation step past a
@@ -29,6 +29,9 @@
 //!    surprise is scaled by the stream's correlation with itself a day earlier (the gate,
 //!    clamped to 0–1): a stream without a daily cycle gets only false positives from it, and
 //!    its gate stays near 0.
+//! 7. **density**: the mean rank, among all past values, of the last `density_points` values
+//!    against past such means, upwards: more high values than usual in a while, none of them
+//!    extreme (spikes that come closer together, a burst of activity in a mostly idle stream).
 //!
 //! A channel says nothing until its own history holds `warmup` values, so a channel that starts
 //! late (the seasonal one, after its days) does not read its first values as new extremes. The
@@ -101,6 +104,14 @@ pub struct StreamConfig {
     /// (1 − E[(x − x₋₁ day)²] / 2 Var x, clamped to 0–1): a stream with no daily cycle gets
     /// nothing from it but false positives.
     pub seasonal_gate: bool,
+    /// Density channel: the mean rank, among all past values, of the last `density_points`
+    /// values against past such means, upwards: more high values than usual in a while, none
+    /// of them extreme (bursts of activity in a mostly idle stream, spikes that come closer
+    /// together). Ranks make one huge value count no more than any other high one. Weighs
+    /// `density_weight` (0: off); `density_low` also reads fewer high values than usual.
+    pub density_points: usize,
+    pub density_weight: f64,
+    pub density_low: bool,
     /// Weight of the calibrated surprise (the combined surprise against the stream's own past
     /// combined surprises) in the score, 0–1 (0: raw surprise only).
     pub calibration: f64,
@@ -132,6 +143,9 @@ impl Default for StreamConfig {
             seasonal_slack_secs: 900,
             seasonal_weight: 1.0,
             seasonal_gate: true,
+            density_points: 80,
+            density_weight: 0.7,
+            density_low: false,
             calibration: 0.0,
         }
     }
@@ -167,6 +181,10 @@ pub struct StreamDetector {
     seasonal_n: f64,
     value_mean: f64,
     value_m2: f64,
+    /// The last `density_points` values' ranks and past mean ranks (as themselves and negated).
+    ranks: VecDeque<f64>,
+    density_highs: Tail,
+    density_lows: Tail,
     /// Past combined surprises, for the calibration.
     surprises: Tail,
 }
@@ -181,6 +199,8 @@ pub struct Channels {
     pub level_low: f64,
     pub volatility: f64,
     pub seasonal: f64,
+    pub density_high: f64,
+    pub density_low: f64,
 }
 
 const DAY_SECS: i64 = 86_400;
@@ -216,6 +236,9 @@ impl StreamDetector {
             seasonal_n: 0.0,
             value_mean: 0.0,
             value_m2: 0.0,
+            ranks: VecDeque::new(),
+            density_highs: Tail::new(cfg.history),
+            density_lows: Tail::new(cfg.history),
             surprises: Tail::new(cfg.history),
             cfg,
         }
@@ -291,6 +314,10 @@ impl StreamDetector {
             let n = self.seasonal_residuals.len() as f64;
             (self.seasonal_residuals.iter().sum::<f64>() / n).abs()
         });
+        let density = (self.cfg.density_weight > 0.0).then(|| {
+            push_bounded(&mut self.ranks, self.highs.rank(x), self.cfg.density_points);
+            self.ranks.iter().sum::<f64>() / self.ranks.len() as f64
+        });
         let surprise = if self.seen > self.cfg.warmup {
             let q = self.cfg.value_quantile;
             let w = self.cfg.level_weight;
@@ -322,6 +349,20 @@ impl StreamDetector {
                 seasonal: seasonal.map_or(0.0, |r| {
                     gate * self.cfg.seasonal_weight * judge(&self.seasonals, r, q, f)
                 }),
+                // A rank is known to one place in the history, 1 / n: a periodic stream's mean
+                // ranks creep by less as its history grows, which is not a new extreme.
+                density_high: density.map_or(0.0, |d| {
+                    let floor = 1.0 / self.seen as f64;
+                    self.cfg.density_weight * judge(&self.density_highs, d, q, floor)
+                }),
+                density_low: density.map_or(0.0, |d| {
+                    if self.cfg.density_low {
+                        let floor = 1.0 / self.seen as f64;
+                        self.cfg.density_weight * judge(&self.density_lows, -d, q, floor)
+                    } else {
+                        0.0
+                    }
+                }),
             };
             self.last_channels = c;
             c.deviation
@@ -331,6 +372,8 @@ impl StreamDetector {
                 .max(c.level_low)
                 .max(c.volatility)
                 .max(c.seasonal)
+                .max(c.density_high)
+                .max(c.density_low)
         } else {
             self.last_channels = Channels::default();
             0.0
@@ -346,6 +389,14 @@ impl StreamDetector {
             && self.seasonal_residuals.len() >= self.cfg.seasonal_points
         {
             self.seasonals.push(r);
+        }
+        if let Some(d) = density
+            && self.ranks.len() >= self.cfg.density_points
+        {
+            self.density_highs.push(d);
+            if self.cfg.density_low {
+                self.density_lows.push(-d);
+            }
         }
         self.deviations.push(deviation);
         self.highs.push(x);
@@ -536,6 +587,48 @@ mod tests {
             after > 2.0 * before.max(1.0),
             "before {before}, after {after}"
         );
+    }
+
+    #[test]
+    fn spikes_that_come_closer_together_are_seen_by_the_density_channel() {
+        // Idle at 0 with a spike of 20 every 100 points, then (from 2000) one every 5 points:
+        // no value is new, so only how many high values a short while holds shows it.
+        let value = |i: usize| {
+            let every = if (2000..2040).contains(&i) { 5 } else { 100 };
+            if i.is_multiple_of(every) { 20.0 } else { 0.0 }
+        };
+        let cfg = StreamConfig::default();
+        let mut d = StreamDetector::new(cfg);
+        let (mut before, mut during, mut high) = (0.0_f64, 0.0_f64, 0.0_f64);
+        for i in 0..2040 {
+            d.push(Some(value(i)));
+            let c = d.channels();
+            if (500..2000).contains(&i) {
+                before = before.max(c.density_high);
+            } else if i >= 2000 {
+                during = during.max(c.density_high);
+                high = high.max(c.high);
+            }
+        }
+        assert!(
+            during > 2.0 * before.max(1.0),
+            "before {before}, during {during}"
+        );
+        assert!(high < 0.5 * during, "the value channel saw it too: {high}");
+        // It is what raises the burst's score to an alert: without it, no point of the burst
+        // reaches the metrics detector's threshold (0.561).
+        let values: Vec<Option<f64>> = (0..2040).map(|i| Some(value(i))).collect();
+        let burst = |cfg: &StreamConfig| {
+            score_stream(&values, cfg)[2000..]
+                .iter()
+                .fold(0.0_f64, |a, b| a.max(*b))
+        };
+        let without = StreamConfig {
+            density_weight: 0.0,
+            ..cfg
+        };
+        assert!(burst(&cfg) >= 0.561, "with the channel: {}", burst(&cfg));
+        assert!(burst(&without) < 0.561, "without: {}", burst(&without));
     }
 
     #[test]

@@ -40,6 +40,18 @@ impl Tail {
         self.sorted.len()
     }
 
+    /// Share of the values held that lie below `x`, ties counted half (the mid-rank); 0.5 with
+    /// no history.
+    pub fn rank(&self, x: f64) -> f64 {
+        let n = self.sorted.len();
+        if n == 0 {
+            return 0.5;
+        }
+        let below = self.sorted.partition_point(|v| *v < x);
+        let not_above = self.sorted.partition_point(|v| *v <= x);
+        (below + not_above) as f64 / (2 * n) as f64
+    }
+
     /// Value at quantile `q` (nearest rank).
     pub fn quantile(&self, q: f64) -> Option<f64> {
         let n = self.sorted.len();
@@ -99,6 +111,19 @@ mod tests {
         );
         assert!(a < b && b < c, "{a} {b} {c}");
         assert!(t.surprise(-5.0, 0.95, 0.0) < 1e-9);
+    }
+
+    #[test]
+    fn rank_counts_ties_half() {
+        let mut t = Tail::new(10);
+        assert_eq!(t.rank(3.0), 0.5);
+        for v in [0.0, 0.0, 0.0, 5.0] {
+            t.push(v);
+        }
+        assert_eq!(t.rank(0.0), 0.375); // three ties of four: half of them below
+        assert_eq!(t.rank(1.0), 0.75);
+        assert_eq!(t.rank(9.0), 1.0);
+        assert_eq!(t.rank(-1.0), 0.0);
     }
 
     #[test]
