@@ -172,9 +172,10 @@ impl Rule {
 
 /// A seeded hill climb from [`crate::start_config`] on `streams` only: `steps` neighbours of the
 /// best so far, each kept if `rule` says it is better. With NAB_CANDIDATES
-/// ([`crate::candidates`]) the neighbours are those configurations, each tried once, in order. With [`Rule::NoLoss`], a change that
-/// helps one family at another's expense (a change fitted to a family, which the held-out
-/// family would pay for) is not taken.
+/// ([`crate::candidates`]) the neighbours are those configurations instead, each tried once,
+/// in order, against the best so far. With [`Rule::NoLoss`], a change that helps one family at
+/// another's expense (a change fitted to a family, which the held-out family would pay for) is
+/// not taken.
 fn climb(
     streams: &mut [&mut Stream],
     costs: &[CostMatrix; 3],
