@@ -322,6 +322,9 @@ impl StreamDetector {
             let q = self.cfg.value_quantile;
             let w = self.cfg.level_weight;
             let f = self.cfg.tail_floor * self.abs_sum / self.seen as f64;
+            // A rank is known to one place in the history, 1 / n: a periodic stream's mean ranks
+            // creep by less as its history grows, which is not a new extreme.
+            let rank_floor = 1.0 / self.seen as f64;
             // A channel whose history is shorter than the warm-up says nothing yet: a channel
             // that starts late (the seasonal one after its days) would read its first values as
             // new extremes.
@@ -349,19 +352,11 @@ impl StreamDetector {
                 seasonal: seasonal.map_or(0.0, |r| {
                     gate * self.cfg.seasonal_weight * judge(&self.seasonals, r, q, f)
                 }),
-                // A rank is known to one place in the history, 1 / n: a periodic stream's mean
-                // ranks creep by less as its history grows, which is not a new extreme.
                 density_high: density.map_or(0.0, |d| {
-                    let floor = 1.0 / self.seen as f64;
-                    self.cfg.density_weight * judge(&self.density_highs, d, q, floor)
+                    self.cfg.density_weight * judge(&self.density_highs, d, q, rank_floor)
                 }),
-                density_low: density.map_or(0.0, |d| {
-                    if self.cfg.density_low {
-                        let floor = 1.0 / self.seen as f64;
-                        self.cfg.density_weight * judge(&self.density_lows, -d, q, floor)
-                    } else {
-                        0.0
-                    }
+                density_low: density.filter(|_| self.cfg.density_low).map_or(0.0, |d| {
+                    self.cfg.density_weight * judge(&self.density_lows, -d, q, rank_floor)
                 }),
             };
             self.last_channels = c;
