@@ -6,7 +6,9 @@
 //! * **Level shifts** (a new always-on resource, a migration): a step is a jump between the
 //!   medians of the week before and the week after a day, larger than 4 σ of the daily noise,
 //!   with both neighbouring weeks flat relative to it (a trend moves every week alike, so it is
-//!   not taken for a step). History before the last such steps is moved by their size, so every
+//!   not taken for a step) and at least five days of the week after moved by half of it from
+//!   the same weekday before (a few holidays at the end of the series, with no week after them
+//!   to show they pass, move the median but not the week). History before the last such steps is moved by their size, so every
 //!   model fits the current regime while keeping the weekly shape and the noise it learnt from
 //!   older days. A step is only seen once a week of it is in; until then the naive and
 //!   robust-weekly candidates follow it.
@@ -24,6 +26,10 @@ const MAX_STEPS: usize = 3;
 const STEP_SIGMAS: f64 = 4.0;
 /// Neighbouring weeks may move at most this fraction of the step.
 const FLAT_FRACTION: f64 = 0.25;
+/// Days of the week after a step that must each have moved by half of it from the same weekday
+/// before: a new level moves every day (at the 4 σ floor a day falls short about one time in
+/// twelve), a holiday moves a few (Thanksgiving week, Thursday to Saturday).
+const MOVED_DAYS: usize = 5;
 /// Fourier pairs of the yearly cycle.
 const YEARLY_PAIRS: usize = 8;
 const YEAR: f64 = 365.25;
@@ -93,7 +99,13 @@ pub(crate) fn align_level_shifts(y: &mut [f64]) -> Vec<(usize, f64)> {
                 };
                 let before = c.checked_sub(2 * WEEK).and_then(|i| m.get(i));
                 let after = m.get(c + WEEK);
-                (flat(before, m[c - WEEK]) && flat(after, m[c])).then_some((c, jump))
+                // The last week has no week after it to show that it stays; that each of its
+                // days moved is what tells a new level from a few holidays.
+                let moved = (c..c + WEEK)
+                    .filter(|&t| (y[t] - y[t - WEEK]) * jump.signum() > jump.abs() / 2.0)
+                    .count();
+                (flat(before, m[c - WEEK]) && flat(after, m[c]) && moved >= MOVED_DAYS)
+                    .then_some((c, jump))
             })
             .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
         let Some((rough, _)) = best else { break };
@@ -282,6 +294,20 @@ mod tests {
         assert_eq!(steps[0].0, 90);
         assert!((steps[0].1 - 30.0).abs() < 1e-9);
         assert!((y[0] - 40.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_few_holidays_ending_the_series_are_not_a_new_level() {
+        // The last week's median falls by the whole dip, but only four of its days moved (the
+        // taxi series' Thanksgiving: Wednesday to Saturday); with all seven moved it is a step.
+        let shaped = |t: usize| 100.0 + [10.0, 12.0, 11.0, 9.0, 10.0, 5.0, 4.0][t % 7];
+        let dip_from = |first: usize| {
+            let mut y: Vec<f64> = (0..120).map(shaped).collect();
+            y[first..].iter_mut().for_each(|v| *v -= 30.0);
+            align_level_shifts(&mut y)
+        };
+        assert!(dip_from(116).is_empty(), "{:?}", dip_from(116));
+        assert_eq!(dip_from(113), [(113, -30.0)]);
     }
 
     #[test]
