@@ -10,6 +10,7 @@ use costwatch_core::{DailyCost, Money};
 use rust_decimal_macros::dec;
 
 use crate::common::{Noise, date, money, series, truncated, usage, weekly_factor};
+use crate::sim_coverage;
 
 fn plain(values: impl Fn(usize) -> f64, n: usize) -> Vec<Option<f64>> {
     (0..n).map(|t| Some(values(t))).collect()
@@ -117,22 +118,11 @@ fn month_start_fees_return_on_the_first_and_nowhere_else() {
 fn coverage(n: usize, seed: u64, draw: fn(&mut Noise) -> f64) -> (f64, f64) {
     let mut noise = Noise::new(seed);
     let start = date(2025, 1, 6);
-    let truth = |t: usize| 1000.0 * weekly_factor(start + Days::new(t as u64));
-    let total = n + 28 * 30;
-    let v: Vec<f64> = (0..total)
-        .map(|t| truth(t) + 50.0 * draw(&mut noise))
+    let v: Vec<f64> = (0..n + 28 * 30)
+        .map(|t| 1000.0 * weekly_factor(start + Days::new(t as u64)) + 50.0 * draw(&mut noise))
         .collect();
-    let (mut in80, mut in95, mut count) = (0usize, 0usize, 0usize);
-    for origin in (n..total - 28).step_by(28) {
-        let obs: Vec<Option<f64>> = v[origin - n..origin].iter().map(|x| Some(*x)).collect();
-        for (h, p) in forecast_values(start, &obs, 28).iter().enumerate() {
-            let a = v[origin + h];
-            in80 += usize::from(p.lo80 <= a && a <= p.hi80);
-            in95 += usize::from(p.lo95 <= a && a <= p.hi95);
-            count += 1;
-        }
-    }
-    (in80 as f64 / count as f64, in95 as f64 / count as f64)
+    let c = sim_coverage::rolling(start, &v, n, 28);
+    (c.c80, c.c95)
 }
 
 #[test]

@@ -8,3 +8,7 @@ mod forecast;
 mod forecast_known;
 mod forecast_shift;
 mod root_cause;
+// Shared with the accuracy benchmark, which also reads the Winkler score the tests do not.
+#[allow(dead_code)]
+#[path = "../../benches/support/coverage.rs"]
+mod sim_coverage;
