@@ -8,9 +8,9 @@
 //!   with both neighbouring weeks flat relative to it (a trend moves every week alike, so it is
 //!   not taken for a step) and at least five days of the week after moved by half of it from
 //!   the same weekday before (a few holidays at the end of the series, with no week after them
-//!   to show they pass, move the median but not the week). History before the last such steps is moved by their size, so every
-//!   model fits the current regime while keeping the weekly shape and the noise it learnt from
-//!   older days. A step is only seen once a week of it is in; until then the naive and
+//!   to show they pass, move the median but not the week). History before the last such steps
+//!   is moved by their size, so every model fits the current regime while keeping the weekly
+//!   shape and the noise it learnt from older days. A step is only seen once a week of it is in; until then the naive and
 //!   robust-weekly candidates follow it.
 //! * **Yearly seasonality**, with at least two years of history: 8 Fourier pairs of period
 //!   365.25 days fitted by least squares, with a linear trend and weekday dummies, on the data
@@ -99,8 +99,9 @@ pub(crate) fn align_level_shifts(y: &mut [f64]) -> Vec<(usize, f64)> {
                 };
                 let before = c.checked_sub(2 * WEEK).and_then(|i| m.get(i));
                 let after = m.get(c + WEEK);
-                // The last week has no week after it to show that it stays; that each of its
-                // days moved is what tells a new level from a few holidays.
+                // A new level moves every day of the week after it, a few holidays only some.
+                // Checked for every step; it decides for the last week, which has no week after
+                // it to show that it stays.
                 let moved = (c..c + WEEK)
                     .filter(|&t| (y[t] - y[t - WEEK]) * jump.signum() > jump.abs() / 2.0)
                     .count();
