@@ -10,6 +10,10 @@
 //! tax and credits apart; the page-view and taxi series as `costwatch forecast` does. Last, it
 //! prints the intervals' coverage on simulated series with a known, wandering level.
 
+// The calibration tests' series builders: the same weekly shape and seeded noise.
+#[allow(dead_code)]
+#[path = "../tests/analytics/common.rs"]
+mod common;
 #[path = "support/coverage.rs"]
 mod coverage;
 #[path = "support/month_end.rs"]
@@ -28,8 +32,6 @@ use costwatch_core::shared::shared_path;
 use costwatch_core::synth;
 use costwatch_core::{DailyCost, DailySeries, Scope};
 use costwatch_ingest::daily::{Duplicates, read_daily};
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 const HOLDOUT: usize = 28;
 /// Earlier 28-day windows the intervals are also checked on, one every `ROLLING_STEP` days,
@@ -166,19 +168,14 @@ fn wandering_level_report() {
         for history in [60, 90, 150, 250] {
             let runs: Vec<coverage::Coverage> = (0..4u64)
                 .map(|seed| {
-                    let mut rng = ChaCha8Rng::seed_from_u64(100 + seed);
-                    let mut gauss = move || {
-                        let u1: f64 = rng.random::<f64>().max(1e-12);
-                        let u2: f64 = rng.random::<f64>();
-                        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-                    };
-                    let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
-                    let weekly = [1.0, 1.08, 1.12, 1.06, 0.98, 0.55, 0.5];
+                    let mut noise = common::Noise::new(100 + seed);
+                    let start = common::date(2025, 1, 6);
                     let mut level = 1000.0;
                     let v: Vec<f64> = (0..history + 28 * 60)
                         .map(|t| {
-                            level += walk * gauss();
-                            level * weekly[t % 7] + 50.0 * gauss()
+                            level += walk * noise.gauss();
+                            let day = start + Days::new(t as u64);
+                            level * common::weekly_factor(day) + 50.0 * noise.gauss()
                         })
                         .collect();
                     coverage::rolling(start, &v, history, HOLDOUT)

@@ -81,12 +81,13 @@ fn space() -> Vec<(&'static str, Vec<Value>)> {
 /// A neighbour of `from`: one to three fields set to another of their values, at random.
 fn mutate(from: &StreamConfig, rng: &mut ChaCha8Rng) -> StreamConfig {
     let space = space();
-    let mut v = serde_json::to_value(from).expect("config JSON");
-    for _ in 0..rng.random_range(1..=3) {
-        let (field, values) = &space[rng.random_range(0..space.len())];
-        v[*field] = values[rng.random_range(0..values.len())].clone();
-    }
-    serde_json::from_value(v).expect("candidate config")
+    let picks: Vec<(&str, &Value)> = (0..rng.random_range(1..=3))
+        .map(|_| {
+            let (field, values) = &space[rng.random_range(0..space.len())];
+            (*field, &values[rng.random_range(0..values.len())])
+        })
+        .collect();
+    crate::with_fields(from, picks)
 }
 
 /// Swept thresholds and raw totals of the three profiles on `streams`, scored with `cfg`.

@@ -228,18 +228,27 @@ pub(crate) fn start_config() -> StreamConfig {
 pub(crate) fn candidates() -> Option<Vec<StreamConfig>> {
     let text = std::env::var("NAB_CANDIDATES").ok()?;
     let sets: Vec<serde_json::Value> = serde_json::from_str(&text).expect("NAB_CANDIDATES");
-    let start = serde_json::to_value(start_config()).expect("config JSON");
+    let start = start_config();
     Some(
-        sets.into_iter()
+        sets.iter()
             .map(|set| {
-                let mut v = start.clone();
-                for (k, val) in set.as_object().expect("NAB_CANDIDATES: objects") {
-                    v[k] = val.clone();
-                }
-                serde_json::from_value(v).expect("candidate config")
+                let fields = set.as_object().expect("NAB_CANDIDATES: objects");
+                with_fields(&start, fields.iter().map(|(k, v)| (k.as_str(), v)))
             })
             .collect(),
     )
+}
+
+/// `cfg` with the given fields (JSON values by field name) set over it.
+pub(crate) fn with_fields<'a>(
+    cfg: &StreamConfig,
+    fields: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
+) -> StreamConfig {
+    let mut v = serde_json::to_value(cfg).expect("config JSON");
+    for (field, value) in fields {
+        v[field] = value.clone();
+    }
+    serde_json::from_value(v).expect("candidate config")
 }
 
 fn detect_dir(dir: &Path, out: Option<&Path>) -> Loaded {
