@@ -66,7 +66,14 @@ fn space() -> Vec<(&'static str, Vec<Value>)> {
         ),
         (
             "density_points",
-            vec![json!(10), json!(15), json!(20), json!(30)],
+            vec![
+                json!(10),
+                json!(15),
+                json!(20),
+                json!(30),
+                json!(40),
+                json!(80),
+            ],
         ),
         (
             "density_weight",
