@@ -10,8 +10,8 @@
 //!   the same weekday before (a few holidays at the end of the series, with no week after them
 //!   to show they pass, move the median but not the week). History before the last such steps
 //!   is moved by their size, so every model fits the current regime while keeping the weekly
-//!   shape and the noise it learnt from older days. A step is only seen once a week of it is in; until then the naive and
-//!   robust-weekly candidates follow it.
+//!   shape and the noise it learnt from older days. A step is only seen once a week of it is
+//!   in; until then the naive and robust-weekly candidates follow it.
 //! * **Yearly seasonality**, with at least two years of history: 8 Fourier pairs of period
 //!   365.25 days fitted by least squares, with a linear trend and weekday dummies, on the data
 //!   before the back-test window (so the back-test does not judge it on the days it was fitted
@@ -101,11 +101,13 @@ pub(crate) fn align_level_shifts(y: &mut [f64]) -> Vec<(usize, f64)> {
                 let after = m.get(c + WEEK);
                 // A new level moves every day of the week after it, a few holidays only some.
                 // Checked for every step; it decides for the last week, which has no week after
-                // it to show that it stays.
-                let moved = (c..c + WEEK)
-                    .filter(|&t| (y[t] - y[t - WEEK]) * jump.signum() > jump.abs() / 2.0)
-                    .count();
-                (flat(before, m[c - WEEK]) && flat(after, m[c]) && moved >= MOVED_DAYS)
+                // it to show that it stays. Counted only for a step the flat weeks let through.
+                let moved = || {
+                    (c..c + WEEK)
+                        .filter(|&t| (y[t] - y[t - WEEK]) * jump.signum() > jump.abs() / 2.0)
+                        .count()
+                };
+                (flat(before, m[c - WEEK]) && flat(after, m[c]) && moved() >= MOVED_DAYS)
                     .then_some((c, jump))
             })
             .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
