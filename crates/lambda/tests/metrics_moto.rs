@@ -10,7 +10,7 @@ use costwatch_core::{Notification, ScopeKind};
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
 use costwatch_lambda::handlers::metrics::{
-    MAX_REQUESTS_PER_RUN, WATCHED_METRICS, handle, settings,
+    HISTORY_HOURS, MAX_REQUESTS_PER_RUN, WATCHED_METRICS, handle, settings,
 };
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::detect::LifecyclePorts;
@@ -66,8 +66,11 @@ async fn run_on(
     let mut env = stack.env();
     env.push((WATCHED_METRICS.to_owned(), watched));
     env.push((MAX_REQUESTS_PER_RUN.to_owned(), "5".to_owned()));
+    // Three weeks and a day, as the weekly channel needs: days with no object are read as empty.
+    env.push((HISTORY_HOURS.to_owned(), "576".to_owned()));
     let aws = Aws::with_config(config.clone(), Env::from_pairs(env));
     let mut settings = settings(&aws.env).expect("settings from the environment");
+    assert_eq!(settings.history_hours, 576);
     settings.backfill_hours = 25;
     let source = CloudWatchMetrics::new(&config);
     let (lake, state, bus) = (

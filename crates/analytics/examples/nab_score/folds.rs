@@ -64,6 +64,7 @@ fn space() -> Vec<(&'static str, Vec<Value>)> {
             "seasonal_weight",
             vec![json!(0.0), json!(0.5), json!(1.0), json!(1.5)],
         ),
+        ("weekly_weeks", vec![json!(0), json!(2), json!(3)]),
         (
             "density_points",
             vec![

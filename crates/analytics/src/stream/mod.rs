@@ -23,13 +23,14 @@
 //!    against past such spreads, upwards: a stream that starts to oscillate or turns noisy
 //!    inside its usual range, which no single value and no median shows; one spike barely
 //!    moves it.
-//! 6. **seasonal**: the point against the median of the values at the same time of day on the
-//!    last few days (needs timestamps), averaged over a few points, in both directions: a daily
-//!    shape that changes inside the usual range (a missing peak, a flattened cycle). Its
-//!    surprise is scaled by the stream's correlation with itself a day earlier (the gate,
-//!    clamped to 0–1): a stream without a daily cycle gets only false positives from it, and
-//!    its gate stays near 0.
-//! 7. **density**: the mean rank, among all past values, of the last `density_points` values
+//! 6. **seasonal** and 7. **weekly**: the point against the median of the values at the same
+//!    time of day on the last few days, and at the same time of week on the last few weeks
+//!    (needs timestamps), averaged over a few points, in both directions: a daily or weekly
+//!    shape that changes inside the usual range (a missing peak, a flattened cycle, a holiday
+//!    weekday that looks like a Sunday). Each surprise is scaled by the stream's correlation
+//!    with itself a period earlier (the gate, clamped to 0–1): a stream without that cycle gets
+//!    only false positives from it, and its gate stays near 0 ([`cycle`]).
+//! 8. **density**: the mean rank, among all past values, of the last `density_points` values
 //!    against past such means, upwards: more high values than usual in a while, none of them
 //!    extreme (spikes that come closer together, a burst of activity in a mostly idle stream).
 //!
@@ -42,12 +43,14 @@
 //! No channel needs the scale of the data, its sampling interval, its name or its labels.
 
 mod core;
+mod cycle;
 mod tail;
 
 use std::collections::VecDeque;
 
 pub(crate) use self::core::RollingMedian;
 pub use self::core::{Core, CoreConfig, Expectation};
+use cycle::{Cycle, near};
 use tail::Tail;
 
 /// The one configuration used for every stream (`costwatch bench nab`).
@@ -102,8 +105,16 @@ pub struct StreamConfig {
     pub seasonal_weight: f64,
     /// Scale the seasonal channel by the stream's correlation with itself a day earlier
     /// (1 − E[(x − x₋₁ day)²] / 2 Var x, clamped to 0–1): a stream with no daily cycle gets
-    /// nothing from it but false positives.
+    /// nothing from it but false positives. The weekly channel's gate is its correlation a week
+    /// earlier.
     pub seasonal_gate: bool,
+    /// Weekly channel: the seasonal channel at the same time of the week on each of the last
+    /// `weekly_weeks` weeks (with `seasonal_points` and `seasonal_slack_secs`): a week's shape
+    /// that changes (a holiday weekday that looks like a Sunday, a weekend batch that did not
+    /// run) where the last days say nothing, since weekdays and weekends differ anyway. Acts
+    /// from `weekly_weeks` weeks of history; weighs `weekly_weight` (0: off).
+    pub weekly_weeks: usize,
+    pub weekly_weight: f64,
     /// Density channel: the mean rank, among all past values, of the last `density_points`
     /// values against past such means, upwards: more high values than usual in a while, none
     /// of them extreme (bursts of activity in a mostly idle stream, spikes that come closer
@@ -143,6 +154,8 @@ impl Default for StreamConfig {
             seasonal_slack_secs: 900,
             seasonal_weight: 1.0,
             seasonal_gate: true,
+            weekly_weeks: 3,
+            weekly_weight: 1.0,
             density_points: 80,
             density_weight: 0.7,
             density_low: false,
@@ -166,19 +179,16 @@ pub struct StreamDetector {
     last_values: RollingMedian,
     level_highs: Tail,
     level_lows: Tail,
-    /// (time, value) of the last `daily_memory` days, oldest first.
+    /// (time, value) of the last `daily_memory` days (or as long as the cycles compare),
+    /// oldest first.
     days: VecDeque<(i64, f64)>,
     last_channels: Channels,
     /// The last `volatility_points` values and past volatilities (their MAD).
     recent: VecDeque<f64>,
     volatilities: Tail,
-    /// The last `seasonal_points` seasonal residuals and past |mean residual|s.
-    seasonal_residuals: VecDeque<f64>,
-    seasonals: Tail,
-    /// Σ (x − x a day earlier)², how many, and the values' running mean and M2 (Welford): the
-    /// gate.
-    seasonal_r2: f64,
-    seasonal_n: f64,
+    daily_cycle: Cycle,
+    weekly_cycle: Cycle,
+    /// The values' running mean and M2 (Welford): the cycles' gates' denominator.
     value_mean: f64,
     value_m2: f64,
     /// The last `density_points` values' ranks and past mean ranks (as themselves and negated).
@@ -199,11 +209,13 @@ pub struct Channels {
     pub level_low: f64,
     pub volatility: f64,
     pub seasonal: f64,
+    pub weekly: f64,
     pub density_high: f64,
     pub density_low: f64,
 }
 
 const DAY_SECS: i64 = 86_400;
+const WEEK_SECS: i64 = 7 * DAY_SECS;
 
 impl StreamDetector {
     pub fn new(cfg: StreamConfig) -> Self {
@@ -230,10 +242,28 @@ impl StreamDetector {
             last_channels: Channels::default(),
             recent: VecDeque::new(),
             volatilities: Tail::new(cfg.history),
-            seasonal_residuals: VecDeque::new(),
-            seasonals: Tail::new(cfg.history),
-            seasonal_r2: 0.0,
-            seasonal_n: 0.0,
+            daily_cycle: Cycle::new(
+                DAY_SECS,
+                if cfg.seasonal_weight > 0.0 {
+                    cfg.seasonal_days
+                } else {
+                    0
+                },
+                cfg.seasonal_points,
+                cfg.seasonal_gate,
+                cfg.history,
+            ),
+            weekly_cycle: Cycle::new(
+                WEEK_SECS,
+                if cfg.weekly_weight > 0.0 {
+                    cfg.weekly_weeks
+                } else {
+                    0
+                },
+                cfg.seasonal_points,
+                cfg.seasonal_gate,
+                cfg.history,
+            ),
             value_mean: 0.0,
             value_m2: 0.0,
             ranks: VecDeque::new(),
@@ -257,12 +287,16 @@ impl StreamDetector {
             return 0.0;
         };
         let recurring = time.is_some_and(|t| self.seen_at_this_time(t, x));
-        let seasonal = time.and_then(|t| self.seasonal_residual(t, x));
+        let slack = self.cfg.seasonal_slack_secs;
+        let seasonal = time.and_then(|t| self.daily_cycle.residual(&self.days, slack, t, x));
+        let weekly = time.and_then(|t| self.weekly_cycle.residual(&self.days, slack, t, x));
         if let Some(t) = time {
             self.days.push_back((t, x));
-            let memory = self.cfg.daily_memory.max(self.cfg.seasonal_days) as i64;
-            let slack = self.cfg.daily_slack_secs.max(self.cfg.seasonal_slack_secs);
-            let horizon = t - DAY_SECS * memory - slack;
+            let memory = (DAY_SECS * self.cfg.daily_memory as i64)
+                .max(self.daily_cycle.memory_secs())
+                .max(self.weekly_cycle.memory_secs());
+            let slack = self.cfg.daily_slack_secs.max(slack);
+            let horizon = t - memory - slack;
             while self.days.front().is_some_and(|(old, _)| *old < horizon) {
                 self.days.pop_front();
             }
@@ -272,22 +306,9 @@ impl StreamDetector {
         let delta = x - self.value_mean;
         self.value_mean += delta / self.seen as f64;
         self.value_m2 += delta * (x - self.value_mean);
-        // The gate is the stream's correlation with itself a day earlier, 1 − E[(x − x₋₁)²] /
-        // 2 Var x: 1 for a cycle that repeats exactly, 0 for noise, negative (so 0) for
-        // anything that alternates.
-        let gate = match seasonal {
-            Some((_, r)) if self.cfg.seasonal_gate => {
-                self.seasonal_r2 += r * r;
-                self.seasonal_n += 1.0;
-                let var = self.value_m2 / self.seen as f64;
-                if var > 0.0 {
-                    (1.0 - self.seasonal_r2 / self.seasonal_n / (2.0 * var)).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                }
-            }
-            _ => 1.0,
-        };
+        let variance = self.value_m2 / self.seen as f64;
+        let seasonal = seasonal.map(|r| self.daily_cycle.read(r, variance));
+        let weekly = weekly.map(|r| self.weekly_cycle.read(r, variance));
         let offset = (self.cfg.log_offset * self.abs_sum / self.seen as f64).max(1e-12);
         let y = (x.max(0.0) + offset).ln();
 
@@ -309,11 +330,6 @@ impl StreamDetector {
         let level = self.last_values.median().unwrap_or(x);
         push_bounded(&mut self.recent, x, self.cfg.volatility_points);
         let volatility = mad(&self.recent);
-        let seasonal = seasonal.map(|(r, _)| {
-            push_bounded(&mut self.seasonal_residuals, r, self.cfg.seasonal_points);
-            let n = self.seasonal_residuals.len() as f64;
-            (self.seasonal_residuals.iter().sum::<f64>() / n).abs()
-        });
         let density = (self.cfg.density_weight > 0.0).then(|| {
             push_bounded(&mut self.ranks, self.highs.rank(x), self.cfg.density_points);
             self.ranks.iter().sum::<f64>() / self.ranks.len() as f64
@@ -350,7 +366,10 @@ impl StreamDetector {
                 volatility: self.cfg.volatility_weight
                     * judge(&self.volatilities, volatility, q, f),
                 seasonal: seasonal.map_or(0.0, |r| {
-                    gate * self.cfg.seasonal_weight * judge(&self.seasonals, r, q, f)
+                    r.gate * self.cfg.seasonal_weight * judge(self.daily_cycle.past(), r.mean, q, f)
+                }),
+                weekly: weekly.map_or(0.0, |r| {
+                    r.gate * self.cfg.weekly_weight * judge(self.weekly_cycle.past(), r.mean, q, f)
                 }),
                 density_high: density.map_or(0.0, |d| {
                     self.cfg.density_weight * judge(&self.density_highs, d, q, rank_floor)
@@ -367,6 +386,7 @@ impl StreamDetector {
                 .max(c.level_low)
                 .max(c.volatility)
                 .max(c.seasonal)
+                .max(c.weekly)
                 .max(c.density_high)
                 .max(c.density_low)
         } else {
@@ -380,10 +400,11 @@ impl StreamDetector {
         if self.recent.len() >= self.cfg.volatility_points {
             self.volatilities.push(volatility);
         }
-        if let Some(r) = seasonal
-            && self.seasonal_residuals.len() >= self.cfg.seasonal_points
-        {
-            self.seasonals.push(r);
+        if let Some(r) = seasonal {
+            self.daily_cycle.remember(r);
+        }
+        if let Some(r) = weekly {
+            self.weekly_cycle.remember(r);
         }
         if let Some(d) = density
             && self.ranks.len() >= self.cfg.density_points
@@ -431,15 +452,6 @@ impl StreamDetector {
         self.last_channels
     }
 
-    /// The values kept from within `slack` seconds of `centre` (times ascending, so a binary
-    /// search finds them).
-    fn near(&self, centre: i64, slack: i64) -> impl Iterator<Item = &(i64, f64)> {
-        let from = self.days.partition_point(|(u, _)| *u < centre - slack);
-        self.days
-            .range(from..)
-            .take_while(move |(u, _)| *u <= centre + slack)
-    }
-
     /// Whether `x` lies within the range of values seen near this time of day on each of the
     /// last `daily_memory` days.
     fn seen_at_this_time(&self, t: i64, x: f64) -> bool {
@@ -447,41 +459,13 @@ impl StreamDetector {
             return false;
         }
         (1..=self.cfg.daily_memory as i64).all(|k| {
-            let near = self
-                .near(t - k * DAY_SECS, self.cfg.daily_slack_secs)
-                .map(|(_, v)| *v);
+            let near =
+                near(&self.days, t - k * DAY_SECS, self.cfg.daily_slack_secs).map(|(_, v)| *v);
             let (lo, hi) = near.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
                 (lo.min(v), hi.max(v))
             });
             lo <= hi && x >= lo - (hi - lo) * 0.1 && x <= hi + (hi - lo) * 0.1
         })
-    }
-
-    /// `x` minus the median of the values closest to this time of day on each of the last
-    /// `seasonal_days` days, and `x` minus the one a day earlier (for the gate); `None` until
-    /// every one of those days has a value near this time.
-    fn seasonal_residual(&self, t: i64, x: f64) -> Option<(f64, f64)> {
-        if self.cfg.seasonal_days == 0 || self.cfg.seasonal_weight == 0.0 {
-            return None;
-        }
-        let slack = self.cfg.seasonal_slack_secs;
-        let mut same_time = Vec::with_capacity(self.cfg.seasonal_days);
-        for k in 1..=self.cfg.seasonal_days as i64 {
-            let centre = t - k * DAY_SECS;
-            let closest = self
-                .near(centre, slack)
-                .min_by_key(|(u, _)| (u - centre).abs())?;
-            same_time.push(closest.1);
-        }
-        let yesterday = same_time[0];
-        same_time.sort_by(f64::total_cmp);
-        let n = same_time.len();
-        let median = if n % 2 == 1 {
-            same_time[n / 2]
-        } else {
-            (same_time[n / 2 - 1] + same_time[n / 2]) / 2.0
-        };
-        Some((x - median, x - yesterday))
     }
 }
 
@@ -694,6 +678,68 @@ mod tests {
         let (gated, ungated) = (largest(true), largest(false));
         assert!(ungated > 4.0, "ungated {ungated}");
         assert!(gated < 0.25 * ungated, "gated {gated}, ungated {ungated}");
+    }
+
+    #[test]
+    fn a_holiday_weekday_is_seen_by_the_weekly_channel_not_the_daily_one() {
+        // Hourly points, Monday first: weekdays climb to 100 in office hours, weekends stay
+        // at 20; on the sixth Thursday (a holiday) the office stays shut, so that day looks like
+        // a Sunday. Every Saturday does too against the days before it, so the daily channel
+        // has seen such residuals weekly; only the same time on earlier weeks shows the holiday.
+        let value = |i: usize| {
+            let (day, hour) = (i / 24, i % 24);
+            let weekend = day % 7 >= 5 || day == 5 * 7 + 3;
+            let office = !weekend && (9..18).contains(&hour);
+            (if office { 100.0 } else { 20.0 }) + 0.5 * ((i * 7) % 5) as f64
+        };
+        let run = |cfg: StreamConfig| {
+            let mut d = StreamDetector::new(cfg);
+            let (mut before, mut holiday) = (Channels::default(), Channels::default());
+            for i in 0..6 * 7 * 24 {
+                d.push_at(Some(i as i64 * 3600), Some(value(i)));
+                let c = d.channels();
+                let slot = if i / 24 == 38 {
+                    &mut holiday
+                } else if i / 24 < 38 {
+                    &mut before
+                } else {
+                    continue;
+                };
+                slot.weekly = slot.weekly.max(c.weekly);
+                slot.seasonal = slot.seasonal.max(c.seasonal);
+            }
+            (before, holiday)
+        };
+        let (before, holiday) = run(StreamConfig::default());
+        assert!(
+            holiday.weekly > 2.0 * before.weekly.max(1.0),
+            "weekly: before {}, holiday {}",
+            before.weekly,
+            holiday.weekly
+        );
+        assert!(
+            holiday.weekly > 2.0 * holiday.seasonal,
+            "on the holiday: weekly {}, daily {}",
+            holiday.weekly,
+            holiday.seasonal
+        );
+        // Switched off, it says nothing.
+        let (before, holiday) = run(StreamConfig {
+            weekly_weight: 0.0,
+            ..StreamConfig::default()
+        });
+        assert_eq!((before.weekly, holiday.weekly), (0.0, 0.0));
+    }
+
+    #[test]
+    fn the_weekly_channel_waits_for_its_weeks() {
+        // With three weeks to compare, nothing is read before the fourth week starts.
+        let mut d = StreamDetector::new(StreamConfig::default());
+        for i in 0..21 * 24 {
+            let wobble = 0.5 * ((i * 7) % 5) as f64;
+            d.push_at(Some(i * 3600), Some(10.0 + (i % 24) as f64 + wobble));
+            assert_eq!(d.channels().weekly, 0.0, "point {i}");
+        }
     }
 
     #[test]

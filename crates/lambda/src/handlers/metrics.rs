@@ -15,6 +15,8 @@ use crate::events::scheduled_time;
 pub const WATCHED_METRICS: &str = "COSTWATCH_WATCHED_METRICS";
 /// GetMetricData requests (pages) a run never passes (template parameter `CwMaxRequestsPerRun`).
 pub const MAX_REQUESTS_PER_RUN: &str = "COSTWATCH_CW_MAX_REQUESTS_PER_RUN";
+/// Hours of stored history the detector reads (template parameter `MetricsHistoryHours`).
+pub const HISTORY_HOURS: &str = "COSTWATCH_METRICS_HISTORY_HOURS";
 
 /// The metrics settings from the environment, validated: the cold start fails on a bad list.
 pub fn settings(env: &Env) -> Result<MetricsSettings> {
@@ -27,6 +29,7 @@ pub fn settings(env: &Env) -> Result<MetricsSettings> {
     let settings = MetricsSettings {
         watch,
         max_requests_per_run: env.number(MAX_REQUESTS_PER_RUN, defaults.max_requests_per_run)?,
+        history_hours: env.number(HISTORY_HOURS, defaults.history_hours)?,
         ..defaults
     };
     settings.validate()?;

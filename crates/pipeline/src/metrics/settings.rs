@@ -22,7 +22,9 @@ pub struct MetricsSettings {
     pub overlap_minutes: u32,
     /// Hours of stored history the detector reads before the new points, to learn each series.
     /// A week by default: the seasonal channel compares each point with the same time on the
-    /// three days before it, and needs some days of its own residuals on top.
+    /// three days before it, and needs some days of its own residuals on top. The weekly
+    /// channel compares with the last three weeks and acts from about 576 hours; each day read
+    /// is one LIST and one GET per series per run, so that is the user's choice.
     pub history_hours: u32,
     /// GetMetricData requests (pages) a run never passes.
     pub max_requests_per_run: u32,
