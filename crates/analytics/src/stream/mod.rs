@@ -242,28 +242,8 @@ impl StreamDetector {
             last_channels: Channels::default(),
             recent: VecDeque::new(),
             volatilities: Tail::new(cfg.history),
-            daily_cycle: Cycle::new(
-                DAY_SECS,
-                if cfg.seasonal_weight > 0.0 {
-                    cfg.seasonal_days
-                } else {
-                    0
-                },
-                cfg.seasonal_points,
-                cfg.seasonal_gate,
-                cfg.history,
-            ),
-            weekly_cycle: Cycle::new(
-                WEEK_SECS,
-                if cfg.weekly_weight > 0.0 {
-                    cfg.weekly_weeks
-                } else {
-                    0
-                },
-                cfg.seasonal_points,
-                cfg.seasonal_gate,
-                cfg.history,
-            ),
+            daily_cycle: cycle(DAY_SECS, cfg.seasonal_days, cfg.seasonal_weight, &cfg),
+            weekly_cycle: cycle(WEEK_SECS, cfg.weekly_weeks, cfg.weekly_weight, &cfg),
             value_mean: 0.0,
             value_m2: 0.0,
             ranks: VecDeque::new(),
@@ -467,6 +447,19 @@ impl StreamDetector {
             lo <= hi && x >= lo - (hi - lo) * 0.1 && x <= hi + (hi - lo) * 0.1
         })
     }
+}
+
+/// A cyclic channel of `periods` periods (none when it weighs nothing), with the seasonal
+/// channel's points, gate and history.
+fn cycle(period_secs: i64, periods: usize, weight: f64, cfg: &StreamConfig) -> Cycle {
+    let periods = if weight > 0.0 { periods } else { 0 };
+    Cycle::new(
+        period_secs,
+        periods,
+        cfg.seasonal_points,
+        cfg.seasonal_gate,
+        cfg.history,
+    )
 }
 
 /// Median absolute deviation from the median: the spread of a short window, blind to one spike.
