@@ -66,7 +66,7 @@ async fn run_on(
     let mut env = stack.env();
     env.push((WATCHED_METRICS.to_owned(), watched));
     env.push((MAX_REQUESTS_PER_RUN.to_owned(), "5".to_owned()));
-    // Three weeks and a day, as the weekly channel needs: days with no object are read as empty.
+    // 24 days, as the weekly channel needs for hourly data: days with no object read as empty.
     env.push((HISTORY_HOURS.to_owned(), "576".to_owned()));
     let aws = Aws::with_config(config.clone(), Env::from_pairs(env));
     let mut settings = settings(&aws.env).expect("settings from the environment");
