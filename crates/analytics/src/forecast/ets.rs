@@ -1,10 +1,13 @@
 //! Exponential smoothing with additive errors and an additive weekly season, in the
-//! error-correction form of Hyndman et al. (2008): ETS(A,N,A) and ETS(A,Ad,A).
+//! error-correction form of Hyndman et al. (2008): ETS(A,N,A) and ETS(A,Ad,A), with robust
+//! (clipped) errors in the updates (`robust`).
 //!
 //! Parameters come from a small fixed grid, the point with the least one-step squared error over
 //! the (last three years of the) series. A grid, not an optimiser: a few dozen passes over
 //! 400 days take a fraction of a millisecond, it cannot diverge, and the back-test that chooses
 //! between models cares about forecasts, not about the last digit of α.
+
+use super::robust::Clipper;
 
 const WEEK: usize = 7;
 /// Days the one-step error is scored over (the state runs over everything before too).
@@ -64,11 +67,13 @@ struct State {
     level: f64,
     trend: f64,
     season: [f64; WEEK],
+    /// The robust scale of the one-step errors.
+    clipper: Clipper,
 }
 
 impl State {
     /// Level from the first week's mean, trend from the change to the second week's, season
-    /// from the first week's deviations.
+    /// from the first week's deviations, the errors' scale from the first eight weeks.
     fn initial(y: &[f64], trend: Trend) -> Self {
         let week = |k: usize| y[k * WEEK..(k + 1) * WEEK].iter().sum::<f64>() / WEEK as f64;
         let level = week(0);
@@ -84,6 +89,7 @@ impl State {
             level,
             trend: slope,
             season,
+            clipper: Clipper::new(y),
         }
     }
 }
@@ -146,8 +152,8 @@ impl Ets {
     }
 }
 
-/// Runs the recursions over `y`, calls `visit(t, state after y[t])`, and returns the sum of
-/// squared one-step errors from `score_from` on.
+/// Runs the recursions over `y` with robust (clipped) errors, calls `visit(t, state after
+/// y[t])`, and returns the sum of the squared clipped one-step errors from `score_from` on.
 fn filter(
     y: &[f64],
     p: Params,
@@ -161,6 +167,8 @@ fn filter(
         let k = t % WEEK;
         let damped = p.phi * s.trend;
         let e = v - (s.level + damped + s.season[k]);
+        // The first week set the starting state; from then on, robust updates.
+        let e = if t >= WEEK { s.clipper.clip(e) } else { e };
         if t >= score_from {
             sse += e * e;
         }

@@ -7,7 +7,8 @@
 //! comes back on the next 1st and is not smeared over the month.
 //!
 //! **Model choice** (`engine`): naive, seasonal naive, a robust weekly baseline, ETS(A,N,A),
-//! ETS(A,Ad,A), Theta and Theta with the whole drift, each on the series with level shifts
+//! ETS(A,Ad,A), Theta and Theta with the whole drift (ETS and Theta with clipped errors, so a
+//! holiday or a spike barely moves their level: `robust`), each on the series with level shifts
 //! aligned to the current regime and, with two years of history, also with a yearly cycle
 //! taken out (Fourier or calendar analogy, `prepare`), are back-tested over two years; the
 //! yearly adjustment is chosen on all of it, the models on the last 91 days: the best, or the
@@ -31,6 +32,7 @@ mod intervals;
 mod models;
 mod prepare;
 mod regime;
+mod robust;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use costwatch_core::findings::{ForecastPoint, MonthEndForecast};

@@ -9,6 +9,7 @@
 use crate::stats::median;
 
 use super::ets::{self, Ets};
+use super::robust::Clipper;
 
 /// Forecasts, row-major: row `r` holds horizons `1..=h` from `origins[r]`.
 pub(crate) type Paths = Vec<f64>;
@@ -168,7 +169,8 @@ const DRIFT_DAYS: usize = 365;
 
 /// Theta method (Assimakopoulos & Nikolopoulos; Hyndman & Billah's SES-with-drift form): SES on
 /// the weekly-adjusted series plus `drift_share` of the least-squares slope (½ is the classic
-/// θ = 2; 1 follows a steady line exactly), with the season added back.
+/// θ = 2; 1 follows a steady line exactly), with the season added back. The SES is robust
+/// (`robust`): a holiday or a spike moves its level by a clipped error.
 fn theta(y: &[f64], origins: &[usize], h: usize, drift_share: f64) -> Paths {
     let idx = weekly_indices(y, SHAPE_DAYS);
     let z: Vec<f64> = y
@@ -176,10 +178,13 @@ fn theta(y: &[f64], origins: &[usize], h: usize, drift_share: f64) -> Paths {
         .enumerate()
         .map(|(t, v)| v - idx[t % WEEK])
         .collect();
+    let start_clipper = Clipper::new(y);
     let ses = |alpha: f64, mut visit: Option<&mut dyn FnMut(usize, f64)>| {
         let (mut level, mut sse) = (z[0], 0.0);
+        let mut clipper = start_clipper;
         for (t, v) in z.iter().enumerate().skip(1) {
             let e = v - level;
+            let e = if t >= WEEK { clipper.clip(e) } else { e };
             sse += e * e;
             level += alpha * e;
             if let Some(f) = visit.as_mut() {
