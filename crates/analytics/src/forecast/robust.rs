@@ -34,8 +34,9 @@ pub(crate) struct Clipper {
 impl Clipper {
     /// Starts from the spread of the first eight weeks' week-on-week changes (which the weekly
     /// shape does not move; a change is the difference of two days' noise, hence the √2).
-    /// Only the start of the series is read, so a back-test origin's forecast never depends on
-    /// the days after it.
+    /// Like the models' fitted parameters (fitted once on the whole series, `models`), it is a
+    /// property of the series, not of an origin: on a series shorter than about 11 weeks the
+    /// first back-test origins (from day 20) are scored with a scale read partly after them.
     pub(crate) fn new(y: &[f64]) -> Self {
         let n = y.len().min(FIRST_SCALE_DAYS);
         let changes: Vec<f64> = (WEEK..n).map(|t| y[t] - y[t - WEEK]).collect();
