@@ -86,20 +86,13 @@ impl Cycle {
         if self.periods == 0 {
             return None;
         }
-        let mut same_phase = Vec::with_capacity(self.periods);
+        let mut same_phase: Vec<f64> = Vec::with_capacity(self.periods);
         for k in 1..=self.periods as i64 {
             let centre = t - k * self.period_secs;
             let closest = near(history, centre, slack).min_by_key(|(u, _)| (u - centre).abs())?;
             same_phase.push(closest.1);
         }
-        let previous = same_phase[0];
-        same_phase.sort_by(f64::total_cmp);
-        let n = same_phase.len();
-        let median = if n % 2 == 1 {
-            same_phase[n / 2]
-        } else {
-            (same_phase[n / 2 - 1] + same_phase[n / 2]) / 2.0
-        };
+        let (median, previous) = (crate::stats::median(&same_phase)?, same_phase[0]);
         Some((x - median, x - previous))
     }
 
