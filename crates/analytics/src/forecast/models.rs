@@ -141,25 +141,50 @@ fn robust_weekly(y: &[f64], origins: &[usize], h: usize) -> Paths {
 /// Additive weekly indices by classical decomposition: each day's deviation from the centred
 /// 7-day mean, averaged per season over the last `window` days and centred on zero.
 pub(crate) fn weekly_indices(y: &[f64], window: usize) -> [f64; WEEK] {
+    trailing_weekly_indices(y, window)
+        .pop()
+        .unwrap_or([0.0; WEEK])
+}
+
+/// [`weekly_indices`] as known on each day: element `t` is `weekly_indices(&y[..=t], window)`,
+/// read from the days up to `t` only (a centred mean needs its three days after, so the last
+/// three days wait). A back-test origin must not see the shape of the weeks after it.
+fn trailing_weekly_indices(y: &[f64], window: usize) -> Vec<[f64; WEEK]> {
     let n = y.len();
-    let (mut sum, mut count) = ([0.0; WEEK], [0usize; WEEK]);
     let mut prefix = vec![0.0; n + 1];
     for (t, v) in y.iter().enumerate() {
         prefix[t + 1] = prefix[t] + v;
     }
-    for t in n.saturating_sub(window).max(3)..n.saturating_sub(3) {
-        let centred_mean = (prefix[t + 4] - prefix[t - 3]) / WEEK as f64;
-        sum[t % WEEK] += y[t] - centred_mean;
-        count[t % WEEK] += 1;
-    }
-    let mut idx = [0.0; WEEK];
-    for s in 0..WEEK {
-        if count[s] > 0 {
-            idx[s] = sum[s] / count[s] as f64;
+    // deviation[s]: day s against its centred 7-day mean, for 3 ≤ s < n − 3.
+    let deviation = |s: usize| y[s] - (prefix[s + 4] - prefix[s - 3]) / WEEK as f64;
+    let (mut sum, mut count) = ([0.0; WEEK], [0usize; WEEK]);
+    let mut out = Vec::with_capacity(n);
+    for t in 0..n {
+        // Days s in (t + 1 − window).max(3) .. t − 2 are in: the newest enters once t = s + 3,
+        // the oldest leaves once it falls out of the window.
+        if t >= 6 {
+            let s = t - 3;
+            sum[s % WEEK] += deviation(s);
+            count[s % WEEK] += 1;
         }
+        if let Some(s) = (t + 1)
+            .checked_sub(window + 1)
+            .filter(|s| *s >= 3 && *s + 3 <= t)
+        {
+            sum[s % WEEK] -= deviation(s);
+            count[s % WEEK] -= 1;
+        }
+        let idx: [f64; WEEK] = std::array::from_fn(|s| {
+            if count[s] > 0 {
+                sum[s] / count[s] as f64
+            } else {
+                0.0
+            }
+        });
+        let centre = idx.iter().sum::<f64>() / WEEK as f64;
+        out.push(idx.map(|v| v - centre));
     }
-    let centre = idx.iter().sum::<f64>() / WEEK as f64;
-    idx.map(|v| v - centre)
+    out
 }
 
 /// Smoothing constants the Theta method's SES chooses among (least one-step squared error).
@@ -170,22 +195,28 @@ const DRIFT_DAYS: usize = 365;
 /// Theta method (Assimakopoulos & Nikolopoulos; Hyndman & Billah's SES-with-drift form): SES on
 /// the weekly-adjusted series plus `drift_share` of the least-squares slope (½ is the classic
 /// θ = 2; 1 follows a steady line exactly), with the season added back. The SES is robust
-/// (`robust`): a holiday or a spike moves its level by a clipped error.
+/// (`robust`): a holiday or a spike moves its level by a clipped error. Each day is adjusted,
+/// and each origin forecast, with the weekly shape known on that day.
 fn theta(y: &[f64], origins: &[usize], h: usize, drift_share: f64) -> Paths {
-    let idx = weekly_indices(y, SHAPE_DAYS);
+    let shapes = trailing_weekly_indices(y, SHAPE_DAYS);
     let z: Vec<f64> = y
         .iter()
         .enumerate()
-        .map(|(t, v)| v - idx[t % WEEK])
+        .map(|(t, v)| v - shapes[t][t % WEEK])
         .collect();
     let start_clipper = Clipper::new(y);
+    // The smoothing constant is chosen on the days whose weekly shape had its whole window: on
+    // the first weeks the adjustment is still half-made, and their large errors would choose it.
+    let sse_from = SHAPE_DAYS.min(y.len() / 2);
     let ses = |alpha: f64, mut visit: Option<&mut dyn FnMut(usize, f64)>| {
         let (mut level, mut sse) = (z[0], 0.0);
         let mut clipper = start_clipper;
         for (t, v) in z.iter().enumerate().skip(1) {
             let e = v - level;
             let e = if t >= WEEK { clipper.clip(e) } else { e };
-            sse += e * e;
+            if t >= sse_from {
+                sse += e * e;
+            }
             level += alpha * e;
             if let Some(f) = visit.as_mut() {
                 f(t, level);
@@ -232,10 +263,9 @@ fn theta(y: &[f64], origins: &[usize], h: usize, drift_share: f64) -> Paths {
         let n = (o + 1 - lo) as f64;
         let b = slope(lo, o + 1) * drift_share;
         let start = (1.0 - (1.0 - alpha).powf(n)) / alpha;
-        out.extend(
-            (1..=h)
-                .map(|step| levels[o] + b * (step as f64 - 1.0 + start) + idx[(o + step) % WEEK]),
-        );
+        out.extend((1..=h).map(|step| {
+            levels[o] + b * (step as f64 - 1.0 + start) + shapes[o][(o + step) % WEEK]
+        }));
     }
     out
 }
@@ -280,6 +310,73 @@ mod tests {
         for (step, f) in p.iter().enumerate() {
             let want = 10.0 + 2.0 * (200 + step) as f64;
             assert!((f - want).abs() < 1e-6, "h={}: {f} vs {want}", step + 1);
+        }
+    }
+
+    #[test]
+    fn the_weekly_shape_at_a_day_reads_no_later_day() {
+        // A shape that turns over on day 100: the indices of days before it must not know.
+        let y: Vec<f64> = (0..160)
+            .map(|t| {
+                let shape = [5.0, 3.0, 0.0, -1.0, 2.0, -4.0, -5.0][t % 7];
+                100.0 + if t < 100 { shape } else { -3.0 * shape } + (t % 5) as f64 * 0.3
+            })
+            .collect();
+        let trailing = trailing_weekly_indices(&y, SHAPE_DAYS);
+        for t in [0, 5, 6, 30, 62, 63, 99, 120, 159] {
+            // The classical decomposition on the days up to t, computed directly.
+            let upto = &y[..=t];
+            let lo = (t + 1).saturating_sub(SHAPE_DAYS).max(3);
+            let (mut sum, mut count) = ([0.0; WEEK], [0usize; WEEK]);
+            for s in lo..(t + 1).saturating_sub(3) {
+                let mean = upto[s - 3..=s + 3].iter().sum::<f64>() / 7.0;
+                sum[s % WEEK] += upto[s] - mean;
+                count[s % WEEK] += 1;
+            }
+            let raw: Vec<f64> = (0..WEEK)
+                .map(|k| {
+                    if count[k] > 0 {
+                        sum[k] / count[k] as f64
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let centre = raw.iter().sum::<f64>() / 7.0;
+            for k in 0..WEEK {
+                let want = raw[k] - centre;
+                assert!((trailing[t][k] - want).abs() < 1e-9, "day {t}, season {k}");
+            }
+        }
+        // Before the turn the shape is the old one; the series' last shape is the new one.
+        assert!(trailing[99][0] > 3.0, "{:?}", trailing[99]);
+        assert!(weekly_indices(&y, SHAPE_DAYS)[0] < -10.0);
+    }
+
+    #[test]
+    fn a_theta_back_test_origin_forecasts_the_shape_it_knew() {
+        // The weekly shape turns over on day 140. A back-test origin on day 139 must forecast
+        // the shape of its own past, not the one the series ends with (which it cannot know).
+        let shape = [5.0, 3.0, 0.0, -1.0, 2.0, -4.0, -5.0];
+        let y: Vec<f64> = (0..200)
+            .map(|t| 100.0 + if t < 140 { 1.0 } else { -1.0 } * shape[t % 7])
+            .collect();
+        for kind in [ModelKind::Theta, ModelKind::ThetaFullDrift] {
+            let p = kind.run(&y, &[139, 199], 7);
+            for step in 1..=7 {
+                let before = p[step - 1] - 100.0;
+                let at_end = p[7 + step - 1] - 100.0;
+                let want = shape[(139 + step) % 7];
+                assert!(
+                    (before - want).abs() < 1.0,
+                    "{kind:?} from 139, h={step}: {before}"
+                );
+                let want = -shape[(199 + step) % 7];
+                assert!(
+                    (at_end - want).abs() < 1.5,
+                    "{kind:?} from 199, h={step}: {at_end}"
+                );
+            }
         }
     }
 
