@@ -365,13 +365,15 @@ bench-forecast: check-shared $(SF_STAMP)
 
 # The stream detector on the 35 shared NAB files (`costwatch bench nab`), then NAB's scoring
 # (standard / low FP / low FN) of what it wrote. Benchmark code, not a test.
-NAB_DATA ?= $(COSTWATCH_SHARED)/data/nab
-NAB_OUT ?= $(CARGO_TARGET_DIR)/nab-results
+# NAB_CHECKOUT=path/to/NAB scores a NAB checkout's whole corpus (its data, labels and profiles).
+NAB_CHECKOUT ?=
+NAB_DATA ?= $(if $(NAB_CHECKOUT),$(NAB_CHECKOUT)/data,$(COSTWATCH_SHARED)/data/nab)
+NAB_OUT ?= $(CARGO_TARGET_DIR)/nab-results$(if $(NAB_CHECKOUT),-checkout)
 # The CLI's debug build is enough: the analytics are optimised in dev, and it shares the build
 # with the tests instead of compiling the AWS SDK a second time in release.
-nab: check-shared
+nab: $(if $(NAB_CHECKOUT),,check-shared)
 	$(CARGO) run --quiet -p costwatch-cli -- bench nab --data $(NAB_DATA) --out $(NAB_OUT)
-	$(CARGO) run --release --quiet -p costwatch-analytics --example nab_score -- $(NAB_OUT)
+	$(CARGO) run --release --quiet -p costwatch-analytics --example nab_score -- $(NAB_OUT) $(if $(NAB_CHECKOUT),--nab $(NAB_CHECKOUT))
 
 # Leave-one-family-out validation of the stream detector's configuration: the fold tables of
 # docs/detection.md (seeded hill climb; about 10 minutes on one core). NAB_STEPS=0 scores the

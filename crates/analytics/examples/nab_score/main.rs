@@ -20,8 +20,16 @@
 //!                                       #     three training families
 //! ```
 //!
-//! Labels and profiles default to `$COSTWATCH_SHARED/data/nab/`. Results files are matched to
-//! label keys by relative path (`realAWSCloudwatch/x.csv` matches `x.csv`).
+//! Labels and profiles default to `$COSTWATCH_SHARED/data/nab/`; `--nab DIR` reads them from a
+//! NAB checkout instead (`DIR/labels/combined_windows.json`, `DIR/config/profiles.json` or
+//! `DIR/profiles.json`), to score the full 58-file corpus:
+//!
+//! ```text
+//! costwatch bench nab --data NAB/data --out RESULTS && nab_score RESULTS --nab NAB
+//! ```
+//!
+//! Results files are matched to label keys by relative path (`realAWSCloudwatch/x.csv` matches
+//! `x.csv`); a file without a label entry is an error that names it.
 
 mod folds;
 mod scorer;
@@ -47,12 +55,14 @@ fn main() {
     let mut steps = 120;
     let mut rule = folds::Rule::NoLoss;
     let mut seed = 18;
+    let mut nab = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--detect" => detect = it.next().map(PathBuf::from),
             "--out" => out = it.next().map(PathBuf::from),
             "--verbose" | "-v" => verbose = true,
+            "--nab" => nab = it.next().map(PathBuf::from),
             "--folds" => folds = it.next().map(PathBuf::from),
             "--rule" => rule = folds::Rule::parse(it.next().map_or("", String::as_str)),
             "--steps" => steps = it.next().and_then(|n| n.parse().ok()).expect("steps"),
@@ -67,14 +77,28 @@ fn main() {
             other => results = Some(PathBuf::from(other)),
         }
     }
-    let windows_path = shared_path("data/nab/labels/combined_windows.json");
-    let windows: Windows =
-        serde_json::from_str(&std::fs::read_to_string(&windows_path).expect("windows"))
-            .expect("windows JSON");
-    let profiles: BTreeMap<String, serde_json::Value> = serde_json::from_str(
-        &std::fs::read_to_string(shared_path("data/nab/profiles.json")).expect("profiles"),
-    )
-    .expect("profiles JSON");
+    let (windows_path, profiles_path) = match &nab {
+        Some(root) => (
+            root.join("labels/combined_windows.json"),
+            [
+                root.join("config/profiles.json"),
+                root.join("profiles.json"),
+            ]
+            .into_iter()
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("no config/profiles.json under {}", root.display())),
+        ),
+        None => (
+            shared_path("data/nab/labels/combined_windows.json"),
+            shared_path("data/nab/profiles.json"),
+        ),
+    };
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let windows: Windows = serde_json::from_str(&read(&windows_path)).expect("windows JSON");
+    let profiles: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&read(&profiles_path)).expect("profiles JSON");
 
     let cost_of = |profile: &str| {
         let m = &profiles[profile]["CostMatrix"];
@@ -154,7 +178,9 @@ fn scored_file(
     let key = windows
         .keys()
         .find(|k| *k == relative || k.ends_with(&format!("/{relative}")))
-        .unwrap_or_else(|| panic!("no label entry for {relative}"));
+        .unwrap_or_else(|| {
+            panic!("no label entry for {relative} (a NAB checkout's labels: --nab DIR)")
+        });
     let spans = windows[key]
         .iter()
         .map(|[a, b]| {
