@@ -146,6 +146,7 @@ fn main() {
             "{profile:<20} threshold {threshold:.6}  raw {raw:8.3}  normalised {:6.1}",
             scorer::normalised(raw, null, perfect)
         );
+        print_families(&files, &per_file, cost);
         if verbose && profile == "standard" {
             for (f, s) in files.iter().zip(&per_file) {
                 let flagged: Vec<usize> = f
@@ -167,6 +168,35 @@ fn main() {
 }
 
 type Windows = BTreeMap<String, Vec<[String; 2]>>;
+
+/// Each family's (top-level folder's) score at the corpus's threshold, normalised over its own
+/// files as the leave-one-family-out table is: what a full-corpus run says of the families this
+/// project never fitted, beside the folds' figures. Printed only for more than one family.
+fn print_families(files: &[ScoredFile], per_file: &[f64], cost: CostMatrix) {
+    let mut families: BTreeMap<&str, (Vec<ScoredFile>, f64)> = BTreeMap::new();
+    for (file, score) in files.iter().zip(per_file) {
+        let family = file.name.split_once('/').map_or("", |(f, _)| f);
+        let entry = families.entry(family).or_default();
+        entry.0.push(file.clone());
+        entry.1 += score;
+    }
+    if families.len() < 2 {
+        return;
+    }
+    for (family, (members, raw)) in &families {
+        let (null, perfect) = scorer::null_and_perfect(members, cost);
+        let normalised = if perfect > null {
+            format!("{:6.1}", scorer::normalised(*raw, null, perfect))
+        } else {
+            "     -".to_owned() // no window after the probationary rows
+        };
+        let count = match members.len() {
+            1 => "  1 file ".to_owned(),
+            n => format!("{n:>3} files"),
+        };
+        println!("  {family:<30} {count}  raw {raw:8.3}  normalised {normalised}");
+    }
+}
 
 /// A file's scores with its label windows as row ranges.
 fn scored_file(
