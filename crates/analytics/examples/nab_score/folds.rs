@@ -229,7 +229,8 @@ fn sweep(files: &[&ScoredFile], costs: &[CostMatrix; 3]) -> Swept {
     })
 }
 
-fn normalised(files: &[&ScoredFile], cost: CostMatrix, raw: f64) -> Option<f64> {
+/// `raw` normalised over `files`; `None` when they hold no window after probation.
+pub fn normalised(files: &[&ScoredFile], cost: CostMatrix, raw: f64) -> Option<f64> {
     let owned: Vec<ScoredFile> = files.iter().map(|f| (*f).clone()).collect();
     let (null, perfect) = scorer::null_and_perfect(&owned, cost);
     (perfect > null).then(|| scorer::normalised(raw, null, perfect))

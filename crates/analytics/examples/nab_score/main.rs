@@ -173,29 +173,31 @@ type Windows = BTreeMap<String, Vec<[String; 2]>>;
 /// files as the leave-one-family-out table is: what a full-corpus run says of the families this
 /// project never fitted, beside the folds' figures. Printed only for more than one family.
 fn print_families(files: &[ScoredFile], per_file: &[f64], cost: CostMatrix) {
-    let mut families: BTreeMap<&str, (Vec<ScoredFile>, f64)> = BTreeMap::new();
+    let mut families: BTreeMap<&str, (Vec<&ScoredFile>, f64)> = BTreeMap::new();
     for (file, score) in files.iter().zip(per_file) {
-        let family = file.name.split_once('/').map_or("", |(f, _)| f);
-        let entry = families.entry(family).or_default();
-        entry.0.push(file.clone());
+        let entry = families.entry(family_of(&file.name)).or_default();
+        entry.0.push(file);
         entry.1 += score;
     }
     if families.len() < 2 {
         return;
     }
     for (family, (members, raw)) in &families {
-        let (null, perfect) = scorer::null_and_perfect(members, cost);
-        let normalised = if perfect > null {
-            format!("{:6.1}", scorer::normalised(*raw, null, perfect))
-        } else {
-            "     -".to_owned() // no window after the probationary rows
-        };
+        let normalised = folds::normalised(members, cost, *raw).map_or_else(
+            || "     -".to_owned(), // no window after the probationary rows
+            |v| format!("{v:6.1}"),
+        );
         let count = match members.len() {
             1 => "  1 file ".to_owned(),
             n => format!("{n:>3} files"),
         };
         println!("  {family:<30} {count}  raw {raw:8.3}  normalised {normalised}");
     }
+}
+
+/// A file's family: its label key's top-level folder (`realKnownCause/x.csv`).
+fn family_of(name: &str) -> &str {
+    name.split_once('/').map_or("", |(f, _)| f)
 }
 
 /// A file's scores with its label windows as row ranges.
@@ -242,7 +244,7 @@ fn load_streams(dir: &Path, windows: &Windows) -> Vec<folds::Stream> {
             let rows = costwatch_ingest::metric_csv::read(&dir.join(&relative)).expect("csv");
             let ts: Vec<NaiveDateTime> = rows.iter().map(|r| parse_ts(&r.timestamp)).collect();
             let name = relative_name(&relative);
-            let family = name.split_once('/').map_or("", |(f, _)| f).to_owned();
+            let family = family_of(&name).to_owned();
             folds::Stream {
                 family,
                 points: rows.iter().map(|r| (r.time, r.value)).collect(),
