@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use costwatch_core::metric::MetricId;
-use costwatch_core::{Notification, ScopeKind, State};
+use costwatch_core::{Notification, NotificationBody, ScopeKind, State};
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::detect::LifecyclePorts;
 use costwatch_pipeline::metrics::{
@@ -122,6 +122,35 @@ async fn a_spike_opens_one_anomaly_naming_the_metric_and_a_steady_series_none() 
     // The same run again: nothing new to pull past the overlap, nothing new to say.
     assert_eq!(run_at(&store, &source, now).await, 0);
     assert_eq!(metric_envelopes(&store).len(), 1);
+}
+
+/// The shape of the CI run that met the testkit's spike at 01:27Z: high points either side of
+/// midnight, judged by one run, are one envelope that starts on the first day (not an open and
+/// an update at once).
+#[tokio::test]
+async fn a_spike_across_midnight_is_one_envelope() {
+    let store = MemoryStore::default();
+    let source = MemoryMetricSource::new();
+    // Point 288 is 2026-03-02 00:00: two high points on the 1st, one on the 2nd.
+    let spiky = |i: usize| {
+        if (286..289).contains(&i) {
+            97.0
+        } else {
+            steady(i)
+        }
+    };
+    source.insert(&cpu("i-spiky"), &points(300, spiky));
+    source.insert(&cpu("i-steady"), &points(300, steady));
+    let now = t0() + Duration::minutes(5 * 300);
+    assert_eq!(run_at(&store, &source, now).await, 1);
+    let sent = metric_envelopes(&store);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(sent[0].state, State::Open);
+    let NotificationBody::Anomaly(figures) = &sent[0].body else {
+        panic!("an anomaly: {:?}", sent[0]);
+    };
+    assert_eq!(figures.start_date, t0().date_naive(), "{figures:?}");
+    validate(&sent[0]);
 }
 
 #[tokio::test]

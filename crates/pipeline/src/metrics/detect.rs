@@ -1,9 +1,10 @@
 //! The stream detector on the stored metric series. Each series is scored online over its
 //! stored history plus the new points (a point's score depends only on the points before it);
 //! only new points can raise an anomaly. The strongest anomalous point of a UTC day becomes that
-//! day's [`Anomaly`], and every day goes through the cost anomalies' lifecycle step: open, one
+//! day's [`Anomaly`], and the days go through the cost anomalies' lifecycle step: open, one
 //! update a day while it lasts, resolved after `resolve_after_days` quiet days, each transition
-//! one envelope.
+//! one envelope. Consecutive anomalous days that one run judges are one step (see [`steps`]), so
+//! a spike that straddles midnight is one envelope, not an open and an update at once.
 
 use std::collections::BTreeMap;
 
@@ -34,21 +35,55 @@ pub async fn detect(
         let points = ports.store.metric_series(query, history, until).await?;
         let found = anomalies(query, &points, from, settings.threshold, &stream);
         let scope = Scope::Metric(query.metric.clone());
-        // Every day the new points reach, oldest first: a day with an anomalous point opens or
-        // updates; a whole day without one counts towards resolving (today is not over).
-        let last = until.date_naive();
-        for day in from.date_naive().iter_days().take_while(|d| *d <= last) {
-            let anomaly = found.get(&day).cloned();
-            let finished = day < last;
-            if anomaly.is_none() && !finished {
-                continue;
-            }
+        for (day, anomaly) in steps(found, from.date_naive(), until.date_naive()) {
             let names = BTreeMap::new();
             let sent = step(&ports.lifecycle, cfg, &names, &scope, anomaly, day, now).await?;
             published.extend(sent);
         }
     }
     Ok(published)
+}
+
+/// The lifecycle steps for the days `first..=last` that one run judges, oldest first: a whole
+/// day without an anomalous point counts towards resolving (`last`, today, is not over, so it
+/// only steps with an anomaly), and a stretch of consecutive anomalous days is one step on its
+/// last day. That step carries the stretch's strongest point, starting on the stretch's first
+/// day: what separate runs would have opened and then updated, one run reports once.
+fn steps(
+    mut found: BTreeMap<NaiveDate, Anomaly>,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Vec<(NaiveDate, Option<Anomaly>)> {
+    let mut steps = Vec::new();
+    let mut stretch: Option<(NaiveDate, Anomaly)> = None;
+    for day in first.iter_days().take_while(|d| *d <= last) {
+        match (found.remove(&day), stretch.take()) {
+            (Some(anomaly), None) => stretch = Some((day, anomaly)),
+            (Some(anomaly), Some((_, held))) => {
+                let start_date = held.start_date;
+                let stronger = if anomaly.score > held.score {
+                    anomaly
+                } else {
+                    held
+                };
+                stretch = Some((
+                    day,
+                    Anomaly {
+                        start_date,
+                        ..stronger
+                    },
+                ));
+            }
+            (None, held) => {
+                steps.extend(held.map(|(on, anomaly)| (on, Some(anomaly))));
+                if day < last {
+                    steps.push((day, None));
+                }
+            }
+        }
+    }
+    steps.extend(stretch.map(|(on, anomaly)| (on, Some(anomaly))));
+    steps
 }
 
 /// The strongest point at or above `threshold` per UTC day among the points from `from` on.
@@ -203,5 +238,57 @@ mod tests {
             &StreamConfig::default(),
         );
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    fn day(n: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, n).expect("a day")
+    }
+
+    #[test]
+    fn a_spike_across_midnight_is_one_step_from_its_first_day() {
+        // Points 286..289 are high (testkit's spike); point 288 is 2026-03-02 00:00.
+        let mut values = steady(286);
+        values.extend([97.0; 3]);
+        values.extend(steady(30));
+        let points = series(&values);
+        let found = anomalies(
+            &query(),
+            &points,
+            points[0].time,
+            0.561,
+            &StreamConfig::default(),
+        );
+        let days: Vec<NaiveDate> = found.keys().copied().collect();
+        assert_eq!(days, [day(1), day(2)], "{found:?}");
+        let strongest = found.values().map(|a| a.score).fold(0.0, f64::max);
+        let steps = steps(found, day(1), day(2));
+        assert_eq!(steps.len(), 1, "{steps:?}");
+        let (on, anomaly) = &steps[0];
+        let anomaly = anomaly.as_ref().expect("the anomaly");
+        assert_eq!((*on, anomaly.start_date), (day(2), day(1)), "{anomaly:?}");
+        assert_eq!(anomaly.score, strongest, "{anomaly:?}");
+    }
+
+    #[test]
+    fn a_quiet_day_between_anomalies_steps_and_today_steps_only_with_one() {
+        let points = series(&steady(288 * 4));
+        let at = |i: usize, score: f64| anomaly(&query(), &points, i, score, 12);
+        let shape = |steps: Vec<(NaiveDate, Option<Anomaly>)>| -> Vec<(NaiveDate, bool)> {
+            steps.into_iter().map(|(d, a)| (d, a.is_some())).collect()
+        };
+        let apart = BTreeMap::from([(day(1), at(10, 0.9)), (day(3), at(586, 0.8))]);
+        assert_eq!(
+            shape(steps(apart, day(1), day(4))),
+            [(day(1), true), (day(2), false), (day(3), true)]
+        );
+        let today = BTreeMap::from([(day(4), at(874, 0.7))]);
+        assert_eq!(
+            shape(steps(today, day(3), day(4))),
+            [(day(3), false), (day(4), true)]
+        );
+        assert_eq!(
+            shape(steps(BTreeMap::new(), day(3), day(4))),
+            [(day(3), false)]
+        );
     }
 }
