@@ -1,12 +1,14 @@
 //! The report's triggers over in-memory ports: the chain's two completions send one report,
 //! the fallback schedule fills in and says what is missing, duplicates send nothing.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use costwatch_core::synth;
 use costwatch_pipeline::aggregate::aggregate_records;
 use costwatch_pipeline::{PipelineConfig, Ports};
-use costwatch_store::LakeReader;
 use costwatch_store::memory::{MemoryBus, MemoryLake, MemoryRollups, MemoryState};
+use costwatch_store::{LakeReader, ManualClock};
 use serde_json::json;
 
 use super::*;
@@ -20,6 +22,13 @@ struct World {
     day: NaiveDate,
 }
 
+/// The morning the report runs. The state store's expiry is judged on this clock too: on the
+/// system clock, the progress items' 35-day TTL counted from this fixed day ran out in
+/// real time (2026-12-27) and every test here would have failed from then on.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
+}
+
 impl World {
     async fn new() -> World {
         let day = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
@@ -27,7 +36,7 @@ impl World {
         let world = World {
             lake: MemoryLake::new(),
             rollups: MemoryRollups::new(),
-            state: MemoryState::new(),
+            state: MemoryState::with_clock(Arc::new(ManualClock::new(now()))),
             bus: MemoryBus::new(),
             cfg: PipelineConfig::default(),
             day,
@@ -52,8 +61,7 @@ impl World {
             state: &self.state,
             bus: &self.bus,
         };
-        let now = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
-        handle(&ports, &self.lake, &self.cfg, event, now).await
+        handle(&ports, &self.lake, &self.cfg, event, now()).await
     }
 
     fn reports(&self) -> Vec<costwatch_core::Notification> {
