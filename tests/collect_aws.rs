@@ -3,6 +3,8 @@
 //! request body, in the order the requests arrive), the lake on S3 and the ledger in DynamoDB.
 //! Every queued answer must be asked for in order, so an extra or missing request shows.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use costwatch_core::{Money, Scope};
 use costwatch_pipeline::PipelineConfig;
@@ -15,7 +17,7 @@ use costwatch_store::aws::sdk::aws_config::SdkConfig;
 use costwatch_store::aws::sdk::aws_sdk_dynamodb;
 use costwatch_store::aws::{CostExplorerOptions, CostExplorerSource, DynamoState, S3Lake};
 use costwatch_store::memory::MemoryRollups;
-use costwatch_store::{LakeReader, RollupStore, StateStore};
+use costwatch_store::{LakeReader, ManualClock, RollupStore, StateStore};
 use costwatch_testkit::moto::Moto;
 use costwatch_testkit::moto_ce::queue_cost_and_usage;
 use costwatch_testkit::stack::{BUCKET, TABLE, create_bucket, create_table};
@@ -108,7 +110,9 @@ async fn aws(results: &[Value]) -> Aws {
     queue_cost_and_usage(&moto, &Value::Array(results.to_vec()).to_string());
     Aws {
         lake: S3Lake::new(&config, BUCKET),
-        state: DynamoState::new(&config, TABLE),
+        // Expiry judged on the tests' own clock (the end of their March): on the system clock the
+        // ledger's 400-day run items, written on fixed March 2026 days, expire in April 2027.
+        state: DynamoState::with_clock(&config, TABLE, Arc::new(ManualClock::new(at(day(31))))),
         config,
         _moto: moto,
     }

@@ -185,7 +185,7 @@ async fn run(
 #[tokio::test]
 async fn first_run_backfills_and_a_quiet_run_costs_two_requests() {
     let source = Scripted::with_days((1..=10).map(|d| (day(d), 10)));
-    let store = MemoryStore::default();
+    let store = store();
     let first = run(&source, &store, &settings(5, 20), day(10)).await;
     assert_eq!(first.window, Some((day(5), day(9))));
     assert_eq!(first.days, (5..=9).map(day).collect::<Vec<_>>());
@@ -211,7 +211,7 @@ async fn first_run_backfills_and_a_quiet_run_costs_two_requests() {
 #[tokio::test]
 async fn a_revised_day_is_pulled_again_and_its_partition_replaced() {
     let source = Scripted::with_days((1..=10).map(|d| (day(d), 10)));
-    let store = MemoryStore::default();
+    let store = store();
     run(&source, &store, &settings(5, 20), day(10)).await;
     let before = read_day(&store.lake, day(8)).await.unwrap();
     source.set(day(8), 25);
@@ -232,7 +232,7 @@ async fn a_revised_day_is_pulled_again_and_its_partition_replaced() {
 #[tokio::test]
 async fn the_cap_stops_before_passing_and_the_next_run_continues() {
     let source = Scripted::with_days((1..=10).map(|d| (day(d), 10)));
-    let store = MemoryStore::default();
+    let store = store();
     let capped = run(&source, &store, &settings(5, 3), day(10)).await;
     assert_eq!(capped.requests, 3, "probe + 2 days, never a 4th");
     assert!(capped.capped);
@@ -260,7 +260,7 @@ async fn the_cap_stops_before_passing_and_the_next_run_continues() {
 #[tokio::test]
 async fn a_revision_cut_off_by_the_cap_moves_the_watermark_back() {
     let source = Scripted::with_days((1..=10).map(|d| (day(d), 10)));
-    let store = MemoryStore::default();
+    let store = store();
     run(&source, &store, &settings(5, 20), day(10)).await;
     source.set(day(7), 11);
     source.set(day(8), 12);
@@ -283,7 +283,7 @@ async fn breakdowns_are_kept_apart_and_never_add_to_totals() {
         tags: true,
         ..Scripted::with_days([(day(9), 10)])
     };
-    let store = MemoryStore::default();
+    let store = store();
     let out = run(&source, &store, &settings(1, 20), day(10)).await;
     assert_eq!((out.records, out.breakdown_records), (2, 1));
     assert!(
@@ -324,7 +324,7 @@ async fn a_failed_run_still_books_its_requests() {
         fail_pull: true,
         ..Scripted::with_days([(day(9), 10)])
     };
-    let store = MemoryStore::default();
+    let store = store();
     let err = collect_incremental(
         &source,
         &store.lake,
@@ -340,6 +340,16 @@ async fn a_failed_run_still_books_its_requests() {
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].1.value["requests"], 2);
     assert!(store.state.get(PROGRESS_KEY).await.unwrap().is_none());
+}
+
+/// A store whose expiry is judged on the tests' own clock (the end of their March): on the
+/// system clock the ledger's 400-day run items, written on fixed March 2026 days, would expire
+/// in April 2027 and these tests would fail from then on.
+fn store() -> MemoryStore {
+    MemoryStore {
+        state: MemoryState::with_clock(Arc::new(ManualClock::new(at(day(31))))),
+        ..MemoryStore::default()
+    }
 }
 
 #[tokio::test]
@@ -449,7 +459,7 @@ impl StateStore for Racing {
 #[tokio::test]
 async fn two_writers_of_the_month_total_both_count() {
     let source = Scripted::with_days([(day(9), 10)]);
-    let store = MemoryStore::default();
+    let store = store();
     let state = Racing {
         inner: MemoryState::new(),
         raced: Mutex::new(false),

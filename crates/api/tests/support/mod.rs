@@ -56,7 +56,11 @@ pub async fn seeded() -> Seeded {
     };
     let seeded = Seeded {
         rollups: Arc::default(),
-        state: Arc::new(MemoryState::new()),
+        // Expiry judged on the API's clock: on the system clock, items written with fixed
+        // November 2026 dates and 180-day TTLs (feedback) would expire in May 2027.
+        state: Arc::new(MemoryState::with_clock(Arc::new(ManualClock::new(
+            morning_after(end),
+        )))),
         lake: Arc::default(),
         bus: Arc::default(),
         config,
