@@ -346,10 +346,7 @@ async fn a_failed_run_still_books_its_requests() {
 /// system clock the ledger's 400-day run items, written on fixed March 2026 days, would expire
 /// in April 2027 and these tests would fail from then on.
 fn store() -> MemoryStore {
-    MemoryStore {
-        state: MemoryState::with_clock(Arc::new(ManualClock::new(at(day(31))))),
-        ..MemoryStore::default()
-    }
+    MemoryStore::with_clock(Arc::new(ManualClock::new(at(day(31)))))
 }
 
 #[tokio::test]

@@ -220,7 +220,9 @@ impl<'a> Storms<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use costwatch_store::ManualClock;
     use costwatch_store::memory::MemoryState;
+    use std::sync::Arc;
 
     fn limit(messages: u32) -> StormLimit {
         StormLimit {
@@ -233,9 +235,15 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("a time")
     }
 
+    /// A store whose expiry is judged at the tests' first moment (January 2027): on the system
+    /// clock their windows' counts and held envelopes would expire for real and fail them.
+    fn state() -> MemoryState {
+        MemoryState::with_clock(Arc::new(ManualClock::new(at(0))))
+    }
+
     #[tokio::test]
     async fn a_window_sends_its_messages_then_holds_until_it_ends() {
-        let state = MemoryState::default();
+        let state = state();
         let storms = Storms::new(&state, limit(2));
         let (start, end) = limit(2).window_of(at(10));
         assert!(start <= at(10) && at(10) < end);
@@ -267,7 +275,7 @@ mod tests {
 
     #[tokio::test]
     async fn held_envelopes_are_kept_once_listed_and_forgotten() {
-        let state = MemoryState::default();
+        let state = state();
         let storms = Storms::new(&state, limit(1));
         let mut a = costwatch_core::samples::of_kind("anomaly");
         a.id = "ntf_a".into();
@@ -288,7 +296,7 @@ mod tests {
 
     #[tokio::test]
     async fn off_sends_everything_and_holds_nothing() {
-        let state = MemoryState::default();
+        let state = state();
         let storms = Storms::new(&state, StormLimit::off());
         for _ in 0..100 {
             assert_eq!(

@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,6 +14,7 @@ use costwatch_dispatch::dispatcher::Dispatcher;
 use costwatch_dispatch::entry;
 use costwatch_dispatch::sqs::{MemoryQueue, event_of, handle_batch};
 use costwatch_dispatch::storm::StormLimit;
+use costwatch_store::ManualClock;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::server::FakeServer;
 use serde_json::json;
@@ -69,7 +71,10 @@ async fn batch(
 #[tokio::test]
 async fn a_full_window_holds_and_a_last_receive_goes_through_carrying_the_held_as_one_digest() {
     let vendor = FakeServer::start(Endpoint::accepting(TOKEN)).await;
-    let state = MemoryState::new();
+    let window = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    // Expiry judged at the window's start, before every moment of the test (January 2027): on
+    // the system clock the window's count and the held envelopes would expire for real.
+    let state = MemoryState::with_clock(Arc::new(ManualClock::new(window)));
     let config = json!({"destinations": {"ops": {"webhook_url": support::url(TOKEN)}}});
     let d = Dispatcher::builder(entry::<Hook>().load(config).unwrap(), &state)
         .endpoint(Some(url::Url::parse(&vendor.url()).unwrap()))
@@ -81,7 +86,6 @@ async fn a_full_window_holds_and_a_last_receive_goes_through_carrying_the_held_a
         .build()
         .await
         .unwrap();
-    let window = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
     let all: Vec<(String, String)> = (0..7).map(envelope).collect();
 
     // The window's one message: a digest of the first batch.

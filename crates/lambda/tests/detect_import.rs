@@ -3,15 +3,16 @@
 //! serve GetAnomalies) become envelopes beside ours, every request lands in the ledger, and a
 //! failing import never stops our own detection.
 
-use chrono::{TimeZone, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
 use costwatch_core::Scope;
 use costwatch_lambda::events::{MemoryPipelineBus, PipelineEvent};
 use costwatch_lambda::handlers::detect::{self, Import};
 use costwatch_pipeline::incremental::LEDGER_RUN_PREFIX;
 use costwatch_pipeline::{PipelineConfig, Ports};
-use costwatch_store::StateStore;
 use costwatch_store::aws::{CostExplorerOptions, CostExplorerSource};
-use costwatch_store::memory::{MemoryBus, MemoryLake, MemoryRollups, MemoryState};
+use costwatch_store::{ManualClock, MemoryStore, StateStore};
 use costwatch_testkit::aws_json_fake::{AwsJsonFake, Reply};
 use costwatch_testkit::repo_file;
 use serde_json::Value;
@@ -30,30 +31,18 @@ fn fixture(name: &str) -> String {
     repo_file(&format!("crates/store/tests/fixtures/ce/{name}"))
 }
 
-struct Memory {
-    lake: MemoryLake,
-    rollups: MemoryRollups,
-    state: MemoryState,
-    bus: MemoryBus,
+/// The in-memory ports, their expiry judged at `now` (the tests' March 2026): on the system
+/// clock the ledger's 400-day run items would expire in April 2027 and fail these tests.
+fn memory(now: DateTime<Utc>) -> MemoryStore {
+    MemoryStore::with_clock(Arc::new(ManualClock::new(now)))
 }
 
-impl Memory {
-    fn new() -> Self {
-        Self {
-            lake: MemoryLake::new(),
-            rollups: MemoryRollups::new(),
-            state: MemoryState::new(),
-            bus: MemoryBus::new(),
-        }
-    }
-
-    fn ports(&self) -> Ports<'_> {
-        Ports {
-            lake: &self.lake,
-            rollups: &self.rollups,
-            state: &self.state,
-            bus: &self.bus,
-        }
+fn ports(memory: &MemoryStore) -> Ports<'_> {
+    Ports {
+        lake: &memory.lake,
+        rollups: &memory.rollups,
+        state: &memory.state,
+        bus: &memory.bus,
     }
 }
 
@@ -69,13 +58,13 @@ async fn imported_findings_are_published_and_their_requests_counted() {
         source: &source,
         max_requests: 5,
     };
-    let memory = Memory::new();
-    let done = MemoryPipelineBus::default();
     let now = Utc.with_ymd_and_hms(2026, 3, 7, 7, 0, 0).unwrap();
+    let memory = memory(now);
+    let done = MemoryPipelineBus::default();
     let cfg = PipelineConfig::default();
 
     let summary = detect::handle(
-        &memory.ports(),
+        &ports(&memory),
         &cfg,
         Some(&import),
         None,
@@ -124,11 +113,11 @@ async fn a_failing_import_is_counted_and_detection_goes_on() {
         source: &source,
         max_requests: 3,
     };
-    let memory = Memory::new();
     let now = Utc.with_ymd_and_hms(2026, 3, 7, 7, 0, 0).unwrap();
+    let memory = memory(now);
 
     let summary = detect::handle(
-        &memory.ports(),
+        &ports(&memory),
         &PipelineConfig::default(),
         Some(&import),
         None,

@@ -2,6 +2,8 @@
 //! stream detector on the stored series, and the anomaly lifecycle (one open, one resolve) with
 //! the metric named in envelopes that pass the published schema.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use costwatch_core::metric::MetricId;
 use costwatch_core::{Notification, NotificationBody, ScopeKind, State};
@@ -11,7 +13,9 @@ use costwatch_pipeline::metrics::{
     LEDGER_MONTH_PREFIX, LEDGER_RUN_PREFIX, MetricsPorts, MetricsSettings, run,
 };
 use costwatch_store::memory::MemoryMetricSource;
-use costwatch_store::{MemoryStore, MetricPoint, MetricQuery, MetricStore, StateStore};
+use costwatch_store::{
+    ManualClock, MemoryStore, MetricPoint, MetricQuery, MetricStore, StateStore,
+};
 
 fn cpu(instance: &str) -> MetricQuery {
     MetricQuery {
@@ -24,6 +28,12 @@ fn cpu(instance: &str) -> MetricQuery {
 /// 2026-03-01T00:00Z.
 fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_772_323_200, 0).expect("time")
+}
+
+/// A store whose expiry is judged at `t0`: on the system clock the ledger's 400-day run
+/// items, written in March 2026, would expire in April 2027 and fail these tests from then on.
+fn store() -> MemoryStore {
+    MemoryStore::with_clock(Arc::new(ManualClock::new(t0())))
 }
 
 /// Points every 5 minutes from `t0`, `n` of them, value `f(i)`.
@@ -85,7 +95,7 @@ fn validate(n: &Notification) {
 
 #[tokio::test]
 async fn a_spike_opens_one_anomaly_naming_the_metric_and_a_steady_series_none() {
-    let store = MemoryStore::default();
+    let store = store();
     let source = MemoryMetricSource::new();
     // 20 hours of shape, then three points at ~95 %, on the spiky instance only.
     source.insert(
@@ -129,7 +139,7 @@ async fn a_spike_opens_one_anomaly_naming_the_metric_and_a_steady_series_none() 
 /// an update at once).
 #[tokio::test]
 async fn a_spike_across_midnight_is_one_envelope() {
-    let store = MemoryStore::default();
+    let store = store();
     let source = MemoryMetricSource::new();
     // Point 288 is 2026-03-02 00:00: two high points on the 1st, one on the 2nd.
     let spiky = |i: usize| {
@@ -155,7 +165,7 @@ async fn a_spike_across_midnight_is_one_envelope() {
 
 #[tokio::test]
 async fn runs_pull_only_the_window_since_the_last_and_record_the_requests() {
-    let store = MemoryStore::default();
+    let store = store();
     let source = MemoryMetricSource::new();
     source.insert(&cpu("i-steady"), &points(300, steady));
     let first = t0() + Duration::hours(20);
@@ -191,7 +201,7 @@ async fn runs_pull_only_the_window_since_the_last_and_record_the_requests() {
 
 #[tokio::test]
 async fn an_anomaly_resolves_once_after_quiet_days() {
-    let store = MemoryStore::default();
+    let store = store();
     let source = MemoryMetricSource::new();
     // Five days: the spike late on day one, the shape ever after.
     let n = 5 * 288;

@@ -1,7 +1,9 @@
 //! One adapter per port, opened together.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::error::{Result, StoreError};
 use crate::local::{LocalLake, LocalRollups, LocalSecrets, LocalState};
 use crate::memory::{MemoryBus, MemoryLake, MemoryRollups, MemorySecrets, MemoryState};
@@ -44,4 +46,16 @@ pub struct MemoryStore {
     pub state: MemoryState,
     pub bus: MemoryBus,
     pub secrets: MemorySecrets,
+}
+
+impl MemoryStore {
+    /// Empty, with the state's expiry judged on `clock`. Tests that run on fixed dates pass one
+    /// at those dates: on the system clock their items would expire for real once it passed
+    /// their time to live, and the tests would fail from that day on.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            state: MemoryState::with_clock(clock),
+            ..Self::default()
+        }
+    }
 }
