@@ -32,6 +32,13 @@ fn at(today: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&today.and_hms_opt(6, 0, 0).unwrap())
 }
 
+/// A store whose expiry is judged on the tests' own clock (the end of their March): on the
+/// system clock the ledger's 400-day run items, written on fixed March 2026 days, would expire
+/// in April 2027 and these tests would fail from then on.
+fn store() -> MemoryStore {
+    MemoryStore::with_clock(Arc::new(ManualClock::new(at(day(31)))))
+}
+
 fn record(on: NaiveDate, account: &str, service: &str, cost: i64) -> CostRecord {
     let start = Utc.from_utc_datetime(&on.and_hms_opt(0, 0, 0).unwrap());
     CostRecord {
@@ -342,21 +349,11 @@ async fn a_failed_run_still_books_its_requests() {
     assert!(store.state.get(PROGRESS_KEY).await.unwrap().is_none());
 }
 
-/// A store whose expiry is judged on the tests' own clock (the end of their March): on the
-/// system clock the ledger's 400-day run items, written on fixed March 2026 days, would expire
-/// in April 2027 and these tests would fail from then on.
-fn store() -> MemoryStore {
-    MemoryStore::with_clock(Arc::new(ManualClock::new(at(day(31)))))
-}
-
 #[tokio::test]
 async fn the_ledger_keeps_runs_with_expiry_and_a_total_per_month() {
     let source = Scripted::with_days((1..=31).map(|d| (day(d), 10)));
     let clock = Arc::new(ManualClock::new(at(day(30))));
-    let store = MemoryStore {
-        state: MemoryState::with_clock(clock.clone()),
-        ..MemoryStore::default()
-    };
+    let store = MemoryStore::with_clock(clock.clone());
     run(&source, &store, &settings(2, 20), day(30)).await;
     run(&source, &store, &settings(2, 20), day(31)).await;
     let runs = store.state.list(LEDGER_RUN_PREFIX).await.unwrap();
