@@ -233,7 +233,7 @@ impl Envelopes<'_> {
                 "{what}: {} {} ({} vs expected)",
                 scope.label,
                 pct(a.impact_pct),
-                self.money(a.impact)
+                display_signed(a.impact, self.currency)
             ),
         };
         let mut summary = format!(
@@ -587,7 +587,7 @@ mod tests {
     }
 
     #[test]
-    fn a_fall_puts_the_sign_before_the_symbol() {
+    fn an_impact_is_signed_before_the_symbol() {
         let a = Anomaly {
             scope: Scope::Service("Amazon S3".into()),
             start_date: at().date_naive(),
@@ -607,5 +607,15 @@ mod tests {
         assert_eq!(n.title, "Cost drop: Amazon S3 -29% (-$12.00 vs expected)");
         let n = in_currency("GBP").anomaly(&a, State::Open, 0, None, at());
         assert_eq!(n.title, "Cost drop: Amazon S3 -29% (-£12.00 vs expected)");
+        // A rise is signed too, as the chat commands show it: "+29% ($12.00 …)" read as a level.
+        let rise = Anomaly {
+            direction: Direction::Rise,
+            actual: dec!(54),
+            impact: dec!(12),
+            impact_pct: Some(28.6),
+            ..a
+        };
+        let n = anomaly(&rise, State::Open, 0, None, at());
+        assert_eq!(n.title, "Cost spike: Amazon S3 +29% (+$12.00 vs expected)");
     }
 }

@@ -7,17 +7,13 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use costwatch_core::synth;
 use costwatch_pipeline::aggregate::aggregate_records;
 use costwatch_pipeline::{PipelineConfig, Ports};
-use costwatch_store::memory::{MemoryBus, MemoryLake, MemoryRollups, MemoryState};
-use costwatch_store::{LakeReader, ManualClock};
+use costwatch_store::{LakeReader, ManualClock, MemoryStore};
 use serde_json::json;
 
 use super::*;
 
 struct World {
-    lake: MemoryLake,
-    rollups: MemoryRollups,
-    state: MemoryState,
-    bus: MemoryBus,
+    store: MemoryStore,
     cfg: PipelineConfig,
     day: NaiveDate,
 }
@@ -34,17 +30,14 @@ impl World {
         let day = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
         let org = synth::generate(synth::DEFAULT_SEED, day, 40);
         let world = World {
-            lake: MemoryLake::new(),
-            rollups: MemoryRollups::new(),
-            state: MemoryState::with_clock(Arc::new(ManualClock::new(now()))),
-            bus: MemoryBus::new(),
+            store: MemoryStore::with_clock(Arc::new(ManualClock::new(now()))),
             cfg: PipelineConfig::default(),
             day,
         };
         let days: Vec<NaiveDate> = org.start.iter_days().take_while(|d| *d <= day).collect();
         aggregate_records(
-            &world.rollups,
-            &world.state,
+            &world.store.rollups,
+            &world.store.state,
             &world.cfg,
             &days,
             &org.records,
@@ -56,16 +49,16 @@ impl World {
 
     async fn invoke(&self, event: serde_json::Value) -> Result<ReportSummary> {
         let ports = Ports {
-            lake: &self.lake,
-            rollups: &self.rollups,
-            state: &self.state,
-            bus: &self.bus,
+            lake: &self.store.lake,
+            rollups: &self.store.rollups,
+            state: &self.store.state,
+            bus: &self.store.bus,
         };
-        handle(&ports, &self.lake, &self.cfg, event, now()).await
+        handle(&ports, &self.store.lake, &self.cfg, event, now()).await
     }
 
     fn reports(&self) -> Vec<costwatch_core::Notification> {
-        self.bus.published()
+        self.store.bus.published()
     }
 }
 
@@ -156,7 +149,12 @@ async fn the_fallback_reports_what_it_has_and_names_the_missing_step() {
         "{}",
         sent[0].summary
     );
-    let html = w.lake.get(summary.html.as_ref().unwrap()).await.unwrap();
+    let html = w
+        .store
+        .lake
+        .get(summary.html.as_ref().unwrap())
+        .await
+        .unwrap();
     let html = String::from_utf8(html.unwrap()).unwrap();
     assert!(
         html.contains("anomaly detection did not finish"),
