@@ -495,8 +495,8 @@ async fn send_tests(
         "Hello from `costwatch doctor --send-test`: if you can read this, the integration works.",
         Utc::now(),
     );
-    let body = match serde_json::to_string(&envelope) {
-        Ok(b) => b,
+    let message = match Incoming::of(&envelope) {
+        Ok(m) => m,
         Err(e) => {
             report.fail("send test", e.to_string(), "report this as a bug");
             return;
@@ -537,10 +537,7 @@ async fn send_tests(
                 continue;
             }
         };
-        let batch = [Incoming {
-            message_id: envelope.id.clone(),
-            body: body.clone(),
-        }];
+        let batch = [message.clone()];
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         let verdicts = dispatcher.dispatch(&batch, Utc::now(), deadline).await;
         match verdicts.first().map(|(_, v)| v) {

@@ -145,13 +145,8 @@ pub async fn notify(args: NotifyArgs, config: Option<&Path>, json: bool) -> Resu
     let integration = load(&args.integration, config).await?;
     let batch: Vec<Incoming> = envelopes(&args.input)?
         .iter()
-        .map(|n| {
-            Ok(Incoming {
-                message_id: n.id.clone(),
-                body: serde_json::to_string(n)?,
-            })
-        })
-        .collect::<Result<_>>()?;
+        .map(Incoming::of)
+        .collect::<serde_json::Result<_>>()?;
     let state = MemoryState::default();
     let dispatcher = Dispatcher::builder(integration, &state)
         .timeout(Duration::from_secs(args.timeout))

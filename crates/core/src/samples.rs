@@ -31,6 +31,11 @@ pub fn of_kind(stem: &str) -> Notification {
         .unwrap_or_else(|| panic!("no sample envelope `{stem}`"))
 }
 
+/// The sample envelope of every kind, in US dollars, without their file stems.
+pub fn envelopes() -> Vec<Notification> {
+    all().into_iter().map(|(_, n)| n).collect()
+}
+
 /// (file stem, envelope) for every kind, in US dollars.
 pub fn all() -> Vec<(&'static str, Notification)> {
     all_in(envelopes::DEFAULT_CURRENCY)

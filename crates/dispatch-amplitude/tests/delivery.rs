@@ -6,20 +6,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use costwatch_core::Notification;
-use costwatch_core::samples::of_kind as sample;
-use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
+use costwatch_core::samples::{envelopes, of_kind as sample};
+use costwatch_dispatch::dispatcher::{Dispatcher, Verdict};
 use costwatch_dispatch::product_event::user_id;
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::{Integration, Message, RenderContext, entry, load_config};
 use costwatch_dispatch_amplitude::Amplitude;
 use costwatch_dispatch_amplitude::classifier::THROTTLE_WAIT;
+use costwatch_dispatch_kit::delivery::verdicts_within;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::amplitude::{API_KEY, AmplitudeHttpApi, problems};
 use costwatch_vendor_fakes::server::FakeServer;
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 fn config(region: &str) -> Value {
     json!({"destinations": {"product": {"api_key": API_KEY, "region": region}}})
@@ -43,32 +42,9 @@ async fn deliver(
         .build()
         .await
         .unwrap();
-    let batch: Vec<Incoming> = envelopes
-        .iter()
-        .map(|n| Incoming {
-            message_id: format!("m-{}", n.id),
-            body: serde_json::to_string(n).unwrap(),
-        })
-        .collect();
-    d.dispatch(&batch, Utc::now(), Instant::now() + Duration::from_secs(20))
-        .await
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect()
-}
-
-fn kinds() -> Vec<Notification> {
-    [
-        "anomaly",
-        "budget",
-        "forecast",
-        "recommendation",
-        "report",
-        "test",
-    ]
-    .into_iter()
-    .map(sample)
-    .collect()
+    // 20 seconds left, less than Amplitude's 30-second throttle: that wait goes to the queue
+    // (an invocation with more time left sleeps it).
+    verdicts_within(&d, envelopes, Duration::from_secs(20)).await
 }
 
 fn types(events: &[Value]) -> Vec<String> {
@@ -86,7 +62,7 @@ async fn a_400_naming_one_event_of_a_digest_drops_only_that_event() {
     fake.refuse_event_type("cost_forecast_updated");
     let server = FakeServer::start(fake.clone()).await;
     let state = MemoryState::default();
-    let verdicts = deliver(&server, &state, &kinds(), true).await;
+    let verdicts = deliver(&server, &state, &envelopes(), true).await;
     assert!(verdicts.iter().all(|v| *v == Verdict::Done), "{verdicts:?}");
     let log = server.log();
     let statuses: Vec<Option<u16>> = log.iter().map(|(_, s)| *s).collect();
@@ -152,7 +128,7 @@ async fn a_lost_ledger_record_repeats_events_amplitude_ignores_by_insert_id() {
     let server = FakeServer::start(fake.clone()).await;
     for _ in 0..2 {
         let fresh = MemoryState::default();
-        let verdicts = deliver(&server, &fresh, &kinds(), false).await;
+        let verdicts = deliver(&server, &fresh, &envelopes(), false).await;
         assert!(verdicts.iter().all(|v| *v == Verdict::Done));
     }
     assert_eq!(server.accepted().len(), 12);

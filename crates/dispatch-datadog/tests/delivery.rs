@@ -15,6 +15,8 @@ use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::{Body, Integration, Message, RenderContext, VendorRequest, load_config};
 use costwatch_dispatch_datadog::Datadog;
 use costwatch_dispatch_kit::CrashPoint;
+use costwatch_dispatch_kit::delivery::verdicts;
+use costwatch_dispatch_kit::envelopes::batch;
 use costwatch_dispatch_kit::vendors::Crash;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::datadog::{API_KEY, DatadogIntake};
@@ -53,16 +55,6 @@ async fn dispatcher<'a>(server: &FakeServer, state: &'a MemoryState, key: &str) 
         .unwrap()
 }
 
-fn batch(envelopes: &[Notification]) -> Vec<Incoming> {
-    envelopes
-        .iter()
-        .map(|n| Incoming {
-            message_id: format!("m-{}", n.id),
-            body: serde_json::to_string(n).unwrap(),
-        })
-        .collect()
-}
-
 async fn run(d: &Dispatcher<'_>, batch: &[Incoming]) -> Vec<Verdict> {
     d.dispatch(batch, Utc::now(), Instant::now() + Duration::from_secs(30))
         .await
@@ -88,10 +80,7 @@ async fn every_kind_is_delivered_once_even_when_redelivered() {
     let server = FakeServer::start(intake.clone()).await;
     let state = MemoryState::default();
     let d = dispatcher(&server, &state, API_KEY).await;
-    let samples: Vec<Notification> = costwatch_core::samples::all()
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect();
+    let samples: Vec<Notification> = costwatch_core::samples::envelopes();
     let messages = batch(&samples);
     let verdicts = run(&d, &messages).await;
     assert!(verdicts.iter().all(|v| *v == Verdict::Done), "{verdicts:?}");
@@ -171,10 +160,7 @@ async fn a_later_state_groups_with_the_first_event() {
     resolved.revision = 1;
     resolved.id = format!("{}_resolved", open.id);
     for n in [&open, &resolved] {
-        assert_eq!(
-            run(&d, &batch(std::slice::from_ref(n))).await,
-            [Verdict::Done]
-        );
+        assert_eq!(verdicts(&d, std::slice::from_ref(n)).await, [Verdict::Done]);
     }
     let events = intake.events();
     assert_eq!(events.len(), 2);
@@ -196,7 +182,7 @@ async fn a_429_is_retried_after_its_reset() {
     let d = dispatcher(&server, &state, API_KEY).await;
     intake.rate_limit_for(Duration::from_secs(1));
     let started = std::time::Instant::now();
-    let verdicts = run(&d, &batch(&[sample("budget")])).await;
+    let verdicts = verdicts(&d, &[sample("budget")]).await;
     assert_eq!(verdicts, [Verdict::Done]);
     // One 429, then accepted: a retry before the reset would have been refused again.
     assert_eq!(intake.throttled(), 1);
@@ -217,7 +203,7 @@ async fn a_wrong_api_key_is_dead_lettered_with_directions() {
     let state = MemoryState::default();
     let wrong = "ffffffffffffffffffffffffffffffff";
     let d = dispatcher(&server, &state, wrong).await;
-    let verdicts = run(&d, &batch(&[sample("anomaly")])).await;
+    let verdicts = verdicts(&d, &[sample("anomaly")]).await;
     let [Verdict::Dead { reason }] = verdicts.as_slice() else {
         panic!("{verdicts:?}")
     };
@@ -238,7 +224,7 @@ async fn a_refused_payload_is_dead_lettered_with_datadogs_errors() {
         let state = MemoryState::default();
         let d = dispatcher(&server, &state, API_KEY).await;
         intake.refuse_next(status, message);
-        let verdicts = run(&d, &batch(&[sample("report")])).await;
+        let verdicts = verdicts(&d, &[sample("report")]).await;
         let [Verdict::Dead { reason }] = verdicts.as_slice() else {
             panic!("{verdicts:?}")
         };

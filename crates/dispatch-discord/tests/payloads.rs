@@ -5,12 +5,13 @@
 
 use costwatch_core::Notification;
 use costwatch_core::findings::RootCause;
-use costwatch_core::notification::{Link, NotificationBody, ReportPeriod, State};
+use costwatch_core::notification::{Link, NotificationBody, State};
 use costwatch_core::samples::of_kind as sample;
 use costwatch_core::shared::shared_path;
 use costwatch_dispatch::escape::HOSTILE;
 use costwatch_dispatch::{Body, Integration, Message, PartData, RenderContext, load_config};
 use costwatch_dispatch_discord::{Discord, DiscordConfig, limits};
+use costwatch_dispatch_kit::envelopes::variants;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -89,20 +90,10 @@ fn assert_limits(payload: &Value) {
     assert!(total <= limits::TOTAL, "{total} characters");
 }
 
+/// Every sample envelope and its variants (a weekly report, the anomaly's later states, one with
+/// a link): what the conformance suite renders.
 fn samples() -> Vec<Notification> {
-    let mut all: Vec<Notification> = costwatch_core::samples::all()
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect();
-    let mut weekly = sample("report");
-    if let NotificationBody::Report(f) = &mut weekly.body {
-        f.period = ReportPeriod::Weekly;
-    }
-    all.push(weekly);
-    let mut resolved = sample("anomaly");
-    resolved.state = State::Resolved;
-    all.push(resolved);
-    all
+    variants().into_iter().map(|(_, n)| n).collect()
 }
 
 #[test]

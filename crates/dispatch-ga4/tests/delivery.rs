@@ -6,19 +6,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use costwatch_core::Notification;
 use costwatch_core::samples::of_kind as sample;
-use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
+use costwatch_dispatch::dispatcher::{Dispatcher, Verdict};
 use costwatch_dispatch::product_event::user_id;
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::{Integration, Message, RenderContext, entry, load_config};
 use costwatch_dispatch_ga4::Ga4;
+use costwatch_dispatch_kit::delivery::verdicts;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::ga4::{API_SECRET, Ga4Collect, MEASUREMENT_ID, validation_messages};
 use costwatch_vendor_fakes::server::FakeServer;
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 fn config(region: &str, validate: bool) -> Value {
     json!({"destinations": {"web": {"measurement_id": MEASUREMENT_ID, "api_secret": API_SECRET,
@@ -41,18 +40,7 @@ async fn deliver(server: &FakeServer, envelopes: &[Notification], validate: bool
     .build()
     .await
     .unwrap();
-    let batch: Vec<Incoming> = envelopes
-        .iter()
-        .map(|n| Incoming {
-            message_id: format!("m-{}", n.id),
-            body: serde_json::to_string(n).unwrap(),
-        })
-        .collect();
-    d.dispatch(&batch, Utc::now(), Instant::now() + Duration::from_secs(20))
-        .await
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect()
+    verdicts(&d, envelopes).await
 }
 
 #[tokio::test]

@@ -5,16 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
+use costwatch_dispatch::dispatcher::{Dispatcher, Verdict};
 use costwatch_dispatch::entry;
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch_ifttt::Ifttt;
+use costwatch_dispatch_kit::delivery::verdicts;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::ifttt::{KEY, Maker};
 use costwatch_vendor_fakes::server::FakeServer;
 use serde_json::json;
-use tokio::time::Instant;
 
 async fn fire(server: &FakeServer, url: &str, n: &costwatch_core::Notification) -> Verdict {
     let config = json!({"destinations": {"phone": {"webhook_url": url}}});
@@ -29,14 +28,7 @@ async fn fire(server: &FakeServer, url: &str, n: &costwatch_core::Notification) 
         .build()
         .await
         .unwrap();
-    let batch = [Incoming {
-        message_id: n.id.clone(),
-        body: serde_json::to_string(n).unwrap(),
-    }];
-    d.dispatch(&batch, Utc::now(), Instant::now() + Duration::from_secs(30))
-        .await
-        .remove(0)
-        .1
+    verdicts(&d, std::slice::from_ref(n)).await.remove(0)
 }
 
 #[tokio::test]

@@ -7,18 +7,17 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use chrono::Utc;
 use costwatch_core::samples::of_kind as sample;
 use costwatch_core::{Notification, State};
-use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
+use costwatch_dispatch::dispatcher::{Dispatcher, Verdict};
 use costwatch_dispatch::entry;
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch_jira::Jira;
+use costwatch_dispatch_kit::delivery::verdicts;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::jira::{API_TOKEN, EMAIL, JiraSite};
 use costwatch_vendor_fakes::server::FakeServer;
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 fn config() -> Value {
     json!({
@@ -81,22 +80,8 @@ impl Site {
     }
 }
 
-/// One batch of `envelopes` through `dispatcher`: each one's verdict.
-async fn dispatch(dispatcher: &Dispatcher<'_>, envelopes: &[Notification]) -> Vec<Verdict> {
-    let batch: Vec<Incoming> = envelopes
-        .iter()
-        .map(|n| Incoming {
-            message_id: n.id.clone(),
-            body: serde_json::to_string(n).unwrap(),
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let verdicts = dispatcher.dispatch(&batch, Utc::now(), deadline).await;
-    verdicts.into_iter().map(|(_, v)| v).collect()
-}
-
 async fn send(dispatcher: &Dispatcher<'_>, n: &Notification) -> Verdict {
-    dispatch(dispatcher, std::slice::from_ref(n))
+    verdicts(dispatcher, std::slice::from_ref(n))
         .await
         .remove(0)
 }
@@ -397,8 +382,8 @@ async fn a_storm_digest_files_one_issue_per_subject_and_comments_on_them_later()
         .await
         .unwrap();
     let open = subjects("anomaly", 4, State::Open);
-    let verdicts = dispatch(&dispatcher, &open).await;
-    assert!(verdicts.iter().all(|v| *v == Verdict::Done), "{verdicts:?}");
+    let sent = verdicts(&dispatcher, &open).await;
+    assert!(sent.iter().all(|v| *v == Verdict::Done), "{sent:?}");
     let issues = site.jira.issues();
     assert_eq!(issues.len(), 4, "{:?}", site.requests());
     for (issue, n) in issues.iter().zip(&open) {
@@ -409,8 +394,8 @@ async fn a_storm_digest_files_one_issue_per_subject_and_comments_on_them_later()
     // The storm resolves as a digest too: no memo for digests, so each subject is found by its
     // label, commented on and transitioned; nothing new is filed.
     let resolved = subjects("anomaly", 4, State::Resolved);
-    let verdicts = dispatch(&dispatcher, &resolved).await;
-    assert!(verdicts.iter().all(|v| *v == Verdict::Done), "{verdicts:?}");
+    let sent = verdicts(&dispatcher, &resolved).await;
+    assert!(sent.iter().all(|v| *v == Verdict::Done), "{sent:?}");
     let issues = site.jira.issues();
     assert_eq!(issues.len(), 4, "{:?}", site.requests());
     assert!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use costwatch_core::Notification;
 use costwatch_dispatch::RateLimit;
-use costwatch_dispatch::dispatcher::{Dispatcher, Settings};
+use costwatch_dispatch::dispatcher::{Dispatcher, Settings, Verdict};
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::sqs::{MemoryQueue, event_of, handle_batch};
 use costwatch_dispatch::storm::StormLimit;
@@ -21,7 +21,7 @@ use costwatch_vendor_fakes::logs::LogCapture;
 use costwatch_vendor_fakes::server::{FakeServer, Received};
 use tokio::time::Instant;
 
-use crate::envelopes::{ids_in, lake_of, numbered_for, object_text, objects_of, queued};
+use crate::envelopes::{batch, ids_in, lake_of, numbered_for, object_text, objects_of, queued};
 use crate::vendors::{Crash, CrashPoint, Recorder, Refuse};
 use crate::{Conformance, Sends};
 
@@ -91,6 +91,28 @@ impl Default for Setup {
 
 fn deadline() -> Instant {
     Instant::now() + Duration::from_secs(60)
+}
+
+/// `envelopes` through `dispatcher` as one batch ([`batch`]), with a minute to finish: each
+/// one's verdict, in order. What a delivery test sends most often.
+pub async fn verdicts(dispatcher: &Dispatcher<'_>, envelopes: &[Notification]) -> Vec<Verdict> {
+    verdicts_within(dispatcher, envelopes, Duration::from_secs(60)).await
+}
+
+/// [`verdicts`] with `within` to finish: a vendor's wait longer than that goes back to the
+/// queue instead of being slept in the invocation.
+pub async fn verdicts_within(
+    dispatcher: &Dispatcher<'_>,
+    envelopes: &[Notification],
+    within: Duration,
+) -> Vec<Verdict> {
+    let deadline = Instant::now() + within;
+    dispatcher
+        .dispatch(&batch(envelopes), Utc::now(), deadline)
+        .await
+        .into_iter()
+        .map(|(_, verdict)| verdict)
+        .collect()
 }
 
 /// Every ledger and memo item, as text.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use costwatch_core::notification::{Link, ReportPeriod};
 use costwatch_core::{Notification, NotificationBody, State};
+use costwatch_dispatch::dispatcher::Incoming;
 use costwatch_dispatch::{Configured, Message};
 use costwatch_store::LakeWriter;
 use costwatch_store::memory::MemoryLake;
@@ -169,14 +170,19 @@ pub async fn lake_of(configured: &dyn Configured, envelopes: &[Notification]) ->
     lake
 }
 
-/// `(message id, body)` for a queue.
-pub fn queued(envelopes: &[Notification]) -> Vec<(String, String)> {
+/// Each envelope as a queue delivers it ([`Incoming::of`]): one batch.
+pub fn batch(envelopes: &[Notification]) -> Vec<Incoming> {
     envelopes
         .iter()
-        .map(|n| {
-            let body = serde_json::to_string(n).expect("an envelope serializes");
-            (n.id.clone(), body)
-        })
+        .map(|n| Incoming::of(n).expect("an envelope serializes"))
+        .collect()
+}
+
+/// `(message id, body)` for a queue.
+pub fn queued(envelopes: &[Notification]) -> Vec<(String, String)> {
+    batch(envelopes)
+        .into_iter()
+        .map(|m| (m.message_id, m.body))
         .collect()
 }
 

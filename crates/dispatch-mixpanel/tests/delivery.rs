@@ -9,12 +9,12 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use costwatch_core::Notification;
-use costwatch_core::samples::of_kind as sample;
-use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
+use costwatch_core::samples::{envelopes, of_kind as sample};
+use costwatch_dispatch::dispatcher::{Dispatcher, Verdict};
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::{Integration, Message, RenderContext, entry, load_config};
+use costwatch_dispatch_kit::delivery::verdicts;
 use costwatch_dispatch_mixpanel::Mixpanel;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::mixpanel::{
@@ -22,7 +22,6 @@ use costwatch_vendor_fakes::mixpanel::{
 };
 use costwatch_vendor_fakes::server::{FakeServer, Received, Reply, Vendor};
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 fn config(region: &str) -> Value {
     json!({"destinations": {"product": {
@@ -59,32 +58,7 @@ async fn deliver_as(
         .build()
         .await
         .unwrap();
-    let batch: Vec<Incoming> = envelopes
-        .iter()
-        .map(|n| Incoming {
-            message_id: format!("m-{}", n.id),
-            body: serde_json::to_string(n).unwrap(),
-        })
-        .collect();
-    d.dispatch(&batch, Utc::now(), Instant::now() + Duration::from_secs(30))
-        .await
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect()
-}
-
-fn kinds() -> Vec<Notification> {
-    [
-        "anomaly",
-        "budget",
-        "forecast",
-        "recommendation",
-        "report",
-        "test",
-    ]
-    .into_iter()
-    .map(sample)
-    .collect()
+    verdicts(&d, envelopes).await
 }
 
 #[tokio::test]
@@ -93,7 +67,7 @@ async fn what_mixpanel_receives_passes_its_spec_and_a_lost_ledger_record_counts_
     let server = FakeServer::start(fake.clone()).await;
     let first = MemoryState::default();
     assert!(
-        deliver(&server, &first, &kinds())
+        deliver(&server, &first, &envelopes())
             .await
             .iter()
             .all(|v| *v == Verdict::Done)
@@ -101,7 +75,7 @@ async fn what_mixpanel_receives_passes_its_spec_and_a_lost_ledger_record_counts_
     // The same messages through a dispatcher whose ledger never heard of them.
     let lost = MemoryState::default();
     assert!(
-        deliver(&server, &lost, &kinds())
+        deliver(&server, &lost, &envelopes())
             .await
             .iter()
             .all(|v| *v == Verdict::Done)
@@ -172,7 +146,7 @@ fn every_residency_has_its_host_and_a_digest_is_one_batch() {
         ("IN", "api-in.mixpanel.com"),
     ] {
         let cfg = load_config::<Mixpanel>(config(region)).unwrap();
-        let all = kinds();
+        let all = envelopes();
         let requests = Mixpanel::render(
             &cfg,
             "product",
@@ -255,7 +229,7 @@ async fn a_400_naming_one_event_of_a_batch_drops_only_that_event() {
     });
     let server = FakeServer::start(proxy).await;
     let state = MemoryState::default();
-    let verdicts = deliver_as(&server, &state, &kinds(), true).await;
+    let verdicts = deliver_as(&server, &state, &envelopes(), true).await;
     assert!(verdicts.iter().all(|v| *v == Verdict::Done), "{verdicts:?}");
     let log = server.log();
     let statuses: Vec<Option<u16>> = log.iter().map(|(_, s)| *s).collect();

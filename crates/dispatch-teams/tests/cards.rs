@@ -5,12 +5,13 @@
 
 use costwatch_core::Notification;
 use costwatch_core::findings::RootCause;
-use costwatch_core::notification::{Link, NotificationBody, ReportPeriod, State};
+use costwatch_core::notification::{Link, NotificationBody};
 use costwatch_core::samples::of_kind as sample;
 use costwatch_core::shared::shared_path;
 use costwatch_dispatch::Integration;
 use costwatch_dispatch::escape::HOSTILE;
 use costwatch_dispatch::{Body, Message, RenderContext, load_config};
+use costwatch_dispatch_kit::envelopes::variants;
 use costwatch_dispatch_teams::{MAX_MESSAGE_BYTES, Teams, TeamsConfig};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -62,26 +63,10 @@ fn assert_valid(v: &jsonschema::Validator, card: &Value) {
     assert_eq!(card["version"], "1.5");
 }
 
+/// Every sample envelope and its variants (a weekly report, the anomaly's later states, one with
+/// a link): what the conformance suite renders.
 fn samples() -> Vec<Notification> {
-    let mut all: Vec<Notification> = costwatch_core::samples::all()
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect();
-    let mut weekly = sample("report");
-    if let NotificationBody::Report(f) = &mut weekly.body {
-        f.period = ReportPeriod::Weekly;
-    }
-    all.push(weekly);
-    for state in [State::Ongoing, State::Resolved] {
-        let mut a = sample("anomaly");
-        a.state = state;
-        a.links.push(Link {
-            label: "Open in costwatch".into(),
-            url: "https://costs.example.com/a/1".into(),
-        });
-        all.push(a);
-    }
-    all
+    variants().into_iter().map(|(_, n)| n).collect()
 }
 
 /// All text shown in the card, wherever it sits.

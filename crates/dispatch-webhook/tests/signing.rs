@@ -91,10 +91,7 @@ fn during_a_rotation_every_secret_signs_and_either_receiver_verifies() {
 #[test]
 fn the_envelope_goes_as_is_or_flat_and_a_digest_is_one_request_per_envelope() {
     let schema = support::envelope_schema();
-    let samples: Vec<_> = costwatch_core::samples::all()
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect();
+    let samples = costwatch_core::samples::envelopes();
     let as_is = entry::<Webhook>()
         .load(config(json!([SECRET]), "envelope"))
         .unwrap();

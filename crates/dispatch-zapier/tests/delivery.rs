@@ -5,17 +5,16 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
-use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
+use costwatch_dispatch::dispatcher::{Dispatcher, Verdict};
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::{Message, RenderContext, entry};
+use costwatch_dispatch_kit::delivery::verdicts;
 use costwatch_dispatch_zapier::Zapier;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::server::FakeServer;
 use costwatch_vendor_fakes::zapier::CatchHook;
 use serde_json::json;
 use std::sync::Arc;
-use tokio::time::Instant;
 
 async fn dispatch(
     server: &FakeServer,
@@ -34,18 +33,7 @@ async fn dispatch(
         .build()
         .await
         .unwrap();
-    let batch: Vec<Incoming> = envelopes
-        .iter()
-        .map(|n| Incoming {
-            message_id: n.id.clone(),
-            body: serde_json::to_string(n).unwrap(),
-        })
-        .collect();
-    d.dispatch(&batch, Utc::now(), Instant::now() + Duration::from_secs(30))
-        .await
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect()
+    verdicts(&d, envelopes).await
 }
 
 #[tokio::test]

@@ -38,6 +38,16 @@ pub struct Incoming {
     pub body: String,
 }
 
+impl Incoming {
+    /// `envelope` as a queue delivers it: its JSON, the envelope's id as the message id.
+    pub fn of(envelope: &Notification) -> serde_json::Result<Self> {
+        Ok(Self {
+            message_id: envelope.id.clone(),
+            body: serde_json::to_string(envelope)?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     /// Delivered (or deliberately not: unrouted, already sent) to every destination.

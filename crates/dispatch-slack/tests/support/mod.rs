@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use costwatch_core::Notification;
-use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Settings, Verdict};
+use costwatch_dispatch::dispatcher::{Dispatcher, Settings, Verdict};
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::{Configured, SecretStores, entry};
+use costwatch_dispatch_kit::envelopes::batch;
 use costwatch_dispatch_slack::Slack;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::server::FakeServer;
@@ -20,10 +21,7 @@ pub const HOOK_B: &str = "/services/T0CW/B0MLTEAM/hooksecretBBBB";
 pub const TOKEN: &str = "xoxb-1-2-tokensecretXYZ";
 
 pub fn all_kinds() -> Vec<Notification> {
-    costwatch_core::samples::all()
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect()
+    costwatch_core::samples::envelopes()
 }
 
 /// Webhook destinations `finops` and `ml-team`, bot destination `ops` (channel C0OPS).
@@ -91,17 +89,10 @@ impl Rig {
     }
 
     pub async fn send(&self, envelopes: &[Notification]) -> Vec<(String, Verdict)> {
-        let batch: Vec<Incoming> = envelopes
-            .iter()
-            .map(|n| Incoming {
-                message_id: n.id.clone(),
-                body: serde_json::to_string(n).unwrap(),
-            })
-            .collect();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         self.dispatcher()
             .await
-            .dispatch(&batch, chrono::Utc::now(), deadline)
+            .dispatch(&batch(envelopes), chrono::Utc::now(), deadline)
             .await
     }
 }

@@ -5,15 +5,14 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
-use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
+use costwatch_dispatch::dispatcher::{Dispatcher, Verdict};
 use costwatch_dispatch::retry::RetryPolicy;
 use costwatch_dispatch::{Body, VendorRequest, entry};
+use costwatch_dispatch_kit::delivery::verdicts;
 use costwatch_dispatch_webhook::Webhook;
 use costwatch_store::memory::MemoryState;
 use costwatch_vendor_fakes::server::Received;
 use serde_json::Value;
-use tokio::time::Instant;
 
 /// Placeholder secrets in the spec's format (24 random bytes, base64, `whsec_`).
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -70,11 +69,5 @@ pub async fn dispatcher<'a>(config: Value, state: &'a MemoryState) -> Dispatcher
 
 /// One envelope through `d`: its verdict.
 pub async fn dispatch_one(d: &Dispatcher<'_>, n: &costwatch_core::Notification) -> Verdict {
-    let incoming = Incoming {
-        message_id: n.id.clone(),
-        body: serde_json::to_string(n).unwrap(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut verdicts = d.dispatch(&[incoming], Utc::now(), deadline).await;
-    verdicts.remove(0).1
+    verdicts(d, std::slice::from_ref(n)).await.remove(0)
 }
