@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use assert_cmd::Command;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use costwatch_core::shared::shared_path;
 
 fn costwatch(dir: &Path) -> Command {
@@ -279,4 +279,45 @@ fn real_export_columns_are_found_or_named_and_a_wrong_guess_is_an_error_listing_
         err.contains("no value column") && err.contains("`day`, `note`"),
         "{err}"
     );
+}
+
+#[test]
+fn a_fee_on_every_first_of_the_month_is_forecast_on_the_next_first() {
+    // A Cost Explorer export summed by day: about 100 a day (weekends lower, a deterministic
+    // wobble) and 3,000 of RI fees, Support and tax on the 1st, for fourteen months.
+    let dir = tempfile::tempdir().unwrap();
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let end = NaiveDate::from_ymd_opt(2025, 3, 20).unwrap();
+    let spend = |i: usize, day: NaiveDate| {
+        let weekend = day.weekday().number_from_monday() >= 6;
+        let usage = if weekend { 80.0 } else { 100.0 } + 4.0 * ((i * 7) % 5) as f64;
+        usage + if day.day() == 1 { 3000.0 } else { 0.0 }
+    };
+    let mut text = String::from("date,unblended_cost\n");
+    for (i, day) in start.iter_days().take_while(|d| *d <= end).enumerate() {
+        text.push_str(&format!("{day},{:.2}\n", spend(i, day)));
+    }
+    let input = write(dir.path(), "daily.csv", &text);
+    let rows = run(dir.path(), &input, 28);
+    let index = |d: NaiveDate| usize::try_from((d - start).num_days()).unwrap();
+    assert!(rows.iter().any(|r| r.0.day() == 1));
+    for (date, mean, lo80, hi80) in &rows {
+        let truth = spend(index(*date), *date);
+        if date.day() == 1 {
+            // The fee and that day's usage.
+            assert!((mean - truth).abs() < 30.0, "{date}: {mean}, truth {truth}");
+            assert!(*lo80 > 3_000.0 && *hi80 < 3_200.0, "{date}: {lo80}–{hi80}");
+        } else {
+            assert!((70.0..130.0).contains(mean), "{date}: {mean}");
+        }
+    }
+    // The summary says where the fee was found.
+    let out = costwatch(dir.path())
+        .args(["--json", "forecast", "--horizon", "28", "--input"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stderr).trim()).unwrap();
+    assert_eq!(summary["monthly_charge_days"], serde_json::json!([1]));
 }

@@ -58,7 +58,7 @@ fn main() {
         let n = series.values.len() - HOLDOUT;
         let train = &series.values[..n];
         let f = forecast_values(series.start, train, HOLDOUT);
-        let models = chosen_models(train, HOLDOUT);
+        let models = chosen_models(series.start, train, HOLDOUT);
         let rows: Vec<_> = f.iter().map(|p| (p.date, p.mean, p.lo80, p.hi80)).collect();
         write_split(&out.join(name), series.start, &series.values, n, &rows);
         println!("{name}: {} training days, chose {models:?}", n);
@@ -126,7 +126,7 @@ fn main() {
     write_split(&out.join("cur_daily_total"), start, &totals, n, &rows);
     println!(
         "cur_daily_total: {n} training days, flow chose {:?}",
-        chosen_models(&train.map_f64(|d| d.usage + d.credit), HOLDOUT)
+        chosen_models(train.start, &train.map_f64(|d| d.usage + d.credit), HOLDOUT)
     );
     month_end_report(
         &out.join("month_end").join("cur_daily_total"),

@@ -37,14 +37,23 @@ impl Parts {
             }
         });
         let calendar = series.map_f64(|d| d.recurring + d.tax);
+        Self::from_split(series.start, flow, calendar)
+    }
+
+    /// A plain series already split into `flow` and `calendar` (the same length).
+    pub fn from_split(
+        start: NaiveDate,
+        flow: Vec<Option<f64>>,
+        calendar: Vec<Option<f64>>,
+    ) -> Self {
         let actual = flow
             .iter()
             .zip(&calendar)
             .map(|(f, c)| Some((*f)? + (*c)?))
             .collect();
         Self {
-            start: series.start,
-            start_wd: series.start.weekday().num_days_from_monday() as usize,
+            start,
+            start_wd: start.weekday().num_days_from_monday() as usize,
             flow,
             calendar,
             actual,

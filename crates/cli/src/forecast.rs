@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use chrono::Days;
 use clap::{Args, ValueEnum};
-use costwatch_analytics::forecast::{chosen_models, forecast_values};
+use costwatch_analytics::forecast::{chosen_models, forecast_values, monthly_charge_days};
 use costwatch_ingest::daily::{Columns, Duplicates, read_daily_columns};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,7 +96,8 @@ pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
             "first_date": series.start,
             "last_date": series.last_date(),
             "horizon": args.horizon,
-            "models": chosen_models(&series.values, args.horizon + skip),
+            "models": chosen_models(series.start, &series.values, args.horizon + skip),
+            "monthly_charge_days": monthly_charge_days(series.start, &series.values),
             "out": args.out,
         });
         // Standard output carries the CSV unless --out is given.

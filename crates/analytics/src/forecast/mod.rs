@@ -4,7 +4,9 @@
 //! drifts; recurring fees, RI / Savings Plans fees and tax follow the month. Usage goes through
 //! the model choice below; the calendar part is the same day of last month, re-levelled by the
 //! current daily run-rate of such charges (`baseline::calendar_expected`), so a fee on the 1st
-//! comes back on the next 1st and is not smeared over the month.
+//! comes back on the next 1st and is not smeared over the month. A plain series (`costwatch
+//! forecast`) has no charge types: its calendar part is the days of the month that recur as
+//! lumps (`monthly`).
 //!
 //! **Model choice** (`engine`): naive, seasonal naive, a robust weekly baseline, ETS(A,N,A),
 //! ETS(A,Ad,A), Theta and Theta with the whole drift (ETS and Theta with clipped errors, so a
@@ -24,12 +26,14 @@
 //! the mean, and never go below zero for a scope that has never had a negative day.
 //!
 //! **What this assumes.** No holidays or known future events (commitment expiries, price
-//! changes); a one-off refund is not repeated, a monthly lump-sum credit is not foreseen.
+//! changes); a one-off refund is not repeated. In the pipeline a monthly lump-sum credit is not
+//! foreseen (credits are part of the flow); in a plain series it is a monthly lump like a fee.
 
 mod engine;
 mod ets;
 mod intervals;
 mod models;
+mod monthly;
 mod prepare;
 mod regime;
 mod robust;
@@ -93,23 +97,15 @@ pub fn forecast_values(
     values: &[Option<f64>],
     horizon: usize,
 ) -> Vec<ValuePoint> {
-    let Some(last) = values.iter().rposition(Option::is_some) else {
+    let Some(fit) = plain_fit(start, values, horizon) else {
         return Vec::new();
     };
-    let values = &values[..=last];
-    let Some(fitted) = engine::fit(values, horizon) else {
-        return Vec::new();
-    };
-    let rows = error_rows(&fitted, last, |i| values[i], |_, _| 0.0);
-    let unc = Uncertainty::new(&rows, fallback_scale(values));
-    let floor = values.iter().flatten().all(|v| *v >= 0.0).then_some(0.0);
-    let origin = start + Days::new(last as u64);
     (1..=horizon)
         .map(|h| {
-            let [lo95, lo80, hi80, hi95] = bounds(fitted.mean[h - 1], unc.daily(h), floor);
+            let (mean, [lo95, lo80, hi80, hi95]) = fit.bounds(h);
             ValuePoint {
-                date: origin + Days::new(h as u64),
-                mean: floor.map_or(fitted.mean[h - 1], |f| fitted.mean[h - 1].max(f)),
+                date: fit.parts.date(fit.origin + h),
+                mean,
                 lo95,
                 lo80,
                 hi80,
@@ -120,14 +116,39 @@ pub fn forecast_values(
 }
 
 /// Names of the models chosen for a plain series (for `--explain`-style diagnostics).
-pub fn chosen_models(values: &[Option<f64>], horizon: usize) -> Vec<String> {
-    let last = values.iter().rposition(Option::is_some).unwrap_or(0);
-    engine::fit(
-        &values[..=last.min(values.len().saturating_sub(1))],
-        horizon,
-    )
-    .map(|f| f.chosen)
-    .unwrap_or_default()
+pub fn chosen_models(start: NaiveDate, values: &[Option<f64>], horizon: usize) -> Vec<String> {
+    plain_fit(start, values, horizon)
+        .map(|fit| fit.fitted.chosen)
+        .unwrap_or_default()
+}
+
+/// Days of the month on which a plain series carries a recurring charge (a fee on the 1st),
+/// forecast by the calendar apart from the models; empty when there is none.
+pub fn monthly_charge_days(start: NaiveDate, values: &[Option<f64>]) -> Vec<u32> {
+    let last = values
+        .iter()
+        .rposition(Option::is_some)
+        .map_or(0, |l| l + 1);
+    monthly::split(start, &values[..last])
+        .map(|s| s.days)
+        .unwrap_or_default()
+}
+
+/// A plain series fitted at its last observed day: the flow through the models, the days of
+/// the month that recur as lumps (`monthly`) by the calendar.
+fn plain_fit(start: NaiveDate, values: &[Option<f64>], horizon: usize) -> Option<Fit> {
+    let last = values.iter().rposition(Option::is_some)?;
+    let values = &values[..=last];
+    let (flow, calendar) = match monthly::split(start, values) {
+        Some(split) => (split.flow, split.calendar),
+        None => (
+            values.to_vec(),
+            values.iter().map(|v| v.map(|_| 0.0)).collect(),
+        ),
+    };
+    let parts = Parts::from_split(start, flow, calendar);
+    let floor = values.iter().flatten().all(|v| *v >= 0.0).then_some(0.0);
+    Fit::from_parts(parts, last, horizon, floor)
 }
 
 /// Mean ± offsets, the bounds made to contain the mean and respect `floor`.
@@ -203,6 +224,17 @@ impl Fit {
         if parts.actual[recent].iter().flatten().count() < MIN_HISTORY_DAYS {
             return None;
         }
+        let floor = series
+            .days
+            .iter()
+            .flatten()
+            .all(|d| cfg.spend(d) >= Money::ZERO)
+            .then_some(0.0);
+        Self::from_parts(parts, origin, horizon, floor)
+    }
+
+    /// `parts` fitted at `origin`, bounds floored at `floor`.
+    fn from_parts(parts: Parts, origin: usize, horizon: usize, floor: Option<f64>) -> Option<Self> {
         let flow = &parts.flow[..=origin];
         let fitted = engine::fit(flow, horizon)?;
         let calendar = parts.calendar[..=origin]
@@ -219,12 +251,6 @@ impl Fit {
         };
         let rows = error_rows(&fitted, origin, |i| parts.actual[i], cal);
         let unc = Uncertainty::new(&rows, fallback_scale(&parts.actual[..=origin]));
-        let floor = series
-            .days
-            .iter()
-            .flatten()
-            .all(|d| cfg.spend(d) >= Money::ZERO)
-            .then_some(0.0);
         Some(Self {
             parts,
             origin,
@@ -248,16 +274,21 @@ impl Fit {
         self.floor.map_or(m, |f| m.max(f))
     }
 
-    fn point(&self, h: usize) -> ForecastPoint {
+    /// The mean `h` days ahead and its bounds (95 % and 80 %, low to high).
+    fn bounds(&self, h: usize) -> (f64, [f64; 4]) {
         let mean = self.mean(h);
-        let [lo95, lo80, hi80, hi95] = bounds(mean, self.unc.daily(h), self.floor).map(from_f64);
+        (mean, bounds(mean, self.unc.daily(h), self.floor))
+    }
+
+    fn point(&self, h: usize) -> ForecastPoint {
+        let (mean, [lo95, lo80, hi80, hi95]) = self.bounds(h);
         ForecastPoint {
             date: self.parts.date(self.origin + h),
             mean: from_f64(mean),
-            lo95,
-            lo80,
-            hi80,
-            hi95,
+            lo95: from_f64(lo95),
+            lo80: from_f64(lo80),
+            hi80: from_f64(hi80),
+            hi95: from_f64(hi95),
         }
     }
 }

@@ -6,6 +6,7 @@ mod cur_fees;
 mod detect;
 mod forecast;
 mod forecast_known;
+mod forecast_monthly;
 mod forecast_shift;
 mod root_cause;
 // Shared with the accuracy benchmark, which also reads the Winkler score the tests do not.
