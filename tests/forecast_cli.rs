@@ -321,3 +321,46 @@ fn a_fee_on_every_first_of_the_month_is_forecast_on_the_next_first() {
         serde_json::from_str(String::from_utf8_lossy(&out.stderr).trim()).unwrap();
     assert_eq!(summary["monthly_charge_days"], serde_json::json!([1]));
 }
+
+#[test]
+fn a_cost_explorer_csv_download_is_read_as_it_comes() {
+    // The console's "Download CSV": the grouping's name over the dates, one column per service,
+    // the total last, and a first row of the file's own totals.
+    let dir = tempfile::tempdir().unwrap();
+    let start = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+    let mut days = String::new();
+    let (mut ec2_sum, mut s3_sum) = (0.0, 0.0);
+    for (i, day) in start.iter_days().take(42).enumerate() {
+        let ec2 = 50.0 + (i % 7) as f64;
+        let s3 = 10.0 + (i % 3) as f64;
+        ec2_sum += ec2;
+        s3_sum += s3;
+        days.push_str(&format!(
+            "\"{day}\",\"{ec2:.2}\",\"{s3:.2}\",\"{:.2}\"\n",
+            ec2 + s3
+        ));
+    }
+    let text = format!(
+        "\"Service\",\"EC2-Instances($)\",\"S3($)\",\"Total costs($)\"\n\
+         \"Service total\",\"{ec2_sum:.2}\",\"{s3_sum:.2}\",\"{:.2}\"\n{days}",
+        ec2_sum + s3_sum
+    );
+    let input = write(dir.path(), "costs.csv", &text);
+    let (ok, out, err) = run_with(dir.path(), &input, &[]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("row 1 (`Service total`) is the file's own total"),
+        "{err}"
+    );
+    // The daily totals (60–68), not one service's and not the file's sum.
+    let rows: Vec<f64> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|m| (58.0..70.0).contains(m)), "{rows:?}");
+    // Naming the date column (the grouping's name) skips the totals row too.
+    let (ok, _, err) = run_with(dir.path(), &input, &["--date-column", "Service"]);
+    assert!(ok, "{err}");
+}

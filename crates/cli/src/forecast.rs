@@ -56,6 +56,12 @@ pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
         value: args.value_column.clone(),
     };
     let series = read_daily_columns(&args.input, duplicates, &columns)?;
+    for (row, label) in &series.skipped_totals {
+        eprintln!(
+            "note: {}: row {row} (`{label}`) is the file's own total, not a day: skipped",
+            args.input.display()
+        );
+    }
     if !series.duplicate_days.is_empty() {
         eprintln!(
             "warning: {}: {} dates have several rows, summed (first {}); --on-duplicate error rejects them",

@@ -12,6 +12,12 @@
 //! * Several rows on one day are **summed** (a day's spend split over rows, or hourly rows of a
 //!   count), and reported in [`DailyValues::duplicate_days`] so the caller can say so; with
 //!   [`Duplicates::Reject`] they are an error naming both rows.
+//! * **Cost Explorer's own CSV download** (the console's "Download CSV"): a first column named
+//!   after the grouping (`Service`, `Linked account` …) holding the dates, one column per group
+//!   (`EC2-Instances($)`), a `Total costs($)` column, and a first row of the file's own totals
+//!   (`Service total`). Rows whose date cell ends in "total" are the file's sums, not days, and
+//!   are skipped ([`DailyValues::skipped_totals`]); among several numeric columns the one named
+//!   `Total…` is the value.
 //! * Anything else that is not a finite number, or a date that does not parse, fails the whole
 //!   file with its row and column.
 
@@ -56,6 +62,8 @@ pub struct DailyValues {
     pub values: Vec<Option<f64>>,
     /// Days that had more than one row (summed).
     pub duplicate_days: Vec<NaiveDate>,
+    /// Rows of the file's own totals (`Service total`), skipped: (row, label).
+    pub skipped_totals: Vec<(u64, String)>,
 }
 
 impl DailyValues {
@@ -89,7 +97,8 @@ pub fn read_daily_columns(
         &names,
         columns.date.as_deref(),
         &DATE_COLUMNS,
-        |c| looks_like(sample, c, |s| parse_date(s).is_some()),
+        |c| looks_like(sample, c, |s| is_totals_label(s) || parse_date(s).is_some()),
+        |_| false,
         "date",
         &label,
     )?;
@@ -98,17 +107,23 @@ pub fn read_daily_columns(
         columns.value.as_deref(),
         &VALUE_COLUMNS,
         |c| c != date_col && looks_like(sample, c, |s| matches!(parse_value(s), Ok(Some(_)))),
+        |c| names[c].trim().to_ascii_lowercase().starts_with("total"),
         "value",
         &label,
     )?;
     let mut days: BTreeMap<NaiveDate, (Option<f64>, u64)> = BTreeMap::new();
     let mut duplicate_days = BTreeSet::new();
+    let mut skipped_totals = Vec::new();
     for (i, record) in records.iter().enumerate() {
         let row = i as u64 + 1;
         let cell = |c: usize| record.get(c).unwrap_or("").trim();
         let bad = |c: usize, problem: String| {
             IngestError::value(&label, Location::Row(row), &names[c], problem)
         };
+        if is_totals_label(cell(date_col)) {
+            skipped_totals.push((row, cell(date_col).to_owned()));
+            continue;
+        }
         let date = parse_date(cell(date_col)).ok_or_else(|| {
             bad(
                 date_col,
@@ -165,16 +180,25 @@ pub fn read_daily_columns(
         start,
         values,
         duplicate_days: duplicate_days.into_iter().collect(),
+        skipped_totals,
     })
 }
 
+/// A cell of the file's own totals where a date belongs: Cost Explorer's download starts with a
+/// `Service total` (`Linked account total` …) row.
+fn is_totals_label(s: &str) -> bool {
+    s.trim().to_ascii_lowercase().ends_with("total")
+}
+
 /// The column `named` (any case), else the first of `usual` present, else the only column
-/// `fits`; an error listing the columns found when there is no such column or several fit.
+/// `fits`, or the only `preferred` one of several that fit; an error listing the columns found
+/// when there is no such column or several fit.
 fn pick_column(
     names: &[String],
     named: Option<&str>,
     usual: &[&str],
     fits: impl Fn(usize) -> bool,
+    preferred: impl Fn(usize) -> bool,
     what: &str,
     label: &str,
 ) -> Result<usize, IngestError> {
@@ -207,6 +231,15 @@ fn pick_column(
         return Ok(c);
     }
     let fitting: Vec<usize> = (0..names.len()).filter(|c| fits(*c)).collect();
+    if let [c] = fitting
+        .iter()
+        .copied()
+        .filter(|c| preferred(*c))
+        .collect::<Vec<_>>()[..]
+        && fitting.len() > 1
+    {
+        return Ok(c);
+    }
     match fitting[..] {
         [c] => Ok(c),
         [] => Err(fail(format!(
@@ -226,14 +259,15 @@ fn pick_column(
     }
 }
 
-/// Whether column `c` of the sample rows is non-empty somewhere and `ok` wherever it is.
+/// Whether column `c` of the sample rows is `ok` wherever it is filled, and filled somewhere
+/// other than a totals row.
 fn looks_like(sample: &[csv::StringRecord], c: usize, ok: impl Fn(&str) -> bool) -> bool {
     let cells: Vec<&str> = sample
         .iter()
         .map(|r| r.get(c).unwrap_or("").trim())
         .filter(|s| !s.is_empty() && !MISSING.iter().any(|m| s.eq_ignore_ascii_case(m)))
         .collect();
-    !cells.is_empty() && cells.iter().all(|s| ok(s))
+    cells.iter().any(|s| !is_totals_label(s)) && cells.iter().all(|s| ok(s))
 }
 
 /// `YYYY-MM-DD`, with anything after the day (a time, a zone) ignored; `YYYY/MM/DD` too.
