@@ -118,6 +118,21 @@ pub(crate) fn calendar_expected(parts: &Parts, target: NaiveDate, last: usize) -
     None
 }
 
+/// The calendar part's own errors on the day of the month of `target`: for each of the same day
+/// in up to twelve earlier months within `..= last`, its calendar-driven amount less what
+/// [`calendar_expected`] said from the days before it. A fee that changes from month to month
+/// (tax that follows usage) errs by its changes; a fixed fee by nothing.
+pub(crate) fn calendar_errors(parts: &Parts, target: NaiveDate, last: usize) -> Vec<f64> {
+    (1..=12)
+        .filter_map(|k| {
+            let day = target.checked_sub_months(Months::new(k))?;
+            let r = parts.index_of(day).filter(|r| (1..=last).contains(r))?;
+            let actual = parts.calendar.get(r).copied().flatten()?;
+            Some(actual - calendar_expected(parts, day, r - 1)?)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,27 @@ impl Uncertainty {
     }
 }
 
+/// `offsets` widened for a second, independent error of which `errors` are past draws (the
+/// calendar part's on a fee's day of the month): each level's half-width becomes the root of
+/// the sum of the squares of the two, the second read at the conformal level of `errors`'
+/// absolute values (with a handful of months, their largest). Fewer than two errors say
+/// nothing: `offsets` as they are.
+pub(crate) fn widened(offsets: [f64; 4], errors: &[f64]) -> [f64; 4] {
+    if errors.len() < 2 {
+        return offsets;
+    }
+    let size: Vec<f64> = errors.iter().map(|e| e.abs()).collect();
+    let half = |p: f64| quantile(&size, conformal_level(p, size.len())).unwrap_or(0.0);
+    let (half80, half95) = (half(0.8), half(0.95));
+    let root = |o: f64, extra: f64| o.signum() * o.hypot(extra);
+    [
+        root(offsets[0], half95),
+        root(offsets[1], half80),
+        root(offsets[2], half80),
+        root(offsets[3], half95),
+    ]
+}
+
 /// Offsets at [`LEVELS`] with each level's width, half either side of zero: the 95 % bounds
 /// from the 2.5 % and 97.5 % quantiles, the 80 % ones from the 10 % and 90 %.
 fn symmetric(q: [f64; 4]) -> [f64; 4] {

@@ -22,8 +22,10 @@
 //! both set the width: a horizon-smoothed scale times pooled error quantiles (at
 //! split-conformal's finite-sample levels) for each day; the errors of whole k-day sums for the
 //! month's remaining days, so correlated daily errors widen the total as they should, read at
-//! the levels that held out of sample on the series' own history. The bounds always contain
-//! the mean, and never go below zero for a scope that has never had a negative day.
+//! the levels that held out of sample on the series' own history. A fee's day adds the calendar
+//! part's own past errors on that day of the month (`intervals::widened`), which the pooled
+//! daily errors dilute thirtyfold. The bounds always contain the mean, and never go below zero
+//! for a scope that has never had a negative day.
 //!
 //! **What this assumes.** No holidays or known future events (commitment expiries, price
 //! changes); a one-off refund is not repeated. In the pipeline a monthly lump-sum credit is not
@@ -44,9 +46,9 @@ use costwatch_core::money::from_f64;
 use costwatch_core::{DailyCost, DailySeries, Money};
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::{Parts, calendar_expected, calendar_level};
+use crate::baseline::{Parts, calendar_errors, calendar_expected, calendar_level};
 use engine::Fitted;
-use intervals::{ErrorRows, Uncertainty, sum_offsets};
+use intervals::{ErrorRows, Uncertainty, sum_offsets, widened};
 
 /// Days of history the pipeline needs before it forecasts a scope: 14 observed in the last 56.
 const MIN_HISTORY_DAYS: usize = 14;
@@ -274,10 +276,17 @@ impl Fit {
         self.floor.map_or(m, |f| m.max(f))
     }
 
-    /// The mean `h` days ahead and its bounds (95 % and 80 %, low to high).
+    /// The mean `h` days ahead and its bounds (95 % and 80 %, low to high). On a day whose
+    /// calendar part has erred before (a fee that changes from month to month), those errors
+    /// widen it: the daily errors pool every day, so a fee's one day a month hardly moves them.
     fn bounds(&self, h: usize) -> (f64, [f64; 4]) {
         let mean = self.mean(h);
-        (mean, bounds(mean, self.unc.daily(h), self.floor))
+        let mut offsets = self.unc.daily(h);
+        if self.calendar {
+            let target = self.parts.date(self.origin + h);
+            offsets = widened(offsets, &calendar_errors(&self.parts, target, self.origin));
+        }
+        (mean, bounds(mean, offsets, self.floor))
     }
 
     fn point(&self, h: usize) -> ForecastPoint {

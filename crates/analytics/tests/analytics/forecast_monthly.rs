@@ -9,7 +9,7 @@ use costwatch_ingest::daily::{Duplicates, read_daily};
 
 /// About 100 a day (weekends lower, a deterministic wobble) for `days` days from 1 Jan 2024,
 /// with `fee(date)` on top.
-fn spend(days: usize, fee: impl Fn(NaiveDate) -> f64) -> (NaiveDate, Vec<Option<f64>>) {
+fn spend(days: usize, mut fee: impl FnMut(NaiveDate) -> f64) -> (NaiveDate, Vec<Option<f64>>) {
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let values = (0..days)
         .map(|i| {
@@ -66,4 +66,38 @@ fn the_benchmark_series_have_no_monthly_charge() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn a_fee_that_changes_every_month_widens_its_day_enough_to_cover_it() {
+    // Tax or a usage-linked fee: 3,000 ± 300 on each 1st, a different amount every month (a
+    // fixed pseudo-random sequence). Forecast from the last day of each of twelve months, the
+    // next 1st's 80 % interval covers it in most months; the usual day's width (a few dollars)
+    // would cover almost none.
+    let mut state = 11_u64;
+    let mut fees = std::collections::BTreeMap::new();
+    let mut fee_of = |d: NaiveDate| -> f64 {
+        *fees.entry((d.year(), d.month())).or_insert_with(|| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            3_000.0 + 600.0 * ((state >> 33) as f64 / f64::from(u32::MAX >> 1) - 0.5)
+        })
+    };
+    let (start, values) = spend(640, |d| if d.day() == 1 { fee_of(d) } else { 0.0 });
+    let firsts: Vec<usize> = (0..values.len())
+        .filter(|i| (start + Days::new(*i as u64)).day() == 1)
+        .collect();
+    let judged = &firsts[firsts.len() - 12..];
+    let mut covered = 0;
+    let mut widths = Vec::new();
+    for &i in judged {
+        let f = forecast_values(start, &values[..i], 1);
+        let (p, truth) = (f[0], values[i].unwrap());
+        assert_eq!(p.date, start + Days::new(i as u64));
+        covered += usize::from((p.lo80..=p.hi80).contains(&truth));
+        widths.push(p.hi80 - p.lo80);
+    }
+    assert!(covered >= 7, "{covered} of 12 covered; widths {widths:?}");
+    assert!(widths.iter().all(|w| *w > 100.0), "{widths:?}");
 }
