@@ -11,6 +11,8 @@
 //! prints the intervals' coverage on simulated series with a known, wandering level.
 
 // The calibration tests' series builders: the same weekly shape and seeded noise.
+#[path = "support/series.rs"]
+mod bench_series;
 #[allow(dead_code)]
 #[path = "../tests/analytics/common.rs"]
 mod common;
@@ -48,13 +50,8 @@ fn main() {
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-forecast")
         });
-    for name in [
-        "example_wp_log_peyton_manning",
-        "example_wp_log_R",
-        "nab_nyc_taxi_daily",
-    ] {
-        let path = shared_path(&format!("data/forecast/{name}.csv"));
-        let series = read_daily(&path, Duplicates::Sum).unwrap_or_else(|e| panic!("{e}"));
+    for name in bench_series::NAMES {
+        let series = bench_series::read(name);
         let n = series.values.len() - HOLDOUT;
         let train = &series.values[..n];
         let f = forecast_values(series.start, train, HOLDOUT);

@@ -4,8 +4,8 @@
 
 use chrono::{Datelike, Days, NaiveDate};
 use costwatch_analytics::forecast::{forecast_values, monthly_charge_days};
-use costwatch_core::shared::shared_path;
-use costwatch_ingest::daily::{Duplicates, read_daily};
+
+use crate::bench_series;
 
 /// About 100 a day (weekends lower, a deterministic wobble) for `days` days from 1 Jan 2024,
 /// with `fee(date)` on top.
@@ -54,13 +54,8 @@ fn a_fee_that_grew_is_forecast_at_its_last_amount_and_a_month_total_holds_it() {
 
 #[test]
 fn the_benchmark_series_have_no_monthly_charge() {
-    for name in [
-        "example_wp_log_peyton_manning",
-        "example_wp_log_R",
-        "nab_nyc_taxi_daily",
-    ] {
-        let path = shared_path(&format!("data/forecast/{name}.csv"));
-        let series = read_daily(&path, Duplicates::Sum).unwrap_or_else(|e| panic!("{e}"));
+    for name in bench_series::NAMES {
+        let series = bench_series::read(name);
         assert!(
             monthly_charge_days(series.start, &series.values).is_empty(),
             "{name}"

@@ -13,3 +13,6 @@ mod root_cause;
 #[allow(dead_code)]
 #[path = "../../benches/support/coverage.rs"]
 mod sim_coverage;
+// The forecast benchmark's real series, which the monthly-charge tests read too.
+#[path = "../../benches/support/series.rs"]
+mod bench_series;
