@@ -293,11 +293,14 @@ fn a_fee_on_every_first_of_the_month_is_forecast_on_the_next_first() {
         let usage = if weekend { 80.0 } else { 100.0 } + 4.0 * ((i * 7) % 5) as f64;
         usage + if day.day() == 1 { 3000.0 } else { 0.0 }
     };
-    let mut text = String::from("date,unblended_cost\n");
-    for (i, day) in start.iter_days().take_while(|d| *d <= end).enumerate() {
-        text.push_str(&format!("{day},{:.2}\n", spend(i, day)));
-    }
-    let input = write(dir.path(), "daily.csv", &text);
+    let export = |end: NaiveDate| {
+        let mut text = String::from("date,unblended_cost\n");
+        for (i, day) in start.iter_days().take_while(|d| *d <= end).enumerate() {
+            text.push_str(&format!("{day},{:.2}\n", spend(i, day)));
+        }
+        write(dir.path(), &format!("daily-to-{end}.csv"), &text)
+    };
+    let input = export(end);
     let rows = run(dir.path(), &input, 28);
     let index = |d: NaiveDate| usize::try_from((d - start).num_days()).unwrap();
     assert!(rows.iter().any(|r| r.0.day() == 1));
@@ -311,15 +314,58 @@ fn a_fee_on_every_first_of_the_month_is_forecast_on_the_next_first() {
             assert!((70.0..130.0).contains(mean), "{date}: {mean}");
         }
     }
-    // The summary says where the fee was found.
-    let out = costwatch(dir.path())
-        .args(["--json", "forecast", "--horizon", "28", "--input"])
-        .arg(&input)
-        .output()
-        .unwrap();
-    let summary: serde_json::Value =
-        serde_json::from_str(String::from_utf8_lossy(&out.stderr).trim()).unwrap();
-    assert_eq!(summary["monthly_charge_days"], serde_json::json!([1]));
+    // The summary says where the fee was found, and --month-end gives the month's total: the
+    // days so far to the cent, and the rest with the next fee when the month ahead has one.
+    let summary = |input: &Path| -> serde_json::Value {
+        let out = costwatch(dir.path())
+            .args([
+                "--json",
+                "forecast",
+                "--horizon",
+                "28",
+                "--month-end",
+                "--input",
+            ])
+            .arg(input)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains("month end 20"), "{text}");
+        serde_json::from_str(text.lines().last().unwrap()).unwrap()
+    };
+    let money = |v: &serde_json::Value| v.as_str().unwrap().parse::<f64>().unwrap();
+    let month_total = |first: NaiveDate, days: u64| -> f64 {
+        first
+            .iter_days()
+            .take(days as usize)
+            .map(|d| spend(index(d), d))
+            .sum()
+    };
+    let march = summary(&input);
+    assert_eq!(march["monthly_charge_days"], serde_json::json!([1]));
+    let m = &march["month_end"];
+    assert_eq!(m["month"], "2025-03-01");
+    let so_far = month_total(NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(), 20);
+    assert!((money(&m["actual_to_date"]) - so_far).abs() < 0.05, "{m}");
+    let truth = month_total(NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(), 31);
+    assert!(
+        (money(&m["total"]) - truth).abs() < 0.01 * truth,
+        "{m}, truth {truth}"
+    );
+    // A file that ends on 31 March: April is all forecast, its fee included.
+    let to_march = export(NaiveDate::from_ymd_opt(2025, 3, 31).unwrap());
+    let april = &summary(&to_march)["month_end"];
+    assert_eq!(april["month"], "2025-04-01");
+    let truth = month_total(NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(), 30);
+    assert!(
+        (money(&april["total"]) - truth).abs() < 0.02 * truth,
+        "{april}, truth {truth}"
+    );
 }
 
 #[test]

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use chrono::Days;
 use clap::{Args, ValueEnum};
-use costwatch_analytics::forecast::{chosen_models, forecast_values, monthly_charge_days};
+use costwatch_analytics::forecast::{
+    chosen_models, forecast_values, month_end_of_values, monthly_charge_days,
+};
 use costwatch_ingest::daily::{Columns, Duplicates, read_daily_columns};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -41,6 +43,11 @@ pub struct ForecastArgs {
     /// What several rows on one date mean.
     #[arg(long, value_enum, default_value = "sum")]
     on_duplicate: OnDuplicate,
+    /// Also forecast the total of the month of the first day after the file (its days so far
+    /// plus the rest), with its 80 % and 95 % intervals: a line on stderr, and `month_end` in
+    /// the --json summary. The values are taken as money (cents).
+    #[arg(long)]
+    month_end: bool,
 }
 
 pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
@@ -94,6 +101,29 @@ pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
         Some(path) => std::fs::write(path, &csv).with_context(|| format!("{}", path.display()))?,
         None => std::io::stdout().write_all(csv.as_bytes())?,
     }
+    let month_end = args
+        .month_end
+        .then(|| month_end_of_values(series.start, &series.values, first))
+        .flatten();
+    if args.month_end {
+        match &month_end {
+            Some(m) => eprintln!(
+                "month end {}: {:.2} (80 %: {:.2} – {:.2}; 95 %: {:.2} – {:.2}); in the file, to {}: {:.2}",
+                m.month.format("%Y-%m"),
+                m.total,
+                m.lo80,
+                m.hi80,
+                m.lo95,
+                m.hi95,
+                m.as_of,
+                m.actual_to_date
+            ),
+            None => eprintln!(
+                "month end {}: too little history (14 observed days in the last 56 are needed)",
+                first.format("%Y-%m")
+            ),
+        }
+    }
     if json {
         let summary = serde_json::json!({
             "input": args.input,
@@ -104,6 +134,16 @@ pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
             "horizon": args.horizon,
             "models": chosen_models(series.start, &series.values, args.horizon + skip),
             "monthly_charge_days": monthly_charge_days(series.start, &series.values),
+            "month_end": month_end.map(|m| serde_json::json!({
+                "month": m.month,
+                "as_of": m.as_of,
+                "actual_to_date": m.actual_to_date,
+                "total": m.total,
+                "lo80": m.lo80,
+                "hi80": m.hi80,
+                "lo95": m.lo95,
+                "hi95": m.hi95,
+            })),
             "out": args.out,
         });
         // Standard output carries the CSV unless --out is given.

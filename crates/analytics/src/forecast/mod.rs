@@ -141,16 +141,53 @@ pub fn monthly_charge_days(start: NaiveDate, values: &[Option<f64>]) -> Vec<u32>
 fn plain_fit(start: NaiveDate, values: &[Option<f64>], horizon: usize) -> Option<Fit> {
     let last = values.iter().rposition(Option::is_some)?;
     let values = &values[..=last];
-    let (flow, calendar) = match monthly::split(start, values) {
+    let (flow, calendar) = flow_and_calendar(start, values);
+    let parts = Parts::from_split(start, flow, calendar);
+    let floor = values.iter().flatten().all(|v| *v >= 0.0).then_some(0.0);
+    Fit::from_parts(parts, last, horizon, floor)
+}
+
+/// A plain series as flow and calendar part: its monthly lumps (`monthly`) apart, or all flow.
+fn flow_and_calendar(
+    start: NaiveDate,
+    values: &[Option<f64>],
+) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
+    match monthly::split(start, values) {
         Some(split) => (split.flow, split.calendar),
         None => (
             values.to_vec(),
             values.iter().map(|v| v.map(|_| 0.0)).collect(),
         ),
+    }
+}
+
+/// Month-end forecast of a plain daily series of spend (`costwatch forecast --month-end`):
+/// [`month_end`] with the series' monthly lumps as recurring charges and the rest as usage, so
+/// a fee on the 1st is forecast by the calendar as the pipeline forecasts it. Amounts are money:
+/// rounded to cents.
+pub fn month_end_of_values(
+    start: NaiveDate,
+    values: &[Option<f64>],
+    as_of: NaiveDate,
+) -> Option<MonthEndForecast> {
+    let (flow, calendar) = flow_and_calendar(start, values);
+    let days = flow
+        .iter()
+        .zip(&calendar)
+        .map(|(f, c)| {
+            Some(DailyCost {
+                usage: from_f64((*f)?),
+                recurring: from_f64((*c)?),
+                ..DailyCost::default()
+            })
+        })
+        .collect();
+    let series = DailySeries {
+        scope: costwatch_core::Scope::Org,
+        start,
+        days,
     };
-    let parts = Parts::from_split(start, flow, calendar);
-    let floor = values.iter().flatten().all(|v| *v >= 0.0).then_some(0.0);
-    Fit::from_parts(parts, last, horizon, floor)
+    month_end(&series, as_of)
 }
 
 /// Mean ± offsets, the bounds made to contain the mean and respect `floor`.
