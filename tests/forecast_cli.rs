@@ -327,14 +327,9 @@ fn a_fee_on_every_first_of_the_month_is_forecast_on_the_next_first() {
                 "--input",
             ])
             .arg(input)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8_lossy(&out.stderr);
+            .assert()
+            .success();
+        let text = String::from_utf8_lossy(&out.get_output().stderr);
         assert!(text.contains("month end 20"), "{text}");
         serde_json::from_str(text.lines().last().unwrap()).unwrap()
     };
