@@ -25,7 +25,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
-use costwatch_analytics::forecast::{ValuePoint, chosen_models, forecast_daily, forecast_values};
+use costwatch_analytics::forecast::{
+    PlainForecast, ValuePoint, chosen_models, forecast_daily, forecast_plain, forecast_values,
+};
 use costwatch_core::money::{from_f64, to_f64};
 use costwatch_core::record::CostMetric;
 use costwatch_core::scope::ScopeKind;
@@ -54,8 +56,7 @@ fn main() {
         let series = bench_series::read(name);
         let n = series.values.len() - HOLDOUT;
         let train = &series.values[..n];
-        let f = forecast_values(series.start, train, HOLDOUT);
-        let models = chosen_models(series.start, train, HOLDOUT);
+        let PlainForecast { points: f, models } = forecast_plain(series.start, train, HOLDOUT);
         let rows: Vec<_> = f.iter().map(|p| (p.date, p.mean, p.lo80, p.hi80)).collect();
         write_split(&out.join(name), series.start, &series.values, n, &rows);
         println!("{name}: {} training days, chose {models:?}", n);

@@ -9,9 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use chrono::Days;
 use clap::{Args, ValueEnum};
-use costwatch_analytics::forecast::{
-    chosen_models, forecast_values, month_end_of_values, monthly_charge_days,
-};
+use costwatch_analytics::forecast::{forecast_plain, month_end_of_values, monthly_charge_days};
 use costwatch_ingest::daily::{Columns, Duplicates, read_daily_columns};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -83,11 +81,11 @@ pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
     // Trailing dates without a value are forecast too, but not printed: the output starts the
     // day after the last date in the file.
     let skip = series.values.len() - 1 - last_observed;
-    let points = forecast_values(series.start, &series.values, args.horizon + skip);
+    let forecast = forecast_plain(series.start, &series.values, args.horizon + skip);
     let first = series.last_date() + Days::new(1);
     let mut csv = String::from("ds,mean,lo80,hi80\n");
     let mut rows = 0;
-    for p in points.iter().filter(|p| p.date >= first) {
+    for p in forecast.points.iter().filter(|p| p.date >= first) {
         csv.push_str(&format!("{},{},{},{}\n", p.date, p.mean, p.lo80, p.hi80));
         rows += 1;
     }
@@ -132,7 +130,7 @@ pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
             "first_date": series.start,
             "last_date": series.last_date(),
             "horizon": args.horizon,
-            "models": chosen_models(series.start, &series.values, args.horizon + skip),
+            "models": forecast.models,
             "monthly_charge_days": monthly_charge_days(series.start, &series.values),
             "month_end": month_end.map(|m| serde_json::json!({
                 "month": m.month,

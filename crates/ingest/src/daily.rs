@@ -231,12 +231,9 @@ fn pick_column(
         return Ok(c);
     }
     let fitting: Vec<usize> = (0..names.len()).filter(|c| fits(*c)).collect();
-    if let [c] = fitting
-        .iter()
-        .copied()
-        .filter(|c| preferred(*c))
-        .collect::<Vec<_>>()[..]
-        && fitting.len() > 1
+    let preferred: Vec<usize> = fitting.iter().copied().filter(|c| preferred(*c)).collect();
+    if fitting.len() > 1
+        && let [c] = preferred[..]
     {
         return Ok(c);
     }

@@ -99,10 +99,29 @@ pub fn forecast_values(
     values: &[Option<f64>],
     horizon: usize,
 ) -> Vec<ValuePoint> {
+    forecast_plain(start, values, horizon).points
+}
+
+/// Names of the models chosen for a plain series (for `--explain`-style diagnostics).
+pub fn chosen_models(start: NaiveDate, values: &[Option<f64>], horizon: usize) -> Vec<String> {
+    forecast_plain(start, values, horizon).models
+}
+
+/// A plain series' forecast and the models chosen for it, from one fit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlainForecast {
+    /// [`forecast_values`]'s days.
+    pub points: Vec<ValuePoint>,
+    /// [`chosen_models`]'s names.
+    pub models: Vec<String>,
+}
+
+/// [`forecast_values`] and [`chosen_models`] together, the series fitted once.
+pub fn forecast_plain(start: NaiveDate, values: &[Option<f64>], horizon: usize) -> PlainForecast {
     let Some(fit) = plain_fit(start, values, horizon) else {
-        return Vec::new();
+        return PlainForecast::default();
     };
-    (1..=horizon)
+    let points = (1..=horizon)
         .map(|h| {
             let (mean, [lo95, lo80, hi80, hi95]) = fit.bounds(h);
             ValuePoint {
@@ -114,14 +133,11 @@ pub fn forecast_values(
                 hi95,
             }
         })
-        .collect()
-}
-
-/// Names of the models chosen for a plain series (for `--explain`-style diagnostics).
-pub fn chosen_models(start: NaiveDate, values: &[Option<f64>], horizon: usize) -> Vec<String> {
-    plain_fit(start, values, horizon)
-        .map(|fit| fit.fitted.chosen)
-        .unwrap_or_default()
+        .collect();
+    PlainForecast {
+        points,
+        models: fit.fitted.chosen,
+    }
 }
 
 /// Days of the month on which a plain series carries a recurring charge (a fee on the 1st),
