@@ -6,6 +6,9 @@ const SVG = "http://www.w3.org/2000/svg";
 const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
 const fmt = (v) => (v === null || v === undefined ? "–" : money.format(Number(v)));
 const $ = (id) => document.getElementById(id);
+// A budget's use in whole percents rounded down, as costwatch_core::money::display_percent_used
+// writes it in alerts: "80%" is never shown before the 80 % threshold is crossed.
+const percentUsed = (p) => `${Math.floor(p + 1e-9) + 0}%`;
 
 // --- API -------------------------------------------------------------------------------------
 
@@ -229,7 +232,7 @@ function drawBudget(b) {
   badge.className = "badge " + b.status;
   badge.textContent = { ok: "on track", at_risk: "at risk", over: "over budget" }[b.status];
   const text = document.createElement("p");
-  text.textContent = `${fmt(b.actual)} of ${fmt(b.limit)} (${b.percent_used.toFixed(0)} %), forecast ${fmt(b.forecast)}. ` +
+  text.textContent = `${fmt(b.actual)} of ${fmt(b.limit)} (${percentUsed(b.percent_used)}), forecast ${fmt(b.forecast)}. ` +
     (b.breach_date ? `Breach date: ${b.breach_date}. ` : "No breach expected this month. ") +
     (b.allowed_daily_spend !== null ? `Allowed daily spend: ${fmt(b.allowed_daily_spend)} for ${b.days_left} days.` : "");
   card.append(h, badge, text);

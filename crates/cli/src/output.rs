@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use costwatch_core::Notification;
 use costwatch_core::archive::ReportFile;
 use costwatch_core::envelopes::DEFAULT_CURRENCY as CURRENCY;
-use costwatch_core::money::display;
+use costwatch_core::money::{display, display_percent_used};
 use costwatch_pipeline::RunSummary;
 use costwatch_pipeline::archive::archive_files;
 use costwatch_pipeline::collect::Collected;
@@ -150,11 +150,11 @@ impl Summary {
                 .iter()
                 .map(|b| {
                     format!(
-                        "{}: {} of {} ({:.0}%), forecast {}",
+                        "{}: {} of {} ({}), forecast {}",
                         b.line.budget,
                         display(b.line.actual, CURRENCY),
                         display(b.line.limit, CURRENCY),
-                        b.line.percent_used,
+                        display_percent_used(b.line.percent_used),
                         display(b.line.forecast, CURRENCY)
                     )
                 })

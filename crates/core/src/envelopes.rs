@@ -8,7 +8,7 @@ use crate::findings::{
 };
 use crate::ids::stable_id;
 use crate::metric::MetricId;
-use crate::money::{Money, display, display_signed, to_f64};
+use crate::money::{Money, display, display_percent_used, display_signed, to_f64};
 use crate::notification::*;
 use crate::scope::Scope;
 
@@ -314,9 +314,9 @@ impl Envelopes<'_> {
             _ => Severity::Low,
         };
         let mut title = format!(
-            "Budget \"{}\": {:.0}% of {} {basis} (threshold {}%)",
+            "Budget \"{}\": {} of {} {basis} (threshold {}%)",
             c.budget,
-            c.percent_of_limit,
+            display_percent_used(c.percent_of_limit),
             self.money(c.limit),
             c.threshold.percent
         );

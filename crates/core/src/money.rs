@@ -122,6 +122,16 @@ pub fn display_signed(amount: Money, currency: &str) -> String {
     }
 }
 
+/// A budget's use as people read it: a whole percent, rounded down (`79%` at 79.6 %), so a status
+/// line never shows a threshold as reached before its alert is sent, and "Back under 80%" never
+/// reads "80% of". The tolerance keeps a share that is whole in decimals whole: 0.29 × 100 is
+/// 28.999… in binary.
+pub fn display_percent_used(percent: f64) -> String {
+    let whole = (percent + 1e-9).floor();
+    // `+ 0.0` turns a floored -0.0 into 0.0, which prints without a sign.
+    format!("{:.0}%", whole + 0.0)
+}
+
 fn shown_as_zero(amount: Money, currency: &str) -> bool {
     round(amount, minor_units(currency)).is_zero()
 }
@@ -161,6 +171,17 @@ fn grouped(amount: Money, units: u32) -> String {
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn percent_used_is_a_whole_percent_rounded_down() {
+        assert_eq!(display_percent_used(79.6), "79%");
+        assert_eq!(display_percent_used(80.0), "80%");
+        assert_eq!(display_percent_used(0.29 * 100.0), "29%");
+        assert_eq!(display_percent_used(150.0), "150%");
+        assert_eq!(display_percent_used(0.4), "0%");
+        assert_eq!(display_percent_used(-0.0), "0%");
+        assert_eq!(display_percent_used(-2.5), "-3%");
+    }
 
     #[test]
     fn usd_has_the_sign_before_the_symbol_and_groups_thousands() {

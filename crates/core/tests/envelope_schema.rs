@@ -173,4 +173,6 @@ fn a_resolved_budget_update_validates_and_keeps_its_subject() {
     assert_eq!(n.subject_id, open.subject_id);
     assert_ne!(n.id, open.id);
     assert!(n.title.starts_with("Back under 100%"), "{}", n.title);
+    // 99.99 % reads 99 %: rounded, the title said "Back under 100%: … 100% of $10,000.00".
+    assert!(n.title.contains("\": 99% of "), "{}", n.title);
 }

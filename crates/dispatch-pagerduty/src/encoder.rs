@@ -15,7 +15,7 @@
 use chrono::SecondsFormat;
 use costwatch_core::Notification;
 use costwatch_core::findings::Direction;
-use costwatch_core::money::{Money, display, display_signed};
+use costwatch_core::money::{Money, display, display_percent_used, display_signed};
 use costwatch_core::notification::{NotificationBody, ReportPeriod, Severity, State};
 use costwatch_dispatch::escape::plain;
 use costwatch_dispatch::fit::{fit_text, more_line};
@@ -376,11 +376,11 @@ pub fn summary(n: &Notification) -> String {
                 format!("{} left", money(-over))
             };
             format!(
-                "Budget \"{}\" for {scope}: {} of {} spent ({:.0}%), {balance}; month-end forecast {}",
+                "Budget \"{}\" for {scope}: {} of {} spent ({}), {balance}; month-end forecast {}",
                 f.budget,
                 money(f.actual),
                 money(f.limit),
-                f.percent_of_limit,
+                display_percent_used(f.percent_of_limit),
                 money(f.forecast)
             )
         }

@@ -7,7 +7,7 @@
 
 use costwatch_core::Notification;
 use costwatch_core::findings::ResourceCause;
-use costwatch_core::money::{Money, display, display_signed};
+use costwatch_core::money::{Money, display, display_percent_used, display_signed};
 use costwatch_core::notification::{
     Link, NotificationBody, ReportPeriod, ScopeRef, Severity, State,
 };
@@ -135,10 +135,10 @@ impl View {
                 facts.push((
                     "Spent".into(),
                     format!(
-                        "{} of {} ({:.0}%)",
+                        "{} of {} ({})",
                         money(f.actual),
                         money(f.limit),
-                        f.percent_of_limit
+                        display_percent_used(f.percent_of_limit)
                     ),
                 ));
                 facts.push(("Month-end forecast".into(), money(f.forecast)));
@@ -257,7 +257,7 @@ impl View {
                                     b.budget.clone(),
                                     format!("{} of {}", money(b.actual), money(b.limit)),
                                     money(b.forecast),
-                                    format!("{:.0}%", b.percent_used),
+                                    display_percent_used(b.percent_used),
                                 ]
                             })
                             .collect(),
@@ -294,7 +294,9 @@ impl View {
             .unwrap_or(Severity::Info);
         let impact_of = |n: &Notification| match &n.body {
             NotificationBody::Anomaly(f) => display_signed(f.impact, &n.currency),
-            NotificationBody::Budget(f) => format!("{:.0}% of budget", f.percent_of_limit),
+            NotificationBody::Budget(f) => {
+                format!("{} of budget", display_percent_used(f.percent_of_limit))
+            }
             NotificationBody::Forecast(f) => display(f.forecast_total, &n.currency),
             NotificationBody::Recommendation(f) => {
                 format!("{} a month", display(f.monthly_savings, &n.currency))

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use costwatch_analytics::detect::score_series;
 use costwatch_core::findings::MonthEndForecast;
-use costwatch_core::money::{display, display_signed, to_f64};
+use costwatch_core::money::{display, display_percent_used, display_signed, to_f64};
 use costwatch_core::notification::{ReportFigures, ScopeRef};
 use costwatch_core::{DailySeries, Money, Scope};
 use costwatch_store::{RollupStore, StateStore};
@@ -193,7 +193,7 @@ pub fn render_page(page: &ReportPage) -> Result<String> {
             .unwrap_or(v)
     });
     env.add_filter("signed_pct", |v: f64| format!("{v:+.1}%"));
-    env.add_filter("whole_pct", |v: f64| format!("{v:.0}%"));
+    env.add_filter("whole_pct", display_percent_used);
     env.add_filter("bar_width", |v: f64| format!("{:.1}", v.clamp(0.0, 100.0)));
     env.add_test("negative_amount", |v: String| v.starts_with('-'));
     env.add_template("report.html", TEMPLATE)
