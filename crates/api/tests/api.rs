@@ -294,6 +294,8 @@ async fn errors_are_problems() {
     for (request, status) in [
         (get("/nowhere"), StatusCode::NOT_FOUND),
         (get("/v1/costs?limit=ten"), StatusCode::BAD_REQUEST),
+        // A name the route does not declare (its range is `start`/`end`) is refused, not ignored.
+        (get("/v1/costs?from=2026-11-01"), StatusCode::BAD_REQUEST),
         (post("/v1/costs", json!({})), StatusCode::METHOD_NOT_ALLOWED),
     ] {
         let a = call(&api, request).await;

@@ -4,6 +4,7 @@
 
 mod anomalies;
 mod costs;
+mod declared;
 mod integrations;
 mod outlook;
 mod params;
@@ -60,9 +61,11 @@ impl Routes {
     }
 
     /// The router with the layers every route shares (outermost last): errors as problems,
-    /// the token check, ETags on reads.
+    /// the token check, ETags on reads; and, on the routes themselves, only the query
+    /// parameters the document declares ([`declared`]).
     pub fn into_router(self, api: Arc<Api>) -> Router {
         self.router
+            .route_layer(middleware::from_fn(declared::only_declared))
             .fallback(problem::not_found)
             .layer(middleware::from_fn(etag::etags))
             .layer(middleware::from_fn_with_state(api.clone(), auth::require))
