@@ -35,7 +35,6 @@ use costwatch_core::series::rollup;
 use costwatch_core::shared::shared_path;
 use costwatch_core::synth;
 use costwatch_core::{DailyCost, DailySeries, Scope};
-use costwatch_ingest::daily::{Duplicates, read_daily};
 
 const HOLDOUT: usize = 28;
 /// Earlier 28-day windows the intervals are also checked on, one every `ROLLING_STEP` days,

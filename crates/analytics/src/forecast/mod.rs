@@ -426,7 +426,14 @@ pub fn month_end_with(
         .floor
         .map(|_| costwatch_core::money::to_f64(actual_to_date));
     let total_f = costwatch_core::money::to_f64(total);
-    let [lo95, lo80, hi80, hi95] = bounds(total_f, offsets, floor).map(from_f64);
+    // The bounds come back rounded to cents and the spend to date does not: a bound must not
+    // fall a fraction of a cent below what is already spent, and with no day left every bound
+    // is the total itself.
+    let spent = fit.floor.map(|_| actual_to_date);
+    let [lo95, lo80, hi80, hi95] = bounds(total_f, offsets, floor)
+        .map(from_f64)
+        .map(|b| if k == 0 { total } else { b })
+        .map(|b| spent.map_or(b, |s| b.max(s)));
     Some(MonthEndForecast {
         scope: series.scope.clone(),
         month,

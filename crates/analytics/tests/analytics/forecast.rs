@@ -72,6 +72,28 @@ fn eighty_percent_intervals_cover_about_eighty_percent_of_gaussian_noise() {
 }
 
 #[test]
+fn month_end_bounds_never_fall_below_the_spend_to_date() {
+    // Sub-cent daily costs, as CUR lines sum to: the spend to date has more decimals than the
+    // cents the bounds are rounded to.
+    let (mut s, _) = seasonal(date(2025, 11, 1), 151, 1000.0, 0.05, 22); // to 31 March 2026
+    for d in s.days.iter_mut().flatten() {
+        d.usage += dec!(0.0041);
+    }
+    for as_of in [date(2026, 3, 10), date(2026, 3, 30), date(2026, 3, 31)] {
+        let s = truncated(&s, (as_of - date(2025, 11, 1)).num_days() as usize + 1);
+        let f = month_end(&s, as_of).expect("enough history");
+        for b in [f.lo95, f.lo80, f.hi80, f.hi95] {
+            assert!(b >= f.actual_to_date, "{as_of}: {b} < {}", f.actual_to_date);
+        }
+        if as_of == date(2026, 3, 31) {
+            // Nothing left to forecast: the month is what was spent.
+            assert_eq!([f.lo95, f.lo80, f.hi80, f.hi95], [f.total; 4], "{f:?}");
+            assert_eq!(f.total, f.actual_to_date);
+        }
+    }
+}
+
+#[test]
 fn month_end_is_actual_to_date_plus_remaining_forecast_with_an_aggregated_interval() {
     let (s, _) = seasonal(date(2025, 11, 1), 150, 1000.0, 0.05, 22); // to 30 March 2026
     let as_of = date(2026, 3, 10);
