@@ -129,11 +129,11 @@ test: tools check-shared browser $(MOTO_STAMP) $(AZURITE_STAMP) $(SCHEMATHESIS_S
 	$(MAKE) --no-print-directory fuzz-api
 	$(CARGO) nextest run --workspace --all-features --no-fail-fast
 
+# --all-targets leaves out benches marked `bench = false` (make bench-forecast's two), so they
+# are linted by name: an unused import sat in forecast_accuracy unseen until `cargo bench` warned.
 lint: lint-template deny
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
-	# --all-targets leaves out benches marked `bench = false` (make bench-forecast's two): an
-	# unused import sat in forecast_accuracy unseen until a plain `cargo bench` warned of it.
 	$(CARGO) clippy -p costwatch-analytics --all-features --bench forecast_accuracy --bench forecast_speed -- -D warnings
 
 $(VENV)/bin/python:
