@@ -113,8 +113,16 @@ async fn serve_runs_the_api_and_the_dashboard_on_the_demo() {
         .unwrap_or_else(|| panic!("the demo's SageMaker spike is listed: {listed:#}"))
         .clone();
     let id = spike["id"].as_str().unwrap().to_owned();
-    // `costwatch demo` writes its report to --out, not to the lake's reports/ (the report
-    // Lambda's archive): the list is empty here; crates/api/tests/api.rs fetches archived files.
+    // `costwatch demo` archives its report in the lake's reports/ as the report Lambda does (and
+    // writes it to --out): the dashboard lists it and its files open.
+    let (status, ct, body) = get(&client, &format!("{base}/v1/reports")).await;
+    contract.check("GET", "/v1/reports", status, &ct, &body);
+    let reports: Value = serde_json::from_slice(&body).unwrap();
+    let [report] = reports["items"].as_array().unwrap().as_slice() else {
+        panic!("one archived report: {reports:#}");
+    };
+    assert_eq!(report["period"], "daily", "{report:#}");
+    let day = report["date"].as_str().unwrap().to_owned();
     let routes = [
         ("/", "/".to_owned(), 200),
         ("/openapi.json", "/openapi.json".to_owned(), 200),
@@ -131,7 +139,13 @@ async fn serve_runs_the_api_and_the_dashboard_on_the_demo() {
         ("/v1/forecasts", "/v1/forecasts".to_owned(), 200),
         ("/v1/budgets", "/v1/budgets".to_owned(), 200),
         ("/v1/reports", "/v1/reports".to_owned(), 200),
+        ("/reports/{date}", format!("/reports/{day}"), 200),
         ("/reports/{date}", "/reports/1999-01-01".to_owned(), 404),
+        (
+            "/v1/reports/{period}/{date}/{file}",
+            format!("/v1/reports/daily/{day}/report.json"),
+            200,
+        ),
         (
             "/v1/reports/{period}/{date}/{file}",
             "/v1/reports/daily/1999-01-01/report.json".to_owned(),

@@ -123,7 +123,7 @@ pub async fn demo(args: DemoArgs, settings: &Settings, json: bool) -> Result<()>
     )
     .await?;
     published.push(report);
-    let report_path = write_report(&args.out, &page)?;
+    let report_path = write_report(&args.out, &store.lake, &page).await?;
 
     let summary = Summary::new(
         "demo",

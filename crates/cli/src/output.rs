@@ -9,10 +9,11 @@ use costwatch_core::archive::ReportFile;
 use costwatch_core::envelopes::DEFAULT_CURRENCY as CURRENCY;
 use costwatch_core::money::{display, display_percent_used};
 use costwatch_pipeline::RunSummary;
-use costwatch_pipeline::archive::archive_files;
+use costwatch_pipeline::archive::{archive_files, archive_report};
 use costwatch_pipeline::collect::Collected;
 use costwatch_pipeline::html::ReportPage;
 use costwatch_pipeline::incremental::{IncrementalOutcome, dollars, ledger_line};
+use costwatch_store::LakeWriter;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -32,12 +33,14 @@ pub fn progress(json: bool, len: u64, message: &'static str) -> ProgressBar {
 
 /// The report's archive files (report.html, report.json, report.csv) in `out`, as the report
 /// Lambda archives them under `reports/`; returns the HTML's path.
-pub fn write_report(out: &Path, page: &ReportPage) -> Result<PathBuf> {
+pub async fn write_report(out: &Path, lake: &dyn LakeWriter, page: &ReportPage) -> Result<PathBuf> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     for (file, body) in archive_files(page)? {
         let path = out.join(file.file_name());
         std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))?;
     }
+    // Also where `costwatch serve` lists reports, as the report Lambda archives them on AWS.
+    archive_report(lake, page).await?;
     Ok(out.join(ReportFile::Html.file_name()))
 }
 

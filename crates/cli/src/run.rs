@@ -262,7 +262,7 @@ pub async fn run(mut args: RunArgs, settings: &Settings, json: bool) -> Result<(
         Period::Weekly => ReportPeriod::Weekly,
     };
     let (report, page) = report_day(&ports, &settings.pipeline, &run, period, now).await?;
-    let report_path = write_report(&args.out, &page)?;
+    let report_path = write_report(&args.out, &store.lake, &page).await?;
     let mut published = run.notifications.clone();
     published.push(report);
     let collected = Collected {

@@ -3,7 +3,7 @@
 //! dashboard.
 
 use costwatch_core::Money;
-use costwatch_core::archive::ReportFile;
+use costwatch_core::archive::{ReportFile, report_key};
 use costwatch_core::findings::MonthEndForecast;
 use costwatch_core::notification::ReportFigures;
 use serde::Serialize;
@@ -180,6 +180,23 @@ pub fn archive_files(page: &ReportPage) -> Result<Vec<(ReportFile, Vec<u8>)>> {
             Ok((*file, text.into_bytes()))
         })
         .collect()
+}
+
+/// Writes the three files under `reports/<period>/dt=<last day>/` in the lake, where the API
+/// lists them and the dashboard links them: the report Lambda's archive, and `costwatch run`'s
+/// and `demo`'s beside their own output folder, so `costwatch serve` shows the reports too.
+/// The keys written, HTML first.
+pub async fn archive_report(
+    lake: &dyn costwatch_store::LakeWriter,
+    page: &ReportPage,
+) -> Result<Vec<String>> {
+    let mut keys = Vec::new();
+    for (file, body) in archive_files(page)? {
+        let key = report_key(page.figures.period, page.figures.end, file);
+        lake.put(&key, body).await?;
+        keys.push(key);
+    }
+    Ok(keys)
 }
 
 #[cfg(test)]

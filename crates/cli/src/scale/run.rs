@@ -12,9 +12,9 @@ use costwatch_core::notification::ReportPeriod;
 use costwatch_pipeline::aggregate::aggregate;
 use costwatch_pipeline::run::{RunSummary, detect_day, forecast_day, report_day};
 use costwatch_pipeline::{PipelineConfig, Ports};
-use costwatch_store::LocalStore;
 use costwatch_store::aws::{Capacity, CapacityMeter, SnsBus};
 use costwatch_store::local::LocalBus;
+use costwatch_store::{LakeWriter, LocalStore};
 use serde::{Deserialize, Serialize};
 
 use super::moto;
@@ -86,7 +86,7 @@ pub async fn scale_run(args: RunArgs) -> Result<()> {
                 state: &store.state,
                 bus: &bus,
             };
-            measure(&ports, &cfg, &args, None).await?
+            measure(&ports, &store.lake, &cfg, &args, None).await?
         }
         (None, Some(url)) => {
             let sdk = moto::sdk_config(url).await;
@@ -100,7 +100,7 @@ pub async fn scale_run(args: RunArgs) -> Result<()> {
                 state: &state,
                 bus: &bus,
             };
-            measure(&ports, &cfg, &args, Some(&meter)).await?
+            measure(&ports, &lake, &cfg, &args, Some(&meter)).await?
         }
         (None, None) => anyhow::bail!("--data or --moto"),
     };
@@ -108,8 +108,11 @@ pub async fn scale_run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+/// `archive`: where the report step archives its files, as the report Lambda does (the same lake
+/// as `ports.lake`, which only reads).
 async fn measure(
     ports: &Ports<'_>,
+    archive: &dyn LakeWriter,
     cfg: &PipelineConfig,
     args: &RunArgs,
     meter: Option<&CapacityMeter>,
@@ -143,7 +146,7 @@ async fn measure(
         ..forecast
     };
     let (report, page) = report_day(ports, cfg, &run, ReportPeriod::Daily, now).await?;
-    write_report(&args.out, &page)?;
+    write_report(&args.out, archive, &page).await?;
     step("report");
 
     let mut published = std::collections::BTreeMap::new();

@@ -7,9 +7,8 @@
 //! integration (Azure Blob) that reacts to the envelope finds the files there.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use costwatch_core::archive::report_key;
 use costwatch_core::notification::ReportPeriod;
-use costwatch_pipeline::archive::archive_files;
+use costwatch_pipeline::archive::archive_report;
 use costwatch_pipeline::run::build_report;
 use costwatch_pipeline::{PipelineConfig, Ports, standing};
 use costwatch_store::{LakeWriter, StateStore, StoreError};
@@ -212,12 +211,7 @@ async fn send(
         envelope.summary = format!("{note} {}", envelope.summary);
         page.notes.push(note);
     }
-    let mut archived = Vec::new();
-    for (file, body) in archive_files(&page)? {
-        let key = report_key(period, as_of, file);
-        archive.put(&key, body).await?;
-        archived.push(key);
-    }
+    let archived = archive_report(archive, &page).await?;
     ports.bus.publish(&envelope).await?;
     Ok(ReportSummary {
         as_of: Some(as_of),
