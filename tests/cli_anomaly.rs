@@ -114,6 +114,12 @@ fn anomaly_commands_name_what_is_wrong() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Nothing to list is said, not left blank.
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.starts_with("no open, ongoing or acknowledged anomalies in "),
+        "{listed}"
+    );
 }
 
 /// `anomaly ack` on the demo's open spike goes through the same action as the API and the chat
@@ -151,6 +157,22 @@ fn ack_is_recorded_once_and_announced_once() {
     };
     let open = anomaly(&["list"]);
     let subject = open[0]["subject_id"].as_str().unwrap().to_owned();
+    // The text list words the anomaly as its alert does: state, scope, signed dollars.
+    let text = costwatch(dir.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["anomaly", "list"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&subject))
+        .unwrap_or_else(|| panic!("{subject} listed: {text}"));
+    assert!(
+        line.contains("  open  ") && line.contains("impact +$"),
+        "{line}"
+    );
     let notifications = data.join("notifications");
     let written = || match std::fs::read_dir(&notifications) {
         Ok(entries) => entries.count(),

@@ -7,8 +7,10 @@
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use clap::{Args, Subcommand, ValueEnum};
+use costwatch_core::envelopes::DEFAULT_CURRENCY as CURRENCY;
+use costwatch_core::money::display_signed;
 use costwatch_pipeline::actions::{Action, ActionPorts, apply, what_happened};
-use costwatch_pipeline::detect::active;
+use costwatch_pipeline::detect::{AnomalyState, active};
 use costwatch_pipeline::feedback::Verdict;
 use costwatch_store::LocalStore;
 use costwatch_store::local::LocalBus;
@@ -58,15 +60,8 @@ pub async fn anomaly(args: AnomalyArgs, settings: &Settings, json: bool) -> Resu
             if json {
                 println!("{}", serde_json::to_string_pretty(&open)?);
             }
-            for a in open.iter().filter(|_| !json) {
-                println!(
-                    "{}  {:?}  {}  since {}  impact {}",
-                    a.subject_id,
-                    a.state,
-                    a.anomaly.scope.label(),
-                    a.anomaly.start_date,
-                    a.anomaly.impact
-                );
+            if !json {
+                print_list(&open, &settings.data_dir);
             }
         }
         AnomalyCommand::Ack { subject_id } => {
@@ -137,4 +132,25 @@ async fn act(
         ),
     }
     Ok(())
+}
+
+/// One line per anomaly, as its alert words it (`+$370.85`), or a line saying there are none:
+/// an empty answer read as a command that did nothing.
+fn print_list(open: &[AnomalyState], data_dir: &std::path::Path) {
+    if open.is_empty() {
+        println!(
+            "no open, ongoing or acknowledged anomalies in {}",
+            data_dir.display()
+        );
+    }
+    for a in open {
+        println!(
+            "{}  {}  {}  since {}  impact {}",
+            a.subject_id,
+            a.state.as_str(),
+            a.anomaly.scope.label(),
+            a.anomaly.start_date,
+            display_signed(a.anomaly.impact, CURRENCY)
+        );
+    }
 }
