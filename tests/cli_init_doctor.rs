@@ -112,6 +112,29 @@ fn init_writes_every_option_and_refuses_to_overwrite() {
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
     assert_eq!(check(&report, "config")["status"], "ok", "{report}");
 
+    // Off EC2 the SDK probes instance metadata for credentials and region and logs a warning
+    // with a debug dump each time it is not there; doctor's checklist says so in one line.
+    // Here the metadata endpoint is a closed local port, so the probe fails at once; the AWS
+    // config files exist and are empty (a missing one is a warning worth keeping).
+    let empty = dir.path().join("empty-aws-file");
+    std::fs::write(&empty, "").unwrap();
+    let (_, stdout, stderr) = output(
+        costwatch(dir.path())
+            .arg("doctor")
+            .env_remove("COSTWATCH_LOG")
+            .env_remove("AWS_EC2_METADATA_DISABLED")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
+            .env("AWS_CONFIG_FILE", &empty)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &empty),
+    );
+    assert!(stdout.contains("aws credentials"), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("WARN"), "{stderr}");
+
     // A second run refuses, says why, and leaves the file as it was.
     let (ok, _, stderr) = output(costwatch(dir.path()).arg("init"));
     assert!(!ok);

@@ -116,12 +116,18 @@ enum Command {
     Dlq(DlqArgs),
 }
 
+/// The log filter unless `COSTWATCH_LOG` sets one. The AWS SDK's config loader warns, with a
+/// debug dump of each error, for every source it probes and does not find (instance metadata on
+/// a laptop, three times over): `doctor` printed three walls of text above its checklist, which
+/// says what is missing in one line. Its errors still show.
+const DEFAULT_LOG: &str = "warn,aws_config=error";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("COSTWATCH_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
         .init();
