@@ -203,6 +203,28 @@ fn run_aws_refuses_a_cap_too_small_to_collect_anything() {
     );
 }
 
+/// Without credentials the run stops before its first request and says what to set: a missing
+/// credential is not an outage to retry (it was: five attempts, 12 s, a page of debug output).
+#[test]
+fn run_aws_without_credentials_says_so_before_any_request() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = costwatch(dir.path(), &moto)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .args(["run", "--aws"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no AWS credentials for Cost Explorer") && err.contains("AWS_PROFILE"),
+        "{err}"
+    );
+    assert!(!err.contains("gave up after"), "{err}");
+}
+
 #[test]
 fn aws_flags_need_aws() {
     let dir = tempfile::tempdir().unwrap();

@@ -24,6 +24,7 @@ use costwatch_store::memory::MemoryState;
 use serde::Serialize;
 
 use crate::config::Settings;
+use crate::credentials;
 use crate::deployed::{self, StackArgs, sdk_config};
 use crate::integrations;
 
@@ -157,44 +158,19 @@ fn check_config(
 
 /// Whether the chain yields credentials; the region is checked on its own.
 async fn check_aws(report: &mut Report, sdk: &SdkConfig) -> bool {
-    use ce::config::ProvideCredentials;
-    const FIX: &str = "set AWS_PROFILE (after `aws configure` or `aws sso login`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the account that will deploy";
-    let credentials = match sdk.credentials_provider() {
-        None => {
-            report.fail("aws credentials", "no credentials provider", FIX);
-            false
+    let credentials = match credentials::resolve(sdk).await {
+        Ok(()) => {
+            report.add(
+                "aws credentials",
+                Status::Ok,
+                "resolved through the default chain",
+            );
+            true
         }
-        Some(provider) => {
-            match tokio::time::timeout(AWS_TIMEOUT, provider.provide_credentials()).await {
-                Ok(Ok(_)) => {
-                    report.add(
-                        "aws credentials",
-                        Status::Ok,
-                        "resolved through the default chain",
-                    );
-                    true
-                }
-                Ok(Err(e)) => {
-                    report.fail(
-                        "aws credentials",
-                        format!(
-                            "none found in the default chain (environment, profile, web identity, container, instance metadata): {}",
-                            // The first line; the rest lists every provider of the chain.
-                            e.to_string().lines().next().unwrap_or_default()
-                        ),
-                        FIX,
-                    );
-                    false
-                }
-                Err(_) => {
-                    report.fail(
-                        "aws credentials",
-                        format!("no answer within {AWS_TIMEOUT:?}"),
-                        FIX,
-                    );
-                    false
-                }
-            }
+        Err(why) => {
+            let fix = format!("{} for the account that will deploy", credentials::FIX);
+            report.fail("aws credentials", why, fix);
+            false
         }
     };
     match sdk.region() {

@@ -5,6 +5,8 @@ mod bench;
 #[cfg(feature = "invoke")]
 mod coldstart;
 mod config;
+#[cfg(feature = "aws")]
+mod credentials;
 #[cfg(feature = "data-exports")]
 mod cur_bench;
 mod data_export;

@@ -1,0 +1,31 @@
+//! Whether the SDK's default chain yields credentials, asked once before anything is sent:
+//! `doctor` reports it as a check, and `run --aws` stops at once with the same words instead
+//! of retrying every Cost Explorer request (a missing credential is not an outage: the retries
+//! took 12 s and ended in a page of debug output).
+
+use std::time::Duration;
+
+use costwatch_store::aws::sdk::aws_config::SdkConfig;
+use costwatch_store::aws::sdk::aws_sdk_costexplorer::config::ProvideCredentials;
+
+/// How long the chain may take (an SSO or web-identity exchange makes a request).
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What to do when there are none.
+pub const FIX: &str = "set AWS_PROFILE (after `aws configure` or `aws sso login`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY";
+
+/// `Ok` when the chain yields credentials within [`TIMEOUT`]; else why not, in one line.
+pub async fn resolve(sdk: &SdkConfig) -> Result<(), String> {
+    let Some(provider) = sdk.credentials_provider() else {
+        return Err("no credentials provider".to_owned());
+    };
+    match tokio::time::timeout(TIMEOUT, provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!(
+            "none found in the default chain (environment, profile, web identity, container, instance metadata): {}",
+            // The first line; the rest lists every provider of the chain.
+            e.to_string().lines().next().unwrap_or_default()
+        )),
+        Err(_) => Err(format!("no answer within {TIMEOUT:?}")),
+    }
+}
