@@ -168,6 +168,17 @@ fn bad_input_fails_with_a_clear_message_and_imports_nothing() {
     let missing = costwatch(dir.path()).args(["run"]).output().unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("costwatch import"));
+
+    // A mistyped path names the file and says why once (the reader's message already carries
+    // the OS error, which the error chain used to repeat).
+    let typo = costwatch(dir.path())
+        .args(["import", "--cur", "no-such-export.csv"])
+        .output()
+        .unwrap();
+    assert!(!typo.status.success());
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(err.contains("no-such-export.csv"), "{err}");
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
 }
 
 #[test]
