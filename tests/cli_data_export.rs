@@ -44,6 +44,13 @@ fn import_reads_real_cur_parquet_through_the_engine_to_the_readers_total() {
         &["import", "--json", "--cur", file.to_str().unwrap()],
     );
     assert_eq!(summary["format"], "CurExport", "{summary}");
+    // The columns decide what the export is, not the flag: given as FOCUS, it is still a CUR.
+    let other = tempfile::tempdir().unwrap();
+    let as_focus = costwatch(
+        other.path(),
+        &["import", "--json", "--focus", file.to_str().unwrap()],
+    );
+    assert_eq!(as_focus["format"], "CurExport", "{as_focus}");
     let reader: Money = costwatch_ingest::cur::read_parquet(&file)
         .unwrap()
         .iter()

@@ -106,17 +106,23 @@ impl LocalExport {
     }
 }
 
-/// Every daily record of the export at `path`.
+/// Every daily record of the export at `path`, and what its columns make it: `CurExport` or
+/// `FocusExport`.
 #[cfg(feature = "data-exports")]
-pub async fn read_all(path: &Path, settings: &Settings) -> Result<Vec<CostRecord>> {
+pub async fn read_all(path: &Path, settings: &Settings) -> Result<(Vec<CostRecord>, &'static str)> {
     let export = LocalExport::open(path, settings).await?;
-    match export.extent().await? {
-        Some((first, last)) => export.records(first, last).await,
-        None => Ok(Vec::new()),
-    }
+    let kind = match export.table.flavour {
+        costwatch_query::Flavour::Focus => "FocusExport",
+        _ => "CurExport",
+    };
+    let records = match export.extent().await? {
+        Some((first, last)) => export.records(first, last).await?,
+        None => Vec::new(),
+    };
+    Ok((records, kind))
 }
 
 #[cfg(not(feature = "data-exports"))]
-pub async fn read_all(_: &Path, _: &Settings) -> Result<Vec<CostRecord>> {
+pub async fn read_all(_: &Path, _: &Settings) -> Result<(Vec<CostRecord>, &'static str)> {
     Err(crate::needs::needs("data-exports", "import --cur <folder>"))
 }

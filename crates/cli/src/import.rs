@@ -82,9 +82,16 @@ pub async fn import(
     let (path, format) = chosen(&args)?;
     let bar = progress(json, 3, "read, collect, aggregate");
     let engine = format != Format::CeJson && crate::data_export::through_engine(path);
-    let records: Vec<CostRecord> = match engine {
-        true => crate::data_export::read_all(path, settings).await?,
-        false => costwatch_ingest::read_as(path, format)?,
+    // Through the engine, the columns say what the export is, whichever flag named it.
+    let (records, kind): (Vec<CostRecord>, String) = match engine {
+        true => {
+            let (records, kind) = crate::data_export::read_all(path, settings).await?;
+            (records, kind.to_owned())
+        }
+        false => (
+            costwatch_ingest::read_as(path, format)?,
+            format!("{format:?}"),
+        ),
     };
     bar.inc(1);
     let (Some(first), Some(last)) = (
@@ -125,11 +132,7 @@ pub async fn import(
     bar.finish_and_clear();
     let summary = ImportSummary {
         file: path.to_path_buf(),
-        format: match (engine, format) {
-            (true, Format::FocusCsv) => "FocusExport".into(),
-            (true, _) => "CurExport".into(),
-            (false, _) => format!("{format:?}"),
-        },
+        format: kind,
         records: count,
         days: collected.days.len(),
         first_day: Some(first),
