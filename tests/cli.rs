@@ -169,6 +169,19 @@ fn bad_input_fails_with_a_clear_message_and_imports_nothing() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("costwatch import"));
 
+    // A file under the wrong flag says which flag reads it.
+    let wrong = costwatch(dir.path())
+        .args(["import", "--cur"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        err.contains("looks like a FOCUS export") && err.contains("import it with --focus"),
+        "{err}"
+    );
+
     // A mistyped path names the file and says why once (the reader's message already carries
     // the OS error, which the error chain used to repeat).
     let typo = costwatch(dir.path())

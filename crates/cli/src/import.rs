@@ -74,6 +74,30 @@ fn chosen(args: &ImportArgs) -> Result<(&Path, Format)> {
     anyhow::bail!("give one of --cur, --focus or --ce-json")
 }
 
+/// The flag that reads `format`, and what to call such a file.
+fn flag(format: Format) -> (&'static str, &'static str) {
+    match format {
+        Format::CurCsv | Format::CurParquet => ("--cur", "a Cost and Usage Report"),
+        Format::FocusCsv => ("--focus", "a FOCUS export"),
+        Format::CeJson => ("--ce-json", "Cost Explorer JSON"),
+    }
+}
+
+/// A file given under the wrong flag fails on a column or a shape it lacks; when its content
+/// says what it is, the error names the flag that reads it.
+fn with_flag_hint(e: costwatch_ingest::IngestError, path: &Path, given: Format) -> anyhow::Error {
+    match costwatch_ingest::detect(path) {
+        Ok(found) if flag(found).0 != flag(given).0 => {
+            let (found_flag, found_kind) = flag(found);
+            anyhow::Error::new(e).context(format!(
+                "this looks like {found_kind}, not what {} reads: import it with {found_flag}",
+                flag(given).0
+            ))
+        }
+        _ => e.into(),
+    }
+}
+
 pub async fn import(
     args: ImportArgs,
     settings: &crate::config::Settings,
@@ -89,7 +113,7 @@ pub async fn import(
             (records, kind.to_owned())
         }
         false => (
-            costwatch_ingest::read_as(path, format)?,
+            costwatch_ingest::read_as(path, format).map_err(|e| with_flag_hint(e, path, format))?,
             format!("{format:?}"),
         ),
     };
