@@ -152,14 +152,18 @@ impl Summary {
                 .budgets
                 .iter()
                 .map(|b| {
-                    format!(
+                    let line = format!(
                         "{}: {} of {} ({}), forecast {}",
                         b.line.budget,
                         display(b.line.actual, CURRENCY),
                         display(b.line.limit, CURRENCY),
                         display_percent_used(b.line.percent_used),
                         display(b.line.forecast, CURRENCY)
-                    )
+                    );
+                    match &b.note {
+                        Some(note) => format!("{line} — {note}"),
+                        None => line,
+                    }
                 })
                 .collect(),
             month_end_forecast: run.forecasts.get(&costwatch_core::Scope::Org).map(|f| {

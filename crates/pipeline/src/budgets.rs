@@ -32,7 +32,14 @@ pub struct BudgetStatus {
     pub crossings: Vec<BudgetCrossing>,
     /// Actual-basis thresholds not crossed now (to resolve those notified before a credit).
     pub cleared: Vec<BudgetCrossing>,
+    /// Why the budget may be watching nothing: its scope has had no costs for
+    /// [`UNKNOWN_SCOPE_DAYS`] days, with the nearest scope of its kind that has (a misspelt
+    /// `service=AWS Glu` read $0.00 every day and never said so).
+    pub note: Option<String>,
 }
+
+/// Days without a cost after which a budget's scope is named as possibly misspelt.
+pub const UNKNOWN_SCOPE_DAYS: u64 = 90;
 
 pub async fn evaluate_all(
     rollups: &dyn RollupStore,
@@ -53,6 +60,10 @@ pub async fn evaluate_all(
                 cleared.push(c);
             }
         }
+        let note = match series.days.iter().any(Option::is_some) {
+            true => None,
+            false => unknown_scope_note(rollups, &budget.scope, as_of).await?,
+        };
         let actual = series.month_to_date(as_of);
         let projected = forecast.map(|f| f.total).unwrap_or(actual);
         let percent_used = costwatch_core::money::to_f64(actual / budget.amount) * 100.0;
@@ -66,9 +77,42 @@ pub async fn evaluate_all(
             },
             crossings,
             cleared,
+            note,
         });
     }
     Ok(out)
+}
+
+/// For a budget whose month so far has no costs: `None` when its scope had some in the
+/// [`UNKNOWN_SCOPE_DAYS`] before (a quiet month); else what to check, naming the nearest scope
+/// of its kind with costs that day. Runs only for such budgets, so a correct configuration
+/// reads nothing more.
+async fn unknown_scope_note(
+    rollups: &dyn RollupStore,
+    scope: &Scope,
+    as_of: NaiveDate,
+) -> Result<Option<String>> {
+    let since = as_of - chrono::Days::new(UNKNOWN_SCOPE_DAYS - 1);
+    let history = rollups.series(scope, since, as_of).await?;
+    if history.days.iter().any(Option::is_some) {
+        return Ok(None);
+    }
+    let key = scope.key();
+    let nearest = rollups
+        .all_series(as_of, as_of, &[scope.kind()])
+        .await?
+        .into_iter()
+        .map(|s| s.scope.key())
+        .map(|k| (strsim::normalized_levenshtein(&key, &k), k))
+        .filter(|(similarity, _)| *similarity >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let hint = match nearest {
+        Some((_, k)) => format!("; did you mean `{k}`?"),
+        None => String::new(),
+    };
+    Ok(Some(format!(
+        "no costs for `{key}` in the {UNKNOWN_SCOPE_DAYS} days to {as_of}: check the scope's name{hint}"
+    )))
 }
 
 /// What the state store says of one threshold in one period.

@@ -206,3 +206,58 @@ async fn an_acknowledgement_from_chat_is_announced_once_and_the_resolve_follows_
     let credited = run(&rollups, &state, d(11), Money::from(990)).await;
     assert_eq!(credited, vec![(100, "actual".into(), State::Resolved, 2)]);
 }
+
+/// A budget whose scope has had no costs for 90 days says so beside its $0.00, naming the
+/// nearest scope of its kind that has costs; a scope that is only quiet this month, and a
+/// correct one, say nothing.
+#[tokio::test]
+async fn a_budget_on_a_scope_without_costs_names_the_nearest_one() {
+    let rollups = MemoryRollups::default();
+    let glue = Scope::Service("AWS Glue".into());
+    let retired = Scope::Service("Amazon Redshift".into());
+    let day = |d: NaiveDate, scope: &Scope| RollupRow {
+        scope: scope.clone(),
+        day: d,
+        cost: DailyCost {
+            usage: Money::from(10),
+            ..Default::default()
+        },
+    };
+    // Redshift spent in March, nothing in April; Glue spends every day of April.
+    let march = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
+    let mut rows = vec![day(march, &retired)];
+    rows.extend((1..=10).map(|n| day(d(n), &glue)));
+    let mut days: Vec<NaiveDate> = (1..=10).map(d).collect();
+    days.push(march);
+    rollups.replace_days(&days, &rows).await.unwrap();
+    let budget = |name: &str, scope: Scope| Budget {
+        name: name.into(),
+        scope,
+        amount: Money::from(100),
+        thresholds: default_thresholds(),
+    };
+    let cfg = PipelineConfig {
+        budgets: vec![
+            budget("typo", Scope::Service("AWS Glu".into())),
+            budget("quiet", retired),
+            budget("glue", glue),
+        ],
+        ..PipelineConfig::default()
+    };
+    let statuses = evaluate_all(&rollups, &cfg, &BTreeMap::new(), d(10))
+        .await
+        .unwrap();
+    let note = |i: usize| statuses[i].note.clone();
+    let typo = note(0).expect("the misspelt scope is named");
+    assert!(
+        typo.contains("no costs for `service=AWS Glu` in the 90 days to 2026-04-10")
+            && typo.contains("did you mean `service=AWS Glue`?"),
+        "{typo}"
+    );
+    assert_eq!(
+        note(1),
+        None,
+        "costs 21 days ago: a quiet month, not a typo"
+    );
+    assert_eq!(note(2), None);
+}
