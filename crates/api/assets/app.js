@@ -234,7 +234,8 @@ function drawBudget(b) {
   const text = document.createElement("p");
   text.textContent = `${fmt(b.actual)} of ${fmt(b.limit)} (${percentUsed(b.percent_used)}), forecast ${fmt(b.forecast)}. ` +
     (b.breach_date ? `Breach date: ${b.breach_date}. ` : "No breach expected this month. ") +
-    (b.allowed_daily_spend !== null ? `Allowed daily spend: ${fmt(b.allowed_daily_spend)} for ${b.days_left} days.` : "");
+    (b.allowed_daily_spend !== null ? `Allowed daily spend: ${fmt(b.allowed_daily_spend)} for ${b.days_left} days.` : "") +
+    (b.note ? ` ${b.note[0].toUpperCase()}${b.note.slice(1)}` : "");
   card.append(h, badge, text);
   const holder = document.createElement("div");
   card.appendChild(holder);

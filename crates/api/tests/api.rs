@@ -230,6 +230,15 @@ async fn figures_say_what_the_store_holds() {
         .filter(|b| b["status"] == "over")
         .collect();
     assert_eq!(over.len(), 1, "the planted budget at 150 %: {budgets:#}");
+    // Every planted budget watches a scope with costs: none carries a note.
+    assert!(
+        budgets["items"].as_array().unwrap().iter().all(|b| b
+            .as_object()
+            .unwrap()
+            .contains_key("note")
+            && b["note"].is_null()),
+        "{budgets:#}"
+    );
     let b = over[0];
     assert!(b["breach_date"].as_str().unwrap() <= s.end.to_string().as_str());
     assert_eq!(

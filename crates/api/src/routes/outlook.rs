@@ -94,6 +94,8 @@ pub struct BudgetView {
     /// The burn-down: month-to-date spend per day, then the forecast's mean to the month end.
     actual_burn: Vec<Point>,
     forecast_burn: Vec<Point>,
+    /// Why the budget may be watching nothing (a scope without costs), as `costwatch run` says.
+    note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -189,6 +191,7 @@ pub async fn budgets(
             days_left,
             actual_burn,
             forecast_burn,
+            note: status.note.clone(),
         });
     }
     Ok(Json(Budgets {
