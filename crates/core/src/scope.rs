@@ -190,9 +190,12 @@ impl FromStr for Scope {
                 value: v.clone(),
             }),
             [("namespace", ns), ("metric", name), dims @ ..] => parse_metric(key, ns, name, dims),
+            // The shapes a person writes (budgets, the API's `scope`); metric scopes are the
+            // metrics Lambda's own.
             _ => Err(CoreError::InvalidScope(
                 key.to_owned(),
-                "unknown scope shape",
+                "not one of org, account=ID, service=NAME, account=ID|service=NAME, \
+                 tag=KEY|value=VALUE, costcategory=NAME|value=VALUE",
             )),
         }
     }
@@ -251,6 +254,12 @@ mod tests {
     fn malformed_keys_are_rejected() {
         assert!("account".parse::<Scope>().is_err());
         assert!("region=us-east-1".parse::<Scope>().is_err());
+        // A near miss lists the shapes that parse (a tag needs its value).
+        let e = "tag=team".parse::<Scope>().unwrap_err().to_string();
+        assert!(
+            e.contains("tag=team") && e.contains("tag=KEY|value=VALUE"),
+            "{e}"
+        );
     }
 
     proptest! {

@@ -104,6 +104,13 @@ impl PipelineConfig {
             if b.thresholds.is_empty() {
                 return bad(format!("budget `{}` has no thresholds", b.name));
             }
+            // 0 % is crossed by the first cent of every month: an alert that says nothing.
+            if b.thresholds.iter().any(|t| t.percent == 0) {
+                return bad(format!(
+                    "budget `{}`: a threshold of 0 % is crossed by the month's first cent; use 1 or more",
+                    b.name
+                ));
+            }
             if !self.rollup_scopes.contains(&b.scope.kind()) {
                 return bad(format!(
                     "budget `{}` is on a {:?} scope, which is not rolled up",

@@ -37,3 +37,25 @@ fn a_budget_below_a_cent_or_beyond_the_bound_is_refused_with_the_reason() {
     let negative = with_budget(Money::from(-5)).unwrap_err();
     assert!(negative.contains("positive"), "{negative}");
 }
+
+#[test]
+fn a_zero_percent_threshold_is_refused() {
+    let mut thresholds = default_thresholds();
+    thresholds[0].percent = 0;
+    let err = PipelineConfig {
+        budgets: vec![Budget {
+            name: "org-monthly".into(),
+            scope: Scope::Org,
+            amount: Money::from(100),
+            thresholds,
+        }],
+        ..PipelineConfig::default()
+    }
+    .validate()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("org-monthly") && err.contains("0 %") && err.contains("1 or more"),
+        "{err}"
+    );
+}
