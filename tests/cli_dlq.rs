@@ -310,3 +310,25 @@ async fn redrive_sends_back_what_has_a_source_once_and_reports_the_rest() {
     let delivered = slack.messages();
     assert_eq!(delivered.len(), 3, "e1 once, e2, e3: {delivered:?}");
 }
+
+/// Without credentials `dlq redrive` says what to set before its first request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redrive_without_credentials_says_so_before_any_request() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, stdout, stderr) = output({
+        let mut c = costwatch_on(dir.path(), &moto.url());
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .args(["dlq", "redrive", "--dry-run"]);
+        c
+    })
+    .await;
+    assert!(!ok, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("no AWS credentials for the stack's queues")
+            && stderr.contains("--profile"),
+        "{stderr}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Whether the SDK's default chain yields credentials, asked once before anything is sent:
-//! `doctor` reports it as a check, and `run --aws` stops at once with the same words instead
-//! of retrying every Cost Explorer request (a missing credential is not an outage: the retries
-//! took 12 s and ended in a page of debug output).
+//! `doctor` reports it as a check, and `run --aws` and `dlq redrive` stop at once with the same
+//! words instead of retrying each request (a missing credential is not an outage: `run --aws`'s
+//! retries took 11 s and ended in a page of debug output).
 
 use std::time::Duration;
 
