@@ -29,3 +29,13 @@ pub async fn resolve(sdk: &SdkConfig) -> Result<(), String> {
         Err(_) => Err(format!("no answer within {TIMEOUT:?}")),
     }
 }
+
+/// [`resolve`] as a command's first step: the error names what the credentials are for
+/// (`purpose`: Cost Explorer) and whose they must be (`whose`: the account to read).
+pub async fn require(sdk: &SdkConfig, purpose: &str, whose: &str) -> anyhow::Result<()> {
+    resolve(sdk).await.map_err(|why| {
+        anyhow::anyhow!(
+            "no AWS credentials for {purpose}: {why}; {FIX} for {whose}, or pass --profile (`costwatch doctor` checks the whole setup)"
+        )
+    })
+}

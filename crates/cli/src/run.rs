@@ -153,12 +153,7 @@ async fn collect_from_aws(
     }
     collect.validate().context("--max-requests")?;
     let sdk = aws_config(args.profile.as_deref()).await;
-    crate::credentials::resolve(&sdk).await.map_err(|why| {
-        anyhow::anyhow!(
-            "no AWS credentials for Cost Explorer: {why}; {} for the account to read, or pass --profile (`costwatch doctor` checks the whole setup)",
-            crate::credentials::FIX
-        )
-    })?;
+    crate::credentials::require(&sdk, "Cost Explorer", "the account to read").await?;
     let source = CostExplorerSource::new(&sdk, settings.cost_explorer.options())?;
     let today = args.today.unwrap_or_else(|| now.date_naive());
     let outcome = collect_incremental(&source, &store.lake, &store.state, &collect, today, now)

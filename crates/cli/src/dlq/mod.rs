@@ -110,12 +110,7 @@ struct Clients {
 
 async fn redrive(args: RedriveArgs, json: bool) -> Result<()> {
     let sdk = sdk_config(args.stack.profile.as_deref()).await;
-    crate::credentials::resolve(&sdk).await.map_err(|why| {
-        anyhow::anyhow!(
-            "no AWS credentials for the stack's queues: {why}; {} for the account the stack is in, or pass --profile",
-            crate::credentials::FIX
-        )
-    })?;
+    crate::credentials::require(&sdk, "the stack's queues", "the account the stack is in").await?;
     let (name, from) = args.stack.name();
     let stack = match deployed::describe(&sdk, &name).await {
         Ok(stack) => stack,
