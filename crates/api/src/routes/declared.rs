@@ -36,7 +36,8 @@ fn declared_in(document: &str) -> HashMap<(String, String), BTreeSet<String>> {
             continue;
         };
         for (method, operation) in operations {
-            if method == "parameters" || !operation.is_object() {
+            // Path-level `parameters` (an array), `summary`, `servers` are not operations.
+            if !operation.is_object() {
                 continue;
             }
             let names = [&item["parameters"], &operation["parameters"]]
