@@ -417,23 +417,19 @@ pub fn month_end_with(
     };
     let daily: Vec<ForecastPoint> = (h0..h0 + k).map(|h| fit.point(h)).collect();
     let total = actual_to_date + daily.iter().map(|p| p.mean).sum::<Money>();
-    let offsets = if k > 0 {
-        sum_offsets(&fit.rows, &fit.fitted.origins, h0, k, &fit.unc)
-    } else {
-        [0.0; 4]
-    };
-    let floor = fit
-        .floor
-        .map(|_| costwatch_core::money::to_f64(actual_to_date));
-    let total_f = costwatch_core::money::to_f64(total);
-    // The bounds come back rounded to cents and the spend to date does not: a bound must not
-    // fall a fraction of a cent below what is already spent, and with no day left every bound
-    // is the total itself.
+    // With no day left the month is what was spent. Otherwise the bounds come back rounded to
+    // cents and the spend to date does not: a bound must not fall a fraction of a cent below
+    // what is already spent.
     let spent = fit.floor.map(|_| actual_to_date);
-    let [lo95, lo80, hi80, hi95] = bounds(total_f, offsets, floor)
-        .map(from_f64)
-        .map(|b| if k == 0 { total } else { b })
-        .map(|b| spent.map_or(b, |s| b.max(s)));
+    let [lo95, lo80, hi80, hi95] = if k == 0 {
+        [total; 4]
+    } else {
+        let offsets = sum_offsets(&fit.rows, &fit.fitted.origins, h0, k, &fit.unc);
+        let floor = spent.map(costwatch_core::money::to_f64);
+        bounds(costwatch_core::money::to_f64(total), offsets, floor)
+            .map(from_f64)
+            .map(|b| spent.map_or(b, |s| b.max(s)))
+    };
     Some(MonthEndForecast {
         scope: series.scope.clone(),
         month,
