@@ -3,9 +3,10 @@
 //! Spend is net (credits included), like the invoice a budget is held against. The period is the
 //! calendar month containing `as_of`.
 
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use costwatch_core::findings::{BudgetCrossing, MonthEndForecast, Threshold, ThresholdBasis};
 use costwatch_core::money::to_f64;
+use costwatch_core::series::month_last_day;
 use costwatch_core::{DailySeries, Money, Scope};
 use serde::{Deserialize, Serialize};
 
@@ -68,7 +69,8 @@ pub fn thresholds(
     forecast: Option<&MonthEndForecast>,
     as_of: NaiveDate,
 ) -> Vec<(BudgetCrossing, bool)> {
-    let (Some(period_start), Some(period_end)) = (as_of.with_day(1), month_last_day(as_of)) else {
+    let (Some(period_start), Some(period_end)) = (as_of.with_day(1), Some(month_last_day(as_of)))
+    else {
         return Vec::new();
     };
     if budget.amount <= Money::ZERO {
@@ -118,10 +120,6 @@ pub fn thresholds(
             Some((crossing, value >= limit_at))
         })
         .collect()
-}
-
-fn month_last_day(date: NaiveDate) -> Option<NaiveDate> {
-    Some(date.with_day(1)?.checked_add_months(Months::new(1))? - Days::new(1))
 }
 
 /// First day of the period on which cumulative spend reaches `amount`: actual days up to

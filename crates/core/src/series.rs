@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::money::{Money, to_f64};
@@ -119,6 +119,14 @@ impl DailySeries {
     }
 }
 
+/// The last day of `date`'s month (2028-02-29 for any day of February 2028).
+pub fn month_last_day(date: NaiveDate) -> NaiveDate {
+    date.with_day(1)
+        .and_then(|first| first.checked_add_months(Months::new(1)))
+        .and_then(|next| next.pred_opt())
+        .unwrap_or(date)
+}
+
 /// Rolls records up into daily cost per scope for the scope kinds asked for.
 pub fn rollup(
     records: &[CostRecord],
@@ -148,6 +156,15 @@ mod tests {
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
+    }
+
+    #[test]
+    fn month_last_days() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(month_last_day(d("2026-11-20")), d("2026-11-30"));
+        assert_eq!(month_last_day(d("2026-12-31")), d("2026-12-31"));
+        assert_eq!(month_last_day(d("2028-02-03")), d("2028-02-29"));
+        assert_eq!(month_last_day(d("2027-02-01")), d("2027-02-28"));
     }
 
     #[test]

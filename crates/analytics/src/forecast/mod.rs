@@ -43,6 +43,7 @@ mod robust;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use costwatch_core::findings::{ForecastPoint, MonthEndForecast};
 use costwatch_core::money::from_f64;
+use costwatch_core::series::month_last_day;
 use costwatch_core::{DailyCost, DailySeries, Money};
 use serde::{Deserialize, Serialize};
 
@@ -396,7 +397,7 @@ pub fn month_end_with(
         .find(|i| series.days[*i].is_some())?;
     let origin_date = series.date_at(origin);
     let month = as_of.with_day(1)?;
-    let month_last = month.checked_add_months(Months::new(1))? - Days::new(1);
+    let month_last = month_last_day(month);
     let first = (origin_date + Days::new(1)).max(month);
     let h0 = usize::try_from((first - origin_date).num_days()).ok()?;
     let k = usize::try_from((month_last - first).num_days() + 1).ok()?;

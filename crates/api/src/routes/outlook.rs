@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use costwatch_core::findings::MonthEndForecast;
+use costwatch_core::series::month_last_day;
 use costwatch_core::{Money, Scope};
 use costwatch_pipeline::standing;
 use serde::{Deserialize, Serialize};
@@ -104,15 +105,6 @@ pub struct Budgets {
     items: Vec<BudgetView>,
 }
 
-fn month_end(day: NaiveDate) -> NaiveDate {
-    let first_next = if day.month() == 12 {
-        NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)
-    };
-    first_next.map_or(day, |d| d - Days::new(1))
-}
-
 fn cumulative(points: impl Iterator<Item = (NaiveDate, Money)>, from: Money) -> Vec<Point> {
     points
         .scan(from, |sum, (date, amount)| {
@@ -137,7 +129,7 @@ pub async fn budgets(
     };
     let run = standing(api.rollups.as_ref(), &api.config, as_of).await?;
     let month_start = as_of.with_day(1).unwrap_or(as_of);
-    let last = month_end(as_of);
+    let last = month_last_day(as_of);
     let days_left = (last - as_of).num_days().max(0) as u32;
     let mut items = Vec::new();
     // `standing` evaluates the configured budgets in order, one status each.
@@ -198,17 +190,4 @@ pub async fn budgets(
         as_of: Some(as_of),
         items,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn month_ends() {
-        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert_eq!(month_end(d("2026-11-20")), d("2026-11-30"));
-        assert_eq!(month_end(d("2026-12-31")), d("2026-12-31"));
-        assert_eq!(month_end(d("2028-02-03")), d("2028-02-29"));
-    }
 }
