@@ -118,7 +118,14 @@ function drawDaily(days, forecast, anomalies) {
 function drawMovers(rows) {
   const body = $("movers").tBodies[0];
   body.textContent = "";
-  for (const r of rows) {
+  // A change that reads $0.00 did not move (as in the reports and /cost).
+  const moved = rows.filter((r) => Math.abs(Number(r.change)) >= 0.005);
+  if (!moved.length) {
+    const cell = body.insertRow().insertCell();
+    cell.colSpan = 3;
+    cell.textContent = "No service's cost changed against the 7 days before.";
+  }
+  for (const r of moved) {
     const tr = body.insertRow();
     tr.insertCell().textContent = r.label;
     const total = tr.insertCell();

@@ -16,7 +16,7 @@ use costwatch_store::memory::MemorySecrets;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use support::{Seeded, call, seeded};
+use support::{Seeded, call, seeded, seeded_to};
 
 const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 
@@ -28,7 +28,10 @@ struct Slack {
 }
 
 async fn slack() -> Slack {
-    let seeded = seeded().await;
+    slack_over(seeded().await)
+}
+
+fn slack_over(seeded: Seeded) -> Slack {
     let secrets = MemorySecrets::new().with("slack-signing-secret", SIGNING_SECRET.to_owned());
     let (router, now) = seeded.chat(
         secrets,
@@ -219,7 +222,10 @@ async fn cost_answers_with_the_stores_figures_and_the_open_anomalies() {
         text.contains(&format!("*Month to date*: {shown}")),
         "{shown} in {text}"
     );
-    assert!(text.contains("Month-end forecast"), "{text}");
+    assert!(
+        text.contains("*Month-end forecast*: $") && text.contains(" (80%: $"),
+        "the forecast with its interval, as the envelopes write it: {text}"
+    );
     assert!(text.contains("Top movers"), "{text}");
     assert!(
         text.contains(&s.seeded.spike_service),
@@ -322,5 +328,18 @@ async fn a_slow_cost_is_acknowledged_at_once_and_answered_on_the_response_url() 
     assert_eq!(
         body["blocks"], inline["blocks"],
         "the figures /cost answers inline"
+    );
+}
+
+#[tokio::test]
+async fn cost_on_a_months_last_day_gives_the_month_to_date_and_no_forecast() {
+    let s = slack_over(seeded_to("2026-11-30".parse().unwrap()).await);
+    let answer = call(&s.router, signed("/slack/commands", &cost_command(), s.now)).await;
+    let text = answer.json().to_string();
+    assert!(text.contains("*2026-11-30*: $"), "{text}");
+    assert!(text.contains("*Month to date*: $"), "{text}");
+    assert!(
+        !text.contains("Month-end forecast"),
+        "nothing is left of November to forecast: {text}"
     );
 }

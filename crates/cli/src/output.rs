@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use costwatch_core::Notification;
 use costwatch_core::archive::ReportFile;
 use costwatch_core::envelopes::DEFAULT_CURRENCY as CURRENCY;
-use costwatch_core::money::{display, display_percent_used};
+use costwatch_core::money::{display, display_percent_used, display_with_interval};
 use costwatch_pipeline::RunSummary;
 use costwatch_pipeline::archive::{archive_files, archive_report};
 use costwatch_pipeline::collect::Collected;
@@ -166,14 +166,11 @@ impl Summary {
                     }
                 })
                 .collect(),
-            month_end_forecast: run.forecasts.get(&costwatch_core::Scope::Org).map(|f| {
-                format!(
-                    "{} (80%: {} – {})",
-                    display(f.total, CURRENCY),
-                    display(f.lo80, CURRENCY),
-                    display(f.hi80, CURRENCY)
-                )
-            }),
+            month_end_forecast: run
+                .forecasts
+                .get(&costwatch_core::Scope::Org)
+                .filter(|f| !f.is_complete())
+                .map(|f| display_with_interval(f.total, f.lo80, f.hi80, CURRENCY)),
             report: report.to_path_buf(),
             notifications_dir: notifications_dir.to_path_buf(),
             cost_explorer: None,

@@ -8,7 +8,9 @@ use crate::findings::{
 };
 use crate::ids::stable_id;
 use crate::metric::MetricId;
-use crate::money::{Money, display, display_percent_used, display_signed, to_f64};
+use crate::money::{
+    Money, display, display_percent_used, display_signed, display_with_interval, to_f64,
+};
 use crate::notification::*;
 use crate::scope::Scope;
 
@@ -391,12 +393,10 @@ impl Envelopes<'_> {
             .map(|p| to_f64((f.total - p) / p) * 100.0);
         let scope = ScopeRef::new(&f.scope, account_name);
         let title = format!(
-            "{} month-end forecast for {}: {} (80%: {}–{})",
+            "{} month-end forecast for {}: {}",
             f.month.format("%B %Y"),
             scope.label,
-            self.money(f.total),
-            self.money(f.lo80),
-            self.money(f.hi80)
+            display_with_interval(f.total, f.lo80, f.hi80, self.currency)
         );
         let mut summary = format!("{} spent to {}.", self.money(f.actual_to_date), f.as_of);
         if let (Some(prev), Some(change)) = (f.previous_month_total, change_pct) {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 use crate::scope::Scope;
+use crate::series::month_last_day;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -103,6 +104,14 @@ pub struct MonthEndForecast {
     pub previous_month_total: Option<Money>,
     /// Daily forecasts from the day after `as_of` to the month end.
     pub daily: Vec<ForecastPoint>,
+}
+
+impl MonthEndForecast {
+    /// Every day of the month has actual data: the total is known and nothing is left to
+    /// forecast (a message gives the month to date, not a forecast with a zero-width interval).
+    pub fn is_complete(&self) -> bool {
+        self.as_of >= month_last_day(self.month)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -115,7 +115,7 @@ pub fn display(amount: Money, currency: &str) -> String {
 /// `$0.00`).
 pub fn display_signed(amount: Money, currency: &str) -> String {
     let shown = display(amount, currency);
-    if amount.is_sign_positive() && !shown_as_zero(amount, currency) {
+    if amount.is_sign_positive() && !shows_as_zero(amount, currency) {
         format!("+{shown}")
     } else {
         shown
@@ -132,7 +132,20 @@ pub fn display_percent_used(percent: f64) -> String {
     format!("{:.0}%", whole + 0.0)
 }
 
-fn shown_as_zero(amount: Money, currency: &str) -> bool {
+/// A month-end total with its 80 % interval as every message writes it:
+/// `$4,790.67 (80%: $4,100.00–$5,300.00)`.
+pub fn display_with_interval(total: Money, lo80: Money, hi80: Money, currency: &str) -> String {
+    format!(
+        "{} (80%: {}–{})",
+        display(total, currency),
+        display(lo80, currency),
+        display(hi80, currency)
+    )
+}
+
+/// Whether `amount` reads as zero once rounded to the currency's minor units (`$0.00` for
+/// 0.004 USD): a change that small is no change to whoever reads it.
+pub fn shows_as_zero(amount: Money, currency: &str) -> bool {
     round(amount, minor_units(currency)).is_zero()
 }
 

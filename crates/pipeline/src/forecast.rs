@@ -39,7 +39,8 @@ pub async fn forecasts(
 }
 
 /// Publishes a forecast envelope for each scope whose month-end forecast is at least
-/// `forecast_alert_pct` above last month, once per scope and month.
+/// `forecast_alert_pct` above last month, once per scope and month, while some of the month is
+/// still to come: a month with every day in is its total, for the report, not a warning.
 pub async fn notify_forecasts(
     state: &dyn StateStore,
     bus: &dyn NotificationBus,
@@ -49,7 +50,7 @@ pub async fn notify_forecasts(
     now: DateTime<Utc>,
 ) -> Result<Vec<Notification>> {
     let mut published = Vec::new();
-    for (scope, f) in forecasts {
+    for (scope, f) in forecasts.iter().filter(|(_, f)| !f.is_complete()) {
         let Some(prev) = f.previous_month_total.filter(|p| !p.is_zero()) else {
             continue;
         };
@@ -76,4 +77,50 @@ pub async fn notify_forecasts(
         }
     }
     Ok(published)
+}
+
+#[cfg(test)]
+mod tests {
+    use costwatch_core::Money;
+    use costwatch_store::memory::{MemoryBus, MemoryState};
+
+    use super::*;
+
+    /// A month on course for $150 after a $100 month, with data up to `as_of`.
+    fn rising(scope: Scope, as_of: NaiveDate) -> (Scope, MonthEndForecast) {
+        let total = Money::from(150);
+        let f = MonthEndForecast {
+            scope: scope.clone(),
+            month: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            as_of,
+            actual_to_date: Money::from(140),
+            total,
+            lo80: total,
+            hi80: total,
+            lo95: total,
+            hi95: total,
+            previous_month_total: Some(Money::from(100)),
+            daily: Vec::new(),
+        };
+        (scope, f)
+    }
+
+    #[tokio::test]
+    async fn a_rise_is_announced_while_the_month_has_days_to_come() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let forecasts = BTreeMap::from([
+            rising(Scope::Account("111111111111".into()), day(29)),
+            rising(Scope::Account("222222222222".into()), day(30)),
+        ]);
+        let (state, bus) = (MemoryState::default(), MemoryBus::default());
+        let cfg = PipelineConfig::default();
+        let now = day(30).and_hms_opt(6, 0, 0).unwrap().and_utc();
+        let sent = notify_forecasts(&state, &bus, &cfg, &BTreeMap::new(), &forecasts, now)
+            .await
+            .unwrap();
+        let titles: Vec<&str> = sent.iter().map(|n| n.title.as_str()).collect();
+        assert_eq!(titles.len(), 1, "{titles:?}");
+        assert!(titles[0].contains("111111111111"), "{titles:?}");
+        assert_eq!(bus.published().len(), 1);
+    }
 }

@@ -53,6 +53,8 @@ pub struct ReportPage {
     pub generated_at: String,
     pub figures: ReportFigures,
     pub chart_svg: String,
+    /// The organisation's month-end forecast; `None` without one, or once every day of the month
+    /// is in.
     pub forecast: Option<MonthEndForecast>,
     pub anomalies: Vec<AnomalyView>,
     /// What the report lacks, e.g. a pipeline step that had not finished when it went out
@@ -171,7 +173,8 @@ pub async fn build_page(
         generated_at: now.format("%Y-%m-%d %H:%M UTC").to_string(),
         figures,
         chart_svg,
-        forecast: org_forecast.cloned(),
+        // A month with every day in has its total in "Month to date": no forecast card.
+        forecast: org_forecast.filter(|f| !f.is_complete()).cloned(),
         anomalies,
         notes: Vec::new(),
     })

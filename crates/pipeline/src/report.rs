@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Days, NaiveDate};
+use costwatch_core::envelopes::DEFAULT_CURRENCY;
 use costwatch_core::findings::MonthEndForecast;
-use costwatch_core::money::to_f64;
+use costwatch_core::money::{shows_as_zero, to_f64};
 use costwatch_core::notification::{Mover, ReportFigures, ReportPeriod, ScopeRef};
 use costwatch_core::scope::ScopeKind;
 use costwatch_core::{DailySeries, Money, Scope};
@@ -89,7 +90,8 @@ pub async fn figures(
             services.push(mover);
         }
     }
-    movers.retain(|m| !m.change.is_zero());
+    // A change that reads $0.00 in the message did not move.
+    movers.retain(|m| !shows_as_zero(m.change, DEFAULT_CURRENCY));
     movers.sort_by_key(|m| std::cmp::Reverse(m.change.abs()));
     movers.truncate(TOP);
     services.sort_by_key(|m| std::cmp::Reverse(m.amount));
@@ -106,7 +108,7 @@ pub async fn figures(
         change_pct: (!previous_total.is_zero())
             .then(|| to_f64((total - previous_total) / previous_total) * 100.0),
         month_to_date: org.month_to_date(end),
-        forecast_month_end: org_forecast.map(|f| f.total),
+        forecast_month_end: org_forecast.filter(|f| !f.is_complete()).map(|f| f.total),
         top_movers: movers,
         top_services: services,
         budgets: budgets.iter().map(|b| b.line.clone()).collect(),
@@ -116,4 +118,117 @@ pub async fn figures(
             ReportPeriod::Daily => None,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use costwatch_core::DailyCost;
+    use costwatch_store::RollupRow;
+    use costwatch_store::memory::{MemoryRollups, MemoryState};
+
+    use super::*;
+
+    fn usage(cents_thousandths: i64) -> DailyCost {
+        DailyCost {
+            usage: Money::new(cents_thousandths, 3),
+            ..DailyCost::default()
+        }
+    }
+
+    fn pair(service: &str) -> Scope {
+        Scope::AccountService {
+            account: "111111111111".into(),
+            service: service.into(),
+        }
+    }
+
+    /// Two days of three services: one moved $4.00, one $0.004, one not at all.
+    async fn two_days(last: NaiveDate) -> MemoryRollups {
+        let before = last - Days::new(1);
+        let days = [before, last];
+        let mut rows = Vec::new();
+        for (service, then, now) in [
+            ("S3", 10_000, 10_004),
+            ("EC2", 5_000, 9_000),
+            ("KMS", 1_000, 1_000),
+        ] {
+            for scope in [pair(service), Scope::Service(service.into())] {
+                rows.push(RollupRow {
+                    scope: scope.clone(),
+                    day: before,
+                    cost: usage(then),
+                });
+                rows.push(RollupRow {
+                    scope,
+                    day: last,
+                    cost: usage(now),
+                });
+            }
+        }
+        for (day, total) in [(before, 16_000), (last, 20_004)] {
+            rows.push(RollupRow {
+                scope: Scope::Org,
+                day,
+                cost: usage(total),
+            });
+        }
+        let rollups = MemoryRollups::default();
+        rollups.replace_days(&days, &rows).await.unwrap();
+        rollups
+    }
+
+    fn forecast(as_of: NaiveDate) -> MonthEndForecast {
+        let money = Money::from(600);
+        MonthEndForecast {
+            scope: Scope::Org,
+            month: as_of.with_day(1).unwrap(),
+            as_of,
+            actual_to_date: Money::from(500),
+            total: money,
+            lo80: money,
+            hi80: money,
+            lo95: money,
+            hi95: money,
+            previous_month_total: None,
+            daily: Vec::new(),
+        }
+    }
+
+    async fn daily(last: NaiveDate) -> ReportFigures {
+        let rollups = two_days(last).await;
+        let state = MemoryState::default();
+        let f = forecast(last);
+        figures(
+            &rollups,
+            &state,
+            &BTreeMap::new(),
+            &[],
+            Some(&f),
+            ReportPeriod::Daily,
+            last,
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn movers_are_changes_that_read_as_a_cent_or_more() {
+        let f = daily(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()).await;
+        let movers: Vec<&str> = f.top_movers.iter().map(|m| m.label.as_str()).collect();
+        assert_eq!(
+            movers,
+            ["EC2 in account 111111111111"],
+            "{:?}",
+            f.top_movers
+        );
+        // Top services are the biggest, moved or not.
+        assert_eq!(f.top_services.len(), 3);
+        assert_eq!(f.forecast_month_end, Some(Money::from(600)));
+    }
+
+    #[tokio::test]
+    async fn a_months_last_day_has_its_total_and_no_forecast() {
+        let f = daily(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()).await;
+        assert_eq!(f.forecast_month_end, None);
+    }
 }

@@ -33,7 +33,7 @@ use serde_json::{Value, json};
 
 use super::Chat;
 use super::followup::Followup;
-use super::glance::{CostAnswer, Glance, cost_answer, money};
+use super::glance::{CostAnswer, Glance, cost_answer, forecast_text, money};
 use super::replay::{self, OnceError, Rejected};
 use crate::Problem;
 
@@ -246,11 +246,9 @@ pub fn answer(g: &Glance) -> Value {
         json!({"name": day.to_string(), "value": money(g.day_total, false), "inline": true}),
         json!({"name": "Month to date", "value": money(g.month_to_date, false), "inline": true}),
     ];
-    if let Some((total, lo, hi)) = g.forecast {
-        fields.push(
-            json!({"name": "Month-end forecast", "inline": true, "value": format!(
-            "{} (80 %: {}–{})", money(total, false), money(lo, false), money(hi, false))}),
-        );
+    if let Some(f) = g.forecast {
+        fields
+            .push(json!({"name": "Month-end forecast", "inline": true, "value": forecast_text(f)}));
     }
     if !g.movers.is_empty() {
         let lines: Vec<String> = g

@@ -3,8 +3,11 @@
 //! the open anomalies. Plain figures; each chat renders and escapes them its own way.
 
 use chrono::{Datelike, Days, NaiveDate};
+use costwatch_core::envelopes::DEFAULT_CURRENCY;
+use costwatch_core::money::{display_with_interval, shows_as_zero};
 use costwatch_core::scope::ScopeKind;
-use costwatch_core::{Money, Scope};
+use costwatch_core::series::month_last_day;
+use costwatch_core::{DailySeries, Money, Scope};
 use costwatch_pipeline::detect::AnomalyState;
 use costwatch_pipeline::standing;
 
@@ -22,9 +25,11 @@ pub struct Glance {
     pub day: Option<NaiveDate>,
     pub day_total: Money,
     pub month_to_date: Money,
-    /// Month-end total and its 80 % interval.
+    /// Month-end total and its 80 % interval; `None` on a month's last day (nothing is left to
+    /// forecast) or without a forecast.
     pub forecast: Option<(Money, Money, Money)>,
-    /// (service, that day, change against the day before), largest change first.
+    /// (service, that day, change against the day before), largest change first; only changes
+    /// that read as at least a cent.
     pub movers: Vec<(String, Money, Money)>,
     pub open_anomalies: usize,
     /// (id, label, impact) of the largest open anomalies.
@@ -95,32 +100,22 @@ pub async fn glance(api: &Api) -> Result<Glance, Problem> {
     let month_start = day.with_day(1).unwrap_or(day);
     let org = api.rollups.series(&Scope::Org, month_start, day).await?;
     g.day_total = org.get(day).map(|c| c.total()).unwrap_or_default();
-    g.month_to_date = month_start
-        .iter_days()
-        .take_while(|d| *d <= day)
-        .filter_map(|d| org.get(d))
-        .map(|c| c.total())
-        .sum();
-    let run = standing(api.rollups.as_ref(), &api.config, day).await?;
-    g.forecast = run
-        .forecasts
-        .values()
-        .find(|f| f.scope == Scope::Org)
-        .map(|f| (f.total, f.lo80, f.hi80));
-    let before = day - Days::new(1);
-    for s in api
-        .rollups
-        .all_series(before, day, &[ScopeKind::Service])
-        .await?
-    {
-        let scope = &s.scope;
-        let today = s.get(day).map(|c| c.total()).unwrap_or_default();
-        let yesterday = s.get(before).map(|c| c.total()).unwrap_or_default();
-        g.movers.push((scope.label(), today, today - yesterday));
+    g.month_to_date = org.month_to_date(day);
+    // On a month's last day the month to date is the total: no forecast to give (the
+    // forecast's `is_complete`, known here before computing it).
+    if day != month_last_day(day) {
+        let run = standing(api.rollups.as_ref(), &api.config, day).await?;
+        g.forecast = run
+            .forecasts
+            .values()
+            .find(|f| f.scope == Scope::Org)
+            .map(|f| (f.total, f.lo80, f.hi80));
     }
-    g.movers
-        .sort_by(|a, b| b.2.abs().cmp(&a.2.abs()).then(a.0.cmp(&b.0)));
-    g.movers.truncate(MOVERS);
+    let services = api
+        .rollups
+        .all_series(day - Days::new(1), day, &[ScopeKind::Service])
+        .await?;
+    g.movers = movers(&services, day);
     let mut open: Vec<AnomalyState> = api
         .state
         .list("anomaly/")
@@ -139,13 +134,80 @@ pub async fn glance(api: &Api) -> Result<Glance, Problem> {
     Ok(g)
 }
 
+/// The [`MOVERS`] services whose cost on `day` differs most from the day before, among those whose
+/// change reads as a cent or more ($0.00 did not move): (service, that day, change).
+fn movers(services: &[DailySeries], day: NaiveDate) -> Vec<(String, Money, Money)> {
+    let before = day - Days::new(1);
+    let cost = |s: &DailySeries, d| s.get(d).map(|c| c.total()).unwrap_or_default();
+    let mut movers: Vec<(String, Money, Money)> = services
+        .iter()
+        .map(|s| {
+            (
+                s.scope.label(),
+                cost(s, day),
+                cost(s, day) - cost(s, before),
+            )
+        })
+        .filter(|(_, _, change)| !shows_as_zero(*change, DEFAULT_CURRENCY))
+        .collect();
+    movers.sort_by(|a, b| b.2.abs().cmp(&a.2.abs()).then(a.0.cmp(&b.0)));
+    movers.truncate(MOVERS);
+    movers
+}
+
 /// Money as the envelopes show it (`$1,234.56`), signed for changes when asked.
 pub fn money(m: Money, signed: bool) -> String {
     use costwatch_core::money::{display, display_signed};
-    let currency = costwatch_core::envelopes::DEFAULT_CURRENCY;
     if signed {
-        display_signed(m, currency)
+        display_signed(m, DEFAULT_CURRENCY)
     } else {
-        display(m, currency)
+        display(m, DEFAULT_CURRENCY)
+    }
+}
+
+/// The month-end forecast as the envelopes write it: `$4,790.67 (80%: $4,100.00–$5,300.00)`.
+pub fn forecast_text((total, lo80, hi80): (Money, Money, Money)) -> String {
+    display_with_interval(total, lo80, hi80, DEFAULT_CURRENCY)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use costwatch_core::DailyCost;
+
+    use super::*;
+
+    fn service(name: &str, day: NaiveDate, before: i64, on_day: i64) -> DailySeries {
+        let cost = |thousandths| DailyCost {
+            usage: Money::new(thousandths, 3),
+            ..DailyCost::default()
+        };
+        let yesterday = day - Days::new(1);
+        let points = BTreeMap::from([(yesterday, cost(before)), (day, cost(on_day))]);
+        DailySeries::from_points(Scope::Service(name.into()), yesterday, day, &points)
+    }
+
+    #[test]
+    fn movers_are_the_largest_changes_of_a_cent_or_more() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let services = [
+            service("S3", day, 10_000, 10_004),
+            service("EC2", day, 5_000, 9_000),
+            service("KMS", day, 1_000, 1_000),
+            service("Glue", day, 3_000, 2_990),
+            service("RDS", day, 7_000, 8_000),
+            service("Lambda", day, 2_000, 2_500),
+        ];
+        let shown: Vec<(String, String)> = movers(&services, day)
+            .into_iter()
+            .map(|(name, _, change)| (name, money(change, true)))
+            .collect();
+        let expected = [("EC2", "+$4.00"), ("RDS", "+$1.00"), ("Lambda", "+$0.50")];
+        assert_eq!(shown, expected.map(|(n, c)| (n.to_owned(), c.to_owned())));
+        // Fewer than three moved: the others are not padded in.
+        let quiet = movers(&services[..4], day);
+        assert_eq!(quiet.len(), 2, "{quiet:?}");
+        assert_eq!(quiet[1].2, Money::new(-10, 3), "Glue's -$0.01");
     }
 }

@@ -36,7 +36,7 @@ use sha2::Sha256;
 
 use super::Chat;
 use super::followup::Followup;
-use super::glance::{CostAnswer, Glance, cost_answer, money};
+use super::glance::{CostAnswer, Glance, cost_answer, forecast_text, money};
 use super::replay::{self, OnceError, Rejected};
 use crate::Problem;
 
@@ -231,13 +231,8 @@ pub fn answer(g: &Glance) -> Value {
         format!("*{day}*: {}", money(g.day_total, false)),
         format!("*Month to date*: {}", money(g.month_to_date, false)),
     ];
-    if let Some((total, lo, hi)) = g.forecast {
-        lines.push(format!(
-            "*Month-end forecast*: {} (80 %: {}–{})",
-            money(total, false),
-            money(lo, false),
-            money(hi, false)
-        ));
+    if let Some(f) = g.forecast {
+        lines.push(format!("*Month-end forecast*: {}", forecast_text(f)));
     }
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": "Cloud spend", "emoji": false}}),

@@ -48,7 +48,11 @@ pub fn morning_after(day: NaiveDate) -> DateTime<Utc> {
 }
 
 pub async fn seeded() -> Seeded {
-    let end: NaiveDate = END.parse().unwrap();
+    seeded_to(END.parse().unwrap()).await
+}
+
+/// [`seeded`] with its data ending on `end` instead of [`END`].
+pub async fn seeded_to(end: NaiveDate) -> Seeded {
     let org = synth::generate(synth::DEFAULT_SEED, end, 90);
     let config = PipelineConfig {
         budgets: planted_budgets(&org),
