@@ -16,7 +16,8 @@ pub const NOTIFICATIONS_TOPIC_ARN: &str = "COSTWATCH_NOTIFICATIONS_TOPIC_ARN";
 pub const DEAD_LETTER_QUEUE_URL: &str = "COSTWATCH_DEAD_LETTER_QUEUE_URL";
 /// The pipeline configuration as JSON (the TOML file's fields); `{}` or unset for defaults.
 pub const PIPELINE_CONFIG: &str = "COSTWATCH_PIPELINE_CONFIG";
-/// Budgets as a JSON array; replaces `budgets` of the pipeline configuration when set.
+/// Budgets as a JSON array. The template's default is `[]`, which leaves the budgets of the
+/// pipeline configuration as they are; budgets in both is an error (which would win is a guess).
 pub const BUDGETS: &str = "COSTWATCH_BUDGETS";
 pub const DASHBOARD_URL: &str = "COSTWATCH_DASHBOARD_URL";
 
@@ -79,8 +80,8 @@ impl Env {
             .unwrap_or_default()
     }
 
-    /// The pipeline configuration: [`PIPELINE_CONFIG`], then [`BUDGETS`] and [`DASHBOARD_URL`]
-    /// over it, validated as the CLI validates its file.
+    /// The pipeline configuration: [`PIPELINE_CONFIG`], its budgets from [`BUDGETS`] when that
+    /// lists any, and [`DASHBOARD_URL`] over it, validated as the CLI validates its file.
     pub fn pipeline_config(&self) -> Result<PipelineConfig> {
         let mut cfg: PipelineConfig = match self.optional(PIPELINE_CONFIG) {
             None => PipelineConfig::default(),
@@ -90,7 +91,17 @@ impl Env {
         if let Some(json) = self.optional(BUDGETS) {
             let budgets: Vec<Budget> = serde_json::from_str(json)
                 .map_err(|e| HandlerError::Config(format!("{BUDGETS}: {e}")))?;
-            cfg.budgets = budgets;
+            if !budgets.is_empty() && !cfg.budgets.is_empty() {
+                return Err(HandlerError::Config(format!(
+                    "budgets are set in both {BUDGETS} (BudgetsJson, {}) and {PIPELINE_CONFIG} \
+                     (PipelineConfigJson, {}): keep them in one",
+                    budgets.len(),
+                    cfg.budgets.len()
+                )));
+            }
+            if !budgets.is_empty() {
+                cfg.budgets = budgets;
+            }
         }
         if let Some(url) = self.optional(DASHBOARD_URL) {
             cfg.dashboard_url = Some(url.to_owned());
@@ -121,6 +132,22 @@ mod tests {
         assert_eq!(
             cfg.dashboard_url.as_deref(),
             Some("https://costs.example.com")
+        );
+    }
+
+    #[test]
+    fn budgets_in_the_config_json_survive_the_templates_empty_budgets_json() {
+        let config = r#"{"budgets": [{"name":"org","scope":"org","amount":"1000"}]}"#;
+        let env = Env::from_pairs([(PIPELINE_CONFIG, config), (BUDGETS, "[]")]);
+        let cfg = env.pipeline_config().unwrap();
+        assert_eq!(cfg.budgets.len(), 1, "BudgetsJson's default dropped them");
+
+        let both = r#"[{"name":"ec2","scope":"service=Amazon EC2","amount":"250"}]"#;
+        let env = Env::from_pairs([(PIPELINE_CONFIG, config), (BUDGETS, both)]);
+        let err = env.pipeline_config().unwrap_err().to_string();
+        assert!(
+            err.contains("BudgetsJson") && err.contains("PipelineConfigJson"),
+            "{err}"
         );
     }
 
