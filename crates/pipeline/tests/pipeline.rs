@@ -317,3 +317,45 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
         "the chart itself must stay markup"
     );
 }
+
+/// A deployment's first day (or a day after one that cost nothing) has no previous total to
+/// compare with: the report says so by leaving the change out, and still renders.
+#[tokio::test]
+async fn the_first_days_report_renders_without_a_change() {
+    let org = synth::generate(synth::DEFAULT_SEED, end(), 1);
+    let store = MemoryStore::default();
+    let cfg = config(&org);
+    let source = MemoryCostSource::new(org.records.clone());
+    let collected = collect::collect(&source, &store.lake, end(), end())
+        .await
+        .unwrap();
+    aggregate::aggregate(
+        &store.lake,
+        &store.rollups,
+        &store.state,
+        &cfg,
+        &collected.days,
+    )
+    .await
+    .unwrap();
+    let ports = Ports {
+        lake: &store.lake,
+        rollups: &store.rollups,
+        state: &store.state,
+        bus: &store.bus,
+    };
+    let run = run_day(&ports, &cfg, end(), at(end())).await.unwrap();
+    let (report, page) = report_day(&ports, &cfg, &run, ReportPeriod::Daily, at(end()))
+        .await
+        .unwrap();
+    let NotificationBody::Report(r) = &report.body else {
+        panic!("not a report")
+    };
+    assert_eq!(r.change_pct, None, "nothing before the first day");
+    let html = render_page(&page).unwrap();
+    assert!(html.contains("Spend"), "{html}");
+    assert!(
+        !html.contains("vs previous"),
+        "a change with nothing to compare"
+    );
+}
