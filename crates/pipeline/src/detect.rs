@@ -97,7 +97,13 @@ pub async fn detect_merged(
     now: DateTime<Utc>,
     imported: &[costwatch_store::ImportedAnomaly],
 ) -> Result<Vec<Notification>> {
-    let start = as_of - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
+    // The window starts no earlier than the store's first day: days before it are not days
+    // without spend, and a scope charged on the data's first day is not new spend.
+    let window = as_of - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
+    let start = match ports.rollups.day_range().await? {
+        Some((first, _)) => window.max(first),
+        None => window,
+    };
     // Every stored lifecycle, listed once: a scope with neither a finding nor one has no step
     // to take, so it costs no read (16,000 at 1,000 accounts, almost all of them absent).
     let stored = ports.state.list("anomaly/").await?;

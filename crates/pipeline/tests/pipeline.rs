@@ -29,6 +29,15 @@ fn config(org: &synth::SyntheticOrg) -> PipelineConfig {
     }
 }
 
+fn ports(store: &MemoryStore) -> Ports<'_> {
+    Ports {
+        lake: &store.lake,
+        rollups: &store.rollups,
+        state: &store.state,
+        bus: &store.bus,
+    }
+}
+
 async fn loaded() -> (synth::SyntheticOrg, MemoryStore, PipelineConfig) {
     let org = synth::generate(synth::DEFAULT_SEED, end(), 120);
     let store = MemoryStore::default();
@@ -84,12 +93,7 @@ async fn collecting_again_replaces_rather_than_duplicates() {
 #[tokio::test]
 async fn replayed_days_find_the_spike_once_and_notify_budgets_once() {
     let (org, store, cfg) = loaded().await;
-    let ports = Ports {
-        lake: &store.lake,
-        rollups: &store.rollups,
-        state: &store.state,
-        bus: &store.bus,
-    };
+    let ports = ports(&store);
     let first = end() - Days::new(59);
     for day in first.iter_days().take_while(|d| *d <= end()) {
         run_day(&ports, &cfg, day, at(day)).await.unwrap();
@@ -318,10 +322,9 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
     );
 }
 
-/// A deployment's first day (or a day after one that cost nothing) has no previous total to
-/// compare with: the report says so by leaving the change out, and still renders.
-#[tokio::test]
-async fn the_first_days_report_renders_without_a_change() {
+/// The pipeline's run on the only day of data there is: a deployment's first day, or the first
+/// day of the first file imported.
+async fn first_day() -> (MemoryStore, PipelineConfig, costwatch_pipeline::RunSummary) {
     let org = synth::generate(synth::DEFAULT_SEED, end(), 1);
     let store = MemoryStore::default();
     let cfg = config(&org);
@@ -338,14 +341,32 @@ async fn the_first_days_report_renders_without_a_change() {
     )
     .await
     .unwrap();
-    let ports = Ports {
-        lake: &store.lake,
-        rollups: &store.rollups,
-        state: &store.state,
-        bus: &store.bus,
-    };
-    let run = run_day(&ports, &cfg, end(), at(end())).await.unwrap();
-    let (report, page) = report_day(&ports, &cfg, &run, ReportPeriod::Daily, at(end()))
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    (store, cfg, run)
+}
+
+/// Every service is charged on the data's first day; none of them is new spend (nothing was
+/// watched before it).
+#[tokio::test]
+async fn the_datas_first_day_is_not_new_spend() {
+    let (_, _, run) = first_day().await;
+    let anomalies: Vec<&str> = run
+        .notifications
+        .iter()
+        .filter(|n| n.kind() == "anomaly")
+        .map(|n| n.title.as_str())
+        .collect();
+    assert!(anomalies.is_empty(), "{anomalies:?}");
+}
+
+/// A deployment's first day (or a day after one that cost nothing) has no previous total to
+/// compare with: the report says so by leaving the change out, and still renders.
+#[tokio::test]
+async fn the_first_days_report_renders_without_a_change() {
+    let (store, cfg, run) = first_day().await;
+    let (report, page) = report_day(&ports(&store), &cfg, &run, ReportPeriod::Daily, at(end()))
         .await
         .unwrap();
     let NotificationBody::Report(r) = &report.body else {
