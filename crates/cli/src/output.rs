@@ -152,14 +152,16 @@ impl Summary {
                 .budgets
                 .iter()
                 .map(|b| {
-                    let line = format!(
-                        "{}: {} of {} ({}), forecast {}",
+                    let mut line = format!(
+                        "{}: {} of {} ({})",
                         b.line.budget,
                         display(b.line.actual, CURRENCY),
                         display(b.line.limit, CURRENCY),
                         display_percent_used(b.line.percent_used),
-                        display(b.line.forecast, CURRENCY)
                     );
+                    if b.forecast_known {
+                        line += &format!(", forecast {}", display(b.line.forecast, CURRENCY));
+                    }
                     match &b.note {
                         Some(note) => format!("{line} — {note}"),
                         None => line,

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use costwatch_analytics::budget::thresholds;
+use costwatch_analytics::forecast::{MIN_HISTORY_DAYS, RECENT_DAYS};
 use costwatch_core::findings::{BudgetCrossing, MonthEndForecast, ThresholdBasis};
 use costwatch_core::notification::{BudgetLine, State};
 use costwatch_core::{Notification, NotificationBody, Scope, envelopes};
@@ -32,9 +33,12 @@ pub struct BudgetStatus {
     pub crossings: Vec<BudgetCrossing>,
     /// Actual-basis thresholds not crossed now (to resolve those notified before a credit).
     pub cleared: Vec<BudgetCrossing>,
-    /// Why the budget may be watching nothing: its scope has had no costs for
-    /// [`UNKNOWN_SCOPE_DAYS`] days, with the nearest scope of its kind that has (a misspelt
-    /// `service=AWS Glu` read $0.00 every day and never said so).
+    /// Whether the scope has a month-end forecast; without one `line.forecast` is the actual
+    /// and the forecast thresholds wait.
+    pub forecast_known: bool,
+    /// What the line alone would hide: its scope has had no costs for [`UNKNOWN_SCOPE_DAYS`]
+    /// days, with the nearest scope of its kind that has (a misspelt `service=AWS Glu` read
+    /// $0.00 every day and never said so); or it has too little history to be forecast yet.
     pub note: Option<String>,
 }
 
@@ -60,9 +64,13 @@ pub async fn evaluate_all(
                 cleared.push(c);
             }
         }
-        let note = match series.days.iter().any(Option::is_some) {
-            true => None,
-            false => unknown_scope_note(rollups, &budget.scope, as_of).await?,
+        let note = match (series.days.iter().any(Option::is_some), forecast) {
+            (false, _) => unknown_scope_note(rollups, &budget.scope, as_of).await?,
+            (true, None) => Some(format!(
+                "no forecast yet: a scope is forecast once it has {MIN_HISTORY_DAYS} days of costs \
+                 in the last {RECENT_DAYS}; until then the forecast thresholds wait"
+            )),
+            (true, Some(_)) => None,
         };
         let actual = series.month_to_date(as_of);
         let projected = forecast.map(|f| f.total).unwrap_or(actual);
@@ -77,6 +85,7 @@ pub async fn evaluate_all(
             },
             crossings,
             cleared,
+            forecast_known: forecast.is_some(),
             note,
         });
     }

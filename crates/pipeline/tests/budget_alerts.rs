@@ -47,6 +47,23 @@ async fn spend(rollups: &MemoryRollups, days: u32, usage: Money, credit: Money) 
     rollups.replace_days(&all, &rows).await.unwrap();
 }
 
+/// April's month-end forecast of `scope`, made on `as_of`: `total`, with no spread.
+fn month_end(scope: Scope, as_of: NaiveDate, total: Money) -> MonthEndForecast {
+    MonthEndForecast {
+        scope,
+        month: d(1),
+        as_of,
+        actual_to_date: Money::ZERO,
+        total,
+        lo80: total,
+        hi80: total,
+        lo95: total,
+        hi95: total,
+        previous_month_total: None,
+        daily: Vec::new(),
+    }
+}
+
 /// One run on `as_of` with a month-end forecast of `forecast`; returns (threshold, basis, state,
 /// revision) of what it published.
 async fn run(
@@ -56,23 +73,7 @@ async fn run(
     forecast: Money,
 ) -> Vec<(u32, String, State, u32)> {
     let bus = MemoryBus::new();
-    let mut forecasts = BTreeMap::new();
-    forecasts.insert(
-        Scope::Org,
-        MonthEndForecast {
-            scope: Scope::Org,
-            month: d(1),
-            as_of,
-            actual_to_date: Money::ZERO,
-            total: forecast,
-            lo80: forecast,
-            hi80: forecast,
-            lo95: forecast,
-            hi95: forecast,
-            previous_month_total: None,
-            daily: Vec::new(),
-        },
-    );
+    let forecasts = BTreeMap::from([(Scope::Org, month_end(Scope::Org, as_of, forecast))]);
     let statuses = evaluate_all(rollups, &cfg(), &forecasts, as_of)
         .await
         .unwrap();
@@ -240,11 +241,12 @@ async fn a_budget_on_a_scope_without_costs_names_the_nearest_one() {
         budgets: vec![
             budget("typo", Scope::Service("AWS Glu".into())),
             budget("quiet", retired),
-            budget("glue", glue),
+            budget("glue", glue.clone()),
         ],
         ..PipelineConfig::default()
     };
-    let statuses = evaluate_all(&rollups, &cfg, &BTreeMap::new(), d(10))
+    let forecasts = BTreeMap::from([(glue.clone(), month_end(glue, d(10), Money::from(300)))]);
+    let statuses = evaluate_all(&rollups, &cfg, &forecasts, d(10))
         .await
         .unwrap();
     let note = |i: usize| statuses[i].note.clone();
@@ -260,4 +262,28 @@ async fn a_budget_on_a_scope_without_costs_names_the_nearest_one() {
         "costs 21 days ago: a quiet month, not a typo"
     );
     assert_eq!(note(2), None);
+}
+
+/// A budget whose scope has costs but too few days to be forecast says so, and its line shows
+/// no forecast (the forecast field falls back to the actual, which is not a forecast).
+#[tokio::test]
+async fn a_budget_not_forecast_yet_says_so() {
+    let rollups = MemoryRollups::default();
+    spend(&rollups, 5, Money::from(40), Money::ZERO).await;
+    let statuses = evaluate_all(&rollups, &cfg(), &BTreeMap::new(), d(5))
+        .await
+        .unwrap();
+    let status = &statuses[0];
+    assert!(!status.forecast_known);
+    let note = status.note.clone().expect("a note");
+    assert!(
+        note.starts_with("no forecast yet") && note.contains("14 days of costs"),
+        "{note}"
+    );
+    let forecasts = BTreeMap::from([(Scope::Org, month_end(Scope::Org, d(5), Money::from(1200)))]);
+    let statuses = evaluate_all(&rollups, &cfg(), &forecasts, d(5))
+        .await
+        .unwrap();
+    assert!(statuses[0].forecast_known);
+    assert_eq!(statuses[0].note, None);
 }

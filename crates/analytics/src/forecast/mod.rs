@@ -52,8 +52,8 @@ use engine::Fitted;
 use intervals::{ErrorRows, Uncertainty, sum_offsets, widened};
 
 /// Days of history the pipeline needs before it forecasts a scope: 14 observed in the last 56.
-const MIN_HISTORY_DAYS: usize = 14;
-const RECENT_DAYS: usize = 56;
+pub const MIN_HISTORY_DAYS: usize = 14;
+pub const RECENT_DAYS: usize = 56;
 
 /// Whether credits (refunds, promotional credits) count in forecasts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -52,7 +52,8 @@ pub async fn handle(
         let forecast_percent = to_f64(line.forecast / line.limit) * 100.0;
         emf::budget_used(&line.budget, line.percent_used, forecast_percent);
         if let Some(note) = &status.note {
-            // A budget watching a scope with no costs: the CLI prints this beside the budget.
+            // A budget watching a scope with no costs, or not forecast yet: the CLI prints this
+            // beside the budget.
             tracing::warn!(budget = %line.budget, "{note}");
         }
     }
