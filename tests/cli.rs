@@ -138,6 +138,35 @@ fn import_then_run_on_real_focus_data() {
     assert!(dir.path().join("costwatch-out/report.html").is_file());
 }
 
+/// The line a person reads names the file as they would, and a single day as one.
+#[test]
+fn import_says_what_it_read_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = shared_path("data/cost/cur/Step1CUR.gz");
+    let out = costwatch(dir.path())
+        .args(["import", "--cur"])
+        .arg(&cur)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("(a Cost and Usage Report): 544 records, 1 day (2019-11-26), billed $"),
+        "{text}"
+    );
+    let focus = shared_path("data/cost/focus/focus_1.0_sample_1000.csv");
+    let out = costwatch(dir.path())
+        .args(["import", "--focus"])
+        .arg(&focus)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("(a FOCUS export): 996 records, 30 days (2024-09-01 to 2024-09-30)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn bad_input_fails_with_a_clear_message_and_imports_nothing() {
     let dir = tempfile::tempdir().unwrap();

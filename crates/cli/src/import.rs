@@ -106,15 +106,21 @@ pub async fn import(
     let (path, format) = chosen(&args)?;
     let bar = progress(json, 3, "read, collect, aggregate");
     let engine = format != Format::CeJson && crate::data_export::through_engine(path);
-    // Through the engine, the columns say what the export is, whichever flag named it.
-    let (records, kind): (Vec<CostRecord>, String) = match engine {
+    // Through the engine, the columns say what the export is, whichever flag named it. The
+    // kind for the JSON summary, and what a person calls it for the line.
+    let (records, kind, words): (Vec<CostRecord>, String, &str) = match engine {
         true => {
             let (records, kind) = crate::data_export::read_all(path, settings).await?;
-            (records, kind.to_owned())
+            let family = match kind {
+                "FocusExport" => Format::FocusCsv,
+                _ => Format::CurParquet,
+            };
+            (records, kind.to_owned(), flag(family).1)
         }
         false => (
             costwatch_ingest::read_as(path, format).map_err(|e| with_flag_hint(e, path, format))?,
             format!("{format:?}"),
+            flag(format).1,
         ),
     };
     bar.inc(1);
@@ -168,14 +174,15 @@ pub async fn import(
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
+        let days = match summary.days {
+            1 => format!("1 day ({first})"),
+            n => format!("{n} days ({first} to {last})"),
+        };
         println!(
-            "imported {} ({}): {} records, {} days ({} to {}), billed {}, {} rollup rows in {}",
+            "imported {} ({}): {} records, {days}, billed {}, {} rollup rows in {}",
             path.display(),
-            summary.format,
+            words,
             count,
-            summary.days,
-            first,
-            last,
             display(billed_cost, costwatch_core::envelopes::DEFAULT_CURRENCY),
             agg.rows,
             settings.data_dir.display()
