@@ -34,16 +34,6 @@ fn label(scope: &Scope, names: &BTreeMap<String, String>) -> String {
     ScopeRef::new(scope, name).label
 }
 
-/// Sums of the current and the previous window for one scope.
-async fn window_sums(
-    rollups: &dyn RollupStore,
-    scope: &Scope,
-    (prev_start, start, end): (NaiveDate, NaiveDate, NaiveDate),
-) -> Result<(Money, Money)> {
-    let s = rollups.series(scope, prev_start, end).await?;
-    Ok(sums(&s, (prev_start, start, end)))
-}
-
 /// Sums of the current and the previous window in a series read over both.
 fn sums(
     s: &DailySeries,
@@ -69,7 +59,14 @@ pub async fn figures(
     end: NaiveDate,
 ) -> Result<ReportFigures> {
     let w = window(period, end);
-    let (total, previous_total) = window_sums(rollups, &Scope::Org, w).await?;
+    let org_windows = rollups.series(&Scope::Org, w.0, w.2).await?;
+    let (total, previous_total) = sums(&org_windows, w);
+    let previous_days = usize::try_from((w.1 - w.0).num_days()).unwrap_or(0);
+    let previous_has_data = org_windows
+        .days
+        .iter()
+        .take(previous_days)
+        .any(Option::is_some);
     let mut movers = Vec::new();
     let mut services = Vec::new();
     let kinds = [ScopeKind::AccountService, ScopeKind::Service];
@@ -90,8 +87,9 @@ pub async fn figures(
             services.push(mover);
         }
     }
-    // A change that reads $0.00 in the message did not move.
-    movers.retain(|m| !shows_as_zero(m.change, DEFAULT_CURRENCY));
+    // A change that reads $0.00 in the message did not move, and before the data's first day
+    // there was nothing to move from.
+    movers.retain(|m| previous_has_data && !shows_as_zero(m.change, DEFAULT_CURRENCY));
     movers.sort_by_key(|m| std::cmp::Reverse(m.change.abs()));
     movers.truncate(TOP);
     services.sort_by_key(|m| std::cmp::Reverse(m.amount));

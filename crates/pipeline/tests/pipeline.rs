@@ -373,6 +373,8 @@ async fn the_first_days_report_renders_without_a_change() {
         panic!("not a report")
     };
     assert_eq!(r.change_pct, None, "nothing before the first day");
+    assert_eq!(r.top_movers, Vec::new(), "nothing moved from no data");
+    assert!(!r.top_services.is_empty());
     let html = render_page(&page).unwrap();
     assert!(html.contains("Spend"), "{html}");
     assert!(

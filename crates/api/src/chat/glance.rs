@@ -135,9 +135,13 @@ pub async fn glance(api: &Api) -> Result<Glance, Problem> {
 }
 
 /// The [`MOVERS`] services whose cost on `day` differs most from the day before, among those whose
-/// change reads as a cent or more ($0.00 did not move): (service, that day, change).
+/// change reads as a cent or more ($0.00 did not move): (service, that day, change). None when
+/// the day before has no data at all (the data's first day): nothing moved from nothing.
 fn movers(services: &[DailySeries], day: NaiveDate) -> Vec<(String, Money, Money)> {
     let before = day - Days::new(1);
+    if !services.iter().any(|s| s.get(before).is_some()) {
+        return Vec::new();
+    }
     let cost = |s: &DailySeries, d| s.get(d).map(|c| c.total()).unwrap_or_default();
     let mut movers: Vec<(String, Money, Money)> = services
         .iter()
@@ -209,5 +213,28 @@ mod tests {
         let quiet = movers(&services[..4], day);
         assert_eq!(quiet.len(), 2, "{quiet:?}");
         assert_eq!(quiet[1].2, Money::new(-10, 3), "Glue's -$0.01");
+    }
+
+    #[test]
+    fn the_datas_first_day_has_no_movers() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let first_day = |name: &str| {
+            let points = BTreeMap::from([(day, DailyCost::default())]);
+            DailySeries::from_points(
+                Scope::Service(name.into()),
+                day - Days::new(1),
+                day,
+                &points,
+            )
+        };
+        let mut services = vec![first_day("EC2"), first_day("S3")];
+        services[0].days[1] = Some(DailyCost {
+            usage: Money::from(70),
+            ..DailyCost::default()
+        });
+        assert_eq!(movers(&services, day), Vec::new());
+        // A service new today beside one charged yesterday did move.
+        services.push(service("RDS", day, 5_000, 5_000));
+        assert_eq!(movers(&services, day).len(), 1);
     }
 }
