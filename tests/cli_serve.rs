@@ -458,3 +458,79 @@ async fn dashboard(base: &str, spike: &str, http: &reqwest::Client) {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     driver.call(reqwest::Method::DELETE, "", Value::Null).await;
 }
+
+/// A first look at the dashboard after importing one day of a real CUR: the chart shows the
+/// day as a point, and the movers and the budget say what one day cannot tell yet instead of
+/// calling every service a mover and the spend so far a forecast.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_on_a_first_day_says_what_it_cannot_know_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("costwatch.toml");
+    std::fs::write(
+        &config,
+        "[[pipeline.budgets]]\nname = \"org\"\nscope = \"org\"\namount = \"1000\"\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let imported = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["import", "--cur"])
+        .arg(costwatch_core::shared::shared_path(
+            "data/cost/cur/Step1CUR.gz",
+        ))
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{imported:?}");
+    let (data, config) = (data.to_str().unwrap(), config.to_str().unwrap());
+    let args = [
+        "--data-dir",
+        data,
+        "--config",
+        config,
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let (_server, base) = serve(&args, &[]);
+    let http = costwatch_store::outbound::http_client_builder()
+        .build()
+        .unwrap();
+    let driver = Driver::start(&http).await;
+    driver
+        .call(reqwest::Method::POST, "/timeouts", json!({"script": 20000}))
+        .await;
+    let url = json!({"url": format!("{base}/")});
+    driver.call(reqwest::Method::POST, "/url", url).await;
+    let page = driver
+        .wait_for(
+            r#"(function check() {
+                 if (!document.body.dataset.loaded) return setTimeout(check, 25);
+                 done({points: document.querySelectorAll('#daily-chart .cost-point').length,
+                       movers: document.querySelector('#movers tbody').textContent,
+                       budget: document.querySelector('#budgets p').textContent,
+                       recs: document.querySelector('#recs-total').textContent});
+               })();"#,
+            json!([]),
+        )
+        .await;
+    assert_eq!(page["points"], 1, "{page:#}");
+    let text = |k: &str| page[k].as_str().unwrap().to_owned();
+    assert_eq!(
+        text("movers"),
+        "No data for the 7 days before to compare with yet."
+    );
+    let budget = text("budget");
+    assert!(
+        budget.starts_with("$89.17 of $1,000.00 (8%). ") && budget.contains("No forecast yet"),
+        "{budget}"
+    );
+    assert!(
+        !budget.contains("forecast $") && !budget.contains("No breach"),
+        "{budget}"
+    );
+    assert!(
+        text("recs").contains("costwatch recommend --track"),
+        "{page:#}"
+    );
+    driver.call(reqwest::Method::DELETE, "", Value::Null).await;
+}

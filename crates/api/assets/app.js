@@ -103,6 +103,10 @@ function drawDaily(days, forecast, anomalies) {
   }
   el("path", { class: "cost-line", "data-points": known.length,
     d: path(known.map((d) => [s.sx(toDay(d.date)), s.sy(Number(d.total))])) }, svg);
+  // One day of data is a point, which a path does not draw.
+  if (known.length === 1) {
+    el("circle", { class: "cost-point", cx: s.sx(toDay(known[0].date)), cy: s.sy(Number(known[0].total)), r: 4 }, svg);
+  }
   const byDate = new Map(known.map((d) => [d.date, Number(d.total)]));
   for (const a of anomalies) {
     const at = byDate.has(a.date) ? a.date : a.start_date;
@@ -115,15 +119,18 @@ function drawDaily(days, forecast, anomalies) {
 
 // --- Top movers, usage, reports --------------------------------------------------------------
 
-function drawMovers(rows) {
+function drawMovers(rows, earlierWeek) {
   const body = $("movers").tBodies[0];
   body.textContent = "";
-  // A change that reads $0.00 did not move (as in the reports and /cost).
-  const moved = rows.filter((r) => Math.abs(Number(r.change)) >= 0.005);
+  // A change that reads $0.00 did not move (as in the reports and /cost), and nothing moved
+  // from a week before the data began.
+  const moved = earlierWeek ? rows.filter((r) => Math.abs(Number(r.change)) >= 0.005) : [];
   if (!moved.length) {
     const cell = body.insertRow().insertCell();
     cell.colSpan = 3;
-    cell.textContent = "No service's cost changed against the 7 days before.";
+    cell.textContent = earlierWeek
+      ? "No service's cost changed against the 7 days before."
+      : "No data for the 7 days before to compare with yet.";
   }
   for (const r of moved) {
     const tr = body.insertRow();
@@ -188,7 +195,7 @@ function drawRecommendations(page) {
   $("recs").hidden = !page.items.length;
   $("recs-total").textContent = page.items.length
     ? `${page.total_items} open, ${fmt(page.total_monthly_savings)} a month in all (no resource counted twice).`
-    : "No open recommendations stored. The weekly recommend run is not deployed yet; costwatch recommend --cur FILE lists them from CUR files.";
+    : "No open recommendations stored. On AWS the weekly recommend function tracks them; on this machine, costwatch recommend --track --cur FILE.";
 }
 
 function drawIntegrations(health) {
@@ -239,8 +246,12 @@ function drawBudget(b) {
   badge.className = "badge " + b.status;
   badge.textContent = { ok: "on track", at_risk: "at risk", over: "over budget" }[b.status];
   const text = document.createElement("p");
-  text.textContent = `${fmt(b.actual)} of ${fmt(b.limit)} (${percentUsed(b.percent_used)}), forecast ${fmt(b.forecast)}. ` +
-    (b.breach_date ? `Breach date: ${b.breach_date}. ` : "No breach expected this month. ") +
+  // Without a forecast (too little history; the note says so) `forecast` is the spend so far,
+  // and "no breach expected" would be a guess.
+  const forecastKnown = b.forecast_burn.length > 0 || b.days_left === 0;
+  text.textContent = `${fmt(b.actual)} of ${fmt(b.limit)} (${percentUsed(b.percent_used)})` +
+    (forecastKnown ? `, forecast ${fmt(b.forecast)}. ` : ". ") +
+    (b.breach_date ? `Breach date: ${b.breach_date}. ` : forecastKnown ? "No breach expected this month. " : "") +
     (b.allowed_daily_spend !== null ? `Allowed daily spend: ${fmt(b.allowed_daily_spend)} for ${b.days_left} days.` : "") +
     (b.note ? ` ${b.note[0].toUpperCase()}${b.note.slice(1)}` : "");
   card.append(h, badge, text);
@@ -392,7 +403,8 @@ async function load() {
   ]);
   const org = forecasts.items.find((f) => f.scope === "org");
   drawDaily(costs.items, org, marked.items);
-  drawMovers(movers.items);
+  const earlier = [iso(toDay(asOf) - 13 * dayMs), iso(toDay(asOf) - 7 * dayMs)];
+  drawMovers(movers.items, costs.items.some((d) => d.total !== null && d.date >= earlier[0] && d.date <= earlier[1]));
   drawUsage(usage);
   drawReports(reports);
   drawRecommendations(recs);
