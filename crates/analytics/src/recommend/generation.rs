@@ -207,10 +207,10 @@ pub(super) fn gp2_to_gp3(ctx: &Ctx<'_>) -> Vec<Finding> {
                     current_monthly_cost: current,
                     monthly_savings: savings,
                     formula: format!(
-                        "gp2 storage {}; saving = × 20% − {extra_iops} IOPS × $0.005 − {extra_mbps} MB/s × $0.04 = ${savings}/month (size ≈ {} GB-months / {} days × 30.4375 = {size} GiB)",
+                        "gp2 storage {}; saving = × 20% − {extra_iops} IOPS × $0.005 − {extra_mbps} MB/s × $0.04 = ${savings}/month (size ≈ {} GB-months / {} × 30.4375 = {size} GiB)",
                         ctx.monthly_text(window_cost),
                         gb_months.normalize(),
-                        ctx.settings.run_rate_days
+                        super::days_text(ctx.settings.run_rate_days)
                     ),
                     evidence: evidence(lines.iter().copied()),
                     action: Action {

@@ -38,6 +38,32 @@ pub struct Settings {
     pub untagged_days: u32,
 }
 
+impl Settings {
+    /// The run-rate and untagged windows cut to the `covered` days the data has: a month's
+    /// run rate from 3 days of data is their cost / 3 × 30.4375, not / 7 (a one-day CUR showed
+    /// an idle address at a seventh of its rate).
+    fn within(self, covered: u32) -> Self {
+        Self {
+            run_rate_days: self.run_rate_days.min(covered),
+            untagged_days: self.untagged_days.min(covered),
+            ..self
+        }
+    }
+}
+
+/// "1 day", "7 days".
+pub(crate) fn days_text(n: u32) -> String {
+    match n {
+        1 => "1 day".to_owned(),
+        n => format!("{n} days"),
+    }
+}
+
+/// Days from `first` to `last`, both counted.
+fn covered_days(first: NaiveDate, last: NaiveDate) -> u32 {
+    u32::try_from((last - first).num_days() + 1).unwrap_or(u32::MAX)
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -51,13 +77,16 @@ impl Default for Settings {
 /// Every rule of the suite over `lines`, each finding with its evidence; unranked, not
 /// thresholded (that is [`list::build`]).
 pub fn suite_findings(lines: &[UsageLine], settings: &Settings) -> Vec<Finding> {
-    let Some(last) = lines.iter().map(|l| l.day).max() else {
+    let (Some(first), Some(last)) = (
+        lines.iter().map(|l| l.day).min(),
+        lines.iter().map(|l| l.day).max(),
+    ) else {
         return Vec::new();
     };
     let ctx = Ctx {
         lines,
         last,
-        settings: *settings,
+        settings: settings.within(covered_days(first, last)),
     };
     let mut out = Vec::new();
     out.extend(idle::elastic_ips(&ctx));
@@ -65,8 +94,12 @@ pub fn suite_findings(lines: &[UsageLine], settings: &Settings) -> Vec<Finding> 
     out.extend(idle::load_balancers(&ctx));
     out.extend(generation::previous_generation(&ctx));
     out.extend(generation::gp2_to_gp3(&ctx));
-    out.extend(growth::nat_gateways(&ctx));
-    out.extend(growth::s3_without_lifecycle(&ctx));
+    // Growth compares the window's first days with its last: before the data began there is
+    // nothing to compare, and everything would look like growth.
+    if covered_days(first, last) >= settings.growth_days {
+        out.extend(growth::nat_gateways(&ctx));
+        out.extend(growth::s3_without_lifecycle(&ctx));
+    }
     out.extend(untagged::untagged_spend(&ctx));
     out
 }
@@ -100,9 +133,9 @@ impl Ctx<'_> {
     /// The run-rate formula as text, for `Finding::formula`.
     pub fn monthly_text(&self, window_cost: Money) -> String {
         format!(
-            "${} over {} days to {} / {} × 30.4375 = ${}/month",
+            "${} over {} to {} / {} × 30.4375 = ${}/month",
             window_cost.round_dp(4),
-            self.settings.run_rate_days,
+            days_text(self.settings.run_rate_days),
             self.last,
             self.settings.run_rate_days,
             self.monthly(window_cost)
@@ -228,5 +261,67 @@ mod tests {
         other = f.clone();
         other.resource = "vol-2".into();
         assert_ne!(f.id(), other.id());
+    }
+
+    /// Constructed: an idle address billed $0.12 a day (24 idle hours at $0.005), in data that
+    /// covers fewer days than the windows.
+    #[test]
+    fn run_rates_are_over_the_days_the_data_covers() {
+        let eip = |from, to| {
+            testing::daily(
+                from,
+                to,
+                "AmazonEC2",
+                "ElasticIP:IdleAddress",
+                "",
+                24,
+                "0.12",
+            )
+        };
+        // One day of data: $0.12 × 30.4375, not a seventh of it.
+        let one_day = suite_findings(&eip(1, 1), &Settings::default());
+        let idle = one_day
+            .iter()
+            .find(|f| f.kind == Kind::IdleElasticIp)
+            .unwrap();
+        assert_eq!(idle.monthly_savings, "3.65".parse::<Money>().unwrap());
+        assert!(
+            idle.formula
+                .contains("24 idle address-hours billed in 24 hours (1 addresses")
+                && idle
+                    .formula
+                    .contains("over 1 day to 2026-03-01 / 1 × 30.4375"),
+            "{}",
+            idle.formula
+        );
+        let untagged = one_day
+            .iter()
+            .find(|f| f.kind == Kind::UntaggedSpend)
+            .unwrap();
+        assert!(
+            untagged.formula.contains("over 1 day to"),
+            "{}",
+            untagged.formula
+        );
+        // A fortnight: the 7-day window is whole, the same rate.
+        let fortnight = suite_findings(&eip(1, 14), &Settings::default());
+        let idle = fortnight
+            .iter()
+            .find(|f| f.kind == Kind::IdleElasticIp)
+            .unwrap();
+        assert_eq!(idle.monthly_savings, "3.65".parse::<Money>().unwrap());
+    }
+
+    /// Constructed: a NAT gateway whose processing is flat for the ten days the data covers.
+    /// Growth compares a window's first week with its last; without the first there is none.
+    #[test]
+    fn growth_needs_its_whole_window_of_data() {
+        let id = "arn:aws:ec2:us-east-1:111111111111:natgateway/nat-0abc";
+        let nat = testing::daily(1, 10, "AmazonEC2", "NatGateway-Bytes", id, 100, "4.5");
+        let found = suite_findings(&nat, &Settings::default());
+        assert!(
+            !found.iter().any(|f| f.kind == Kind::NatGatewayGrowth),
+            "{found:#?}"
+        );
     }
 }

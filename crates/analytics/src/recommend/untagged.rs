@@ -49,10 +49,10 @@ pub(super) fn untagged_spend(ctx: &Ctx<'_>) -> Vec<Finding> {
                 current_monthly_cost: monthly,
                 monthly_savings: Money::ZERO,
                 formula: format!(
-                    "untagged ${} of ${} over {} days to {} = {share}%; ${monthly}/month untagged (/ {} × 30.4375)",
+                    "untagged ${} of ${} over {} to {} = {share}%; ${monthly}/month untagged (/ {} × 30.4375)",
                     untagged_cost.cents(),
                     total.cents(),
-                    ctx.settings.untagged_days,
+                    super::days_text(ctx.settings.untagged_days),
                     ctx.last,
                     ctx.settings.untagged_days
                 ),
