@@ -72,6 +72,26 @@ fn real_series_give_exactly_n_rows_after_the_last_date() {
     assert!(taxi.iter().all(|r| r.1 > 100_000.0), "{taxi:?}");
 }
 
+/// As a person first tries it: the file as the only argument gives four weeks.
+#[test]
+fn the_file_alone_gives_four_weeks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = costwatch(dir.path())
+        .arg("forecast")
+        .arg(shared_path("data/forecast/nab_nyc_taxi_daily.csv"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 28, "{text}");
+    assert!(rows[0].starts_with("2015-02-01,") && rows[27].starts_with("2015-02-28,"));
+}
+
 #[test]
 fn timestamp_value_headers_times_gaps_and_short_series_are_accepted() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,5 @@
-//! `costwatch forecast --input FILE.csv --horizon N [--out FILE]`: a daily series in, CSV
-//! `ds,mean,lo80,hi80` out for the N days after the last date in the file. The same
+//! `costwatch forecast FILE.csv [--horizon N] [--out FILE]`: a daily series in, CSV
+//! `ds,mean,lo80,hi80` out for the N days (28 unless given) after the last date in the file. The same
 //! forecaster the pipeline runs (model chosen per series by back-test, see
 //! `costwatch_analytics::forecast`), on a plain series: no split of fees from usage.
 
@@ -23,9 +23,18 @@ pub enum OnDuplicate {
 #[derive(Args)]
 pub struct ForecastArgs {
     /// Daily series as CSV: `ds,y`, `timestamp,value`, or one date column and one numeric
-    /// column of any names (`date,unblended_cost`); any order, case, quoting.
-    #[arg(long)]
-    input: PathBuf,
+    /// column of any names (`date,unblended_cost`); any order, case, quoting. Also taken as the
+    /// first argument (`costwatch forecast costs.csv`).
+    #[arg(
+        long = "input",
+        value_name = "FILE",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    input: Option<PathBuf>,
+    /// The series, as `--input`.
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
     /// The column holding the day, when the file has several date-like columns.
     #[arg(long)]
     date_column: Option<String>,
@@ -33,7 +42,7 @@ pub struct ForecastArgs {
     #[arg(long)]
     value_column: Option<String>,
     /// Days to forecast after the last date in the file.
-    #[arg(long)]
+    #[arg(long, default_value_t = 28)]
     horizon: usize,
     /// Write the CSV here instead of standard output.
     #[arg(long)]
@@ -49,6 +58,9 @@ pub struct ForecastArgs {
 }
 
 pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
+    let Some(input) = args.input.clone().or(args.file.clone()) else {
+        bail!("give the series file: costwatch forecast FILE (or --input FILE)");
+    };
     if args.horizon == 0 {
         bail!("--horizon must be at least 1");
     }
@@ -60,23 +72,23 @@ pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
         date: args.date_column.clone(),
         value: args.value_column.clone(),
     };
-    let series = read_daily_columns(&args.input, duplicates, &columns)?;
+    let series = read_daily_columns(&input, duplicates, &columns)?;
     for (row, label) in &series.skipped_totals {
         eprintln!(
             "note: {}: row {row} (`{label}`) is the file's own total, not a day: skipped",
-            args.input.display()
+            input.display()
         );
     }
     if !series.duplicate_days.is_empty() {
         eprintln!(
             "warning: {}: {} dates have several rows, summed (first {}); --on-duplicate error rejects them",
-            args.input.display(),
+            input.display(),
             series.duplicate_days.len(),
             series.duplicate_days[0]
         );
     }
     let Some(last_observed) = series.values.iter().rposition(Option::is_some) else {
-        bail!("{}: no values, only empty cells", args.input.display());
+        bail!("{}: no values, only empty cells", input.display());
     };
     // Trailing dates without a value are forecast too, but not printed: the output starts the
     // day after the last date in the file.
@@ -124,7 +136,7 @@ pub fn forecast(args: ForecastArgs, json: bool) -> Result<()> {
     }
     if json {
         let summary = serde_json::json!({
-            "input": args.input,
+            "input": input,
             "days": series.values.len(),
             "observed": series.values.iter().flatten().count(),
             "first_date": series.start,
