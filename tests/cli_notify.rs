@@ -111,6 +111,27 @@ fn unknown_integrations_and_bad_configs_are_named() {
         "{}",
         String::from_utf8_lossy(&err)
     );
+    // A config with budgets and no integration table says where to find one.
+    let budgets_only = dir.path().join("costwatch.toml");
+    std::fs::write(
+        &budgets_only,
+        "[[pipeline.budgets]]\nname = \"org\"\nscope = \"org\"\namount = \"100\"\n",
+    )
+    .unwrap();
+    let err = costwatch()
+        .args(["render", "--integration", "teams", "--config"])
+        .arg(&budgets_only)
+        .args(["--input", &repo("events/notifications/anomaly.json")])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&err);
+    assert!(
+        err.contains("has no [integrations.teams] table: copy it from examples/contract.toml"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,9 @@ use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::incremental::CollectSettings;
 use costwatch_store::cost_explorer_options::CostExplorerOptions;
 
-const CONTRACT: &str = include_str!("../../../examples/contract.toml");
+/// examples/contract.toml: every integration's table with placeholder credentials (`render`
+/// and `notify` read it when there is no costwatch.toml).
+pub(crate) const CONTRACT: &str = include_str!("../../../examples/contract.toml");
 
 /// The line that starts the commented-out integration tables.
 pub const INTEGRATIONS_MARKER: &str = "# ---- integrations ----";

@@ -344,14 +344,7 @@ async fn dispatch_config(
     config: Option<&Path>,
 ) -> Result<Value> {
     let name = entry.name();
-    let (text, origin) = crate::notify::config_text(config)?;
-    let file: toml::Value =
-        crate::config::parse_toml(&text).with_context(|| format!("invalid config {origin}"))?;
-    let table = file
-        .get("integrations")
-        .and_then(|t| t.get(name))
-        .ok_or_else(|| anyhow!("{origin} has no [integrations.{name}] table"))?;
-    let mut table = serde_json::to_value(table)?;
+    let (mut table, origin) = crate::notify::integration_table(name, config)?;
     entry
         .load(table.clone())
         .with_context(|| format!("[integrations.{name}] in {origin}"))?;

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::integrations;
 
-const CONTRACT: &str = include_str!("../../../examples/contract.toml");
+use crate::init::CONTRACT;
 
 #[derive(Args)]
 pub struct RenderArgs {
@@ -62,6 +62,25 @@ pub(crate) fn config_text(path: Option<&Path>) -> Result<(String, String)> {
     ))
 }
 
+/// The `[integrations.<name>]` table of the config (as [`config_text`] finds it) as JSON, and
+/// where it came from.
+pub(crate) fn integration_table(name: &str, config: Option<&Path>) -> Result<(Value, String)> {
+    let (text, origin) = config_text(config)?;
+    let file: toml::Value =
+        crate::config::parse_toml(&text).with_context(|| format!("invalid config {origin}"))?;
+    let table = file
+        .get("integrations")
+        .and_then(|t| t.get(name))
+        .ok_or_else(|| {
+            anyhow!(
+                "{origin} has no [integrations.{name}] table: copy it from examples/contract.toml \
+                 (placeholder credentials, as `costwatch init` writes it commented out), or \
+                 pass --config with a file that has it"
+            )
+        })?;
+    Ok((serde_json::to_value(table)?, origin))
+}
+
 /// The named integration, its config validated and its inline secrets ready.
 async fn load(name: &str, config: Option<&Path>) -> Result<Box<dyn Configured>> {
     let all = integrations::all();
@@ -69,14 +88,7 @@ async fn load(name: &str, config: Option<&Path>) -> Result<Box<dyn Configured>> 
         let names: Vec<_> = all.iter().map(|e| e.name()).collect();
         anyhow!("unknown integration `{name}` (known: {})", names.join(", "))
     })?;
-    let (text, origin) = config_text(config)?;
-    let file: toml::Value =
-        crate::config::parse_toml(&text).with_context(|| format!("invalid config {origin}"))?;
-    let table = file
-        .get("integrations")
-        .and_then(|t| t.get(name))
-        .ok_or_else(|| anyhow!("{origin} has no [integrations.{name}] table"))?;
-    let json = serde_json::to_value(table)?;
+    let (json, origin) = integration_table(name, config)?;
     let configured = entry.load(json).with_context(|| format!("in {origin}"))?;
     // The CLI has no AWS stores: referenced secrets are an error naming them.
     configured
