@@ -39,7 +39,12 @@ fn ports(store: &MemoryStore) -> Ports<'_> {
 }
 
 async fn loaded() -> (synth::SyntheticOrg, MemoryStore, PipelineConfig) {
-    let org = synth::generate(synth::DEFAULT_SEED, end(), 120);
+    loaded_days(120).await
+}
+
+/// The synthetic organisation's last `days` days to [`end`], collected and aggregated.
+async fn loaded_days(days: u32) -> (synth::SyntheticOrg, MemoryStore, PipelineConfig) {
+    let org = synth::generate(synth::DEFAULT_SEED, end(), days);
     let store = MemoryStore::default();
     let cfg = config(&org);
     cfg.validate().unwrap();
@@ -325,22 +330,7 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
 /// The pipeline's run on the only day of data there is: a deployment's first day, or the first
 /// day of the first file imported.
 async fn first_day() -> (MemoryStore, PipelineConfig, costwatch_pipeline::RunSummary) {
-    let org = synth::generate(synth::DEFAULT_SEED, end(), 1);
-    let store = MemoryStore::default();
-    let cfg = config(&org);
-    let source = MemoryCostSource::new(org.records.clone());
-    let collected = collect::collect(&source, &store.lake, end(), end())
-        .await
-        .unwrap();
-    aggregate::aggregate(
-        &store.lake,
-        &store.rollups,
-        &store.state,
-        &cfg,
-        &collected.days,
-    )
-    .await
-    .unwrap();
+    let (_, store, cfg) = loaded_days(1).await;
     let run = run_day(&ports(&store), &cfg, end(), at(end()))
         .await
         .unwrap();
