@@ -112,6 +112,7 @@ pub fn thresholds(
                 limit: budget.amount,
                 actual,
                 forecast: projected,
+                forecast_pending: forecast.is_none(),
                 threshold: *threshold,
                 percent_of_limit: to_f64(value / budget.amount) * 100.0,
                 breach_date,

@@ -159,7 +159,7 @@ impl Summary {
                         display(b.line.limit, CURRENCY),
                         display_percent_used(b.line.percent_used),
                     );
-                    if b.forecast_known {
+                    if !b.line.forecast_pending {
                         line += &format!(", forecast {}", display(b.line.forecast, CURRENCY));
                     }
                     match &b.note {

@@ -329,12 +329,15 @@ impl Envelopes<'_> {
         if state == State::Resolved {
             summary.push_str("Spend fell back under this threshold (credits or refunds). ");
         }
+        let forecast = match c.forecast_pending {
+            true => "no month-end forecast yet (too little history)".to_owned(),
+            false => format!("month-end forecast {}", self.money(c.forecast)),
+        };
         summary.push_str(&format!(
-            "{} spent from {} to {}; month-end forecast {}.",
+            "{} spent from {} to {}; {forecast}.",
             self.money(c.actual),
             c.period_start,
             c.as_of,
-            self.money(c.forecast)
         ));
         if let Some(date) = c.breach_date.filter(|_| c.actual < c.limit) {
             summary.push_str(&format!(" At this rate the budget runs out on {date}."));
@@ -358,6 +361,7 @@ impl Envelopes<'_> {
             limit: c.limit,
             actual: c.actual,
             forecast: c.forecast,
+            forecast_pending: c.forecast_pending,
             threshold_percent: c.threshold.percent,
             basis: c.threshold.basis,
             percent_of_limit: c.percent_of_limit,

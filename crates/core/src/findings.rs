@@ -138,7 +138,11 @@ pub struct BudgetCrossing {
     pub as_of: NaiveDate,
     pub limit: Money,
     pub actual: Money,
+    /// The month-end forecast; the actual while [`Self::forecast_pending`].
     pub forecast: Money,
+    /// No month-end forecast yet (too little history): `forecast` is the spend to date.
+    #[serde(default)]
+    pub forecast_pending: bool,
     pub threshold: Threshold,
     /// actual or forecast (per the threshold's basis) as a percent of the limit.
     pub percent_of_limit: f64,

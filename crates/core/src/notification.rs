@@ -194,7 +194,11 @@ pub struct BudgetFigures {
     pub as_of: NaiveDate,
     pub limit: Money,
     pub actual: Money,
+    /// The month-end forecast; the spend to date while `forecast_pending`.
     pub forecast: Money,
+    /// No month-end forecast yet (its scope has too little history); sent only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forecast_pending: bool,
     pub threshold_percent: u32,
     pub basis: ThresholdBasis,
     pub percent_of_limit: f64,
@@ -256,7 +260,11 @@ pub struct BudgetLine {
     pub budget: String,
     pub limit: Money,
     pub actual: Money,
+    /// The month-end forecast; the spend to date while `forecast_pending`.
     pub forecast: Money,
+    /// No month-end forecast yet (its scope has too little history); sent only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forecast_pending: bool,
     pub percent_used: f64,
 }
 

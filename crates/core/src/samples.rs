@@ -114,6 +114,7 @@ pub fn all_in(currency: &str) -> Vec<(&'static str, Notification)> {
         limit: usd(1_000_000),
         actual: usd(1_500_000),
         forecast: usd(2_210_000),
+        forecast_pending: false,
         threshold: Threshold {
             percent: 100,
             basis: ThresholdBasis::Actual,
@@ -173,6 +174,7 @@ pub fn all_in(currency: &str) -> Vec<(&'static str, Notification)> {
             limit: usd(1_000_000),
             actual: usd(1_500_000),
             forecast: usd(2_210_000),
+            forecast_pending: false,
             percent_used: 150.0,
         }],
         open_anomalies: 1,

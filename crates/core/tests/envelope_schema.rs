@@ -153,6 +153,7 @@ fn a_resolved_budget_update_validates_and_keeps_its_subject() {
         limit: b.limit,
         actual: b.limit - rust_decimal::Decimal::ONE,
         forecast: b.forecast,
+        forecast_pending: false,
         threshold: costwatch_core::findings::Threshold {
             percent: b.threshold_percent,
             basis: b.basis,
@@ -175,4 +176,50 @@ fn a_resolved_budget_update_validates_and_keeps_its_subject() {
     assert!(n.title.starts_with("Back under 100%"), "{}", n.title);
     // 99.99 % reads 99 %: rounded, the title said "Back under 100%: … 100% of $10,000.00".
     assert!(n.title.contains("\": 99% of "), "{}", n.title);
+}
+
+/// A budget crossed before its scope can be forecast (the first two weeks of data): the
+/// envelope says there is no forecast instead of giving the spend to date as one, and validates.
+#[test]
+fn a_crossing_without_a_forecast_says_so_and_validates() {
+    let v = validator();
+    let samples = costwatch_core::samples::all();
+    let (_, open) = samples.iter().find(|(k, _)| *k == "budget").unwrap();
+    let costwatch_core::NotificationBody::Budget(b) = &open.body else {
+        panic!("budget sample")
+    };
+    let crossing = costwatch_core::findings::BudgetCrossing {
+        budget: b.budget.clone(),
+        scope: costwatch_core::Scope::Org,
+        period_start: b.period_start,
+        period_end: b.period_end,
+        as_of: b.as_of,
+        limit: b.limit,
+        actual: b.actual,
+        forecast: b.actual,
+        forecast_pending: true,
+        threshold: costwatch_core::findings::Threshold {
+            percent: b.threshold_percent,
+            basis: b.basis,
+        },
+        percent_of_limit: b.percent_of_limit,
+        breach_date: None,
+        allowed_daily_spend: None,
+    };
+    let n = costwatch_core::envelopes::budget(&crossing, None, open.created_at);
+    let doc = serde_json::to_value(&n).unwrap();
+    assert!(errors(&v, &doc).is_empty(), "{:?}", errors(&v, &doc));
+    assert_eq!(doc["figures"]["forecast_pending"], true);
+    assert!(
+        n.summary.contains("no month-end forecast yet")
+            && !n.summary.contains("month-end forecast $"),
+        "{}",
+        n.summary
+    );
+    // A known forecast leaves the field out: envelopes read as before.
+    let known = serde_json::to_value(open).unwrap();
+    assert!(
+        known["figures"].get("forecast_pending").is_none(),
+        "{known}"
+    );
 }

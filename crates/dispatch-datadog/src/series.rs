@@ -177,11 +177,12 @@ pub fn of(n: &Notification, extra: &[String], stamp: Timestamp) -> Vec<Value> {
                 Some("percent"),
                 &tags,
             );
-            for (metric, value) in [
-                (BUDGET_ACTUAL, f.actual),
-                (BUDGET_LIMIT, f.limit),
-                (BUDGET_FORECAST, f.forecast),
-            ] {
+            // No forecast yet: no forecast point (the actual is not one).
+            let forecast = (!f.forecast_pending).then_some((BUDGET_FORECAST, f.forecast));
+            for (metric, value) in [(BUDGET_ACTUAL, f.actual), (BUDGET_LIMIT, f.limit)]
+                .into_iter()
+                .chain(forecast)
+            {
                 point(metric, ts, to_f64(value), money_unit, &tags);
             }
         }

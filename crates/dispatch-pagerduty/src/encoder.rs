@@ -375,13 +375,16 @@ pub fn summary(n: &Notification) -> String {
             } else {
                 format!("{} left", money(-over))
             };
+            let forecast = match f.forecast_pending {
+                true => "no month-end forecast yet".to_owned(),
+                false => format!("month-end forecast {}", money(f.forecast)),
+            };
             format!(
-                "Budget \"{}\" for {scope}: {} of {} spent ({}), {balance}; month-end forecast {}",
+                "Budget \"{}\" for {scope}: {} of {} spent ({}), {balance}; {forecast}",
                 f.budget,
                 money(f.actual),
                 money(f.limit),
                 display_percent_used(f.percent_of_limit),
-                money(f.forecast)
             )
         }
         NotificationBody::Forecast(f) => {

@@ -156,12 +156,13 @@ impl ProductEvent {
                     ("percent_of_limit", number(f.percent_of_limit)),
                     ("limit", money(f.limit)),
                     ("actual", money(f.actual)),
-                    ("forecast", money(f.forecast)),
                     ("period_start", date(f.period_start)),
                     ("period_end", date(f.period_end)),
                     ("as_of", date(f.as_of)),
                 ]);
                 p.extend(f.breach_date.map(|d| ("breach_date", date(d))));
+                // No forecast yet: the property is left out rather than set to the actual.
+                p.extend((!f.forecast_pending).then(|| ("forecast", money(f.forecast))));
                 "budget_threshold_crossed"
             }
             NotificationBody::Forecast(f) => {

@@ -141,7 +141,11 @@ impl View {
                         display_percent_used(f.percent_of_limit)
                     ),
                 ));
-                facts.push(("Month-end forecast".into(), money(f.forecast)));
+                let forecast = match f.forecast_pending {
+                    true => "not yet (too little history)".to_owned(),
+                    false => money(f.forecast),
+                };
+                facts.push(("Month-end forecast".into(), forecast));
                 facts.push((
                     "Threshold".into(),
                     format!("{}% of {:?} spend", f.threshold_percent, f.basis).to_lowercase(),
@@ -256,7 +260,10 @@ impl View {
                                 vec![
                                     b.budget.clone(),
                                     format!("{} of {}", money(b.actual), money(b.limit)),
-                                    money(b.forecast),
+                                    match b.forecast_pending {
+                                        true => "not yet".to_owned(),
+                                        false => money(b.forecast),
+                                    },
                                     display_percent_used(b.percent_used),
                                 ]
                             })
@@ -447,6 +454,32 @@ mod tests {
 
     use super::*;
     use costwatch_core::samples;
+
+    /// A budget without a forecast yet (too little history) says so where every chat, ticket
+    /// and page shows the forecast, rather than showing the spend to date as one.
+    #[test]
+    fn a_budget_without_a_forecast_shows_none() {
+        let mut alert = samples::of_kind("budget");
+        let NotificationBody::Budget(f) = &mut alert.body else {
+            panic!("budget sample")
+        };
+        f.forecast_pending = true;
+        let facts = View::of(&alert).facts;
+        let forecast = facts
+            .iter()
+            .find(|(k, _)| k == "Month-end forecast")
+            .unwrap();
+        assert_eq!(forecast.1, "not yet (too little history)");
+
+        let mut report = samples::of_kind("report");
+        let NotificationBody::Report(r) = &mut report.body else {
+            panic!("report sample")
+        };
+        r.budgets[0].forecast_pending = true;
+        let tables = View::of(&report).tables;
+        let budgets = tables.iter().find(|t| t.what == "budgets").unwrap();
+        assert_eq!(budgets.rows[0][2], "not yet", "{:?}", budgets.rows);
+    }
 
     #[test]
     fn a_resolved_title_says_resolved_once() {

@@ -111,7 +111,7 @@ fn rows(page: &ReportPage) -> Vec<Row> {
             currency: currency(),
             amount: Some(b.actual),
             limit: Some(b.limit),
-            forecast: Some(b.forecast),
+            forecast: (!b.forecast_pending).then_some(b.forecast),
             percent_used: Some(b.percent_used),
             ..Row::default()
         });

@@ -33,9 +33,6 @@ pub struct BudgetStatus {
     pub crossings: Vec<BudgetCrossing>,
     /// Actual-basis thresholds not crossed now (to resolve those notified before a credit).
     pub cleared: Vec<BudgetCrossing>,
-    /// Whether the scope has a month-end forecast; without one `line.forecast` is the actual
-    /// and the forecast thresholds wait.
-    pub forecast_known: bool,
     /// What the line alone would hide: its scope has had no costs for [`UNKNOWN_SCOPE_DAYS`]
     /// days, with the nearest scope of its kind that has (a misspelt `service=AWS Glu` read
     /// $0.00 every day and never said so); or it has too little history to be forecast yet.
@@ -81,11 +78,11 @@ pub async fn evaluate_all(
                 limit: budget.amount,
                 actual,
                 forecast: projected,
+                forecast_pending: forecast.is_none(),
                 percent_used,
             },
             crossings,
             cleared,
-            forecast_known: forecast.is_some(),
             note,
         });
     }

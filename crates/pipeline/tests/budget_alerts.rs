@@ -274,7 +274,7 @@ async fn a_budget_not_forecast_yet_says_so() {
         .await
         .unwrap();
     let status = &statuses[0];
-    assert!(!status.forecast_known);
+    assert!(status.line.forecast_pending);
     let note = status.note.clone().expect("a note");
     assert!(
         note.starts_with("no forecast yet") && note.contains("14 days of costs"),
@@ -284,6 +284,6 @@ async fn a_budget_not_forecast_yet_says_so() {
     let statuses = evaluate_all(&rollups, &cfg(), &forecasts, d(5))
         .await
         .unwrap();
-    assert!(statuses[0].forecast_known);
+    assert!(!statuses[0].line.forecast_pending);
     assert_eq!(statuses[0].note, None);
 }
