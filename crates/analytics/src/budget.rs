@@ -69,10 +69,10 @@ pub fn thresholds(
     forecast: Option<&MonthEndForecast>,
     as_of: NaiveDate,
 ) -> Vec<(BudgetCrossing, bool)> {
-    let (Some(period_start), Some(period_end)) = (as_of.with_day(1), Some(month_last_day(as_of)))
-    else {
+    let Some(period_start) = as_of.with_day(1) else {
         return Vec::new();
     };
+    let period_end = month_last_day(as_of);
     if budget.amount <= Money::ZERO {
         return Vec::new();
     }

@@ -1,6 +1,6 @@
 //! `costwatch forecast FILE.csv [--horizon N] [--out FILE]`: a daily series in, CSV
-//! `ds,mean,lo80,hi80` out for the N days (28 unless given) after the last date in the file. The same
-//! forecaster the pipeline runs (model chosen per series by back-test, see
+//! `ds,mean,lo80,hi80` out for the N days (28 unless given) after the last date in the file.
+//! The same forecaster the pipeline runs (model chosen per series by back-test, see
 //! `costwatch_analytics::forecast`), on a plain series: no split of fees from usage.
 
 use std::io::Write;
