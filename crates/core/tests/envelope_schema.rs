@@ -135,33 +135,50 @@ fn ids_are_deterministic_and_differ_per_transition() {
     assert_ne!(rebuilt.id, a.id);
 }
 
-#[test]
-fn a_resolved_budget_update_validates_and_keeps_its_subject() {
-    use costwatch_core::notification::State;
-    let v = validator();
-    let samples = costwatch_core::samples::all();
-    let (_, open) = samples.iter().find(|(k, _)| *k == "budget").unwrap();
+/// The budget sample (an open crossing) and the crossing that produced it, on `scope`.
+fn budget_sample(
+    scope: costwatch_core::Scope,
+) -> (
+    costwatch_core::Notification,
+    costwatch_core::findings::BudgetCrossing,
+) {
+    let (_, open) = costwatch_core::samples::all()
+        .into_iter()
+        .find(|(k, _)| *k == "budget")
+        .unwrap();
     let costwatch_core::NotificationBody::Budget(b) = &open.body else {
         panic!("budget sample")
     };
     let crossing = costwatch_core::findings::BudgetCrossing {
         budget: b.budget.clone(),
-        scope: costwatch_core::Scope::Account("444455556666".into()),
+        scope,
         period_start: b.period_start,
         period_end: b.period_end,
         as_of: b.as_of,
         limit: b.limit,
-        actual: b.limit - rust_decimal::Decimal::ONE,
+        actual: b.actual,
         forecast: b.forecast,
         forecast_pending: false,
         threshold: costwatch_core::findings::Threshold {
             percent: b.threshold_percent,
             basis: b.basis,
         },
-        percent_of_limit: 99.99,
-        breach_date: None,
-        allowed_daily_spend: Some(rust_decimal::Decimal::ONE),
+        percent_of_limit: b.percent_of_limit,
+        breach_date: b.breach_date,
+        allowed_daily_spend: b.allowed_daily_spend,
     };
+    (open, crossing)
+}
+
+#[test]
+fn a_resolved_budget_update_validates_and_keeps_its_subject() {
+    use costwatch_core::notification::State;
+    let v = validator();
+    let (open, mut crossing) = budget_sample(costwatch_core::Scope::Account("444455556666".into()));
+    crossing.actual = crossing.limit - rust_decimal::Decimal::ONE;
+    crossing.percent_of_limit = 99.99;
+    crossing.breach_date = None;
+    crossing.allowed_daily_spend = Some(rust_decimal::Decimal::ONE);
     let n = costwatch_core::envelopes::budget_update(
         &crossing,
         State::Resolved,
@@ -183,29 +200,11 @@ fn a_resolved_budget_update_validates_and_keeps_its_subject() {
 #[test]
 fn a_crossing_without_a_forecast_says_so_and_validates() {
     let v = validator();
-    let samples = costwatch_core::samples::all();
-    let (_, open) = samples.iter().find(|(k, _)| *k == "budget").unwrap();
-    let costwatch_core::NotificationBody::Budget(b) = &open.body else {
-        panic!("budget sample")
-    };
-    let crossing = costwatch_core::findings::BudgetCrossing {
-        budget: b.budget.clone(),
-        scope: costwatch_core::Scope::Org,
-        period_start: b.period_start,
-        period_end: b.period_end,
-        as_of: b.as_of,
-        limit: b.limit,
-        actual: b.actual,
-        forecast: b.actual,
-        forecast_pending: true,
-        threshold: costwatch_core::findings::Threshold {
-            percent: b.threshold_percent,
-            basis: b.basis,
-        },
-        percent_of_limit: b.percent_of_limit,
-        breach_date: None,
-        allowed_daily_spend: None,
-    };
+    let (open, mut crossing) = budget_sample(costwatch_core::Scope::Org);
+    crossing.forecast = crossing.actual;
+    crossing.forecast_pending = true;
+    crossing.breach_date = None;
+    crossing.allowed_daily_spend = None;
     let n = costwatch_core::envelopes::budget(&crossing, None, open.created_at);
     let doc = serde_json::to_value(&n).unwrap();
     assert!(errors(&v, &doc).is_empty(), "{:?}", errors(&v, &doc));
@@ -217,7 +216,7 @@ fn a_crossing_without_a_forecast_says_so_and_validates() {
         n.summary
     );
     // A known forecast leaves the field out: envelopes read as before.
-    let known = serde_json::to_value(open).unwrap();
+    let known = serde_json::to_value(&open).unwrap();
     assert!(
         known["figures"].get("forecast_pending").is_none(),
         "{known}"
