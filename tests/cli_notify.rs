@@ -1,6 +1,7 @@
 //! `costwatch render` and `costwatch notify` as a user runs them, with the shipped
 //! examples/contract.toml; `notify --endpoint` sends to the fake Slack.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use assert_cmd::Command;
@@ -69,22 +70,31 @@ fn render_prints_the_exact_requests_with_secrets_redacted() {
     assert!(!String::from_utf8_lossy(&out).contains("XXXXXXXX"));
 }
 
-#[test]
-fn unknown_integrations_and_bad_configs_are_named() {
-    let err = costwatch()
-        .args([
-            "render",
-            "--integration",
-            "pager",
-            "--input",
-            &repo("events/notifications/anomaly.json"),
-        ])
+/// `costwatch render --integration NAME [--config FILE]` on the sample anomaly, which must
+/// fail; its stderr.
+fn render_error(integration: &str, config: Option<&Path>) -> String {
+    let mut cmd = costwatch();
+    cmd.args(["render", "--integration", integration]);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    let out = cmd
+        .args(["--input", &repo("events/notifications/anomaly.json")])
         .assert()
         .failure()
         .get_output()
         .stderr
         .clone();
-    assert!(String::from_utf8_lossy(&err).contains("unknown integration `pager` (known: slack"));
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn unknown_integrations_and_bad_configs_are_named() {
+    let err = render_error("pager", None);
+    assert!(
+        err.contains("unknown integration `pager` (known: slack"),
+        "{err}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("bad.toml");
     std::fs::write(
@@ -92,25 +102,8 @@ fn unknown_integrations_and_bad_configs_are_named() {
         "[integrations.slack.destinations.a]\nwebhook = \"https://x\"\n",
     )
     .unwrap();
-    let err = costwatch()
-        .args([
-            "render",
-            "--integration",
-            "slack",
-            "--config",
-            cfg.to_str().unwrap(),
-        ])
-        .args(["--input", &repo("events/notifications/anomaly.json")])
-        .assert()
-        .failure()
-        .get_output()
-        .stderr
-        .clone();
-    assert!(
-        String::from_utf8_lossy(&err).contains("webhook"),
-        "{}",
-        String::from_utf8_lossy(&err)
-    );
+    let err = render_error("slack", Some(&cfg));
+    assert!(err.contains("webhook"), "{err}");
     // A config with budgets and no integration table says where to find one.
     let budgets_only = dir.path().join("costwatch.toml");
     std::fs::write(
@@ -118,16 +111,7 @@ fn unknown_integrations_and_bad_configs_are_named() {
         "[[pipeline.budgets]]\nname = \"org\"\nscope = \"org\"\namount = \"100\"\n",
     )
     .unwrap();
-    let err = costwatch()
-        .args(["render", "--integration", "teams", "--config"])
-        .arg(&budgets_only)
-        .args(["--input", &repo("events/notifications/anomaly.json")])
-        .assert()
-        .failure()
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&err);
+    let err = render_error("teams", Some(&budgets_only));
     assert!(
         err.contains("has no [integrations.teams] table: copy it from examples/contract.toml"),
         "{err}"
