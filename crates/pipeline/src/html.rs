@@ -173,8 +173,7 @@ pub async fn build_page(
         generated_at: now.format("%Y-%m-%d %H:%M UTC").to_string(),
         figures,
         chart_svg,
-        // A month with every day in has its total in "Month to date": no forecast card.
-        forecast: org_forecast.filter(|f| !f.is_complete()).cloned(),
+        forecast: org_forecast.cloned(),
         anomalies,
         notes: Vec::new(),
     })

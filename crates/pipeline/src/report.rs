@@ -106,7 +106,7 @@ pub async fn figures(
         change_pct: (!previous_total.is_zero())
             .then(|| to_f64((total - previous_total) / previous_total) * 100.0),
         month_to_date: org.month_to_date(end),
-        forecast_month_end: org_forecast.filter(|f| !f.is_complete()).map(|f| f.total),
+        forecast_month_end: org_forecast.map(|f| f.total),
         top_movers: movers,
         top_services: services,
         budgets: budgets.iter().map(|b| b.line.clone()).collect(),
@@ -121,8 +121,12 @@ pub async fn figures(
 #[cfg(test)]
 mod tests {
     use costwatch_core::DailyCost;
-    use costwatch_store::RollupRow;
-    use costwatch_store::memory::{MemoryRollups, MemoryState};
+    use costwatch_core::NotificationBody;
+    use costwatch_store::memory::MemoryRollups;
+    use costwatch_store::{MemoryStore, RollupRow};
+
+    use crate::html::ReportPage;
+    use crate::run::{Ports, RunSummary, build_report};
 
     use super::*;
 
@@ -141,7 +145,7 @@ mod tests {
     }
 
     /// Two days of three services: one moved $4.00, one $0.004, one not at all.
-    async fn two_days(last: NaiveDate) -> MemoryRollups {
+    async fn two_days(rollups: &MemoryRollups, last: NaiveDate) {
         let before = last - Days::new(1);
         let days = [before, last];
         let mut rows = Vec::new();
@@ -170,9 +174,7 @@ mod tests {
                 cost: usage(total),
             });
         }
-        let rollups = MemoryRollups::default();
         rollups.replace_days(&days, &rows).await.unwrap();
-        rollups
     }
 
     fn forecast(as_of: NaiveDate) -> MonthEndForecast {
@@ -192,26 +194,36 @@ mod tests {
         }
     }
 
-    async fn daily(last: NaiveDate) -> ReportFigures {
-        let rollups = two_days(last).await;
-        let state = MemoryState::default();
-        let f = forecast(last);
-        figures(
-            &rollups,
-            &state,
-            &BTreeMap::new(),
-            &[],
-            Some(&f),
-            ReportPeriod::Daily,
-            last,
-        )
-        .await
-        .unwrap()
+    /// The daily report on `last` as a run builds it, with the organisation forecast at $600.
+    async fn daily(last: NaiveDate) -> (ReportFigures, ReportPage) {
+        let store = MemoryStore::default();
+        two_days(&store.rollups, last).await;
+        let ports = Ports {
+            lake: &store.lake,
+            rollups: &store.rollups,
+            state: &store.state,
+            bus: &store.bus,
+        };
+        let run = RunSummary {
+            as_of: last,
+            notifications: Vec::new(),
+            forecasts: BTreeMap::from([(Scope::Org, forecast(last))]),
+            budgets: Vec::new(),
+        };
+        let now = chrono::Utc::now();
+        let (envelope, page) =
+            build_report(&ports, &Default::default(), &run, ReportPeriod::Daily, now)
+                .await
+                .unwrap();
+        let NotificationBody::Report(figures) = envelope.body else {
+            panic!("not a report")
+        };
+        (figures, page)
     }
 
     #[tokio::test]
     async fn movers_are_changes_that_read_as_a_cent_or_more() {
-        let f = daily(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()).await;
+        let (f, _) = daily(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()).await;
         let movers: Vec<&str> = f.top_movers.iter().map(|m| m.label.as_str()).collect();
         assert_eq!(
             movers,
@@ -226,7 +238,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_months_last_day_has_its_total_and_no_forecast() {
-        let f = daily(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()).await;
+        let (f, page) = daily(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()).await;
         assert_eq!(f.forecast_month_end, None);
+        assert!(page.forecast.is_none(), "no forecast card either");
     }
 }

@@ -177,7 +177,9 @@ pub async fn build_report(
     now: DateTime<Utc>,
 ) -> Result<(Notification, ReportPage)> {
     let names = account_names(ports.state).await?;
-    let org_forecast = run.forecasts.get(&Scope::Org);
+    // A month with every day in has its total in the month to date: neither the figures nor the
+    // page show it as a forecast.
+    let org_forecast = run.forecasts.get(&Scope::Org).filter(|f| !f.is_complete());
     let figs = figures(
         ports.rollups,
         ports.state,
