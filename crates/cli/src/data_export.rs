@@ -9,6 +9,7 @@ use anyhow::Result;
 #[cfg(feature = "data-exports")]
 use chrono::NaiveDate;
 use costwatch_core::CostRecord;
+use costwatch_ingest::Format;
 
 use crate::config::Settings;
 
@@ -106,14 +107,14 @@ impl LocalExport {
     }
 }
 
-/// Every daily record of the export at `path`, and what its columns make it: `CurExport` or
-/// `FocusExport`.
+/// Every daily record of the export at `path`, and the family its columns put it in
+/// ([`Format::FocusCsv`] for FOCUS, [`Format::CurParquet`] for a CUR), whatever the flag said.
 #[cfg(feature = "data-exports")]
-pub async fn read_all(path: &Path, settings: &Settings) -> Result<(Vec<CostRecord>, &'static str)> {
+pub async fn read_all(path: &Path, settings: &Settings) -> Result<(Vec<CostRecord>, Format)> {
     let export = LocalExport::open(path, settings).await?;
     let kind = match export.table.flavour {
-        costwatch_query::Flavour::Focus => "FocusExport",
-        _ => "CurExport",
+        costwatch_query::Flavour::Focus => Format::FocusCsv,
+        _ => Format::CurParquet,
     };
     let records = match export.extent().await? {
         Some((first, last)) => export.records(first, last).await?,
@@ -123,6 +124,6 @@ pub async fn read_all(path: &Path, settings: &Settings) -> Result<(Vec<CostRecor
 }
 
 #[cfg(not(feature = "data-exports"))]
-pub async fn read_all(_: &Path, _: &Settings) -> Result<(Vec<CostRecord>, &'static str)> {
+pub async fn read_all(_: &Path, _: &Settings) -> Result<(Vec<CostRecord>, Format)> {
     Err(crate::needs::needs("data-exports", "import --cur <folder>"))
 }

@@ -110,10 +110,10 @@ pub async fn import(
     // kind for the JSON summary, and what a person calls it for the line.
     let (records, kind, words): (Vec<CostRecord>, String, &str) = match engine {
         true => {
-            let (records, kind) = crate::data_export::read_all(path, settings).await?;
-            let family = match kind {
-                "FocusExport" => Format::FocusCsv,
-                _ => Format::CurParquet,
+            let (records, family) = crate::data_export::read_all(path, settings).await?;
+            let kind = match family {
+                Format::FocusCsv => "FocusExport",
+                _ => "CurExport",
             };
             (records, kind.to_owned(), flag(family).1)
         }
