@@ -55,7 +55,7 @@ fn the_lean_demo_writes_the_report_and_the_envelopes() {
 }
 
 #[test]
-fn run_aws_doctor_and_dlq_say_they_need_the_aws_build() {
+fn run_aws_doctor_dlq_and_config_say_they_need_the_aws_build() {
     left_out(&["run", "--aws"], "aws");
     left_out(
         &["run", "--aws", "--profile", "p", "--max-requests", "3"],
@@ -63,6 +63,7 @@ fn run_aws_doctor_and_dlq_say_they_need_the_aws_build() {
     );
     left_out(&["doctor", "--yes"], "aws");
     left_out(&["dlq", "redrive", "--dry-run"], "aws");
+    left_out(&["config", "push", "--dry-run"], "aws");
 }
 
 #[cfg(not(feature = "integrations"))]

@@ -13,6 +13,8 @@ pub struct Shape<'a> {
     pub integrations: &'a [&'a str],
     /// Outputs left out, as in a stack deployed from an older template.
     pub without: &'a [&'a str],
+    /// `PipelineConfigKey`, as in a stack deployed with it set (its output is conditional).
+    pub pipeline_config_key: Option<&'a str>,
 }
 
 pub fn template(shape: &Shape) -> Value {
@@ -31,6 +33,9 @@ pub fn template(shape: &Shape) -> Value {
         }
     };
     output("LakeBucketName", json!({"Ref": "LakeBucket"}));
+    if let Some(key) = shape.pipeline_config_key {
+        output("PipelineConfigKey", json!(key));
+    }
     output("PipelineTopicArn", json!({"Ref": "PipelineTopic"}));
     output(
         "NotificationsTopicArn",

@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "aggregate",
         || async {
             let aws = Aws::load(Env::from_process()).await;
-            let cfg = aws.env.pipeline_config()?;
+            let cfg = aws.config_source()?;
             let ports = (aws.lake()?, aws.rollups()?, aws.state()?);
             let deps = (cfg, ports, aws.pipeline_events()?);
             Ok::<_, lambda_runtime::Error>((deps, aws.dead_letters()?))
@@ -24,7 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 state,
                 events,
             };
-            handle(&ports, cfg, event).await
+            handle(&ports, &*cfg.current().await?, event).await
         },
     )
     .await

@@ -49,7 +49,7 @@ pub enum Deliveries {
 
 /// The API over the stack's stores, as the environment configures it.
 pub async fn api(aws: &Aws, deliveries: Deliveries) -> Result<Api, lambda_http::Error> {
-    let config = aws.env.pipeline_config()?;
+    let config_source = aws.config_source()?;
     let auth = match aws.env.optional(API_TOKEN_SECRET) {
         Some(name) => Auth::Bearer {
             secret: name.to_owned(),
@@ -93,7 +93,7 @@ pub async fn api(aws: &Aws, deliveries: Deliveries) -> Result<Api, lambda_http::
         state: Arc::new(state),
         lake: Arc::new(aws.lake()?),
         secrets: Arc::new(SecretsManagerSecrets::new(&aws.config, "").with_ttl(SECRET_TTL)),
-        config,
+        config_source,
         auth,
         clock: Arc::new(SystemClock),
         integrations,

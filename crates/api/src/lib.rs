@@ -24,8 +24,10 @@ pub mod sqs_depth;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use costwatch_pipeline::PipelineConfig;
+use costwatch_pipeline::config_source::ConfigSource;
+use costwatch_pipeline::{PipelineConfig, PipelineError};
 use costwatch_store::{
     AnomalyFeedbackSink, Clock, LakeReader, NotificationBus, RollupStore, SecretStore, StateStore,
 };
@@ -42,8 +44,9 @@ pub struct Api {
     pub state: Arc<dyn StateStore>,
     pub lake: Arc<dyn LakeReader>,
     pub secrets: Arc<dyn SecretStore>,
-    /// Budgets and forecast settings, as the pipeline runs with them.
-    pub config: PipelineConfig,
+    /// Budgets and forecast settings, as the pipeline runs with them: read through
+    /// [`Api::config`].
+    pub config_source: Arc<dyn ConfigSource>,
     pub auth: Auth,
     pub clock: Arc<dyn Clock>,
     /// Where an acknowledge, snooze or feedback is announced to every integration (SNS on AWS,
@@ -67,6 +70,22 @@ impl Api {
             bus: self.bus.as_ref(),
             aws: self.aws_feedback.as_deref(),
         }
+    }
+
+    /// The pipeline configuration the functions run with now. One that cannot be read is the
+    /// deployment's fault, not the request's: 503 with the reason (which names the object and
+    /// the setting, never a secret).
+    pub async fn config(&self) -> Result<Arc<PipelineConfig>, Problem> {
+        self.config_source.current().await.map_err(|e| match e {
+            PipelineError::Config(what) => {
+                tracing::error!(error = %what, "pipeline configuration");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("the pipeline configuration cannot be used: {what}"),
+                )
+            }
+            other => other.into(),
+        })
     }
 
     /// The last day with stored costs: the day every "as of" defaults to, so a read shows the

@@ -367,7 +367,19 @@ async fn check_stack(report: &mut Report, sdk: &SdkConfig, args: &StackArgs, cre
             ),
         );
     }
+    match crate::deploy_config::check_running(sdk, &stack).await {
+        None => {}
+        Some(Ok(found)) => report.add(CONFIG_OBJECT, Status::Ok, found),
+        Some(Err(why)) => report.fail(
+            CONFIG_OBJECT,
+            why,
+            "`costwatch config push` writes it from costwatch.toml's [pipeline]; until then every run of the functions fails",
+        ),
+    }
 }
+
+/// The check of the lake object a stack deployed with PipelineConfigKey reads its settings from.
+const CONFIG_OBJECT: &str = "pipeline config object";
 
 /// Loads each configured integration and reads each of its credentials; returns the ones whose
 /// every credential resolved (with the values in them), ready for `--send-test`.

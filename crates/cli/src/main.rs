@@ -12,6 +12,8 @@ mod cur_bench;
 mod data_export;
 mod demo;
 #[cfg(feature = "aws")]
+mod deploy_config;
+#[cfg(feature = "aws")]
 mod deployed;
 #[cfg(feature = "aws")]
 mod dlq;
@@ -43,6 +45,8 @@ use clap::{Parser, Subcommand};
 // A lean build (--no-default-features, `make demo`) keeps the commands it leaves out; they say
 // which build they need (needs.rs).
 #[cfg(feature = "aws")]
+use deploy_config::ConfigArgs;
+#[cfg(feature = "aws")]
 use dlq::DlqArgs;
 #[cfg(feature = "aws")]
 use doctor::DoctorArgs;
@@ -50,10 +54,10 @@ use doctor::DoctorArgs;
 use invoke::InvokeArgs;
 #[cfg(not(feature = "invoke"))]
 use needs::LeftOut as InvokeArgs;
-#[cfg(not(feature = "aws"))]
-use needs::{LeftOut as DlqArgs, LeftOut as DoctorArgs};
 #[cfg(not(feature = "integrations"))]
 use needs::{LeftOut as NotifyArgs, LeftOut as RenderArgs};
+#[cfg(not(feature = "aws"))]
+use needs::{LeftOut as ConfigArgs, LeftOut as DlqArgs, LeftOut as DoctorArgs};
 #[cfg(feature = "integrations")]
 use notify::{NotifyArgs, RenderArgs};
 
@@ -116,6 +120,10 @@ enum Command {
     /// The deployed stack's dead-letter queues: `dlq redrive [--queue URL | --integration NAME]
     /// [--dry-run] [--max N]` shows each message with its reason and sends it back to its source.
     Dlq(DlqArgs),
+    /// The deployed stack's pipeline settings in its lake (PipelineConfigKey): `config push
+    /// [--dry-run]` writes costwatch.toml's [pipeline], budgets included, where the functions
+    /// read it within a minute, after showing what changes; `config show` prints what runs.
+    Config(ConfigArgs),
 }
 
 /// The log filter unless `COSTWATCH_LOG` sets one. The AWS SDK's config loader warns, with a
@@ -184,6 +192,8 @@ fn main() -> ExitCode {
             Command::Doctor(_) => return Err(needs::needs("aws", "doctor")),
             #[cfg(not(feature = "aws"))]
             Command::Dlq(_) => return Err(needs::needs("aws", "dlq")),
+            #[cfg(not(feature = "aws"))]
+            Command::Config(_) => return Err(needs::needs("aws", "config")),
             _ => {}
         }
         let settings = config::Settings::load(cli.config.as_deref(), cli.data_dir.clone())?;
@@ -199,6 +209,12 @@ fn main() -> ExitCode {
             Command::Anomaly(args) => anomaly::anomaly(args, &settings, cli.json).await,
             Command::Serve(args) => serve::serve(args, &settings, cli.config.as_deref()).await,
             Command::Bench(args) => bench::bench(args, &settings, cli.json).await,
+            #[cfg(feature = "aws")]
+            Command::Config(args) => {
+                deploy_config::config(args, &settings, cli.config.as_deref(), cli.json).await
+            }
+            #[cfg(not(feature = "aws"))]
+            Command::Config(_) => unreachable!("handled above"),
             Command::Render(_) | Command::Notify(_) | Command::Doctor(_) | Command::Dlq(_) => {
                 unreachable!("handled above")
             }

@@ -131,7 +131,8 @@ pub async fn serve(args: ServeArgs, settings: &Settings, config_file: Option<&Pa
         state,
         lake: Arc::new(LocalLake::open(&data_dir)),
         secrets,
-        config,
+        // One machine, one file: the configuration is fixed while the server runs.
+        config_source: Arc::new(Arc::new(config)),
         auth,
         clock: Arc::new(SystemClock),
         integrations,

@@ -21,7 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "detect",
         || async {
             let aws = Aws::load(Env::from_process()).await;
-            let cfg = aws.env.pipeline_config()?;
+            let cfg = aws.config_source()?;
             // The Cost Explorer client only when the import is on: GetAnomalies is its only use.
             let import = match import_requests(&aws.env)? {
                 Some(max_requests) => Some((
@@ -68,7 +68,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             });
             handle(
                 &ports,
-                cfg,
+                &*cfg.current().await?,
                 import.as_ref(),
                 resources.as_ref(),
                 done,

@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "forecast",
         || async {
             let aws = Aws::load(Env::from_process()).await;
-            let cfg = aws.env.pipeline_config()?;
+            let cfg = aws.config_source()?;
             let ports = (aws.rollups()?, aws.state()?, aws.notifications()?);
             let deps = (cfg, ports, aws.pipeline_events()?);
             Ok::<_, lambda_runtime::Error>((deps, aws.dead_letters()?))
@@ -24,7 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 bus,
                 events,
             };
-            handle(&ports, cfg, event, chrono::Utc::now()).await
+            handle(&ports, &*cfg.current().await?, event, chrono::Utc::now()).await
         },
     )
     .await

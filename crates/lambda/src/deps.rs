@@ -3,6 +3,9 @@
 //! variable, so a function asks only for what it uses and a missing variable fails the cold
 //! start with its name.
 
+use std::sync::Arc;
+
+use costwatch_pipeline::config_source::{ConfigObject, ConfigSource};
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
 use costwatch_store::aws::{DynamoRollups, DynamoState, S3Lake, SnsBus, lambda_config};
 
@@ -31,6 +34,18 @@ impl Aws {
 
     pub fn lake(&self) -> Result<S3Lake> {
         Ok(S3Lake::new(&self.config, self.env.required(env::BUCKET)?))
+    }
+
+    /// Where the pipeline configuration comes from: the lake object `costwatch config push`
+    /// writes when the stack names one (re-read once a minute), else the environment's, fixed.
+    pub fn config_source(&self) -> Result<Arc<dyn ConfigSource>> {
+        match self.env.pipeline_config_key()? {
+            Some(key) => Ok(Arc::new(
+                ConfigObject::new(Arc::new(self.lake()?), key)
+                    .with_dashboard_url(self.env.optional(env::DASHBOARD_URL).map(str::to_owned)),
+            )),
+            None => Ok(Arc::new(Arc::new(self.env.pipeline_config()?))),
+        }
     }
 
     pub fn rollups(&self) -> Result<DynamoRollups> {

@@ -20,6 +20,9 @@ pub const PIPELINE_CONFIG: &str = "COSTWATCH_PIPELINE_CONFIG";
 /// pipeline configuration as they are; budgets in both is an error (which would win is a guess).
 pub const BUDGETS: &str = "COSTWATCH_BUDGETS";
 pub const DASHBOARD_URL: &str = "COSTWATCH_DASHBOARD_URL";
+/// The key, in the lake bucket, of the pipeline configuration object `costwatch config push`
+/// writes (`PipelineConfigKey`); unset: the configuration is [`PIPELINE_CONFIG`] and [`BUDGETS`].
+pub const PIPELINE_CONFIG_KEY: &str = "COSTWATCH_PIPELINE_CONFIG_KEY";
 
 /// The environment as read at start. Built from any list of pairs, so tests never touch the
 /// process environment.
@@ -80,6 +83,41 @@ impl Env {
             .unwrap_or_default()
     }
 
+    /// The key of the pipeline configuration object, when the stack reads its configuration from
+    /// the lake. [`PIPELINE_CONFIG`] and [`BUDGETS`] must then be left at their defaults (`{}`,
+    /// `[]`): with settings in both, which one wins would be a guess.
+    pub fn pipeline_config_key(&self) -> Result<Option<&str>> {
+        let Some(key) = self.optional(PIPELINE_CONFIG_KEY) else {
+            return Ok(None);
+        };
+        let holds_settings = |name: &str| {
+            self.optional(name).is_some_and(|text| {
+                !serde_json::from_str::<serde_json::Value>(text).is_ok_and(|value| {
+                    value.as_object().is_some_and(|o| o.is_empty())
+                        || value.as_array().is_some_and(|a| a.is_empty())
+                })
+            })
+        };
+        let both: Vec<&str> = [
+            (PIPELINE_CONFIG, "PipelineConfigJson"),
+            (BUDGETS, "BudgetsJson"),
+        ]
+        .into_iter()
+        .filter(|(name, _)| holds_settings(name))
+        .map(|(_, parameter)| parameter)
+        .collect();
+        if !both.is_empty() {
+            let names = both.join(" and ");
+            let holds = if both.len() == 1 { "holds" } else { "hold" };
+            return Err(HandlerError::Config(format!(
+                "the configuration is read from the lake object `{key}` (PipelineConfigKey), and \
+                 {names} {holds} settings too: move them into costwatch.toml's [pipeline], run \
+                 `costwatch config push`, and deploy with {names} at the default"
+            )));
+        }
+        Ok(Some(key))
+    }
+
     /// The pipeline configuration: [`PIPELINE_CONFIG`], its budgets from [`BUDGETS`] when that
     /// lists any, and [`DASHBOARD_URL`] over it, validated as the CLI validates its file.
     pub fn pipeline_config(&self) -> Result<PipelineConfig> {
@@ -114,6 +152,33 @@ impl Env {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_configuration_object_leaves_the_environment_settings_at_their_defaults() {
+        let key = (PIPELINE_CONFIG_KEY, "config/pipeline.json");
+        let defaults = Env::from_pairs([key, (PIPELINE_CONFIG, "{}"), (BUDGETS, " [] ")]);
+        assert_eq!(
+            defaults.pipeline_config_key().unwrap(),
+            Some("config/pipeline.json")
+        );
+        assert_eq!(Env::default().pipeline_config_key().unwrap(), None);
+        let budgets = r#"[{"name":"org","scope":"org","amount":"100"}]"#;
+        let err = Env::from_pairs([key, (PIPELINE_CONFIG, "{}"), (BUDGETS, budgets)])
+            .pipeline_config_key()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("BudgetsJson")
+                && !err.contains("PipelineConfigJson")
+                && err.contains("config/pipeline.json"),
+            "{err}"
+        );
+        let err = Env::from_pairs([key, (PIPELINE_CONFIG, r#"{"history_days": 90}"#)])
+            .pipeline_config_key()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("PipelineConfigJson"), "{err}");
+    }
 
     #[test]
     fn budgets_and_dashboard_override_the_config_json() {

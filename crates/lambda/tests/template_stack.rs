@@ -2,14 +2,17 @@
 //! what it declares: the resources carry the template's settings, each function's environment
 //! points at them, and the integrations' own filter policies decide what reaches their queues —
 //! so a change to a filter policy in the template that would keep anomalies from Slack fails
-//! here.
+//! here — and, with `PipelineConfigKey`, that every function reading the pipeline configuration
+//! reads the pushed object.
 
 use costwatch_core::Notification;
 use costwatch_lambda::deps::Aws;
 use costwatch_lambda::env::Env;
-use costwatch_store::NotificationBus;
+use costwatch_pipeline::PipelineConfig;
+use costwatch_pipeline::config_source::to_object;
 use costwatch_store::aws::sdk::aws_sdk_s3::types::TransitionStorageClass;
 use costwatch_store::aws::sdk::aws_sdk_sns;
+use costwatch_store::{LakeWriter, NotificationBus};
 use costwatch_testkit::moto::Moto;
 use costwatch_testkit::repo_file;
 use costwatch_testkit::stack::{drain, s3};
@@ -182,4 +185,131 @@ async fn the_deployed_resources_carry_the_templates_settings() {
         report.environment["COSTWATCH_BUCKET"],
         stack.reference("LakeBucket")
     );
+}
+
+/// A stack deployed with `PipelineConfigKey`: every function that runs with the pipeline
+/// configuration reads it from that lake object (budgets beyond what 4 KB of environment holds),
+/// may read exactly that object, fails with the object's name before it is pushed, and refuses
+/// settings left in `BudgetsJson` beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stack_with_a_configuration_key_runs_with_the_pushed_object() {
+    const KEY: &str = "config/pipeline.json";
+    let template = Template::load("template.yaml");
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let stack = Deployment::deploy(
+        &config,
+        &template,
+        STACK,
+        &[
+            ("PipelineConfigKey", KEY),
+            ("DashboardUrl", "https://costs.example.com"),
+            // The two conditional readers deployed too.
+            ("EnableSlackChat", "true"),
+            ("EnableMetrics", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(stack.output("PipelineConfigKey"), KEY);
+
+    // Which functions read the configuration, from the template: each has the key and the
+    // policy that lets it read that one object.
+    let resources = template.body["Resources"].as_object().unwrap();
+    let readers: Vec<&String> = resources
+        .iter()
+        .filter(|(_, r)| {
+            r["Properties"]["Environment"]["Variables"]
+                .get("COSTWATCH_PIPELINE_CONFIG")
+                .is_some()
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(readers.len(), 8, "{readers:?}");
+    let read_grant = json!({"Fn::If": ["PipelineConfigFromLake", {"Ref": "PipelineConfigRead"},
+                                       {"Ref": "AWS::NoValue"}]});
+    for name in &readers {
+        let props = &resources[name.as_str()]["Properties"];
+        assert!(
+            props["Policies"].as_array().unwrap().contains(&read_grant),
+            "{name} cannot read the configuration object"
+        );
+        assert_eq!(
+            stack.function(name).environment["COSTWATCH_PIPELINE_CONFIG_KEY"],
+            KEY
+        );
+    }
+    let grant = &resources["PipelineConfigRead"]["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(grant["Action"], "s3:GetObject");
+    assert_eq!(
+        grant["Resource"],
+        json!({"Fn::Sub": "${LakeBucket.Arn}/${PipelineConfigKey}"})
+    );
+
+    let aws = |function: &str| {
+        Aws::with_config(
+            config.clone(),
+            Env::from_pairs(stack.function(function).env()),
+        )
+    };
+    // Before `costwatch config push`: the run fails, saying what to do.
+    let missing = aws("ForecastFunction")
+        .config_source()
+        .unwrap()
+        .current()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains(KEY) && missing.contains("costwatch config push"),
+        "{missing}"
+    );
+
+    // What `costwatch config push` writes (tests/cli_config.rs pushes through the CLI).
+    let budgets: Vec<Value> = (0..150)
+        .map(|i| {
+            json!({"name": format!("team-{i}"), "scope": format!("tag=team|value=team-{i}"),
+                        "amount": "2500"})
+        })
+        .collect();
+    let pushed: PipelineConfig =
+        serde_json::from_value(json!({"budgets": budgets, "history_days": 90})).unwrap();
+    let object = to_object(&pushed).unwrap();
+    assert!(object.len() > 4096, "{} bytes", object.len());
+    aws("ForecastFunction")
+        .lake()
+        .unwrap()
+        .put(KEY, object)
+        .await
+        .unwrap();
+    assert!(readers.iter().any(|name| {
+        stack
+            .function(name)
+            .environment
+            .contains_key("COSTWATCH_DASHBOARD_URL")
+    }));
+    for name in &readers {
+        let read = aws(name).config_source().unwrap().current().await.unwrap();
+        assert_eq!(read.budgets.len(), 150, "{name}");
+        assert_eq!(read.history_days, 90, "{name}");
+        // DashboardUrl laid over the object where the function is given it, as over the
+        // environment's configuration.
+        let given = stack
+            .function(name)
+            .environment
+            .get("COSTWATCH_DASHBOARD_URL");
+        assert_eq!(read.dashboard_url.as_ref(), given, "{name}");
+    }
+
+    // Budgets left in BudgetsJson beside the object: refused, naming the parameter.
+    let mut env = stack.function("ReportFunction").environment.clone();
+    env.insert(
+        "COSTWATCH_BUDGETS".into(),
+        r#"[{"name":"org","scope":"org","amount":"100"}]"#.into(),
+    );
+    let both = Aws::with_config(config.clone(), Env::from_pairs(env))
+        .config_source()
+        .err()
+        .expect("budgets in both were accepted")
+        .to_string();
+    assert!(both.contains("BudgetsJson") && both.contains(KEY), "{both}");
 }

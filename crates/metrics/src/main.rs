@@ -15,7 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "metrics",
         || async {
             let aws = Aws::load(Env::from_process()).await;
-            let settings = (aws.env.pipeline_config()?, settings(&aws.env)?);
+            let settings = (aws.config_source()?, settings(&aws.env)?);
             let source = CloudWatchMetrics::new(&aws.config);
             let ports = (source, aws.lake()?, aws.state()?, aws.notifications()?);
             Ok::<_, lambda_runtime::Error>(((settings, ports), aws.dead_letters()?))
@@ -31,7 +31,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     resources: None,
                 },
             };
-            handle(&ports, cfg, settings, event).await
+            handle(&ports, &*cfg.current().await?, settings, event).await
         },
     )
     .await

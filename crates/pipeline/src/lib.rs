@@ -9,6 +9,7 @@ pub mod budgets;
 pub mod chart;
 pub mod collect;
 pub mod config;
+pub mod config_source;
 pub mod data_exports;
 pub mod detect;
 pub mod error;

@@ -21,7 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "recommend",
         || async {
             let aws = Aws::load(Env::from_process()).await;
-            let settings = (aws.env.pipeline_config()?, settings(&aws.env)?);
+            let settings = (aws.config_source()?, settings(&aws.env)?);
             let hub = (settings.1.optimization_hub)
                 .then(|| CostOptimizationHub::new(&aws.config, RetryPolicy::default()));
             let ce = (settings.1.cost_explorer)
@@ -57,7 +57,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     source: ce,
                 });
             }
-            handle(state, bus, cfg, settings, cur.as_ref(), &external, event).await
+            let cfg = cfg.current().await?;
+            handle(state, bus, &cfg, settings, cur.as_ref(), &external, event).await
         },
     )
     .await

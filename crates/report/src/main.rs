@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "report",
         || async {
             let aws = Aws::load(Env::from_process()).await;
-            let cfg = aws.env.pipeline_config()?;
+            let cfg = aws.config_source()?;
             let ports = (
                 aws.lake()?,
                 aws.rollups()?,
@@ -29,7 +29,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 state,
                 bus,
             };
-            handle(&ports, lake, cfg, event, chrono::Utc::now()).await
+            handle(
+                &ports,
+                lake,
+                &*cfg.current().await?,
+                event,
+                chrono::Utc::now(),
+            )
+            .await
         },
     )
     .await

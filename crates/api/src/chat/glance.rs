@@ -104,7 +104,7 @@ pub async fn glance(api: &Api) -> Result<Glance, Problem> {
     // On a month's last day the month to date is the total: no forecast to give (the
     // forecast's `is_complete`, known here before computing it).
     if day != month_last_day(day) {
-        let run = standing(api.rollups.as_ref(), &api.config, day).await?;
+        let run = standing(api.rollups.as_ref(), &*api.config().await?, day).await?;
         g.forecast = run
             .forecasts
             .values()

@@ -43,7 +43,7 @@ pub async fn forecasts(
             items: Vec::new(),
         }));
     };
-    let run = standing(api.rollups.as_ref(), &api.config, as_of).await?;
+    let run = standing(api.rollups.as_ref(), &*api.config().await?, as_of).await?;
     let items = run
         .forecasts
         .into_values()
@@ -127,13 +127,14 @@ pub async fn budgets(
             items: Vec::new(),
         }));
     };
-    let run = standing(api.rollups.as_ref(), &api.config, as_of).await?;
+    let config = api.config().await?;
+    let run = standing(api.rollups.as_ref(), &config, as_of).await?;
     let month_start = as_of.with_day(1).unwrap_or(as_of);
     let last = month_last_day(as_of);
     let days_left = (last - as_of).num_days().max(0) as u32;
     let mut items = Vec::new();
     // `standing` evaluates the configured budgets in order, one status each.
-    for (budget, status) in api.config.budgets.iter().zip(run.budgets) {
+    for (budget, status) in config.budgets.iter().zip(run.budgets) {
         let series = api
             .rollups
             .series(&budget.scope, month_start, as_of)

@@ -184,7 +184,7 @@ impl Seeded {
             state: self.state.clone(),
             lake: self.lake.clone(),
             secrets: Arc::new(secrets),
-            config: self.config.clone(),
+            config_source: Arc::new(Arc::new(self.config.clone())),
             auth,
             clock: Arc::new(ManualClock::new(morning_after(self.end))),
             integrations,

@@ -1,0 +1,287 @@
+//! `costwatch config push | show`: the `[pipeline]` settings of costwatch.toml, budgets
+//! included, as the deployed functions read them — the lake object the stack's
+//! `PipelineConfigKey` names (crates/pipeline config_source.rs). `push` validates the file as
+//! every local command does, says what changes against the object the stack runs with now
+//! (budgets added, removed and changed by name; other settings by field), and writes it only
+//! when something does; the functions read it within a minute, no deploy needed. `show` prints
+//! the object the stack runs with.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use std::sync::Arc;
+use std::time::Duration;
+
+use costwatch_pipeline::config_source::{ConfigObject, ConfigSource, to_object};
+use costwatch_store::aws::S3Lake;
+use costwatch_store::aws::sdk::aws_config::SdkConfig;
+use costwatch_store::{LakeReader, LakeWriter};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::Settings;
+use crate::deployed::{self, Stack, StackArgs, sdk_config};
+
+/// The stack output naming the object (set when the stack was deployed with PipelineConfigKey).
+const KEY_OUTPUT: &str = "PipelineConfigKey";
+const BUCKET_OUTPUT: &str = "LakeBucketName";
+
+#[derive(Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    command: ConfigCommand,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Write costwatch.toml's [pipeline] settings (budgets included) to the stack's
+    /// PipelineConfigKey object, after validating them and showing what changes.
+    Push(PushArgs),
+    /// Print the pipeline configuration object the stack runs with.
+    Show(ShowArgs),
+}
+
+#[derive(Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+}
+
+/// What `push` did, for `--json` and the text summary alike.
+#[derive(Debug, Serialize)]
+struct Pushed {
+    object: String,
+    bytes: usize,
+    budgets: usize,
+    /// `added NAME`, `removed NAME`, `changed NAME` for budgets; the field's name for the rest.
+    changes: Vec<String>,
+    written: bool,
+}
+
+pub async fn config(
+    args: ConfigArgs,
+    settings: &Settings,
+    file: Option<&Path>,
+    json: bool,
+) -> Result<()> {
+    match args.command {
+        ConfigCommand::Push(args) => push(args, settings, file, json).await,
+        ConfigCommand::Show(args) => show(args).await,
+    }
+}
+
+/// The stack's lake and the object's key, from its outputs.
+async fn object(stack: &StackArgs) -> Result<(S3Lake, String)> {
+    let sdk = sdk_config(stack.profile.as_deref()).await;
+    crate::credentials::require(
+        &sdk,
+        "the stack's lake bucket",
+        "the account the stack is in",
+    )
+    .await?;
+    let (name, from) = stack.name();
+    let deployed = match deployed::describe(&sdk, &name).await {
+        Ok(stack) => stack,
+        Err(deployed::Missing::Absent) => bail!(
+            "no stack `{name}` ({from}): name the deployed one with --stack (and its region with \
+             AWS_REGION); `costwatch doctor` checks it"
+        ),
+        Err(deployed::Missing::Failed(_, why)) => bail!("cannot read stack `{name}`: {why}"),
+    };
+    match lake_object(&sdk, &deployed) {
+        Some(found) => found,
+        None => bail!(
+            "stack `{name}` reads its settings from PipelineConfigJson and BudgetsJson, not from \
+             the lake: deploy it with PipelineConfigKey=config/pipeline.json (and those two at \
+             their defaults) to push them (docs/configuration.md, \"Budgets in the lake\")"
+        ),
+    }
+}
+
+/// The object a stack deployed with PipelineConfigKey reads; `None` for one deployed without.
+fn lake_object(sdk: &SdkConfig, stack: &Stack) -> Option<Result<(S3Lake, String)>> {
+    let key = stack.outputs.get(KEY_OUTPUT)?;
+    Some(match stack.outputs.get(BUCKET_OUTPUT) {
+        Some(bucket) => Ok((S3Lake::new(sdk, bucket), key.clone())),
+        None => Err(anyhow::anyhow!(
+            "stack `{}` has no {BUCKET_OUTPUT} output: `make deploy` the current template",
+            stack.name
+        )),
+    })
+}
+
+/// `doctor`'s check of a stack deployed with PipelineConfigKey: its object read as the
+/// functions read it. `None` for a stack deployed without; else what was found, or what is
+/// wrong (the functions' own words).
+pub async fn check_running(sdk: &SdkConfig, stack: &Stack) -> Option<Result<String, String>> {
+    let (lake, key) = match lake_object(sdk, stack)? {
+        Ok(found) => found,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let object = format!("s3://{}/{key}", lake.bucket());
+    let functions = ConfigObject::new(Arc::new(lake), key).with_max_age(Duration::ZERO);
+    Some(match functions.current().await {
+        Ok(config) => Ok(format!("{object}: {} budgets", config.budgets.len())),
+        Err(e) => Err(format!("{object}: {e}")),
+    })
+}
+
+async fn push(args: PushArgs, settings: &Settings, file: Option<&Path>, json: bool) -> Result<()> {
+    // Pushing the defaults would drop every budget the stack runs with: a file is required.
+    let default = Path::new("costwatch.toml");
+    if file.is_none() && !default.is_file() {
+        bail!(
+            "no costwatch.toml here and no --config: push sends a file's [pipeline] settings \
+             (`costwatch init` writes one), never the defaults"
+        );
+    }
+    let body = to_object(&settings.pipeline).context("invalid [pipeline] configuration")?;
+    let (lake, key) = object(&args.stack).await?;
+    let running = lake
+        .get(&key)
+        .await
+        .context("reading the stack's current object")?;
+    let changes = changes(running.as_deref(), &body)?;
+    let written = !args.dry_run && !changes.is_empty();
+    let pushed = Pushed {
+        object: format!("s3://{}/{key}", lake.bucket()),
+        bytes: body.len(),
+        budgets: settings.pipeline.budgets.len(),
+        changes,
+        written,
+    };
+    if written {
+        lake.put(&key, body).await.context("writing the object")?;
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&pushed)?);
+        return Ok(());
+    }
+    let what = format!(
+        "{} ({} budgets, {} bytes)",
+        pushed.object, pushed.budgets, pushed.bytes
+    );
+    if pushed.changes.is_empty() {
+        println!("{what}: unchanged, nothing written");
+        return Ok(());
+    }
+    for change in &pushed.changes {
+        println!("  {change}");
+    }
+    if written {
+        println!("wrote {what}; the functions run with it within a minute");
+    } else {
+        println!("dry run: would write {what}");
+    }
+    Ok(())
+}
+
+async fn show(args: ShowArgs) -> Result<()> {
+    let (lake, key) = object(&args.stack).await?;
+    match lake.get(&key).await.context("reading the object")? {
+        Some(body) => println!("{}", String::from_utf8_lossy(&body).trim_end()),
+        None => bail!(
+            "s3://{}/{key} does not exist yet: the functions fail until `costwatch config push` \
+             writes it",
+            lake.bucket()
+        ),
+    }
+    Ok(())
+}
+
+/// What writing `new` over `running` changes: budgets by name, other settings by field. No
+/// running object: everything is new. A running object that does not parse (written by hand)
+/// is replaced whole.
+fn changes(running: Option<&[u8]>, new: &[u8]) -> Result<Vec<String>> {
+    let new: Value = serde_json::from_slice(new)?;
+    let Some(running) = running else {
+        return Ok(vec!["(no object yet: all of it is new)".to_owned()]);
+    };
+    let Ok(running) = serde_json::from_slice::<Value>(running) else {
+        return Ok(vec![
+            "(the current object is not JSON: replaced whole)".to_owned(),
+        ]);
+    };
+    let fields = |v: &Value| v.as_object().cloned().unwrap_or_default();
+    let (old_fields, new_fields) = (fields(&running), fields(&new));
+    let mut out = Vec::new();
+    let names: std::collections::BTreeSet<&String> =
+        old_fields.keys().chain(new_fields.keys()).collect();
+    for name in names {
+        if name == "budgets" || old_fields.get(name) == new_fields.get(name) {
+            continue;
+        }
+        out.push(format!("changed setting {name}"));
+    }
+    let by_name = |v: Option<&Value>| -> BTreeMap<String, Value> {
+        v.and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|b| (b["name"].as_str().unwrap_or_default().to_owned(), b.clone()))
+            .collect()
+    };
+    let old = by_name(old_fields.get("budgets"));
+    let new = by_name(new_fields.get("budgets"));
+    for (name, budget) in &new {
+        match old.get(name) {
+            None => out.push(format!("added budget {name}")),
+            Some(before) if before != budget => out.push(format!("changed budget {name}")),
+            Some(_) => {}
+        }
+    }
+    out.extend(
+        old.keys()
+            .filter(|name| !new.contains_key(*name))
+            .map(|name| format!("removed budget {name}")),
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(budgets: Value, history_days: u32) -> Vec<u8> {
+        serde_json::to_vec(&json!({"budgets": budgets, "history_days": history_days})).unwrap()
+    }
+
+    #[test]
+    fn changes_name_the_budgets_and_settings_that_differ() {
+        let running = object(
+            json!([{"name": "a", "amount": "1"}, {"name": "b", "amount": "2"}]),
+            120,
+        );
+        let new = object(
+            json!([{"name": "a", "amount": "1"}, {"name": "b", "amount": "3"},
+                   {"name": "c", "amount": "4"}]),
+            90,
+        );
+        assert_eq!(
+            changes(Some(&running), &new).unwrap(),
+            [
+                "changed setting history_days",
+                "changed budget b",
+                "added budget c"
+            ]
+        );
+        let fewer = object(json!([{"name": "a", "amount": "1"}]), 120);
+        assert_eq!(
+            changes(Some(&running), &fewer).unwrap(),
+            ["removed budget b"]
+        );
+        assert!(changes(Some(&running), &running).unwrap().is_empty());
+        assert_eq!(changes(None, &new).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,192 @@
+//! `costwatch config push | show` against a costwatch-shaped stack on moto: the `[pipeline]`
+//! settings of costwatch.toml, more budgets than a Lambda's environment holds, written to the
+//! stack's PipelineConfigKey object and read back by the functions' own reader; what a push
+//! changes, named; nothing written on a dry run or when nothing changed; `doctor`'s check of
+//! the object; and the refusals (a stack deployed without the key, no config file).
+
+#[path = "support/cfn_stack.rs"]
+mod cfn_stack;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cfn_stack::{Shape, costwatch_on, output};
+use costwatch_pipeline::config_source::{ConfigObject, ConfigSource};
+use costwatch_store::LakeReader;
+use costwatch_store::aws::S3Lake;
+use costwatch_testkit::moto::Moto;
+use serde_json::Value;
+
+const KEY: &str = "config/pipeline.json";
+
+/// A costwatch.toml with `budgets` team budgets, the first one's amount `first_amount`.
+fn config_file(budgets: usize, first_amount: &str) -> String {
+    let mut text = String::from("[pipeline]\nhistory_days = 90\n");
+    for i in 0..budgets {
+        let amount = if i == 0 { first_amount } else { "2500" };
+        text.push_str(&format!(
+            "\n[[pipeline.budgets]]\nname = \"team-{i}\"\nscope = \"tag=team|value=team-{i}\"\n\
+             amount = \"{amount}\"\n"
+        ));
+    }
+    text
+}
+
+async fn push(moto: &Moto, dir: &std::path::Path, flags: &[&str]) -> Value {
+    let (ok, stdout, stderr) = output({
+        let mut c = costwatch_on(dir, &moto.url());
+        c.args(["--json", "config", "push"]).args(flags);
+        c
+    })
+    .await;
+    assert!(ok, "{flags:?}\n{stdout}\n{stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+}
+
+/// `costwatch doctor`'s check of the stack's configuration object.
+async fn doctor_check(moto: &Moto, dir: &std::path::Path) -> Value {
+    let (_, stdout, stderr) = output({
+        let mut c = costwatch_on(dir, &moto.url());
+        c.args(["--json", "doctor"]);
+        c
+    })
+    .await;
+    let report: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "pipeline config object")
+        .unwrap_or_else(|| panic!("no config object check: {report}"))
+        .clone()
+}
+
+fn changes(pushed: &Value) -> Vec<&str> {
+    pushed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_writes_what_the_functions_read_and_says_what_changed() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let outputs = cfn_stack::create(
+        &sdk,
+        "costwatch",
+        &Shape {
+            integrations: &[],
+            without: &[],
+            pipeline_config_key: Some(KEY),
+        },
+    )
+    .await;
+    let bucket = outputs["LakeBucketName"].as_str().unwrap();
+    let lake = Arc::new(S3Lake::new(&sdk, bucket));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("costwatch.toml"), config_file(150, "1000")).unwrap();
+    let doctor = doctor_check(&moto, dir.path()).await;
+    assert_eq!(doctor["status"], "fail", "{doctor}");
+    assert!(
+        doctor["fix"]
+            .as_str()
+            .unwrap()
+            .contains("costwatch config push"),
+        "{doctor}"
+    );
+
+    // A dry run says everything is new and writes nothing.
+    let dry = push(&moto, dir.path(), &["--dry-run"]).await;
+    assert_eq!(dry["written"], false);
+    assert_eq!(dry["object"], format!("s3://{bucket}/{KEY}"));
+    assert_eq!(lake.get(KEY).await.unwrap(), None);
+
+    let first = push(&moto, dir.path(), &[]).await;
+    assert_eq!(first["written"], true);
+    assert_eq!(first["budgets"], 150);
+    assert!(first["bytes"].as_u64().unwrap() > 4096, "{first}");
+    // The functions' own reader (crates/pipeline config_source.rs) takes it whole.
+    let functions = ConfigObject::new(lake.clone(), KEY).with_max_age(Duration::ZERO);
+    let read = functions.current().await.unwrap();
+    assert_eq!(read.budgets.len(), 150);
+    assert_eq!(read.history_days, 90);
+    assert_eq!(read.budgets[0].amount.to_string(), "1000");
+    let doctor = doctor_check(&moto, dir.path()).await;
+    assert_eq!(doctor["status"], "ok", "{doctor}");
+    assert_eq!(
+        doctor["detail"],
+        format!("s3://{bucket}/{KEY}: 150 budgets")
+    );
+
+    // One budget changed, the last one removed: named, written, read.
+    std::fs::write(dir.path().join("costwatch.toml"), config_file(149, "1200")).unwrap();
+    let second = push(&moto, dir.path(), &[]).await;
+    assert_eq!(
+        changes(&second),
+        ["changed budget team-0", "removed budget team-149"]
+    );
+    let read = functions.current().await.unwrap();
+    assert_eq!(read.budgets.len(), 149);
+    assert_eq!(read.budgets[0].amount.to_string(), "1200");
+
+    // Nothing changed: nothing written.
+    let again = push(&moto, dir.path(), &[]).await;
+    assert_eq!(again["written"], false);
+    assert!(changes(&again).is_empty());
+
+    // `show` prints what runs.
+    let (ok, stdout, stderr) = output({
+        let mut c = costwatch_on(dir.path(), &moto.url());
+        c.args(["config", "show"]);
+        c
+    })
+    .await;
+    assert!(ok, "{stderr}");
+    let shown: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(shown["budgets"].as_array().unwrap().len(), 149);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_refuses_a_stack_without_the_key_and_a_missing_file() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    cfn_stack::create(
+        &sdk,
+        "costwatch",
+        &Shape {
+            integrations: &[],
+            without: &[],
+            pipeline_config_key: None,
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |dir: &std::path::Path| {
+        let mut c = costwatch_on(dir, &moto.url());
+        c.args(["config", "push"]);
+        c
+    };
+    // No costwatch.toml: the defaults would drop every budget the stack runs with.
+    let (ok, _, stderr) = output(run(dir.path())).await;
+    assert!(!ok && stderr.contains("never the defaults"), "{stderr}");
+
+    std::fs::write(dir.path().join("costwatch.toml"), config_file(2, "10")).unwrap();
+    let (ok, _, stderr) = output(run(dir.path())).await;
+    assert!(
+        !ok && stderr.contains("PipelineConfigKey=config/pipeline.json"),
+        "{stderr}"
+    );
+
+    // An invalid [pipeline] stops before anything is read or written.
+    std::fs::write(
+        dir.path().join("costwatch.toml"),
+        "[pipeline]\nhistory_days = 7\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = output(run(dir.path())).await;
+    assert!(!ok && stderr.contains("history_days"), "{stderr}");
+}
