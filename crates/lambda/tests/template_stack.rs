@@ -300,7 +300,32 @@ async fn a_stack_with_a_configuration_key_runs_with_the_pushed_object() {
         assert_eq!(read.dashboard_url.as_ref(), given, "{name}");
     }
 
-    // Budgets left in BudgetsJson beside the object: refused, naming the parameter.
+    // Budgets left in BudgetsJson beside the key: the deploy is refused by the template's rule
+    // (and the other rule still holds its own); without the key, or with both at their
+    // defaults, it goes ahead.
+    let org = r#"[{"name":"org","scope":"org","amount":"100"}]"#;
+    let refused = template
+        .check_rules(&[("PipelineConfigKey", KEY), ("BudgetsJson", org)])
+        .unwrap_err();
+    assert!(
+        refused.starts_with("PipelineConfigInOnePlace") && refused.contains("config push"),
+        "{refused}"
+    );
+    let settings = r#"{"history_days": 90}"#;
+    assert!(
+        template
+            .check_rules(&[("PipelineConfigKey", KEY), ("PipelineConfigJson", settings)])
+            .is_err()
+    );
+    assert_eq!(template.check_rules(&[("BudgetsJson", org)]), Ok(()));
+    assert_eq!(template.check_rules(&[("PipelineConfigKey", KEY)]), Ok(()));
+    let refused = template
+        .check_rules(&[("CostSource", "DataExports")])
+        .unwrap_err();
+    assert!(refused.starts_with("DataExportsNeedCurPrefix"), "{refused}");
+
+    // A function given budgets beside the object anyway (a stack updated by hand): refused at
+    // its start, naming the parameter.
     let mut env = stack.function("ReportFunction").environment.clone();
     env.insert(
         "COSTWATCH_BUDGETS".into(),

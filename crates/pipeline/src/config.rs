@@ -9,6 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::PipelineError;
 
+/// Budgets one configuration may hold. The daily report's envelope carries a line for each (at
+/// most about 340 bytes: a 100-character name of quotes escaped to 200, amounts at the bound),
+/// so 500 keep it within SNS's 256 KB (tests/budget_bounds.rs); and each budget is a DynamoDB
+/// query (its month so far) every time budgets are evaluated (the forecast run, `/v1/budgets`).
+pub const MAX_BUDGETS: usize = 500;
+/// As AWS Budgets allows.
+pub const MAX_BUDGET_NAME: usize = 100;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PipelineConfig {
@@ -86,8 +94,26 @@ impl PipelineConfig {
                 ));
             }
         }
+        if self.budgets.len() > MAX_BUDGETS {
+            return bad(format!(
+                "{} budgets: at most {MAX_BUDGETS} (the daily report carries a line for each, and \
+                 its message must stay within SNS's 256 KB)",
+                self.budgets.len()
+            ));
+        }
         let mut names = std::collections::BTreeSet::new();
         for b in &self.budgets {
+            let length = b.name.chars().count();
+            if b.name.trim().is_empty()
+                || length > MAX_BUDGET_NAME
+                || b.name.chars().any(char::is_control)
+            {
+                return bad(format!(
+                    "budget names are 1 to {MAX_BUDGET_NAME} characters without control \
+                     characters (newlines, tabs), as in AWS Budgets; {:?} has {length}",
+                    b.name.chars().take(40).collect::<String>()
+                ));
+            }
             if !names.insert(&b.name) {
                 return bad(format!("budget `{}` is defined twice", b.name));
             }

@@ -6,7 +6,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use costwatch_core::envelopes::DEFAULT_CURRENCY;
 use costwatch_core::findings::MonthEndForecast;
 use costwatch_core::money::{shows_as_zero, to_f64};
-use costwatch_core::notification::{Mover, ReportFigures, ReportPeriod, ScopeRef};
+use costwatch_core::notification::{BudgetLine, Mover, ReportFigures, ReportPeriod, ScopeRef};
 use costwatch_core::scope::ScopeKind;
 use costwatch_core::{DailySeries, Money, Scope};
 use costwatch_store::{RollupStore, StateStore};
@@ -32,6 +32,25 @@ fn label(scope: &Scope, names: &BTreeMap<String, String>) -> String {
         .and_then(|a| names.get(a))
         .map(String::as_str);
     ScopeRef::new(scope, name).label
+}
+
+/// How close a budget is to its limit: the larger of the share spent and the share the
+/// month-end forecast would spend.
+fn risk(line: &BudgetLine) -> f64 {
+    let forecast = match line.forecast_pending || line.limit.is_zero() {
+        true => 0.0,
+        false => to_f64(line.forecast / line.limit) * 100.0,
+    };
+    line.percent_used.max(forecast)
+}
+
+/// The report's budgets, the most at risk first (the configuration's order among equals): a
+/// chat message shows a table's first rows and "… and N more", so with many budgets the ones
+/// left out are the safest.
+fn by_risk(budgets: &[BudgetStatus]) -> Vec<BudgetLine> {
+    let mut lines: Vec<BudgetLine> = budgets.iter().map(|b| b.line.clone()).collect();
+    lines.sort_by(|a, b| risk(b).total_cmp(&risk(a)));
+    lines
 }
 
 /// Sums of the current and the previous window in a series read over both.
@@ -109,7 +128,7 @@ pub async fn figures(
         forecast_month_end: org_forecast.map(|f| f.total),
         top_movers: movers,
         top_services: services,
-        budgets: budgets.iter().map(|b| b.line.clone()).collect(),
+        budgets: by_risk(budgets),
         open_anomalies: active(state).await?.len() as u32,
         saved_so_far: match period {
             ReportPeriod::Weekly => crate::recommend::saved_so_far(state).await?,
@@ -219,6 +238,36 @@ mod tests {
             panic!("not a report")
         };
         (figures, page)
+    }
+
+    fn status(name: &str, actual: i64, forecast: Option<i64>) -> BudgetStatus {
+        BudgetStatus {
+            line: BudgetLine {
+                budget: name.to_owned(),
+                limit: Money::from(100),
+                actual: Money::from(actual),
+                forecast: Money::from(forecast.unwrap_or(actual)),
+                forecast_pending: forecast.is_none(),
+                percent_used: actual as f64,
+            },
+            crossings: Vec::new(),
+            cleared: Vec::new(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn the_budgets_most_at_risk_come_first() {
+        let budgets = [
+            status("safe", 10, Some(20)),
+            status("spent", 95, Some(96)),
+            status("heading-over", 40, Some(130)),
+            // Not forecast yet: its spend alone says how close it is.
+            status("new", 50, None),
+            status("also-safe", 20, Some(20)),
+        ];
+        let order: Vec<String> = by_risk(&budgets).into_iter().map(|l| l.budget).collect();
+        assert_eq!(order, ["heading-over", "spent", "new", "safe", "also-safe"]);
     }
 
     #[tokio::test]

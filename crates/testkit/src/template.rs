@@ -74,6 +74,17 @@ impl Template {
         }
     }
 
+    /// The template's `Rules` on `parameters` (over the defaults), as CloudFormation checks them
+    /// before creating anything: each rule whose `RuleCondition` holds must have every
+    /// `Assert` hold; else its `AssertDescription`, the refusal a deploy would get.
+    pub fn check_rules(&self, parameters: &[(&str, &str)]) -> Result<(), String> {
+        let overrides = parameters
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+            .collect();
+        rules(&self.body, overrides, "stack")
+    }
+
     /// A resource's declaration, to change in a test.
     pub fn resource_mut(&mut self, logical: &str) -> &mut Value {
         self.body["Resources"]
@@ -238,6 +249,9 @@ fn deploy(
 ) -> Boxed {
     Box::pin(async move {
         let body = &template.body;
+        if let Err(refused) = rules(body, overrides.clone(), &name) {
+            panic!("{name}: refused by a rule: {refused}");
+        }
         let parameters = parameters(body, overrides, &name);
         let conditions = conditions(body, &parameters, &name);
         let declared = body["Resources"].as_object().cloned().unwrap_or_default();
@@ -380,6 +394,35 @@ fn depends_on(resource: &Value, globals: &Value) -> Vec<String> {
 
 /// Each declared parameter: the test's value, else the default; a parameter with neither, or
 /// a value for an undeclared one, is a mistake in the test.
+/// See [`Template::check_rules`].
+fn rules(body: &Value, overrides: BTreeMap<String, Value>, stack: &str) -> Result<(), String> {
+    let parameters = parameters(body, overrides, stack);
+    let conditions = conditions(body, &parameters, stack);
+    let no_resources = BTreeMap::new();
+    let scope = Scope {
+        stack_name: stack,
+        parameters: &parameters,
+        conditions: &conditions,
+        mappings: &body["Mappings"],
+        resources: &no_resources,
+    };
+    for (name, rule) in body["Rules"].as_object().into_iter().flatten() {
+        let applies = rule
+            .get("RuleCondition")
+            .is_none_or(|condition| scope.truth(condition));
+        let assertions = rule["Assertions"].as_array().into_iter().flatten();
+        for assertion in assertions.filter(|_| applies) {
+            if !scope.truth(&assertion["Assert"]) {
+                return Err(format!(
+                    "{name}: {}",
+                    assertion["AssertDescription"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn parameters(
     body: &Value,
     mut overrides: BTreeMap<String, Value>,
