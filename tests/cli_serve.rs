@@ -533,4 +533,11 @@ async fn the_dashboard_on_a_first_day_says_what_it_cannot_know_yet() {
         "{page:#}"
     );
     driver.call(reqwest::Method::DELETE, "", Value::Null).await;
+    // What the card read: the budget says it has no forecast, its spend standing in for one.
+    let (_, _, body) = get(&http, &format!("{base}/v1/budgets")).await;
+    let budgets: Value = serde_json::from_slice(&body).unwrap();
+    let budget = &budgets["items"][0];
+    assert_eq!(budget["forecast_pending"], true, "{budgets:#}");
+    assert_eq!(budget["forecast"], budget["actual"], "{budgets:#}");
+    assert_eq!(budget["forecast_burn"], json!([]), "{budgets:#}");
 }

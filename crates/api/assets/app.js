@@ -248,7 +248,7 @@ function drawBudget(b) {
   const text = document.createElement("p");
   // Without a forecast (too little history; the note says so) `forecast` is the spend so far,
   // and "no breach expected" would be a guess.
-  const forecastKnown = b.forecast_burn.length > 0 || b.days_left === 0;
+  const forecastKnown = !b.forecast_pending;
   text.textContent = `${fmt(b.actual)} of ${fmt(b.limit)} (${percentUsed(b.percent_used)})` +
     (forecastKnown ? `, forecast ${fmt(b.forecast)}. ` : ". ") +
     (b.breach_date ? `Breach date: ${b.breach_date}. ` : forecastKnown ? "No breach expected this month. " : "") +

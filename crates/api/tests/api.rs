@@ -239,6 +239,15 @@ async fn figures_say_what_the_store_holds() {
             && b["note"].is_null()),
         "{budgets:#}"
     );
+    // Sixty days of history: every budget is forecast.
+    assert!(
+        budgets["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["forecast_pending"] == false),
+        "{budgets:#}"
+    );
     let b = over[0];
     assert!(b["breach_date"].as_str().unwrap() <= s.end.to_string().as_str());
     assert_eq!(

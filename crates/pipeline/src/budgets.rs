@@ -20,7 +20,7 @@ use costwatch_analytics::budget::thresholds;
 use costwatch_analytics::forecast::{MIN_HISTORY_DAYS, RECENT_DAYS};
 use costwatch_core::findings::{BudgetCrossing, MonthEndForecast, ThresholdBasis};
 use costwatch_core::notification::{BudgetLine, State};
-use costwatch_core::{Notification, NotificationBody, Scope, envelopes};
+use costwatch_core::{DailySeries, Notification, NotificationBody, Scope, envelopes};
 use costwatch_store::{NotificationBus, RollupStore, StateStore, StoreError, Versioned};
 use serde_json::json;
 
@@ -33,6 +33,9 @@ pub struct BudgetStatus {
     pub crossings: Vec<BudgetCrossing>,
     /// Actual-basis thresholds not crossed now (to resolve those notified before a credit).
     pub cleared: Vec<BudgetCrossing>,
+    /// The budget's scope from the month's first day to the day evaluated, as read for it:
+    /// the burn-down (`/v1/budgets`) needs no second read.
+    pub month_so_far: DailySeries,
     /// What the line alone would hide: its scope has had no costs for [`UNKNOWN_SCOPE_DAYS`]
     /// days, with the nearest scope of its kind that has (a misspelt `service=AWS Glu` read
     /// $0.00 every day and never said so); or it has too little history to be forecast yet.
@@ -83,6 +86,7 @@ pub async fn evaluate_all(
             },
             crossings,
             cleared,
+            month_so_far: series,
             note,
         });
     }

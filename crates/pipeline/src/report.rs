@@ -252,6 +252,11 @@ mod tests {
             },
             crossings: Vec::new(),
             cleared: Vec::new(),
+            month_so_far: DailySeries {
+                scope: Scope::Org,
+                start: NaiveDate::MIN,
+                days: Vec::new(),
+            },
             note: None,
         }
     }

@@ -84,6 +84,9 @@ pub struct BudgetView {
     limit: Money,
     actual: Money,
     forecast: Money,
+    /// No month-end forecast yet (its scope has too few days of costs): `forecast` is then the
+    /// spend to date, and `forecast_burn` is empty.
+    forecast_pending: bool,
     percent_used: f64,
     status: BudgetHealth,
     /// The first day spend passed (or, on the forecast, will pass) the limit this month.
@@ -135,10 +138,7 @@ pub async fn budgets(
     let mut items = Vec::new();
     // `standing` evaluates the configured budgets in order, one status each.
     for (budget, status) in config.budgets.iter().zip(run.budgets) {
-        let series = api
-            .rollups
-            .series(&budget.scope, month_start, as_of)
-            .await?;
+        let series = &status.month_so_far;
         let actual_burn = cumulative(
             month_start
                 .iter_days()
@@ -177,6 +177,7 @@ pub async fn budgets(
             limit,
             actual,
             forecast: status.line.forecast,
+            forecast_pending: status.line.forecast_pending,
             percent_used: status.line.percent_used,
             status: status_now,
             breach_date,
