@@ -82,6 +82,8 @@ async fn push_writes_what_the_functions_read_and_says_what_changed() {
             integrations: &[],
             without: &[],
             pipeline_config_key: Some(KEY),
+            // The stack rolls up two tag keys, not `team`, which the budgets are on.
+            parameters: &[("CeTagKeys", "env,cost-center")],
         },
     )
     .await;
@@ -109,6 +111,14 @@ async fn push_writes_what_the_functions_read_and_says_what_changed() {
     assert_eq!(first["written"], true);
     assert_eq!(first["budgets"], 150);
     assert!(first["bytes"].as_u64().unwrap() > 4096, "{first}");
+    assert_eq!(
+        first["warnings"],
+        serde_json::json!([
+            "budgets team-0, team-1 and 148 more are on tag key `team`, which the stack does not \
+             roll up (CeTagKeys is `env,cost-center`): they read $0.00 until `team` is added to \
+             CeTagKeys and the stack deployed"
+        ])
+    );
     // The functions' own reader (crates/pipeline config_source.rs) takes it whole.
     let functions = ConfigObject::new(lake.clone(), KEY).with_max_age(Duration::ZERO);
     let read = functions.current().await.unwrap();
@@ -161,6 +171,7 @@ async fn push_refuses_a_stack_without_the_key_and_a_missing_file() {
             integrations: &[],
             without: &[],
             pipeline_config_key: None,
+            parameters: &[],
         },
     )
     .await;

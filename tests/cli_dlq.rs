@@ -93,6 +93,7 @@ async fn redrive_sends_back_what_has_a_source_once_and_reports_the_rest() {
             integrations: &["Slack"],
             without: &[],
             pipeline_config_key: None,
+            parameters: &[],
         },
     )
     .await;

@@ -31,12 +31,14 @@ async fn doctor_passes_a_complete_stack_and_names_the_fix_for_a_missing_output_o
         integrations: &["Slack", "PagerDuty"],
         without: &[],
         pipeline_config_key: None,
+        parameters: &[],
     };
     cfn_stack::create(&sdk, "costwatch", &complete).await;
     let old = Shape {
         integrations: &[],
         without: &["ReportFunctionArn", "PipelineDeadLetterQueueUrl"],
         pipeline_config_key: None,
+        parameters: &[],
     };
     cfn_stack::create(&sdk, "cw-old", &old).await;
     let dir = tempfile::tempdir().unwrap();

@@ -363,6 +363,7 @@ async fn doctor_send_test_delivers_the_test_envelope_to_every_destination() {
         integrations: &["Slack"],
         without: &[],
         pipeline_config_key: None,
+        parameters: &[],
     };
     cfn_stack::create(&moto.sdk_config().await, "costwatch", &shape).await;
     create_secret(&moto, "costwatch/slack/finops", SECRET_VALUE).await;

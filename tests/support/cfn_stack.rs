@@ -15,7 +15,13 @@ pub struct Shape<'a> {
     pub without: &'a [&'a str],
     /// `PipelineConfigKey`, as in a stack deployed with it set (its output is conditional).
     pub pipeline_config_key: Option<&'a str>,
+    /// Values of the template's roll-up parameters (`CeTagKeys`, `CeCostCategories`), which
+    /// DescribeStacks reports; the rest keep their empty defaults.
+    pub parameters: &'a [(&'a str, &'a str)],
 }
+
+/// The template.yaml parameters the stand-in declares.
+const PARAMETERS: [&str; 2] = ["CeTagKeys", "CeCostCategories"];
 
 pub fn template(shape: &Shape) -> Value {
     let mut resources = Map::new();
@@ -70,7 +76,11 @@ pub fn template(shape: &Shape) -> Value {
             json!({"Type": "AWS::SQS::Queue"}),
         );
     }
-    json!({"Resources": resources, "Outputs": outputs})
+    let parameters: Map<String, Value> = PARAMETERS
+        .iter()
+        .map(|name| ((*name).to_owned(), json!({"Type": "String", "Default": ""})))
+        .collect();
+    json!({"Parameters": parameters, "Resources": resources, "Outputs": outputs})
 }
 
 /// Creates the stack and returns its outputs (moto creates it at once: CREATE_COMPLETE).
@@ -80,6 +90,18 @@ pub async fn create(sdk: &SdkConfig, name: &str, shape: &Shape<'_>) -> Map<Strin
         .create_stack()
         .stack_name(name)
         .template_body(template(shape).to_string())
+        .set_parameters(Some(
+            shape
+                .parameters
+                .iter()
+                .map(|(key, value)| {
+                    cfn::types::Parameter::builder()
+                        .parameter_key(*key)
+                        .parameter_value(*value)
+                        .build()
+                })
+                .collect(),
+        ))
         .send()
         .await
         .unwrap();

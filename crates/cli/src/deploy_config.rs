@@ -6,7 +6,7 @@
 //! when something does; the functions read it within a minute, no deploy needed. `show` prints
 //! the object the stack runs with.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -14,6 +14,8 @@ use clap::{Args, Subcommand};
 use std::sync::Arc;
 use std::time::Duration;
 
+use costwatch_core::Scope;
+use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::config_source::{ConfigObject, ConfigSource, to_object};
 use costwatch_store::aws::S3Lake;
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
@@ -64,8 +66,11 @@ struct Pushed {
     object: String,
     bytes: usize,
     budgets: usize,
-    /// `added NAME`, `removed NAME`, `changed NAME` for budgets; the field's name for the rest.
+    /// `added budget NAME`, `removed budget NAME`, `changed budget NAME`; `changed setting
+    /// FIELD` for the rest.
     changes: Vec<String>,
+    /// Budgets on a tag key or cost category the stack does not roll up.
+    warnings: Vec<String>,
     written: bool,
 }
 
@@ -81,8 +86,8 @@ pub async fn config(
     }
 }
 
-/// The stack's lake and the object's key, from its outputs.
-async fn object(stack: &StackArgs) -> Result<(S3Lake, String)> {
+/// The stack's lake and the object's key, from its outputs, and the stack.
+async fn object(stack: &StackArgs) -> Result<(S3Lake, String, Stack)> {
     let sdk = sdk_config(stack.profile.as_deref()).await;
     crate::credentials::require(
         &sdk,
@@ -100,7 +105,7 @@ async fn object(stack: &StackArgs) -> Result<(S3Lake, String)> {
         Err(deployed::Missing::Failed(_, why)) => bail!("cannot read stack `{name}`: {why}"),
     };
     match lake_object(&sdk, &deployed) {
-        Some(found) => found,
+        Some(found) => found.map(|(lake, key)| (lake, key, deployed)),
         None => bail!(
             "stack `{name}` reads its settings from PipelineConfigJson and BudgetsJson, not from \
              the lake: deploy it with PipelineConfigKey=config/pipeline.json (and those two at \
@@ -147,7 +152,8 @@ async fn push(args: PushArgs, settings: &Settings, file: Option<&Path>, json: bo
         );
     }
     let body = to_object(&settings.pipeline).context("invalid [pipeline] configuration")?;
-    let (lake, key) = object(&args.stack).await?;
+    let (lake, key, stack) = object(&args.stack).await?;
+    let warnings = not_rolled_up(&settings.pipeline, &stack);
     let running = lake
         .get(&key)
         .await
@@ -159,6 +165,7 @@ async fn push(args: PushArgs, settings: &Settings, file: Option<&Path>, json: bo
         bytes: body.len(),
         budgets: settings.pipeline.budgets.len(),
         changes,
+        warnings,
         written,
     };
     if written {
@@ -167,6 +174,9 @@ async fn push(args: PushArgs, settings: &Settings, file: Option<&Path>, json: bo
     if json {
         println!("{}", serde_json::to_string_pretty(&pushed)?);
         return Ok(());
+    }
+    for warning in &pushed.warnings {
+        eprintln!("warning: {warning}");
     }
     let what = format!(
         "{} ({} budgets, {} bytes)",
@@ -188,7 +198,7 @@ async fn push(args: PushArgs, settings: &Settings, file: Option<&Path>, json: bo
 }
 
 async fn show(args: ShowArgs) -> Result<()> {
-    let (lake, key) = object(&args.stack).await?;
+    let (lake, key, _) = object(&args.stack).await?;
     match lake.get(&key).await.context("reading the object")? {
         Some(body) => println!("{}", String::from_utf8_lossy(&body).trim_end()),
         None => bail!(
@@ -198,6 +208,66 @@ async fn show(args: ShowArgs) -> Result<()> {
         ),
     }
     Ok(())
+}
+
+/// Budgets whose scope is a tag key or cost category the stack does not roll up (its `CeTagKeys`
+/// / `CeCostCategories`, which both cost sources group by): they would read $0.00 every day, the
+/// commonest way a budget watches nothing. One line per key, naming its budgets. Nothing is said
+/// when the stack does not report the parameter.
+fn not_rolled_up(config: &PipelineConfig, stack: &Stack) -> Vec<String> {
+    let listed = |parameter: &str| -> Option<BTreeSet<&str>> {
+        let value = stack.parameters.get(parameter)?;
+        Some(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .collect(),
+        )
+    };
+    let mut unrolled: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for budget in &config.budgets {
+        let (parameter, key) = match &budget.scope {
+            Scope::Tag { key, .. } => ("CeTagKeys", key),
+            Scope::CostCategory { name, .. } => ("CeCostCategories", name),
+            _ => continue,
+        };
+        if listed(parameter).is_some_and(|keys| !keys.contains(key.as_str())) {
+            unrolled
+                .entry((parameter, key))
+                .or_default()
+                .push(&budget.name);
+        }
+    }
+    unrolled
+        .into_iter()
+        .map(|((parameter, key), budgets)| {
+            let what = if parameter == "CeTagKeys" {
+                "tag key"
+            } else {
+                "cost category"
+            };
+            let now = stack.parameters.get(parameter).map_or("", String::as_str);
+            let now = if now.is_empty() {
+                "empty".to_owned()
+            } else {
+                format!("`{now}`")
+            };
+            let (who, read) = match budgets.as_slice() {
+                [one] => (format!("budget {one} is"), "it reads"),
+                [first, second] => (format!("budgets {first} and {second} are"), "they read"),
+                [first, second, rest @ ..] => (
+                    format!("budgets {first}, {second} and {} more are", rest.len()),
+                    "they read",
+                ),
+                [] => unreachable!("a key is listed for a budget"),
+            };
+            format!(
+                "{who} on {what} `{key}`, which the stack does not roll up ({parameter} is {now}): \
+                 {read} $0.00 until `{key}` is added to {parameter} and the stack deployed"
+            )
+        })
+        .collect()
 }
 
 /// What writing `new` over `running` changes: budgets by name, other settings by field. No
@@ -216,8 +286,7 @@ fn changes(running: Option<&[u8]>, new: &[u8]) -> Result<Vec<String>> {
     let fields = |v: &Value| v.as_object().cloned().unwrap_or_default();
     let (old_fields, new_fields) = (fields(&running), fields(&new));
     let mut out = Vec::new();
-    let names: std::collections::BTreeSet<&String> =
-        old_fields.keys().chain(new_fields.keys()).collect();
+    let names: BTreeSet<&String> = old_fields.keys().chain(new_fields.keys()).collect();
     for name in names {
         if name == "budgets" || old_fields.get(name) == new_fields.get(name) {
             continue;
@@ -255,6 +324,43 @@ mod tests {
 
     fn object(budgets: Value, history_days: u32) -> Vec<u8> {
         serde_json::to_vec(&json!({"budgets": budgets, "history_days": history_days})).unwrap()
+    }
+
+    #[test]
+    fn budgets_on_keys_the_stack_does_not_roll_up_are_named_once_per_key() {
+        let config: PipelineConfig = serde_json::from_value(json!({"budgets": [
+            {"name": "payments", "scope": "tag=team|value=payments", "amount": "100"},
+            {"name": "search", "scope": "tag=team|value=search", "amount": "100"},
+            {"name": "prod", "scope": "tag=env|value=prod", "amount": "100"},
+            {"name": "unit-a", "scope": "costcategory=Unit|value=A", "amount": "100"},
+            {"name": "org", "scope": "org", "amount": "100"},
+        ]}))
+        .unwrap();
+        let stack = |parameters: &[(&str, &str)]| Stack {
+            name: "costwatch".into(),
+            status: "UPDATE_COMPLETE".into(),
+            outputs: BTreeMap::new(),
+            parameters: parameters
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        };
+        let warnings = not_rolled_up(
+            &config,
+            &stack(&[("CeTagKeys", " env "), ("CeCostCategories", "")]),
+        );
+        assert_eq!(warnings.len(), 2, "{warnings:#?}");
+        assert!(
+            warnings[0].starts_with("budget unit-a is on cost category `Unit`")
+                && warnings[0].contains("(CeCostCategories is empty): it reads $0.00"),
+            "{warnings:#?}"
+        );
+        assert!(
+            warnings[1].starts_with("budgets payments and search are on tag key `team`"),
+            "{warnings:#?}"
+        );
+        // A stack that does not report the parameters: nothing to compare with.
+        assert!(not_rolled_up(&config, &stack(&[])).is_empty());
     }
 
     #[test]

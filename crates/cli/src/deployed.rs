@@ -95,6 +95,8 @@ pub struct Stack {
     pub name: String,
     pub status: String,
     pub outputs: BTreeMap<String, String>,
+    /// The values it was deployed with (NoEcho ones masked as `****`).
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// Why a stack could not be read.
@@ -133,7 +135,14 @@ pub async fn describe(sdk: &SdkConfig, name: &str) -> Result<Stack, Missing> {
         .into_iter()
         .filter_map(|o| Some((o.output_key?, o.output_value?)))
         .collect();
+    let parameters = stack
+        .parameters
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| Some((p.parameter_key?, p.parameter_value.unwrap_or_default())))
+        .collect();
     Ok(Stack {
+        parameters,
         name: stack.stack_name.unwrap_or_else(|| name.to_owned()),
         status: stack
             .stack_status
