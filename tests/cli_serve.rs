@@ -459,18 +459,14 @@ async fn dashboard(base: &str, spike: &str, http: &reqwest::Client) {
     driver.call(reqwest::Method::DELETE, "", Value::Null).await;
 }
 
-/// A first look at the dashboard after importing one day of a real CUR: the chart shows the
-/// day as a point, and the movers and the budget say what one day cannot tell yet instead of
-/// calling every service a mover and the spend so far a forecast.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_dashboard_on_a_first_day_says_what_it_cannot_know_yet() {
+/// `costwatch serve` on one day of the shared Step1CUR (imported into a fresh store) with
+/// `config` as costwatch.toml, and a browser on its dashboard once loaded.
+async fn first_day_dashboard(
+    config: &str,
+) -> (tempfile::TempDir, Running, String, reqwest::Client, Driver) {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("costwatch.toml");
-    std::fs::write(
-        &config,
-        "[[pipeline.budgets]]\nname = \"org\"\nscope = \"org\"\namount = \"1000\"\n",
-    )
-    .unwrap();
+    let config_path = dir.path().join("costwatch.toml");
+    std::fs::write(&config_path, config).unwrap();
     let data = dir.path().join("data");
     let imported = Command::new(BIN)
         .arg("--data-dir")
@@ -482,7 +478,7 @@ async fn the_dashboard_on_a_first_day_says_what_it_cannot_know_yet() {
         .output()
         .unwrap();
     assert!(imported.status.success(), "{imported:?}");
-    let (data, config) = (data.to_str().unwrap(), config.to_str().unwrap());
+    let (data, config) = (data.to_str().unwrap(), config_path.to_str().unwrap());
     let args = [
         "--data-dir",
         data,
@@ -491,7 +487,7 @@ async fn the_dashboard_on_a_first_day_says_what_it_cannot_know_yet() {
         "--listen",
         "127.0.0.1:0",
     ];
-    let (_server, base) = serve(&args, &[]);
+    let (server, base) = serve(&args, &[]);
     let http = costwatch_store::outbound::http_client_builder()
         .build()
         .unwrap();
@@ -501,6 +497,18 @@ async fn the_dashboard_on_a_first_day_says_what_it_cannot_know_yet() {
         .await;
     let url = json!({"url": format!("{base}/")});
     driver.call(reqwest::Method::POST, "/url", url).await;
+    (dir, server, base, http, driver)
+}
+
+/// A first look at the dashboard after importing one day of a real CUR: the chart shows the
+/// day as a point, and the movers and the budget say what one day cannot tell yet instead of
+/// calling every service a mover and the spend so far a forecast.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_on_a_first_day_says_what_it_cannot_know_yet() {
+    let (_dir, _server, base, http, driver) = first_day_dashboard(
+        "[[pipeline.budgets]]\nname = \"org\"\nscope = \"org\"\namount = \"1000\"\n",
+    )
+    .await;
     let page = driver
         .wait_for(
             r#"(function check() {
@@ -540,4 +548,72 @@ async fn the_dashboard_on_a_first_day_says_what_it_cannot_know_yet() {
     assert_eq!(budget["forecast_pending"], true, "{budgets:#}");
     assert_eq!(budget["forecast"], budget["actual"], "{budgets:#}");
     assert_eq!(budget["forecast_burn"], json!([]), "{budgets:#}");
+}
+
+/// Nine budgets on a first day: the six most used are drawn, most used first, and the other
+/// three are folded under one line that says how far the largest of them is, drawn when opened.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_shows_the_budgets_most_at_risk_and_folds_the_rest() {
+    // $89.17 spent: from 89 % of $100 down to 9 % of $900, listed safest first.
+    let config: String = (1..=9)
+        .rev()
+        .map(|i| {
+            format!(
+                "[[pipeline.budgets]]\nname = \"org-{i}00\"\nscope = \"org\"\namount = \"{i}00\"\n"
+            )
+        })
+        .collect();
+    let (_dir, _server, _base, _http, driver) = first_day_dashboard(&config).await;
+    let shown = driver
+        .wait_for(
+            r#"(function check() {
+                 if (!document.body.dataset.loaded) return setTimeout(check, 25);
+                 const more = document.getElementById('budgets-more');
+                 done({cards: [...document.querySelectorAll('#budgets h3')].map(h => h.textContent),
+                       hidden: more.hidden,
+                       summary: more.querySelector('summary').textContent,
+                       folded: more.querySelectorAll('.card').length});
+               })();"#,
+            json!([]),
+        )
+        .await;
+    let cards: Vec<&str> = shown["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cards,
+        [
+            "org-100", "org-200", "org-300", "org-400", "org-500", "org-600"
+        ]
+        .map(|n| format!("{n} (Organisation)")),
+        "{shown:#}"
+    );
+    assert_eq!(shown["hidden"], false, "{shown:#}");
+    assert_eq!(
+        shown["summary"],
+        "3 more budgets, each at most 12% of its limit spent or forecast"
+    );
+    assert_eq!(shown["folded"], 0, "drawn only when opened: {shown:#}");
+    driver.click("#budgets-more summary").await;
+    let opened = driver
+        .wait_for(
+            r#"(function check() {
+                 const hs = [...document.querySelectorAll('#budgets-more h3')];
+                 hs.length ? done(hs.map(h => h.textContent)) : setTimeout(check, 25);
+               })();"#,
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        opened,
+        json!([
+            "org-700 (Organisation)",
+            "org-800 (Organisation)",
+            "org-900 (Organisation)"
+        ])
+    );
+    driver.call(reqwest::Method::DELETE, "", Value::Null).await;
 }

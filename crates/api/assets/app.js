@@ -237,6 +237,42 @@ function drawIntegrations(health) {
 
 // --- Budgets ---------------------------------------------------------------------------------
 
+// Cards drawn at once; the rest are folded under one line (drawn when opened), so a hundred
+// budgets do not push the anomalies below out of sight.
+const SHOWN_BUDGETS = 6;
+
+// How close a budget is to its limit: the larger of the share spent and the share forecast, as
+// the reports order their budgets (crates/pipeline report.rs `risk`).
+function budgetRisk(b) {
+  const forecast = b.forecast_pending ? 0 : (Number(b.forecast) / Number(b.limit)) * 100;
+  return Math.max(b.percent_used, forecast);
+}
+
+function drawBudgets(items) {
+  const cards = $("budgets");
+  const more = $("budgets-more");
+  const folded = more.querySelector(".cards");
+  cards.textContent = "";
+  folded.textContent = "";
+  more.hidden = true;
+  if (!items.length) {
+    cards.textContent = "No budgets configured.";
+    return;
+  }
+  const ranked = items.slice().sort((a, b) => budgetRisk(b) - budgetRisk(a));
+  for (const b of ranked.slice(0, SHOWN_BUDGETS)) cards.appendChild(drawBudget(b));
+  const rest = ranked.slice(SHOWN_BUDGETS);
+  if (!rest.length) return;
+  more.hidden = false;
+  more.open = false;
+  more.querySelector("summary").textContent =
+    `${rest.length} more ${rest.length === 1 ? "budget" : "budgets"}, each at most ` +
+    `${percentUsed(budgetRisk(rest[0]))} of its limit spent or forecast`;
+  more.ontoggle = () => {
+    if (more.open && !folded.childElementCount) for (const b of rest) folded.appendChild(drawBudget(b));
+  };
+}
+
 function drawBudget(b) {
   const card = document.createElement("article");
   card.className = "card";
@@ -409,10 +445,7 @@ async function load() {
   drawReports(reports);
   drawRecommendations(recs);
   drawIntegrations(health);
-  const cards = $("budgets");
-  cards.textContent = "";
-  for (const b of budgets.items) cards.appendChild(drawBudget(b));
-  if (!budgets.items.length) cards.textContent = "No budgets configured.";
+  drawBudgets(budgets.items);
   await drawAnomalies(open.items);
   document.body.dataset.loaded = "true";
 }
