@@ -52,6 +52,40 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
+fn with_aws_and_no_credentials_it_says_so_before_starting_the_function() {
+    binary("collect", "costwatch-collect");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("costwatch")
+        .unwrap()
+        .current_dir(repo())
+        .env_remove("COSTWATCH_CONFIG")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", dir.path().join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("no-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .args(["invoke", "collect", "--aws"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no AWS credentials for the function to run with on your account")
+            && stderr.contains("AWS_PROFILE"),
+        "{stderr}"
+    );
+    // Nothing ran: no summary, no log of the function's.
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    assert!(!stderr.contains("invocation"), "{stderr}");
+}
+
+#[test]
 fn collect_answers_its_summary_and_fails_when_cost_explorer_is_unreachable() {
     binary("collect", "costwatch-collect");
     let out = invoke(&["collect", "--event", "events/collect/scheduled.json"]);

@@ -132,6 +132,19 @@ pub async fn invoke(args: InvokeArgs, config: Option<&Path>, json_out: bool) -> 
     serde_json::from_str::<Value>(&event)
         .with_context(|| format!("{} is not JSON", event_path.display()))?;
 
+    // The function would find no credentials either, and its first AWS call would fail only
+    // after the SDK's retries, in a page of its log: say so at once, in one line.
+    if args.aws {
+        let sdk = crate::deployed::sdk_config(None).await;
+        if let Err(why) = crate::credentials::resolve(&sdk).await {
+            bail!(
+                "no AWS credentials for the function to run with on your account: {why}; {} \
+                 (`costwatch doctor` checks the whole setup)",
+                crate::credentials::FIX
+            );
+        }
+    }
+
     // Kept alive until the function has answered.
     let mut moto_server = None;
     let mut env = if args.aws {
