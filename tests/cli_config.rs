@@ -160,6 +160,64 @@ async fn push_writes_what_the_functions_read_and_says_what_changed() {
     assert_eq!(shown["budgets"].as_array().unwrap().len(), 149);
 }
 
+/// Moving a stack's settings from its parameters to the lake: `show --toml` turns the running
+/// PipelineConfigJson and BudgetsJson into costwatch.toml's table, and `push --key` writes the
+/// object before the deploy that makes the functions read it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stack_moves_its_settings_from_its_parameters_to_the_lake() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let budgets = r#"[{"name":"org-monthly","scope":"org","amount":"10000"},{"name":"ec2","scope":"service=Amazon Elastic Compute Cloud - Compute","amount":"2500"}]"#;
+    let outputs = cfn_stack::create(
+        &sdk,
+        "costwatch",
+        &Shape {
+            integrations: &[],
+            without: &[],
+            pipeline_config_key: None,
+            parameters: &[
+                ("PipelineConfigJson", r#"{"detector":{"min_impact":"50"}}"#),
+                ("BudgetsJson", budgets),
+            ],
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, toml, stderr) = output({
+        let mut c = costwatch_on(dir.path(), &moto.url());
+        c.args(["config", "show", "--toml"]);
+        c
+    })
+    .await;
+    assert!(ok, "{stderr}");
+    assert!(
+        toml.contains("[[pipeline.budgets]]") && toml.contains("min_impact = \"50\""),
+        "{toml}"
+    );
+    std::fs::write(dir.path().join("costwatch.toml"), &toml).unwrap();
+
+    let pushed = push(&moto, dir.path(), &["--key", KEY]).await;
+    assert_eq!(pushed["written"], true, "{pushed}");
+    assert_eq!(pushed["budgets"], 2, "{pushed}");
+    let bucket = outputs["LakeBucketName"].as_str().unwrap();
+    let lake = Arc::new(S3Lake::new(&sdk, bucket));
+    let read = ConfigObject::new(lake, KEY).current().await.unwrap();
+    assert_eq!(read.budgets.len(), 2);
+    assert_eq!(read.detector.min_impact.to_string(), "50");
+
+    // Without --key the stack (still deployed without the key) says how to go on.
+    let (ok, _, stderr) = output({
+        let mut c = costwatch_on(dir.path(), &moto.url());
+        c.args(["config", "push"]);
+        c
+    })
+    .await;
+    assert!(
+        !ok && stderr.contains("push with --key config/pipeline.json"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_refuses_a_stack_without_the_key_and_a_missing_file() {
     let moto = Moto::start();
@@ -191,6 +249,14 @@ async fn push_refuses_a_stack_without_the_key_and_a_missing_file() {
         !ok && stderr.contains("PipelineConfigKey=config/pipeline.json"),
         "{stderr}"
     );
+    // A key the template would not take.
+    let (ok, _, stderr) = output({
+        let mut c = run(dir.path());
+        c.args(["--key", "pipeline.json"]);
+        c
+    })
+    .await;
+    assert!(!ok && stderr.contains("config/<name>.json"), "{stderr}");
 
     // An invalid [pipeline] stops before anything is read or written.
     std::fs::write(

@@ -15,13 +15,18 @@ pub struct Shape<'a> {
     pub without: &'a [&'a str],
     /// `PipelineConfigKey`, as in a stack deployed with it set (its output is conditional).
     pub pipeline_config_key: Option<&'a str>,
-    /// Values of the template's roll-up parameters (`CeTagKeys`, `CeCostCategories`), which
+    /// Values of the template's parameters the stand-in declares ([`PARAMETERS`]), which
     /// DescribeStacks reports; the rest keep their empty defaults.
     pub parameters: &'a [(&'a str, &'a str)],
 }
 
 /// The template.yaml parameters the stand-in declares.
-const PARAMETERS: [&str; 2] = ["CeTagKeys", "CeCostCategories"];
+const PARAMETERS: [&str; 4] = [
+    "CeTagKeys",
+    "CeCostCategories",
+    "PipelineConfigJson",
+    "BudgetsJson",
+];
 
 pub fn template(shape: &Shape) -> Value {
     let mut resources = Map::new();

@@ -41,7 +41,8 @@ enum ConfigCommand {
     /// Write costwatch.toml's [pipeline] settings (budgets included) to the stack's
     /// PipelineConfigKey object, after validating them and showing what changes.
     Push(PushArgs),
-    /// Print the pipeline configuration object the stack runs with.
+    /// Print the pipeline configuration the stack runs with: its PipelineConfigKey object, else
+    /// its PipelineConfigJson and BudgetsJson; `--toml` as a [pipeline] table for costwatch.toml.
     Show(ShowArgs),
 }
 
@@ -52,12 +53,40 @@ pub struct PushArgs {
     /// Show what would change; write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// For a stack not yet deployed with PipelineConfigKey: write to this key of its lake bucket
+    /// (e.g. config/pipeline.json), then deploy with PipelineConfigKey set to it, so the
+    /// functions find the object from their first run.
+    #[arg(long, value_parser = config_key)]
+    key: Option<String>,
 }
 
 #[derive(Args)]
 pub struct ShowArgs {
     #[command(flatten)]
     stack: StackArgs,
+    /// As a `[pipeline]` table for costwatch.toml, only what differs from the defaults.
+    #[arg(long)]
+    toml: bool,
+}
+
+/// What template.yaml's PipelineConfigKey allows: a `.json` key under `config/`.
+fn config_key(key: &str) -> Result<String, String> {
+    let name = key
+        .strip_prefix("config/")
+        .and_then(|k| k.strip_suffix(".json"));
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "._/-".contains(c);
+    match name {
+        Some(name)
+            if name.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && name.chars().all(allowed) =>
+        {
+            Ok(key.to_owned())
+        }
+        _ => Err(format!(
+            "`{key}` is not a key PipelineConfigKey takes: config/<name>.json, the name of \
+             letters, digits, `.`, `_`, `-` and `/`"
+        )),
+    }
 }
 
 /// What `push` did, for `--json` and the text summary alike.
@@ -86,8 +115,8 @@ pub async fn config(
     }
 }
 
-/// The stack's lake and the object's key, from its outputs, and the stack.
-async fn object(stack: &StackArgs) -> Result<(S3Lake, String, Stack)> {
+/// The deployed stack, with the SDK configuration that read it.
+async fn deployed_stack(stack: &StackArgs) -> Result<(SdkConfig, Stack)> {
     let sdk = sdk_config(stack.profile.as_deref()).await;
     crate::credentials::require(
         &sdk,
@@ -104,12 +133,34 @@ async fn object(stack: &StackArgs) -> Result<(S3Lake, String, Stack)> {
         ),
         Err(deployed::Missing::Failed(_, why)) => bail!("cannot read stack `{name}`: {why}"),
     };
-    match lake_object(&sdk, &deployed) {
-        Some(found) => found.map(|(lake, key)| (lake, key, deployed)),
-        None => bail!(
+    Ok((sdk, deployed))
+}
+
+/// Where `push` writes: the object the stack reads, or (`--key`, before the deploy that sets
+/// PipelineConfigKey) the key given, in the stack's lake bucket.
+fn push_target(sdk: &SdkConfig, stack: &Stack, key: Option<&str>) -> Result<(S3Lake, String)> {
+    let name = &stack.name;
+    match (lake_object(sdk, stack), key) {
+        (Some(found), None) => found,
+        (Some(found), Some(given)) => {
+            let (lake, running) = found?;
+            if running != given {
+                bail!(
+                    "stack `{name}` reads `{running}` (PipelineConfigKey); `{given}` would not be \
+                     read: leave --key out"
+                );
+            }
+            Ok((lake, running))
+        }
+        (None, Some(given)) => match stack.outputs.get(BUCKET_OUTPUT) {
+            Some(bucket) => Ok((S3Lake::new(sdk, bucket), given.to_owned())),
+            None => bail!("stack `{name}` has no {BUCKET_OUTPUT} output: `make deploy` first"),
+        },
+        (None, None) => bail!(
             "stack `{name}` reads its settings from PipelineConfigJson and BudgetsJson, not from \
-             the lake: deploy it with PipelineConfigKey=config/pipeline.json (and those two at \
-             their defaults) to push them (docs/configuration.md, \"Budgets in the lake\")"
+             the lake: push with --key config/pipeline.json, then deploy with \
+             PipelineConfigKey=config/pipeline.json and those two at their defaults \
+             (docs/configuration.md, \"Budgets in the lake\")"
         ),
     }
 }
@@ -152,7 +203,10 @@ async fn push(args: PushArgs, settings: &Settings, file: Option<&Path>, json: bo
         );
     }
     let body = to_object(&settings.pipeline).context("invalid [pipeline] configuration")?;
-    let (lake, key, stack) = object(&args.stack).await?;
+    let (sdk, stack) = deployed_stack(&args.stack).await?;
+    let (lake, key) = push_target(&sdk, &stack, args.key.as_deref())?;
+    // Written ahead of the deploy that makes the stack read it.
+    let ahead = !stack.outputs.contains_key(KEY_OUTPUT);
     let warnings = not_rolled_up(&settings.pipeline, &stack);
     let running = lake
         .get(&key)
@@ -189,7 +243,12 @@ async fn push(args: PushArgs, settings: &Settings, file: Option<&Path>, json: bo
     for change in &pushed.changes {
         println!("  {change}");
     }
-    if written {
+    if written && ahead {
+        println!(
+            "wrote {what}; deploy with PipelineConfigKey={key} (PipelineConfigJson and \
+             BudgetsJson at their defaults) for the functions to read it"
+        );
+    } else if written {
         println!("wrote {what}; the functions run with it within a minute");
     } else {
         println!("dry run: would write {what}");
@@ -198,16 +257,50 @@ async fn push(args: PushArgs, settings: &Settings, file: Option<&Path>, json: bo
 }
 
 async fn show(args: ShowArgs) -> Result<()> {
-    let (lake, key, _) = object(&args.stack).await?;
-    match lake.get(&key).await.context("reading the object")? {
-        Some(body) => println!("{}", String::from_utf8_lossy(&body).trim_end()),
-        None => bail!(
-            "s3://{}/{key} does not exist yet: the functions fail until `costwatch config push` \
-             writes it",
-            lake.bucket()
-        ),
+    let (sdk, stack) = deployed_stack(&args.stack).await?;
+    let running = match lake_object(&sdk, &stack) {
+        Some(found) => {
+            let (lake, key) = found?;
+            let Some(body) = lake.get(&key).await.context("reading the object")? else {
+                bail!(
+                    "s3://{}/{key} does not exist yet: the functions fail until `costwatch \
+                     config push` writes it",
+                    lake.bucket()
+                );
+            };
+            serde_json::from_slice::<PipelineConfig>(&body)
+                .with_context(|| format!("s3://{}/{key} does not parse", lake.bucket()))?
+        }
+        None => {
+            let parameter = |name: &str| stack.parameters.get(name).map(String::as_str);
+            PipelineConfig::from_parameters(
+                parameter("PipelineConfigJson"),
+                parameter("BudgetsJson"),
+            )
+            .with_context(|| format!("the parameters of stack `{}`", stack.name))?
+        }
+    };
+    match args.toml {
+        true => print!("{}", as_toml(&running)?),
+        false => println!("{}", serde_json::to_string_pretty(&running)?),
     }
     Ok(())
+}
+
+/// `config` as costwatch.toml's `[pipeline]` table, with only the settings that differ from
+/// the defaults (a pasted table keeps later releases' improved defaults for the rest).
+fn as_toml(config: &PipelineConfig) -> Result<String> {
+    let ours = serde_json::to_value(config)?;
+    let defaults = serde_json::to_value(PipelineConfig::default())?;
+    let changed: serde_json::Map<String, Value> = ours
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(name, value)| !value.is_null() && defaults.get(name.as_str()) != Some(value))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let table = serde_json::json!({ "pipeline": changed });
+    Ok(toml::to_string(&table)?)
 }
 
 /// Budgets whose scope is a tag key or cost category the stack does not roll up (its `CeTagKeys`
@@ -361,6 +454,55 @@ mod tests {
         );
         // A stack that does not report the parameters: nothing to compare with.
         assert!(not_rolled_up(&config, &stack(&[])).is_empty());
+    }
+
+    #[test]
+    fn the_toml_table_holds_what_differs_from_the_defaults_and_reads_back_the_same() {
+        let running = PipelineConfig::from_parameters(
+            Some(r#"{"detector": {"min_impact": "50"}, "forecast_alert_pct": 30.0}"#),
+            Some(
+                r#"[{"name": "org-monthly", "scope": "org", "amount": "10000"},
+                    {"name": "payments", "scope": "tag=team|value=payments", "amount": "2500",
+                     "thresholds": [{"percent": 90, "basis": "forecast"}]}]"#,
+            ),
+        )
+        .unwrap();
+        let text = as_toml(&running).unwrap();
+        assert!(text.starts_with("[pipeline]"), "{text}");
+        assert!(text.contains("[[pipeline.budgets]]"), "{text}");
+        assert!(
+            !text.contains("history_days"),
+            "a default written out: {text}"
+        );
+        let read = crate::config::Settings::validated(
+            crate::config::parse_toml::<crate::config::FileConfig>(&text).unwrap(),
+            None,
+        )
+        .unwrap()
+        .pipeline;
+        assert_eq!(
+            serde_json::to_value(&read).unwrap(),
+            serde_json::to_value(&running).unwrap(),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn keys_are_what_the_template_allows() {
+        assert_eq!(
+            config_key("config/pipeline.json").unwrap(),
+            "config/pipeline.json"
+        );
+        assert!(config_key("config/teams/eu-west.json").is_ok());
+        for bad in [
+            "pipeline.json",
+            "config/.json",
+            "config/p.toml",
+            "config/a b.json",
+            "reports/x.json",
+        ] {
+            assert!(config_key(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use costwatch_analytics::budget::Budget;
-use costwatch_pipeline::PipelineConfig;
+use costwatch_pipeline::{PipelineConfig, PipelineError};
 
 use crate::error::{HandlerError, Result};
 
@@ -121,26 +120,12 @@ impl Env {
     /// The pipeline configuration: [`PIPELINE_CONFIG`], its budgets from [`BUDGETS`] when that
     /// lists any, and [`DASHBOARD_URL`] over it, validated as the CLI validates its file.
     pub fn pipeline_config(&self) -> Result<PipelineConfig> {
-        let mut cfg: PipelineConfig = match self.optional(PIPELINE_CONFIG) {
-            None => PipelineConfig::default(),
-            Some(json) => serde_json::from_str(json)
-                .map_err(|e| HandlerError::Config(format!("{PIPELINE_CONFIG}: {e}")))?,
-        };
-        if let Some(json) = self.optional(BUDGETS) {
-            let budgets: Vec<Budget> = serde_json::from_str(json)
-                .map_err(|e| HandlerError::Config(format!("{BUDGETS}: {e}")))?;
-            if !budgets.is_empty() && !cfg.budgets.is_empty() {
-                return Err(HandlerError::Config(format!(
-                    "budgets are set in both {BUDGETS} (BudgetsJson, {}) and {PIPELINE_CONFIG} \
-                     (PipelineConfigJson, {}): keep them in one",
-                    budgets.len(),
-                    cfg.budgets.len()
-                )));
-            }
-            if !budgets.is_empty() {
-                cfg.budgets = budgets;
-            }
-        }
+        let mut cfg =
+            PipelineConfig::from_parameters(self.optional(PIPELINE_CONFIG), self.optional(BUDGETS))
+                .map_err(|e| match e {
+                    PipelineError::Config(why) => HandlerError::Config(why),
+                    other => other.into(),
+                })?;
         if let Some(url) = self.optional(DASHBOARD_URL) {
             cfg.dashboard_url = Some(url.to_owned());
         }
@@ -221,7 +206,7 @@ mod tests {
         let env = Env::from_pairs([(PIPELINE_CONFIG, r#"{"histroy_days": 90}"#)]);
         let err = env.pipeline_config().unwrap_err().to_string();
         assert!(
-            err.contains(PIPELINE_CONFIG) && err.contains("histroy_days"),
+            err.contains("PipelineConfigJson") && err.contains("histroy_days"),
             "{err}"
         );
 

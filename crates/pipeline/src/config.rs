@@ -73,6 +73,40 @@ impl Default for PipelineConfig {
 }
 
 impl PipelineConfig {
+    /// The configuration a stack's two JSON parameters give (not yet validated):
+    /// `PipelineConfigJson` (blank: the defaults), its budgets from `BudgetsJson` when that lists
+    /// any. Budgets in both are refused — which would win is a guess — and so is the template's
+    /// default `[]` never taken to mean "no budgets" over the other's.
+    pub fn from_parameters(
+        config_json: Option<&str>,
+        budgets_json: Option<&str>,
+    ) -> Result<Self, PipelineError> {
+        let bad = |m: String| PipelineError::Config(m);
+        let mut cfg: PipelineConfig = match config_json.map(str::trim).filter(|j| !j.is_empty()) {
+            None => PipelineConfig::default(),
+            Some(json) => {
+                serde_json::from_str(json).map_err(|e| bad(format!("PipelineConfigJson: {e}")))?
+            }
+        };
+        let Some(json) = budgets_json.map(str::trim).filter(|j| !j.is_empty()) else {
+            return Ok(cfg);
+        };
+        let budgets: Vec<Budget> =
+            serde_json::from_str(json).map_err(|e| bad(format!("BudgetsJson: {e}")))?;
+        if !budgets.is_empty() && !cfg.budgets.is_empty() {
+            return Err(bad(format!(
+                "budgets are set in both BudgetsJson ({}) and PipelineConfigJson ({}): keep them \
+                 in one",
+                budgets.len(),
+                cfg.budgets.len()
+            )));
+        }
+        if !budgets.is_empty() {
+            cfg.budgets = budgets;
+        }
+        Ok(cfg)
+    }
+
     /// Checks what serde cannot: without I/O, before anything runs.
     pub fn validate(&self) -> Result<(), PipelineError> {
         let bad = |m: String| Err(PipelineError::Config(m));
