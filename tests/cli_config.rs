@@ -43,6 +43,22 @@ async fn push(moto: &Moto, dir: &std::path::Path, flags: &[&str]) -> Value {
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
 }
 
+/// A costwatch-shaped stack on `moto`, deployed with PipelineConfigKey `key` (or without) and
+/// `parameters`; its outputs.
+async fn stack(
+    moto: &Moto,
+    key: Option<&str>,
+    parameters: &[(&str, &str)],
+) -> serde_json::Map<String, Value> {
+    let shape = Shape {
+        integrations: &[],
+        without: &[],
+        pipeline_config_key: key,
+        parameters,
+    };
+    cfn_stack::create(&moto.sdk_config().await, "costwatch", &shape).await
+}
+
 /// `costwatch doctor`'s check of the stack's configuration object.
 async fn doctor_check(moto: &Moto, dir: &std::path::Path) -> Value {
     let (_, stdout, stderr) = output({
@@ -75,18 +91,8 @@ fn changes(pushed: &Value) -> Vec<&str> {
 async fn push_writes_what_the_functions_read_and_says_what_changed() {
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
-    let outputs = cfn_stack::create(
-        &sdk,
-        "costwatch",
-        &Shape {
-            integrations: &[],
-            without: &[],
-            pipeline_config_key: Some(KEY),
-            // The stack rolls up two tag keys, not `team`, which the budgets are on.
-            parameters: &[("CeTagKeys", "env,cost-center")],
-        },
-    )
-    .await;
+    // The stack rolls up two tag keys, not `team`, which the budgets are on.
+    let outputs = stack(&moto, Some(KEY), &[("CeTagKeys", "env,cost-center")]).await;
     let bucket = outputs["LakeBucketName"].as_str().unwrap();
     let lake = Arc::new(S3Lake::new(&sdk, bucket));
     let dir = tempfile::tempdir().unwrap();
@@ -168,20 +174,9 @@ async fn a_stack_moves_its_settings_from_its_parameters_to_the_lake() {
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
     let budgets = r#"[{"name":"org-monthly","scope":"org","amount":"10000"},{"name":"ec2","scope":"service=Amazon Elastic Compute Cloud - Compute","amount":"2500"}]"#;
-    let outputs = cfn_stack::create(
-        &sdk,
-        "costwatch",
-        &Shape {
-            integrations: &[],
-            without: &[],
-            pipeline_config_key: None,
-            parameters: &[
-                ("PipelineConfigJson", r#"{"detector":{"min_impact":"50"}}"#),
-                ("BudgetsJson", budgets),
-            ],
-        },
-    )
-    .await;
+    let settings = r#"{"detector":{"min_impact":"50"}}"#;
+    let parameters = [("PipelineConfigJson", settings), ("BudgetsJson", budgets)];
+    let outputs = stack(&moto, None, &parameters).await;
     let dir = tempfile::tempdir().unwrap();
     let (ok, toml, stderr) = output({
         let mut c = costwatch_on(dir.path(), &moto.url());
@@ -221,18 +216,7 @@ async fn a_stack_moves_its_settings_from_its_parameters_to_the_lake() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_refuses_a_stack_without_the_key_and_a_missing_file() {
     let moto = Moto::start();
-    let sdk = moto.sdk_config().await;
-    cfn_stack::create(
-        &sdk,
-        "costwatch",
-        &Shape {
-            integrations: &[],
-            without: &[],
-            pipeline_config_key: None,
-            parameters: &[],
-        },
-    )
-    .await;
+    stack(&moto, None, &[]).await;
     let dir = tempfile::tempdir().unwrap();
     let run = |dir: &std::path::Path| {
         let mut c = costwatch_on(dir, &moto.url());
