@@ -75,8 +75,8 @@ impl Default for PipelineConfig {
 impl PipelineConfig {
     /// The configuration a stack's two JSON parameters give (not yet validated):
     /// `PipelineConfigJson` (blank: the defaults), its budgets from `BudgetsJson` when that lists
-    /// any. Budgets in both are refused — which would win is a guess — and so is the template's
-    /// default `[]` never taken to mean "no budgets" over the other's.
+    /// any. Budgets in both are refused (which would win is a guess); the template's default
+    /// `[]` leaves `PipelineConfigJson`'s budgets as they are.
     pub fn from_parameters(
         config_json: Option<&str>,
         budgets_json: Option<&str>,
