@@ -1,7 +1,7 @@
 //! Forecast: month-end spend per scope, and a notification when a month is on course to cost
 //! markedly more than the last one (once per scope and month).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use costwatch_analytics::forecast::month_end_with;
@@ -27,10 +27,12 @@ pub async fn forecasts(
     kinds.extend(cfg.budgets.iter().map(|b| b.scope.kind()));
     kinds.sort();
     kinds.dedup();
+    // Looked up once per series read (every tag value's, with a tag budget): a set, not a scan
+    // of up to 500 budgets each time.
+    let budgeted: BTreeSet<&Scope> = cfg.budgets.iter().map(|b| &b.scope).collect();
     let mut out = BTreeMap::new();
     for series in rollups.all_series(start, as_of, &kinds).await? {
-        let wanted = always.contains(&series.scope.kind())
-            || cfg.budgets.iter().any(|b| b.scope == series.scope);
+        let wanted = always.contains(&series.scope.kind()) || budgeted.contains(&series.scope);
         if wanted && let Some(f) = month_end_with(&series, as_of, &cfg.forecast) {
             out.insert(series.scope, f);
         }
