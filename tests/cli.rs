@@ -256,3 +256,62 @@ fn a_data_export_source_without_its_path_is_refused() {
         "{err}"
     );
 }
+
+/// Thirteen budgets on one day of a real CUR: `run` prints the ten most used, most used first,
+/// and the one watching a scope with no costs (a misspelt service, with its "did you mean"),
+/// then one line for the rest; `--json` lists all thirteen in that order.
+#[test]
+fn run_prints_the_budgets_most_at_risk_and_those_watching_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config: String = (1..=12)
+        .map(|i| {
+            format!(
+                "[[pipeline.budgets]]\nname = \"org-{i}00\"\nscope = \"org\"\namount = \"{i}00\"\n"
+            )
+        })
+        .collect();
+    config.push_str(
+        "[[pipeline.budgets]]\nname = \"glue\"\nscope = \"service=AWS Glu\"\namount = \"50\"\n",
+    );
+    std::fs::write(dir.path().join("costwatch.toml"), config).unwrap();
+    let cur = shared_path("data/cost/cur/Step1CUR.gz");
+    let imported = costwatch(dir.path())
+        .args(["import", "--cur"])
+        .arg(&cur)
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{imported:?}");
+
+    let out = costwatch(dir.path()).arg("run").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let budgets: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("  budget "))
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    let mut expected: Vec<String> = (1..=10).map(|i| format!("org-{i}00")).collect();
+    expected.push("glue".into());
+    assert_eq!(budgets, expected, "{text}");
+    assert!(text.contains("did you mean"), "{text}");
+    assert!(
+        text.contains("  … and 2 more budgets, less at risk (--json lists every one)"),
+        "{text}"
+    );
+
+    let out = costwatch(dir.path())
+        .args(["run", "--json"])
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all: Vec<&str> = summary["budgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().split(':').next().unwrap())
+        .collect();
+    assert_eq!(all.len(), 13, "{summary:#}");
+    assert_eq!(&all[..2], ["org-100", "org-200"], "{summary:#}");
+    assert_eq!(all[12], "glue", "{summary:#}");
+    assert!(summary.get("watching_nothing").is_none(), "{summary:#}");
+}

@@ -13,9 +13,13 @@ use costwatch_pipeline::archive::{archive_files, archive_report};
 use costwatch_pipeline::collect::Collected;
 use costwatch_pipeline::html::ReportPage;
 use costwatch_pipeline::incremental::{IncrementalOutcome, dollars, ledger_line};
+use costwatch_pipeline::report::by_risk;
 use costwatch_store::LakeWriter;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+
+/// Budgets `costwatch run` prints one by one, the most at risk first.
+const SHOWN_BUDGETS: usize = 10;
 
 /// A progress bar on stderr; hidden for `--json` (and by indicatif when stderr is no terminal).
 pub fn progress(json: bool, len: u64, message: &'static str) -> ProgressBar {
@@ -95,7 +99,12 @@ pub struct Summary {
     pub notifications_by_kind: BTreeMap<String, usize>,
     pub notifications: Vec<NotificationLine>,
     pub open_anomalies: Vec<String>,
+    /// The most at risk first.
     pub budgets: Vec<String>,
+    /// Beside `budgets`: the budget's scope has no costs this month (its line carries the "did
+    /// you mean" note), so the text output shows it however many budgets there are.
+    #[serde(skip)]
+    pub watching_nothing: Vec<bool>,
     pub month_end_forecast: Option<String>,
     pub report: PathBuf,
     pub notifications_dir: PathBuf,
@@ -148,9 +157,8 @@ impl Summary {
                 })
                 .collect(),
             open_anomalies: latest_anomaly_titles,
-            budgets: run
-                .budgets
-                .iter()
+            budgets: by_risk(&run.budgets)
+                .into_iter()
                 .map(|b| {
                     let mut line = format!(
                         "{}: {} of {} ({})",
@@ -167,6 +175,10 @@ impl Summary {
                         None => line,
                     }
                 })
+                .collect(),
+            watching_nothing: by_risk(&run.budgets)
+                .into_iter()
+                .map(|b| b.note.is_some() && !b.month_so_far.days.iter().any(Option::is_some))
                 .collect(),
             month_end_forecast: run
                 .forecasts
@@ -221,8 +233,18 @@ impl Summary {
         for title in &self.open_anomalies {
             println!("  anomaly today: {title}");
         }
-        for line in &self.budgets {
-            println!("  budget {line}");
+        // The most at risk first, and any watching nothing; the rest in one line (a file of 500
+        // budgets printed 500).
+        let mut folded = 0;
+        for (i, line) in self.budgets.iter().enumerate() {
+            if i < SHOWN_BUDGETS || self.watching_nothing.get(i).copied().unwrap_or(false) {
+                println!("  budget {line}");
+            } else {
+                folded += 1;
+            }
+        }
+        if folded > 0 {
+            println!("  … and {folded} more budgets, less at risk (--json lists every one)");
         }
         if let Some(f) = &self.month_end_forecast {
             println!("  month-end forecast: {f}");

@@ -44,13 +44,13 @@ fn risk(line: &BudgetLine) -> f64 {
     line.percent_used.max(forecast)
 }
 
-/// The report's budgets, the most at risk first (the configuration's order among equals): a
-/// chat message shows a table's first rows and "… and N more", so with many budgets the ones
-/// left out are the safest.
-fn by_risk(budgets: &[BudgetStatus]) -> Vec<BudgetLine> {
-    let mut lines: Vec<BudgetLine> = budgets.iter().map(|b| b.line.clone()).collect();
-    lines.sort_by(|a, b| risk(b).total_cmp(&risk(a)));
-    lines
+/// Budgets the most at risk first (the configuration's order among equals), as the report,
+/// the dashboard and `costwatch run` list them: a chat message shows a table's first rows and
+/// "… and N more", so with many budgets the ones left out are the safest.
+pub fn by_risk(budgets: &[BudgetStatus]) -> Vec<&BudgetStatus> {
+    let mut ranked: Vec<&BudgetStatus> = budgets.iter().collect();
+    ranked.sort_by(|a, b| risk(&b.line).total_cmp(&risk(&a.line)));
+    ranked
 }
 
 /// Sums of the current and the previous window in a series read over both.
@@ -128,7 +128,10 @@ pub async fn figures(
         forecast_month_end: org_forecast.map(|f| f.total),
         top_movers: movers,
         top_services: services,
-        budgets: by_risk(budgets),
+        budgets: by_risk(budgets)
+            .into_iter()
+            .map(|b| b.line.clone())
+            .collect(),
         open_anomalies: active(state).await?.len() as u32,
         saved_so_far: match period {
             ReportPeriod::Weekly => crate::recommend::saved_so_far(state).await?,
@@ -271,7 +274,10 @@ mod tests {
             status("new", 50, None),
             status("also-safe", 20, Some(20)),
         ];
-        let order: Vec<String> = by_risk(&budgets).into_iter().map(|l| l.budget).collect();
+        let order: Vec<&str> = by_risk(&budgets)
+            .into_iter()
+            .map(|b| b.line.budget.as_str())
+            .collect();
         assert_eq!(order, ["heading-over", "spent", "new", "safe", "also-safe"]);
     }
 
