@@ -133,6 +133,8 @@ impl Summary {
         for n in published {
             *by_kind.entry(n.kind().to_owned()).or_insert(0) += 1;
         }
+        // Ranked once: the lines and the flags beside them are in the same order.
+        let ranked = by_risk(&run.budgets);
         let latest_anomaly_titles = run
             .notifications
             .iter()
@@ -157,8 +159,8 @@ impl Summary {
                 })
                 .collect(),
             open_anomalies: latest_anomaly_titles,
-            budgets: by_risk(&run.budgets)
-                .into_iter()
+            budgets: ranked
+                .iter()
                 .map(|b| {
                     let mut line = format!(
                         "{}: {} of {} ({})",
@@ -176,10 +178,7 @@ impl Summary {
                     }
                 })
                 .collect(),
-            watching_nothing: by_risk(&run.budgets)
-                .into_iter()
-                .map(|b| b.note.is_some() && !b.month_so_far.days.iter().any(Option::is_some))
-                .collect(),
+            watching_nothing: ranked.iter().map(|b| b.watches_nothing()).collect(),
             month_end_forecast: run
                 .forecasts
                 .get(&costwatch_core::Scope::Org)

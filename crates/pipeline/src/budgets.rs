@@ -43,6 +43,15 @@ pub struct BudgetStatus {
     pub note: Option<String>,
 }
 
+impl BudgetStatus {
+    /// The scope has had no costs this month and the note says so (no costs for
+    /// [`UNKNOWN_SCOPE_DAYS`] either: a quiet month carries no note): the line a reader must not
+    /// miss among many budgets.
+    pub fn watches_nothing(&self) -> bool {
+        self.note.is_some() && !self.month_so_far.days.iter().any(Option::is_some)
+    }
+}
+
 /// Days without a cost after which a budget's scope is named as possibly misspelt.
 pub const UNKNOWN_SCOPE_DAYS: u64 = 90;
 
