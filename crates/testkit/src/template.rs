@@ -74,15 +74,17 @@ impl Template {
         }
     }
 
-    /// The template's `Rules` on `parameters` (over the defaults), as CloudFormation checks them
+    /// The template's `Rules` on `values` (over the defaults), as CloudFormation checks them
     /// before creating anything: each rule whose `RuleCondition` holds must have every
     /// `Assert` hold; else its `AssertDescription`, the refusal a deploy would get.
-    pub fn check_rules(&self, parameters: &[(&str, &str)]) -> Result<(), String> {
-        let overrides = parameters
+    pub fn check_rules(&self, values: &[(&str, &str)]) -> Result<(), String> {
+        let overrides = values
             .iter()
             .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
             .collect();
-        rules(&self.body, overrides, "stack")
+        let parameters = parameters(&self.body, overrides, "stack");
+        let conditions = conditions(&self.body, &parameters, "stack");
+        rules(&self.body, &parameters, &conditions, "stack")
     }
 
     /// A resource's declaration, to change in a test.
@@ -249,11 +251,11 @@ fn deploy(
 ) -> Boxed {
     Box::pin(async move {
         let body = &template.body;
-        if let Err(refused) = rules(body, overrides.clone(), &name) {
-            panic!("{name}: refused by a rule: {refused}");
-        }
         let parameters = parameters(body, overrides, &name);
         let conditions = conditions(body, &parameters, &name);
+        if let Err(refused) = rules(body, &parameters, &conditions, &name) {
+            panic!("{name}: refused by a rule: {refused}");
+        }
         let declared = body["Resources"].as_object().cloned().unwrap_or_default();
         // Resources whose condition is false are not created, as in CloudFormation.
         let wanted: BTreeMap<String, Value> = declared
@@ -395,14 +397,17 @@ fn depends_on(resource: &Value, globals: &Value) -> Vec<String> {
 /// Each declared parameter: the test's value, else the default; a parameter with neither, or
 /// a value for an undeclared one, is a mistake in the test.
 /// See [`Template::check_rules`].
-fn rules(body: &Value, overrides: BTreeMap<String, Value>, stack: &str) -> Result<(), String> {
-    let parameters = parameters(body, overrides, stack);
-    let conditions = conditions(body, &parameters, stack);
+fn rules(
+    body: &Value,
+    parameters: &BTreeMap<String, Value>,
+    conditions: &BTreeMap<String, bool>,
+    stack: &str,
+) -> Result<(), String> {
     let no_resources = BTreeMap::new();
     let scope = Scope {
         stack_name: stack,
-        parameters: &parameters,
-        conditions: &conditions,
+        parameters,
+        conditions,
         mappings: &body["Mappings"],
         resources: &no_resources,
     };
