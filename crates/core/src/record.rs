@@ -177,7 +177,7 @@ impl FromStr for ChargeFrequency {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::TimeZone;
     use rust_decimal_macros::dec;

@@ -59,7 +59,8 @@ impl Scope {
     }
 
     /// Every scope a record contributes to, org first. Tag and cost-category scopes come from the
-    /// record's own tags and categories; untagged spend is not given a synthetic "untagged" scope.
+    /// record's own tags and categories, never with an empty value: that key means the spend
+    /// without the tag ([`Scope::unallocated`]), which is derived when read, not stored.
     pub fn all_for(record: &CostRecord) -> Vec<Scope> {
         let mut scopes = Vec::with_capacity(4 + record.tags.len() + record.x_cost_categories.len());
         scopes.push(Scope::Org);
@@ -69,13 +70,17 @@ impl Scope {
             account: record.sub_account_id.clone(),
             service: record.service_name.clone(),
         });
-        for (key, value) in &record.tags {
+        for (key, value) in record.tags.iter().filter(|(_, v)| !v.is_empty()) {
             scopes.push(Scope::Tag {
                 key: key.clone(),
                 value: value.clone(),
             });
         }
-        for (name, value) in &record.x_cost_categories {
+        for (name, value) in record
+            .x_cost_categories
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+        {
             scopes.push(Scope::CostCategory {
                 name: name.clone(),
                 value: value.clone(),
@@ -120,10 +125,36 @@ impl Scope {
             Scope::Account(a) => format!("Account {a}"),
             Scope::Service(s) => s.clone(),
             Scope::AccountService { account, service } => format!("{service} in account {account}"),
+            Scope::Tag { key, value } if value.is_empty() => format!("tag {key} (untagged)"),
             Scope::Tag { key, value } => format!("tag {key}={value}"),
+            Scope::CostCategory { name, value } if value.is_empty() => {
+                format!("cost category {name} (uncategorised)")
+            }
             Scope::CostCategory { name, value } => format!("cost category {name}={value}"),
             Scope::Metric(m) => m.to_string(),
         }
+    }
+
+    /// The spend that carries no value of a tag key or cost category (`tag=team|value=`, as
+    /// Cost Explorer writes untagged spend `team$`): the whole organisation's less every
+    /// value's. Never stored; the rollup store derives it when read.
+    pub fn unallocated(&self) -> Option<Scope> {
+        match self {
+            Scope::Tag { key, .. } => Some(Scope::Tag {
+                key: key.clone(),
+                value: String::new(),
+            }),
+            Scope::CostCategory { name, .. } => Some(Scope::CostCategory {
+                name: name.clone(),
+                value: String::new(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a key's [`unallocated`](Self::unallocated) scope.
+    pub fn is_unallocated(&self) -> bool {
+        matches!(self, Scope::Tag { value, .. } | Scope::CostCategory { value, .. } if value.is_empty())
     }
 
     pub fn account(&self) -> Option<&str> {
@@ -248,6 +279,31 @@ mod tests {
         };
         assert_eq!(s.key(), "account=123|service=Amazon EC2");
         assert_eq!(s.label(), "Amazon EC2 in account 123");
+    }
+
+    #[test]
+    fn a_key_without_a_value_is_the_spend_without_the_tag() {
+        let web = Scope::Tag {
+            key: "team".into(),
+            value: "web".into(),
+        };
+        let untagged = web.unallocated().unwrap();
+        assert_eq!(untagged.key(), "tag=team|value=");
+        assert_eq!("tag=team|value=".parse::<Scope>().unwrap(), untagged);
+        assert_eq!(untagged.label(), "tag team (untagged)");
+        assert!(untagged.is_unallocated() && !web.is_unallocated());
+        let category = "costcategory=Unit|value=".parse::<Scope>().unwrap();
+        assert!(category.is_unallocated());
+        assert_eq!(category.label(), "cost category Unit (uncategorised)");
+        assert_eq!(Scope::Org.unallocated(), None);
+        // An empty tag value on a line is no value: it never becomes a stored scope.
+        let mut record = crate::record::tests::sample();
+        record.tags.insert("owner".into(), String::new());
+        record
+            .x_cost_categories
+            .insert("Unit".into(), String::new());
+        let scopes = Scope::all_for(&record);
+        assert!(!scopes.iter().any(Scope::is_unallocated), "{scopes:?}");
     }
 
     #[test]

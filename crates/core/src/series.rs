@@ -44,6 +44,14 @@ impl DailyCost {
         self.tax += other.tax;
         self.credit += other.credit;
     }
+
+    /// Takes `other` away bucket by bucket: what a whole leaves once its labelled parts are out.
+    pub fn subtract(&mut self, other: &DailyCost) {
+        self.usage -= other.usage;
+        self.recurring -= other.recurring;
+        self.tax -= other.tax;
+        self.credit -= other.credit;
+    }
 }
 
 /// A contiguous run of days for one scope; a day with no data is `None` (not zero: a missing

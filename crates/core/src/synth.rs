@@ -1,7 +1,7 @@
 //! A realistic synthetic organisation from a fixed seed, for `costwatch demo`, tests and
 //! benchmarks: six accounts, sixteen services, weekly seasonality, a slow trend, recurring fees
-//! on the 1st of each month, a level shift, one planted +200 % spike and a budget that the
-//! spike's account has crossed at 150 %.
+//! on the 1st of each month (untagged, like every purchase), a level shift, one planted +200 %
+//! spike and a budget that the spike's account has crossed at 150 %.
 
 use std::collections::BTreeMap;
 
@@ -331,7 +331,12 @@ fn record(
         effective_cost: cost,
         list_cost: Some(cost),
         billing_currency: "USD".to_owned(),
-        tags: BTreeMap::from([("team".to_owned(), team.to_owned())]),
+        // Purchases (the support plan, reservations) are no resource's, so they carry no
+        // resource tag, as in a real bill: the organisation's untagged spend.
+        tags: match category {
+            ChargeCategory::Usage => BTreeMap::from([("team".to_owned(), team.to_owned())]),
+            _ => BTreeMap::new(),
+        },
         resource_id: None,
         x_usage_type: Some(usage_type.to_owned()),
         x_cost_categories: BTreeMap::from([("Environment".to_owned(), environment.to_owned())]),

@@ -178,6 +178,16 @@ impl PipelineConfig {
                     b.scope.kind()
                 ));
             }
+            // Untagged spend is the organisation's less every value's: without the
+            // organisation's rollup it would read nothing, every month.
+            if b.scope.is_unallocated() && !self.rollup_scopes.contains(&ScopeKind::Org) {
+                return bad(format!(
+                    "budget `{}` watches `{}`, which is derived from the organisation's costs: \
+                     add org to rollup_scopes",
+                    b.name,
+                    b.scope.key()
+                ));
+            }
         }
         Ok(())
     }

@@ -372,3 +372,54 @@ async fn the_first_days_report_renders_without_a_change() {
         "a change with nothing to compare"
     );
 }
+
+/// A budget on untagged spend (`tag=team|value=`, the synthetic organisation's purchases on the
+/// 1st, which no resource carries) reads the organisation's month less every team's, and is
+/// forecast like any scope.
+#[tokio::test]
+async fn a_budget_on_untagged_spend_reads_what_no_team_carries() {
+    let (org, store, mut cfg) = loaded().await;
+    let untagged: Scope = "tag=team|value=".parse().unwrap();
+    cfg.budgets.push(costwatch_analytics::budget::Budget {
+        name: "untagged".into(),
+        scope: untagged.clone(),
+        amount: costwatch_core::Money::from(6_000),
+        thresholds: costwatch_analytics::budget::default_thresholds(),
+    });
+    cfg.validate().unwrap();
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    let month = end().with_day(1).unwrap();
+    let expected: costwatch_core::Money = org
+        .records
+        .iter()
+        .filter(|r| r.day() >= month && !r.tags.contains_key("team"))
+        .map(|r| r.billed_cost)
+        .sum();
+    assert!(
+        expected > costwatch_core::Money::ZERO,
+        "the month has untagged spend"
+    );
+    let status = run
+        .budgets
+        .iter()
+        .find(|b| b.line.budget == "untagged")
+        .unwrap();
+    assert_eq!(status.line.actual, expected);
+    assert!(!status.line.forecast_pending, "{:?}", status.line);
+    assert!(
+        run.forecasts.contains_key(&untagged),
+        "forecast as a budget's scope"
+    );
+    // Without the organisation's rollup, untagged spend could not be derived: refused.
+    let not_org = |k: &costwatch_core::ScopeKind| *k != costwatch_core::ScopeKind::Org;
+    cfg.rollup_scopes.retain(not_org);
+    cfg.detect_scopes.retain(not_org);
+    cfg.budgets.retain(|b| b.scope == untagged);
+    let err = cfg.validate().unwrap_err().to_string();
+    assert!(
+        err.contains("`untagged`") && err.contains("add org to rollup_scopes"),
+        "{err}"
+    );
+}

@@ -25,6 +25,7 @@ pub mod outbound;
 pub mod ports;
 mod rollup_index;
 mod state_rules;
+pub mod unallocated;
 
 pub use bundle::{LocalStore, MemoryStore};
 pub use clock::{Clock, ManualClock, SystemClock};

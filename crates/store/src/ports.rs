@@ -188,15 +188,22 @@ pub trait RollupStore: Send + Sync {
     /// Replaces everything stored for `days` (every scope) with `rows`: idempotent, and a scope
     /// that no longer has spend on a re-imported day loses its stale value.
     async fn replace_days(&self, days: &[NaiveDate], rows: &[RollupRow]) -> Result<()>;
-    /// The scope's series over `start..=end`; days with nothing stored are `None`.
-    async fn series(&self, scope: &Scope, start: NaiveDate, end: NaiveDate) -> Result<DailySeries>;
+    /// A stored scope's series over `start..=end`; days with nothing stored are `None`. What an
+    /// adapter reads: callers ask [`series`](Self::series), which also answers unallocated scopes.
+    async fn stored_series(
+        &self,
+        scope: &Scope,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<DailySeries>;
     /// Every scope with at least one stored day, sorted.
     async fn scopes(&self) -> Result<Vec<Scope>>;
-    /// The series over `start..=end` of every scope of one of `kinds` with at least one stored
-    /// day in that window, sorted by scope: what a daily run reads. This default asks for each
-    /// scope in turn; an adapter that can read a whole day at once overrides it (DynamoDB: one
-    /// Query per day instead of one per scope, ~16,000 at 1,000 accounts).
-    async fn all_series(
+    /// The stored series over `start..=end` of every scope of one of `kinds` with at least one
+    /// stored day in that window, sorted by scope. This default asks for each scope in turn; an
+    /// adapter that can read a whole day at once overrides it (DynamoDB: one Query per day
+    /// instead of one per scope, ~16,000 at 1,000 accounts). Callers ask
+    /// [`all_series`](Self::all_series).
+    async fn stored_all_series(
         &self,
         start: NaiveDate,
         end: NaiveDate,
@@ -207,7 +214,7 @@ pub trait RollupStore: Send + Sync {
             if !kinds.contains(&scope.kind()) {
                 continue;
             }
-            let series = self.series(&scope, start, end).await?;
+            let series = self.stored_series(&scope, start, end).await?;
             if series.days.iter().any(Option::is_some) {
                 out.push(series);
             }
@@ -216,6 +223,44 @@ pub trait RollupStore: Send + Sync {
     }
     /// First and last stored day over all scopes.
     async fn day_range(&self) -> Result<Option<(NaiveDate, NaiveDate)>>;
+
+    /// The scope's series over `start..=end`; days with nothing stored are `None`. An
+    /// unallocated scope (`tag=team|value=`) is derived from the organisation's and its key's
+    /// values ([`unallocated`](crate::unallocated)). Not overridden by adapters.
+    async fn series(&self, scope: &Scope, start: NaiveDate, end: NaiveDate) -> Result<DailySeries> {
+        if !scope.is_unallocated() {
+            return self.stored_series(scope, start, end).await;
+        }
+        let org = self.stored_series(&Scope::Org, start, end).await?;
+        let labelled = self.stored_all_series(start, end, &[scope.kind()]).await?;
+        Ok(crate::unallocated::of(scope, &org, &labelled))
+    }
+
+    /// The series over `start..=end` of every scope of one of `kinds` with at least one stored
+    /// day in that window, sorted by scope: what a daily run reads. With tags or cost
+    /// categories among `kinds`, each key with a value in the window also brings its
+    /// unallocated series (`tag=team|value=`, zero on a day everything carries the key).
+    /// Not overridden by adapters.
+    async fn all_series(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+        kinds: &[ScopeKind],
+    ) -> Result<Vec<DailySeries>> {
+        let mut out = self.stored_all_series(start, end, kinds).await?;
+        let labelled = |s: &DailySeries| s.scope.unallocated().is_some();
+        if !out.iter().any(labelled) {
+            return Ok(out);
+        }
+        let org = match out.iter().find(|s| s.scope == Scope::Org) {
+            Some(org) => org.clone(),
+            None => self.stored_series(&Scope::Org, start, end).await?,
+        };
+        let derived = crate::unallocated::derive(&org, &out);
+        out.extend(derived);
+        out.sort_by(|a, b| a.scope.cmp(&b.scope));
+        Ok(out)
+    }
 }
 
 /// A stored value and its version, for optimistic concurrency.

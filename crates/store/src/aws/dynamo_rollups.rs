@@ -434,7 +434,12 @@ impl RollupStore for DynamoRollups {
         Ok(())
     }
 
-    async fn series(&self, scope: &Scope, start: NaiveDate, end: NaiveDate) -> Result<DailySeries> {
+    async fn stored_series(
+        &self,
+        scope: &Scope,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<DailySeries> {
         let mut points = BTreeMap::new();
         if start <= end {
             let mut pages = self
@@ -459,7 +464,7 @@ impl RollupStore for DynamoRollups {
         Ok(DailySeries::from_points(scope.clone(), start, end, &points))
     }
 
-    async fn all_series(
+    async fn stored_all_series(
         &self,
         start: NaiveDate,
         end: NaiveDate,

@@ -111,7 +111,12 @@ impl RollupStore for LocalRollups {
         Ok(())
     }
 
-    async fn series(&self, scope: &Scope, start: NaiveDate, end: NaiveDate) -> Result<DailySeries> {
+    async fn stored_series(
+        &self,
+        scope: &Scope,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<DailySeries> {
         Ok(self.index().await?.read().await.series(scope, start, end))
     }
 

@@ -31,7 +31,12 @@ impl RollupStore for MemoryRollups {
         Ok(())
     }
 
-    async fn series(&self, scope: &Scope, start: NaiveDate, end: NaiveDate) -> Result<DailySeries> {
+    async fn stored_series(
+        &self,
+        scope: &Scope,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<DailySeries> {
         Ok(lock(&self.index).series(scope, start, end))
     }
 

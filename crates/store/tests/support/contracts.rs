@@ -238,6 +238,65 @@ pub async fn rollups_contract(open: impl Fn() -> Arc<dyn RollupStore>) {
     let store = open();
     assert_eq!(store.day_range().await.unwrap(), Some((day(2), day(2))));
     assert_eq!(store.scopes().await.unwrap(), vec![Scope::Org]);
+
+    // Untagged spend is read, never stored: the organisation's less every value of the key.
+    let tag = |key: &str, value: &str| Scope::Tag {
+        key: key.into(),
+        value: value.into(),
+    };
+    let tagged = [
+        row(&Scope::Org, 4, 1000),
+        row(&tag("team", "web"), 4, 600),
+        row(&tag("team", "data"), 4, 300),
+        row(&tag("env", "prod"), 4, 1000),
+        row(&Scope::Org, 5, 500),
+        row(&tag("env", "prod"), 5, 500),
+    ];
+    store
+        .replace_days(&[day(4), day(5)], &tagged)
+        .await
+        .unwrap();
+    let store = open();
+    assert_eq!(
+        store
+            .series(&tag("team", ""), day(3), day(5))
+            .await
+            .unwrap(),
+        costwatch_core::DailySeries {
+            scope: tag("team", ""),
+            start: day(3),
+            days: vec![None, Some(cost(100)), Some(cost(500))],
+        },
+        "a day without a `team` value is all untagged; a day without costs stays unknown"
+    );
+    let tags = store.all_series(day(4), day(5), &[ScopeKind::Tag]).await;
+    let tags: Vec<(String, Vec<Option<DailyCost>>)> = tags
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.scope.key(), s.days))
+        .collect();
+    let both = |a, b| vec![Some(cost(a)), Some(cost(b))];
+    assert_eq!(
+        tags,
+        vec![
+            ("tag=env|value=".into(), both(0, 0)),
+            ("tag=env|value=prod".into(), both(1000, 500)),
+            ("tag=team|value=".into(), both(100, 500)),
+            ("tag=team|value=data".into(), vec![Some(cost(300)), None]),
+            ("tag=team|value=web".into(), vec![Some(cost(600)), None]),
+        ],
+        "each key's untagged series beside its values, in scope order"
+    );
+    assert!(
+        !store
+            .scopes()
+            .await
+            .unwrap()
+            .iter()
+            .any(Scope::is_unallocated),
+        "nothing untagged is stored"
+    );
+    store.replace_days(&[day(4), day(5)], &[]).await.unwrap();
 }
 
 pub async fn state_contract<S: StateStore>(clock: &ManualClock, open: impl Fn() -> Arc<S>) {
