@@ -321,6 +321,19 @@ impl Driver {
     }
 }
 
+/// The last day with stored costs, as the dashboard reads it.
+async fn as_of(http: &reqwest::Client, base: &str) -> String {
+    let forecasts: Value = http
+        .get(format!("{base}/v1/forecasts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    forecasts["as_of"].as_str().unwrap().to_owned()
+}
+
 async fn dashboard(base: &str, spike: &str, http: &reqwest::Client) {
     let driver = Driver::start(http).await;
     driver
@@ -362,6 +375,79 @@ async fn dashboard(base: &str, spike: &str, http: &reqwest::Client) {
             .unwrap()
             .contains("No open recommendations"),
         "{panels:#}"
+    );
+    // Allocation: a card per tag key and cost category, tags first. The demo's purchases on the
+    // 1st carry no team tag: the team card's untagged row is the month's untagged spend as the
+    // API derives it, and the shares of its rows make the whole month.
+    let month_start = format!("{}01", &as_of(http, base).await[..8]);
+    let breakdown: Value = http
+        .get(format!(
+            "{base}/v1/costs/breakdown?kind=tag&start={month_start}&limit=1000"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let untagged = breakdown["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["scope"] == "tag=team|value=")
+        .unwrap_or_else(|| panic!("the team key's untagged row: {breakdown:#}"))["total"]
+        .as_str()
+        .unwrap()
+        .parse::<f64>()
+        .unwrap();
+    assert!(untagged > 0.0, "{breakdown:#}");
+    let cards = driver
+        .wait_for(
+            r#"const cards = [...document.querySelectorAll('#allocation article')];
+               done(cards.map(c => ({key: c.dataset.key,
+                 coverage: c.querySelector('.coverage').textContent,
+                 rows: [...c.querySelectorAll('tbody tr')].map(r => [...r.cells].map(td => td.textContent)),
+                 unallocated: c.querySelector('tr.unallocated') ? c.querySelector('tr.unallocated').cells[1].textContent : null})));"#,
+            json!([]),
+        )
+        .await;
+    let keys: Vec<&str> = cards
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["tag=team", "costcategory=Environment"], "{cards:#}");
+    let team = &cards[0];
+    let dollars = |s: &str| s.replace(['$', ','], "").parse::<f64>().unwrap();
+    assert!(
+        (dollars(team["unallocated"].as_str().unwrap()) - untagged).abs() < 0.005,
+        "{team:#} against {untagged}"
+    );
+    let shares: f64 = team["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r[2].as_str()
+                .unwrap()
+                .trim_end_matches('%')
+                .parse::<f64>()
+                .unwrap()
+        })
+        .sum();
+    assert!((shares - 100.0).abs() < 0.3, "{team:#}");
+    assert!(
+        team["coverage"].as_str().unwrap().contains("is untagged"),
+        "{team:#}"
+    );
+    assert!(
+        cards[1]["unallocated"].is_null()
+            && cards[1]["coverage"]
+                .as_str()
+                .unwrap()
+                .contains("every cost carries it"),
+        "every account is in an environment: {cards:#}"
     );
     // The organisation's chart marks the anomaly on its day; the anomaly's own chart shows the
     // spike as its highest day, marked.

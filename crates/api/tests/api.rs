@@ -506,3 +506,75 @@ async fn usage_prices_athena_queries_to_fractions_of_a_cent() {
     assert_eq!(athena["cost"], "0.01505");
     assert_eq!(usage["total"], "0.01505");
 }
+
+/// The seeded organisation's purchases on the 1st carry no team tag: the breakdown by tag lists
+/// that untagged spend beside the teams (the rows of a key make the organisation's total), and
+/// its daily series answers like any scope's.
+#[tokio::test]
+async fn untagged_spend_is_the_organisations_less_every_team() {
+    let s = seeded().await;
+    let api = s.open();
+    let contract = Contract::load();
+    let month = "start=2026-11-01&end=2026-11-20&limit=1000";
+    let money = |v: &serde_json::Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<costwatch_core::Money>()
+            .unwrap()
+    };
+    let days = |body: &serde_json::Value| -> Vec<costwatch_core::Money> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| money(&d["total"]))
+            .collect()
+    };
+
+    let tags = call(&api, get(&format!("/v1/costs/breakdown?kind=tag&{month}"))).await;
+    contract.check(
+        "GET",
+        "/v1/costs/breakdown",
+        200,
+        &tags.content_type,
+        &tags.body,
+    );
+    let tags = tags.json();
+    let rows = tags["items"].as_array().unwrap();
+    let untagged = rows
+        .iter()
+        .find(|r| r["scope"] == "tag=team|value=")
+        .unwrap_or_else(|| panic!("an untagged row: {tags:#}"));
+    assert_eq!(untagged["label"], "tag team (untagged)");
+    assert!(
+        money(&untagged["total"]) > costwatch_core::Money::ZERO,
+        "{tags:#}"
+    );
+    let org = call(&api, get(&format!("/v1/costs?scope=org&{month}")))
+        .await
+        .json();
+    let org_total: costwatch_core::Money = days(&org).into_iter().sum();
+    let team_total: costwatch_core::Money = rows.iter().map(|r| money(&r["total"])).sum();
+    assert_eq!(
+        team_total, org_total,
+        "the team rows, untagged included, make the whole"
+    );
+
+    let series = call(
+        &api,
+        get(&format!("/v1/costs?scope=tag%3Dteam%7Cvalue%3D&{month}")),
+    )
+    .await;
+    contract.check("GET", "/v1/costs", 200, &series.content_type, &series.body);
+    let series = series.json();
+    assert_eq!(series["label"], "tag team (untagged)");
+    let daily = days(&series);
+    assert_eq!(
+        daily.iter().copied().sum::<costwatch_core::Money>(),
+        money(&untagged["total"])
+    );
+    assert!(
+        daily[1..].iter().all(|d| d.is_zero()),
+        "only the 1st's purchases are untagged: {series:#}"
+    );
+}
