@@ -14,6 +14,7 @@ use clap::{Args, Subcommand};
 use std::sync::Arc;
 use std::time::Duration;
 
+use costwatch_analytics::budget::Budget;
 use costwatch_core::Scope;
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::config_source::{ConfigObject, ConfigSource, to_object};
@@ -305,8 +306,9 @@ fn as_toml(config: &PipelineConfig) -> Result<String> {
 
 /// Budgets whose scope is a tag key or cost category the stack does not roll up (its `CeTagKeys`
 /// / `CeCostCategories`, which both cost sources group by): they would read $0.00 every day, the
-/// commonest way a budget watches nothing. One line per key, naming its budgets. Nothing is said
-/// when the stack does not report the parameter.
+/// commonest way a budget watches nothing — or, on the key's untagged spend, the whole
+/// organisation's. One line per key, naming its budgets. Nothing is said when the stack does not
+/// report the parameter.
 fn not_rolled_up(config: &PipelineConfig, stack: &Stack) -> Vec<String> {
     let listed = |parameter: &str| -> Option<BTreeSet<&str>> {
         let value = stack.parameters.get(parameter)?;
@@ -318,7 +320,7 @@ fn not_rolled_up(config: &PipelineConfig, stack: &Stack) -> Vec<String> {
                 .collect(),
         )
     };
-    let mut unrolled: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    let mut unrolled: BTreeMap<(&str, &str), Vec<&Budget>> = BTreeMap::new();
     for budget in &config.budgets {
         let (parameter, key) = match &budget.scope {
             Scope::Tag { key, .. } => ("CeTagKeys", key),
@@ -326,10 +328,7 @@ fn not_rolled_up(config: &PipelineConfig, stack: &Stack) -> Vec<String> {
             _ => continue,
         };
         if listed(parameter).is_some_and(|keys| !keys.contains(key.as_str())) {
-            unrolled
-                .entry((parameter, key))
-                .or_default()
-                .push(&budget.name);
+            unrolled.entry((parameter, key)).or_default().push(budget);
         }
     }
     unrolled
@@ -346,6 +345,17 @@ fn not_rolled_up(config: &PipelineConfig, stack: &Stack) -> Vec<String> {
             } else {
                 format!("`{now}`")
             };
+            let reads = match (
+                budgets.iter().all(|b| b.scope.is_unallocated()),
+                budgets.iter().any(|b| b.scope.is_unallocated()),
+            ) {
+                (true, _) => "the whole organisation's spend as untagged".to_owned(),
+                (false, true) => {
+                    "$0.00 (those on untagged spend: the whole organisation's)".to_owned()
+                }
+                (false, false) => "$0.00".to_owned(),
+            };
+            let budgets: Vec<&str> = budgets.iter().map(|b| b.name.as_str()).collect();
             let (who, read) = match budgets.as_slice() {
                 [one] => (format!("budget {one} is"), "it reads"),
                 [first, second] => (format!("budgets {first} and {second} are"), "they read"),
@@ -357,7 +367,7 @@ fn not_rolled_up(config: &PipelineConfig, stack: &Stack) -> Vec<String> {
             };
             format!(
                 "{who} on {what} `{key}`, which the stack does not roll up ({parameter} is {now}): \
-                 {read} $0.00 until `{key}` is added to {parameter} and the stack deployed"
+                 {read} {reads} until `{key}` is added to {parameter} and the stack deployed"
             )
         })
         .collect()
@@ -426,6 +436,7 @@ mod tests {
             {"name": "search", "scope": "tag=team|value=search", "amount": "100"},
             {"name": "prod", "scope": "tag=env|value=prod", "amount": "100"},
             {"name": "unit-a", "scope": "costcategory=Unit|value=A", "amount": "100"},
+            {"name": "no-owner", "scope": "tag=owner|value=", "amount": "100"},
             {"name": "org", "scope": "org", "amount": "100"},
         ]}))
         .unwrap();
@@ -442,14 +453,20 @@ mod tests {
             &config,
             &stack(&[("CeTagKeys", " env "), ("CeCostCategories", "")]),
         );
-        assert_eq!(warnings.len(), 2, "{warnings:#?}");
+        assert_eq!(warnings.len(), 3, "{warnings:#?}");
         assert!(
             warnings[0].starts_with("budget unit-a is on cost category `Unit`")
                 && warnings[0].contains("(CeCostCategories is empty): it reads $0.00"),
             "{warnings:#?}"
         );
         assert!(
-            warnings[1].starts_with("budgets payments and search are on tag key `team`"),
+            warnings[1].starts_with("budget no-owner is on tag key `owner`")
+                && warnings[1].contains("it reads the whole organisation's spend as untagged"),
+            "{warnings:#?}"
+        );
+        assert!(
+            warnings[2].starts_with("budgets payments and search are on tag key `team`")
+                && warnings[2].contains("they read $0.00 until"),
             "{warnings:#?}"
         );
         // A stack that does not report the parameters: nothing to compare with.
