@@ -156,6 +156,29 @@ async fn cost_is_a_private_message_with_the_figures_and_acknowledge_buttons() {
         ids.contains(&custom_id(ACKNOWLEDGE, &subject).as_str()),
         "{ids:?}"
     );
+
+    // The `scope` option names what to answer about; a name that matches several is a private
+    // sentence listing them, with Discord's markdown escaped.
+    let about = |scope: &str, id: &str| {
+        json!({"id": id, "application_id": "2", "type": 2, "token": "t", "version": 1,
+            "data": {"id": "4", "name": "cost", "type": 1,
+                     "options": [{"name": "scope", "type": 3, "value": scope}]},
+            "member": {"user": {"id": "5", "username": "ana"}}})
+    };
+    let body = call(&d.router, d.signed(&about("data-platform", "6"), d.now + 1))
+        .await
+        .json();
+    assert_conforms("CreateMessageInteractionCallbackRequest", &body);
+    assert_eq!(
+        body["data"]["embeds"][0]["title"], "Cloud spend: Account data\\-platform",
+        "{body:#}"
+    );
+    let several = call(&d.router, d.signed(&about("web_", "7"), d.now + 2))
+        .await
+        .json();
+    assert_conforms("CreateMessageInteractionCallbackRequest", &several);
+    let content = several["data"]["content"].as_str().unwrap();
+    assert!(content.contains("web\\_"), "escaped: {content}");
 }
 
 #[tokio::test]

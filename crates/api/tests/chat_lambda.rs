@@ -40,6 +40,7 @@ async fn sdk_config(url: &str) -> SdkConfig {
 fn slack() -> Followup {
     Followup::Slack {
         response_url: RESPONSE_URL.into(),
+        query: "web-prod".into(),
     }
 }
 
@@ -59,7 +60,8 @@ async fn a_deferred_cost_is_one_asynchronous_invoke_of_the_function_itself() {
     assert_eq!(invoke.header("x-amz-invocation-type"), Some("Event"));
     assert_eq!(
         invoke.json().unwrap(),
-        json!({FOLLOWUP_KEY: {"chat": "slack", "response_url": RESPONSE_URL}})
+        json!({FOLLOWUP_KEY: {"chat": "slack", "response_url": RESPONSE_URL, "query": "web-prod"}}),
+        "what was asked rides along to the second run"
     );
 
     // A synchronous answer (200) means Lambda ran it while we waited: not what was asked.
@@ -121,7 +123,7 @@ async fn the_function_answers_its_own_followup_and_still_serves_function_url_req
 
     // The follow-up event: the answer is posted to the response_url, the invocation succeeds.
     let event = LambdaEvent::new(
-        json!({FOLLOWUP_KEY: {"chat": "slack", "response_url": RESPONSE_URL}}),
+        json!({FOLLOWUP_KEY: {"chat": "slack", "response_url": RESPONSE_URL, "query": "web-prod"}}),
         Context::default(),
     );
     let out = handle(chat.clone(), &sender, &api, event).await.unwrap();
@@ -130,7 +132,11 @@ async fn the_function_answers_its_own_followup_and_still_serves_function_url_req
     assert_eq!(answer.path, "/commands/T0001/1/x");
     let body = answer.json().unwrap();
     assert_eq!(body["replace_original"], true);
-    assert!(body["text"].as_str().unwrap().starts_with("Cloud spend"));
+    let text = body["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Cloud spend for Account web-prod"),
+        "the answer is about what was asked: {text}"
+    );
 
     // A Function URL request: through the router, back as the Function URL response.
     let command = "command=%2Fcost&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0001%2F1%2Fx";

@@ -245,6 +245,105 @@ async fn cost_answers_with_the_stores_figures_and_the_open_anomalies() {
     assert!(body["blocks"].as_array().unwrap().len() <= 50);
 }
 
+/// `/cost` with the command's text set to `text`.
+fn cost_about(text: &str) -> String {
+    let text = serde_urlencoded::to_string([("text", text)]).unwrap();
+    cost_command().replace("text=", &text)
+}
+
+/// The month to date of `scope` in the seeded store, as the messages write it.
+async fn month_to_date(s: &Slack, scope: &Scope) -> String {
+    let last = s.seeded.end;
+    let first = last.with_day(1).unwrap();
+    let series = s.seeded.rollups.series(scope, first, last).await.unwrap();
+    costwatch_core::money::display(series.month_to_date(last), "USD")
+}
+
+#[tokio::test]
+async fn cost_answers_about_an_account_a_service_or_a_tag_and_says_what_else_matches() {
+    let s = slack().await;
+    let ask = |text: &str| {
+        let body = cost_about(text);
+        let router = s.router.clone();
+        let now = s.now;
+        async move {
+            call(&router, signed("/slack/commands", &body, now))
+                .await
+                .json()
+        }
+    };
+    let header = |body: &Value| {
+        body["blocks"][0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let subject = s.seeded.spike_subject();
+
+    // An account by name: its figures, its services as movers, the spike inside it.
+    let data = ask("Data-Platform").await;
+    assert_eq!(
+        header(&data),
+        "Cloud spend: Account data-platform",
+        "{data:#}"
+    );
+    let shown = month_to_date(&s, &Scope::Account("444455556666".into())).await;
+    let text = data.to_string();
+    assert!(
+        text.contains(&format!("*Month to date*: {shown}")),
+        "{shown} in {text}"
+    );
+    assert!(
+        text.contains(&s.seeded.spike_service),
+        "its service moved: {text}"
+    );
+    assert!(text.contains(&subject), "the spike is open in it: {text}");
+    // Another account: the spike is not its anomaly.
+    let web = ask("222233334444").await;
+    assert_eq!(header(&web), "Cloud spend: Account web-prod");
+    assert!(!web.to_string().contains(&subject), "{web:#}");
+
+    // A service by part of its name: its movers are the accounts it is charged in.
+    let sagemaker = ask("sagemaker").await;
+    assert_eq!(header(&sagemaker), "Cloud spend: Amazon SageMaker");
+    assert!(
+        sagemaker.to_string().contains("Account data-platform"),
+        "{sagemaker:#}"
+    );
+
+    // The spend without a team tag: the purchases on the 1st.
+    let untagged = ask("team=").await;
+    assert_eq!(header(&untagged), "Cloud spend: tag team (untagged)");
+    let shown = month_to_date(&s, &"tag=team|value=".parse().unwrap()).await;
+    assert!(
+        untagged
+            .to_string()
+            .contains(&format!("*Month to date*: {shown}")),
+        "{untagged:#}"
+    );
+
+    // Several matches, none, or an unknown key: a sentence, escaped, instead of $0.00.
+    let several = ask("web").await;
+    assert_eq!(
+        several["text"], "\"web\" matches 2: web-prod, web-staging. Which one?",
+        "{several:#}"
+    );
+    let none = ask("<!channel> glue").await;
+    let none = none["text"].as_str().unwrap();
+    assert!(
+        none.contains("&lt;!channel&gt; glue") && !none.contains("<!channel>"),
+        "{none}"
+    );
+    let key = ask("owner=ana").await;
+    assert!(
+        key["text"]
+            .as_str()
+            .unwrap()
+            .contains("they carry team and Environment"),
+        "{key:#}"
+    );
+}
+
 #[tokio::test]
 async fn without_a_signing_secret_slack_is_not_served() {
     let seeded = seeded().await;

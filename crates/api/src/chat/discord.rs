@@ -47,6 +47,8 @@ const CHANNEL_MESSAGE_WITH_SOURCE: u8 = 4;
 const DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: u8 = 5;
 /// Message flag: only the person who asked sees it.
 const EPHEMERAL: u32 = 1 << 6;
+/// `/cost`'s optional string option, as the command is registered (docs/integrations/discord.md).
+const SCOPE_OPTION: &str = "scope";
 
 /// Parses the application's public key (64 hex digits, the Developer Portal's "Public Key").
 pub fn public_key(hex_key: &str) -> Result<VerifyingKey, String> {
@@ -112,6 +114,29 @@ struct Data {
     name: Option<String>,
     #[serde(default)]
     custom_id: Option<String>,
+    /// A command's options: `/cost`'s optional `scope` (what to answer about).
+    #[serde(default)]
+    options: Vec<CommandOption>,
+}
+
+#[derive(Deserialize)]
+struct CommandOption {
+    name: String,
+    #[serde(default)]
+    value: Option<Value>,
+}
+
+impl Data {
+    /// `/cost`'s `scope` option as given; empty: the organisation.
+    fn scope_text(&self) -> String {
+        self.options
+            .iter()
+            .find(|o| o.name == SCOPE_OPTION)
+            .and_then(|o| o.value.as_ref())
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
 }
 
 #[derive(Deserialize)]
@@ -176,6 +201,11 @@ async fn command(chat: &Chat, interaction: &Interaction) -> Response {
     if name != Some("cost") {
         return Json(private("costwatch answers `/cost`.")).into_response();
     }
+    let query = interaction
+        .data
+        .as_ref()
+        .map(Data::scope_text)
+        .unwrap_or_default();
     let followup = interaction
         .application_id
         .clone()
@@ -183,8 +213,9 @@ async fn command(chat: &Chat, interaction: &Interaction) -> Response {
         .map(|(application_id, token)| Followup::Discord {
             application_id,
             token,
+            query: query.clone(),
         });
-    let answer = match cost_answer(chat, followup).await {
+    let answer = match cost_answer(chat, &query, followup).await {
         CostAnswer::Now(g) => answer(&g),
         // "costwatch is thinking…", privately, until the follow-up edits the message.
         CostAnswer::Later => json!({"type": DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
@@ -242,6 +273,17 @@ pub fn answer(g: &Glance) -> Value {
     let Some(day) = g.day else {
         return private("costwatch has no cost data yet: the first collection runs soon.");
     };
+    if let Some(sentence) = &g.unmatched {
+        return private(&discord_markdown(sentence));
+    }
+    // An embed title holds at most 256 characters.
+    let title: String = match &g.label {
+        Some(label) => format!("Cloud spend: {}", discord_markdown(label)),
+        None => "Cloud spend".to_owned(),
+    }
+    .chars()
+    .take(256)
+    .collect();
     let mut fields = vec![
         json!({"name": day.to_string(), "value": money(g.day_total, false), "inline": true}),
         json!({"name": "Month to date", "value": money(g.month_to_date, false), "inline": true}),
@@ -296,7 +338,7 @@ pub fn answer(g: &Glance) -> Value {
     let mut data = json!({
         "flags": EPHEMERAL,
         "allowed_mentions": {"parse": []},
-        "embeds": [{"title": "Cloud spend", "fields": fields}],
+        "embeds": [{"title": title, "fields": fields}],
     });
     if !buttons.is_empty() {
         data["components"] = json!([{"type": 1, "components": buttons}]);

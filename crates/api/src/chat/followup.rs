@@ -21,11 +21,25 @@ use serde::{Deserialize, Serialize};
 pub enum Followup {
     Slack {
         response_url: String,
+        /// What `/cost` was asked about (its text; empty: the organisation).
+        #[serde(default)]
+        query: String,
     },
     Discord {
         application_id: String,
         token: String,
+        #[serde(default)]
+        query: String,
     },
+}
+
+impl Followup {
+    /// What `/cost` was asked about.
+    pub fn query(&self) -> &str {
+        match self {
+            Followup::Slack { query, .. } | Followup::Discord { query, .. } => query,
+        }
+    }
 }
 
 /// Hands a follow-up to whatever runs after the response is sent.
@@ -80,7 +94,7 @@ mod sender {
         /// Discord id or token with characters a URL path would reinterpret is refused.
         pub fn target(&self, f: &Followup) -> Result<(reqwest::Method, String), String> {
             let (method, url) = match f {
-                Followup::Slack { response_url } => {
+                Followup::Slack { response_url, .. } => {
                     let path = response_url
                         .strip_prefix("https://hooks.slack.com/")
                         .filter(|p| !p.contains(['?', '#', '@']) && !p.contains(".."))
@@ -93,6 +107,7 @@ mod sender {
                 Followup::Discord {
                     application_id,
                     token,
+                    ..
                 } => {
                     let id_ok = !application_id.is_empty()
                         && application_id.chars().all(|c| c.is_ascii_digit());
@@ -127,7 +142,8 @@ mod sender {
         /// be read, a sentence saying so: the asker is never left with "reading the figures…".
         pub async fn deliver(&self, api: &Api, f: &Followup) -> Result<(), String> {
             let (method, url) = self.target(f)?;
-            let figures = match tokio::time::timeout(FOLLOWUP_WITHIN, glance(api)).await {
+            let figures = match tokio::time::timeout(FOLLOWUP_WITHIN, glance(api, f.query())).await
+            {
                 Ok(Ok(g)) => Ok(g),
                 Ok(Err(problem)) => {
                     tracing::warn!(problem = ?problem, "deferred /cost failed");
@@ -205,6 +221,7 @@ mod sender {
             let s = Sender::new(None).unwrap();
             let slack = |u: &str| Followup::Slack {
                 response_url: u.into(),
+                query: String::new(),
             };
             let (m, url) = s
                 .target(&slack("https://hooks.slack.com/commands/T1/2/abc"))
@@ -228,6 +245,7 @@ mod sender {
             let discord = |id: &str, token: &str| Followup::Discord {
                 application_id: id.into(),
                 token: token.into(),
+                query: String::new(),
             };
             let (m, url) = s.target(&discord("123", "aW50ZXJh-c3Rpb24.x_y")).unwrap();
             assert_eq!(m, reqwest::Method::PATCH);
@@ -247,6 +265,7 @@ mod sender {
             let (_, url) = s
                 .target(&Followup::Slack {
                     response_url: "https://hooks.slack.com/commands/T1/2/abc".into(),
+                    query: String::new(),
                 })
                 .unwrap();
             assert_eq!(url, "http://127.0.0.1:9/commands/T1/2/abc");

@@ -1,26 +1,36 @@
-//! What `/cost` answers in Slack and Discord: the latest day, month to date, the month-end
-//! forecast with its 80 % interval, the services that moved most against the day before, and
-//! the open anomalies. Plain figures; each chat renders and escapes them its own way.
+//! What `/cost` answers in Slack and Discord: for the organisation, or whatever the command's
+//! text names ([`scope_query`](super::scope_query): an account, a service, `team=web`), the
+//! latest day, month to date, the month-end forecast with its 80 % interval, what moved most
+//! against the day before inside it (the organisation's services, an account's services, a
+//! service's accounts), and its open anomalies. Plain figures; each chat renders and escapes them
+//! its own way.
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Days, NaiveDate};
+use costwatch_analytics::forecast::month_end_with;
 use costwatch_core::envelopes::DEFAULT_CURRENCY;
 use costwatch_core::money::{display_with_interval, shows_as_zero};
+use costwatch_core::notification::ScopeRef;
 use costwatch_core::scope::ScopeKind;
 use costwatch_core::series::month_last_day;
 use costwatch_core::{DailySeries, Money, Scope};
 use costwatch_pipeline::detect::AnomalyState;
-use costwatch_pipeline::standing;
+use costwatch_pipeline::meta::account_names;
 
 use super::Chat;
 use super::followup::Followup;
+use super::scope_query::{Known, resolve, within};
 use crate::{Api, Problem};
 
-/// Services listed as top movers.
+/// Scopes listed as top movers.
 const MOVERS: usize = 3;
 /// Open anomalies listed by name (the count is always given).
 const ANOMALIES: usize = 3;
 
 pub struct Glance {
+    /// What was asked about, as messages name it; `None`: the organisation.
+    pub label: Option<String>,
+    /// The sentence to answer instead when the text names nothing, or several things.
+    pub unmatched: Option<String>,
     /// The last day with data; `None` when the store holds no costs yet.
     pub day: Option<NaiveDate>,
     pub day_total: Money,
@@ -28,8 +38,8 @@ pub struct Glance {
     /// Month-end total and its 80 % interval; `None` on a month's last day (nothing is left to
     /// forecast) or without a forecast.
     pub forecast: Option<(Money, Money, Money)>,
-    /// (service, that day, change against the day before), largest change first; only changes
-    /// that read as at least a cent.
+    /// (what moved, that day, change against the day before), largest change first; only
+    /// changes that read as at least a cent.
     pub movers: Vec<(String, Money, Money)>,
     pub open_anomalies: usize,
     /// (id, label, impact) of the largest open anomalies.
@@ -51,10 +61,10 @@ pub enum CostAnswer {
 
 /// [`glance`] within the chat's `answer_within`; too slow, `followup` goes to its deferrer. A
 /// zero `answer_within` always defers.
-pub async fn cost_answer(chat: &Chat, followup: Option<Followup>) -> CostAnswer {
+pub async fn cost_answer(chat: &Chat, query: &str, followup: Option<Followup>) -> CostAnswer {
     let read = match chat.answer_within.is_zero() {
         true => None,
-        false => tokio::time::timeout(chat.answer_within, glance(&chat.api))
+        false => tokio::time::timeout(chat.answer_within, glance(&chat.api, query))
             .await
             .ok(),
     };
@@ -83,8 +93,10 @@ pub async fn cost_answer(chat: &Chat, followup: Option<Followup>) -> CostAnswer 
     }
 }
 
-pub async fn glance(api: &Api) -> Result<Glance, Problem> {
+pub async fn glance(api: &Api, query: &str) -> Result<Glance, Problem> {
     let mut g = Glance {
+        label: None,
+        unmatched: None,
         day: None,
         day_total: Money::ZERO,
         month_to_date: Money::ZERO,
@@ -97,32 +109,70 @@ pub async fn glance(api: &Api) -> Result<Glance, Problem> {
         return Ok(g);
     };
     g.day = Some(day);
-    let month_start = day.with_day(1).unwrap_or(day);
-    let org = api.rollups.series(&Scope::Org, month_start, day).await?;
-    g.day_total = org.get(day).map(|c| c.total()).unwrap_or_default();
-    g.month_to_date = org.month_to_date(day);
-    // On a month's last day the month to date is the total: no forecast to give (the
-    // forecast's `is_complete`, known here before computing it).
-    if day != month_last_day(day) {
-        let run = standing(api.rollups.as_ref(), &*api.config().await?, day).await?;
-        g.forecast = run
-            .forecasts
-            .values()
-            .find(|f| f.scope == Scope::Org)
-            .map(|f| (f.total, f.lo80, f.hi80));
-    }
-    let services = api
+    // The latest two days of every scope a text can name or a mover can be: one read that
+    // both resolves the text and ranks what moved.
+    let kinds = [
+        ScopeKind::Account,
+        ScopeKind::Service,
+        ScopeKind::AccountService,
+        ScopeKind::Tag,
+        ScopeKind::CostCategory,
+    ];
+    let recent = api
         .rollups
-        .all_series(day - Days::new(1), day, &[ScopeKind::Service])
+        .all_series(day - Days::new(1), day, &kinds)
         .await?;
-    g.movers = movers(&services, day);
+    let names = account_names(api.state.as_ref()).await?;
+    let on_day = recent
+        .iter()
+        .filter(|s| s.get(day).is_some())
+        .map(|s| &s.scope);
+    let scope = match resolve(query, &Known::new(on_day, &names)) {
+        Ok(scope) => scope,
+        Err(sentence) => {
+            g.unmatched = Some(sentence);
+            return Ok(g);
+        }
+    };
+    let name_of = |s: &Scope| s.account().and_then(|a| names.get(a)).map(String::as_str);
+    if scope != Scope::Org {
+        g.label = Some(ScopeRef::new(&scope, name_of(&scope)).label);
+    }
+    let cfg = api.config().await?;
+    let history_start = day - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
+    let history = api.rollups.series(&scope, history_start, day).await?;
+    g.day_total = history.get(day).map(|c| c.total()).unwrap_or_default();
+    g.month_to_date = history.month_to_date(day);
+    // On a month's last day the month to date is the total: no forecast to give.
+    if day != month_last_day(day) {
+        g.forecast =
+            month_end_with(&history, day, &cfg.forecast).map(|f| (f.total, f.lo80, f.hi80));
+    }
+    let inside: Vec<(String, &DailySeries)> = recent
+        .iter()
+        .filter_map(|s| match (&scope, &s.scope) {
+            (Scope::Org, Scope::Service(name)) => Some((name.clone(), s)),
+            (Scope::Account(a), Scope::AccountService { account, service }) if a == account => {
+                Some((service.clone(), s))
+            }
+            (Scope::Service(asked), Scope::AccountService { service, .. }) if asked == service => {
+                let label = ScopeRef::new(
+                    &Scope::Account(s.scope.account()?.to_owned()),
+                    name_of(&s.scope),
+                );
+                Some((label.label, s))
+            }
+            _ => None,
+        })
+        .collect();
+    g.movers = movers(&inside, day);
     let mut open: Vec<AnomalyState> = api
         .state
         .list("anomaly/")
         .await?
         .into_iter()
         .filter_map(|(_, v)| serde_json::from_value::<AnomalyState>(v.value).ok())
-        .filter(AnomalyState::is_active)
+        .filter(|a| a.is_active() && within(&a.anomaly.scope, &scope))
         .collect();
     open.sort_by_key(|a| std::cmp::Reverse(a.anomaly.impact.abs()));
     g.open_anomalies = open.len();
@@ -134,24 +184,19 @@ pub async fn glance(api: &Api) -> Result<Glance, Problem> {
     Ok(g)
 }
 
-/// The [`MOVERS`] services whose cost on `day` differs most from the day before, among those whose
-/// change reads as a cent or more ($0.00 did not move): (service, that day, change). None when
-/// the day before has no data at all (the data's first day): nothing moved from nothing.
-fn movers(services: &[DailySeries], day: NaiveDate) -> Vec<(String, Money, Money)> {
+/// The [`MOVERS`] series (with their labels) whose cost on `day` differs most from the day
+/// before, among those whose change reads as a cent or more ($0.00 did not move): (label, that
+/// day, change). None when the day before has no data at all (the data's first day): nothing
+/// moved from nothing.
+fn movers(labelled: &[(String, &DailySeries)], day: NaiveDate) -> Vec<(String, Money, Money)> {
     let before = day - Days::new(1);
-    if !services.iter().any(|s| s.get(before).is_some()) {
+    if !labelled.iter().any(|(_, s)| s.get(before).is_some()) {
         return Vec::new();
     }
     let cost = |s: &DailySeries, d| s.get(d).map(|c| c.total()).unwrap_or_default();
-    let mut movers: Vec<(String, Money, Money)> = services
+    let mut movers: Vec<(String, Money, Money)> = labelled
         .iter()
-        .map(|s| {
-            (
-                s.scope.label(),
-                cost(s, day),
-                cost(s, day) - cost(s, before),
-            )
-        })
+        .map(|(label, s)| (label.clone(), cost(s, day), cost(s, day) - cost(s, before)))
         .filter(|(_, _, change)| !shows_as_zero(*change, DEFAULT_CURRENCY))
         .collect();
     movers.sort_by(|a, b| b.2.abs().cmp(&a.2.abs()).then(a.0.cmp(&b.0)));
@@ -192,6 +237,10 @@ mod tests {
         DailySeries::from_points(Scope::Service(name.into()), yesterday, day, &points)
     }
 
+    fn labelled(services: &[DailySeries]) -> Vec<(String, &DailySeries)> {
+        services.iter().map(|s| (s.scope.label(), s)).collect()
+    }
+
     #[test]
     fn movers_are_the_largest_changes_of_a_cent_or_more() {
         let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
@@ -203,14 +252,14 @@ mod tests {
             service("RDS", day, 7_000, 8_000),
             service("Lambda", day, 2_000, 2_500),
         ];
-        let shown: Vec<(String, String)> = movers(&services, day)
+        let shown: Vec<(String, String)> = movers(&labelled(&services), day)
             .into_iter()
             .map(|(name, _, change)| (name, money(change, true)))
             .collect();
         let expected = [("EC2", "+$4.00"), ("RDS", "+$1.00"), ("Lambda", "+$0.50")];
         assert_eq!(shown, expected.map(|(n, c)| (n.to_owned(), c.to_owned())));
         // Fewer than three moved: the others are not padded in.
-        let quiet = movers(&services[..4], day);
+        let quiet = movers(&labelled(&services[..4]), day);
         assert_eq!(quiet.len(), 2, "{quiet:?}");
         assert_eq!(quiet[1].2, Money::new(-10, 3), "Glue's -$0.01");
     }
@@ -232,9 +281,9 @@ mod tests {
             usage: Money::from(70),
             ..DailyCost::default()
         });
-        assert_eq!(movers(&services, day), Vec::new());
+        assert_eq!(movers(&labelled(&services), day), Vec::new());
         // A service new today beside one charged yesterday did move.
         services.push(service("RDS", day, 5_000, 5_000));
-        assert_eq!(movers(&services, day).len(), 1);
+        assert_eq!(movers(&labelled(&services), day).len(), 1);
     }
 }

@@ -13,6 +13,7 @@ pub mod glance;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod replay;
+pub mod scope_query;
 pub mod slack;
 
 use std::sync::Arc;

@@ -182,6 +182,9 @@ fn action_of(action_id: &str, now: DateTime<Utc>) -> Option<Action> {
 #[derive(Deserialize)]
 struct Command {
     command: String,
+    /// What follows `/cost`: what to answer about (empty: the organisation).
+    #[serde(default)]
+    text: String,
     /// Where a deferred answer goes.
     #[serde(default)]
     response_url: Option<String>,
@@ -201,10 +204,11 @@ pub async fn commands(State(chat): State<Arc<Chat>>, headers: HeaderMap, body: B
         )))
         .into_response();
     }
-    let followup = command
-        .response_url
-        .map(|response_url| Followup::Slack { response_url });
-    match cost_answer(&chat, followup).await {
+    let followup = command.response_url.map(|response_url| Followup::Slack {
+        response_url,
+        query: command.text.clone(),
+    });
+    match cost_answer(&chat, &command.text, followup).await {
         CostAnswer::Now(g) => Json(answer(&g)).into_response(),
         CostAnswer::Later => Json(ephemeral_text(
             "Reading the figures; the answer follows in a moment.",
@@ -227,6 +231,17 @@ pub fn answer(g: &Glance) -> Value {
     let Some(day) = g.day else {
         return ephemeral_text("costwatch has no cost data yet: the first collection runs soon.");
     };
+    if let Some(sentence) = &g.unmatched {
+        return ephemeral_text(&escape(sentence));
+    }
+    // A header is plain text of at most 150 characters (Block Kit).
+    let title: String = match &g.label {
+        Some(label) => format!("Cloud spend: {label}"),
+        None => "Cloud spend".to_owned(),
+    }
+    .chars()
+    .take(150)
+    .collect();
     let mut lines = vec![
         format!("*{day}*: {}", money(g.day_total, false)),
         format!("*Month to date*: {}", money(g.month_to_date, false)),
@@ -235,7 +250,7 @@ pub fn answer(g: &Glance) -> Value {
         lines.push(format!("*Month-end forecast*: {}", forecast_text(f)));
     }
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": "Cloud spend", "emoji": false}}),
+        json!({"type": "header", "text": {"type": "plain_text", "text": title, "emoji": false}}),
         json!({"type": "section", "text": {"type": "mrkdwn", "text": lines.join("\n")}}),
     ];
     if !g.movers.is_empty() {
@@ -268,8 +283,12 @@ pub fn answer(g: &Glance) -> Value {
                 "text": {"type": "plain_text", "text": "Acknowledge", "emoji": false}}
         }));
     }
+    let about = match &g.label {
+        Some(label) => format!(" for {}", escape(label)),
+        None => String::new(),
+    };
     let text = format!(
-        "Cloud spend {day}: {}, month to date {}",
+        "Cloud spend{about} {day}: {}, month to date {}",
         money(g.day_total, false),
         money(g.month_to_date, false)
     );
