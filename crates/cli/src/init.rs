@@ -93,7 +93,7 @@ const PIPELINE: &[Opt] = &[
 const BUDGET_EXAMPLE: &[&str] = &[
     "[[pipeline.budgets]]",
     "name = \"org monthly\"",
-    "scope = \"org\"            # or account=123456789012, service=Amazon EC2, tag=team|value=web, costcategory=NAME|value=V",
+    "scope = \"org\"            # or account=123456789012, service=Amazon EC2, tag=team|value=web, tag=team|value= (untagged), costcategory=NAME|value=V",
     "amount = \"10000\"         # monthly, in the billing currency",
 ];
 

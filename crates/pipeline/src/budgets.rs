@@ -13,7 +13,7 @@
 //! * a **forecast** threshold is notified once per period and never resolved: forecasts move
 //!   by a few percent from day to day and would otherwise flap.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use costwatch_analytics::budget::thresholds;
@@ -39,7 +39,8 @@ pub struct BudgetStatus {
     pub month_so_far: DailySeries,
     /// What the line alone would hide: its scope has had no costs for [`UNKNOWN_SCOPE_DAYS`]
     /// days, with the nearest scope of its kind that has (a misspelt `service=AWS Glu` read
-    /// $0.00 every day and never said so); or it has too little history to be forecast yet.
+    /// $0.00 every day and never said so); on untagged spend, no cost carries its key (so it
+    /// reads the whole organisation's); or it has too little history to be forecast yet.
     pub note: Option<String>,
 }
 
@@ -86,7 +87,13 @@ pub async fn evaluate_all(
                 cleared.push(c);
             }
         }
-        let note = match (series.days.iter().any(Option::is_some), forecast) {
+        let has_costs = series.days.iter().any(Option::is_some);
+        let unknown_key = match has_costs && budget.scope.is_unallocated() {
+            true => unknown_key_note(rollups, &budget.scope, as_of).await?,
+            false => None,
+        };
+        let note = match (has_costs, forecast) {
+            _ if unknown_key.is_some() => unknown_key,
             (false, _) => unknown_scope_note(rollups, &budget.scope, as_of).await?,
             (true, None) => Some(format!(
                 "no forecast yet: a scope is forecast once it has {MIN_HISTORY_DAYS} days of costs \
@@ -144,6 +151,47 @@ async fn unknown_scope_note(
     };
     Ok(Some(format!(
         "no costs for `{key}` in the {UNKNOWN_SCOPE_DAYS} days to {as_of}: check the scope's name{hint}"
+    )))
+}
+
+/// For a budget on a key's untagged spend (`tag=team|value=`): `None` when some cost on `as_of`
+/// carries the key; else every dollar counts as untagged — a misspelt `tag=tam|value=` reads the
+/// whole organisation and never looks wrong — so say so, with the nearest key that is carried.
+async fn unknown_key_note(
+    rollups: &dyn RollupStore,
+    scope: &Scope,
+    as_of: NaiveDate,
+) -> Result<Option<String>> {
+    let key_of = |s: &Scope| match s {
+        Scope::Tag { key, .. } => key.clone(),
+        Scope::CostCategory { name, .. } => name.clone(),
+        _ => String::new(),
+    };
+    let wanted = key_of(scope);
+    let carried: BTreeSet<String> = rollups
+        .all_series(as_of, as_of, &[scope.kind()])
+        .await?
+        .iter()
+        .filter(|s| !s.scope.is_unallocated())
+        .map(|s| key_of(&s.scope))
+        .collect();
+    if carried.contains(&wanted) {
+        return Ok(None);
+    }
+    let hint = carried
+        .iter()
+        .map(|k| (strsim::normalized_levenshtein(&wanted, k), k))
+        .filter(|(similarity, _)| *similarity >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .unwrap_or_default();
+    let (what, missing) = match scope {
+        Scope::Tag { .. } => ("tag key", "untagged"),
+        _ => ("cost category", "uncategorised"),
+    };
+    Ok(Some(format!(
+        "no cost on {as_of} carries {what} `{wanted}`, so all of the organisation's spend counts \
+         as {missing}: check the key's name{hint}"
     )))
 }
 

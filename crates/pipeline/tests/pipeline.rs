@@ -412,6 +412,27 @@ async fn a_budget_on_untagged_spend_reads_what_no_team_carries() {
         run.forecasts.contains_key(&untagged),
         "forecast as a budget's scope"
     );
+    assert_eq!(status.note, None, "costs carry `team`: {:?}", status.note);
+    // A misspelt key is carried by no cost: all spend counts as without it, and the line says so.
+    cfg.budgets.push(costwatch_analytics::budget::Budget {
+        name: "typo".into(),
+        scope: "tag=tam|value=".parse().unwrap(),
+        amount: costwatch_core::Money::from(6_000),
+        thresholds: costwatch_analytics::budget::default_thresholds(),
+    });
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    let typo = run
+        .budgets
+        .iter()
+        .find(|b| b.line.budget == "typo")
+        .unwrap();
+    let note = typo.note.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("carries tag key `tam`") && note.contains("did you mean `team`?"),
+        "{note}"
+    );
     // Without the organisation's rollup, untagged spend could not be derived: refused.
     let not_org = |k: &costwatch_core::ScopeKind| *k != costwatch_core::ScopeKind::Org;
     cfg.rollup_scopes.retain(not_org);
