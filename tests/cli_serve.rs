@@ -164,8 +164,7 @@ async fn serve_runs_the_api_and_the_dashboard_on_the_demo() {
         );
         contract.check("GET", template, status, &ct, &body);
     }
-    let budgets: Value =
-        serde_json::from_slice(&get(&client, &format!("{base}/v1/budgets")).await.2).unwrap();
+    let budgets = get_json(&client, &format!("{base}/v1/budgets")).await;
     assert!(
         budgets["items"]
             .as_array()
@@ -321,16 +320,14 @@ impl Driver {
     }
 }
 
+/// A route's JSON answer.
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    serde_json::from_slice(&get(http, url).await.2).expect("a JSON answer")
+}
+
 /// The last day with stored costs, as the dashboard reads it.
 async fn as_of(http: &reqwest::Client, base: &str) -> String {
-    let forecasts: Value = http
-        .get(format!("{base}/v1/forecasts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let forecasts = get_json(http, &format!("{base}/v1/forecasts")).await;
     forecasts["as_of"].as_str().unwrap().to_owned()
 }
 
@@ -380,16 +377,11 @@ async fn dashboard(base: &str, spike: &str, http: &reqwest::Client) {
     // 1st carry no team tag: the team card's untagged row is the month's untagged spend as the
     // API derives it, and the shares of its rows make the whole month.
     let month_start = format!("{}01", &as_of(http, base).await[..8]);
-    let breakdown: Value = http
-        .get(format!(
-            "{base}/v1/costs/breakdown?kind=tag&start={month_start}&limit=1000"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let breakdown = get_json(
+        http,
+        &format!("{base}/v1/costs/breakdown?kind=tag&start={month_start}&limit=1000"),
+    )
+    .await;
     let untagged = breakdown["items"]
         .as_array()
         .unwrap()
@@ -417,7 +409,11 @@ async fn dashboard(base: &str, spike: &str, http: &reqwest::Client) {
         .iter()
         .map(|c| c["key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, ["tag=team", "costcategory=Environment"], "{cards:#}");
+    assert_eq!(
+        keys,
+        ["tag=team|value=", "costcategory=Environment|value="],
+        "{cards:#}"
+    );
     let team = &cards[0];
     let dollars = |s: &str| s.replace(['$', ','], "").parse::<f64>().unwrap();
     assert!(
@@ -495,14 +491,7 @@ async fn dashboard(base: &str, spike: &str, http: &reqwest::Client) {
         )
         .await;
     assert!(state.as_str().unwrap().starts_with("State: "), "{state}");
-    let detail: Value = http
-        .get(format!("{base}/v1/anomalies/{spike}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = get_json(http, &format!("{base}/v1/anomalies/{spike}")).await;
     assert!(
         detail["acknowledged"]["at"].is_string(),
         "the API recorded it: {detail:#}"

@@ -318,88 +318,48 @@ function drawBudget(b) {
 
 // --- Allocation ------------------------------------------------------------------------------
 
-// Values listed per tag key or cost category; the rest are summed in one row.
-const SHOWN_VALUES = 5;
-
-// `tag=team|value=web` → {kind: "tag", name: "team", value: "web"}, undoing the three escapes
-// of the scope key (crates/core scope.rs `escape`). An empty value is the untagged row.
-function scopeParts(key) {
-  const unescape = (s) => s.replaceAll("%3D", "=").replaceAll("%7C", "|").replaceAll("%25", "%");
-  const [name, value] = key.split("|").map((part) => unescape(part.slice(part.indexOf("=") + 1)));
-  return { kind: key.slice(0, key.indexOf("=")), name, value };
-}
-
-// Every page of a listing (a large organisation has more tag values than one page holds).
-async function allPages(path) {
-  const items = [];
-  let cursor = null;
-  do {
-    const page = await api(path + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""));
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
-
-// One card per tag key and cost category: its values this month with their share, and its
-// untagged row, whose share is what showback cannot assign. A key's rows (untagged included)
-// add up to the organisation's spend, so the shares need no other figure.
-function drawAllocation(rows, monthStart) {
+// One card per tag key and cost category, as /v1/costs/allocation ranks them (tags first): its
+// largest values this month with their share, the rest in one row, and the untagged row —
+// what showback cannot assign.
+function drawAllocation(allocation) {
   const cards = $("allocation");
   cards.textContent = "";
-  const groups = new Map();
-  for (const r of rows) {
-    const parts = scopeParts(r.scope);
-    const id = `${parts.kind}\u0000${parts.name}`;
-    if (!groups.has(id)) groups.set(id, { kind: parts.kind, name: parts.name, values: [], none: null });
-    const group = groups.get(id);
-    if (parts.value === "") group.none = r;
-    else group.values.push({ value: parts.value, total: Number(r.total) });
-  }
-  if (!groups.size) {
+  if (!allocation.items.length) {
     cards.textContent = "No tag or cost category in this month's costs. Activate cost allocation tags " +
       "in the Billing console and list them in CeTagKeys to see spend by team.";
     return;
   }
-  // Tags first (the keys teams set), then cost categories, each by name.
-  const rank = (g) => (g.kind === "tag" ? 0 : 1);
-  const ordered = [...groups.values()].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
-  for (const g of ordered) cards.appendChild(drawAllocationCard(g, monthStart));
+  for (const k of allocation.items) cards.appendChild(drawAllocationCard(k, allocation.start));
 }
 
-function drawAllocationCard(g, monthStart) {
-  const tag = g.kind === "tag";
+function drawAllocationCard(k, monthStart) {
+  const tag = k.kind === "tag";
   const card = document.createElement("article");
   card.className = "card";
-  card.dataset.key = `${g.kind}=${g.name}`;
-  card.appendChild(text("h3", tag ? `tag ${g.name}` : `cost category ${g.name}`));
-  const untagged = g.none ? Number(g.none.total) : 0;
-  const sum = g.values.reduce((acc, v) => acc + v.total, 0) + untagged;
-  const share = (v) => (sum > 0 ? `${((v / sum) * 100).toFixed(1)}%` : "–");
+  card.dataset.key = k.unallocated.scope;
+  card.appendChild(text("h3", tag ? `tag ${k.key}` : `cost category ${k.key}`));
+  const share = (pct) => (pct === null ? "–" : `${pct.toFixed(1)}%`);
   const missing = tag ? "untagged" : "uncategorised";
-  const complete = Math.abs(untagged) < 0.005;
+  const complete = Math.abs(Number(k.unallocated.amount)) < 0.005;
   card.appendChild(text("p", complete
     ? `Since ${monthStart}, every cost carries it.`
-    : `Since ${monthStart}, ${share(sum - untagged)} of the spend carries it; ${fmt(untagged)} is ${missing}.`, "coverage"));
+    : `Since ${monthStart}, ${share(k.coverage_pct)} of the spend carries it; ${fmt(k.unallocated.amount)} is ${missing}.`, "coverage"));
   const table = document.createElement("table");
   table.createTHead().innerHTML = '<tr><th scope="col">Value</th><th scope="col" class="num">Month to date</th><th scope="col" class="num">Share</th></tr>';
   const body = table.createTBody();
-  const row = (label, total, className) => {
+  const row = (label, line, className) => {
     const tr = body.insertRow();
     if (className) tr.className = className;
     tr.insertCell().textContent = label;
-    const cells = [fmt(total), share(total)];
-    for (const c of cells) {
+    for (const c of [fmt(line.amount), share(line.share_pct)]) {
       const td = tr.insertCell();
       td.className = "num";
       td.textContent = c;
     }
   };
-  const values = g.values.slice().sort((a, b) => b.total - a.total);
-  for (const v of values.slice(0, SHOWN_VALUES)) row(v.value, v.total);
-  const rest = values.slice(SHOWN_VALUES);
-  if (rest.length) row(`${rest.length} more ${rest.length === 1 ? "value" : "values"}`, rest.reduce((acc, v) => acc + v.total, 0), "rest");
-  if (!complete) row(`(${missing})`, untagged, "unallocated");
+  for (const v of k.values) row(v.value, v);
+  if (k.rest) row(`${k.rest.values} more ${k.rest.values === 1 ? "value" : "values"}`, k.rest, "rest");
+  if (!complete) row(`(${missing})`, k.unallocated, "unallocated");
   card.appendChild(table);
   return card;
 }
@@ -514,7 +474,7 @@ async function load() {
   $("as-of").textContent = `Data up to ${asOf}.`;
   const start = iso(toDay(asOf) - 89 * dayMs);
   const week = iso(toDay(asOf) - 6 * dayMs);
-  const [costs, marked, open, movers, budgets, usage, reports, recs, health] = await Promise.all([
+  const [costs, marked, open, movers, budgets, usage, reports, recs, health, allocation] = await Promise.all([
     api(`/v1/costs?scope=org&start=${start}&end=${asOf}&limit=1000`),
     api(`/v1/anomalies?state=all&since=${start}&limit=1000`),
     api("/v1/anomalies?state=active&limit=50"),
@@ -524,10 +484,9 @@ async function load() {
     api("/v1/reports?limit=5"),
     api("/v1/recommendations?limit=10"),
     api("/v1/integrations"),
+    api(`/v1/costs/allocation?as_of=${asOf}`),
   ]);
-  const monthStart = asOf.slice(0, 8) + "01";
-  const allocation = (kind) => allPages(`/v1/costs/breakdown?kind=${kind}&start=${monthStart}&end=${asOf}&limit=1000`);
-  const [tags, categories] = await Promise.all([allocation("tag"), allocation("cost_category")]);
+
   const org = forecasts.items.find((f) => f.scope === "org");
   drawDaily(costs.items, org, marked.items);
   const earlier = [iso(toDay(asOf) - 13 * dayMs), iso(toDay(asOf) - 7 * dayMs)];
@@ -537,7 +496,7 @@ async function load() {
   drawRecommendations(recs);
   drawIntegrations(health);
   drawBudgets(budgets.items);
-  drawAllocation(tags.concat(categories), monthStart);
+  drawAllocation(allocation);
   await drawAnomalies(open.items);
   document.body.dataset.loaded = "true";
 }

@@ -100,6 +100,22 @@ async fn every_route_answers_as_documented() {
             200,
         ),
         ("/v1/costs/breakdown", "/v1/costs/breakdown".into(), 400),
+        ("/v1/costs/allocation", "/v1/costs/allocation".into(), 200),
+        (
+            "/v1/costs/allocation",
+            "/v1/costs/allocation?as_of=2026-11-05".into(),
+            200,
+        ),
+        (
+            "/v1/costs/allocation",
+            "/v1/costs/allocation?as_of=1999-01-01".into(),
+            200,
+        ),
+        (
+            "/v1/costs/allocation",
+            "/v1/costs/allocation?as_of=soon".into(),
+            400,
+        ),
         (
             "/v1/anomalies",
             "/v1/anomalies?state=active&scope_kind=service".into(),
@@ -577,4 +593,30 @@ async fn untagged_spend_is_the_organisations_less_every_team() {
         daily[1..].iter().all(|d| d.is_zero()),
         "only the 1st's purchases are untagged: {series:#}"
     );
+
+    // The month's allocation says the same: team's untagged line and its total.
+    let allocation = call(&api, get("/v1/costs/allocation?as_of=2026-11-20")).await;
+    contract.check(
+        "GET",
+        "/v1/costs/allocation",
+        200,
+        &allocation.content_type,
+        &allocation.body,
+    );
+    let allocation = allocation.json();
+    assert_eq!(allocation["start"], "2026-11-01");
+    let team = allocation["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "tag" && k["key"] == "team")
+        .unwrap_or_else(|| panic!("{allocation:#}"));
+    assert_eq!(team["unallocated"]["scope"], "tag=team|value=");
+    assert_eq!(
+        money(&team["unallocated"]["amount"]),
+        money(&untagged["total"])
+    );
+    assert_eq!(money(&team["total"]), org_total);
+    let coverage = team["coverage_pct"].as_f64().unwrap();
+    assert!(coverage > 50.0 && coverage < 100.0, "{team:#}");
 }

@@ -8,6 +8,7 @@ use costwatch_core::findings::MonthEndForecast;
 use costwatch_core::notification::ReportFigures;
 use serde::Serialize;
 
+use crate::allocation::KeyAllocation;
 use crate::error::{PipelineError, Result};
 use crate::html::{AnomalyAmounts, ReportPage, render_page};
 
@@ -23,6 +24,7 @@ struct ReportData<'a> {
     /// What the report lacks (a pipeline step that had not finished); absent when complete.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     notes: &'a [String],
+    allocation: &'a [KeyAllocation],
 }
 
 #[derive(Serialize)]
@@ -56,6 +58,7 @@ pub fn render_json(page: &ReportPage) -> Result<String> {
             })
             .collect(),
         notes: &page.notes,
+        allocation: &page.allocation,
     };
     serde_json::to_string_pretty(&data).map_err(|e| PipelineError::Render(e.to_string()))
 }
@@ -75,6 +78,7 @@ struct Row {
     limit: Option<Money>,
     forecast: Option<Money>,
     percent_used: Option<f64>,
+    share_pct: Option<f64>,
 }
 
 /// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a
@@ -133,11 +137,47 @@ fn rows(page: &ReportPage) -> Vec<Row> {
             });
         }
     }
+    for k in &page.allocation {
+        let missing = match k.kind {
+            costwatch_core::ScopeKind::Tag => "untagged",
+            _ => "uncategorised",
+        };
+        let mut line = |label: String, scope: &str, amount: Money, share_pct: Option<f64>| {
+            out.push(Row {
+                table: "allocation",
+                label: defuse(&label),
+                scope: defuse(scope),
+                currency: currency(),
+                amount: Some(amount),
+                share_pct,
+                ..Row::default()
+            });
+        };
+        for v in &k.values {
+            line(
+                format!("{}={}", k.key, v.value),
+                &v.scope,
+                v.amount,
+                v.share_pct,
+            );
+        }
+        if let Some(rest) = &k.rest {
+            let label = format!("{} ({} more values)", k.key, rest.values);
+            line(label, "", rest.amount, rest.share_pct);
+        }
+        let u = &k.unallocated;
+        line(
+            format!("{} ({missing})", k.key),
+            &u.scope,
+            u.amount,
+            u.share_pct,
+        );
+    }
     out
 }
 
 /// The CSV's columns, in [`Row`]'s field order; written even when no row follows.
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 13] = [
     "table",
     "label",
     "scope",
@@ -150,6 +190,7 @@ const COLUMNS: [&str; 12] = [
     "limit",
     "forecast",
     "percent_used",
+    "share_pct",
 ];
 
 pub fn render_csv(page: &ReportPage) -> Result<String> {

@@ -14,6 +14,7 @@ use costwatch_store::{RollupStore, StateStore};
 use minijinja::{Environment, context};
 use serde::Serialize;
 
+use crate::allocation::KeyAllocation;
 use crate::chart::{ChartData, render};
 use crate::config::PipelineConfig;
 use crate::detect::{AnomalyState, active};
@@ -60,6 +61,8 @@ pub struct ReportPage {
     /// What the report lacks, e.g. a pipeline step that had not finished when it went out
     /// (the report Lambda's fallback schedule); shown above the figures.
     pub notes: Vec<String>,
+    /// The month so far per tag key and cost category, with the spend carrying none.
+    pub allocation: Vec<KeyAllocation>,
 }
 
 fn chart_for(
@@ -176,6 +179,7 @@ pub async fn build_page(
         forecast: org_forecast.cloned(),
         anomalies,
         notes: Vec::new(),
+        allocation: crate::allocation::month_to_date(rollups, as_of).await?,
     })
 }
 
@@ -196,6 +200,9 @@ pub fn render_page(page: &ReportPage) -> Result<String> {
     });
     env.add_filter("signed_pct", |v: f64| format!("{v:+.1}%"));
     env.add_filter("whole_pct", display_percent_used);
+    env.add_filter("share", |v: Option<f64>| {
+        v.map_or_else(|| "–".to_owned(), |p| format!("{p:.1}%"))
+    });
     env.add_filter("bar_width", |v: f64| format!("{:.1}", v.clamp(0.0, 100.0)));
     env.add_test("negative_amount", |v: String| v.starts_with('-'));
     env.add_template("report.html", TEMPLATE)

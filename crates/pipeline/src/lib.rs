@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod aggregate;
+pub mod allocation;
 pub mod archive;
 pub mod budgets;
 pub mod chart;

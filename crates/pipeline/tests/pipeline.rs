@@ -270,6 +270,33 @@ async fn replayed_days_find_the_spike_once_and_notify_budgets_once() {
     assert!(html.contains("<svg"), "no chart");
     assert!(html.contains("Amazon SageMaker in data-platform"));
     assert!(html.contains("150%"), "budget at 150% not shown");
+    // Allocation: the month's untagged spend (the purchases on the 1st) on the page and in the
+    // CSV, and every team's line.
+    let team = page
+        .allocation
+        .iter()
+        .find(|k| k.key == "team")
+        .expect("the team tag");
+    assert!(team.unallocated.amount > costwatch_core::Money::ZERO);
+    let untagged = costwatch_core::money::display(team.unallocated.amount, "USD");
+    assert!(
+        html.contains("Allocation, month to date")
+            && html.contains(&format!("<strong>{untagged}</strong>")),
+        "{untagged}"
+    );
+    let csv = costwatch_pipeline::archive::render_csv(&page).unwrap();
+    assert!(
+        csv.contains(&format!(
+            "allocation,team (untagged),tag=team|value=,,,USD,{},",
+            team.unallocated.amount
+        )),
+        "{csv}"
+    );
+    assert_eq!(
+        csv.matches("\nallocation,team=").count(),
+        team.values.len(),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -291,6 +318,25 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
         chart_svg: "<svg></svg>".into(),
         forecast: None,
         notes: vec![hostile.into()],
+        allocation: vec![costwatch_pipeline::allocation::KeyAllocation {
+            kind: costwatch_core::ScopeKind::Tag,
+            key: "team".into(),
+            values: vec![costwatch_pipeline::allocation::Share {
+                scope: "tag=team|value=x".into(),
+                value: hostile.into(),
+                amount: costwatch_core::Money::ONE,
+                share_pct: Some(100.0),
+            }],
+            rest: None,
+            unallocated: costwatch_pipeline::allocation::Share {
+                scope: "tag=team|value=".into(),
+                value: String::new(),
+                amount: costwatch_core::Money::ZERO,
+                share_pct: Some(0.0),
+            },
+            total: costwatch_core::Money::ONE,
+            coverage_pct: Some(100.0),
+        }],
         anomalies: vec![AnomalyView {
             title: hostile.into(),
             scope: "org".into(),
@@ -316,7 +362,7 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
     };
     let html = render_page(&page).unwrap();
     assert!(!html.contains("<script>"), "raw markup reached the page");
-    assert_eq!(html.matches("&lt;script&gt;").count(), 5);
+    assert_eq!(html.matches("&lt;script&gt;").count(), 6);
     // The archived CSV: a label a spreadsheet would run as a formula is defused.
     let csv = costwatch_pipeline::archive::render_csv(&page).unwrap();
     assert!(csv.contains("\ntop_service,'=1+2,"), "{csv}");

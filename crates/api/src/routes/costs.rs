@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use costwatch_core::scope::ScopeKind;
 use costwatch_core::{DailySeries, Money, Scope};
 use serde::{Deserialize, Serialize};
@@ -150,5 +150,38 @@ pub async fn breakdown(
         start: Some(start),
         end: Some(end),
         scopes: page.page(items)?,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct AllocationQuery {
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Serialize)]
+pub struct Allocation {
+    /// The first of the month and the day the month so far runs to; null without data.
+    start: Option<NaiveDate>,
+    as_of: Option<NaiveDate>,
+    items: Vec<costwatch_pipeline::allocation::KeyAllocation>,
+}
+
+/// The month so far per value of each tag key and cost category, with the spend carrying none.
+pub async fn allocation(
+    State(api): State<Arc<Api>>,
+    Query(q): Query<AllocationQuery>,
+) -> Result<Json<Allocation>, Problem> {
+    let Some(as_of) = super::params::as_of(&api, q.as_of).await? else {
+        return Ok(Json(Allocation {
+            start: None,
+            as_of: None,
+            items: Vec::new(),
+        }));
+    };
+    let items = costwatch_pipeline::allocation::month_to_date(api.rollups.as_ref(), as_of).await?;
+    Ok(Json(Allocation {
+        start: Some(as_of.with_day(1).unwrap_or(as_of)),
+        as_of: Some(as_of),
+        items,
     }))
 }

@@ -83,6 +83,7 @@ pub fn routes() -> Routes {
         .get("/openapi.json", openapi)
         .get("/v1/costs", costs::daily)
         .get("/v1/costs/breakdown", costs::breakdown)
+        .get("/v1/costs/allocation", costs::allocation)
         .get("/v1/anomalies", anomalies::list)
         .get("/v1/anomalies/{id}", anomalies::detail)
         .post("/v1/anomalies/{id}/acknowledge", anomalies::acknowledge)

@@ -32,7 +32,7 @@ impl NotificationBus for ArchiveFirst<'_> {
 }
 
 /// The JSON's tables and the CSV's rows describe the same report: one CSV row per budget, mover,
-/// service and anomaly of the JSON, amounts as plain decimals.
+/// service, anomaly and allocation line of the JSON, amounts as plain decimals.
 pub async fn check_archived_data(lake: &dyn LakeReader, keys: &[String]) {
     let read = |key: &str| {
         let key = key.to_owned();
@@ -58,7 +58,8 @@ pub async fn check_archived_data(lake: &dyn LakeReader, keys: &[String]) {
             "change",
             "limit",
             "forecast",
-            "percent_used"
+            "percent_used",
+            "share_pct"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -68,6 +69,14 @@ pub async fn check_archived_data(lake: &dyn LakeReader, keys: &[String]) {
     assert_eq!(count("top_mover"), len(&figures["top_movers"]));
     assert_eq!(count("top_service"), len(&figures["top_services"]));
     assert_eq!(count("anomaly"), len(&json["anomalies"]));
+    // Per tag key: its listed values, the rest's line when some are folded, the untagged line.
+    let allocation_lines: usize = json["allocation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| len(&k["values"]) + usize::from(!k["rest"].is_null()) + 1)
+        .sum();
+    assert_eq!(count("allocation"), allocation_lines);
     assert!(count("anomaly") > 0, "the planted spike is an open anomaly");
     let first_service = rows.iter().find(|r| &r[0] == "top_service").unwrap();
     assert_eq!(
