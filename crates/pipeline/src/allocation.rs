@@ -39,6 +39,7 @@ pub struct Share {
     /// The value as written; empty for the unallocated line.
     pub value: String,
     pub amount: Money,
+    /// Percent of the key's total, to two decimals.
     pub share_pct: Option<f64>,
 }
 
@@ -103,7 +104,10 @@ fn finish(k: &mut KeyAllocation) {
     }
     k.total = k.values.iter().map(|v| v.amount).sum::<Money>() + k.unallocated.amount;
     let total = k.total;
-    let share = |amount: Money| (total > Money::ZERO).then(|| to_f64(amount / total) * 100.0);
+    // Percent to two decimals: what a reader compares, and a CSV cell without float noise.
+    let share = |amount: Money| {
+        (total > Money::ZERO).then(|| (to_f64(amount / total) * 10_000.0).round() / 100.0)
+    };
     k.values
         .sort_by(|a, b| b.amount.cmp(&a.amount).then(a.value.cmp(&b.value)));
     let folded = k.values.split_off(k.values.len().min(SHOWN_VALUES));
@@ -127,6 +131,30 @@ mod tests {
     use costwatch_core::DailyCost;
     use costwatch_store::RollupRow;
     use costwatch_store::memory::MemoryRollups;
+
+    #[test]
+    fn shares_are_percent_to_two_decimals() {
+        let third = |value: &str| Share {
+            scope: format!("tag=team|value={value}"),
+            value: value.into(),
+            amount: Money::ONE,
+            share_pct: None,
+        };
+        let mut k = KeyAllocation {
+            kind: ScopeKind::Tag,
+            key: "team".into(),
+            values: vec![third("a"), third("b"), third("")],
+            rest: None,
+            unallocated: third("unused"),
+            total: Money::ZERO,
+            coverage_pct: None,
+        };
+        finish(&mut k);
+        assert_eq!(k.total, Money::from(3));
+        assert_eq!(k.values[0].share_pct, Some(33.33));
+        assert_eq!(k.unallocated.value, "");
+        assert_eq!(k.coverage_pct, Some(66.67));
+    }
 
     #[tokio::test]
     async fn each_key_ranks_its_values_folds_the_rest_and_shows_what_carries_none() {
