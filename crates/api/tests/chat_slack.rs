@@ -344,6 +344,25 @@ async fn cost_answers_about_an_account_a_service_or_a_tag_and_says_what_else_mat
     );
 }
 
+/// A `history_days` shorter than the month so far (28, on the 30th): the month to date is still
+/// the whole month's, and the forecast is still given.
+#[tokio::test]
+async fn a_short_history_still_gives_the_whole_month_to_date() {
+    let mut seeded = seeded_to("2026-10-30".parse().unwrap()).await;
+    seeded.config.history_days = 28;
+    let s = slack_over(seeded);
+    let body = call(&s.router, signed("/slack/commands", &cost_command(), s.now))
+        .await
+        .json();
+    let text = body.to_string();
+    let shown = month_to_date(&s, &Scope::Org).await;
+    assert!(
+        text.contains(&format!("*Month to date*: {shown}")),
+        "{shown} in {text}"
+    );
+    assert!(text.contains("*Month-end forecast*: $"), "{text}");
+}
+
 #[tokio::test]
 async fn without_a_signing_secret_slack_is_not_served() {
     let seeded = seeded().await;

@@ -5,7 +5,7 @@
 //! service's accounts), and its open anomalies. Plain figures; each chat renders and escapes them
 //! its own way.
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use costwatch_analytics::forecast::month_end_with;
 use costwatch_core::envelopes::DEFAULT_CURRENCY;
 use costwatch_core::money::{display_with_interval, shows_as_zero};
@@ -139,12 +139,22 @@ pub async fn glance(api: &Api, query: &str) -> Result<Glance, Problem> {
         g.label = Some(ScopeRef::new(&scope, name_of(&scope)).label);
     }
     let cfg = api.config().await?;
+    // The forecast run's window, read from the month's first day when that is earlier (a
+    // `history_days` of 28 on the 30th), so the month to date is whole.
     let history_start = day - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
-    let history = api.rollups.series(&scope, history_start, day).await?;
-    g.day_total = history.get(day).map(|c| c.total()).unwrap_or_default();
-    g.month_to_date = history.month_to_date(day);
+    let month_start = day.with_day(1).unwrap_or(day);
+    let read_from = history_start.min(month_start);
+    let series = api.rollups.series(&scope, read_from, day).await?;
+    g.day_total = series.get(day).map(|c| c.total()).unwrap_or_default();
+    g.month_to_date = series.month_to_date(day);
     // On a month's last day the month to date is the total: no forecast to give.
     if day != month_last_day(day) {
+        let skip = usize::try_from((history_start - read_from).num_days()).unwrap_or(0);
+        let history = DailySeries {
+            scope: series.scope.clone(),
+            start: history_start,
+            days: series.days[skip.min(series.days.len())..].to_vec(),
+        };
         g.forecast =
             month_end_with(&history, day, &cfg.forecast).map(|f| (f.total, f.lo80, f.hi80));
     }
