@@ -339,11 +339,10 @@ function drawAllocationCard(k, monthStart) {
   card.dataset.key = k.unallocated.scope;
   card.appendChild(text("h3", tag ? `tag ${k.key}` : `cost category ${k.key}`));
   const share = (pct) => (pct === null ? "–" : `${pct.toFixed(1)}%`);
-  const missing = tag ? "untagged" : "uncategorised";
   const complete = Math.abs(Number(k.unallocated.amount)) < 0.005;
   card.appendChild(text("p", complete
     ? `Since ${monthStart}, every cost carries it.`
-    : `Since ${monthStart}, ${share(k.coverage_pct)} of the spend carries it; ${fmt(k.unallocated.amount)} is ${missing}.`, "coverage"));
+    : `Since ${monthStart}, ${share(k.coverage_pct)} of the spend carries it; ${fmt(k.unallocated.amount)} is ${k.missing}.`, "coverage"));
   const table = document.createElement("table");
   table.createTHead().innerHTML = '<tr><th scope="col">Value</th><th scope="col" class="num">Month to date</th><th scope="col" class="num">Share</th></tr>';
   const body = table.createTBody();
@@ -359,7 +358,7 @@ function drawAllocationCard(k, monthStart) {
   };
   for (const v of k.values) row(v.value, v);
   if (k.rest) row(`${k.rest.values} more ${k.rest.values === 1 ? "value" : "values"}`, k.rest, "rest");
-  if (!complete) row(`(${missing})`, k.unallocated, "unallocated");
+  if (!complete) row(`(${k.missing})`, k.unallocated, "unallocated");
   card.appendChild(table);
   return card;
 }

@@ -288,6 +288,28 @@ pub struct ReportFigures {
     /// Weekly reports: Σ the realised monthly savings of implemented recommendations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saved_so_far: Option<Money>,
+    /// The month so far per tag key and cost category: how much of the spend carries a value
+    /// (showback coverage), tags first. Empty when no cost carries a tag or cost category.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocation: Vec<AllocationLine>,
+}
+
+/// One tag key's (or cost category's) month to date in a report: the spend no value of it
+/// accounts for, and the share that carries one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationLine {
+    /// `tag` or `cost_category`.
+    pub kind: ScopeKind,
+    pub key: String,
+    /// The key's unallocated scope (`tag=team|value=`), for `/v1/costs?scope=`.
+    pub scope: String,
+    /// The month's spend without a value of the key.
+    pub unallocated: Money,
+    /// Percent of the month's spend that carries a value, to two decimals; absent when the
+    /// month's total is not positive (credits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage_pct: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

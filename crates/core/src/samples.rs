@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use crate::envelopes;
 use crate::findings::*;
 use crate::notification::*;
-use crate::scope::Scope;
+use crate::scope::{Scope, ScopeKind};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
@@ -179,6 +179,22 @@ pub fn all_in(currency: &str) -> Vec<(&'static str, Notification)> {
         }],
         open_anomalies: 1,
         saved_so_far: None,
+        allocation: vec![
+            AllocationLine {
+                kind: ScopeKind::Tag,
+                key: "team".into(),
+                scope: "tag=team|value=".into(),
+                unallocated: usd(748_025),
+                coverage_pct: Some(91.7),
+            },
+            AllocationLine {
+                kind: ScopeKind::CostCategory,
+                key: "Business Unit".into(),
+                scope: "costcategory=Business Unit|value=".into(),
+                unallocated: usd(0),
+                coverage_pct: Some(100.0),
+            },
+        ],
     };
     vec![
         (

@@ -45,6 +45,33 @@ pub enum ScopeKind {
     Metric,
 }
 
+impl ScopeKind {
+    /// What spend without a value of a key is called: "untagged" for a tag key, "uncategorised"
+    /// for a cost category (the word every label, note, report and card uses).
+    pub fn missing_value(self) -> &'static str {
+        match self {
+            ScopeKind::CostCategory => "uncategorised",
+            _ => "untagged",
+        }
+    }
+
+    /// What a key of this kind is called in a sentence: "tag key", "cost category".
+    pub fn key_noun(self) -> &'static str {
+        match self {
+            ScopeKind::CostCategory => "cost category",
+            _ => "tag key",
+        }
+    }
+
+    /// A key named for a reader: "tag team", "cost category Business Unit".
+    pub fn key_label(self, key: &str) -> String {
+        match self {
+            ScopeKind::CostCategory => format!("cost category {key}"),
+            _ => format!("tag {key}"),
+        }
+    }
+}
+
 impl Scope {
     pub fn kind(&self) -> ScopeKind {
         match self {
@@ -125,12 +152,13 @@ impl Scope {
             Scope::Account(a) => format!("Account {a}"),
             Scope::Service(s) => s.clone(),
             Scope::AccountService { account, service } => format!("{service} in account {account}"),
-            Scope::Tag { key, value } if value.is_empty() => format!("tag {key} (untagged)"),
-            Scope::Tag { key, value } => format!("tag {key}={value}"),
-            Scope::CostCategory { name, value } if value.is_empty() => {
-                format!("cost category {name} (uncategorised)")
+            Scope::Tag { key: k, value: v } | Scope::CostCategory { name: k, value: v } => {
+                let kind = self.kind();
+                match v.is_empty() {
+                    true => format!("{} ({})", kind.key_label(k), kind.missing_value()),
+                    false => format!("{}={v}", kind.key_label(k)),
+                }
             }
-            Scope::CostCategory { name, value } => format!("cost category {name}={value}"),
             Scope::Metric(m) => m.to_string(),
         }
     }

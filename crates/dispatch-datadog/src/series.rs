@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_core::Notification;
+use costwatch_core::ScopeKind;
 use costwatch_core::money::to_f64;
 use costwatch_core::notification::{NotificationBody, ReportPeriod};
 use costwatch_dispatch::view::severity_word;
@@ -36,9 +37,11 @@ pub const ANOMALY_ACTUAL: &str = "costwatch.anomaly.actual";
 pub const ANOMALY_EXPECTED: &str = "costwatch.anomaly.expected";
 pub const RECOMMENDATION_SAVINGS: &str = "costwatch.recommendation.monthly_savings";
 pub const RECOMMENDATION_COST: &str = "costwatch.recommendation.current_monthly_cost";
+pub const ALLOCATION_UNALLOCATED: &str = "costwatch.allocation.unallocated";
+pub const ALLOCATION_COVERAGE: &str = "costwatch.allocation.coverage";
 
 /// Every metric the dispatcher sends (a test checks the docs page lists each).
-pub const NAMES: [&str; 20] = [
+pub const NAMES: [&str; 22] = [
     COST_DAILY,
     COST_WEEKLY,
     COST_MONTH_TO_DATE,
@@ -59,6 +62,8 @@ pub const NAMES: [&str; 20] = [
     ANOMALY_EXPECTED,
     RECOMMENDATION_SAVINGS,
     RECOMMENDATION_COST,
+    ALLOCATION_UNALLOCATED,
+    ALLOCATION_COVERAGE,
 ];
 
 /// The tags every series of `n` carries: where the money went, in which currency, what kind of
@@ -146,6 +151,22 @@ pub fn of(n: &Notification, extra: &[String], stamp: Timestamp) -> Vec<Value> {
             for b in &f.budgets {
                 let t = with(&[tag("budget", &b.budget)]);
                 point(BUDGET_PERCENT_USED, ts, b.percent_used, Some("percent"), &t);
+            }
+            // Tag coverage over time, a showback's first figure; month to date, so daily only
+            // (a weekly report's would repeat its last day's).
+            if f.period == ReportPeriod::Daily {
+                for a in &f.allocation {
+                    let key = match a.kind {
+                        ScopeKind::CostCategory => tag("cost_category", &a.key),
+                        _ => tag("tag_key", &a.key),
+                    };
+                    let t = with(&[key]);
+                    let unallocated = to_f64(a.unallocated);
+                    point(ALLOCATION_UNALLOCATED, ts, unallocated, money_unit, &t);
+                    if let Some(pct) = a.coverage_pct {
+                        point(ALLOCATION_COVERAGE, ts, pct, Some("percent"), &t);
+                    }
+                }
             }
         }
         NotificationBody::Forecast(f) => {

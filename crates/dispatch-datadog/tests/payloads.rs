@@ -205,6 +205,54 @@ fn each_kind_sends_its_figures_at_the_cost_day() {
         point(&find(&report, series::COST_DAILY)),
         (midnight(f.end), costwatch_core::money::to_f64(f.total))
     );
+    // Each key's unallocated spend and coverage, one series per key.
+    let all = metrics_of(&render(Message::One(&report)));
+    let per_key = |metric: &str| -> Vec<(String, f64)> {
+        all.iter()
+            .filter(|s| s["metric"] == metric)
+            .map(|s| {
+                let key = s["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .find(|t| t.starts_with("tag_key:") || t.starts_with("cost_category:"))
+                    .unwrap()
+                    .to_owned();
+                (key, point(s).1)
+            })
+            .collect()
+    };
+    assert_eq!(
+        f.allocation.len(),
+        2,
+        "the sample has a tag and a cost category"
+    );
+    assert_eq!(
+        per_key(series::ALLOCATION_UNALLOCATED),
+        [
+            ("tag_key:team".to_owned(), 7480.25),
+            ("cost_category:business_unit".to_owned(), 0.0)
+        ]
+    );
+    assert_eq!(
+        per_key(series::ALLOCATION_COVERAGE),
+        [
+            ("tag_key:team".to_owned(), 91.7),
+            ("cost_category:business_unit".to_owned(), 100.0)
+        ]
+    );
+    let mut weekly = report.clone();
+    if let NotificationBody::Report(w) = &mut weekly.body {
+        w.period = costwatch_core::notification::ReportPeriod::Weekly;
+    }
+    let weekly_series = metrics_of(&render(Message::One(&weekly)));
+    assert!(
+        !weekly_series
+            .iter()
+            .any(|s| s["metric"] == series::ALLOCATION_COVERAGE),
+        "month to date: the daily report's alone"
+    );
     let forecast = sample("forecast");
     let NotificationBody::Forecast(f) = &forecast.body else {
         panic!()

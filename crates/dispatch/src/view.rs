@@ -271,6 +271,26 @@ impl View {
                         what: "budgets".into(),
                     });
                 }
+                if !f.allocation.is_empty() {
+                    tables.push(Table {
+                        heading: "Allocation, month to date".into(),
+                        headers: vec!["Key".into(), "Allocated".into(), "Unallocated".into()],
+                        rows: f
+                            .allocation
+                            .iter()
+                            .map(|a| {
+                                vec![
+                                    a.kind.key_label(&a.key),
+                                    a.coverage_pct
+                                        .map(|p| format!("{p:.1}%"))
+                                        .unwrap_or_else(|| "–".into()),
+                                    format!("{} {}", money(a.unallocated), a.kind.missing_value()),
+                                ]
+                            })
+                            .collect(),
+                        what: "keys".into(),
+                    });
+                }
             }
             NotificationBody::Test(f) => {
                 facts = vec![("Message".into(), f.message.clone())];
@@ -479,6 +499,32 @@ mod tests {
         let tables = View::of(&report).tables;
         let budgets = tables.iter().find(|t| t.what == "budgets").unwrap();
         assert_eq!(budgets.rows[0][2], "not yet", "{:?}", budgets.rows);
+    }
+
+    /// A report says how much of the month's spend no team can be shown, per key, in the word
+    /// of its kind.
+    #[test]
+    fn a_report_shows_each_keys_allocated_share_and_unallocated_spend() {
+        let report = samples::of_kind("report");
+        let tables = View::of(&report).tables;
+        let allocation = tables.iter().find(|t| t.what == "keys").unwrap();
+        assert_eq!(
+            allocation.rows,
+            [
+                ["tag team", "91.7%", "$7,480.25 untagged"],
+                [
+                    "cost category Business Unit",
+                    "100.0%",
+                    "$0.00 uncategorised"
+                ]
+            ]
+        );
+        let mut none = report.clone();
+        let NotificationBody::Report(r) = &mut none.body else {
+            panic!("report sample")
+        };
+        r.allocation.clear();
+        assert!(!View::of(&none).tables.iter().any(|t| t.what == "keys"));
     }
 
     #[test]

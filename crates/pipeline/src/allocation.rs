@@ -4,6 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use costwatch_core::money::to_f64;
+use costwatch_core::notification::AllocationLine;
 use costwatch_core::scope::ScopeKind;
 use costwatch_core::{Money, Scope};
 use costwatch_store::RollupStore;
@@ -20,6 +21,8 @@ pub struct KeyAllocation {
     /// `tag` or `cost_category`.
     pub kind: ScopeKind,
     pub key: String,
+    /// What the unallocated line is called: `untagged` or `uncategorised`.
+    pub missing: &'static str,
     /// The largest values, at most [`SHOWN_VALUES`], largest first.
     pub values: Vec<Share>,
     /// The other values summed; `None` when every value is listed.
@@ -78,6 +81,7 @@ pub async fn month_to_date(
             _ => keys.push(KeyAllocation {
                 kind,
                 key: key.clone(),
+                missing: kind.missing_value(),
                 values: vec![share],
                 rest: None,
                 unallocated: Share {
@@ -94,6 +98,44 @@ pub async fn month_to_date(
     keys.iter_mut().for_each(finish);
     keys.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
     Ok(keys)
+}
+
+/// Keys a report envelope lists at most: a CUR brings every user tag column, so an organisation
+/// can have dozens of keys, and a chat message is read, not searched.
+pub const REPORT_KEYS: usize = 10;
+
+/// The keys as a report envelope carries them: the [`REPORT_KEYS`] the most spend carries (the
+/// ones a showback is built on, not a `Name` tag on three instances), in the page's order.
+pub fn report_lines(keys: &[KeyAllocation]) -> Vec<AllocationLine> {
+    let mut kept: Vec<&KeyAllocation> = keys.iter().collect();
+    // Stable: among equal coverage the page's order decides.
+    kept.sort_by(|a, b| {
+        let covered = |k: &KeyAllocation| k.coverage_pct.unwrap_or(0.0);
+        covered(b).total_cmp(&covered(a))
+    });
+    kept.truncate(REPORT_KEYS);
+    kept.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
+    kept.into_iter()
+        .map(|k| {
+            let unallocated = match k.kind {
+                ScopeKind::CostCategory => Scope::CostCategory {
+                    name: k.key.clone(),
+                    value: String::new(),
+                },
+                _ => Scope::Tag {
+                    key: k.key.clone(),
+                    value: String::new(),
+                },
+            };
+            AllocationLine {
+                kind: k.kind,
+                key: k.key.clone(),
+                scope: unallocated.key(),
+                unallocated: k.unallocated.amount,
+                coverage_pct: k.coverage_pct,
+            }
+        })
+        .collect()
 }
 
 /// Splits the unallocated line from the values, sums the total, ranks and folds the values, and
@@ -143,6 +185,7 @@ mod tests {
         let mut k = KeyAllocation {
             kind: ScopeKind::Tag,
             key: "team".into(),
+            missing: "untagged",
             values: vec![third("a"), third("b"), third("")],
             rest: None,
             unallocated: third("unused"),
@@ -182,10 +225,16 @@ mod tests {
         rollups.replace_days(&[before, day], &rows).await.unwrap();
 
         let keys = month_to_date(&rollups, day).await.unwrap();
-        let names: Vec<(ScopeKind, &str)> = keys.iter().map(|k| (k.kind, k.key.as_str())).collect();
+        let names: Vec<(ScopeKind, &str, &str)> = keys
+            .iter()
+            .map(|k| (k.kind, k.key.as_str(), k.missing))
+            .collect();
         assert_eq!(
             names,
-            [(ScopeKind::Tag, "team"), (ScopeKind::CostCategory, "Unit")]
+            [
+                (ScopeKind::Tag, "team", "untagged"),
+                (ScopeKind::CostCategory, "Unit", "uncategorised")
+            ]
         );
         let team = &keys[0];
         // October's day is not this month's; November's values: 100..160 (910), untagged 90.
@@ -213,5 +262,46 @@ mod tests {
             (unit.unallocated.amount, unit.coverage_pct),
             (Money::ZERO, Some(100.0))
         );
+    }
+
+    #[test]
+    fn a_report_lists_the_keys_the_most_spend_carries_in_the_pages_order() {
+        let key = |kind: ScopeKind, key: &str, coverage: f64| KeyAllocation {
+            kind,
+            key: key.into(),
+            missing: kind.missing_value(),
+            values: Vec::new(),
+            rest: None,
+            unallocated: Share {
+                scope: String::new(),
+                value: String::new(),
+                amount: Money::from(100 - coverage as i64),
+                share_pct: None,
+            },
+            total: Money::from(100),
+            coverage_pct: Some(coverage),
+        };
+        let mut keys = vec![key(ScopeKind::CostCategory, "Unit", 100.0)];
+        for i in 0..REPORT_KEYS {
+            keys.push(key(ScopeKind::Tag, &format!("k{i:02}"), i as f64));
+        }
+        keys.push(key(ScopeKind::Tag, "team", 90.0));
+        keys.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
+
+        let lines = report_lines(&keys);
+        let listed: Vec<&str> = lines.iter().map(|l| l.key.as_str()).collect();
+        // The two least carried tags (k00, k01) are left out; tags first, by key.
+        assert_eq!(
+            listed,
+            [
+                "k02", "k03", "k04", "k05", "k06", "k07", "k08", "k09", "team", "Unit"
+            ]
+        );
+        let team = &lines[8];
+        assert_eq!(
+            (team.scope.as_str(), team.unallocated, team.coverage_pct),
+            ("tag=team|value=", Money::from(10), Some(90.0))
+        );
+        assert_eq!(lines[9].scope, "costcategory=Unit|value=");
     }
 }

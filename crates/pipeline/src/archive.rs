@@ -138,10 +138,7 @@ fn rows(page: &ReportPage) -> Vec<Row> {
         }
     }
     for k in &page.allocation {
-        let missing = match k.kind {
-            costwatch_core::ScopeKind::Tag => "untagged",
-            _ => "uncategorised",
-        };
+        let missing = k.kind.missing_value();
         let mut line = |label: String, scope: &str, amount: Money, share_pct: Option<f64>| {
             out.push(Row {
                 table: "allocation",

@@ -185,10 +185,7 @@ async fn unknown_key_note(
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| format!("; did you mean `{k}`?"))
         .unwrap_or_default();
-    let (what, missing) = match scope {
-        Scope::Tag { .. } => ("tag key", "untagged"),
-        _ => ("cost category", "uncategorised"),
-    };
+    let (what, missing) = (scope.kind().key_noun(), scope.kind().missing_value());
     Ok(Some(format!(
         "no cost on {as_of} carries {what} `{wanted}`, so all of the organisation's spend counts \
          as {missing}: check the key's name{hint}"

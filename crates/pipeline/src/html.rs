@@ -117,6 +117,7 @@ pub async fn build_page(
     names: &BTreeMap<String, String>,
     figures: ReportFigures,
     org_forecast: Option<&MonthEndForecast>,
+    allocation: Vec<KeyAllocation>,
     as_of: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<ReportPage> {
@@ -179,7 +180,7 @@ pub async fn build_page(
         forecast: org_forecast.cloned(),
         anomalies,
         notes: Vec::new(),
-        allocation: crate::allocation::month_to_date(rollups, as_of).await?,
+        allocation,
     })
 }
 

@@ -137,6 +137,8 @@ pub async fn figures(
             ReportPeriod::Weekly => crate::recommend::saved_so_far(state).await?,
             ReportPeriod::Daily => None,
         },
+        // Filled by the caller from the month's allocation, which the page reads in full.
+        allocation: Vec::new(),
     })
 }
 

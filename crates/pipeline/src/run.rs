@@ -180,7 +180,9 @@ pub async fn build_report(
     // A month with every day in has its total in the month to date: neither the figures nor the
     // page show it as a forecast.
     let org_forecast = run.forecasts.get(&Scope::Org).filter(|f| !f.is_complete());
-    let figs = figures(
+    // Read once: the page shows every key in full, the envelope a line per key.
+    let allocation = crate::allocation::month_to_date(ports.rollups, run.as_of).await?;
+    let mut figs = figures(
         ports.rollups,
         ports.state,
         &names,
@@ -190,6 +192,7 @@ pub async fn build_report(
         run.as_of,
     )
     .await?;
+    figs.allocation = crate::allocation::report_lines(&allocation);
     let mut envelope = envelopes::report(figs.clone(), now);
     if let Some(base) = &cfg.dashboard_url {
         envelope.links.push(costwatch_core::notification::Link {
@@ -204,6 +207,7 @@ pub async fn build_report(
         &names,
         figs,
         org_forecast,
+        allocation,
         run.as_of,
         now,
     )

@@ -119,6 +119,7 @@ fn the_largest_budget_list_allowed_fits_the_daily_reports_message() {
             .collect(),
         open_anomalies: u32::MAX,
         saved_so_far: None,
+        allocation: Vec::new(),
     };
     let envelope = serde_json::to_vec(&envelopes::report(figures, chrono::Utc::now())).unwrap();
     assert!(envelope.len() < 256 * 1024, "{} bytes", envelope.len());

@@ -321,6 +321,7 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
         allocation: vec![costwatch_pipeline::allocation::KeyAllocation {
             kind: costwatch_core::ScopeKind::Tag,
             key: "team".into(),
+            missing: "untagged",
             values: vec![costwatch_pipeline::allocation::Share {
                 scope: "tag=team|value=x".into(),
                 value: hostile.into(),
