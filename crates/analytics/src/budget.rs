@@ -3,7 +3,7 @@
 //! Spend is net (credits included), like the invoice a budget is held against. The period is the
 //! calendar month containing `as_of`.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use costwatch_core::findings::{BudgetCrossing, MonthEndForecast, Threshold, ThresholdBasis};
 use costwatch_core::money::to_f64;
 use costwatch_core::series::month_last_day;
@@ -16,10 +16,66 @@ pub struct Budget {
     pub name: String,
     /// Serialises as its key, e.g. "org" or "account=123".
     pub scope: Scope,
-    /// Monthly amount (must be positive; the pipeline validates it).
+    /// Monthly amount (must be positive; the pipeline validates it). Left out (zero) on an
+    /// auto-adjusting budget, whose amount each month is [`auto_amount`]'s.
+    #[serde(default, skip_serializing_if = "Money::is_zero")]
     pub amount: Money,
+    /// Auto-adjusting: each month's amount is the scope's average monthly spend over this many
+    /// full months before it (1 to [`MAX_AUTO_ADJUST_MONTHS`]), as AWS Budgets' auto-adjusting
+    /// budgets do — a budget for a team nobody gave a number, that follows its growth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_adjust_months: Option<u8>,
     #[serde(default = "default_thresholds")]
     pub thresholds: Vec<Threshold>,
+}
+
+/// As AWS Budgets allows for an auto-adjusting budget's history.
+pub const MAX_AUTO_ADJUST_MONTHS: u8 = 12;
+
+/// An auto-adjusting budget's amount for one month, and what it was averaged over.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AutoAmount {
+    /// The average, to the cent.
+    pub amount: Money,
+    /// Months averaged: fewer than asked while the scope's history is shorter.
+    pub months: u8,
+    /// The first of them.
+    pub since: NaiveDate,
+}
+
+/// The amount of an auto-adjusting budget for the month starting `month_start`: the mean of
+/// the scope's net monthly spend over up to `months` calendar months before it (`scope` must
+/// cover them). A month counts when every one of its days was collected (`collected`: the
+/// organisation's series, which has every day the source delivered) and the scope had a cost in
+/// it or in a month before — a team that started in September is not averaged with the empty
+/// months before it, but a quiet month after that counts. `None` while no month counts.
+pub fn auto_amount(
+    scope: &DailySeries,
+    collected: &DailySeries,
+    month_start: NaiveDate,
+    months: u8,
+) -> Option<AutoAmount> {
+    let mut started = false;
+    let mut counted: Vec<(NaiveDate, Money)> = Vec::new();
+    for back in (1..=u32::from(months)).rev() {
+        let first = month_start.checked_sub_months(Months::new(back))?;
+        let days: Vec<NaiveDate> = first
+            .iter_days()
+            .take_while(|d| *d <= month_last_day(first))
+            .collect();
+        started |= days.iter().any(|d| scope.get(*d).is_some());
+        if started && days.iter().all(|d| collected.get(*d).is_some()) {
+            let total = days.iter().filter_map(|d| scope.get(*d)).map(|c| c.total());
+            counted.push((first, total.sum()));
+        }
+    }
+    let (since, _) = *counted.first()?;
+    let sum: Money = counted.iter().map(|(_, m)| *m).sum();
+    Some(AutoAmount {
+        amount: (sum / Money::from(counted.len())).round_dp(2),
+        months: u8::try_from(counted.len()).unwrap_or(months),
+        since,
+    })
 }
 
 /// 50, 80, 100 and 120 % of actual spend, and 100 % of forecast spend: early warning, last
@@ -117,6 +173,7 @@ pub fn thresholds(
                 percent_of_limit: to_f64(value / budget.amount) * 100.0,
                 breach_date,
                 allowed_daily_spend,
+                auto_adjusted_months: None,
             };
             Some((crossing, value >= limit_at))
         })
@@ -160,6 +217,7 @@ pub fn planted_budgets(org: &costwatch_core::synth::SyntheticOrg) -> Vec<Budget>
             name: name.clone(),
             scope: scope.clone(),
             amount: *amount,
+            auto_adjust_months: None,
             thresholds: thresholds.clone(),
         })
         .collect()

@@ -244,6 +244,7 @@ const SHOWN_BUDGETS = 6;
 // How close a budget is to its limit: the larger of the share spent and the share forecast, as
 // the reports order their budgets (crates/pipeline report.rs `risk`).
 function budgetRisk(b) {
+  if (b.status === "pending") return 0; // auto-adjusting, no amount yet: nothing to be at risk of
   const forecast = b.forecast_pending ? 0 : (Number(b.forecast) / Number(b.limit)) * 100;
   return Math.max(b.percent_used, forecast);
 }
@@ -280,12 +281,16 @@ function drawBudget(b) {
   h.textContent = `${b.name} (${b.label})`;
   const badge = document.createElement("span");
   badge.className = "badge " + b.status;
-  badge.textContent = { ok: "on track", at_risk: "at risk", over: "over budget" }[b.status];
+  badge.textContent = { ok: "on track", at_risk: "at risk", over: "over budget", pending: "no amount yet" }[b.status];
   const text = document.createElement("p");
   // Without a forecast (too little history; the note says so) `forecast` is the spend so far,
   // and "no breach expected" would be a guess.
   const forecastKnown = !b.forecast_pending;
-  text.textContent = `${fmt(b.actual)} of ${fmt(b.limit)} (${percentUsed(b.percent_used)})` +
+  const pending = b.status === "pending";
+  const auto = b.auto_adjust && b.auto_adjust.averaged_months
+    ? ` (auto-adjusting: the average of the last ${b.auto_adjust.averaged_months === 1 ? "month" : `${b.auto_adjust.averaged_months} months`})`
+    : "";
+  text.textContent = (pending ? `${fmt(b.actual)} spent so far` : `${fmt(b.actual)} of ${fmt(b.limit)}${auto} (${percentUsed(b.percent_used)})`) +
     (forecastKnown ? `, forecast ${fmt(b.forecast)}. ` : ". ") +
     (b.breach_date ? `Breach date: ${b.breach_date}. ` : forecastKnown ? "No breach expected this month. " : "") +
     (b.allowed_daily_spend !== null ? `Allowed daily spend: ${fmt(b.allowed_daily_spend)} for ${b.days_left} days.` : "") +
@@ -297,12 +302,13 @@ function drawBudget(b) {
   if (pts.length) {
     const width = 400, height = 180, pad = { l: 64, r: 8, t: 8, b: 24 };
     const x0 = toDay(pts[0].date), x1 = toDay(pts[pts.length - 1].date);
-    const y1 = Math.max(Number(b.limit), ...pts.map((p) => Number(p.cumulative))) * 1.05;
-    const svg = chart(holder, `Burn-down of ${b.name}: month-to-date spend ${fmt(b.actual)} against a limit of ${fmt(b.limit)}` +
+    const y1 = Math.max(pending ? 0 : Number(b.limit), ...pts.map((p) => Number(p.cumulative))) * 1.05 || 1;
+    const svg = chart(holder, `Burn-down of ${b.name}: month-to-date spend ${fmt(b.actual)}` +
+      (pending ? "" : ` against a limit of ${fmt(b.limit)}`) +
       (b.breach_date ? `, passing it on ${b.breach_date}` : ""), width, height);
     const s = scales(x0, x1, y1, width, height, pad);
     axes(svg, x0, x1, y1, width, height, pad, s);
-    el("line", { class: "limit-line", x1: pad.l, x2: width - pad.r, y1: s.sy(Number(b.limit)), y2: s.sy(Number(b.limit)) }, svg);
+    if (!pending) el("line", { class: "limit-line", x1: pad.l, x2: width - pad.r, y1: s.sy(Number(b.limit)), y2: s.sy(Number(b.limit)) }, svg);
     const line = (list) => path(list.map((p) => [s.sx(toDay(p.date)), s.sy(Number(p.cumulative))]));
     el("path", { class: "cost-line", d: line(b.actual_burn) }, svg);
     if (b.forecast_burn.length) {

@@ -162,13 +162,25 @@ impl Summary {
             budgets: ranked
                 .iter()
                 .map(|b| {
-                    let mut line = format!(
-                        "{}: {} of {} ({})",
-                        b.line.budget,
-                        display(b.line.actual, CURRENCY),
-                        display(b.line.limit, CURRENCY),
-                        display_percent_used(b.line.percent_used),
-                    );
+                    let auto = match b.auto.map(|a| a.months) {
+                        Some(1) => ", the last month's".to_owned(),
+                        Some(n) => format!(", the average of the last {n} months"),
+                        None => String::new(),
+                    };
+                    let mut line = match b.amount_pending() {
+                        true => format!(
+                            "{}: {} spent",
+                            b.line.budget,
+                            display(b.line.actual, CURRENCY)
+                        ),
+                        false => format!(
+                            "{}: {} of {}{auto} ({})",
+                            b.line.budget,
+                            display(b.line.actual, CURRENCY),
+                            display(b.line.limit, CURRENCY),
+                            display_percent_used(b.line.percent_used),
+                        ),
+                    };
                     if !b.line.forecast_pending {
                         line += &format!(", forecast {}", display(b.line.forecast, CURRENCY));
                     }

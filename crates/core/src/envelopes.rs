@@ -339,6 +339,16 @@ impl Envelopes<'_> {
             c.period_start,
             c.as_of,
         ));
+        if let Some(months) = c.auto_adjusted_months {
+            summary.push_str(&format!(
+                " The budget adjusts itself: {} is the average of the last {}.",
+                self.money(c.limit),
+                match months {
+                    1 => "month".to_owned(),
+                    n => format!("{n} months"),
+                }
+            ));
+        }
         if let Some(date) = c.breach_date.filter(|_| c.actual < c.limit) {
             summary.push_str(&format!(" At this rate the budget runs out on {date}."));
         }
@@ -367,6 +377,7 @@ impl Envelopes<'_> {
             percent_of_limit: c.percent_of_limit,
             breach_date: c.breach_date,
             allowed_daily_spend: c.allowed_daily_spend,
+            auto_adjusted_months: c.auto_adjusted_months,
         });
         let subject = budget_subject(
             &c.budget,

@@ -150,6 +150,9 @@ pub struct BudgetCrossing {
     pub breach_date: Option<NaiveDate>,
     /// Daily spend for the rest of the period that keeps within the limit (0 once exceeded).
     pub allowed_daily_spend: Option<Money>,
+    /// An auto-adjusting budget: `limit` is the scope's average over this many full months.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_adjusted_months: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -206,6 +206,9 @@ pub struct BudgetFigures {
     pub breach_date: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_daily_spend: Option<Money>,
+    /// An auto-adjusting budget: `limit` is the scope's average over this many full months.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_adjusted_months: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

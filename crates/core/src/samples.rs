@@ -122,6 +122,7 @@ pub fn all_in(currency: &str) -> Vec<(&'static str, Notification)> {
         percent_of_limit: 150.0,
         breach_date: Some(d(2026, 11, 14)),
         allowed_daily_spend: Some(Decimal::ZERO),
+        auto_adjusted_months: None,
     };
     let forecast = MonthEndForecast {
         scope: Scope::Org,

@@ -115,6 +115,16 @@ impl DailySeries {
             .collect()
     }
 
+    /// The days from `from` on (all of them when `from` is before the start).
+    pub fn since(&self, from: NaiveDate) -> DailySeries {
+        let skip = usize::try_from((from - self.start).num_days()).unwrap_or(0);
+        DailySeries {
+            scope: self.scope.clone(),
+            start: self.start.max(from),
+            days: self.days.iter().skip(skip).copied().collect(),
+        }
+    }
+
     /// Sum of totals from the first of `date`'s month to `date` inclusive.
     pub fn month_to_date(&self, date: NaiveDate) -> Money {
         let first = date.with_day(1).unwrap_or(date);
@@ -164,6 +174,26 @@ mod tests {
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
+    }
+
+    #[test]
+    fn since_keeps_the_days_from_a_date_on() {
+        let points = BTreeMap::from([
+            (day(2), DailyCost::default()),
+            (day(4), DailyCost::default()),
+        ]);
+        let s = DailySeries::from_points(Scope::Org, day(1), day(5), &points);
+        let tail = s.since(day(3));
+        assert_eq!((tail.start, tail.end(), tail.len()), (day(3), day(5), 3));
+        assert_eq!(tail.get(day(4)), s.get(day(4)));
+        assert_eq!(tail.get(day(2)), None);
+        assert_eq!(s.since(day(1)), s, "from the start: all of it");
+        assert_eq!(
+            s.since(day(1) - chrono::Days::new(3)),
+            s,
+            "before the start: all of it"
+        );
+        assert!(s.since(day(9)).is_empty());
     }
 
     #[test]

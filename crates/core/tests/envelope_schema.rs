@@ -166,6 +166,7 @@ fn budget_sample(
         percent_of_limit: b.percent_of_limit,
         breach_date: b.breach_date,
         allowed_daily_spend: b.allowed_daily_spend,
+        auto_adjusted_months: b.auto_adjusted_months,
     };
     (open, crossing)
 }
@@ -193,6 +194,30 @@ fn a_resolved_budget_update_validates_and_keeps_its_subject() {
     assert!(n.title.starts_with("Back under 100%"), "{}", n.title);
     // 99.99 % reads 99 %: rounded, the title said "Back under 100%: … 100% of $10,000.00".
     assert!(n.title.contains("\": 99% of "), "{}", n.title);
+}
+
+/// An auto-adjusting budget's crossing says its limit is an average, in the figures and the
+/// summary, and validates; the schema holds the months to AWS's 1 to 12.
+#[test]
+fn an_auto_adjusting_budgets_envelope_says_its_limit_is_an_average() {
+    let v = validator();
+    let (open, mut crossing) = budget_sample(costwatch_core::Scope::Org);
+    crossing.auto_adjusted_months = Some(3);
+    let n = costwatch_core::envelopes::budget(&crossing, None, open.created_at);
+    let mut doc = serde_json::to_value(&n).unwrap();
+    assert!(errors(&v, &doc).is_empty(), "{:?}", errors(&v, &doc));
+    assert_eq!(doc["figures"]["auto_adjusted_months"], 3);
+    assert!(
+        n.summary
+            .contains("The budget adjusts itself: $10,000.00 is the average of the last 3 months."),
+        "{}",
+        n.summary
+    );
+    doc["figures"]["auto_adjusted_months"] = 13.into();
+    assert!(!errors(&v, &doc).is_empty(), "13 months refused");
+    // A fixed budget's envelope has no such field.
+    let fixed = serde_json::to_value(&open).unwrap();
+    assert!(fixed["figures"].get("auto_adjusted_months").is_none());
 }
 
 /// A budget crossed before its scope can be forecast (the first two weeks of data): the

@@ -161,6 +161,10 @@ impl ProductEvent {
                     ("as_of", date(f.as_of)),
                 ]);
                 p.extend(f.breach_date.map(|d| ("breach_date", date(d))));
+                p.extend(
+                    f.auto_adjusted_months
+                        .map(|m| ("auto_adjusted_months", Value::from(m))),
+                );
                 // No forecast yet: the property is left out rather than set to the actual.
                 p.extend((!f.forecast_pending).then(|| ("forecast", money(f.forecast))));
                 "budget_threshold_crossed"

@@ -141,6 +141,16 @@ impl View {
                         display_percent_used(f.percent_of_limit)
                     ),
                 ));
+                if let Some(months) = f.auto_adjusted_months {
+                    let over = match months {
+                        1 => "the last month".to_owned(),
+                        n => format!("the last {n} months"),
+                    };
+                    facts.push((
+                        "Budget amount".into(),
+                        format!("{}: auto-adjusting, the average of {over}", money(f.limit)),
+                    ));
+                }
                 let forecast = match f.forecast_pending {
                     true => "not yet (too little history)".to_owned(),
                     false => money(f.forecast),
@@ -499,6 +509,28 @@ mod tests {
         let tables = View::of(&report).tables;
         let budgets = tables.iter().find(|t| t.what == "budgets").unwrap();
         assert_eq!(budgets.rows[0][2], "not yet", "{:?}", budgets.rows);
+    }
+
+    /// Every chat and ticket says an auto-adjusting budget's amount is an average.
+    #[test]
+    fn an_auto_adjusting_budget_says_its_amount_is_an_average() {
+        let mut alert = samples::of_kind("budget");
+        assert!(
+            !View::of(&alert)
+                .facts
+                .iter()
+                .any(|(k, _)| k == "Budget amount")
+        );
+        let NotificationBody::Budget(f) = &mut alert.body else {
+            panic!("budget sample")
+        };
+        f.auto_adjusted_months = Some(3);
+        let facts = View::of(&alert).facts;
+        let amount = facts.iter().find(|(k, _)| k == "Budget amount").unwrap();
+        assert_eq!(
+            amount.1,
+            "$10,000.00: auto-adjusting, the average of the last 3 months"
+        );
     }
 
     /// A report says how much of the month's spend no team can be shown, per key, in the word

@@ -13,14 +13,15 @@
 //! * a **forecast** threshold is notified once per period and never resolved: forecasts move
 //!   by a few percent from day to day and would otherwise flap.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use costwatch_analytics::budget::thresholds;
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use costwatch_analytics::budget::{AutoAmount, Budget, auto_amount, thresholds};
 use costwatch_analytics::forecast::{MIN_HISTORY_DAYS, RECENT_DAYS};
 use costwatch_core::findings::{BudgetCrossing, MonthEndForecast, ThresholdBasis};
 use costwatch_core::notification::{BudgetLine, State};
-use costwatch_core::{DailySeries, Notification, NotificationBody, Scope, envelopes};
+use costwatch_core::{DailySeries, Money, Notification, NotificationBody, Scope, envelopes};
 use costwatch_store::{NotificationBus, RollupStore, StateStore, StoreError, Versioned};
 use futures_util::future::try_join_all;
 use serde_json::json;
@@ -40,11 +41,21 @@ pub struct BudgetStatus {
     /// What the line alone would hide: its scope has had no costs for [`UNKNOWN_SCOPE_DAYS`]
     /// days, with the nearest scope of its kind that has (a misspelt `service=AWS Glu` read
     /// $0.00 every day and never said so); on untagged spend, no cost carries its key (so it
-    /// reads the whole organisation's); or it has too little history to be forecast yet.
+    /// reads the whole organisation's); or it has too little history to be forecast yet; or,
+    /// auto-adjusting, it has no amount yet.
     pub note: Option<String>,
+    /// An auto-adjusting budget's amount this month (the line's `limit`) and what it averages.
+    pub auto: Option<AutoAmount>,
 }
 
 impl BudgetStatus {
+    /// An auto-adjusting budget with no amount yet ([`without_amount`]): its line's limit is
+    /// zero (a fixed amount never is), no threshold is checked and no percent of it means
+    /// anything.
+    pub fn amount_pending(&self) -> bool {
+        self.line.limit.is_zero()
+    }
+
     /// The scope has had no costs this month and the note says so (no costs for
     /// [`UNKNOWN_SCOPE_DAYS`] either: a quiet month carries no note): the line a reader must not
     /// miss among many budgets.
@@ -67,20 +78,64 @@ pub async fn evaluate_all(
     as_of: NaiveDate,
 ) -> Result<Vec<BudgetStatus>> {
     let month_start = as_of.with_day(1).unwrap_or(as_of);
+    // An auto-adjusting budget reads the months it averages in the same Query as this one.
+    let read_from = |budget: &Budget| {
+        budget
+            .auto_adjust_months
+            .and_then(|n| month_start.checked_sub_months(Months::new(n.into())))
+            .unwrap_or(month_start)
+    };
     // Eight reads at a time, in order. (A `buffered` stream here made the handlers' futures
     // fail axum's `Send` check: a closure borrowing the store held across the await.)
-    let mut months: Vec<DailySeries> = Vec::with_capacity(cfg.budgets.len());
+    let mut histories: Vec<DailySeries> = Vec::with_capacity(cfg.budgets.len());
     for batch in cfg.budgets.chunks(CONCURRENT_READS) {
         let reads = batch
             .iter()
-            .map(|budget| rollups.series(&budget.scope, month_start, as_of));
-        months.extend(try_join_all(reads).await?);
+            .map(|budget| rollups.series(&budget.scope, read_from(budget), as_of));
+        histories.extend(try_join_all(reads).await?);
     }
+    // Which earlier months were collected in full: the organisation's days, read once.
+    let collected = match cfg.budgets.iter().map(read_from).min() {
+        Some(from) if from < month_start => Some(rollups.series(&Scope::Org, from, as_of).await?),
+        _ => None,
+    };
     let mut out = Vec::new();
-    for (budget, series) in cfg.budgets.iter().zip(months) {
-        let forecast = forecasts.get(&budget.scope);
+    for (configured, history) in cfg.budgets.iter().zip(histories) {
+        let series = history.since(month_start);
+        let forecast = forecasts.get(&configured.scope);
+        let auto = match configured.auto_adjust_months {
+            None => None,
+            Some(months) => {
+                let sized = collected
+                    .as_ref()
+                    .and_then(|collected| auto_amount(&history, collected, month_start, months))
+                    .filter(|auto| auto.amount >= Money::new(1, 2));
+                if sized.is_none() {
+                    // A scope with no cost at all is more likely misspelt than young.
+                    let misspelt = match history.days.iter().any(Option::is_some) {
+                        true => None,
+                        false => unknown_scope_note(rollups, &configured.scope, as_of).await?,
+                    };
+                    let status = without_amount(configured, series, months, as_of, forecast);
+                    out.push(BudgetStatus {
+                        note: misspelt.or(status.note),
+                        ..status
+                    });
+                    continue;
+                }
+                sized
+            }
+        };
+        let budget = match auto {
+            Some(auto) => Cow::Owned(Budget {
+                amount: auto.amount,
+                ..configured.clone()
+            }),
+            None => Cow::Borrowed(configured),
+        };
         let (mut crossings, mut cleared) = (Vec::new(), Vec::new());
-        for (c, crossed) in thresholds(budget, &series, forecast, as_of) {
+        for (mut c, crossed) in thresholds(&budget, &series, forecast, as_of) {
+            c.auto_adjusted_months = auto.map(|a| a.months);
             if crossed {
                 crossings.push(c);
             } else if c.threshold.basis == ThresholdBasis::Actual {
@@ -117,9 +172,49 @@ pub async fn evaluate_all(
             cleared,
             month_so_far: series,
             note,
+            auto,
         });
     }
     Ok(out)
+}
+
+/// An auto-adjusting budget with no amount yet: no month before this one was collected in full
+/// since its scope's first cost (or the average is not positive). It has a line, so every list
+/// of budgets shows it and why, but no threshold is checked: there is no percent of nothing.
+fn without_amount(
+    budget: &Budget,
+    series: DailySeries,
+    months: u8,
+    as_of: NaiveDate,
+    forecast: Option<&MonthEndForecast>,
+) -> BudgetStatus {
+    let actual = series.month_to_date(as_of);
+    BudgetStatus {
+        line: BudgetLine {
+            budget: budget.name.clone(),
+            limit: Money::ZERO,
+            actual,
+            forecast: forecast.map(|f| f.total).unwrap_or(actual),
+            forecast_pending: forecast.is_none(),
+            percent_used: 0.0,
+        },
+        crossings: Vec::new(),
+        cleared: Vec::new(),
+        month_so_far: series,
+        auto: None,
+        note: Some(format!(
+            "auto-adjusting over {months} {}: no amount yet, as no month before {} was collected \
+             in full since `{}` had its first cost (or its average is not positive); no \
+             threshold is checked until one is",
+            plural_months(months),
+            as_of.format("%Y-%m"),
+            budget.scope.key()
+        )),
+    }
+}
+
+fn plural_months(n: u8) -> &'static str {
+    if n == 1 { "month" } else { "months" }
 }
 
 /// For a budget whose month so far has no costs: `None` when its scope had some in the

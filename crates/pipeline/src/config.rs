@@ -1,6 +1,6 @@
 //! Pipeline configuration: validated up front, unknown fields are errors.
 
-use costwatch_analytics::budget::Budget;
+use costwatch_analytics::budget::{Budget, MAX_AUTO_ADJUST_MONTHS};
 use costwatch_analytics::detect::DetectorConfig;
 use costwatch_analytics::forecast::ForecastConfig;
 use costwatch_core::record::CostMetric;
@@ -151,12 +151,39 @@ impl PipelineConfig {
             if !names.insert(&b.name) {
                 return bad(format!("budget `{}` is defined twice", b.name));
             }
-            // At least a cent: a budget of 10^-28 would make "percent of budget" overflow.
-            if b.amount < costwatch_core::Money::new(1, 2) {
-                return bad(format!(
-                    "budget `{}` needs a positive amount of at least 0.01",
-                    b.name
-                ));
+            match b.auto_adjust_months {
+                Some(_) if !b.amount.is_zero() => {
+                    return bad(format!(
+                        "budget `{}` has both an amount and auto_adjust_months: an \
+                         auto-adjusting budget's amount is its scope's average, so give one",
+                        b.name
+                    ));
+                }
+                Some(months) if !(1..=MAX_AUTO_ADJUST_MONTHS).contains(&months) => {
+                    return bad(format!(
+                        "budget `{}`: auto_adjust_months is 1 to {MAX_AUTO_ADJUST_MONTHS}, got \
+                         {months}",
+                        b.name
+                    ));
+                }
+                // Which months were collected in full is read from the organisation's days.
+                Some(_) if !self.rollup_scopes.contains(&ScopeKind::Org) => {
+                    return bad(format!(
+                        "budget `{}` adjusts itself to the months collected in full, which the \
+                         organisation's costs tell: add org to rollup_scopes",
+                        b.name
+                    ));
+                }
+                Some(_) => {}
+                // At least a cent: a budget of 10^-28 would make "percent of budget" overflow.
+                None if b.amount < costwatch_core::Money::new(1, 2) => {
+                    return bad(format!(
+                        "budget `{}` needs a positive amount of at least 0.01 (or \
+                         auto_adjust_months, to follow its scope's average)",
+                        b.name
+                    ));
+                }
+                None => {}
             }
             if let Err(why) = costwatch_core::money::within_bounds(b.amount) {
                 return bad(format!("budget `{}`: {why}", b.name));

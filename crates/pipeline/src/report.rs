@@ -128,8 +128,10 @@ pub async fn figures(
         forecast_month_end: org_forecast.map(|f| f.total),
         top_movers: movers,
         top_services: services,
+        // A line of "$0.00 limit" would mislead; `/v1/budgets` and `costwatch run` say why.
         budgets: by_risk(budgets)
             .into_iter()
+            .filter(|b| !b.amount_pending())
             .map(|b| b.line.clone())
             .collect(),
         open_anomalies: active(state).await?.len() as u32,
@@ -263,6 +265,7 @@ mod tests {
                 days: Vec::new(),
             },
             note: None,
+            auto: None,
         }
     }
 

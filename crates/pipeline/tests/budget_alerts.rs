@@ -23,6 +23,7 @@ fn cfg() -> PipelineConfig {
             name: "team".into(),
             scope: Scope::Org,
             amount: Money::from(1000),
+            auto_adjust_months: None,
             thresholds: default_thresholds(),
         }],
         ..PipelineConfig::default()
@@ -235,6 +236,7 @@ async fn a_budget_on_a_scope_without_costs_names_the_nearest_one() {
         name: name.into(),
         scope,
         amount: Money::from(100),
+        auto_adjust_months: None,
         thresholds: default_thresholds(),
     };
     let cfg = PipelineConfig {

@@ -18,6 +18,7 @@ fn with_budget(amount: Money) -> Result<(), String> {
             name: "org-monthly".into(),
             scope: Scope::Org,
             amount,
+            auto_adjust_months: None,
             thresholds: default_thresholds(),
         }],
         ..PipelineConfig::default()
@@ -52,6 +53,7 @@ fn a_zero_percent_threshold_is_refused() {
             name: "org-monthly".into(),
             scope: Scope::Org,
             amount: Money::from(100),
+            auto_adjust_months: None,
             thresholds,
         }],
         ..PipelineConfig::default()
@@ -74,6 +76,7 @@ fn budgets(count: usize, name_chars: usize) -> PipelineConfig {
                 name: format!("{i:\"<name_chars$}"),
                 scope: Scope::Org,
                 amount: max_amount(),
+                auto_adjust_months: None,
                 thresholds: default_thresholds(),
             })
             .collect(),

@@ -431,6 +431,7 @@ async fn a_budget_on_untagged_spend_reads_what_no_team_carries() {
         name: "untagged".into(),
         scope: untagged.clone(),
         amount: costwatch_core::Money::from(6_000),
+        auto_adjust_months: None,
         thresholds: costwatch_analytics::budget::default_thresholds(),
     });
     cfg.validate().unwrap();
@@ -465,6 +466,7 @@ async fn a_budget_on_untagged_spend_reads_what_no_team_carries() {
         name: "typo".into(),
         scope: "tag=tam|value=".parse().unwrap(),
         amount: costwatch_core::Money::from(6_000),
+        auto_adjust_months: None,
         thresholds: costwatch_analytics::budget::default_thresholds(),
     });
     let run = run_day(&ports(&store), &cfg, end(), at(end()))
@@ -490,4 +492,110 @@ async fn a_budget_on_untagged_spend_reads_what_no_team_carries() {
         err.contains("`untagged`") && err.contains("add org to rollup_scopes"),
         "{err}"
     );
+}
+
+/// An auto-adjusting budget's amount is its scope's average over the full months before this
+/// one, counted from the records themselves; the months the data only partly covers are left
+/// out, and a crossing says what the limit is.
+#[tokio::test]
+async fn an_auto_adjusting_budget_is_the_average_of_the_full_months_before() {
+    let (org, store, mut cfg) = loaded().await;
+    let web: Scope = "tag=team|value=web".parse().unwrap();
+    let auto = |name: &str, months: u8| costwatch_analytics::budget::Budget {
+        name: name.into(),
+        scope: web.clone(),
+        amount: costwatch_core::Money::ZERO,
+        auto_adjust_months: Some(months),
+        thresholds: costwatch_analytics::budget::default_thresholds(),
+    };
+    cfg.budgets = vec![auto("web-3", 3), auto("web-6", 6)];
+    cfg.validate().unwrap();
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    // The data begins on 24 July: August to October are the full months.
+    assert!(
+        org.start > NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+        "{}",
+        org.start
+    );
+    let month_of = |m: u32| -> costwatch_core::Money {
+        org.records
+            .iter()
+            .filter(|r| {
+                r.day().month() == m && r.tags.get("team").map(String::as_str) == Some("web")
+            })
+            .map(|r| r.billed_cost)
+            .sum()
+    };
+    let expected =
+        ((month_of(8) + month_of(9) + month_of(10)) / costwatch_core::Money::from(3)).round_dp(2);
+    for name in ["web-3", "web-6"] {
+        let status = run.budgets.iter().find(|b| b.line.budget == name).unwrap();
+        assert_eq!(status.line.limit, expected, "{name}");
+        let auto = status.auto.unwrap();
+        assert_eq!(
+            (auto.months, auto.since),
+            (3, NaiveDate::from_ymd_opt(2026, 8, 1).unwrap()),
+            "{name}"
+        );
+        let used = costwatch_core::money::to_f64(status.line.actual / expected) * 100.0;
+        assert!((status.line.percent_used - used).abs() < 1e-9);
+        for c in status.crossings.iter().chain(&status.cleared) {
+            assert_eq!((c.limit, c.auto_adjusted_months), (expected, Some(3)));
+        }
+    }
+    // Its envelope says the limit adjusts itself, and validates.
+    let alert = run.notifications.iter().find(
+        |n| matches!(&n.body, NotificationBody::Budget(b) if b.auto_adjusted_months == Some(3)),
+    );
+    let alert = alert.expect("two thirds of the month spend more than half an average month");
+    assert!(
+        alert.summary.contains("adjusts itself"),
+        "{}",
+        alert.summary
+    );
+    // Both an amount and auto_adjust_months: refused, as are 13 months.
+    let mut both = auto("both", 3);
+    both.amount = costwatch_core::Money::from(100);
+    for (bad, why) in [(both, "both an amount"), (auto("long", 13), "1 to 12")] {
+        let refused = PipelineConfig {
+            budgets: vec![bad],
+            ..cfg.clone()
+        };
+        let err = refused.validate().unwrap_err().to_string();
+        assert!(err.contains(why), "{err}");
+    }
+}
+
+/// On the data's first day no earlier month was collected: the budget has no amount yet, checks
+/// no threshold, says why, and stays out of the report's budget table.
+#[tokio::test]
+async fn an_auto_adjusting_budget_without_a_full_month_waits_and_says_so() {
+    let (_, store, mut cfg) = loaded_days(1).await;
+    cfg.budgets = vec![costwatch_analytics::budget::Budget {
+        name: "web".into(),
+        scope: "tag=team|value=web".parse().unwrap(),
+        amount: costwatch_core::Money::ZERO,
+        auto_adjust_months: Some(3),
+        thresholds: costwatch_analytics::budget::default_thresholds(),
+    }];
+    cfg.validate().unwrap();
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    let status = &run.budgets[0];
+    assert!(status.amount_pending());
+    assert!(status.line.actual > costwatch_core::Money::ZERO);
+    assert!(status.crossings.is_empty() && status.cleared.is_empty());
+    let note = status.note.as_deref().unwrap_or_default();
+    assert!(note.contains("no amount yet"), "{note}");
+    assert!(!run.notifications.iter().any(|n| n.kind() == "budget"));
+    let (report, _) = report_day(&ports(&store), &cfg, &run, ReportPeriod::Daily, at(end()))
+        .await
+        .unwrap();
+    let NotificationBody::Report(r) = &report.body else {
+        panic!("not a report")
+    };
+    assert!(r.budgets.is_empty(), "{:?}", r.budgets);
 }

@@ -120,6 +120,7 @@ pub fn default_budgets(org: &synth::SyntheticOrg) -> Vec<Budget> {
             name: name.clone(),
             scope: scope.clone(),
             amount: *amount,
+            auto_adjust_months: None,
             thresholds: default_thresholds(),
         })
         .collect()

@@ -1,4 +1,4 @@
-use costwatch_analytics::budget::{Budget, default_thresholds, evaluate};
+use costwatch_analytics::budget::{AutoAmount, Budget, auto_amount, default_thresholds, evaluate};
 use costwatch_analytics::forecast::month_end;
 use costwatch_core::findings::{Threshold, ThresholdBasis};
 use costwatch_core::{DailyCost, DailySeries, Money, Scope};
@@ -11,6 +11,7 @@ fn budget(amount: Money) -> Budget {
         name: "org-monthly".into(),
         scope: Scope::Org,
         amount,
+        auto_adjust_months: None,
         thresholds: default_thresholds(),
     }
 }
@@ -125,6 +126,72 @@ fn budget_config_defaults_thresholds_and_rejects_unknown_fields() {
     );
     let json = serde_json::to_value(&b).expect("serialises");
     assert_eq!(json["scope"], "account=123");
+}
+
+/// A scope's days from 1 January 2026 to 31 March 2026, `per_day(day)` each (`None`: no cost).
+fn scope_by_day(per_day: impl Fn(chrono::NaiveDate) -> Option<f64>) -> DailySeries {
+    let start = date(2026, 1, 1);
+    let days = start
+        .iter_days()
+        .take_while(|d| *d <= date(2026, 3, 31))
+        .map(|d| per_day(d).map(usage))
+        .collect();
+    series(start, days)
+}
+
+#[test]
+fn an_auto_adjusting_amount_averages_the_full_months_collected_since_the_scope_began() {
+    use chrono::Datelike;
+    let april = date(2026, 4, 1);
+    // Collection began on 1 February: January is not a full month of data.
+    let collected = scope_by_day(|d| (d >= date(2026, 2, 1)).then_some(1.0));
+    let team = scope_by_day(|d| Some(if d.month() == 2 { 10.0 } else { 20.0 }));
+    // February 28 × 10 = 280, March 31 × 20 = 620: (280 + 620) / 2.
+    assert_eq!(
+        auto_amount(&team, &collected, april, 3),
+        Some(AutoAmount {
+            amount: dec!(450.00),
+            months: 2,
+            since: date(2026, 2, 1)
+        })
+    );
+    // One month asked: March alone.
+    assert_eq!(
+        auto_amount(&team, &collected, april, 1).map(|a| a.amount),
+        Some(dec!(620.00))
+    );
+    // A team whose first cost is in March is not averaged with the empty February before it …
+    let new_team = scope_by_day(|d| (d.month() == 3).then_some(20.0));
+    assert_eq!(
+        auto_amount(&new_team, &collected, april, 3).map(|a| (a.amount, a.months)),
+        Some((dec!(620.00), 1))
+    );
+    // … but a quiet March after a busy February counts: (280 + 0) / 2.
+    let went_quiet = scope_by_day(|d| (d.month() == 2).then_some(10.0));
+    assert_eq!(
+        auto_amount(&went_quiet, &collected, april, 3).map(|a| (a.amount, a.months)),
+        Some((dec!(140.00), 2))
+    );
+    // A day of March never collected: March is not a full month, February alone counts.
+    let gap = scope_by_day(|d| (d >= date(2026, 2, 1) && d != date(2026, 3, 15)).then_some(1.0));
+    assert_eq!(
+        auto_amount(&team, &gap, april, 3).map(|a| (a.amount, a.months)),
+        Some((dec!(280.00), 1))
+    );
+    // Nothing before April: no amount yet.
+    let april_only = scope_by_day(|_| None);
+    assert_eq!(auto_amount(&april_only, &collected, april, 3), None);
+}
+
+#[test]
+fn an_auto_adjusting_budget_reads_without_an_amount() {
+    let b: Budget = serde_json::from_str(
+        r#"{"name": "team", "scope": "tag=team|value=web", "auto_adjust_months": 3}"#,
+    )
+    .expect("valid");
+    assert_eq!((b.amount, b.auto_adjust_months), (Money::ZERO, Some(3)));
+    let json = serde_json::to_value(&b).expect("serialises");
+    assert_eq!(json.get("amount"), None, "{json}");
 }
 
 mod extreme_amounts {

@@ -67,6 +67,20 @@ pub enum BudgetHealth {
     AtRisk,
     /// Spend has passed the limit.
     Over,
+    /// An auto-adjusting budget with no amount yet (no month collected in full since its
+    /// scope's first cost): nothing to be over; the note says so.
+    Pending,
+}
+
+/// An auto-adjusting budget's amount: the average of its scope's last full months.
+#[derive(Serialize)]
+pub struct AutoAdjustView {
+    /// Months the configuration asks to average.
+    months: u8,
+    /// Months averaged this month (fewer while the history is shorter); null while pending.
+    averaged_months: Option<u8>,
+    /// The first month averaged; null while pending.
+    since: Option<NaiveDate>,
 }
 
 #[derive(Serialize)]
@@ -100,6 +114,8 @@ pub struct BudgetView {
     forecast_burn: Vec<Point>,
     /// Why the budget may be watching nothing (a scope without costs), as `costwatch run` says.
     note: Option<String>,
+    /// An auto-adjusting budget (`limit` is this month's average); null for a fixed amount.
+    auto_adjust: Option<AutoAdjustView>,
 }
 
 #[derive(Serialize)]
@@ -152,20 +168,24 @@ pub async fn budgets(
             .get(&budget.scope)
             .map(|f| cumulative(f.daily.iter().map(|p| (p.date, p.mean)), actual))
             .unwrap_or_default();
-        let limit = budget.amount;
+        // This month's amount: an auto-adjusting budget's average, zero while it has none.
+        let limit = status.line.limit;
+        let pending = status.amount_pending();
         let breach_date = actual_burn
             .iter()
             .chain(&forecast_burn)
-            .find(|p| p.cumulative > limit)
+            .find(|p| !pending && p.cumulative > limit)
             .map(|p| p.date);
-        let status_now = if actual > limit {
+        let status_now = if pending {
+            BudgetHealth::Pending
+        } else if actual > limit {
             BudgetHealth::Over
         } else if status.line.forecast > limit || breach_date.is_some() {
             BudgetHealth::AtRisk
         } else {
             BudgetHealth::Ok
         };
-        let allowed_daily_spend = (days_left > 0).then(|| {
+        let allowed_daily_spend = (days_left > 0 && !pending).then(|| {
             ((limit - actual) / Money::from(days_left))
                 .max(Money::ZERO)
                 .round_dp(2)
@@ -186,6 +206,11 @@ pub async fn budgets(
             actual_burn,
             forecast_burn,
             note: status.note.clone(),
+            auto_adjust: budget.auto_adjust_months.map(|months| AutoAdjustView {
+                months,
+                averaged_months: status.auto.map(|a| a.months),
+                since: status.auto.map(|a| a.since),
+            }),
         });
     }
     Ok(Json(Budgets {

@@ -115,6 +115,7 @@ impl ScaledOrg {
             name,
             scope,
             amount: scale(base, by).round_dp(2),
+            auto_adjust_months: None,
             thresholds: default_thresholds(),
         };
         let total: f64 = (0..self.accounts).map(Self::factor).sum();

@@ -49,8 +49,11 @@ pub async fn handle(
     }
     for status in &run.budgets {
         let line = &status.line;
-        let forecast_percent = to_f64(line.forecast / line.limit) * 100.0;
-        emf::budget_used(&line.budget, line.percent_used, forecast_percent);
+        // An auto-adjusting budget without an amount yet has no percent to report.
+        if !status.amount_pending() {
+            let forecast_percent = to_f64(line.forecast / line.limit) * 100.0;
+            emf::budget_used(&line.budget, line.percent_used, forecast_percent);
+        }
         if let Some(note) = &status.note {
             // A budget watching a scope with no costs, or not forecast yet: the CLI prints this
             // beside the budget.
