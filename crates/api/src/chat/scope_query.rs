@@ -1,8 +1,9 @@
 //! What `/cost <text>` asks about: nothing for the organisation; an account by its id or name; a
 //! service by its name or a part of it; a tag or cost category value (`team=web`, `team=` for
 //! the spend without a team tag); or a scope key as the API writes it (`account=…|service=…`).
-//! Names are matched, ignoring case, against the scopes with costs on the latest day, so a typo
-//! gets the names it is near rather than a confident $0.00.
+//! Names are matched, ignoring case, against the scopes with costs on the latest day and every
+//! account the pipeline has a name for, so a typo gets the names it is near rather than a
+//! confident $0.00.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,12 +23,16 @@ pub struct Known {
 }
 
 impl Known {
-    /// From the scopes with costs on a day and the account names the pipeline keeps.
+    /// From the scopes with costs on a day and the account names the pipeline keeps: every
+    /// named account is known, so one quiet that day is still found by its name.
     pub fn new<'a>(
         scopes: impl IntoIterator<Item = &'a Scope>,
         names: &BTreeMap<String, String>,
     ) -> Self {
-        let mut known = Known::default();
+        let mut known = Known {
+            accounts: names.clone(),
+            ..Known::default()
+        };
         for scope in scopes {
             match scope {
                 Scope::Account(id) => {
@@ -187,6 +192,8 @@ mod tests {
         let names = BTreeMap::from([
             ("222233334444".to_owned(), "web-prod".to_owned()),
             ("333344445555".to_owned(), "web-staging".to_owned()),
+            // No costs on the latest day: still asked for by name.
+            ("444455556666".to_owned(), "data-platform".to_owned()),
         ]);
         Known::new(&scopes, &names)
     }
@@ -199,6 +206,11 @@ mod tests {
         assert_eq!(asked("  ORG "), Ok("org".into()));
         assert_eq!(asked("Web-Prod"), Ok("account=222233334444".into()));
         assert_eq!(asked("999900001111"), Ok("account=999900001111".into()));
+        assert_eq!(
+            asked("data-platform"),
+            Ok("account=444455556666".into()),
+            "an account quiet on the latest day"
+        );
         assert_eq!(
             asked("relational"),
             Ok("service=Amazon Relational Database Service".into())
