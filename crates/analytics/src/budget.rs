@@ -3,6 +3,8 @@
 //! Spend is net (credits included), like the invoice a budget is held against. The period is the
 //! calendar month containing `as_of`.
 
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, Months, NaiveDate};
 use costwatch_core::findings::{BudgetCrossing, MonthEndForecast, Threshold, ThresholdBasis};
 use costwatch_core::money::to_f64;
@@ -25,8 +27,31 @@ pub struct Budget {
     /// budgets do — a budget for a team nobody gave a number, that follows its growth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_adjust_months: Option<u8>,
+    /// Planned amounts for particular months (`"2027-01" = "25000"`), as AWS Budgets' planned
+    /// budget amounts: a migration's ramp, a launch month, a fiscal plan. A month listed is
+    /// held to its own amount; the others to `amount` or the auto-adjusted average.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub planned_amounts: BTreeMap<String, Money>,
     #[serde(default = "default_thresholds")]
     pub thresholds: Vec<Threshold>,
+}
+
+impl Budget {
+    /// The amount planned for the month starting `month_start`, if one is.
+    pub fn planned_for(&self, month_start: NaiveDate) -> Option<Money> {
+        self.planned_amounts
+            .get(&month_start.format(PLANNED_MONTH).to_string())
+            .copied()
+    }
+}
+
+/// How a planned amount's month is written: `2027-01`.
+pub const PLANNED_MONTH: &str = "%Y-%m";
+
+/// Whether `key` is a month as [`PLANNED_MONTH`] writes it (`2027-01`; not `2027-1`).
+pub fn is_planned_month(key: &str) -> bool {
+    NaiveDate::parse_from_str(&format!("{key}-01"), "%Y-%m-%d")
+        .is_ok_and(|d| d.format(PLANNED_MONTH).to_string() == key)
 }
 
 /// As AWS Budgets allows for an auto-adjusting budget's history.
@@ -218,6 +243,7 @@ pub fn planted_budgets(org: &costwatch_core::synth::SyntheticOrg) -> Vec<Budget>
             scope: scope.clone(),
             amount: *amount,
             auto_adjust_months: None,
+            planned_amounts: BTreeMap::new(),
             thresholds: thresholds.clone(),
         })
         .collect()

@@ -78,10 +78,12 @@ pub async fn evaluate_all(
     as_of: NaiveDate,
 ) -> Result<Vec<BudgetStatus>> {
     let month_start = as_of.with_day(1).unwrap_or(as_of);
-    // An auto-adjusting budget reads the months it averages in the same Query as this one.
+    // An auto-adjusting budget reads the months it averages in the same Query as this one
+    // (unless this month's amount is planned).
     let read_from = |budget: &Budget| {
         budget
             .auto_adjust_months
+            .filter(|_| budget.planned_for(month_start).is_none())
             .and_then(|n| month_start.checked_sub_months(Months::new(n.into())))
             .unwrap_or(month_start)
     };
@@ -103,7 +105,8 @@ pub async fn evaluate_all(
     for (configured, history) in cfg.budgets.iter().zip(histories) {
         let series = history.since(month_start);
         let forecast = forecasts.get(&configured.scope);
-        let auto = match configured.auto_adjust_months {
+        let planned = configured.planned_for(month_start);
+        let auto = match configured.auto_adjust_months.filter(|_| planned.is_none()) {
             None => None,
             Some(months) => {
                 let sized = collected
@@ -126,9 +129,10 @@ pub async fn evaluate_all(
                 sized
             }
         };
-        let budget = match auto {
-            Some(auto) => Cow::Owned(Budget {
-                amount: auto.amount,
+        // This month's amount: planned for it, else the average, else the budget's own.
+        let budget = match planned.or(auto.map(|a| a.amount)) {
+            Some(amount) => Cow::Owned(Budget {
+                amount,
                 ..configured.clone()
             }),
             None => Cow::Borrowed(configured),

@@ -188,6 +188,23 @@ impl PipelineConfig {
             if let Err(why) = costwatch_core::money::within_bounds(b.amount) {
                 return bad(format!("budget `{}`: {why}", b.name));
             }
+            for (month, amount) in &b.planned_amounts {
+                if !costwatch_analytics::budget::is_planned_month(month) {
+                    return bad(format!(
+                        "budget `{}`: planned_amounts are keyed by month as 2027-01, got {month:?}",
+                        b.name
+                    ));
+                }
+                if *amount < costwatch_core::Money::new(1, 2) {
+                    return bad(format!(
+                        "budget `{}`: the amount planned for {month} needs to be at least 0.01",
+                        b.name
+                    ));
+                }
+                if let Err(why) = costwatch_core::money::within_bounds(*amount) {
+                    return bad(format!("budget `{}` in {month}: {why}", b.name));
+                }
+            }
             if b.thresholds.is_empty() {
                 return bad(format!("budget `{}` has no thresholds", b.name));
             }

@@ -24,6 +24,7 @@ fn cfg() -> PipelineConfig {
             scope: Scope::Org,
             amount: Money::from(1000),
             auto_adjust_months: None,
+            planned_amounts: Default::default(),
             thresholds: default_thresholds(),
         }],
         ..PipelineConfig::default()
@@ -237,6 +238,7 @@ async fn a_budget_on_a_scope_without_costs_names_the_nearest_one() {
         scope,
         amount: Money::from(100),
         auto_adjust_months: None,
+        planned_amounts: Default::default(),
         thresholds: default_thresholds(),
     };
     let cfg = PipelineConfig {

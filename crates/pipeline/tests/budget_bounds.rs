@@ -19,6 +19,7 @@ fn with_budget(amount: Money) -> Result<(), String> {
             scope: Scope::Org,
             amount,
             auto_adjust_months: None,
+            planned_amounts: Default::default(),
             thresholds: default_thresholds(),
         }],
         ..PipelineConfig::default()
@@ -54,6 +55,7 @@ fn a_zero_percent_threshold_is_refused() {
             scope: Scope::Org,
             amount: Money::from(100),
             auto_adjust_months: None,
+            planned_amounts: Default::default(),
             thresholds,
         }],
         ..PipelineConfig::default()
@@ -77,6 +79,7 @@ fn budgets(count: usize, name_chars: usize) -> PipelineConfig {
                 scope: Scope::Org,
                 amount: max_amount(),
                 auto_adjust_months: None,
+                planned_amounts: Default::default(),
                 thresholds: default_thresholds(),
             })
             .collect(),

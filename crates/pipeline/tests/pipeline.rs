@@ -432,6 +432,7 @@ async fn a_budget_on_untagged_spend_reads_what_no_team_carries() {
         scope: untagged.clone(),
         amount: costwatch_core::Money::from(6_000),
         auto_adjust_months: None,
+        planned_amounts: Default::default(),
         thresholds: costwatch_analytics::budget::default_thresholds(),
     });
     cfg.validate().unwrap();
@@ -467,6 +468,7 @@ async fn a_budget_on_untagged_spend_reads_what_no_team_carries() {
         scope: "tag=tam|value=".parse().unwrap(),
         amount: costwatch_core::Money::from(6_000),
         auto_adjust_months: None,
+        planned_amounts: Default::default(),
         thresholds: costwatch_analytics::budget::default_thresholds(),
     });
     let run = run_day(&ports(&store), &cfg, end(), at(end()))
@@ -506,6 +508,7 @@ async fn an_auto_adjusting_budget_is_the_average_of_the_full_months_before() {
         scope: web.clone(),
         amount: costwatch_core::Money::ZERO,
         auto_adjust_months: Some(months),
+        planned_amounts: Default::default(),
         thresholds: costwatch_analytics::budget::default_thresholds(),
     };
     cfg.budgets = vec![auto("web-3", 3), auto("web-6", 6)];
@@ -578,6 +581,7 @@ async fn an_auto_adjusting_budget_without_a_full_month_waits_and_says_so() {
         scope: "tag=team|value=web".parse().unwrap(),
         amount: costwatch_core::Money::ZERO,
         auto_adjust_months: Some(3),
+        planned_amounts: Default::default(),
         thresholds: costwatch_analytics::budget::default_thresholds(),
     }];
     cfg.validate().unwrap();
@@ -598,4 +602,69 @@ async fn an_auto_adjusting_budget_without_a_full_month_waits_and_says_so() {
         panic!("not a report")
     };
     assert!(r.budgets.is_empty(), "{:?}", r.budgets);
+}
+
+/// A month with a planned amount is held to it, whether the budget's own amount is fixed or
+/// auto-adjusting; a planned amount's month must be written as 2026-11 and be at least a cent.
+#[tokio::test]
+async fn a_planned_amount_replaces_the_budgets_own_for_its_month() {
+    let (_, store, mut cfg) = loaded().await;
+    let planned = std::collections::BTreeMap::from([
+        ("2026-11".to_owned(), costwatch_core::Money::from(50_000)),
+        ("2026-12".to_owned(), costwatch_core::Money::from(1)),
+    ]);
+    let budget = |name: &str, amount: i64, auto: Option<u8>| costwatch_analytics::budget::Budget {
+        name: name.into(),
+        scope: Scope::Org,
+        amount: costwatch_core::Money::from(amount),
+        auto_adjust_months: auto,
+        planned_amounts: planned.clone(),
+        thresholds: costwatch_analytics::budget::default_thresholds(),
+    };
+    cfg.budgets = vec![budget("fixed", 1_000, None), budget("auto", 0, Some(3))];
+    cfg.validate().unwrap();
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    for status in &run.budgets {
+        assert_eq!(
+            status.line.limit,
+            costwatch_core::Money::from(50_000),
+            "{}",
+            status.line.budget
+        );
+        assert_eq!(status.auto, None, "planned, not averaged");
+        for c in status.crossings.iter().chain(&status.cleared) {
+            assert_eq!(
+                (c.limit, c.auto_adjusted_months),
+                (costwatch_core::Money::from(50_000), None)
+            );
+        }
+    }
+    // Without the plan the fixed budget is back to its own amount, well passed by the 20th.
+    cfg.budgets[0].planned_amounts.clear();
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    assert_eq!(
+        run.budgets[0].line.limit,
+        costwatch_core::Money::from(1_000)
+    );
+    for (month, amount, why) in [
+        ("2026-1", 100, "keyed by month as 2027-01"),
+        ("November", 100, "keyed by month as 2027-01"),
+        ("2026-11", 0, "at least 0.01"),
+    ] {
+        let mut bad = budget("bad", 1_000, None);
+        bad.planned_amounts = std::collections::BTreeMap::from([(
+            month.to_owned(),
+            costwatch_core::Money::from(amount),
+        )]);
+        let refused = PipelineConfig {
+            budgets: vec![bad],
+            ..cfg.clone()
+        };
+        let err = refused.validate().unwrap_err().to_string();
+        assert!(err.contains(why), "{month}: {err}");
+    }
 }

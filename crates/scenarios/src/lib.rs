@@ -121,6 +121,7 @@ pub fn default_budgets(org: &synth::SyntheticOrg) -> Vec<Budget> {
             scope: scope.clone(),
             amount: *amount,
             auto_adjust_months: None,
+            planned_amounts: Default::default(),
             thresholds: default_thresholds(),
         })
         .collect()

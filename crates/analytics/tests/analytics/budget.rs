@@ -12,6 +12,7 @@ fn budget(amount: Money) -> Budget {
         scope: Scope::Org,
         amount,
         auto_adjust_months: None,
+        planned_amounts: Default::default(),
         thresholds: default_thresholds(),
     }
 }
@@ -181,6 +182,32 @@ fn an_auto_adjusting_amount_averages_the_full_months_collected_since_the_scope_b
     // Nothing before April: no amount yet.
     let april_only = scope_by_day(|_| None);
     assert_eq!(auto_amount(&april_only, &collected, april, 3), None);
+}
+
+#[test]
+fn a_planned_amount_holds_its_month_and_no_other() {
+    let b: Budget = serde_json::from_str(
+        r#"{"name": "migration", "scope": "account=123", "amount": "10000",
+            "planned_amounts": {"2026-12": "20000", "2027-01": "25000"}}"#,
+    )
+    .expect("valid");
+    assert_eq!(b.planned_for(date(2026, 12, 1)), Some(dec!(20000)));
+    assert_eq!(b.planned_for(date(2027, 1, 1)), Some(dec!(25000)));
+    assert_eq!(b.planned_for(date(2026, 11, 1)), None);
+    for (key, month) in [
+        ("2027-01", true),
+        ("2027-1", false),
+        ("2027-13", false),
+        ("Jan 2027", false),
+    ] {
+        assert_eq!(
+            costwatch_analytics::budget::is_planned_month(key),
+            month,
+            "{key}"
+        );
+    }
+    let fixed = serde_json::to_value(budget(dec!(1))).expect("serialises");
+    assert_eq!(fixed.get("planned_amounts"), None, "{fixed}");
 }
 
 #[test]

@@ -77,7 +77,8 @@ pub enum BudgetHealth {
 pub struct AutoAdjustView {
     /// Months the configuration asks to average.
     months: u8,
-    /// Months averaged this month (fewer while the history is shorter); null while pending.
+    /// Months averaged this month (fewer while the history is shorter); null while pending or
+    /// when this month has a planned amount.
     averaged_months: Option<u8>,
     /// The first month averaged; null while pending.
     since: Option<NaiveDate>,

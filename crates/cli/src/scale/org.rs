@@ -116,6 +116,7 @@ impl ScaledOrg {
             scope,
             amount: scale(base, by).round_dp(2),
             auto_adjust_months: None,
+            planned_amounts: Default::default(),
             thresholds: default_thresholds(),
         };
         let total: f64 = (0..self.accounts).map(Self::factor).sum();
