@@ -5,7 +5,7 @@
 mod support;
 
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
-use costwatch_analytics::budget::planted_budgets;
+use costwatch_analytics::budget::{Budget, planted_budgets};
 use costwatch_core::notification::ReportPeriod;
 use costwatch_core::{Notification, NotificationBody, Scope, State, synth};
 use costwatch_pipeline::html::render_page;
@@ -35,6 +35,19 @@ fn ports(store: &MemoryStore) -> Ports<'_> {
         rollups: &store.rollups,
         state: &store.state,
         bus: &store.bus,
+    }
+}
+
+/// A budget with the default thresholds: a fixed `amount`, or auto-adjusting over `auto` months
+/// (amount zero).
+fn budget(name: &str, scope: &str, amount: i64, auto: Option<u8>) -> Budget {
+    Budget {
+        name: name.into(),
+        scope: scope.parse().unwrap(),
+        amount: costwatch_core::Money::from(amount),
+        auto_adjust_months: auto,
+        planned_amounts: Default::default(),
+        thresholds: costwatch_analytics::budget::default_thresholds(),
     }
 }
 
@@ -427,14 +440,8 @@ async fn the_first_days_report_renders_without_a_change() {
 async fn a_budget_on_untagged_spend_reads_what_no_team_carries() {
     let (org, store, mut cfg) = loaded().await;
     let untagged: Scope = "tag=team|value=".parse().unwrap();
-    cfg.budgets.push(costwatch_analytics::budget::Budget {
-        name: "untagged".into(),
-        scope: untagged.clone(),
-        amount: costwatch_core::Money::from(6_000),
-        auto_adjust_months: None,
-        planned_amounts: Default::default(),
-        thresholds: costwatch_analytics::budget::default_thresholds(),
-    });
+    cfg.budgets
+        .push(budget("untagged", "tag=team|value=", 6_000, None));
     cfg.validate().unwrap();
     let run = run_day(&ports(&store), &cfg, end(), at(end()))
         .await
@@ -463,14 +470,8 @@ async fn a_budget_on_untagged_spend_reads_what_no_team_carries() {
     );
     assert_eq!(status.note, None, "costs carry `team`: {:?}", status.note);
     // A misspelt key is carried by no cost: all spend counts as without it, and the line says so.
-    cfg.budgets.push(costwatch_analytics::budget::Budget {
-        name: "typo".into(),
-        scope: "tag=tam|value=".parse().unwrap(),
-        amount: costwatch_core::Money::from(6_000),
-        auto_adjust_months: None,
-        planned_amounts: Default::default(),
-        thresholds: costwatch_analytics::budget::default_thresholds(),
-    });
+    cfg.budgets
+        .push(budget("typo", "tag=tam|value=", 6_000, None));
     let run = run_day(&ports(&store), &cfg, end(), at(end()))
         .await
         .unwrap();
@@ -502,15 +503,7 @@ async fn a_budget_on_untagged_spend_reads_what_no_team_carries() {
 #[tokio::test]
 async fn an_auto_adjusting_budget_is_the_average_of_the_full_months_before() {
     let (org, store, mut cfg) = loaded().await;
-    let web: Scope = "tag=team|value=web".parse().unwrap();
-    let auto = |name: &str, months: u8| costwatch_analytics::budget::Budget {
-        name: name.into(),
-        scope: web.clone(),
-        amount: costwatch_core::Money::ZERO,
-        auto_adjust_months: Some(months),
-        planned_amounts: Default::default(),
-        thresholds: costwatch_analytics::budget::default_thresholds(),
-    };
+    let auto = |name: &str, months: u8| budget(name, "tag=team|value=web", 0, Some(months));
     cfg.budgets = vec![auto("web-3", 3), auto("web-6", 6)];
     cfg.validate().unwrap();
     let run = run_day(&ports(&store), &cfg, end(), at(end()))
@@ -576,14 +569,7 @@ async fn an_auto_adjusting_budget_is_the_average_of_the_full_months_before() {
 #[tokio::test]
 async fn an_auto_adjusting_budget_without_a_full_month_waits_and_says_so() {
     let (_, store, mut cfg) = loaded_days(1).await;
-    cfg.budgets = vec![costwatch_analytics::budget::Budget {
-        name: "web".into(),
-        scope: "tag=team|value=web".parse().unwrap(),
-        amount: costwatch_core::Money::ZERO,
-        auto_adjust_months: Some(3),
-        planned_amounts: Default::default(),
-        thresholds: costwatch_analytics::budget::default_thresholds(),
-    }];
+    cfg.budgets = vec![budget("web", "tag=team|value=web", 0, Some(3))];
     cfg.validate().unwrap();
     let run = run_day(&ports(&store), &cfg, end(), at(end()))
         .await
@@ -613,15 +599,14 @@ async fn a_planned_amount_replaces_the_budgets_own_for_its_month() {
         ("2026-11".to_owned(), costwatch_core::Money::from(50_000)),
         ("2026-12".to_owned(), costwatch_core::Money::from(1)),
     ]);
-    let budget = |name: &str, amount: i64, auto: Option<u8>| costwatch_analytics::budget::Budget {
-        name: name.into(),
-        scope: Scope::Org,
-        amount: costwatch_core::Money::from(amount),
-        auto_adjust_months: auto,
+    let planned_budget = |name: &str, amount: i64, auto: Option<u8>| Budget {
         planned_amounts: planned.clone(),
-        thresholds: costwatch_analytics::budget::default_thresholds(),
+        ..budget(name, "org", amount, auto)
     };
-    cfg.budgets = vec![budget("fixed", 1_000, None), budget("auto", 0, Some(3))];
+    cfg.budgets = vec![
+        planned_budget("fixed", 1_000, None),
+        planned_budget("auto", 0, Some(3)),
+    ];
     cfg.validate().unwrap();
     let run = run_day(&ports(&store), &cfg, end(), at(end()))
         .await
@@ -655,7 +640,7 @@ async fn a_planned_amount_replaces_the_budgets_own_for_its_month() {
         ("November", 100, "keyed by month as 2027-01"),
         ("2026-11", 0, "at least 0.01"),
     ] {
-        let mut bad = budget("bad", 1_000, None);
+        let mut bad = budget("bad", "org", 1_000, None);
         bad.planned_amounts = std::collections::BTreeMap::from([(
             month.to_owned(),
             costwatch_core::Money::from(amount),
