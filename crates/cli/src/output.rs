@@ -162,11 +162,11 @@ impl Summary {
             budgets: ranked
                 .iter()
                 .map(|b| {
-                    let auto = match b.auto.map(|a| a.months) {
-                        Some(1) => ", the last month's".to_owned(),
-                        Some(n) => format!(", the average of the last {n} months"),
-                        None => String::new(),
-                    };
+                    let auto = b.auto.map(|a| {
+                        let over = costwatch_core::findings::last_months(a.months);
+                        format!(", the average of {over}")
+                    });
+                    let auto = auto.unwrap_or_default();
                     let mut line = match b.amount_pending() {
                         true => format!(
                             "{}: {} spent",

@@ -341,12 +341,9 @@ impl Envelopes<'_> {
         ));
         if let Some(months) = c.auto_adjusted_months {
             summary.push_str(&format!(
-                " The budget adjusts itself: {} is the average of the last {}.",
+                " The budget adjusts itself: {} is the average of {}.",
                 self.money(c.limit),
-                match months {
-                    1 => "month".to_owned(),
-                    n => format!("{n} months"),
-                }
+                crate::findings::last_months(months)
             ));
         }
         if let Some(date) = c.breach_date.filter(|_| c.actual < c.limit) {

@@ -155,6 +155,15 @@ pub struct BudgetCrossing {
     pub auto_adjusted_months: Option<u8>,
 }
 
+/// What an auto-adjusting budget averages, in words every message uses: "the last month", "the
+/// last 3 months".
+pub fn last_months(n: u8) -> String {
+    match n {
+        1 => "the last month".to_owned(),
+        n => format!("the last {n} months"),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
     pub category: String,

@@ -142,10 +142,7 @@ impl View {
                     ),
                 ));
                 if let Some(months) = f.auto_adjusted_months {
-                    let over = match months {
-                        1 => "the last month".to_owned(),
-                        n => format!("the last {n} months"),
-                    };
+                    let over = costwatch_core::findings::last_months(months);
                     facts.push((
                         "Budget amount".into(),
                         format!("{}: auto-adjusting, the average of {over}", money(f.limit)),

@@ -207,18 +207,14 @@ fn without_amount(
         month_so_far: series,
         auto: None,
         note: Some(format!(
-            "auto-adjusting over {months} {}: no amount yet, as no month before {} was collected \
-             in full since `{}` had its first cost (or its average is not positive); no \
-             threshold is checked until one is",
-            plural_months(months),
+            "auto-adjusting over {}: no amount yet, as no month before {} was collected in full \
+             since `{}` had its first cost (or its average is not positive); no threshold is \
+             checked until one is",
+            costwatch_core::findings::last_months(months),
             as_of.format("%Y-%m"),
             budget.scope.key()
         )),
     }
-}
-
-fn plural_months(n: u8) -> &'static str {
-    if n == 1 { "month" } else { "months" }
 }
 
 /// For a budget whose month so far has no costs: `None` when its scope had some in the
