@@ -149,12 +149,7 @@ pub async fn glance(api: &Api, query: &str) -> Result<Glance, Problem> {
     g.month_to_date = series.month_to_date(day);
     // On a month's last day the month to date is the total: no forecast to give.
     if day != month_last_day(day) {
-        let skip = usize::try_from((history_start - read_from).num_days()).unwrap_or(0);
-        let history = DailySeries {
-            scope: series.scope.clone(),
-            start: history_start,
-            days: series.days[skip.min(series.days.len())..].to_vec(),
-        };
+        let history = series.since(history_start);
         g.forecast =
             month_end_with(&history, day, &cfg.forecast).map(|f| (f.total, f.lo80, f.hi80));
     }

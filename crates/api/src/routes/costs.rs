@@ -153,11 +153,6 @@ pub async fn breakdown(
     }))
 }
 
-#[derive(Deserialize)]
-pub struct AllocationQuery {
-    as_of: Option<NaiveDate>,
-}
-
 #[derive(Serialize)]
 pub struct Allocation {
     /// The first of the month and the day the month so far runs to; null without data.
@@ -169,7 +164,7 @@ pub struct Allocation {
 /// The month so far per value of each tag key and cost category, with the spend carrying none.
 pub async fn allocation(
     State(api): State<Arc<Api>>,
-    Query(q): Query<AllocationQuery>,
+    Query(q): Query<super::params::AsOfQuery>,
 ) -> Result<Json<Allocation>, Problem> {
     let Some(as_of) = super::params::as_of(&api, q.as_of).await? else {
         return Ok(Json(Allocation {

@@ -11,14 +11,10 @@ use costwatch_core::findings::MonthEndForecast;
 use costwatch_core::series::month_last_day;
 use costwatch_core::{Money, Scope};
 use costwatch_pipeline::standing;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::params::AsOfQuery;
 use crate::{Api, Problem};
-
-#[derive(Deserialize)]
-pub struct AsOfQuery {
-    as_of: Option<NaiveDate>,
-}
 
 #[derive(Serialize)]
 pub struct ForecastView {

@@ -8,6 +8,12 @@ use crate::{Api, Problem};
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
 
+/// `?as_of=`: the day a route answers for (default the latest with data, [`as_of`]).
+#[derive(Debug, Default, Deserialize)]
+pub struct AsOfQuery {
+    pub as_of: Option<NaiveDate>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
     pub limit: Option<usize>,
