@@ -1,12 +1,14 @@
-//! Budgets: a monthly amount per scope with thresholds on actual or forecast spend.
+//! Budgets: an amount per scope and period with thresholds on actual or forecast spend.
 //!
 //! Spend is net (credits included), like the invoice a budget is held against. The period is the
-//! calendar month containing `as_of`.
+//! calendar month, quarter or year containing `as_of` ([`BudgetPeriod`]).
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Months, NaiveDate};
-use costwatch_core::findings::{BudgetCrossing, MonthEndForecast, Threshold, ThresholdBasis};
+use chrono::{Months, NaiveDate};
+use costwatch_core::findings::{
+    BudgetCrossing, BudgetPeriod, MonthEndForecast, Threshold, ThresholdBasis,
+};
 use costwatch_core::money::to_f64;
 use costwatch_core::series::month_last_day;
 use costwatch_core::{DailySeries, Money, Scope};
@@ -18,18 +20,23 @@ pub struct Budget {
     pub name: String,
     /// Serialises as its key, e.g. "org" or "account=123".
     pub scope: Scope,
-    /// Monthly amount (must be positive; the pipeline validates it). Left out (zero) on an
-    /// auto-adjusting budget, whose amount each month is [`auto_amount`]'s.
+    /// Monthly (the default), quarterly or annually: what `amount` is for.
+    #[serde(default, skip_serializing_if = "BudgetPeriod::is_monthly")]
+    pub period: BudgetPeriod,
+    /// The amount for one period (must be positive; the pipeline validates it). Left out (zero)
+    /// on an auto-adjusting budget, whose amount each period is [`auto_amount`]'s.
     #[serde(default, skip_serializing_if = "Money::is_zero")]
     pub amount: Money,
-    /// Auto-adjusting: each month's amount is the scope's average monthly spend over this many
-    /// full months before it (1 to [`MAX_AUTO_ADJUST_MONTHS`]), as AWS Budgets' auto-adjusting
-    /// budgets do — a budget for a team nobody gave a number, that follows its growth.
+    /// Auto-adjusting: each period's amount is the scope's average monthly spend over this many
+    /// full months before it (1 to [`MAX_AUTO_ADJUST_MONTHS`]), times the period's months, as
+    /// AWS Budgets' auto-adjusting budgets do — a budget for a team nobody gave a number, that
+    /// follows its growth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_adjust_months: Option<u8>,
-    /// Planned amounts for particular months (`"2027-01" = "25000"`), as AWS Budgets' planned
-    /// budget amounts: a migration's ramp, a launch month, a fiscal plan. A month listed is
-    /// held to its own amount; the others to `amount` or the auto-adjusted average.
+    /// Planned amounts for particular periods, keyed by the period's first month (`"2027-01" =
+    /// "25000"`; a quarterly budget's `"2027-04"` is the second quarter), as AWS Budgets'
+    /// planned budget amounts: a migration's ramp, a launch month, a fiscal plan. A period
+    /// listed is held to its own amount; the others to `amount` or the auto-adjusted average.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub planned_amounts: BTreeMap<String, Money>,
     #[serde(default = "default_thresholds")]
@@ -37,10 +44,10 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// The amount planned for the month starting `month_start`, if one is.
-    pub fn planned_for(&self, month_start: NaiveDate) -> Option<Money> {
+    /// The amount planned for the period starting `period_start`, if one is.
+    pub fn planned_for(&self, period_start: NaiveDate) -> Option<Money> {
         self.planned_amounts
-            .get(&month_start.format(PLANNED_MONTH).to_string())
+            .get(&period_start.format(PLANNED_MONTH).to_string())
             .copied()
     }
 }
@@ -48,10 +55,12 @@ impl Budget {
 /// How a planned amount's month is written: `2027-01`.
 pub const PLANNED_MONTH: &str = "%Y-%m";
 
-/// Whether `key` is a month as [`PLANNED_MONTH`] writes it (`2027-01`; not `2027-1`).
-pub fn is_planned_month(key: &str) -> bool {
+/// The first day of the month `key` names, when written as [`PLANNED_MONTH`] writes it
+/// (`2027-01`; not `2027-1`).
+pub fn planned_month(key: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{key}-01"), "%Y-%m-%d")
-        .is_ok_and(|d| d.format(PLANNED_MONTH).to_string() == key)
+        .ok()
+        .filter(|d| d.format(PLANNED_MONTH).to_string() == key)
 }
 
 /// As AWS Budgets allows for an auto-adjusting budget's history.
@@ -122,11 +131,12 @@ pub fn default_thresholds() -> Vec<Threshold> {
     ]
 }
 
-/// Every threshold currently crossed for the month containing `as_of`, in the budget's order,
-/// given actual month-to-date (net of credits) and the month-end forecast. Forecast thresholds
-/// need a forecast for that month; without one they are not evaluated and the crossings' own
+/// Every threshold currently crossed for the period containing `as_of`, in the budget's order,
+/// given actual spend in the period to date (net of credits) and the forecast to the period's
+/// end. Forecast thresholds need a forecast of that period (its `month` the period's first day,
+/// its days to the period's last); without one they are not evaluated and the crossings' own
 /// `forecast` field falls back to the actual. Each crossing carries `breach_date` (first day the
-/// cumulative actual + forecast mean reaches the amount, if within the month) and
+/// cumulative actual + forecast mean reaches the amount, if within the period) and
 /// `allowed_daily_spend` ((amount − actual) / days left after `as_of`, 0 once exceeded, `None`
 /// on the last day). A non-positive amount yields nothing: there is no percent of zero.
 pub fn evaluate(
@@ -150,15 +160,12 @@ pub fn thresholds(
     forecast: Option<&MonthEndForecast>,
     as_of: NaiveDate,
 ) -> Vec<(BudgetCrossing, bool)> {
-    let Some(period_start) = as_of.with_day(1) else {
-        return Vec::new();
-    };
-    let period_end = month_last_day(as_of);
+    let (period_start, period_end) = (budget.period.start(as_of), budget.period.end(as_of));
     if budget.amount <= Money::ZERO {
         return Vec::new();
     }
-    let forecast = forecast.filter(|f| f.month == period_start);
-    let actual = series.month_to_date(as_of);
+    let forecast = forecast.filter(|f| f.month == period_start && f.runs_to(period_end));
+    let actual = series.total_between(period_start, as_of);
     let projected = forecast.map_or(actual, |f| f.total);
     let breach_date = breach_date(
         series,
@@ -241,6 +248,7 @@ pub fn planted_budgets(org: &costwatch_core::synth::SyntheticOrg) -> Vec<Budget>
         .map(|(name, scope, amount)| Budget {
             name: name.clone(),
             scope: scope.clone(),
+            period: BudgetPeriod::Monthly,
             amount: *amount,
             auto_adjust_months: None,
             planned_amounts: BTreeMap::new(),

@@ -278,7 +278,9 @@ function drawBudget(b) {
   const card = document.createElement("article");
   card.className = "card";
   const h = document.createElement("h3");
-  h.textContent = `${b.name} (${b.label})`;
+  // A quarter's or a year's budget says so; a month's is what every budget was before.
+  h.textContent = `${b.name} (${b.label}${b.period === "monthly" ? "" : `, ${b.period}`})`;
+  const noun = { monthly: "month", quarterly: "quarter", annually: "year" }[b.period];
   const badge = document.createElement("span");
   badge.className = "badge " + b.status;
   badge.textContent = { ok: "on track", at_risk: "at risk", over: "over budget", pending: "no amount yet" }[b.status];
@@ -287,12 +289,10 @@ function drawBudget(b) {
   // and "no breach expected" would be a guess.
   const forecastKnown = !b.forecast_pending;
   const pending = b.status === "pending";
-  const auto = b.auto_adjust && b.auto_adjust.averaged_months
-    ? ` (auto-adjusting: the average of the last ${b.auto_adjust.averaged_months === 1 ? "month" : `${b.auto_adjust.averaged_months} months`})`
-    : "";
+  const auto = b.auto_adjust && b.auto_adjust.basis ? ` (auto-adjusting: ${b.auto_adjust.basis})` : "";
   text.textContent = (pending ? `${fmt(b.actual)} spent so far` : `${fmt(b.actual)} of ${fmt(b.limit)}${auto} (${percentUsed(b.percent_used)})`) +
     (forecastKnown ? `, forecast ${fmt(b.forecast)}. ` : ". ") +
-    (b.breach_date ? `Breach date: ${b.breach_date}. ` : forecastKnown ? "No breach expected this month. " : "") +
+    (b.breach_date ? `Breach date: ${b.breach_date}. ` : forecastKnown ? `No breach expected this ${noun}. ` : "") +
     (b.allowed_daily_spend !== null ? `Allowed daily spend: ${fmt(b.allowed_daily_spend)} for ${b.days_left} days.` : "") +
     (b.note ? ` ${b.note[0].toUpperCase()}${b.note.slice(1)}` : "");
   card.append(h, badge, text);
@@ -303,7 +303,7 @@ function drawBudget(b) {
     const width = 400, height = 180, pad = { l: 64, r: 8, t: 8, b: 24 };
     const x0 = toDay(pts[0].date), x1 = toDay(pts[pts.length - 1].date);
     const y1 = Math.max(pending ? 0 : Number(b.limit), ...pts.map((p) => Number(p.cumulative))) * 1.05 || 1;
-    const svg = chart(holder, `Burn-down of ${b.name}: month-to-date spend ${fmt(b.actual)}` +
+    const svg = chart(holder, `Burn-down of ${b.name}: ${noun}-to-date spend ${fmt(b.actual)}` +
       (pending ? "" : ` against a limit of ${fmt(b.limit)}`) +
       (b.breach_date ? `, passing it on ${b.breach_date}` : ""), width, height);
     const s = scales(x0, x1, y1, width, height, pad);

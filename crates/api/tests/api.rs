@@ -620,3 +620,55 @@ async fn untagged_spend_is_the_organisations_less_every_team() {
     let coverage = team["coverage_pct"].as_f64().unwrap();
     assert!(coverage > 50.0 && coverage < 100.0, "{team:#}");
 }
+
+/// A quarterly budget's card: the quarter's spend from 1 October, burnt down to 31 December,
+/// as documented.
+#[tokio::test]
+async fn a_quarterly_budget_burns_down_to_the_quarters_end() {
+    let mut s = seeded().await;
+    let quarterly: costwatch_analytics::budget::Budget = serde_json::from_value(json!({
+        "name": "org-q4",
+        "scope": "org",
+        "period": "quarterly",
+        "amount": "1000000",
+    }))
+    .unwrap();
+    let auto = serde_json::from_value(json!({
+        "name": "org-q-auto",
+        "scope": "org",
+        "period": "quarterly",
+        "auto_adjust_months": 3,
+    }))
+    .unwrap();
+    s.config.budgets = vec![quarterly, auto];
+    s.config.validate().unwrap();
+    let api = s.open();
+    let answer = call(&api, get("/v1/budgets")).await;
+    Contract::load().check(
+        "GET",
+        "/v1/budgets",
+        200,
+        &answer.content_type,
+        &answer.body,
+    );
+    let b = &answer.json()["items"][0];
+    assert_eq!(b["period"], "quarterly");
+    assert_eq!(
+        (b["period_start"].as_str(), b["period_end"].as_str()),
+        (Some("2026-10-01"), Some("2026-12-31"))
+    );
+    assert_eq!(b["days_left"], 41, "20 November to 31 December");
+    let burn = |k: &str| b[k].as_array().unwrap().clone();
+    assert_eq!(burn("actual_burn")[0]["date"], "2026-10-01");
+    assert_eq!(burn("actual_burn").len(), 51);
+    assert_eq!(burn("forecast_burn").last().unwrap()["date"], "2026-12-31");
+    assert_eq!(b["forecast_pending"], false, "{b:#}");
+    // The data begins in late August: September is the one full month before October.
+    let auto = &answer.json()["items"][1];
+    assert_eq!(auto["auto_adjust"]["averaged_months"], 1, "{auto:#}");
+    assert_eq!(auto["auto_adjust"]["since"], "2026-09-01");
+    assert_eq!(
+        auto["auto_adjust"]["basis"],
+        "3 months at the average of the last month"
+    );
+}

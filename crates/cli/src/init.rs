@@ -94,9 +94,10 @@ const BUDGET_EXAMPLE: &[&str] = &[
     "[[pipeline.budgets]]",
     "name = \"org monthly\"",
     "scope = \"org\"            # or account=123456789012, service=Amazon EC2, tag=team|value=web, tag=team|value= (untagged), costcategory=NAME|value=V",
-    "amount = \"10000\"         # monthly, in the billing currency",
-    "# auto_adjust_months = 3   # instead of amount: each month, the scope's average over its last 3 full months (1-12)",
-    "# planned_amounts = { \"2027-01\" = \"12000\" }   # months held to their own amount (a ramp, a launch)",
+    "amount = \"10000\"         # for one period, in the billing currency",
+    "# period = \"quarterly\"    # or annually: a calendar quarter or year (default monthly)",
+    "# auto_adjust_months = 3   # instead of amount: each period, the scope's average month over its last 3 full months (1-12)",
+    "# planned_amounts = { \"2027-01\" = \"12000\" }   # periods (by first month) held to their own amount (a ramp, a launch)",
 ];
 
 const DETECTOR: &[Opt] = &[

@@ -163,10 +163,15 @@ impl Summary {
                 .iter()
                 .map(|b| {
                     let auto = b.auto.map(|a| {
-                        let over = costwatch_core::findings::last_months(a.months);
-                        format!(", the average of {over}")
+                        let basis = costwatch_core::findings::auto_amount_basis(b.period, a.months);
+                        format!(", {basis}")
                     });
                     let auto = auto.unwrap_or_default();
+                    // A month's budget is what every budget was before quarters and years.
+                    let period = match b.period {
+                        costwatch_core::findings::BudgetPeriod::Monthly => String::new(),
+                        other => format!(" this {}", other.noun()),
+                    };
                     let mut line = match b.amount_pending() {
                         true => format!(
                             "{}: {} spent",
@@ -174,7 +179,7 @@ impl Summary {
                             display(b.line.actual, CURRENCY)
                         ),
                         false => format!(
-                            "{}: {} of {}{auto} ({})",
+                            "{}: {} of {}{period}{auto} ({})",
                             b.line.budget,
                             display(b.line.actual, CURRENCY),
                             display(b.line.limit, CURRENCY),

@@ -4,7 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::findings::{
-    Anomaly, BudgetCrossing, Direction, MonthEndForecast, Recommendation, ThresholdBasis,
+    Anomaly, BudgetCrossing, BudgetPeriod, Direction, MonthEndForecast, Recommendation,
+    ThresholdBasis,
 };
 use crate::ids::stable_id;
 use crate::metric::MetricId;
@@ -329,9 +330,10 @@ impl Envelopes<'_> {
         if state == State::Resolved {
             summary.push_str("Spend fell back under this threshold (credits or refunds). ");
         }
+        let period = BudgetPeriod::spanning(c.period_start, c.period_end).unwrap_or_default();
         let forecast = match c.forecast_pending {
-            true => "no month-end forecast yet (too little history)".to_owned(),
-            false => format!("month-end forecast {}", self.money(c.forecast)),
+            true => format!("no {}-end forecast yet (too little history)", period.noun()),
+            false => format!("{}-end forecast {}", period.noun(), self.money(c.forecast)),
         };
         summary.push_str(&format!(
             "{} spent from {} to {}; {forecast}.",
@@ -341,9 +343,9 @@ impl Envelopes<'_> {
         ));
         if let Some(months) = c.auto_adjusted_months {
             summary.push_str(&format!(
-                " The budget adjusts itself: {} is the average of {}.",
+                " The budget adjusts itself: {} is {}.",
                 self.money(c.limit),
-                crate::findings::last_months(months)
+                crate::findings::auto_amount_basis(period, months)
             ));
         }
         if let Some(date) = c.breach_date.filter(|_| c.actual < c.limit) {

@@ -1,7 +1,7 @@
 //! What the analytics find: anomalies, forecasts, budget status, recommendations and report
 //! summaries. The pipeline turns each into a Notification envelope.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
@@ -91,7 +91,8 @@ pub struct ForecastPoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonthEndForecast {
     pub scope: Scope,
-    /// First day of the month forecast.
+    /// First day of the month forecast (of the quarter or year, for a budget of one:
+    /// `forecast::period_end_with`).
     pub month: NaiveDate,
     /// Last day with actual data.
     pub as_of: NaiveDate,
@@ -111,6 +112,13 @@ impl MonthEndForecast {
     /// forecast (a message gives the month to date, not a forecast with a zero-width interval).
     pub fn is_complete(&self) -> bool {
         self.as_of >= month_last_day(self.month)
+    }
+
+    /// Whether its days run to `end`: a budget's quarter or year is forecast to its own last
+    /// day, and a month-end forecast starting on the same day must not stand in for it. (With
+    /// no day left to forecast, any total to date does.)
+    pub fn runs_to(&self, end: NaiveDate) -> bool {
+        self.daily.last().is_none_or(|p| p.date == end)
     }
 }
 
@@ -155,12 +163,118 @@ pub struct BudgetCrossing {
     pub auto_adjusted_months: Option<u8>,
 }
 
+/// How long a budget's period is, as AWS Budgets' time units: a calendar month, a calendar
+/// quarter (January, April, July, October) or a calendar year. Finance plans in quarters and
+/// years; a commitment or a grant is often a yearly sum that is spent unevenly by month.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetPeriod {
+    #[default]
+    Monthly,
+    Quarterly,
+    Annually,
+}
+
+impl BudgetPeriod {
+    /// What a budget's period is unless it says otherwise (and what is left out when sent).
+    pub fn is_monthly(&self) -> bool {
+        *self == Self::Monthly
+    }
+
+    /// Calendar months in one period.
+    pub fn months(self) -> u32 {
+        match self {
+            Self::Monthly => 1,
+            Self::Quarterly => 3,
+            Self::Annually => 12,
+        }
+    }
+
+    /// First day of the period containing `date`.
+    pub fn start(self, date: NaiveDate) -> NaiveDate {
+        let month0 = date.month0() - date.month0() % self.months();
+        NaiveDate::from_ymd_opt(date.year(), month0 + 1, 1).unwrap_or(date)
+    }
+
+    /// Last day of the period containing `date`.
+    pub fn end(self, date: NaiveDate) -> NaiveDate {
+        self.start(date)
+            .checked_add_months(Months::new(self.months()))
+            .and_then(|next| next.pred_opt())
+            .unwrap_or(date)
+    }
+
+    /// Whether a period starts on `date` (a planned amount is keyed by its period's first month).
+    pub fn starts_on(self, date: NaiveDate) -> bool {
+        self.start(date) == date
+    }
+
+    /// The period that runs from `start` to `end`, as a budget envelope carries it.
+    pub fn spanning(start: NaiveDate, end: NaiveDate) -> Option<Self> {
+        [Self::Monthly, Self::Quarterly, Self::Annually]
+            .into_iter()
+            .find(|p| p.start(start) == start && p.end(start) == end)
+    }
+
+    /// "month", "quarter", "year": what messages call it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Monthly => "month",
+            Self::Quarterly => "quarter",
+            Self::Annually => "year",
+        }
+    }
+
+    /// The months a period can start in, in words (a planned amount's key must be one).
+    pub fn first_months(self) -> &'static str {
+        match self {
+            Self::Monthly => "any month",
+            Self::Quarterly => "January, April, July or October",
+            Self::Annually => "January",
+        }
+    }
+
+    /// "Month-end forecast", "Quarter-end forecast", "Year-end forecast": a fact's label.
+    pub fn end_forecast_label(self) -> &'static str {
+        match self {
+            Self::Monthly => "Month-end forecast",
+            Self::Quarterly => "Quarter-end forecast",
+            Self::Annually => "Year-end forecast",
+        }
+    }
+
+    /// What the configuration writes: "monthly", "quarterly", "annually".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Monthly => "monthly",
+            Self::Quarterly => "quarterly",
+            Self::Annually => "annually",
+        }
+    }
+}
+
 /// What an auto-adjusting budget averages, in words every message uses: "the last month", "the
 /// last 3 months".
 pub fn last_months(n: u8) -> String {
     match n {
         1 => "the last month".to_owned(),
         n => format!("the last {n} months"),
+    }
+}
+
+/// What an auto-adjusting budget's amount is, for a budget of `period`: "the average of the
+/// last 3 months"; a quarter's or a year's is that many of those months, "3 months at the
+/// average of the last 6 months".
+pub fn auto_amount_basis(period: BudgetPeriod, months: u8) -> String {
+    match period {
+        BudgetPeriod::Monthly => format!("the average of {}", last_months(months)),
+        _ => format!(
+            "{} months at the average of {}",
+            period.months(),
+            last_months(months)
+        ),
     }
 }
 
@@ -174,4 +288,47 @@ pub struct Recommendation {
     pub current_monthly_cost: Money,
     pub monthly_savings: Money,
     pub action: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn periods_are_calendar_months_quarters_and_years() {
+        let nov = d(2026, 11, 14);
+        assert_eq!(BudgetPeriod::Monthly.start(nov), d(2026, 11, 1));
+        assert_eq!(BudgetPeriod::Monthly.end(nov), d(2026, 11, 30));
+        assert_eq!(BudgetPeriod::Quarterly.start(nov), d(2026, 10, 1));
+        assert_eq!(BudgetPeriod::Quarterly.end(nov), d(2026, 12, 31));
+        assert_eq!(BudgetPeriod::Quarterly.start(d(2026, 3, 31)), d(2026, 1, 1));
+        assert_eq!(BudgetPeriod::Quarterly.end(d(2024, 2, 10)), d(2024, 3, 31));
+        assert_eq!(BudgetPeriod::Annually.start(nov), d(2026, 1, 1));
+        assert_eq!(BudgetPeriod::Annually.end(nov), d(2026, 12, 31));
+        assert!(BudgetPeriod::Quarterly.starts_on(d(2027, 4, 1)));
+        assert!(!BudgetPeriod::Quarterly.starts_on(d(2027, 5, 1)));
+        assert!(!BudgetPeriod::Annually.starts_on(d(2027, 4, 1)));
+    }
+
+    #[test]
+    fn an_envelope_s_dates_name_its_period() {
+        let spanning = |a, b| BudgetPeriod::spanning(a, b);
+        assert_eq!(
+            spanning(d(2026, 11, 1), d(2026, 11, 30)),
+            Some(BudgetPeriod::Monthly)
+        );
+        assert_eq!(
+            spanning(d(2026, 10, 1), d(2026, 12, 31)),
+            Some(BudgetPeriod::Quarterly)
+        );
+        assert_eq!(
+            spanning(d(2026, 1, 1), d(2026, 12, 31)),
+            Some(BudgetPeriod::Annually)
+        );
+        assert_eq!(spanning(d(2026, 11, 2), d(2026, 11, 30)), None);
+    }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::{Direction, ResourceCause, RootCause, ThresholdBasis};
+use crate::findings::{BudgetPeriod, Direction, ResourceCause, RootCause, ThresholdBasis};
 use crate::ids::stable_id;
 use crate::metric::MetricId;
 use crate::money::Money;
@@ -261,11 +261,14 @@ pub struct Mover {
 #[serde(deny_unknown_fields)]
 pub struct BudgetLine {
     pub budget: String,
+    /// A quarter's or a year's budget: its figures are that period's so far. Sent only then.
+    #[serde(default, skip_serializing_if = "BudgetPeriod::is_monthly")]
+    pub period: BudgetPeriod,
     pub limit: Money,
     pub actual: Money,
-    /// The month-end forecast; the spend to date while `forecast_pending`.
+    /// The forecast to the period's end; the spend to date while `forecast_pending`.
     pub forecast: Money,
-    /// No month-end forecast yet (its scope has too little history); sent only when true.
+    /// No forecast yet (its scope has too little history); sent only when true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub forecast_pending: bool,
     pub percent_used: f64,

@@ -171,6 +171,7 @@ pub fn all_in(currency: &str) -> Vec<(&'static str, Notification)> {
             change: usd(1_300),
         }],
         budgets: vec![BudgetLine {
+            period: Default::default(),
             budget: "data-platform monthly".into(),
             limit: usd(1_000_000),
             actual: usd(1_500_000),

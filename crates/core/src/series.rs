@@ -127,7 +127,11 @@ impl DailySeries {
 
     /// Sum of totals from the first of `date`'s month to `date` inclusive.
     pub fn month_to_date(&self, date: NaiveDate) -> Money {
-        let first = date.with_day(1).unwrap_or(date);
+        self.total_between(date.with_day(1).unwrap_or(date), date)
+    }
+
+    /// Net total from `first` to `date`, both included (a budget's period to date).
+    pub fn total_between(&self, first: NaiveDate, date: NaiveDate) -> Money {
         first
             .iter_days()
             .take_while(|d| *d <= date)

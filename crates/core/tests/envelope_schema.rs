@@ -247,3 +247,42 @@ fn a_crossing_without_a_forecast_says_so_and_validates() {
         "{known}"
     );
 }
+
+/// A quarterly budget's line in a report names its period, and validates; a monthly one's
+/// sends nothing new. Its crossing's summary speaks of the quarter's end.
+#[test]
+fn a_quarterly_budget_validates_and_says_quarter() {
+    use costwatch_core::findings::BudgetPeriod;
+    let v = validator();
+    let mut report = costwatch_core::samples::of_kind("report");
+    let costwatch_core::NotificationBody::Report(r) = &mut report.body else {
+        panic!("report sample")
+    };
+    assert!(
+        serde_json::to_value(&r.budgets[0])
+            .unwrap()
+            .get("period")
+            .is_none()
+    );
+    r.budgets[0].period = BudgetPeriod::Quarterly;
+    let mut doc = serde_json::to_value(&report).unwrap();
+    assert!(errors(&v, &doc).is_empty(), "{:?}", errors(&v, &doc));
+    doc["figures"]["budgets"][0]["period"] = "weekly".into();
+    assert!(
+        !errors(&v, &doc).is_empty(),
+        "only quarterly or annually is sent"
+    );
+
+    let (open, mut crossing) = budget_sample(costwatch_core::Scope::Org);
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    (crossing.period_start, crossing.period_end) = (day(10, 1), day(12, 31));
+    let n = costwatch_core::envelopes::budget(&crossing, None, open.created_at);
+    let doc = serde_json::to_value(&n).unwrap();
+    assert!(errors(&v, &doc).is_empty(), "{:?}", errors(&v, &doc));
+    assert!(n.summary.contains("from 2026-10-01"), "{}", n.summary);
+    assert!(
+        n.summary.contains("quarter-end forecast $"),
+        "{}",
+        n.summary
+    );
+}

@@ -6,7 +6,7 @@
 //! markup.
 
 use costwatch_core::Notification;
-use costwatch_core::findings::ResourceCause;
+use costwatch_core::findings::{BudgetPeriod, ResourceCause};
 use costwatch_core::money::{Money, display, display_percent_used, display_signed};
 use costwatch_core::notification::{
     Link, NotificationBody, ReportPeriod, ScopeRef, Severity, State,
@@ -141,18 +141,20 @@ impl View {
                         display_percent_used(f.percent_of_limit)
                     ),
                 ));
+                let period = BudgetPeriod::spanning(f.period_start, f.period_end);
+                let period = period.unwrap_or_default();
                 if let Some(months) = f.auto_adjusted_months {
-                    let over = costwatch_core::findings::last_months(months);
+                    let basis = costwatch_core::findings::auto_amount_basis(period, months);
                     facts.push((
                         "Budget amount".into(),
-                        format!("{}: auto-adjusting, the average of {over}", money(f.limit)),
+                        format!("{}: auto-adjusting, {basis}", money(f.limit)),
                     ));
                 }
                 let forecast = match f.forecast_pending {
                     true => "not yet (too little history)".to_owned(),
                     false => money(f.forecast),
                 };
-                facts.push(("Month-end forecast".into(), forecast));
+                facts.push((period.end_forecast_label().into(), forecast));
                 facts.push((
                     "Threshold".into(),
                     format!("{}% of {:?} spend", f.threshold_percent, f.basis).to_lowercase(),
@@ -264,8 +266,12 @@ impl View {
                             .budgets
                             .iter()
                             .map(|b| {
+                                let budget = match b.period {
+                                    BudgetPeriod::Monthly => b.budget.clone(),
+                                    period => format!("{} ({})", b.budget, period.name()),
+                                };
                                 vec![
-                                    b.budget.clone(),
+                                    budget,
                                     format!("{} of {}", money(b.actual), money(b.limit)),
                                     match b.forecast_pending {
                                         true => "not yet".to_owned(),
@@ -506,6 +512,45 @@ mod tests {
         let tables = View::of(&report).tables;
         let budgets = tables.iter().find(|t| t.what == "budgets").unwrap();
         assert_eq!(budgets.rows[0][2], "not yet", "{:?}", budgets.rows);
+    }
+
+    /// A quarter's budget says so: its forecast is to the quarter's end, its amount three
+    /// average months, and the report's row names its period.
+    #[test]
+    fn a_quarterly_budget_names_its_period() {
+        let mut alert = samples::of_kind("budget");
+        let NotificationBody::Budget(f) = &mut alert.body else {
+            panic!("budget sample")
+        };
+        let day = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        (f.period_start, f.period_end) = (day(10, 1), day(12, 31));
+        f.auto_adjusted_months = Some(6);
+        let facts = View::of(&alert).facts;
+        let label = |k: &str| {
+            facts
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        assert!(label("Quarter-end forecast").is_some(), "{facts:?}");
+        assert_eq!(label("Month-end forecast"), None);
+        let amount = label("Budget amount").unwrap();
+        assert!(
+            amount.ends_with("auto-adjusting, 3 months at the average of the last 6 months"),
+            "{amount}"
+        );
+
+        let mut report = samples::of_kind("report");
+        let NotificationBody::Report(r) = &mut report.body else {
+            panic!("report sample")
+        };
+        let name = r.budgets[0].budget.clone();
+        r.budgets[0].period = BudgetPeriod::Quarterly;
+        let tables = View::of(&report).tables;
+        let budgets = tables.iter().find(|t| t.what == "budgets").unwrap();
+        assert_eq!(budgets.rows[0][0], format!("{name} (quarterly)"));
+        let doc = serde_json::to_value(&report).unwrap();
+        assert_eq!(doc["figures"]["budgets"][0]["period"], "quarterly", "{doc}");
     }
 
     /// Every chat and ticket says an auto-adjusting budget's amount is an average.

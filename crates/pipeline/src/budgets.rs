@@ -16,10 +16,12 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use costwatch_analytics::budget::{AutoAmount, Budget, auto_amount, thresholds};
-use costwatch_analytics::forecast::{MIN_HISTORY_DAYS, RECENT_DAYS};
-use costwatch_core::findings::{BudgetCrossing, MonthEndForecast, ThresholdBasis};
+use costwatch_analytics::forecast::{MIN_HISTORY_DAYS, RECENT_DAYS, period_end_with};
+use costwatch_core::findings::{
+    BudgetCrossing, BudgetPeriod, ForecastPoint, MonthEndForecast, ThresholdBasis,
+};
 use costwatch_core::notification::{BudgetLine, State};
 use costwatch_core::{DailySeries, Money, Notification, NotificationBody, Scope, envelopes};
 use costwatch_store::{NotificationBus, RollupStore, StateStore, StoreError, Versioned};
@@ -32,12 +34,17 @@ use crate::error::Result;
 /// Where each budget stands (for reports) and the crossings it has now.
 pub struct BudgetStatus {
     pub line: BudgetLine,
+    /// The budget's period: the line's figures are this month's, quarter's or year's so far.
+    pub period: BudgetPeriod,
     pub crossings: Vec<BudgetCrossing>,
     /// Actual-basis thresholds not crossed now (to resolve those notified before a credit).
     pub cleared: Vec<BudgetCrossing>,
-    /// The budget's scope from the month's first day to the day evaluated, as read for it:
+    /// The budget's scope from its period's first day to the day evaluated, as read for it:
     /// the burn-down (`/v1/budgets`) needs no second read.
-    pub month_so_far: DailySeries,
+    pub period_so_far: DailySeries,
+    /// The forecast's daily means from the day after the last with data to the period's end:
+    /// the burn-down's second part (a quarter's or a year's is not the run's month-end one).
+    pub forecast_daily: Vec<ForecastPoint>,
     /// What the line alone would hide: its scope has had no costs for [`UNKNOWN_SCOPE_DAYS`]
     /// days, with the nearest scope of its kind that has (a misspelt `service=AWS Glu` read
     /// $0.00 every day and never said so); on untagged spend, no cost carries its key (so it
@@ -60,7 +67,7 @@ impl BudgetStatus {
     /// [`UNKNOWN_SCOPE_DAYS`] either: a quiet month carries no note): the line a reader must not
     /// miss among many budgets.
     pub fn watches_nothing(&self) -> bool {
-        self.note.is_some() && !self.month_so_far.days.iter().any(Option::is_some)
+        self.note.is_some() && !self.period_so_far.days.iter().any(Option::is_some)
     }
 }
 
@@ -77,15 +84,23 @@ pub async fn evaluate_all(
     forecasts: &BTreeMap<Scope, MonthEndForecast>,
     as_of: NaiveDate,
 ) -> Result<Vec<BudgetStatus>> {
-    let month_start = as_of.with_day(1).unwrap_or(as_of);
-    // An auto-adjusting budget reads the months it averages in the same Query as this one
-    // (unless this month's amount is planned).
-    let read_from = |budget: &Budget| {
+    let forecast_from = as_of - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
+    // One Query per budget reads everything it needs: its period so far; the months an
+    // auto-adjusting budget averages (unless this period's amount is planned); and a quarter's
+    // or a year's forecast history (the forecast run's month-end forecasts end with the month).
+    let averaged_from = |budget: &Budget| {
+        let start = budget.period.start(as_of);
         budget
             .auto_adjust_months
-            .filter(|_| budget.planned_for(month_start).is_none())
-            .and_then(|n| month_start.checked_sub_months(Months::new(n.into())))
-            .unwrap_or(month_start)
+            .filter(|_| budget.planned_for(start).is_none())
+            .and_then(|n| start.checked_sub_months(Months::new(n.into())))
+    };
+    let read_from = |budget: &Budget| {
+        let from = averaged_from(budget).unwrap_or(budget.period.start(as_of));
+        match budget.period {
+            BudgetPeriod::Monthly => from,
+            _ => from.min(forecast_from),
+        }
     };
     // Eight reads at a time, in order. (A `buffered` stream here made the handlers' futures
     // fail axum's `Send` check: a closure borrowing the store held across the await.)
@@ -97,21 +112,33 @@ pub async fn evaluate_all(
         histories.extend(try_join_all(reads).await?);
     }
     // Which earlier months were collected in full: the organisation's days, read once.
-    let collected = match cfg.budgets.iter().map(read_from).min() {
-        Some(from) if from < month_start => Some(rollups.series(&Scope::Org, from, as_of).await?),
-        _ => None,
+    let collected = match cfg.budgets.iter().filter_map(averaged_from).min() {
+        Some(from) => Some(rollups.series(&Scope::Org, from, as_of).await?),
+        None => None,
     };
     let mut out = Vec::new();
     for (configured, history) in cfg.budgets.iter().zip(histories) {
-        let series = history.since(month_start);
-        let forecast = forecasts.get(&configured.scope);
-        let planned = configured.planned_for(month_start);
+        let period_start = configured.period.start(as_of);
+        let series = history.since(period_start);
+        let period_forecast = match configured.period {
+            BudgetPeriod::Monthly => None,
+            period => period_end_with(&history.since(forecast_from), as_of, period, &cfg.forecast),
+        };
+        let forecast = match configured.period {
+            BudgetPeriod::Monthly => forecasts.get(&configured.scope),
+            _ => period_forecast.as_ref(),
+        };
+        let planned = configured.planned_for(period_start);
         let auto = match configured.auto_adjust_months.filter(|_| planned.is_none()) {
             None => None,
             Some(months) => {
                 let sized = collected
                     .as_ref()
-                    .and_then(|collected| auto_amount(&history, collected, month_start, months))
+                    .and_then(|collected| auto_amount(&history, collected, period_start, months))
+                    .map(|auto| AutoAmount {
+                        amount: auto.amount * Money::from(configured.period.months()),
+                        ..auto
+                    })
                     .filter(|auto| auto.amount >= Money::new(1, 2));
                 if sized.is_none() {
                     // A scope with no cost at all is more likely misspelt than young.
@@ -129,7 +156,7 @@ pub async fn evaluate_all(
                 sized
             }
         };
-        // This month's amount: planned for it, else the average, else the budget's own.
+        // This period's amount: planned for it, else the average, else the budget's own.
         let budget = match planned.or(auto.map(|a| a.amount)) {
             Some(amount) => Cow::Owned(Budget {
                 amount,
@@ -160,12 +187,13 @@ pub async fn evaluate_all(
             )),
             (true, Some(_)) => None,
         };
-        let actual = series.month_to_date(as_of);
+        let actual = series.total_between(period_start, as_of);
         let projected = forecast.map(|f| f.total).unwrap_or(actual);
         let percent_used = costwatch_core::money::to_f64(actual / budget.amount) * 100.0;
         out.push(BudgetStatus {
             line: BudgetLine {
                 budget: budget.name.clone(),
+                period: budget.period,
                 limit: budget.amount,
                 actual,
                 forecast: projected,
@@ -174,7 +202,9 @@ pub async fn evaluate_all(
             },
             crossings,
             cleared,
-            month_so_far: series,
+            period: budget.period,
+            period_so_far: series,
+            forecast_daily: forecast.map(|f| f.daily.clone()).unwrap_or_default(),
             note,
             auto,
         });
@@ -192,10 +222,11 @@ fn without_amount(
     as_of: NaiveDate,
     forecast: Option<&MonthEndForecast>,
 ) -> BudgetStatus {
-    let actual = series.month_to_date(as_of);
+    let actual = series.total_between(budget.period.start(as_of), as_of);
     BudgetStatus {
         line: BudgetLine {
             budget: budget.name.clone(),
+            period: budget.period,
             limit: Money::ZERO,
             actual,
             forecast: forecast.map(|f| f.total).unwrap_or(actual),
@@ -204,7 +235,9 @@ fn without_amount(
         },
         crossings: Vec::new(),
         cleared: Vec::new(),
-        month_so_far: series,
+        period: budget.period,
+        period_so_far: series,
+        forecast_daily: forecast.map(|f| f.daily.clone()).unwrap_or_default(),
         auto: None,
         note: Some(format!(
             "auto-adjusting over {}: no amount yet, as no month before {} was collected in full \

@@ -189,10 +189,20 @@ impl PipelineConfig {
                 return bad(format!("budget `{}`: {why}", b.name));
             }
             for (month, amount) in &b.planned_amounts {
-                if !costwatch_analytics::budget::is_planned_month(month) {
+                let Some(first) = costwatch_analytics::budget::planned_month(month) else {
                     return bad(format!(
                         "budget `{}`: planned_amounts are keyed by month as 2027-01, got {month:?}",
                         b.name
+                    ));
+                };
+                if !b.period.starts_on(first) {
+                    return bad(format!(
+                        "budget `{}` is {}: planned_amounts are keyed by the first month of a \
+                         {} ({}), got {month:?}",
+                        b.name,
+                        b.period.name(),
+                        b.period.noun(),
+                        b.period.first_months(),
                     ));
                 }
                 if *amount < costwatch_core::Money::new(1, 2) {

@@ -250,6 +250,7 @@ mod tests {
     fn status(name: &str, actual: i64, forecast: Option<i64>) -> BudgetStatus {
         BudgetStatus {
             line: BudgetLine {
+                period: Default::default(),
                 budget: name.to_owned(),
                 limit: Money::from(100),
                 actual: Money::from(actual),
@@ -259,11 +260,13 @@ mod tests {
             },
             crossings: Vec::new(),
             cleared: Vec::new(),
-            month_so_far: DailySeries {
+            period_so_far: DailySeries {
                 scope: Scope::Org,
                 start: NaiveDate::MIN,
                 days: Vec::new(),
             },
+            period: Default::default(),
+            forecast_daily: Vec::new(),
             note: None,
             auto: None,
         }

@@ -22,6 +22,7 @@ fn cfg() -> PipelineConfig {
         budgets: vec![Budget {
             name: "team".into(),
             scope: Scope::Org,
+            period: Default::default(),
             amount: Money::from(1000),
             auto_adjust_months: None,
             planned_amounts: Default::default(),
@@ -236,6 +237,7 @@ async fn a_budget_on_a_scope_without_costs_names_the_nearest_one() {
     let budget = |name: &str, scope: Scope| Budget {
         name: name.into(),
         scope,
+        period: Default::default(),
         amount: Money::from(100),
         auto_adjust_months: None,
         planned_amounts: Default::default(),

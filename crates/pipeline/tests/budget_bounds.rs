@@ -17,6 +17,7 @@ fn with_budget(amount: Money) -> Result<(), String> {
         budgets: vec![Budget {
             name: "org-monthly".into(),
             scope: Scope::Org,
+            period: Default::default(),
             amount,
             auto_adjust_months: None,
             planned_amounts: Default::default(),
@@ -53,6 +54,7 @@ fn a_zero_percent_threshold_is_refused() {
         budgets: vec![Budget {
             name: "org-monthly".into(),
             scope: Scope::Org,
+            period: Default::default(),
             amount: Money::from(100),
             auto_adjust_months: None,
             planned_amounts: Default::default(),
@@ -77,6 +79,7 @@ fn budgets(count: usize, name_chars: usize) -> PipelineConfig {
             .map(|i| Budget {
                 name: format!("{i:\"<name_chars$}"),
                 scope: Scope::Org,
+                period: Default::default(),
                 amount: max_amount(),
                 auto_adjust_months: None,
                 planned_amounts: Default::default(),
@@ -115,6 +118,7 @@ fn the_largest_budget_list_allowed_fits_the_daily_reports_message() {
             .budgets
             .iter()
             .map(|b| BudgetLine {
+                period: Default::default(),
                 budget: b.name.clone(),
                 limit: b.amount,
                 actual: -max_amount(),

@@ -44,6 +44,7 @@ fn budget(name: &str, scope: &str, amount: i64, auto: Option<u8>) -> Budget {
     Budget {
         name: name.into(),
         scope: scope.parse().unwrap(),
+        period: Default::default(),
         amount: costwatch_core::Money::from(amount),
         auto_adjust_months: auto,
         planned_amounts: Default::default(),
@@ -652,4 +653,87 @@ async fn a_planned_amount_replaces_the_budgets_own_for_its_month() {
         let err = refused.validate().unwrap_err().to_string();
         assert!(err.contains(why), "{month}: {err}");
     }
+}
+
+/// A quarterly budget counts from the quarter's first day, is forecast to its last, and
+/// auto-adjusts to three months at the average month; planned amounts are keyed by a quarter's
+/// first month.
+#[tokio::test]
+async fn a_quarterly_budget_holds_the_quarter_to_date_against_its_forecast() {
+    use costwatch_core::findings::BudgetPeriod;
+    let (org, store, mut cfg) = loaded().await;
+    let quarterly = |name: &str, amount: i64, auto: Option<u8>| Budget {
+        period: BudgetPeriod::Quarterly,
+        ..budget(name, "org", amount, auto)
+    };
+    cfg.budgets = vec![
+        quarterly("q-fixed", 100_000, None),
+        quarterly("q-auto", 0, Some(3)),
+    ];
+    cfg.validate().unwrap();
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    let net_in = |from: NaiveDate, to: NaiveDate| -> costwatch_core::Money {
+        let records = org
+            .records
+            .iter()
+            .filter(|r| (from..=to).contains(&r.day()));
+        records.map(|r| r.billed_cost).sum()
+    };
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    let quarter_to_date = net_in(day(10, 1), end());
+    let fixed = &run.budgets[0];
+    assert_eq!(fixed.line.actual, quarter_to_date);
+    assert!(
+        fixed.line.forecast > quarter_to_date && !fixed.line.forecast_pending,
+        "a forecast to 31 December: {:?}",
+        fixed.line
+    );
+    // Forty-one days are left; the quarter's forecast is more than the month's.
+    let month_end = run.forecasts.get(&Scope::Org).expect("org forecast").total;
+    assert!(
+        fixed.line.forecast > month_end,
+        "{:?} vs {month_end}",
+        fixed.line
+    );
+    for c in fixed.crossings.iter().chain(&fixed.cleared) {
+        assert_eq!((c.period_start, c.period_end), (day(10, 1), day(12, 31)));
+    }
+    // The data begins on 24 July: August and September are the full months before October.
+    let (aug, sep) = (net_in(day(8, 1), day(8, 31)), net_in(day(9, 1), day(9, 30)));
+    let average = ((aug + sep) / costwatch_core::Money::from(2)).round_dp(2);
+    let auto = &run.budgets[1];
+    assert_eq!(auto.line.limit, average * costwatch_core::Money::from(3));
+    assert_eq!(auto.auto.map(|a| (a.months, a.since)), Some((2, day(8, 1))));
+    let alert = run
+        .notifications
+        .iter()
+        .find(|n| matches!(&n.body, NotificationBody::Budget(b) if b.budget == "q-auto"));
+    let alert = alert.expect("most of a quarter's average is spent by 20 November");
+    assert!(
+        alert.summary.contains("quarter-end forecast"),
+        "{}",
+        alert.summary
+    );
+    assert!(
+        alert
+            .summary
+            .contains("3 months at the average of the last 2 months"),
+        "{}",
+        alert.summary
+    );
+    let doc = serde_json::to_value(alert).unwrap();
+    assert!(support::schema().is_valid(&doc), "{doc}");
+
+    let mut planned = quarterly("q-planned", 100_000, None);
+    planned.planned_amounts =
+        std::collections::BTreeMap::from([("2026-10".to_owned(), costwatch_core::Money::from(1))]);
+    cfg.budgets = vec![planned.clone()];
+    cfg.validate().unwrap();
+    planned.planned_amounts =
+        std::collections::BTreeMap::from([("2026-11".to_owned(), costwatch_core::Money::from(1))]);
+    cfg.budgets = vec![planned];
+    let err = cfg.validate().unwrap_err().to_string();
+    assert!(err.contains("January, April, July or October"), "{err}");
 }

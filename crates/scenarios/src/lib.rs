@@ -119,6 +119,7 @@ pub fn default_budgets(org: &synth::SyntheticOrg) -> Vec<Budget> {
         .map(|(name, scope, amount)| Budget {
             name: name.clone(),
             scope: scope.clone(),
+            period: Default::default(),
             amount: *amount,
             auto_adjust_months: None,
             planned_amounts: Default::default(),

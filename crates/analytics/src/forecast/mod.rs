@@ -40,10 +40,9 @@ mod prepare;
 mod regime;
 mod robust;
 
-use chrono::{Datelike, Days, Months, NaiveDate};
-use costwatch_core::findings::{ForecastPoint, MonthEndForecast};
+use chrono::{Days, Months, NaiveDate};
+use costwatch_core::findings::{BudgetPeriod, ForecastPoint, MonthEndForecast};
 use costwatch_core::money::from_f64;
-use costwatch_core::series::month_last_day;
 use costwatch_core::{DailyCost, DailySeries, Money};
 use serde::{Deserialize, Serialize};
 
@@ -391,13 +390,24 @@ pub fn month_end_with(
     as_of: NaiveDate,
     cfg: &ForecastConfig,
 ) -> Option<MonthEndForecast> {
+    period_end_with(series, as_of, BudgetPeriod::Monthly, cfg)
+}
+
+/// As [`month_end_with`], for the quarter or year containing `as_of` (a budget's period): its
+/// `month` is the period's first day and its days run to the period's last. Only a monthly one
+/// carries the previous month's total.
+pub fn period_end_with(
+    series: &DailySeries,
+    as_of: NaiveDate,
+    period: BudgetPeriod,
+    cfg: &ForecastConfig,
+) -> Option<MonthEndForecast> {
     let upto = usize::try_from((as_of.min(series.end()) - series.start).num_days()).ok()?;
     let origin = (0..=upto.min(series.len().checked_sub(1)?))
         .rev()
         .find(|i| series.days[*i].is_some())?;
     let origin_date = series.date_at(origin);
-    let month = as_of.with_day(1)?;
-    let month_last = month_last_day(month);
+    let (month, month_last) = (period.start(as_of), period.end(as_of));
     let first = (origin_date + Days::new(1)).max(month);
     let h0 = usize::try_from((first - origin_date).num_days()).ok()?;
     let k = usize::try_from((month_last - first).num_days() + 1).ok()?;
@@ -441,7 +451,10 @@ pub fn month_end_with(
         lo80: lo80.min(total),
         hi80: hi80.max(total),
         hi95: hi95.max(total),
-        previous_month_total: previous_month_total(series, month, cfg),
+        previous_month_total: match period {
+            BudgetPeriod::Monthly => previous_month_total(series, month, cfg),
+            _ => None,
+        },
         daily,
     })
 }

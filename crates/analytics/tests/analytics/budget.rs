@@ -1,4 +1,6 @@
-use costwatch_analytics::budget::{AutoAmount, Budget, auto_amount, default_thresholds, evaluate};
+use costwatch_analytics::budget::{
+    AutoAmount, Budget, auto_amount, default_thresholds, evaluate, thresholds,
+};
 use costwatch_analytics::forecast::month_end;
 use costwatch_core::findings::{Threshold, ThresholdBasis};
 use costwatch_core::{DailyCost, DailySeries, Money, Scope};
@@ -10,6 +12,7 @@ fn budget(amount: Money) -> Budget {
     Budget {
         name: "org-monthly".into(),
         scope: Scope::Org,
+        period: Default::default(),
         amount,
         auto_adjust_months: None,
         planned_amounts: Default::default(),
@@ -201,7 +204,7 @@ fn a_planned_amount_holds_its_month_and_no_other() {
         ("Jan 2027", false),
     ] {
         assert_eq!(
-            costwatch_analytics::budget::is_planned_month(key),
+            costwatch_analytics::budget::planned_month(key).is_some(),
             month,
             "{key}"
         );
@@ -269,4 +272,96 @@ mod extreme_amounts {
             }
         }
     }
+}
+
+#[test]
+fn a_quarterly_budget_counts_and_forecasts_its_quarter() {
+    use costwatch_analytics::forecast::{ForecastConfig, period_end_with};
+    use costwatch_core::findings::BudgetPeriod;
+    let quarterly = Budget {
+        period: BudgetPeriod::Quarterly,
+        ..budget(dec!(25000))
+    };
+    // $300 a day from 1 February to 20 May 2026: April 1 to May 20 is 50 days, $15,000.
+    let as_of = date(2026, 5, 20);
+    let s = series(
+        date(2026, 2, 1),
+        vec![Some(usage(300.0)); 28 + 31 + 30 + 20],
+    );
+    let cfg = ForecastConfig::default();
+    let q = period_end_with(&s, as_of, BudgetPeriod::Quarterly, &cfg).expect("history");
+    assert_eq!(
+        (q.month, q.daily.last().map(|p| p.date)),
+        (date(2026, 4, 1), Some(date(2026, 6, 30)))
+    );
+    assert_eq!(q.actual_to_date, dec!(15000));
+    // 41 days to come at $300: $27,300 for the quarter.
+    assert!((q.total - dec!(27300)).abs() < dec!(1), "{}", q.total);
+    let crossings = evaluate(&quarterly, &s, Some(&q), as_of);
+    let got: Vec<(u32, ThresholdBasis)> = crossings
+        .iter()
+        .map(|c| (c.threshold.percent, c.threshold.basis))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (50, ThresholdBasis::Actual),
+            (100, ThresholdBasis::Forecast)
+        ]
+    );
+    let c = &crossings[0];
+    assert_eq!(
+        (c.period_start, c.period_end),
+        (date(2026, 4, 1), date(2026, 6, 30))
+    );
+    assert_eq!(c.actual, dec!(15000));
+    // $25,000 at $300 a day is reached on the quarter's 84th day.
+    assert_eq!(c.breach_date, Some(date(2026, 6, 23)));
+    assert_eq!(c.allowed_daily_spend, Some(dec!(243.90)));
+
+    // May's month-end forecast does not stand in for the quarter's, nor April's (which starts
+    // on the same day) for a quarterly budget on 20 April.
+    let may = month_end(&s, as_of).expect("history");
+    assert!(
+        evaluate(&quarterly, &s, Some(&may), as_of)
+            .iter()
+            .all(|c| c.forecast_pending && c.threshold.basis == ThresholdBasis::Actual)
+    );
+    let april_20 = date(2026, 4, 20);
+    let april = month_end(&s, april_20).expect("history");
+    assert_eq!(april.month, date(2026, 4, 1));
+    let c = thresholds(&quarterly, &s, Some(&april), april_20);
+    assert!(c.iter().all(|(c, _)| c.forecast_pending), "{c:?}");
+}
+
+#[test]
+fn an_annual_budget_counts_from_january() {
+    use costwatch_analytics::forecast::{ForecastConfig, period_end_with};
+    use costwatch_core::findings::BudgetPeriod;
+    let annual = Budget {
+        period: BudgetPeriod::Annually,
+        ..budget(dec!(100000))
+    };
+    let as_of = date(2026, 5, 20);
+    // From 1 December 2025: December's $9,300 is last year's.
+    let s = series(date(2025, 12, 1), vec![Some(usage(300.0)); 31 + 140]);
+    let y = period_end_with(
+        &s,
+        as_of,
+        BudgetPeriod::Annually,
+        &ForecastConfig::default(),
+    )
+    .expect("history");
+    assert_eq!(y.actual_to_date, dec!(42000));
+    assert!((y.total - dec!(109500)).abs() < dec!(10), "{}", y.total);
+    let crossings = evaluate(&annual, &s, Some(&y), as_of);
+    assert_eq!(crossings.len(), 1, "{crossings:?}");
+    assert_eq!(crossings[0].threshold.basis, ThresholdBasis::Forecast);
+    assert_eq!(crossings[0].period_end, date(2026, 12, 31));
+    assert!((crossings[0].percent_of_limit - 109.5).abs() < 0.1);
+    assert!(
+        thresholds(&annual, &s, Some(&y), as_of)
+            .iter()
+            .all(|(c, _)| c.actual == dec!(42000))
+    );
 }

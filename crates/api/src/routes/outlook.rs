@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use chrono::{Datelike, NaiveDate};
-use costwatch_core::findings::MonthEndForecast;
-use costwatch_core::series::month_last_day;
+use chrono::NaiveDate;
+use costwatch_core::findings::{BudgetPeriod, MonthEndForecast, auto_amount_basis};
 use costwatch_core::{Money, Scope};
 use costwatch_pipeline::standing;
 use serde::Serialize;
@@ -78,12 +77,15 @@ pub struct AutoAdjustView {
     averaged_months: Option<u8>,
     /// The first month averaged; null while pending.
     since: Option<NaiveDate>,
+    /// What the amount is, in the words every message uses ("the average of the last 3
+    /// months", "3 months at the average of the last 6 months"); null while pending.
+    basis: Option<String>,
 }
 
 #[derive(Serialize)]
 pub struct Point {
     date: NaiveDate,
-    /// Month-to-date spend at the end of the day.
+    /// The period's spend to the end of the day.
     cumulative: Money,
 }
 
@@ -92,26 +94,32 @@ pub struct BudgetView {
     name: String,
     scope: Scope,
     label: String,
+    /// What `limit` is for: "monthly", "quarterly" or "annually".
+    period: BudgetPeriod,
+    /// The period containing `as_of`: a calendar month, quarter or year.
+    period_start: NaiveDate,
+    period_end: NaiveDate,
     limit: Money,
     actual: Money,
     forecast: Money,
-    /// No month-end forecast yet (its scope has too few days of costs): `forecast` is then the
+    /// No forecast to the period's end yet (its scope has too few days of costs): `forecast` is then the
     /// spend to date, and `forecast_burn` is empty.
     forecast_pending: bool,
     percent_used: f64,
     status: BudgetHealth,
-    /// The first day spend passed (or, on the forecast, will pass) the limit this month.
+    /// The first day spend passed (or, on the forecast, will pass) the limit this period.
     breach_date: Option<NaiveDate>,
-    /// What may be spent per remaining day of the month to stay within the limit (0 once over;
+    /// What may be spent per remaining day of the period to stay within the limit (0 once over;
     /// null on the last day).
     allowed_daily_spend: Option<Money>,
     days_left: u32,
-    /// The burn-down: month-to-date spend per day, then the forecast's mean to the month end.
+    /// The burn-down: the period's spend to date per day, then the forecast's mean to its end.
     actual_burn: Vec<Point>,
     forecast_burn: Vec<Point>,
     /// Why the budget may be watching nothing (a scope without costs), as `costwatch run` says.
     note: Option<String>,
-    /// An auto-adjusting budget (`limit` is this month's average); null for a fixed amount.
+    /// An auto-adjusting budget (`limit` is this period's, from the average month); null for a
+    /// fixed amount.
     auto_adjust: Option<AutoAdjustView>,
 }
 
@@ -145,27 +153,25 @@ pub async fn budgets(
     };
     let config = api.config().await?;
     let run = standing(api.rollups.as_ref(), &config, as_of).await?;
-    let month_start = as_of.with_day(1).unwrap_or(as_of);
-    let last = month_last_day(as_of);
-    let days_left = (last - as_of).num_days().max(0) as u32;
     let mut items = Vec::new();
     // `standing` evaluates the configured budgets in order, one status each.
     for (budget, status) in config.budgets.iter().zip(run.budgets) {
-        let series = &status.month_so_far;
+        let (period_start, period_end) = (budget.period.start(as_of), budget.period.end(as_of));
+        let days_left = (period_end - as_of).num_days().max(0) as u32;
+        let series = &status.period_so_far;
         let actual_burn = cumulative(
-            month_start
+            period_start
                 .iter_days()
                 .take_while(|d| *d <= as_of)
                 .map(|d| (d, series.get(d).map(|c| c.total()).unwrap_or_default())),
             Money::ZERO,
         );
         let actual = status.line.actual;
-        let forecast_burn = run
-            .forecasts
-            .get(&budget.scope)
-            .map(|f| cumulative(f.daily.iter().map(|p| (p.date, p.mean)), actual))
-            .unwrap_or_default();
-        // This month's amount: an auto-adjusting budget's average, zero while it has none.
+        let forecast_burn = cumulative(
+            status.forecast_daily.iter().map(|p| (p.date, p.mean)),
+            actual,
+        );
+        // This period's amount: an auto-adjusting budget's average, zero while it has none.
         let limit = status.line.limit;
         let pending = status.amount_pending();
         let breach_date = actual_burn
@@ -191,6 +197,9 @@ pub async fn budgets(
             name: budget.name.clone(),
             label: budget.scope.label(),
             scope: budget.scope.clone(),
+            period: budget.period,
+            period_start,
+            period_end,
             limit,
             actual,
             forecast: status.line.forecast,
@@ -207,6 +216,9 @@ pub async fn budgets(
                 months,
                 averaged_months: status.auto.map(|a| a.months),
                 since: status.auto.map(|a| a.since),
+                basis: status
+                    .auto
+                    .map(|a| auto_amount_basis(budget.period, a.months)),
             }),
         });
     }

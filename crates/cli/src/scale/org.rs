@@ -114,6 +114,7 @@ impl ScaledOrg {
         let budget = |name: String, scope: Scope, by: f64| Budget {
             name,
             scope,
+            period: Default::default(),
             amount: scale(base, by).round_dp(2),
             auto_adjust_months: None,
             planned_amounts: Default::default(),
