@@ -68,7 +68,9 @@ function axes(svg, x0, x1, y1, width, height, pad, s) {
     const y = s.sy(y1 * f);
     el("line", { class: "axis", x1: pad.l, y1: y, x2: width - pad.r, y2: y }, svg);
     const t = el("text", { class: "axis-label", x: 2, y: y + 4 }, svg);
-    t.textContent = money.format(Math.round(y1 * f));
+    // Whole dollars read best on a chart of hundreds; a scale of a few dollars (a quiet scope,
+    // an empty burn-down) keeps its cents, or its midpoint would read as its top.
+    t.textContent = money.format(y1 >= 20 ? Math.round(y1 * f) : y1 * f);
   }
   for (const [ms, anchor] of [[x0, "start"], [(x0 + x1) / 2, "middle"], [x1, "end"]]) {
     const t = el("text", { class: "axis-label", x: s.sx(ms), y: height - 4, "text-anchor": anchor }, svg);
