@@ -125,6 +125,12 @@ impl DailySeries {
         }
     }
 
+    /// The first day with data, if any.
+    pub fn first_observed(&self) -> Option<NaiveDate> {
+        let i = self.days.iter().position(Option::is_some)?;
+        Some(self.date_at(i))
+    }
+
     /// Sum of totals from the first of `date`'s month to `date` inclusive.
     pub fn month_to_date(&self, date: NaiveDate) -> Money {
         self.total_between(date.with_day(1).unwrap_or(date), date)

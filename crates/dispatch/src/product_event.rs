@@ -162,7 +162,10 @@ impl ProductEvent {
                     // "monthly", "quarterly", "annually": what analysts segment budgets by.
                     (
                         "budget_period",
-                        word(BudgetPeriod::spanning(f.period_start, f.period_end).unwrap_or_default()),
+                        word(
+                            BudgetPeriod::spanning(f.period_start, f.period_end)
+                                .unwrap_or_default(),
+                        ),
                     ),
                     ("as_of", date(f.as_of)),
                 ]);

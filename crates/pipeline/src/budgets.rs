@@ -111,8 +111,13 @@ pub async fn evaluate_all(
             .map(|budget| rollups.series(&budget.scope, read_from(budget), as_of));
         histories.extend(try_join_all(reads).await?);
     }
-    // Which earlier months were collected in full: the organisation's days, read once.
-    let collected = match cfg.budgets.iter().filter_map(averaged_from).min() {
+    // Which days were collected, told by the organisation's, read once: the earlier months an
+    // auto-adjusting budget averages, and whether a quarter or a year began before the data did.
+    let collected_from = |budget: &Budget| {
+        let period = (!budget.period.is_monthly()).then(|| budget.period.start(as_of));
+        averaged_from(budget).into_iter().chain(period).min()
+    };
+    let collected = match cfg.budgets.iter().filter_map(collected_from).min() {
         Some(from) => Some(rollups.series(&Scope::Org, from, as_of).await?),
         None => None,
     };
@@ -187,6 +192,14 @@ pub async fn evaluate_all(
             )),
             (true, Some(_)) => None,
         };
+        let begun_before = collected
+            .as_ref()
+            .filter(|_| !budget.period.is_monthly())
+            .and_then(|collected| begun_before_the_data(budget.period, period_start, collected));
+        let note = match (note, begun_before) {
+            (Some(note), Some(also)) => Some(format!("{note}; {also}")),
+            (note, also) => note.or(also),
+        };
         let actual = series.total_between(period_start, as_of);
         let projected = forecast.map(|f| f.total).unwrap_or(actual);
         let percent_used = costwatch_core::money::to_f64(actual / budget.amount) * 100.0;
@@ -210,6 +223,27 @@ pub async fn evaluate_all(
         });
     }
     Ok(out)
+}
+
+/// A quarter or a year that began before the first day collected (`collected`: the
+/// organisation's days from the period's first): its spend so far, and the forecast on top of
+/// it, are short by every day before, and a budget reading "ok" on half a year must say so.
+/// `None` when the data covers the period, or when nothing was collected at all (no
+/// organisation rollup: nothing is known).
+fn begun_before_the_data(
+    period: BudgetPeriod,
+    period_start: NaiveDate,
+    collected: &DailySeries,
+) -> Option<String> {
+    let first = collected.first_observed()?;
+    let missing = (first - period_start).num_days();
+    (collected.start <= period_start && missing > 0).then(|| {
+        format!(
+            "the {} so far counts from {first}, the first day collected: its {missing} days \
+             before are not in the data (collect.backfill_days reaches up to 425 days back)",
+            period.noun()
+        )
+    })
 }
 
 /// An auto-adjusting budget with no amount yet: no month before this one was collected in full

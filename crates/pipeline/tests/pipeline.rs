@@ -726,6 +726,28 @@ async fn a_quarterly_budget_holds_the_quarter_to_date_against_its_forecast() {
     let doc = serde_json::to_value(alert).unwrap();
     assert!(support::schema().is_valid(&doc), "{doc}");
 
+    // The quarter is in the data; the year, begun six months before it, says so.
+    assert_eq!(fixed.note, None);
+    let annual = Budget {
+        period: BudgetPeriod::Annually,
+        ..budget("year", "org", 1_000_000, None)
+    };
+    cfg.budgets = vec![annual];
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    let year = &run.budgets[0];
+    assert_eq!(year.line.actual, net_in(day(1, 1), end()));
+    let note = year.note.as_deref().unwrap_or_default();
+    assert!(
+        note.starts_with(&format!(
+            "the year so far counts from {}, the first day collected: its {} days before",
+            org.start,
+            (org.start - day(1, 1)).num_days()
+        )),
+        "{note}"
+    );
+
     let mut planned = quarterly("q-planned", 100_000, None);
     planned.planned_amounts =
         std::collections::BTreeMap::from([("2026-10".to_owned(), costwatch_core::Money::from(1))]);
