@@ -23,6 +23,11 @@ pub struct Budget {
     /// Monthly (the default), quarterly or annually: what `amount` is for.
     #[serde(default, skip_serializing_if = "BudgetPeriod::is_monthly")]
     pub period: BudgetPeriod,
+    /// The month a quarterly or annual budget's periods start from (1–12; January when left
+    /// out): a fiscal year from April has its year from April to March and its quarters from
+    /// April, July, October and January, as an AWS budget's start date sets them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_month: Option<u8>,
     /// The amount for one period (must be positive; the pipeline validates it). Left out (zero)
     /// on an auto-adjusting budget, whose amount each period is [`auto_amount`]'s.
     #[serde(default, skip_serializing_if = "Money::is_zero")]
@@ -44,6 +49,21 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// The month its periods start from: `start_month`, else January.
+    pub fn first_month(&self) -> u32 {
+        self.start_month.map_or(1, u32::from)
+    }
+
+    /// First day of its period containing `date`.
+    pub fn period_start(&self, date: NaiveDate) -> NaiveDate {
+        self.period.start(date, self.first_month())
+    }
+
+    /// Last day of its period containing `date`.
+    pub fn period_end(&self, date: NaiveDate) -> NaiveDate {
+        self.period.end(date, self.first_month())
+    }
+
     /// The amount planned for the period starting `period_start`, if one is.
     pub fn planned_for(&self, period_start: NaiveDate) -> Option<Money> {
         self.planned_amounts
@@ -160,7 +180,7 @@ pub fn thresholds(
     forecast: Option<&MonthEndForecast>,
     as_of: NaiveDate,
 ) -> Vec<(BudgetCrossing, bool)> {
-    let (period_start, period_end) = (budget.period.start(as_of), budget.period.end(as_of));
+    let (period_start, period_end) = (budget.period_start(as_of), budget.period_end(as_of));
     if budget.amount <= Money::ZERO {
         return Vec::new();
     }
@@ -249,6 +269,7 @@ pub fn planted_budgets(org: &costwatch_core::synth::SyntheticOrg) -> Vec<Budget>
             name: name.clone(),
             scope: scope.clone(),
             period: BudgetPeriod::Monthly,
+            start_month: None,
             amount: *amount,
             auto_adjust_months: None,
             planned_amounts: BTreeMap::new(),

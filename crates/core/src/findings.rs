@@ -192,30 +192,52 @@ impl BudgetPeriod {
         }
     }
 
-    /// First day of the period containing `date`.
-    pub fn start(self, date: NaiveDate) -> NaiveDate {
-        let month0 = date.month0() - date.month0() % self.months();
-        NaiveDate::from_ymd_opt(date.year(), month0 + 1, 1).unwrap_or(date)
+    /// First day of the period containing `date`, for periods that start in `first_month`
+    /// (1–12: a fiscal year from April has quarters from April, July, October and January).
+    pub fn start(self, date: NaiveDate, first_month: u32) -> NaiveDate {
+        let since_first = (date.month0() + 12 - (first_month.clamp(1, 12) - 1)) % 12;
+        date.with_day(1)
+            .and_then(|first| first.checked_sub_months(Months::new(since_first % self.months())))
+            .unwrap_or(date)
     }
 
-    /// Last day of the period containing `date`.
-    pub fn end(self, date: NaiveDate) -> NaiveDate {
-        self.start(date)
+    /// Last day of the period containing `date` (see [`Self::start`]).
+    pub fn end(self, date: NaiveDate, first_month: u32) -> NaiveDate {
+        self.start(date, first_month)
             .checked_add_months(Months::new(self.months()))
             .and_then(|next| next.pred_opt())
             .unwrap_or(date)
     }
 
     /// Whether a period starts on `date` (a planned amount is keyed by its period's first month).
-    pub fn starts_on(self, date: NaiveDate) -> bool {
-        self.start(date) == date
+    pub fn starts_on(self, date: NaiveDate, first_month: u32) -> bool {
+        self.start(date, first_month) == date
     }
 
-    /// The period that runs from `start` to `end`, as a budget envelope carries it.
+    /// The period that runs from `start` to `end`, as a budget envelope carries it: a month,
+    /// three or twelve from the first of one.
     pub fn spanning(start: NaiveDate, end: NaiveDate) -> Option<Self> {
         [Self::Monthly, Self::Quarterly, Self::Annually]
             .into_iter()
-            .find(|p| p.start(start) == start && p.end(start) == end)
+            .find(|p| p.start(start, start.month()) == start && p.end(start, start.month()) == end)
+    }
+
+    /// The months its periods start in, in words (a planned amount's key must be one of them).
+    pub fn first_months(self, first_month: u32) -> String {
+        let name = |m: u32| {
+            u8::try_from(m)
+                .ok()
+                .and_then(|m| chrono::Month::try_from(m).ok())
+                .map_or("?", |m| m.name())
+        };
+        let starts: Vec<&str> = (0..12 / self.months())
+            .map(|i| name((first_month.clamp(1, 12) - 1 + i * self.months()) % 12 + 1))
+            .collect();
+        match starts.as_slice() {
+            [one] => (*one).to_owned(),
+            [init @ .., last] if init.len() < 11 => format!("{} or {last}", init.join(", ")),
+            _ => "any month".to_owned(),
+        }
     }
 
     /// "month", "quarter", "year": what messages call it.
@@ -224,15 +246,6 @@ impl BudgetPeriod {
             Self::Monthly => "month",
             Self::Quarterly => "quarter",
             Self::Annually => "year",
-        }
-    }
-
-    /// The months a period can start in, in words (a planned amount's key must be one).
-    pub fn first_months(self) -> &'static str {
-        match self {
-            Self::Monthly => "any month",
-            Self::Quarterly => "January, April, July or October",
-            Self::Annually => "January",
         }
     }
 
@@ -300,18 +313,40 @@ mod tests {
 
     #[test]
     fn periods_are_calendar_months_quarters_and_years() {
+        let (q, y) = (BudgetPeriod::Quarterly, BudgetPeriod::Annually);
         let nov = d(2026, 11, 14);
-        assert_eq!(BudgetPeriod::Monthly.start(nov), d(2026, 11, 1));
-        assert_eq!(BudgetPeriod::Monthly.end(nov), d(2026, 11, 30));
-        assert_eq!(BudgetPeriod::Quarterly.start(nov), d(2026, 10, 1));
-        assert_eq!(BudgetPeriod::Quarterly.end(nov), d(2026, 12, 31));
-        assert_eq!(BudgetPeriod::Quarterly.start(d(2026, 3, 31)), d(2026, 1, 1));
-        assert_eq!(BudgetPeriod::Quarterly.end(d(2024, 2, 10)), d(2024, 3, 31));
-        assert_eq!(BudgetPeriod::Annually.start(nov), d(2026, 1, 1));
-        assert_eq!(BudgetPeriod::Annually.end(nov), d(2026, 12, 31));
-        assert!(BudgetPeriod::Quarterly.starts_on(d(2027, 4, 1)));
-        assert!(!BudgetPeriod::Quarterly.starts_on(d(2027, 5, 1)));
-        assert!(!BudgetPeriod::Annually.starts_on(d(2027, 4, 1)));
+        assert_eq!(BudgetPeriod::Monthly.start(nov, 1), d(2026, 11, 1));
+        assert_eq!(BudgetPeriod::Monthly.end(nov, 4), d(2026, 11, 30));
+        assert_eq!(q.start(nov, 1), d(2026, 10, 1));
+        assert_eq!(q.end(nov, 1), d(2026, 12, 31));
+        assert_eq!(q.start(d(2026, 3, 31), 1), d(2026, 1, 1));
+        assert_eq!(q.end(d(2024, 2, 10), 1), d(2024, 3, 31));
+        assert_eq!(y.start(nov, 1), d(2026, 1, 1));
+        assert_eq!(y.end(nov, 1), d(2026, 12, 31));
+        assert!(q.starts_on(d(2027, 4, 1), 1));
+        assert!(!q.starts_on(d(2027, 5, 1), 1));
+        assert!(!y.starts_on(d(2027, 4, 1), 1));
+        assert_eq!(q.first_months(1), "January, April, July or October");
+        assert_eq!(y.first_months(1), "January");
+        assert_eq!(BudgetPeriod::Monthly.first_months(7), "any month");
+    }
+
+    /// A fiscal year from April (as in the UK, Japan, India): its quarters start in April,
+    /// July, October and January, and a year runs from April to the next March.
+    #[test]
+    fn periods_can_start_in_another_month() {
+        let (q, y) = (BudgetPeriod::Quarterly, BudgetPeriod::Annually);
+        assert_eq!(y.start(d(2027, 2, 10), 4), d(2026, 4, 1));
+        assert_eq!(y.end(d(2027, 2, 10), 4), d(2027, 3, 31));
+        assert_eq!(y.start(d(2026, 4, 1), 4), d(2026, 4, 1));
+        assert_eq!(y.end(d(2026, 3, 31), 4), d(2026, 3, 31));
+        assert_eq!(q.start(d(2027, 2, 10), 4), d(2027, 1, 1));
+        assert_eq!(q.start(d(2026, 11, 30), 2), d(2026, 11, 1));
+        assert_eq!(q.end(d(2026, 11, 30), 2), d(2027, 1, 31));
+        assert_eq!(q.start(d(2027, 1, 31), 2), d(2026, 11, 1));
+        assert!(y.starts_on(d(2027, 4, 1), 4) && !y.starts_on(d(2027, 1, 1), 4));
+        assert_eq!(q.first_months(2), "February, May, August or November");
+        assert_eq!(y.first_months(10), "October");
     }
 
     #[test]
@@ -329,6 +364,15 @@ mod tests {
             spanning(d(2026, 1, 1), d(2026, 12, 31)),
             Some(BudgetPeriod::Annually)
         );
+        assert_eq!(
+            spanning(d(2026, 4, 1), d(2027, 3, 31)),
+            Some(BudgetPeriod::Annually)
+        );
+        assert_eq!(
+            spanning(d(2026, 11, 1), d(2027, 1, 31)),
+            Some(BudgetPeriod::Quarterly)
+        );
         assert_eq!(spanning(d(2026, 11, 2), d(2026, 11, 30)), None);
+        assert_eq!(spanning(d(2026, 11, 1), d(2026, 12, 31)), None);
     }
 }

@@ -89,14 +89,14 @@ pub async fn evaluate_all(
     // auto-adjusting budget averages (unless this period's amount is planned); and a quarter's
     // or a year's forecast history (the forecast run's month-end forecasts end with the month).
     let averaged_from = |budget: &Budget| {
-        let start = budget.period.start(as_of);
+        let start = budget.period_start(as_of);
         budget
             .auto_adjust_months
             .filter(|_| budget.planned_for(start).is_none())
             .and_then(|n| start.checked_sub_months(Months::new(n.into())))
     };
     let read_from = |budget: &Budget| {
-        let from = averaged_from(budget).unwrap_or(budget.period.start(as_of));
+        let from = averaged_from(budget).unwrap_or(budget.period_start(as_of));
         match budget.period {
             BudgetPeriod::Monthly => from,
             _ => from.min(forecast_from),
@@ -114,7 +114,7 @@ pub async fn evaluate_all(
     // Which days were collected, told by the organisation's, read once: the earlier months an
     // auto-adjusting budget averages, and whether a quarter or a year began before the data did.
     let collected_from = |budget: &Budget| {
-        let period = (!budget.period.is_monthly()).then(|| budget.period.start(as_of));
+        let period = (!budget.period.is_monthly()).then(|| budget.period_start(as_of));
         averaged_from(budget).into_iter().chain(period).min()
     };
     let collected = match cfg.budgets.iter().filter_map(collected_from).min() {
@@ -123,11 +123,16 @@ pub async fn evaluate_all(
     };
     let mut out = Vec::new();
     for (configured, history) in cfg.budgets.iter().zip(histories) {
-        let period_start = configured.period.start(as_of);
+        let period_start = configured.period_start(as_of);
         let series = history.since(period_start);
         let period_forecast = match configured.period {
             BudgetPeriod::Monthly => None,
-            period => period_end_with(&history.since(forecast_from), as_of, period, &cfg.forecast),
+            _ => period_end_with(
+                &history.since(forecast_from),
+                as_of,
+                (period_start, configured.period_end(as_of)),
+                &cfg.forecast,
+            ),
         };
         let forecast = match configured.period {
             BudgetPeriod::Monthly => forecasts.get(&configured.scope),
@@ -256,7 +261,7 @@ fn without_amount(
     as_of: NaiveDate,
     forecast: Option<&MonthEndForecast>,
 ) -> BudgetStatus {
-    let actual = series.total_between(budget.period.start(as_of), as_of);
+    let actual = series.total_between(budget.period_start(as_of), as_of);
     BudgetStatus {
         line: BudgetLine {
             budget: budget.name.clone(),

@@ -188,6 +188,23 @@ impl PipelineConfig {
             if let Err(why) = costwatch_core::money::within_bounds(b.amount) {
                 return bad(format!("budget `{}`: {why}", b.name));
             }
+            match b.start_month {
+                Some(_) if b.period.is_monthly() => {
+                    return bad(format!(
+                        "budget `{}`: start_month sets where a quarter or a year begins; a \
+                         monthly budget's periods are the calendar months (add period = \
+                         \"quarterly\" or \"annually\", or leave start_month out)",
+                        b.name
+                    ));
+                }
+                Some(month) if !(1..=12).contains(&month) => {
+                    return bad(format!(
+                        "budget `{}`: start_month is a month from 1 (January) to 12, got {month}",
+                        b.name
+                    ));
+                }
+                _ => {}
+            }
             for (month, amount) in &b.planned_amounts {
                 let Some(first) = costwatch_analytics::budget::planned_month(month) else {
                     return bad(format!(
@@ -195,14 +212,14 @@ impl PipelineConfig {
                         b.name
                     ));
                 };
-                if !b.period.starts_on(first) {
+                if !b.period.starts_on(first, b.first_month()) {
                     return bad(format!(
                         "budget `{}` is {}: planned_amounts are keyed by the first month of a \
                          {} ({}), got {month:?}",
                         b.name,
                         b.period.name(),
                         b.period.noun(),
-                        b.period.first_months(),
+                        b.period.first_months(b.first_month()),
                     ));
                 }
                 if *amount < costwatch_core::Money::new(1, 2) {

@@ -45,6 +45,7 @@ fn budget(name: &str, scope: &str, amount: i64, auto: Option<u8>) -> Budget {
         name: name.into(),
         scope: scope.parse().unwrap(),
         period: Default::default(),
+        start_month: None,
         amount: costwatch_core::Money::from(amount),
         auto_adjust_months: auto,
         planned_amounts: Default::default(),
@@ -755,7 +756,30 @@ async fn a_quarterly_budget_holds_the_quarter_to_date_against_its_forecast() {
     cfg.validate().unwrap();
     planned.planned_amounts =
         std::collections::BTreeMap::from([("2026-11".to_owned(), costwatch_core::Money::from(1))]);
-    cfg.budgets = vec![planned];
+    cfg.budgets = vec![planned.clone()];
     let err = cfg.validate().unwrap_err().to_string();
     assert!(err.contains("January, April, July or October"), "{err}");
+    // Quarters from February start in November: then 2026-11 is a quarter's first month.
+    planned.start_month = Some(2);
+    cfg.budgets = vec![planned.clone()];
+    cfg.validate().unwrap();
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    assert_eq!(run.budgets[0].line.limit, costwatch_core::Money::from(1));
+    assert_eq!(run.budgets[0].line.actual, net_in(day(11, 1), end()));
+    for (period, start_month, why) in [
+        (BudgetPeriod::Quarterly, 13, "1 (January) to 12"),
+        (
+            BudgetPeriod::Monthly,
+            4,
+            "a monthly budget's periods are the calendar months",
+        ),
+    ] {
+        let mut bad = quarterly("bad", 100, None);
+        (bad.period, bad.start_month) = (period, Some(start_month));
+        cfg.budgets = vec![bad];
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains(why), "{err}");
+    }
 }

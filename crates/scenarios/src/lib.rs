@@ -120,6 +120,7 @@ pub fn default_budgets(org: &synth::SyntheticOrg) -> Vec<Budget> {
             name: name.clone(),
             scope: scope.clone(),
             period: Default::default(),
+            start_month: None,
             amount: *amount,
             auto_adjust_months: None,
             planned_amounts: Default::default(),

@@ -40,9 +40,10 @@ mod prepare;
 mod regime;
 mod robust;
 
-use chrono::{Days, Months, NaiveDate};
-use costwatch_core::findings::{BudgetPeriod, ForecastPoint, MonthEndForecast};
+use chrono::{Datelike, Days, Months, NaiveDate};
+use costwatch_core::findings::{ForecastPoint, MonthEndForecast};
 use costwatch_core::money::from_f64;
+use costwatch_core::series::month_last_day;
 use costwatch_core::{DailyCost, DailySeries, Money};
 use serde::{Deserialize, Serialize};
 
@@ -390,16 +391,19 @@ pub fn month_end_with(
     as_of: NaiveDate,
     cfg: &ForecastConfig,
 ) -> Option<MonthEndForecast> {
-    period_end_with(series, as_of, BudgetPeriod::Monthly, cfg)
+    let month = as_of.with_day(1)?;
+    let mut f = period_end_with(series, as_of, (month, month_last_day(month)), cfg)?;
+    f.previous_month_total = previous_month_total(series, month, cfg);
+    Some(f)
 }
 
-/// As [`month_end_with`], for the quarter or year containing `as_of` (a budget's period): its
-/// `month` is the period's first day and its days run to the period's last. Only a monthly one
-/// carries the previous month's total.
+/// As [`month_end_with`], for a budget's period (`first..=last`, containing `as_of`: a quarter
+/// or a year): its `month` is the period's first day and its days run to the period's last.
+/// It carries no previous month's total.
 pub fn period_end_with(
     series: &DailySeries,
     as_of: NaiveDate,
-    period: BudgetPeriod,
+    (first, last): (NaiveDate, NaiveDate),
     cfg: &ForecastConfig,
 ) -> Option<MonthEndForecast> {
     let upto = usize::try_from((as_of.min(series.end()) - series.start).num_days()).ok()?;
@@ -407,7 +411,7 @@ pub fn period_end_with(
         .rev()
         .find(|i| series.days[*i].is_some())?;
     let origin_date = series.date_at(origin);
-    let (month, month_last) = (period.start(as_of), period.end(as_of));
+    let (month, month_last) = (first, last);
     let first = (origin_date + Days::new(1)).max(month);
     let h0 = usize::try_from((first - origin_date).num_days()).ok()?;
     let k = usize::try_from((month_last - first).num_days() + 1).ok()?;
@@ -451,10 +455,7 @@ pub fn period_end_with(
         lo80: lo80.min(total),
         hi80: hi80.max(total),
         hi95: hi95.max(total),
-        previous_month_total: match period {
-            BudgetPeriod::Monthly => previous_month_total(series, month, cfg),
-            _ => None,
-        },
+        previous_month_total: None,
         daily,
     })
 }

@@ -13,6 +13,7 @@ fn budget(amount: Money) -> Budget {
         name: "org-monthly".into(),
         scope: Scope::Org,
         period: Default::default(),
+        start_month: None,
         amount,
         auto_adjust_months: None,
         planned_amounts: Default::default(),
@@ -289,7 +290,8 @@ fn a_quarterly_budget_counts_and_forecasts_its_quarter() {
         vec![Some(usage(300.0)); 28 + 31 + 30 + 20],
     );
     let cfg = ForecastConfig::default();
-    let q = period_end_with(&s, as_of, BudgetPeriod::Quarterly, &cfg).expect("history");
+    let bounds = (quarterly.period_start(as_of), quarterly.period_end(as_of));
+    let q = period_end_with(&s, as_of, bounds, &cfg).expect("history");
     assert_eq!(
         (q.month, q.daily.last().map(|p| p.date)),
         (date(2026, 4, 1), Some(date(2026, 6, 30)))
@@ -345,13 +347,8 @@ fn an_annual_budget_counts_from_january() {
     let as_of = date(2026, 5, 20);
     // From 1 December 2025: December's $9,300 is last year's.
     let s = series(date(2025, 12, 1), vec![Some(usage(300.0)); 31 + 140]);
-    let y = period_end_with(
-        &s,
-        as_of,
-        BudgetPeriod::Annually,
-        &ForecastConfig::default(),
-    )
-    .expect("history");
+    let bounds = (annual.period_start(as_of), annual.period_end(as_of));
+    let y = period_end_with(&s, as_of, bounds, &ForecastConfig::default()).expect("history");
     assert_eq!(y.actual_to_date, dec!(42000));
     assert!((y.total - dec!(109500)).abs() < dec!(10), "{}", y.total);
     let crossings = evaluate(&annual, &s, Some(&y), as_of);
@@ -363,5 +360,40 @@ fn an_annual_budget_counts_from_january() {
         thresholds(&annual, &s, Some(&y), as_of)
             .iter()
             .all(|(c, _)| c.actual == dec!(42000))
+    );
+}
+
+/// A fiscal year from April: on 20 May 2026 the year began on 1 April and ends on 31 March
+/// 2027, and only April and May count.
+#[test]
+fn an_annual_budget_can_start_in_april() {
+    use costwatch_analytics::forecast::{ForecastConfig, period_end_with};
+    use costwatch_core::findings::BudgetPeriod;
+    let fiscal = Budget {
+        period: BudgetPeriod::Annually,
+        start_month: Some(4),
+        ..budget(dec!(100000))
+    };
+    let as_of = date(2026, 5, 20);
+    let s = series(
+        date(2026, 2, 1),
+        vec![Some(usage(300.0)); 28 + 31 + 30 + 20],
+    );
+    let bounds = (fiscal.period_start(as_of), fiscal.period_end(as_of));
+    assert_eq!(bounds, (date(2026, 4, 1), date(2027, 3, 31)));
+    let y = period_end_with(&s, as_of, bounds, &ForecastConfig::default()).expect("history");
+    let all = thresholds(&fiscal, &s, Some(&y), as_of);
+    let c = &all[0].0;
+    assert_eq!((c.period_start, c.period_end), bounds);
+    assert_eq!(c.actual, dec!(15000));
+    // 315 days to come at $300 on top of $15,000: $109,500, over the $100,000.
+    assert!(
+        (c.forecast - dec!(109500)).abs() < dec!(10),
+        "{}",
+        c.forecast
+    );
+    assert!(
+        all.iter()
+            .any(|(c, crossed)| *crossed && c.threshold.basis == ThresholdBasis::Forecast)
     );
 }

@@ -96,7 +96,8 @@ pub struct BudgetView {
     label: String,
     /// What `limit` is for: "monthly", "quarterly" or "annually".
     period: BudgetPeriod,
-    /// The period containing `as_of`: a calendar month, quarter or year.
+    /// The period containing `as_of`: a calendar month, or a quarter or year from the budget's
+    /// `start_month`.
     period_start: NaiveDate,
     period_end: NaiveDate,
     limit: Money,
@@ -156,7 +157,7 @@ pub async fn budgets(
     let mut items = Vec::new();
     // `standing` evaluates the configured budgets in order, one status each.
     for (budget, status) in config.budgets.iter().zip(run.budgets) {
-        let (period_start, period_end) = (budget.period.start(as_of), budget.period.end(as_of));
+        let (period_start, period_end) = (budget.period_start(as_of), budget.period_end(as_of));
         let days_left = (period_end - as_of).num_days().max(0) as u32;
         let series = &status.period_so_far;
         let actual_burn = cumulative(

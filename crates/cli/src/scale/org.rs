@@ -115,6 +115,7 @@ impl ScaledOrg {
             name,
             scope,
             period: Default::default(),
+            start_month: None,
             amount: scale(base, by).round_dp(2),
             auto_adjust_months: None,
             planned_amounts: Default::default(),
