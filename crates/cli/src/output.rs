@@ -163,12 +163,13 @@ impl Summary {
                 .iter()
                 .map(|b| {
                     let auto = b.auto.map(|a| {
-                        let basis = costwatch_core::findings::auto_amount_basis(b.period, a.months);
+                        let basis =
+                            costwatch_core::findings::auto_amount_basis(b.line.period, a.months);
                         format!(", {basis}")
                     });
                     let auto = auto.unwrap_or_default();
                     // A month's budget is what every budget was before quarters and years.
-                    let period = match b.period {
+                    let period = match b.line.period {
                         costwatch_core::findings::BudgetPeriod::Monthly => String::new(),
                         other => format!(" this {}", other.noun()),
                     };

@@ -33,9 +33,8 @@ use crate::error::Result;
 
 /// Where each budget stands (for reports) and the crossings it has now.
 pub struct BudgetStatus {
+    /// Its figures, for the period its `period` says (this month's, quarter's or year's so far).
     pub line: BudgetLine,
-    /// The budget's period: the line's figures are this month's, quarter's or year's so far.
-    pub period: BudgetPeriod,
     pub crossings: Vec<BudgetCrossing>,
     /// Actual-basis thresholds not crossed now (to resolve those notified before a credit).
     pub cleared: Vec<BudgetCrossing>,
@@ -125,19 +124,17 @@ pub async fn evaluate_all(
     for (configured, history) in cfg.budgets.iter().zip(histories) {
         let period_start = configured.period_start(as_of);
         let series = history.since(period_start);
+        // A month's forecast is the run's; a quarter's or a year's is made here, to its end.
+        let bounds = (period_start, configured.period_end(as_of));
         let period_forecast = match configured.period {
             BudgetPeriod::Monthly => None,
-            _ => period_end_with(
-                &history.since(forecast_from),
-                as_of,
-                (period_start, configured.period_end(as_of)),
-                &cfg.forecast,
-            ),
+            _ => period_end_with(&history.since(forecast_from), as_of, bounds, &cfg.forecast),
         };
-        let forecast = match configured.period {
-            BudgetPeriod::Monthly => forecasts.get(&configured.scope),
-            _ => period_forecast.as_ref(),
-        };
+        let forecast = period_forecast.as_ref().or_else(|| {
+            forecasts
+                .get(&configured.scope)
+                .filter(|_| configured.period.is_monthly())
+        });
         let planned = configured.planned_for(period_start);
         let auto = match configured.auto_adjust_months.filter(|_| planned.is_none()) {
             None => None,
@@ -220,7 +217,6 @@ pub async fn evaluate_all(
             },
             crossings,
             cleared,
-            period: budget.period,
             period_so_far: series,
             forecast_daily: forecast.map(|f| f.daily.clone()).unwrap_or_default(),
             note,
@@ -274,7 +270,6 @@ fn without_amount(
         },
         crossings: Vec::new(),
         cleared: Vec::new(),
-        period: budget.period,
         period_so_far: series,
         forecast_daily: forecast.map(|f| f.daily.clone()).unwrap_or_default(),
         auto: None,

@@ -265,7 +265,6 @@ mod tests {
                 start: NaiveDate::MIN,
                 days: Vec::new(),
             },
-            period: Default::default(),
             forecast_daily: Vec::new(),
             note: None,
             auto: None,

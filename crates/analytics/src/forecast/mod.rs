@@ -399,11 +399,12 @@ pub fn month_end_with(
 
 /// As [`month_end_with`], for a budget's period (`first..=last`, containing `as_of`: a quarter
 /// or a year): its `month` is the period's first day and its days run to the period's last.
-/// It carries no previous month's total.
+/// It carries no previous month's total. (The code says "month" for the period: the month end
+/// is the case it was written for.)
 pub fn period_end_with(
     series: &DailySeries,
     as_of: NaiveDate,
-    (first, last): (NaiveDate, NaiveDate),
+    (month, month_last): (NaiveDate, NaiveDate),
     cfg: &ForecastConfig,
 ) -> Option<MonthEndForecast> {
     let upto = usize::try_from((as_of.min(series.end()) - series.start).num_days()).ok()?;
@@ -411,7 +412,6 @@ pub fn period_end_with(
         .rev()
         .find(|i| series.days[*i].is_some())?;
     let origin_date = series.date_at(origin);
-    let (month, month_last) = (first, last);
     let first = (origin_date + Days::new(1)).max(month);
     let h0 = usize::try_from((first - origin_date).num_days()).ok()?;
     let k = usize::try_from((month_last - first).num_days() + 1).ok()?;

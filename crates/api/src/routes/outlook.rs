@@ -103,8 +103,8 @@ pub struct BudgetView {
     limit: Money,
     actual: Money,
     forecast: Money,
-    /// No forecast to the period's end yet (its scope has too few days of costs): `forecast` is then the
-    /// spend to date, and `forecast_burn` is empty.
+    /// No forecast to the period's end yet (its scope has too few days of costs): `forecast` is
+    /// then the spend to date, and `forecast_burn` is empty.
     forecast_pending: bool,
     percent_used: f64,
     status: BudgetHealth,
