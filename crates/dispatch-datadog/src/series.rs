@@ -6,6 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_core::Notification;
 use costwatch_core::ScopeKind;
+use costwatch_core::findings::BudgetPeriod;
 use costwatch_core::money::to_f64;
 use costwatch_core::notification::{NotificationBody, ReportPeriod};
 use costwatch_dispatch::view::severity_word;
@@ -149,7 +150,10 @@ pub fn of(n: &Notification, extra: &[String], stamp: Timestamp) -> Vec<Value> {
                 }
             }
             for b in &f.budgets {
-                let t = with(&[tag("budget", &b.budget)]);
+                let t = with(&[
+                    tag("budget", &b.budget),
+                    tag("budget_period", b.period.name()),
+                ]);
                 point(BUDGET_PERCENT_USED, ts, b.percent_used, Some("percent"), &t);
             }
             // Tag coverage over time, a showback's first figure; month to date, so daily only
@@ -185,8 +189,11 @@ pub fn of(n: &Notification, extra: &[String], stamp: Timestamp) -> Vec<Value> {
         }
         NotificationBody::Budget(f) => {
             let ts = at(Some(f.as_of));
+            // A quarter's or a year's percent next to a month's: a dashboard filters by period.
+            let period = BudgetPeriod::spanning(f.period_start, f.period_end).unwrap_or_default();
             let tags = with(&[
                 tag("budget", &f.budget),
+                tag("budget_period", period.name()),
                 tag("threshold", &f.threshold_percent.to_string()),
                 severity.clone(),
                 state.clone(),

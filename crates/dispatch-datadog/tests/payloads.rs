@@ -281,6 +281,24 @@ fn each_kind_sends_its_figures_at_the_cost_day() {
         point(&find(&budget, series::BUDGET_LIMIT)).1,
         costwatch_core::money::to_f64(f.limit)
     );
+    assert!(
+        used["tags"].to_string().contains("budget_period:monthly"),
+        "{used}"
+    );
+    // A quarter's budget is tagged as one, in its alert and in the report's line.
+    let mut quarter = budget.clone();
+    if let NotificationBody::Budget(f) = &mut quarter.body {
+        let day = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        (f.period_start, f.period_end) = (day(10, 1), day(12, 31));
+    }
+    let tags = find(&quarter, series::BUDGET_ACTUAL)["tags"].to_string();
+    assert!(tags.contains("budget_period:quarterly"), "{tags}");
+    let mut report = sample("report");
+    if let NotificationBody::Report(r) = &mut report.body {
+        r.budgets[0].period = costwatch_core::findings::BudgetPeriod::Annually;
+    }
+    let tags = find(&report, series::BUDGET_PERCENT_USED)["tags"].to_string();
+    assert!(tags.contains("budget_period:annually"), "{tags}");
     let anomaly = sample("anomaly");
     let NotificationBody::Anomaly(f) = &anomaly.body else {
         panic!()

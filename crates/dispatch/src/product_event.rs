@@ -395,6 +395,17 @@ mod tests {
         let budget = ProductEvent::of(&costwatch_core::samples::of_kind("budget"));
         assert_eq!(budget.name, "budget_threshold_crossed");
         assert_ne!(budget.user_id, e.user_id, "another scope is another user");
+        assert_eq!(budget.properties_json(100)["budget_period"], "monthly");
+        let mut year = costwatch_core::samples::of_kind("budget");
+        if let NotificationBody::Budget(f) = &mut year.body {
+            let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            (f.period_start, f.period_end) = (day(2026, 4, 1), day(2027, 3, 31));
+        }
+        let props = ProductEvent::of(&year).properties_json(100);
+        assert_eq!(
+            props["budget_period"], "annually",
+            "a fiscal year is a year"
+        );
     }
 
     #[test]
