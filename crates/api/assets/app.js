@@ -341,11 +341,10 @@ function drawAllocation(allocation) {
 }
 
 function drawAllocationCard(k, monthStart) {
-  const tag = k.kind === "tag";
   const card = document.createElement("article");
   card.className = "card";
   card.dataset.key = k.unallocated.scope;
-  card.appendChild(text("h3", tag ? `tag ${k.key}` : `cost category ${k.key}`));
+  card.appendChild(text("h3", k.label));
   const share = (pct) => (pct === null ? "–" : `${pct.toFixed(1)}%`);
   const complete = Math.abs(Number(k.unallocated.amount)) < 0.005;
   card.appendChild(text("p", complete

@@ -168,12 +168,24 @@ impl Scope {
     /// value's. Never stored; the rollup store derives it when read.
     pub fn unallocated(&self) -> Option<Scope> {
         match self {
-            Scope::Tag { key, .. } => Some(Scope::Tag {
-                key: key.clone(),
+            Scope::Tag { key, .. } => Scope::unallocated_of(ScopeKind::Tag, key),
+            Scope::CostCategory { name, .. } => {
+                Scope::unallocated_of(ScopeKind::CostCategory, name)
+            }
+            _ => None,
+        }
+    }
+
+    /// The unallocated scope of a tag key or cost category named by its kind and key
+    /// (`tag=team|value=`); `None` for the other kinds, which have no key.
+    pub fn unallocated_of(kind: ScopeKind, key: &str) -> Option<Scope> {
+        match kind {
+            ScopeKind::Tag => Some(Scope::Tag {
+                key: key.to_owned(),
                 value: String::new(),
             }),
-            Scope::CostCategory { name, .. } => Some(Scope::CostCategory {
-                name: name.clone(),
+            ScopeKind::CostCategory => Some(Scope::CostCategory {
+                name: key.to_owned(),
                 value: String::new(),
             }),
             _ => None,

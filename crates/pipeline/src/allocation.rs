@@ -21,6 +21,9 @@ pub struct KeyAllocation {
     /// `tag` or `cost_category`.
     pub kind: ScopeKind,
     pub key: String,
+    /// The key named for a reader, "tag team" or "cost category Business Unit": the card's and
+    /// the report table's heading ([`ScopeKind::key_label`]).
+    pub label: String,
     /// What the unallocated line is called: `untagged` or `uncategorised`.
     pub missing: &'static str,
     /// The largest values, at most [`SHOWN_VALUES`], largest first.
@@ -81,11 +84,13 @@ pub async fn month_to_date(
             _ => keys.push(KeyAllocation {
                 kind,
                 key: key.clone(),
+                label: kind.key_label(key),
                 missing: kind.missing_value(),
                 values: vec![share],
                 rest: None,
+                // Named even while no untagged series is read: a report links to it.
                 unallocated: Share {
-                    scope: String::new(),
+                    scope: unallocated_key(kind, key),
                     value: String::new(),
                     amount: Money::ZERO,
                     share_pct: None,
@@ -116,26 +121,19 @@ pub fn report_lines(keys: &[KeyAllocation]) -> Vec<AllocationLine> {
     kept.truncate(REPORT_KEYS);
     kept.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
     kept.into_iter()
-        .map(|k| {
-            let unallocated = match k.kind {
-                ScopeKind::CostCategory => Scope::CostCategory {
-                    name: k.key.clone(),
-                    value: String::new(),
-                },
-                _ => Scope::Tag {
-                    key: k.key.clone(),
-                    value: String::new(),
-                },
-            };
-            AllocationLine {
-                kind: k.kind,
-                key: k.key.clone(),
-                scope: unallocated.key(),
-                unallocated: k.unallocated.amount,
-                coverage_pct: k.coverage_pct,
-            }
+        .map(|k| AllocationLine {
+            kind: k.kind,
+            key: k.key.clone(),
+            scope: k.unallocated.scope.clone(),
+            unallocated: k.unallocated.amount,
+            coverage_pct: k.coverage_pct,
         })
         .collect()
+}
+
+/// `tag=team|value=`: the scope key of a key's spend without a value.
+fn unallocated_key(kind: ScopeKind, key: &str) -> String {
+    Scope::unallocated_of(kind, key).map_or_else(String::new, |s| s.key())
 }
 
 /// Splits the unallocated line from the values, sums the total, ranks and folds the values, and
@@ -185,6 +183,7 @@ mod tests {
         let mut k = KeyAllocation {
             kind: ScopeKind::Tag,
             key: "team".into(),
+            label: "tag team".into(),
             missing: "untagged",
             values: vec![third("a"), third("b"), third("")],
             rest: None,
@@ -269,11 +268,12 @@ mod tests {
         let key = |kind: ScopeKind, key: &str, coverage: f64| KeyAllocation {
             kind,
             key: key.into(),
+            label: kind.key_label(key),
             missing: kind.missing_value(),
             values: Vec::new(),
             rest: None,
             unallocated: Share {
-                scope: String::new(),
+                scope: unallocated_key(kind, key),
                 value: String::new(),
                 amount: Money::from(100 - coverage as i64),
                 share_pct: None,

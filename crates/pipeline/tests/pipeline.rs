@@ -336,6 +336,7 @@ fn names_from_tags_and_accounts_cannot_inject_markup_into_the_report() {
         allocation: vec![costwatch_pipeline::allocation::KeyAllocation {
             kind: costwatch_core::ScopeKind::Tag,
             key: "team".into(),
+            label: "tag team".into(),
             missing: "untagged",
             values: vec![costwatch_pipeline::allocation::Share {
                 scope: "tag=team|value=x".into(),
