@@ -28,6 +28,7 @@ use chrono::{Days, NaiveDate};
 use costwatch_analytics::forecast::{
     PlainForecast, ValuePoint, chosen_models, forecast_daily, forecast_plain, forecast_values,
 };
+use costwatch_core::findings::BudgetPeriod;
 use costwatch_core::money::{from_f64, to_f64};
 use costwatch_core::record::CostMetric;
 use costwatch_core::scope::ScopeKind;
@@ -85,6 +86,11 @@ fn main() {
             };
             let from = series.last_date() - Days::new(730);
             month_end_report(&out.join("month_end").join(name), &as_spend, from);
+            // A quarterly budget's forecast: the quarters of the last four years, from every 7th
+            // day. (No year of either series has every day: years are back-tested below.)
+            let dir = out.join("period_end").join(name);
+            let from = series.last_date() - Days::new(4 * 365);
+            period_report(&dir, &as_spend, from, BudgetPeriod::Quarterly, 7);
         }
     }
 
@@ -144,11 +150,33 @@ fn main() {
             scope.to_string().replace([':', '/', ' '], "_")
         );
         month_end_report(
-            &out.join("month_end").join(name),
+            &out.join("month_end").join(&name),
             &s,
             org.start + Days::new(13),
         );
+        if scope == Scope::Org {
+            let dir = out.join("period_end").join(&name);
+            let from = org.start + Days::new(13);
+            period_report(&dir, &s, from, BudgetPeriod::Quarterly, 1);
+        }
     }
+    // An annual budget's forecast on three years of the synthetic organisation (2024 and 2025
+    // whole), from every 7th day.
+    let long = synth::generate(
+        synth::DEFAULT_SEED,
+        NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"),
+        1100,
+    );
+    let org = rollup(&long.records, CostMetric::Billed, &[ScopeKind::Org]);
+    let total = DailySeries::from_points(Scope::Org, long.start, long.end, &org[&Scope::Org]);
+    let dir = out.join("period_end").join("synthetic_org_3_years");
+    period_report(
+        &dir,
+        &total,
+        long.start + Days::new(13),
+        BudgetPeriod::Annually,
+        7,
+    );
     wandering_level_report();
     println!("wrote {}", out.display());
 }
@@ -189,6 +217,29 @@ fn wandering_level_report() {
             );
         }
     }
+}
+
+/// A budget period's forecast back-tested (see `month_end_backtest::period_backtest`).
+fn period_report(
+    dir: &Path,
+    series: &DailySeries,
+    from: NaiveDate,
+    period: BudgetPeriod,
+    step: usize,
+) {
+    let s = month_end_backtest::period_backtest(dir, series, from, period, step);
+    println!(
+        "{}: {}-end back-test, {} origins, mean absolute error of the total {:.2} % (naive {:.2} %, 28-day run rate {:.2} %), 80 % coverage {:.3}",
+        dir.file_name()
+            .map(|f| f.to_string_lossy())
+            .unwrap_or_default(),
+        period.noun(),
+        s.origins,
+        100.0 * s.ours_ape,
+        100.0 * s.naive_ape,
+        100.0 * s.run_rate_ape,
+        s.coverage80
+    );
 }
 
 fn month_end_report(dir: &Path, series: &DailySeries, from: NaiveDate) {

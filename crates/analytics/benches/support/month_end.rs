@@ -3,6 +3,9 @@
 //! naive random walk. Writes `<dir>/month_end.csv` (one row per origin) and `<dir>/series.csv`
 //! (`ds,y`, the daily totals) for `evaluate.py`, which adds AutoETS and scores them all.
 //!
+//! [`period_backtest`] does the same for a quarterly or annual budget's period: the forecast to
+//! its end that the budget's forecast thresholds compare with the amount.
+//!
 //! Naive's month end: actual to date plus the last day's value for every remaining day; its
 //! 80 % interval is the random walk's for that sum (one-day changes with the standard deviation
 //! of the history's, so the sum of k days has variance σ² · Σ m², m = 1..k), Gaussian.
@@ -10,26 +13,57 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use chrono::{Datelike, Days, Months, NaiveDate};
-use costwatch_analytics::forecast::month_end;
+use chrono::{Days, NaiveDate};
+use costwatch_analytics::forecast::{ForecastConfig, period_end_with};
 use costwatch_core::DailySeries;
+use costwatch_core::findings::BudgetPeriod;
 use costwatch_core::money::to_f64;
 
 const Z80: f64 = 1.281_552;
 
+/// What a back-test of period totals found.
+pub struct PeriodScore {
+    pub origins: usize,
+    /// Share of origins whose true total lies in the 80 % interval.
+    pub coverage80: f64,
+    /// Mean absolute error of the total over the true total: costwatch's and naive's.
+    pub ours_ape: f64,
+    pub naive_ape: f64,
+    /// A spreadsheet's run rate: to date + the mean of the last 28 days for each day left.
+    pub run_rate_ape: f64,
+}
+
 /// Back-tests every origin from `from` on whose month lies wholly in the series.
 pub fn backtest(dir: &Path, series: &DailySeries, from: NaiveDate) -> (usize, f64) {
+    let s = period_backtest(dir, series, from, BudgetPeriod::Monthly, 1);
+    (s.origins, s.coverage80)
+}
+
+/// The same for a budget's period (a calendar month, quarter or year), from every `step`-th
+/// day: writes `<dir>/<period>_end.csv` (`month_end.csv` for months, what `evaluate.py` reads).
+pub fn period_backtest(
+    dir: &Path,
+    series: &DailySeries,
+    from: NaiveDate,
+    period: BudgetPeriod,
+    step: usize,
+) -> PeriodScore {
     std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let y = series.totals_f64();
     let mut rows = String::from(
         "origin,month,truth,to_date,ours,ours_lo80,ours_hi80,naive,naive_lo80,naive_hi80\n",
     );
     let (mut count, mut inside) = (0usize, 0usize);
-    for (i, v) in y.iter().enumerate() {
+    let (mut ours_ape, mut naive_ape, mut run_rate_ape) = (0.0, 0.0, 0.0);
+    for (i, v) in y.iter().enumerate().step_by(step.max(1)) {
         let origin = series.start + Days::new(i as u64);
-        let month = origin.with_day(1).expect("day 1");
-        let last = month + Months::new(1) - Days::new(1);
-        if origin < from || last > series.end() || origin == last || v.is_none() {
+        let (first, last) = (period.start(origin, 1), period.end(origin, 1));
+        if origin < from
+            || first < series.start
+            || last > series.end()
+            || origin == last
+            || v.is_none()
+        {
             continue;
         }
         let days = |a: NaiveDate, b: NaiveDate| -> Option<f64> {
@@ -38,17 +72,18 @@ pub fn backtest(dir: &Path, series: &DailySeries, from: NaiveDate) -> (usize, f6
                 .map(|d| y[(d - series.start).num_days() as usize])
                 .sum()
         };
-        // Months with a missing day have no true total.
-        let Some(truth) = days(month, last) else {
+        // Periods with a missing day have no true total.
+        let Some(truth) = days(first, last) else {
             continue;
         };
-        let to_date = days(month, origin).unwrap_or(0.0);
+        let to_date = days(first, origin).unwrap_or(0.0);
         let history = DailySeries {
             scope: series.scope.clone(),
             start: series.start,
             days: series.days[..=i].to_vec(),
         };
-        let Some(m) = month_end(&history, origin) else {
+        let Some(m) = period_end_with(&history, origin, (first, last), &ForecastConfig::default())
+        else {
             continue;
         };
         let k = (last - origin).num_days() as f64;
@@ -62,14 +97,24 @@ pub fn backtest(dir: &Path, series: &DailySeries, from: NaiveDate) -> (usize, f6
         let (total, lo, hi) = (to_f64(m.total), to_f64(m.lo80), to_f64(m.hi80));
         count += 1;
         inside += usize::from(lo <= truth && truth <= hi);
+        ours_ape += ((total - truth) / truth).abs();
+        naive_ape += ((naive - truth) / truth).abs();
+        let recent: Vec<f64> = y[i.saturating_sub(27)..=i]
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
+        let run_rate = to_date + k * recent.iter().sum::<f64>() / recent.len().max(1) as f64;
+        run_rate_ape += ((run_rate - truth) / truth).abs();
         let _ = writeln!(
             rows,
-            "{origin},{month},{truth},{to_date},{total},{lo},{hi},{naive},{},{}",
+            "{origin},{first},{truth},{to_date},{total},{lo},{hi},{naive},{},{}",
             naive - half,
             naive + half
         );
     }
-    std::fs::write(dir.join("month_end.csv"), rows).expect("month_end.csv");
+    let file = format!("{}_end.csv", period.noun());
+    std::fs::write(dir.join(&file), rows).unwrap_or_else(|e| panic!("{file}: {e}"));
     let mut s = String::from("ds,y\n");
     for (i, v) in y.iter().enumerate() {
         if let Some(v) = v {
@@ -77,7 +122,14 @@ pub fn backtest(dir: &Path, series: &DailySeries, from: NaiveDate) -> (usize, f6
         }
     }
     std::fs::write(dir.join("series.csv"), s).expect("series.csv");
-    (count, inside as f64 / count.max(1) as f64)
+    let n = count.max(1) as f64;
+    PeriodScore {
+        origins: count,
+        coverage80: inside as f64 / n,
+        ours_ape: ours_ape / n,
+        naive_ape: naive_ape / n,
+        run_rate_ape: run_rate_ape / n,
+    }
 }
 
 fn std_dev(v: &[f64]) -> f64 {
