@@ -26,7 +26,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 use costwatch_analytics::forecast::{
-    PlainForecast, ValuePoint, chosen_models, forecast_daily, forecast_plain, forecast_values,
+    PERIOD_HISTORY_DAYS, PlainForecast, ValuePoint, chosen_models, forecast_daily, forecast_plain,
+    forecast_values,
 };
 use costwatch_core::findings::BudgetPeriod;
 use costwatch_core::money::{from_f64, to_f64};
@@ -86,11 +87,17 @@ fn main() {
             };
             let from = series.last_date() - Days::new(730);
             month_end_report(&out.join("month_end").join(name), &as_spend, from);
-            // A quarterly budget's forecast: the quarters of the last four years, from every 7th
-            // day. (No year of either series has every day: years are back-tested below.)
+            // A quarterly budget's forecast from every 7th day: the quarters of the last four
+            // years, and of the two years before them (where the two-year history was not
+            // chosen). (No year of either series has every day: years are back-tested below.)
             let dir = out.join("period_end").join(name);
-            let from = series.last_date() - Days::new(4 * 365);
-            period_report(&dir, &as_spend, from, BudgetPeriod::Quarterly, 7);
+            let (end, four_years) = (series.last_date(), series.last_date() - Days::new(4 * 365));
+            let earlier = four_years - Days::new(2 * 365)..=four_years - Days::new(1);
+            for history in [120, PERIOD_HISTORY_DAYS] {
+                let quarters = BudgetPeriod::Quarterly;
+                period_report(&dir, &as_spend, four_years..=end, quarters, 7, history);
+                period_report(&dir, &as_spend, earlier.clone(), quarters, 7, history);
+            }
         }
     }
 
@@ -156,8 +163,17 @@ fn main() {
         );
         if scope == Scope::Org {
             let dir = out.join("period_end").join(&name);
-            let from = org.start + Days::new(13);
-            period_report(&dir, &s, from, BudgetPeriod::Quarterly, 1);
+            let origins = org.start + Days::new(13)..=org.end;
+            for history in [120, PERIOD_HISTORY_DAYS] {
+                period_report(
+                    &dir,
+                    &s,
+                    origins.clone(),
+                    BudgetPeriod::Quarterly,
+                    1,
+                    history,
+                );
+            }
         }
     }
     // An annual budget's forecast on three years of the synthetic organisation (2024 and 2025
@@ -170,13 +186,17 @@ fn main() {
     let org = rollup(&long.records, CostMetric::Billed, &[ScopeKind::Org]);
     let total = DailySeries::from_points(Scope::Org, long.start, long.end, &org[&Scope::Org]);
     let dir = out.join("period_end").join("synthetic_org_3_years");
-    period_report(
-        &dir,
-        &total,
-        long.start + Days::new(13),
-        BudgetPeriod::Annually,
-        7,
-    );
+    let origins = long.start + Days::new(13)..=long.end;
+    for history in [120, PERIOD_HISTORY_DAYS] {
+        period_report(
+            &dir,
+            &total,
+            origins.clone(),
+            BudgetPeriod::Annually,
+            7,
+            history,
+        );
+    }
     wandering_level_report();
     println!("wrote {}", out.display());
 }
@@ -219,18 +239,31 @@ fn wandering_level_report() {
     }
 }
 
-/// A budget period's forecast back-tested (see `month_end_backtest::period_backtest`).
+/// A budget period's forecast back-tested (see `month_end_backtest::period_backtest`), each
+/// forecast reading the period so far or `history` days, whichever is longer: the pipeline's
+/// `PERIOD_HISTORY_DAYS`, or the month end's default 120 to compare.
 fn period_report(
     dir: &Path,
     series: &DailySeries,
-    from: NaiveDate,
+    origins: std::ops::RangeInclusive<NaiveDate>,
     period: BudgetPeriod,
     step: usize,
+    history: u32,
 ) {
-    let s = month_end_backtest::period_backtest(dir, series, from, period, step);
+    let window = format!("{}..{}", origins.start(), origins.end());
+    let dir = dir.join(format!("{}_{history}d_{window}", period.noun()));
+    let s = month_end_backtest::period_backtest(
+        &dir,
+        series,
+        origins,
+        period,
+        step,
+        Some(history.into()),
+    );
     println!(
-        "{}: {}-end back-test, {} origins, mean absolute error of the total {:.2} % (naive {:.2} %, 28-day run rate {:.2} %), 80 % coverage {:.3}",
-        dir.file_name()
+        "{}: {}-end back-test, origins {window}, {history} days of history, {} origins, mean absolute error of the total {:.2} % (naive {:.2} %, 28-day run rate {:.2} %), 80 % coverage {:.3}",
+        dir.parent()
+            .and_then(|d| d.file_name())
             .map(|f| f.to_string_lossy())
             .unwrap_or_default(),
         period.noun(),

@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use costwatch_analytics::budget::{AutoAmount, Budget, auto_amount, thresholds};
-use costwatch_analytics::forecast::{MIN_HISTORY_DAYS, RECENT_DAYS, period_end_with};
+use costwatch_analytics::forecast::{
+    MIN_HISTORY_DAYS, PERIOD_HISTORY_DAYS, RECENT_DAYS, period_end_with,
+};
 use costwatch_core::findings::{
     BudgetCrossing, BudgetPeriod, ForecastPoint, MonthEndForecast, ThresholdBasis,
 };
@@ -83,7 +85,9 @@ pub async fn evaluate_all(
     forecasts: &BTreeMap<Scope, MonthEndForecast>,
     as_of: NaiveDate,
 ) -> Result<Vec<BudgetStatus>> {
-    let forecast_from = as_of - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
+    // A quarter's or a year's forecast reads two years at least: last year's same quarter.
+    let history_days = cfg.history_days.max(PERIOD_HISTORY_DAYS);
+    let forecast_from = as_of - Days::new(u64::from(history_days.saturating_sub(1)));
     // One Query per budget reads everything it needs: its period so far; the months an
     // auto-adjusting budget averages (unless this period's amount is planned); and a quarter's
     // or a year's forecast history (the forecast run's month-end forecasts end with the month).
@@ -124,11 +128,13 @@ pub async fn evaluate_all(
     for (configured, history) in cfg.budgets.iter().zip(histories) {
         let period_start = configured.period_start(as_of);
         let series = history.since(period_start);
-        // A month's forecast is the run's; a quarter's or a year's is made here, to its end.
+        // A month's forecast is the run's; a quarter's or a year's is made here, to its end,
+        // from the period so far or two years, whichever is longer (as benchmarked).
         let bounds = (period_start, configured.period_end(as_of));
+        let fitted_on = history.since(period_start.min(forecast_from));
         let period_forecast = match configured.period {
             BudgetPeriod::Monthly => None,
-            _ => period_end_with(&history.since(forecast_from), as_of, bounds, &cfg.forecast),
+            _ => period_end_with(&fitted_on, as_of, bounds, &cfg.forecast),
         };
         let forecast = period_forecast.as_ref().or_else(|| {
             forecasts

@@ -35,18 +35,22 @@ pub struct PeriodScore {
 
 /// Back-tests every origin from `from` on whose month lies wholly in the series.
 pub fn backtest(dir: &Path, series: &DailySeries, from: NaiveDate) -> (usize, f64) {
-    let s = period_backtest(dir, series, from, BudgetPeriod::Monthly, 1);
+    let origins = from..=series.end();
+    let s = period_backtest(dir, series, origins, BudgetPeriod::Monthly, 1, None);
     (s.origins, s.coverage80)
 }
 
 /// The same for a budget's period (a calendar month, quarter or year), from every `step`-th
 /// day: writes `<dir>/<period>_end.csv` (`month_end.csv` for months, what `evaluate.py` reads).
+/// With `history_days`, each forecast reads what the pipeline's budgets read: the period so far
+/// or that many days, whichever is longer; without, everything before the origin.
 pub fn period_backtest(
     dir: &Path,
     series: &DailySeries,
-    from: NaiveDate,
+    origins: std::ops::RangeInclusive<NaiveDate>,
     period: BudgetPeriod,
     step: usize,
+    history_days: Option<u64>,
 ) -> PeriodScore {
     std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let y = series.totals_f64();
@@ -58,7 +62,7 @@ pub fn period_backtest(
     for (i, v) in y.iter().enumerate().step_by(step.max(1)) {
         let origin = series.start + Days::new(i as u64);
         let (first, last) = (period.start(origin, 1), period.end(origin, 1));
-        if origin < from
+        if !origins.contains(&origin)
             || first < series.start
             || last > series.end()
             || origin == last
@@ -81,6 +85,10 @@ pub fn period_backtest(
             scope: series.scope.clone(),
             start: series.start,
             days: series.days[..=i].to_vec(),
+        };
+        let history = match history_days {
+            Some(n) => history.since(first.min(origin - Days::new(n.saturating_sub(1)))),
+            None => history,
         };
         let Some(m) = period_end_with(&history, origin, (first, last), &ForecastConfig::default())
         else {

@@ -54,6 +54,11 @@ use intervals::{ErrorRows, Uncertainty, sum_offsets, widened};
 /// Days of history the pipeline needs before it forecasts a scope: 14 observed in the last 56.
 pub const MIN_HISTORY_DAYS: usize = 14;
 pub const RECENT_DAYS: usize = 56;
+/// History a quarter's or a year's forecast reads at least (a budget's; the month end reads the
+/// pipeline's `history_days`): two years, so the same quarter last year, a yearly pattern, is
+/// in it. With 120 days, the quarter ends of a page-view series with a yearly cycle were
+/// forecast worse than a 28-day run rate (docs/benchmarks.md).
+pub const PERIOD_HISTORY_DAYS: u32 = 731;
 
 /// Whether credits (refunds, promotional credits) count in forecasts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
