@@ -93,11 +93,14 @@ fn main() {
             let dir = out.join("period_end").join(name);
             let (end, four_years) = (series.last_date(), series.last_date() - Days::new(4 * 365));
             let earlier = four_years - Days::new(2 * 365)..=four_years - Days::new(1);
-            for history in [120, PERIOD_HISTORY_DAYS] {
-                let quarters = BudgetPeriod::Quarterly;
-                period_report(&dir, &as_spend, four_years..=end, quarters, 7, history);
-                period_report(&dir, &as_spend, earlier.clone(), quarters, 7, history);
-            }
+            period_report(
+                &dir,
+                &as_spend,
+                four_years..=end,
+                BudgetPeriod::Quarterly,
+                7,
+            );
+            period_report(&dir, &as_spend, earlier, BudgetPeriod::Quarterly, 7);
         }
     }
 
@@ -164,16 +167,7 @@ fn main() {
         if scope == Scope::Org {
             let dir = out.join("period_end").join(&name);
             let origins = org.start + Days::new(13)..=org.end;
-            for history in [120, PERIOD_HISTORY_DAYS] {
-                period_report(
-                    &dir,
-                    &s,
-                    origins.clone(),
-                    BudgetPeriod::Quarterly,
-                    1,
-                    history,
-                );
-            }
+            period_report(&dir, &s, origins, BudgetPeriod::Quarterly, 1);
         }
     }
     // An annual budget's forecast on three years of the synthetic organisation (2024 and 2025
@@ -187,16 +181,7 @@ fn main() {
     let total = DailySeries::from_points(Scope::Org, long.start, long.end, &org[&Scope::Org]);
     let dir = out.join("period_end").join("synthetic_org_3_years");
     let origins = long.start + Days::new(13)..=long.end;
-    for history in [120, PERIOD_HISTORY_DAYS] {
-        period_report(
-            &dir,
-            &total,
-            origins.clone(),
-            BudgetPeriod::Annually,
-            7,
-            history,
-        );
-    }
+    period_report(&dir, &total, origins, BudgetPeriod::Annually, 7);
     wandering_level_report();
     println!("wrote {}", out.display());
 }
@@ -240,9 +225,21 @@ fn wandering_level_report() {
 }
 
 /// A budget period's forecast back-tested (see `month_end_backtest::period_backtest`), each
-/// forecast reading the period so far or `history` days, whichever is longer: the pipeline's
-/// `PERIOD_HISTORY_DAYS`, or the month end's default 120 to compare.
+/// forecast reading the period so far or `history` days, whichever is longer: the month end's
+/// default 120, to compare, then the pipeline's `PERIOD_HISTORY_DAYS`.
 fn period_report(
+    dir: &Path,
+    series: &DailySeries,
+    origins: std::ops::RangeInclusive<NaiveDate>,
+    period: BudgetPeriod,
+    step: usize,
+) {
+    for history in [120, PERIOD_HISTORY_DAYS] {
+        period_report_reading(dir, series, origins.clone(), period, step, history);
+    }
+}
+
+fn period_report_reading(
     dir: &Path,
     series: &DailySeries,
     origins: std::ops::RangeInclusive<NaiveDate>,

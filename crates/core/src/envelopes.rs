@@ -4,8 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::findings::{
-    Anomaly, BudgetCrossing, BudgetPeriod, Direction, MonthEndForecast, Recommendation,
-    ThresholdBasis,
+    Anomaly, BudgetCrossing, Direction, MonthEndForecast, Recommendation, ThresholdBasis,
 };
 use crate::ids::stable_id;
 use crate::metric::MetricId;
@@ -330,7 +329,7 @@ impl Envelopes<'_> {
         if state == State::Resolved {
             summary.push_str("Spend fell back under this threshold (credits or refunds). ");
         }
-        let period = BudgetPeriod::spanning(c.period_start, c.period_end).unwrap_or_default();
+        let period = c.period();
         let forecast = match c.forecast_pending {
             true => format!("no {}-end forecast yet (too little history)", period.noun()),
             false => format!("{}-end forecast {}", period.noun(), self.money(c.forecast)),

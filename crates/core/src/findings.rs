@@ -163,6 +163,13 @@ pub struct BudgetCrossing {
     pub auto_adjusted_months: Option<u8>,
 }
 
+impl BudgetCrossing {
+    /// The period its dates span ([`BudgetPeriod::spanning`]; a month when they span none).
+    pub fn period(&self) -> BudgetPeriod {
+        BudgetPeriod::spanning(self.period_start, self.period_end).unwrap_or_default()
+    }
+}
+
 /// How long a budget's period is, as AWS Budgets' time units: a calendar month, a calendar
 /// quarter (January, April, July, October) or a calendar year. Finance plans in quarters and
 /// years; a commitment or a grant is often a yearly sum that is spent unevenly by month.

@@ -211,6 +211,14 @@ pub struct BudgetFigures {
     pub auto_adjusted_months: Option<u8>,
 }
 
+impl BudgetFigures {
+    /// The period its dates span (a month, a quarter or a year, fiscal or not): what every
+    /// message words and tags the budget by. A month when they span none of those.
+    pub fn period(&self) -> BudgetPeriod {
+        BudgetPeriod::spanning(self.period_start, self.period_end).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastFigures {

@@ -6,7 +6,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_core::Notification;
 use costwatch_core::ScopeKind;
-use costwatch_core::findings::BudgetPeriod;
 use costwatch_core::money::to_f64;
 use costwatch_core::notification::{NotificationBody, ReportPeriod};
 use costwatch_dispatch::view::severity_word;
@@ -190,10 +189,9 @@ pub fn of(n: &Notification, extra: &[String], stamp: Timestamp) -> Vec<Value> {
         NotificationBody::Budget(f) => {
             let ts = at(Some(f.as_of));
             // A quarter's or a year's percent next to a month's: a dashboard filters by period.
-            let period = BudgetPeriod::spanning(f.period_start, f.period_end).unwrap_or_default();
             let tags = with(&[
                 tag("budget", &f.budget),
-                tag("budget_period", period.name()),
+                tag("budget_period", f.period().name()),
                 tag("threshold", &f.threshold_percent.to_string()),
                 severity.clone(),
                 state.clone(),

@@ -12,7 +12,6 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_core::Notification;
-use costwatch_core::findings::BudgetPeriod;
 use costwatch_core::money::{Money, to_f64};
 use costwatch_core::notification::{NotificationBody, ReportPeriod, State};
 use serde::Serialize;
@@ -160,13 +159,7 @@ impl ProductEvent {
                     ("period_start", date(f.period_start)),
                     ("period_end", date(f.period_end)),
                     // "monthly", "quarterly", "annually": what analysts segment budgets by.
-                    (
-                        "budget_period",
-                        word(
-                            BudgetPeriod::spanning(f.period_start, f.period_end)
-                                .unwrap_or_default(),
-                        ),
-                    ),
+                    ("budget_period", word(f.period())),
                     ("as_of", date(f.as_of)),
                 ]);
                 p.extend(f.breach_date.map(|d| ("breach_date", date(d))));

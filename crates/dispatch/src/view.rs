@@ -141,8 +141,7 @@ impl View {
                         display_percent_used(f.percent_of_limit)
                     ),
                 ));
-                let period = BudgetPeriod::spanning(f.period_start, f.period_end);
-                let period = period.unwrap_or_default();
+                let period = f.period();
                 if let Some(months) = f.auto_adjusted_months {
                     let basis = costwatch_core::findings::auto_amount_basis(period, months);
                     facts.push((
