@@ -1,7 +1,8 @@
 //! Budgets: an amount per scope and period with thresholds on actual or forecast spend.
 //!
 //! Spend is net (credits included), like the invoice a budget is held against. The period is the
-//! calendar month, quarter or year containing `as_of` ([`BudgetPeriod`]).
+//! month, quarter or year containing `as_of` ([`BudgetPeriod`]; quarters and years from the
+//! budget's `start_month`, January unless configured).
 
 use std::collections::BTreeMap;
 
