@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 use costwatch_analytics::forecast::{
-    PERIOD_HISTORY_DAYS, PlainForecast, ValuePoint, chosen_models, forecast_daily, forecast_plain,
-    forecast_values,
+    HISTORY_DAYS, PERIOD_HISTORY_DAYS, PlainForecast, ValuePoint, chosen_models, forecast_daily,
+    forecast_plain, forecast_values,
 };
 use costwatch_core::findings::BudgetPeriod;
 use costwatch_core::money::{from_f64, to_f64};
@@ -226,7 +226,7 @@ fn wandering_level_report() {
 
 /// A budget period's forecast back-tested (see `month_end_backtest::period_backtest`), each
 /// forecast reading the period so far or `history` days, whichever is longer: the month end's
-/// default 120, to compare, then the pipeline's `PERIOD_HISTORY_DAYS`.
+/// default (`HISTORY_DAYS`), to compare, then the pipeline's `PERIOD_HISTORY_DAYS`.
 fn period_report(
     dir: &Path,
     series: &DailySeries,
@@ -234,7 +234,7 @@ fn period_report(
     period: BudgetPeriod,
     step: usize,
 ) {
-    for history in [120, PERIOD_HISTORY_DAYS] {
+    for history in [HISTORY_DAYS, PERIOD_HISTORY_DAYS] {
         period_report_reading(dir, series, origins.clone(), period, step, history);
     }
 }
@@ -273,13 +273,35 @@ fn period_report_reading(
 }
 
 fn month_end_report(dir: &Path, series: &DailySeries, from: NaiveDate) {
-    let (n, cov) = month_end_backtest::backtest(dir, series, from);
-    println!(
-        "{}: month-end back-test, {n} origins, 80 % coverage {cov:.3}",
-        dir.file_name()
-            .map(|f| f.to_string_lossy())
-            .unwrap_or_default()
-    );
+    let name = dir
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // What the product forecasts (the pipeline's default `history_days`), then, beside it,
+    // the same origins forecast from everything before them (the back-test before 2026-12).
+    let all_history = dir
+        .parent()
+        .and_then(Path::parent)
+        .map(|out| out.join("month_end_all_history").join(&name))
+        .expect("month_end/<series>");
+    for (dir, history, reading) in [
+        (
+            dir,
+            Some(HISTORY_DAYS.into()),
+            format!("{HISTORY_DAYS} days"),
+        ),
+        (&all_history, None, "all history".to_string()),
+    ] {
+        let s = month_end_backtest::backtest(dir, series, from, history);
+        println!(
+            "{name}: month-end back-test, {reading}, {} origins, 80 % coverage {:.3}, mean absolute error of the total {:.2} % (naive {:.2} %, 28-day run rate {:.2} %)",
+            s.origins,
+            s.coverage80,
+            100.0 * s.ours_ape,
+            100.0 * s.naive_ape,
+            100.0 * s.run_rate_ape,
+        );
+    }
 }
 
 /// Forecasts of the earlier windows: `(origin, forecast)`, one per window, each from the

@@ -61,7 +61,7 @@ impl Default for PipelineConfig {
                 ScopeKind::AccountService,
             ],
             detector: DetectorConfig::default(),
-            history_days: 120,
+            history_days: costwatch_analytics::forecast::HISTORY_DAYS,
             resolve_after_days: 3,
             forecast_alert_pct: 20.0,
             forecast: ForecastConfig::default(),

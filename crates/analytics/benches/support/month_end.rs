@@ -33,11 +33,17 @@ pub struct PeriodScore {
     pub run_rate_ape: f64,
 }
 
-/// Back-tests every origin from `from` on whose month lies wholly in the series.
-pub fn backtest(dir: &Path, series: &DailySeries, from: NaiveDate) -> (usize, f64) {
+/// Back-tests every origin from `from` on whose month lies wholly in the series, each forecast
+/// reading the month so far or `history_days`, whichever is longer (the pipeline's month-end
+/// forecasts read its `history_days`), or everything before the origin with `None`.
+pub fn backtest(
+    dir: &Path,
+    series: &DailySeries,
+    from: NaiveDate,
+    history_days: Option<u64>,
+) -> PeriodScore {
     let origins = from..=series.end();
-    let s = period_backtest(dir, series, origins, BudgetPeriod::Monthly, 1, None);
-    (s.origins, s.coverage80)
+    period_backtest(dir, series, origins, BudgetPeriod::Monthly, 1, history_days)
 }
 
 /// The same for a budget's period (a calendar month, quarter or year), from every `step`-th

@@ -54,6 +54,9 @@ use intervals::{ErrorRows, Uncertainty, sum_offsets, widened};
 /// Days of history the pipeline needs before it forecasts a scope: 14 observed in the last 56.
 pub const MIN_HISTORY_DAYS: usize = 14;
 pub const RECENT_DAYS: usize = 56;
+/// The pipeline's default `history_days`: what the detector and the month-end forecasts read.
+/// Here so that the month-end back-test reads what the product reads.
+pub const HISTORY_DAYS: u32 = 120;
 /// History a quarter's or a year's forecast reads at least (a budget's; the month end reads the
 /// pipeline's `history_days`): two years, so the same quarter last year, a yearly pattern, is
 /// in it. With 120 days, the quarter ends of a page-view series with a yearly cycle were
