@@ -9,6 +9,8 @@
 //! * [`detect`]: daily cost anomalies on that core with a weekly season, plus a calendar model
 //!   for recurring fees and tax; gated by $ and/or % impact and a sensitivity, per scope.
 //! * [`root_cause`]: ranks child series (service, account, …) by their dollar contribution.
+//! * [`drivers`]: what moved a scope's month so far against the same days of last month, for
+//!   forecast and budget alerts.
 //! * [`resource_drivers`]: the resources behind a day's change, from CUR usage lines, each split
 //!   into a usage effect and a rate effect (more used, or each unit dearer).
 //! * [`forecast`]: a model chosen per series by rolling-origin back-test (naive, seasonal naive,
@@ -26,6 +28,7 @@
 mod baseline;
 pub mod budget;
 pub mod detect;
+pub mod drivers;
 pub mod forecast;
 pub mod recommend;
 pub mod resource_drivers;

@@ -48,7 +48,13 @@ pub fn rank(
             })
         })
         .collect();
-    // Largest move first; ties broken by name so the order is stable run to run.
+    largest_first(&mut causes, limit);
+    causes
+}
+
+/// The `limit` largest moves, largest first; ties broken by name so the order is stable run to
+/// run. (An alert's drivers are ranked the same way: `crate::drivers`.)
+pub(crate) fn largest_first(causes: &mut Vec<RootCause>, limit: usize) {
     causes.sort_by(|a, b| {
         b.contribution
             .abs()
@@ -56,5 +62,4 @@ pub fn rank(
             .then_with(|| (&a.dimension, &a.value).cmp(&(&b.dimension, &b.value)))
     });
     causes.truncate(limit);
-    causes
 }

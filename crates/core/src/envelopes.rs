@@ -1,10 +1,10 @@
 //! Findings → Notification envelopes: titles, summaries and severities in one place, so every
 //! producer (pipeline, CLI samples, tests) says things the same way.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::findings::{
-    Anomaly, BudgetCrossing, Direction, MonthEndForecast, Recommendation, ThresholdBasis,
+    Anomaly, BudgetCrossing, Direction, Drivers, MonthEndForecast, Recommendation, ThresholdBasis,
 };
 use crate::ids::stable_id;
 use crate::metric::MetricId;
@@ -376,6 +376,7 @@ impl Envelopes<'_> {
             breach_date: c.breach_date,
             allowed_daily_spend: c.allowed_daily_spend,
             auto_adjusted_months: c.auto_adjusted_months,
+            drivers: None,
         });
         let subject = budget_subject(
             &c.budget,
@@ -429,6 +430,7 @@ impl Envelopes<'_> {
             hi95: f.hi95,
             previous_month_total: f.previous_month_total,
             change_pct,
+            drivers: None,
         });
         let subject = stable_id(
             "fc",
@@ -567,6 +569,53 @@ fn informational(
         scope,
         created_at,
     )
+}
+
+impl Notification {
+    /// A forecast or budget alert with what moved its scope's spend: the figures carry them,
+    /// and the summary names the largest two ("The month so far is up $2,345.67 on 1–20
+    /// October, most in account web-prod (+$1,840.00) and Amazon SageMaker (+$620.00).").
+    /// Other kinds are returned as they are.
+    pub fn with_drivers(mut self, drivers: Drivers) -> Self {
+        let slot = match &mut self.body {
+            NotificationBody::Forecast(f) => &mut f.drivers,
+            NotificationBody::Budget(f) => &mut f.drivers,
+            _ => return self,
+        };
+        let signed = |m: Money| display_signed(m, &self.currency);
+        let named: Vec<String> = drivers
+            .causes
+            .iter()
+            .take(2)
+            .map(|c| format!("{} ({})", c.label(), signed(c.contribution)))
+            .collect();
+        let most = match named.as_slice() {
+            [] => String::new(),
+            [one] => format!(", most in {one}"),
+            [a, b, ..] => format!(", most in {a} and {b}"),
+        };
+        let way = match drivers.change > Money::ZERO {
+            true => "up",
+            false => "down",
+        };
+        self.summary.push_str(&format!(
+            " The month so far is {way} {} on {}{most}.",
+            display(drivers.change.abs(), &self.currency),
+            day_span(drivers.compared_from, drivers.compared_to),
+        ));
+        *slot = Some(drivers);
+        self
+    }
+}
+
+/// "1–20 October", "28 September–3 October" (a window of days, in words).
+pub fn day_span(from: NaiveDate, to: NaiveDate) -> String {
+    let same_month = (from.year(), from.month()) == (to.year(), to.month());
+    match (from == to, same_month) {
+        (true, _) => to.format("%-d %B").to_string(),
+        (false, true) => format!("{}–{}", from.day(), to.format("%-d %B")),
+        (false, false) => format!("{}–{}", from.format("%-d %B"), to.format("%-d %B")),
+    }
 }
 
 #[cfg(test)]

@@ -18,13 +18,65 @@ pub enum Direction {
 /// A dimension that explains part of an anomaly, ranked by its dollar contribution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RootCause {
-    /// `account`, `service`, `region`, `usage_type`, `resource` or `tag:<key>`.
+    /// `account`, `service`, `region`, `usage_type`, `resource`, `tag:<key>`, or (a
+    /// [`Drivers`] cause) `charge`.
     pub dimension: String,
     pub value: String,
     /// Change in dollars this value contributed (actual − its expected).
     pub contribution: Money,
     /// Fraction of the anomaly's impact explained by this value, 0–1.
     pub share: f64,
+}
+
+impl RootCause {
+    /// The value in a sentence: "account web-prod", "Amazon SageMaker", "tag team=web", "tag
+    /// team (untagged)", "credits".
+    pub fn label(&self) -> String {
+        let (dimension, value) = (self.dimension.as_str(), self.value.clone());
+        if let Some(key) = dimension.strip_prefix("tag:") {
+            return Scope::Tag {
+                key: key.into(),
+                value,
+            }
+            .label();
+        }
+        if let Some(name) = dimension.strip_prefix("cost_category:") {
+            return Scope::CostCategory {
+                name: name.into(),
+                value,
+            }
+            .label();
+        }
+        match dimension {
+            // Credits are negative: a rise in them is less credit.
+            "charge" if value == "credits" && self.contribution > Money::ZERO => {
+                "smaller or ended credits".into()
+            }
+            "charge" if value == "credits" => "new or larger credits".into(),
+            "service" | "charge" | "resource" => value,
+            "usage_type" => format!("usage type {value}"),
+            _ => format!("{dimension} {value}"),
+        }
+    }
+}
+
+/// What moved a scope's spend: each account, service, tag value or charge type's month so far
+/// (`from`–`to`) against the same days of last month (`compared_from`–`compared_to`), the
+/// largest moves the way the scope's `change` went first. Sent with a month-end forecast alert
+/// and a budget alert, where "why" is the reader's first question. See
+/// `costwatch_analytics::drivers`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drivers {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub compared_from: NaiveDate,
+    pub compared_to: NaiveDate,
+    /// The scope's own change between the two windows.
+    pub change: Money,
+    /// `contribution`: the value's change; `share`: of `change`, 0–1. Dimensions as root
+    /// causes', plus `charge` (usage, fees, tax, credits).
+    pub causes: Vec<RootCause>,
 }
 
 /// One resource behind an anomaly (from CUR / Data Exports line items): what it added to the

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::{BudgetPeriod, Direction, ResourceCause, RootCause, ThresholdBasis};
+use crate::findings::{BudgetPeriod, Direction, Drivers, ResourceCause, RootCause, ThresholdBasis};
 use crate::ids::stable_id;
 use crate::metric::MetricId;
 use crate::money::Money;
@@ -209,6 +209,9 @@ pub struct BudgetFigures {
     /// An auto-adjusting budget: `limit` is the scope's average over this many full months.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_adjusted_months: Option<u8>,
+    /// What moved the scope's spend this month against the same days of last month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drivers: Option<Drivers>,
 }
 
 impl BudgetFigures {
@@ -234,6 +237,9 @@ pub struct ForecastFigures {
     pub previous_month_total: Option<Money>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_pct: Option<f64>,
+    /// What moved the scope's spend this month against the same days of last month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drivers: Option<Drivers>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

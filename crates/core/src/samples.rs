@@ -137,6 +137,38 @@ pub fn all_in(currency: &str) -> Vec<(&'static str, Notification)> {
         previous_month_total: Some(usd(12_650_000)),
         daily: Vec::new(),
     };
+    // What moved the month so far against 1–20 October: for the account's budget, its
+    // services and charge types; for the organisation, its accounts, services and tags.
+    let cause = |dimension: &str, value: &str, cents: i64, share: f64| RootCause {
+        dimension: dimension.into(),
+        value: value.into(),
+        contribution: usd(cents),
+        share,
+    };
+    let drivers = |change: i64, causes: Vec<RootCause>| Drivers {
+        from: d(2026, 11, 1),
+        to: d(2026, 11, 20),
+        compared_from: d(2026, 10, 1),
+        compared_to: d(2026, 10, 20),
+        change: usd(change),
+        causes,
+    };
+    let budget_drivers = drivers(
+        521_000,
+        vec![
+            cause("service", "Amazon SageMaker", 379_000, 0.727),
+            cause("charge", "credits", 90_000, 0.173),
+            cause("service", "Amazon Simple Storage Service", 41_000, 0.079),
+        ],
+    );
+    let org_drivers = drivers(
+        648_000,
+        vec![
+            cause("account", "data-platform", 521_000, 0.804),
+            cause("service", "Amazon SageMaker", 379_000, 0.585),
+            cause("tag:team", "", 102_000, 0.157),
+        ],
+    );
     let saving = Recommendation {
         category: "rightsizing".into(),
         title: "Downsize idle m6i.4xlarge instance to m6i.xlarge".into(),
@@ -203,8 +235,18 @@ pub fn all_in(currency: &str) -> Vec<(&'static str, Notification)> {
             "anomaly",
             build.anomaly(&spike, State::Open, 0, Some("data-platform"), at),
         ),
-        ("budget", build.budget(&budget, Some("data-platform"), at)),
-        ("forecast", build.forecast(&forecast, None, at)),
+        (
+            "budget",
+            build
+                .budget(&budget, Some("data-platform"), at)
+                .with_drivers(budget_drivers),
+        ),
+        (
+            "forecast",
+            build
+                .forecast(&forecast, None, at)
+                .with_drivers(org_drivers),
+        ),
         ("recommendation", build.recommendation(&saving, at)),
         ("report", build.report(report, at)),
         (

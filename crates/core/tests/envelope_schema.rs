@@ -113,6 +113,32 @@ fn schema_rejects_broken_envelopes() {
         mutate(&mut doc);
         assert!(!errors(&v, &doc).is_empty(), "schema accepted: {what}");
     }
+    // A forecast's drivers: at least one cause, each of a known dimension, dates as dates.
+    let forecast = costwatch_core::samples::all()
+        .into_iter()
+        .find(|(name, _)| *name == "forecast")
+        .map(|(_, n)| serde_json::to_value(n).unwrap())
+        .unwrap();
+    assert!(errors(&v, &forecast).is_empty());
+    let broken: Vec<(&str, Mutation)> = vec![
+        (
+            "no causes",
+            Box::new(|d| d["figures"]["drivers"]["causes"] = serde_json::json!([])),
+        ),
+        (
+            "unknown dimension",
+            Box::new(|d| d["figures"]["drivers"]["causes"][0]["dimension"] = "team".into()),
+        ),
+        (
+            "bad compared date",
+            Box::new(|d| d["figures"]["drivers"]["compared_to"] = "October".into()),
+        ),
+    ];
+    for (what, mutate) in broken {
+        let mut doc = forecast.clone();
+        mutate(&mut doc);
+        assert!(!errors(&v, &doc).is_empty(), "schema accepted: {what}");
+    }
 }
 
 #[test]

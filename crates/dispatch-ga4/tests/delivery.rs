@@ -186,3 +186,40 @@ fn the_sqs_sample_event_renders_what_ga4_accepts() {
         assert!(validation_messages(requests[0].body.json().unwrap()).is_empty());
     }
 }
+
+/// GA4 takes at most 25 parameters. A budget alert on an account × service scope, auto-adjusting
+/// and with drivers, has 27: what moved the month is left out, dollar figure first, and every
+/// other parameter stays. Mixpanel and Amplitude still get all of them.
+#[test]
+fn a_budget_alert_with_every_parameter_keeps_within_twenty_five() {
+    use costwatch_core::notification::NotificationBody;
+    let mut budget = sample("budget");
+    budget.scope.service = Some("Amazon SageMaker".into());
+    let NotificationBody::Budget(f) = &mut budget.body else {
+        panic!("budget sample")
+    };
+    f.auto_adjusted_months = Some(3);
+    let cfg = load_config::<Ga4>(config("global", false)).unwrap();
+    let params = |n: &Notification| {
+        let requests = Ga4::render(&cfg, "web", Message::One(n), &RenderContext::default());
+        let body = requests.unwrap()[0].body.json().unwrap().clone();
+        assert!(validation_messages(&body).is_empty(), "{body}");
+        body["events"][0]["params"].as_object().unwrap().clone()
+    };
+    let full = params(&budget);
+    assert_eq!(full.len(), 25);
+    assert!(!full.contains_key("top_driver") && !full.contains_key("top_driver_change"));
+    for kept in [
+        "service",
+        "auto_adjusted_months",
+        "breach_date",
+        "forecast",
+        "period_end",
+    ] {
+        assert!(full.contains_key(kept), "{kept} left out");
+    }
+    // With room, the top driver goes too.
+    let plain = params(&sample("budget"));
+    assert_eq!(plain["top_driver"], json!("Amazon SageMaker"));
+    assert_eq!(plain["top_driver_change"], json!(3790.0));
+}

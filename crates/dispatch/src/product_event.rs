@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_core::Notification;
+use costwatch_core::findings::Drivers;
 use costwatch_core::money::{Money, to_f64};
 use costwatch_core::notification::{NotificationBody, ReportPeriod, State};
 use serde::Serialize;
@@ -94,6 +95,18 @@ fn word<T: Serialize>(v: T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// What moved the month most, beside a budget's or forecast's figures ("account web-prod",
+/// +1840.00), as a report's `top_mover`: what an analyst charts alerts by.
+fn top_driver(drivers: Option<&Drivers>) -> Vec<(&'static str, Value)> {
+    let Some(top) = drivers.and_then(|d| d.causes.first()) else {
+        return Vec::new();
+    };
+    vec![
+        ("top_driver", text(&top.label())),
+        ("top_driver_change", money(top.contribution)),
+    ]
+}
+
 fn text(s: &str) -> Value {
     Value::String(s.to_owned())
 }
@@ -169,6 +182,7 @@ impl ProductEvent {
                 );
                 // No forecast yet: the property is left out rather than set to the actual.
                 p.extend((!f.forecast_pending).then(|| ("forecast", money(f.forecast))));
+                p.extend(top_driver(f.drivers.as_ref()));
                 "budget_threshold_crossed"
             }
             NotificationBody::Forecast(f) => {
@@ -185,6 +199,7 @@ impl ProductEvent {
                         .map(|m| ("previous_month_total", money(m))),
                 );
                 p.extend(f.change_pct.map(|v| ("change_pct", number(v))));
+                p.extend(top_driver(f.drivers.as_ref()));
                 "cost_forecast_updated"
             }
             NotificationBody::Recommendation(f) => {

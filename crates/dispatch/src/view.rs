@@ -6,7 +6,8 @@
 //! markup.
 
 use costwatch_core::Notification;
-use costwatch_core::findings::{BudgetPeriod, ResourceCause};
+use costwatch_core::envelopes::day_span;
+use costwatch_core::findings::{BudgetPeriod, Drivers, ResourceCause, RootCause};
 use costwatch_core::money::{Money, display, display_percent_used, display_signed};
 use costwatch_core::notification::{
     Link, NotificationBody, ReportPeriod, ScopeRef, Severity, State,
@@ -51,6 +52,53 @@ fn driven_by(r: &ResourceCause, signed: &impl Fn(Money) -> String) -> String {
     }
 }
 
+/// Dimension, value, change and share, one row per cause (an anomaly's root causes, an alert's
+/// drivers). An empty tag or cost category value is the spend without one.
+fn causes_table(
+    heading: String,
+    causes: &[RootCause],
+    (change, what): (&str, &str),
+    signed: &impl Fn(Money) -> String,
+) -> Table {
+    let value = |rc: &RootCause| match rc.value.is_empty() {
+        true if rc.dimension.starts_with("cost_category:") => "(uncategorised)".to_owned(),
+        true => "(untagged)".to_owned(),
+        false => rc.value.clone(),
+    };
+    Table {
+        heading,
+        headers: vec![
+            "Dimension".into(),
+            "Value".into(),
+            change.into(),
+            "Share".into(),
+        ],
+        rows: causes
+            .iter()
+            .map(|rc| {
+                vec![
+                    rc.dimension.clone(),
+                    value(rc),
+                    signed(rc.contribution),
+                    format!("{:.0}%", rc.share * 100.0),
+                ]
+            })
+            .collect(),
+        what: what.into(),
+    }
+}
+
+/// What moved the scope's spend: "Drivers: 1–20 November against 1–20 October (+$2,345.67)".
+fn drivers_table(d: &Drivers, signed: &impl Fn(Money) -> String) -> Table {
+    let heading = format!(
+        "Drivers: {} against {} ({})",
+        day_span(d.from, d.to),
+        day_span(d.compared_from, d.compared_to),
+        signed(d.change)
+    );
+    causes_table(heading, &d.causes, ("Change", "drivers"), signed)
+}
+
 impl View {
     pub fn of(n: &Notification) -> View {
         let money = |m: Money| display(m, &n.currency);
@@ -77,28 +125,9 @@ impl View {
                 facts.push(("Impact".into(), format!("{}{pct}", signed(f.impact))));
                 facts.push(("Score".into(), format!("{:.2}", f.score)));
                 if !f.root_causes.is_empty() {
-                    tables.push(Table {
-                        heading: "Root cause".into(),
-                        headers: vec![
-                            "Dimension".into(),
-                            "Value".into(),
-                            "Contribution".into(),
-                            "Share".into(),
-                        ],
-                        rows: f
-                            .root_causes
-                            .iter()
-                            .map(|rc| {
-                                vec![
-                                    rc.dimension.clone(),
-                                    rc.value.clone(),
-                                    signed(rc.contribution),
-                                    format!("{:.0}%", rc.share * 100.0),
-                                ]
-                            })
-                            .collect(),
-                        what: "root causes".into(),
-                    });
+                    let heading = "Root cause".to_owned();
+                    let columns = ("Contribution", "root causes");
+                    tables.push(causes_table(heading, &f.root_causes, columns, &signed));
                 }
                 if !f.resources.is_empty() {
                     tables.push(Table {
@@ -165,6 +194,7 @@ impl View {
                     facts.push(("Allowed daily spend".into(), money(daily)));
                 }
                 facts.push(("As of".into(), f.as_of.to_string()));
+                tables.extend(f.drivers.as_ref().map(|d| drivers_table(d, &signed)));
             }
             NotificationBody::Forecast(f) => {
                 facts.push(("Month".into(), f.month.format("%B %Y").to_string()));
@@ -188,6 +218,7 @@ impl View {
                         .unwrap_or_default();
                     facts.push(("Last month".into(), format!("{}{change}", money(prev))));
                 }
+                tables.extend(f.drivers.as_ref().map(|d| drivers_table(d, &signed)));
             }
             NotificationBody::Recommendation(f) => {
                 facts.push(("Category".into(), f.category.clone()));
@@ -486,6 +517,38 @@ mod tests {
 
     use super::*;
     use costwatch_core::samples;
+
+    /// A forecast alert shows what moved its scope's month as a table every chat and ticket
+    /// lays out: the windows and the change in its heading, an untagged value named as such.
+    #[test]
+    fn a_forecast_alert_tables_its_drivers() {
+        let view = View::of(&samples::of_kind("forecast"));
+        let table = view
+            .tables
+            .iter()
+            .find(|t| t.heading.starts_with("Drivers"))
+            .expect("a drivers table");
+        assert_eq!(
+            table.heading,
+            "Drivers: 1–20 November against 1–20 October (+$6,480.00)"
+        );
+        assert_eq!(
+            table.rows[0],
+            ["account", "data-platform", "+$5,210.00", "80%"].map(String::from)
+        );
+        assert_eq!(
+            table.rows[2][..2],
+            ["tag:team", "(untagged)"].map(String::from)
+        );
+        // Without drivers (last month not in the data), no table.
+        let mut plain = samples::of_kind("forecast");
+        if let NotificationBody::Forecast(f) = &mut plain.body {
+            f.drivers = None;
+        }
+        assert!(View::of(&plain).tables.is_empty());
+        let budget = View::of(&samples::of_kind("budget"));
+        assert!(budget.tables.iter().any(|t| t.what == "drivers"));
+    }
 
     /// A budget without a forecast yet (too little history) says so where every chat, ticket
     /// and page shows the forecast, rather than showing the spend to date as one.

@@ -31,6 +31,7 @@ use futures_util::future::try_join_all;
 use serde_json::json;
 
 use crate::config::PipelineConfig;
+use crate::drivers::DriverReader;
 use crate::error::Result;
 
 /// Where each budget stands (for reports) and the crossings it has now.
@@ -423,11 +424,13 @@ async fn record(
 /// of one budget and basis are crossed at once (a first run mid-month), only the highest is
 /// sent: one message that says 120 %, not three. The state store's conditional writes make
 /// "once" hold across re-runs and concurrent runs.
+/// Each crossing carries what moved its scope's spend (`drivers`).
 pub async fn notify_crossings(
     state: &dyn StateStore,
     bus: &dyn NotificationBus,
     names: &BTreeMap<String, String>,
     statuses: &[BudgetStatus],
+    drivers: &DriverReader<'_>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Notification>> {
     let mut published = Vec::new();
@@ -467,7 +470,10 @@ pub async fn notify_crossings(
             let Some((_, highest, _)) = group.last() else {
                 continue;
             };
-            let highest = highest.clone();
+            let mut highest = highest.clone();
+            if let Some(d) = drivers.of(&status.period_so_far.scope).await? {
+                highest = highest.with_drivers(d);
+            }
             bus.publish(&highest).await?;
             for (key, n, expected) in &group {
                 record(state, key, n, n.id == highest.id, *expected).await?;

@@ -12,6 +12,7 @@ use costwatch_core::{Notification, Scope, envelopes};
 use costwatch_store::{NotificationBus, RollupStore, StateStore, StoreError};
 
 use crate::config::PipelineConfig;
+use crate::drivers::DriverReader;
 use crate::error::Result;
 
 /// Month-end forecasts of the scopes forecast every run: the organisation, each account and
@@ -43,12 +44,14 @@ pub async fn forecasts(
 /// Publishes a forecast envelope for each scope whose month-end forecast is at least
 /// `forecast_alert_pct` above last month, once per scope and month, while some of the month is
 /// still to come: a month with every day in is its total, for the report, not a warning.
+/// Each carries what moved its scope's spend (`drivers`).
 pub async fn notify_forecasts(
     state: &dyn StateStore,
     bus: &dyn NotificationBus,
     cfg: &PipelineConfig,
     names: &BTreeMap<String, String>,
     forecasts: &BTreeMap<Scope, MonthEndForecast>,
+    drivers: &DriverReader<'_>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Notification>> {
     let mut published = Vec::new();
@@ -68,7 +71,10 @@ pub async fn notify_forecasts(
             .account()
             .and_then(|a| names.get(a))
             .map(String::as_str);
-        let n = envelopes::forecast(f, account_name, now);
+        let mut n = envelopes::forecast(f, account_name, now);
+        if let Some(d) = drivers.of(scope).await? {
+            n = n.with_drivers(d);
+        }
         bus.publish(&n).await?;
         match state
             .put(&key, serde_json::json!({ "id": n.id }), None, None)
@@ -84,7 +90,7 @@ pub async fn notify_forecasts(
 #[cfg(test)]
 mod tests {
     use costwatch_core::Money;
-    use costwatch_store::memory::{MemoryBus, MemoryState};
+    use costwatch_store::memory::{MemoryBus, MemoryRollups, MemoryState};
 
     use super::*;
 
@@ -117,7 +123,9 @@ mod tests {
         let (state, bus) = (MemoryState::default(), MemoryBus::default());
         let cfg = PipelineConfig::default();
         let now = day(30).and_hms_opt(6, 0, 0).unwrap().and_utc();
-        let sent = notify_forecasts(&state, &bus, &cfg, &BTreeMap::new(), &forecasts, now)
+        let (rollups, names) = (MemoryRollups::default(), BTreeMap::new());
+        let drivers = DriverReader::new(&rollups, &cfg, &names, day(30));
+        let sent = notify_forecasts(&state, &bus, &cfg, &names, &forecasts, &drivers, now)
             .await
             .unwrap();
         let titles: Vec<&str> = sent.iter().map(|n| n.title.as_str()).collect();

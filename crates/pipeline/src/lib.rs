@@ -13,6 +13,7 @@ pub mod config;
 pub mod config_source;
 pub mod data_exports;
 pub mod detect;
+pub mod drivers;
 pub mod error;
 pub mod feedback;
 pub mod fold;

@@ -11,6 +11,7 @@ use costwatch_store::{ImportedAnomaly, LakeReader, NotificationBus, RollupStore,
 use crate::budgets::{BudgetStatus, evaluate_all, notify_crossings};
 use crate::config::PipelineConfig;
 use crate::detect::{DetectPorts, detect_merged};
+use crate::drivers::DriverReader;
 use crate::error::Result;
 use crate::forecast::{forecasts, notify_forecasts};
 use crate::html::{ReportPage, build_page};
@@ -128,9 +129,12 @@ pub async fn forecast_day(
 ) -> Result<RunSummary> {
     let names = account_names(state).await?;
     let standing = standing(rollups, cfg, as_of).await?;
+    let drivers = DriverReader::new(rollups, cfg, &names, as_of);
+    let forecasts = &standing.forecasts;
     let mut notifications =
-        notify_forecasts(state, bus, cfg, &names, &standing.forecasts, now).await?;
-    notifications.extend(notify_crossings(state, bus, &names, &standing.budgets, now).await?);
+        notify_forecasts(state, bus, cfg, &names, forecasts, &drivers, now).await?;
+    let budgets = &standing.budgets;
+    notifications.extend(notify_crossings(state, bus, &names, budgets, &drivers, now).await?);
     Ok(RunSummary {
         notifications,
         ..standing

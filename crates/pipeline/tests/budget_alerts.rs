@@ -10,6 +10,7 @@ use costwatch_core::findings::MonthEndForecast;
 use costwatch_core::{DailyCost, Money, NotificationBody, Scope, State};
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::budgets::{evaluate_all, notify_crossings};
+use costwatch_pipeline::drivers::DriverReader;
 use costwatch_store::memory::{MemoryBus, MemoryRollups, MemoryState};
 use costwatch_store::{RollupRow, RollupStore};
 
@@ -78,11 +79,13 @@ async fn run(
 ) -> Vec<(u32, String, State, u32)> {
     let bus = MemoryBus::new();
     let forecasts = BTreeMap::from([(Scope::Org, month_end(Scope::Org, as_of, forecast))]);
-    let statuses = evaluate_all(rollups, &cfg(), &forecasts, as_of)
+    let (cfg, names) = (cfg(), BTreeMap::new());
+    let statuses = evaluate_all(rollups, &cfg, &forecasts, as_of)
         .await
         .unwrap();
     let now = Utc.with_ymd_and_hms(2026, 4, 25, 6, 0, 0).unwrap();
-    notify_crossings(state, &bus, &BTreeMap::new(), &statuses, now)
+    let drivers = DriverReader::new(rollups, &cfg, &names, as_of);
+    notify_crossings(state, &bus, &names, &statuses, &drivers, now)
         .await
         .unwrap();
     bus.published()

@@ -784,3 +784,101 @@ async fn a_quarterly_budget_holds_the_quarter_to_date_against_its_forecast() {
         assert!(err.contains(why), "{err}");
     }
 }
+
+/// A budget alert says what moved its scope's month: for the organisation its accounts,
+/// services and tags, for an account its services, each the month so far against the same
+/// days of last month, and each equal to the synthetic records summed independently.
+#[tokio::test]
+async fn a_budget_alert_names_what_moved_the_month_against_last_month() {
+    use std::collections::BTreeMap;
+    let (org, store, mut cfg) = loaded().await;
+    let account = org.planted.level_shift_account.clone();
+    cfg.budgets = vec![
+        budget("org", "org", 1_000, None),
+        budget("shift", &format!("account={account}"), 100, None),
+    ];
+    // Every month-end forecast above last month is announced, with its drivers too.
+    cfg.forecast_alert_pct = 0.0;
+    cfg.validate().unwrap();
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    // Net spend (billed, credits in) per value of `key`, 1–20 November less 1–20 October.
+    let moved = |key: &dyn Fn(&costwatch_core::record::CostRecord) -> Option<String>| {
+        let mut change: BTreeMap<String, costwatch_core::Money> = BTreeMap::new();
+        for r in &org.records {
+            let sign = match r.day() {
+                d if (day(11, 1)..=end()).contains(&d) => 1,
+                d if (day(10, 1)..=day(10, 20)).contains(&d) => -1,
+                _ => continue,
+            };
+            if let Some(k) = key(r) {
+                *change.entry(k).or_default() += r.billed_cost * costwatch_core::Money::from(sign);
+            }
+        }
+        change
+    };
+    let validator = support::schema();
+    let org_forecast = run
+        .notifications
+        .iter()
+        .find(|n| n.kind() == "forecast" && n.scope.key == Scope::Org.key())
+        .expect("the organisation's month-end forecast alert");
+    assert!(validator.is_valid(&serde_json::to_value(org_forecast).unwrap()));
+    let NotificationBody::Forecast(f) = &org_forecast.body else {
+        panic!("not a forecast alert")
+    };
+    let org_moved = moved(&|_| Some(String::new()))[""];
+    assert_eq!(f.drivers.as_ref().map(|d| d.change), Some(org_moved));
+    let budget_alerts: Vec<&Notification> = run
+        .notifications
+        .iter()
+        .filter(|n| n.kind() == "budget")
+        .collect();
+    // The highest actual and the highest forecast threshold of each budget.
+    assert_eq!(budget_alerts.len(), 4);
+    for n in budget_alerts {
+        let doc = serde_json::to_value(n).unwrap();
+        assert!(validator.is_valid(&doc), "{}", n.title);
+        let NotificationBody::Budget(b) = &n.body else {
+            panic!("not a budget alert")
+        };
+        let drivers = b
+            .drivers
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no drivers", n.title));
+        assert_eq!(
+            (drivers.from, drivers.compared_from, drivers.compared_to),
+            (day(11, 1), day(10, 1), day(10, 20))
+        );
+        assert!(!drivers.causes.is_empty() && drivers.causes.len() <= 5);
+        assert!(n.summary.contains("The month so far is"), "{}", n.summary);
+        let in_scope = |r: &costwatch_core::record::CostRecord| {
+            b.budget == "org" || r.sub_account_id == account
+        };
+        let total = moved(&|r| in_scope(r).then(String::new));
+        assert_eq!(drivers.change, total[""], "{}", n.title);
+        let by_account = moved(&|r| Some(r.account_label().to_owned()));
+        let by_service = moved(&|r| in_scope(r).then(|| r.service_name.clone()));
+        for cause in &drivers.causes {
+            let expected = match cause.dimension.as_str() {
+                "account" => by_account[&cause.value],
+                "service" => by_service[&cause.value],
+                _ => continue,
+            };
+            assert_eq!(cause.contribution, expected, "{}: {cause:?}", n.title);
+            assert!(
+                b.budget == "org" || cause.dimension != "account",
+                "{cause:?}"
+            );
+        }
+        // The largest mover of each listed dimension leads its dimension.
+        let rising = drivers.change > costwatch_core::Money::ZERO;
+        let service_moves = by_service.values().map(|m| if rising { *m } else { -*m });
+        let top_service = service_moves.max().unwrap();
+        if let Some(first) = drivers.causes.iter().find(|c| c.dimension == "service") {
+            assert_eq!(first.contribution.abs(), top_service.abs(), "{}", n.title);
+        }
+    }
+}

@@ -81,7 +81,8 @@ pub struct ForecastConfig {
 }
 
 impl ForecastConfig {
-    fn spend(&self, d: &DailyCost) -> Money {
+    /// A day's spend as forecasts count it: net of credits, or gross without them.
+    pub fn spend(&self, d: &DailyCost) -> Money {
         match self.credits {
             Credits::Included => d.total(),
             Credits::Excluded => d.gross(),

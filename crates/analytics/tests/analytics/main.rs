@@ -4,6 +4,7 @@ mod budget;
 mod common;
 mod cur_fees;
 mod detect;
+mod drivers;
 mod forecast;
 mod forecast_known;
 mod forecast_monthly;
