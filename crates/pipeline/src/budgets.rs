@@ -467,13 +467,14 @@ pub async fn notify_crossings(
         }
         for mut group in fresh.into_values() {
             group.sort_by_key(|(_, n, _)| threshold_percent(n));
-            let Some((_, highest, _)) = group.last() else {
+            let Some((_, highest, _)) = group.last_mut() else {
                 continue;
             };
-            let mut highest = highest.clone();
+            // Recorded as sent, drivers and all: an acknowledgement announces it again.
             if let Some(d) = drivers.of(&status.period_so_far.scope).await? {
-                highest = highest.with_drivers(d);
+                *highest = highest.clone().with_drivers(d);
             }
+            let highest = highest.clone();
             bus.publish(&highest).await?;
             for (key, n, expected) in &group {
                 record(state, key, n, n.id == highest.id, *expected).await?;

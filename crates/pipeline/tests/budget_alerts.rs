@@ -163,7 +163,26 @@ async fn an_acknowledgement_from_chat_is_announced_once_and_the_resolve_follows_
     use costwatch_core::findings::ThresholdBasis;
     use costwatch_pipeline::actions::{Action, ActionPorts, apply};
     let (rollups, state) = (MemoryRollups::default(), MemoryState::new());
-    spend(&rollups, 10, Money::from(105), Money::ZERO).await;
+    // 1–10 March at $90 a day and 1–10 April at $105, all of it account 111111111111's: the
+    // alert's drivers name the account (+$150).
+    let mut rows = Vec::new();
+    let march = |day| NaiveDate::from_ymd_opt(2026, 3, day).unwrap();
+    let days: Vec<NaiveDate> = (1..=10).flat_map(|day| [march(day), d(day)]).collect();
+    for day in &days {
+        let usage = Money::from(if *day < d(1) { 90 } else { 105 });
+        for scope in [Scope::Org, Scope::Account("111111111111".into())] {
+            let cost = DailyCost {
+                usage,
+                ..Default::default()
+            };
+            rows.push(RollupRow {
+                scope,
+                day: *day,
+                cost,
+            });
+        }
+    }
+    rollups.replace_days(&days, &rows).await.unwrap();
     run(&rollups, &state, d(10), Money::from(1200)).await;
     let bus = MemoryBus::new();
     let ports = ActionPorts {
@@ -190,6 +209,12 @@ async fn an_acknowledgement_from_chat_is_announced_once_and_the_resolve_follows_
         panic!("not a budget envelope")
     };
     assert_eq!(b.threshold_percent, 100);
+    let drivers = b.drivers.as_ref().expect("the drivers it was sent with");
+    let cause = &drivers.causes[0];
+    assert_eq!(
+        (cause.value.as_str(), cause.contribution, drivers.change),
+        ("111111111111", Money::from(150), Money::from(150))
+    );
     // Twice: nothing more. Snooze or a verdict: not for a budget alert.
     let again = apply(&ports, &subject, &Action::Acknowledge, by, now)
         .await
