@@ -49,19 +49,8 @@ pub fn rank(
     if first_collected > compared_from {
         return None;
     }
-    let sum = |s: &DailySeries,
-               part: &dyn Fn(&DailyCost) -> Money,
-               a: NaiveDate,
-               b: NaiveDate|
-     -> Money {
-        a.iter_days()
-            .take_while(|d| *d <= b)
-            .filter_map(|d| s.get(d))
-            .map(|c| part(&c))
-            .sum()
-    };
     let change_of = |s: &DailySeries, part: &dyn Fn(&DailyCost) -> Money| {
-        sum(s, part, from, to) - sum(s, part, compared_from, compared_to)
+        s.sum_between(from, to, part) - s.sum_between(compared_from, compared_to, part)
     };
     let spend = |c: &DailyCost| cfg.spend(c);
     let change = change_of(scope, &spend);

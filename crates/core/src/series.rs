@@ -138,11 +138,22 @@ impl DailySeries {
 
     /// Net total from `first` to `date`, both included (a budget's period to date).
     pub fn total_between(&self, first: NaiveDate, date: NaiveDate) -> Money {
+        self.sum_between(first, date, DailyCost::total)
+    }
+
+    /// `part` of each day from `first` to `date`, both included, summed (missing days add
+    /// nothing): net, gross, or one bucket.
+    pub fn sum_between(
+        &self,
+        first: NaiveDate,
+        date: NaiveDate,
+        part: impl Fn(&DailyCost) -> Money,
+    ) -> Money {
         first
             .iter_days()
             .take_while(|d| *d <= date)
             .filter_map(|d| self.get(d))
-            .map(|c| c.total())
+            .map(|c| part(&c))
             .sum()
     }
 }

@@ -12,6 +12,7 @@ use costwatch_core::money::{Money, display, display_percent_used, display_signed
 use costwatch_core::notification::{
     Link, NotificationBody, ReportPeriod, ScopeRef, Severity, State,
 };
+use costwatch_core::scope::ScopeKind;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
@@ -61,8 +62,13 @@ fn causes_table(
     signed: &impl Fn(Money) -> String,
 ) -> Table {
     let value = |rc: &RootCause| match rc.value.is_empty() {
-        true if rc.dimension.starts_with("cost_category:") => "(uncategorised)".to_owned(),
-        true => "(untagged)".to_owned(),
+        true => {
+            let kind = match rc.dimension.starts_with("cost_category:") {
+                true => ScopeKind::CostCategory,
+                false => ScopeKind::Tag,
+            };
+            format!("({})", kind.missing_value())
+        }
         false => rc.value.clone(),
     };
     Table {

@@ -26,8 +26,17 @@ pub struct DriverReader<'a> {
     cfg: &'a PipelineConfig,
     names: &'a BTreeMap<String, String>,
     as_of: NaiveDate,
-    /// The rollups read so far, by the kinds read.
-    read: Mutex<BTreeMap<Vec<ScopeKind>, Arc<Vec<DailySeries>>>>,
+    memo: Mutex<Memo>,
+}
+
+/// What a run has read and found so far: a budget's actual and forecast alerts (and a forecast
+/// alert on the same scope) share one scope's drivers, and every alert the data's first day.
+#[derive(Default)]
+struct Memo {
+    first_collected: Option<Option<NaiveDate>>,
+    /// The rollups read, by the kinds read.
+    series: BTreeMap<Vec<ScopeKind>, Arc<Vec<DailySeries>>>,
+    drivers: BTreeMap<Scope, Option<Drivers>>,
 }
 
 impl<'a> DriverReader<'a> {
@@ -43,13 +52,36 @@ impl<'a> DriverReader<'a> {
             cfg,
             names,
             as_of,
-            read: Mutex::new(BTreeMap::new()),
+            memo: Mutex::default(),
         }
     }
 
     /// The scope's drivers, `None` when there are none to tell (see
     /// `costwatch_analytics::drivers::rank`).
     pub async fn of(&self, scope: &Scope) -> Result<Option<Drivers>> {
+        let memo = || self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = memo().drivers.get(scope) {
+            return Ok(found.clone());
+        }
+        let found = self.find(scope).await?;
+        memo().drivers.insert(scope.clone(), found.clone());
+        Ok(found)
+    }
+
+    async fn find(&self, scope: &Scope) -> Result<Option<Drivers>> {
+        let memo = || self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        let first_collected = memo().first_collected;
+        let first_collected = match first_collected {
+            Some(known) => known,
+            None => {
+                let first = self.rollups.day_range().await?.map(|(first, _)| first);
+                memo().first_collected = Some(first);
+                first
+            }
+        };
+        let Some(first_collected) = first_collected else {
+            return Ok(None);
+        };
         let mut kinds = vec![scope.kind()];
         kinds.extend(match scope {
             Scope::Org => [
@@ -62,15 +94,14 @@ impl<'a> DriverReader<'a> {
             Scope::Account(_) | Scope::Service(_) => [ScopeKind::AccountService].as_slice(),
             _ => [].as_slice(),
         });
-        let cache = || self.read.lock().unwrap_or_else(PoisonError::into_inner);
-        let cached = cache().get(&kinds).cloned();
+        let cached = memo().series.get(&kinds).cloned();
         let series = match cached {
             Some(series) => series,
             None => {
                 let (_, compared_from, _) = windows(self.as_of);
                 let read = self.rollups.all_series(compared_from, self.as_of, &kinds);
                 let series = Arc::new(read.await?);
-                cache().insert(kinds, Arc::clone(&series));
+                memo().series.insert(kinds, Arc::clone(&series));
                 series
             }
         };
@@ -81,9 +112,6 @@ impl<'a> DriverReader<'a> {
             .iter()
             .filter_map(|s| self.child(scope, &s.scope).map(|(d, v)| (d, v, s.clone())))
             .collect();
-        let Some((first_collected, _)) = self.rollups.day_range().await? else {
-            return Ok(None);
-        };
         let days = (first_collected, self.as_of);
         Ok(rank(own, &children, days, &self.cfg.forecast, LIMIT))
     }
