@@ -108,14 +108,49 @@ pub(crate) fn calendar_expected(parts: &Parts, target: NaiveDate, last: usize) -
             continue;
         }
         let r = parts.index_of(reference)?;
-        let Some(value) = parts.calendar.get(r).copied().flatten() else {
-            continue;
-        };
-        let around = median_between(&parts.calendar, r.saturating_sub(3), (r + 3).min(last))
-            .unwrap_or(value);
-        return Some(now.map_or(value, |level| level + (value - around)));
+        if let Some(expected) = relevelled(parts, r, last, now) {
+            return Some(expected);
+        }
     }
     None
+}
+
+/// The reference day `r`'s calendar-driven amount as an expectation: its excess over the days
+/// around it (up to `last`) on top of the current run-rate `now`. `None` when `r` is missing.
+fn relevelled(parts: &Parts, r: usize, last: usize, now: Option<f64>) -> Option<f64> {
+    let value = parts.calendar.get(r).copied().flatten()?;
+    let around =
+        median_between(&parts.calendar, r.saturating_sub(3), (r + 3).min(last)).unwrap_or(value);
+    Some(now.map_or(value, |level| level + (value - around)))
+}
+
+/// [`calendar_expected`] for a back-test day whose reference lies before the data
+/// ([`reference_before_start`]): the same day of the first later month within `..= known`
+/// stands in for the earlier one, re-levelled by the run-rate at `last` as usual. A fee's
+/// change from one month to the next errs as much read forward as backward, so the back-test
+/// keeps the day with an error like the forecast's own; left out, the whole fee was its error.
+pub(crate) fn calendar_expected_ahead(
+    parts: &Parts,
+    target: NaiveDate,
+    last: usize,
+    known: usize,
+) -> Option<f64> {
+    let now = calendar_level(parts, last);
+    (1..=12)
+        .map_while(|k| target.checked_add_months(Months::new(k)))
+        .take_while(|reference| *reference <= parts.date(known))
+        .find_map(|reference| relevelled(parts, parts.index_of(reference)?, known, now))
+}
+
+/// Whether [`calendar_expected`] for `target`, from data at indices `..= last`, looks for its
+/// reference day before the series' first day: the data start too late to say what that day of
+/// the month brings (a fee on the 1st read from a history that starts on the 2nd).
+pub(crate) fn reference_before_start(parts: &Parts, target: NaiveDate, last: usize) -> bool {
+    let last_date = parts.date(last);
+    (1..=12)
+        .filter_map(|k| target.checked_sub_months(Months::new(k)))
+        .find(|reference| *reference <= last_date)
+        .is_some_and(|reference| reference < parts.start)
 }
 
 /// The calendar part's own errors on the day of the month of `target`: for each of the same day

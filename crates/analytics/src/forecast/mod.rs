@@ -47,7 +47,10 @@ use costwatch_core::series::month_last_day;
 use costwatch_core::{DailyCost, DailySeries, Money};
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::{Parts, calendar_errors, calendar_expected, calendar_level};
+use crate::baseline::{
+    Parts, calendar_errors, calendar_expected, calendar_expected_ahead, calendar_level,
+    reference_before_start,
+};
 use engine::Fitted;
 use intervals::{ErrorRows, Uncertainty, sum_offsets, widened};
 
@@ -254,6 +257,17 @@ fn error_rows(
         .collect()
 }
 
+/// The calendar part forecast `h` days after `origin`: the same day of an earlier month, or the
+/// recent daily level of such charges when there is none; 0 for a series without (`calendar`).
+fn calendar_part(parts: &Parts, calendar: bool, origin: usize, h: usize) -> f64 {
+    if !calendar {
+        return 0.0;
+    }
+    calendar_expected(parts, parts.date(origin + h), origin)
+        .or_else(|| calendar_level(parts, origin))
+        .unwrap_or(0.0)
+}
+
 /// One-day error scale when there is no back-test: mean absolute day-to-day change.
 fn fallback_scale(values: &[Option<f64>]) -> f64 {
     let obs: Vec<f64> = values.iter().flatten().copied().collect();
@@ -306,13 +320,23 @@ impl Fit {
             .iter()
             .flatten()
             .any(|c| *c != 0.0);
+        // The forecast has the same day of last month for every day it forecasts once the data
+        // reach a month back from its first day. A back-test day whose reference lies before
+        // the data would be forecast blind to that day's fee (a history read from the 2nd
+        // misses the fee on the 1st), an error of where the data start, not of this forecast:
+        // an account's month end read from 120 days had an upper bound 2.3 times its point.
+        // Such a day reads the same day of a later month instead.
+        let sees_last_month = parts
+            .date(origin + 1)
+            .checked_sub_months(Months::new(1))
+            .is_some_and(|day| day >= parts.start);
         let cal = |o: usize, h: usize| -> f64 {
-            if !calendar {
-                return 0.0;
-            }
-            calendar_expected(&parts, parts.date(o + h), o)
-                .or_else(|| calendar_level(&parts, o))
-                .unwrap_or(0.0)
+            let target = parts.date(o + h);
+            let blind = calendar && sees_last_month && reference_before_start(&parts, target, o);
+            blind
+                .then(|| calendar_expected_ahead(&parts, target, o, origin))
+                .flatten()
+                .unwrap_or_else(|| calendar_part(&parts, calendar, o, h))
         };
         let rows = error_rows(&fitted, origin, |i| parts.actual[i], cal);
         let unc = Uncertainty::new(&rows, fallback_scale(&parts.actual[..=origin]));
@@ -328,14 +352,7 @@ impl Fit {
     }
 
     fn mean(&self, h: usize) -> f64 {
-        let cal = if self.calendar {
-            calendar_expected(&self.parts, self.parts.date(self.origin + h), self.origin)
-                .or_else(|| calendar_level(&self.parts, self.origin))
-                .unwrap_or(0.0)
-        } else {
-            0.0
-        };
-        let m = self.fitted.mean[h - 1] + cal;
+        let m = self.fitted.mean[h - 1] + calendar_part(&self.parts, self.calendar, self.origin, h);
         self.floor.map_or(m, |f| m.max(f))
     }
 

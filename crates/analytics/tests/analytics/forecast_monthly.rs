@@ -3,9 +3,14 @@
 //! of the forecast benchmark, which have no such charge, are left to the models as they were.
 
 use chrono::{Datelike, Days, NaiveDate};
-use costwatch_analytics::forecast::{forecast_values, monthly_charge_days};
+use costwatch_analytics::forecast::{
+    forecast_values, month_end, month_end_of_values, monthly_charge_days,
+};
+use costwatch_core::findings::MonthEndForecast;
+use costwatch_core::{DailyCost, DailySeries, Scope};
 
 use crate::bench_series;
+use crate::common::money;
 
 /// About 100 a day (weekends lower, a deterministic wobble) for `days` days from 1 Jan 2024,
 /// with `fee(date)` on top.
@@ -95,4 +100,55 @@ fn a_fee_that_changes_every_month_widens_its_day_enough_to_cover_it() {
     }
     assert!(covered >= 7, "{covered} of 12 covered; widths {widths:?}");
     assert!(widths.iter().all(|w| *w > 100.0), "{widths:?}");
+}
+
+#[test]
+fn a_history_that_starts_the_day_after_a_fee_does_not_put_the_fee_in_the_month_end_interval() {
+    // The pipeline reads 120 days. Read on 1 May 2024 from 2 January, the back-test's first
+    // origins forecast 1 February with no 1 January to go on, and missed its fee; the forecast
+    // from 1 May has 1 April. Counting those misses put about two more fees into May's upper
+    // bound. Read from 1 January, they were never missed. Both the plain series (the fee found
+    // by its shape) and the pipeline's (the fee booked as a recurring charge) are judged.
+    let (start, values) = spend(122, |d| if d.day() == 1 { 1_500.0 } else { 0.0 });
+    let may = NaiveDate::from_ymd_opt(2024, 5, 1).unwrap();
+    assert_eq!(start + Days::new(121), may);
+    let as_charges = |from: usize| DailySeries {
+        scope: Scope::Org,
+        start: start + Days::new(from as u64),
+        days: values[from..]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let fee = if (start + Days::new((from + i) as u64)).day() == 1 {
+                    1_500.0
+                } else {
+                    0.0
+                };
+                Some(DailyCost {
+                    usage: money(v.unwrap() - fee),
+                    recurring: money(fee),
+                    ..DailyCost::default()
+                })
+            })
+            .collect(),
+    };
+    let width = |f: MonthEndForecast| {
+        assert!(f.lo80 <= f.total && f.total <= f.hi80, "{f:?}");
+        costwatch_core::money::to_f64(f.hi95 - f.lo95)
+    };
+    // The 95 % widths of the plain series' month end and the pipeline's, read from `from`.
+    let widths = |from: usize| {
+        let plain = month_end_of_values(start + Days::new(from as u64), &values[from..], may);
+        let charges = month_end(&as_charges(from), may);
+        [plain, charges].map(|f| width(f.expect("a month-end forecast")))
+    };
+    let (from_the_first, from_the_second) = (widths(0), widths(1));
+    for (i, name) in ["plain", "charges"].iter().enumerate() {
+        let (first, second) = (from_the_first[i], from_the_second[i]);
+        // The rest of May is 30 usual days of about 95 with a small wobble.
+        assert!(
+            second < 2.0 * first && second < 500.0,
+            "{name}: 95 % width {second} from the 2nd, {first} from the 1st"
+        );
+    }
 }
