@@ -476,6 +476,72 @@ async fn dashboard(base: &str, spike: &str, http: &reqwest::Client) {
         "the anomaly's chart draws the spike as its highest day, marked: {chart:#}"
     );
 
+    // The most used budget's "What moved the month", opened: the route's drivers, in the
+    // alerts' words, read only once opened.
+    let budgets = get_json(http, &format!("{base}/v1/budgets")).await;
+    let unread = driver
+        .wait_for(
+            "done(document.querySelector('#budgets .drivers').dataset.state || null);",
+            json!([]),
+        )
+        .await;
+    assert!(
+        unread.is_null(),
+        "nothing read before it is opened: {unread}"
+    );
+    driver.click("#budgets .drivers summary").await;
+    let shown = driver
+        .wait_for(
+            r#"const panel = document.querySelector('#budgets .drivers');
+               (function check() { panel.dataset.state === 'drawn'
+                 ? done({card: panel.closest('article').querySelector('h3').textContent,
+                         heading: panel.querySelector('p').textContent,
+                         rows: [...panel.querySelectorAll('tbody tr')].map(r => [...r.cells].map(td => td.textContent))})
+                 : setTimeout(check, 25); })();"#,
+            json!([]),
+        )
+        .await;
+    let card = shown["card"].as_str().unwrap();
+    let budget = budgets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| card.starts_with(&format!("{} (", b["name"].as_str().unwrap())))
+        .unwrap_or_else(|| panic!("the card {card} is a budget: {budgets:#}"));
+    let url = reqwest::Url::parse_with_params(
+        &format!("{base}/v1/drivers"),
+        [("scope", budget["scope"].as_str().unwrap())],
+    )
+    .unwrap();
+    let answer = get_json(http, url.as_str()).await;
+    let drivers = &answer["drivers"];
+    let causes = drivers["causes"].as_array().unwrap();
+    assert!(!causes.is_empty(), "{answer:#}");
+    // "1–20 November against 1–20 October: +$6,480.00"
+    let heading = shown["heading"].as_str().unwrap();
+    let shown_change = heading
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .replace(['$', ',', '+'], "")
+        .parse::<f64>()
+        .unwrap_or_else(|e| panic!("{heading}: {e}"));
+    let change = drivers["change"].as_str().unwrap().parse::<f64>().unwrap();
+    assert!(
+        heading.contains(" against ") && (shown_change - change).abs() < 0.005,
+        "{heading} against {answer:#}"
+    );
+    let rows = shown["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), causes.len(), "{shown:#} against {answer:#}");
+    for (row, cause) in rows.iter().zip(causes) {
+        assert_eq!(row[0], cause["dimension"], "{shown:#}");
+        let value = cause["value"].as_str().unwrap();
+        assert!(
+            value.is_empty() || row[1] == value,
+            "{shown:#} against {answer:#}"
+        );
+    }
+
     driver
         .click(&format!(
             "li[data-id=\"{spike}\"] button[data-action=\"acknowledge\"]"

@@ -251,7 +251,7 @@ function budgetRisk(b) {
   return Math.max(b.percent_used, forecast);
 }
 
-function drawBudgets(items) {
+function drawBudgets(items, asOf) {
   const cards = $("budgets");
   const more = $("budgets-more");
   const folded = more.querySelector(".cards");
@@ -263,7 +263,7 @@ function drawBudgets(items) {
     return;
   }
   const ranked = items.slice().sort((a, b) => budgetRisk(b) - budgetRisk(a));
-  for (const b of ranked.slice(0, SHOWN_BUDGETS)) cards.appendChild(drawBudget(b));
+  for (const b of ranked.slice(0, SHOWN_BUDGETS)) cards.appendChild(drawBudget(b, asOf));
   const rest = ranked.slice(SHOWN_BUDGETS);
   if (!rest.length) return;
   more.hidden = false;
@@ -272,11 +272,11 @@ function drawBudgets(items) {
     `${rest.length} more ${rest.length === 1 ? "budget" : "budgets"}, each at most ` +
     `${percentUsed(budgetRisk(rest[0]))} of its limit spent or forecast`;
   more.ontoggle = () => {
-    if (more.open && !folded.childElementCount) for (const b of rest) folded.appendChild(drawBudget(b));
+    if (more.open && !folded.childElementCount) for (const b of rest) folded.appendChild(drawBudget(b, asOf));
   };
 }
 
-function drawBudget(b) {
+function drawBudget(b, asOf) {
   const card = document.createElement("article");
   card.className = "card";
   const h = document.createElement("h3");
@@ -321,7 +321,66 @@ function drawBudget(b) {
       el("circle", { class: "anomaly-marker", r: 5, cx: s.sx(toDay(b.breach_date)), cy: s.sy(Number(b.limit)) }, svg);
     }
   }
+  card.appendChild(driversPanel(b.scope, asOf));
   return card;
+}
+
+// What moved the month, as the budget alerts say it (/v1/drivers): read when opened, so a page
+// of budgets reads no more on load than before.
+function driversPanel(scope, asOf) {
+  const panel = document.createElement("details");
+  panel.className = "drivers";
+  const body = document.createElement("div");
+  panel.append(text("summary", "What moved the month"), body);
+  panel.addEventListener("toggle", async () => {
+    if (!panel.open || panel.dataset.state) return;
+    panel.dataset.state = "reading";
+    body.textContent = "Reading…";
+    try {
+      const answer = await api(`/v1/drivers?scope=${encodeURIComponent(scope)}&as_of=${asOf}`);
+      drawDrivers(body, answer.drivers);
+      panel.dataset.state = "drawn";
+    } catch (e) {
+      body.textContent = "Could not load: " + e.message;
+      delete panel.dataset.state;
+    }
+  });
+  return panel;
+}
+
+// "1–20 November", "30 October–2 November", "5 November": as the alerts write a span of days.
+function daySpan(from, to) {
+  const day = (s) => new Date(toDay(s)).getUTCDate();
+  const month = (s) => new Date(toDay(s)).toLocaleString("en-GB", { month: "long", timeZone: "UTC" });
+  if (from === to) return `${day(to)} ${month(to)}`;
+  if (from.slice(0, 7) === to.slice(0, 7)) return `${day(from)}–${day(to)} ${month(to)}`;
+  return `${day(from)} ${month(from)}–${day(to)} ${month(to)}`;
+}
+
+const signedMoney = (v) => (Number(v) > 0 ? "+" : "") + fmt(v);
+
+function drawDrivers(body, d) {
+  body.textContent = "";
+  if (!d) {
+    body.appendChild(text("p", "Nothing to compare yet: last month is not all in the data, or the month so far has not changed.", "muted"));
+    return;
+  }
+  body.appendChild(text("p", `${daySpan(d.from, d.to)} against ${daySpan(d.compared_from, d.compared_to)}: ${signedMoney(d.change)}`));
+  const table = document.createElement("table");
+  table.createTHead().innerHTML = '<tr><th scope="col">Dimension</th><th scope="col">Value</th><th scope="col" class="num">Change</th><th scope="col" class="num">Share</th></tr>';
+  const rows = table.createTBody();
+  for (const c of d.causes) {
+    const tr = rows.insertRow();
+    tr.insertCell().textContent = c.dimension;
+    // A value-less tag or cost category is the spend without one, as the alerts' table says.
+    tr.insertCell().textContent = c.value || (c.dimension.startsWith("cost_category:") ? "(uncategorised)" : "(untagged)");
+    for (const v of [signedMoney(c.contribution), `${Math.round(c.share * 100)}%`]) {
+      const td = tr.insertCell();
+      td.className = "num";
+      td.textContent = v;
+    }
+  }
+  body.appendChild(table);
 }
 
 // --- Allocation ------------------------------------------------------------------------------
@@ -501,7 +560,7 @@ async function load() {
   drawReports(reports);
   drawRecommendations(recs);
   drawIntegrations(health);
-  drawBudgets(budgets.items);
+  drawBudgets(budgets.items, budgets.as_of);
   drawAllocation(allocation);
   await drawAnomalies(open.items);
   document.body.dataset.loaded = "true";

@@ -7,6 +7,7 @@ mod support;
 
 use axum::http::{Request, StatusCode, header};
 use costwatch_api::{Auth, routes};
+use costwatch_core::NotificationBody;
 use costwatch_store::memory::MemorySecrets;
 use serde_json::json;
 use support::contract::Contract;
@@ -671,4 +672,75 @@ async fn a_quarterly_budget_burns_down_to_the_quarters_end() {
         auto["auto_adjust"]["basis"],
         "3 months at the average of the last month"
     );
+}
+
+/// `/v1/drivers` says what the budget alerts said, and its organisation's change is the two
+/// windows' difference as `/v1/costs` gives their days.
+#[tokio::test]
+async fn drivers_say_what_moved_the_month_as_the_budget_alerts_do() {
+    let s = seeded().await;
+    let api = s.open();
+    let contract = Contract::load();
+    let alerts: Vec<_> = s
+        .bus
+        .published()
+        .into_iter()
+        .filter_map(|n| match n.body {
+            NotificationBody::Budget(b) => b.drivers.map(|d| (n.scope.key.clone(), d)),
+            _ => None,
+        })
+        .collect();
+    assert!(!alerts.is_empty(), "a budget alert with drivers");
+    for (scope, sent) in &alerts {
+        let query =
+            serde_urlencoded::to_string([("scope", scope.clone()), ("as_of", sent.to.to_string())])
+                .unwrap();
+        let uri = format!("/v1/drivers?{query}");
+        let a = call(&api, get(&uri)).await;
+        contract.check("GET", "/v1/drivers", 200, &a.content_type, &a.body);
+        let answer = a.json();
+        assert_eq!(answer["scope"], scope.as_str(), "{answer:#}");
+        assert_eq!(
+            answer["drivers"],
+            serde_json::to_value(sent).unwrap(),
+            "{scope}: {answer:#}"
+        );
+    }
+
+    let org = call(&api, get("/v1/drivers")).await.json();
+    assert_eq!(org["as_of"], s.end.to_string(), "{org:#}");
+    let d = &org["drivers"];
+    let mut totals = Vec::new();
+    for (from, to) in [("from", "to"), ("compared_from", "compared_to")] {
+        let uri = format!(
+            "/v1/costs?start={}&end={}&limit=100",
+            d[from].as_str().unwrap(),
+            d[to].as_str().unwrap()
+        );
+        let days = call(&api, get(&uri)).await.json();
+        totals.push(
+            days["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|day| day["total"].as_str().unwrap().parse::<f64>().unwrap())
+                .sum::<f64>(),
+        );
+    }
+    let change = totals[0] - totals[1];
+    let stated: f64 = d["change"].as_str().unwrap().parse().unwrap();
+    assert!((change - stated).abs() < 0.01, "{change} against {org:#}");
+    assert_eq!(d["to"], s.end.to_string(), "{org:#}");
+    assert!(!d["causes"].as_array().unwrap().is_empty(), "{org:#}");
+
+    // After the data the month so far ends with them; before, there is nothing to tell; a
+    // scope that does not parse is a problem.
+    let later = call(&api, get("/v1/drivers?as_of=2099-01-01")).await.json();
+    assert_eq!(later, org);
+    let early = call(&api, get("/v1/drivers?as_of=1999-01-01")).await;
+    contract.check("GET", "/v1/drivers", 200, &early.content_type, &early.body);
+    assert_eq!(early.json()["drivers"], serde_json::Value::Null);
+    let bad = call(&api, get("/v1/drivers?scope=nonsense%3Dx")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    contract.check("GET", "/v1/drivers", 400, &bad.content_type, &bad.body);
 }

@@ -5,6 +5,7 @@
 mod anomalies;
 mod costs;
 mod declared;
+mod drivers;
 mod integrations;
 mod outlook;
 mod params;
@@ -91,6 +92,7 @@ pub fn routes() -> Routes {
         .post("/v1/anomalies/{id}/feedback", anomalies::feedback)
         .get("/v1/forecasts", outlook::forecasts)
         .get("/v1/budgets", outlook::budgets)
+        .get("/v1/drivers", drivers::drivers)
         .get("/v1/reports", reports::list)
         .get("/v1/reports/{period}/{date}/{file}", reports::fetch)
         .get("/reports/{date}", reports::page)
