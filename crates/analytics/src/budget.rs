@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Months, NaiveDate};
 use costwatch_core::findings::{
-    BudgetCrossing, BudgetPeriod, MonthEndForecast, Threshold, ThresholdBasis,
+    BudgetCrossing, BudgetPeriod, ForecastPoint, MonthEndForecast, Threshold, ThresholdBasis,
 };
 use costwatch_core::money::to_f64;
 use costwatch_core::series::month_last_day;
@@ -188,20 +188,15 @@ pub fn thresholds(
     let forecast = forecast.filter(|f| f.month == period_start && f.runs_to(period_end));
     let actual = series.total_between(period_start, as_of);
     let projected = forecast.map_or(actual, |f| f.total);
+    let daily = forecast.map_or(&[][..], |f| &f.daily);
     let breach_date = breach_date(
         series,
-        forecast,
+        daily,
         as_of,
         budget.amount,
-        period_start,
-        period_end,
+        (period_start, period_end),
     );
-    let remaining = (period_end - as_of).num_days();
-    let allowed_daily_spend = (remaining > 0).then(|| {
-        ((budget.amount - actual) / Money::from(remaining))
-            .max(Money::ZERO)
-            .round_dp(2)
-    });
+    let allowed_daily_spend = allowed_daily_spend(budget.amount, actual, as_of, period_end);
 
     budget
         .thresholds
@@ -235,15 +230,14 @@ pub fn thresholds(
 
 /// First day of the period on which cumulative spend reaches `amount`: actual days up to
 /// `as_of`, then the forecast's daily means (which also cover reported-late days up to `as_of`).
-fn breach_date(
+pub fn breach_date(
     series: &DailySeries,
-    forecast: Option<&MonthEndForecast>,
+    daily: &[ForecastPoint],
     as_of: NaiveDate,
     amount: Money,
-    period_start: NaiveDate,
-    period_end: NaiveDate,
+    (period_start, period_end): (NaiveDate, NaiveDate),
 ) -> Option<NaiveDate> {
-    let forecast_on = |d: NaiveDate| forecast?.daily.iter().find(|p| p.date == d).map(|p| p.mean);
+    let forecast_on = |d: NaiveDate| daily.iter().find(|p| p.date == d).map(|p| p.mean);
     let mut cumulative = Money::ZERO;
     for day in period_start.iter_days().take_while(|d| *d <= period_end) {
         let actual = if day <= as_of {
@@ -257,6 +251,22 @@ fn breach_date(
         }
     }
     None
+}
+
+/// What may still be spent per day to end the period within `amount`: (amount − actual) / days
+/// left after `as_of`, 0 once exceeded, `None` on the period's last day.
+pub fn allowed_daily_spend(
+    amount: Money,
+    actual: Money,
+    as_of: NaiveDate,
+    period_end: NaiveDate,
+) -> Option<Money> {
+    let remaining = (period_end - as_of).num_days();
+    (remaining > 0).then(|| {
+        ((amount - actual) / Money::from(remaining))
+            .max(Money::ZERO)
+            .round_dp(2)
+    })
 }
 
 /// The budgets planted in a synthetic organisation, with the default thresholds: what

@@ -744,3 +744,33 @@ async fn drivers_say_what_moved_the_month_as_the_budget_alerts_do() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     contract.check("GET", "/v1/drivers", 400, &bad.content_type, &bad.body);
 }
+
+/// `/v1/budgets` gives the breach date and the allowed daily spend each budget alert gave on
+/// its day: both come from `costwatch_analytics::budget`, so a Slack message and the dashboard
+/// cannot disagree.
+#[tokio::test]
+async fn budgets_give_the_breach_date_and_allowed_spend_the_alerts_gave() {
+    let s = seeded().await;
+    let api = s.open();
+    let mut compared = 0;
+    for n in s.bus.published() {
+        let NotificationBody::Budget(sent) = n.body else {
+            continue;
+        };
+        let uri = format!("/v1/budgets?as_of={}", sent.as_of);
+        let budgets = call(&api, get(&uri)).await.json();
+        let item = budgets["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["name"] == sent.budget.as_str())
+            .unwrap_or_else(|| panic!("{} in {budgets:#}", sent.budget));
+        let expected = serde_json::to_value(&sent).unwrap();
+        for field in ["breach_date", "allowed_daily_spend"] {
+            let want = expected.get(field).cloned().unwrap_or_default();
+            assert_eq!(item[field], want, "{field} of {}: {item:#}", sent.budget);
+        }
+        compared += 1;
+    }
+    assert!(compared > 0, "budget alerts were published");
+}

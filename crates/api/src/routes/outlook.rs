@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Query, State};
 use chrono::NaiveDate;
+use costwatch_analytics::budget::{allowed_daily_spend, breach_date};
 use costwatch_core::findings::{BudgetPeriod, MonthEndForecast, auto_amount_basis};
 use costwatch_core::{Money, Scope};
 use costwatch_pipeline::standing;
@@ -175,11 +176,11 @@ pub async fn budgets(
         // This period's amount: an auto-adjusting budget's average, zero while it has none.
         let limit = status.line.limit;
         let pending = status.amount_pending();
-        let breach_date = actual_burn
-            .iter()
-            .chain(&forecast_burn)
-            .find(|p| !pending && p.cumulative > limit)
-            .map(|p| p.date);
+        // As the alerts compute them, so the dashboard and a Slack message never disagree.
+        let period = (period_start, period_end);
+        let breach_date = (!pending)
+            .then(|| breach_date(series, &status.forecast_daily, as_of, limit, period))
+            .flatten();
         let status_now = if pending {
             BudgetHealth::Pending
         } else if actual > limit {
@@ -189,11 +190,9 @@ pub async fn budgets(
         } else {
             BudgetHealth::Ok
         };
-        let allowed_daily_spend = (days_left > 0 && !pending).then(|| {
-            ((limit - actual) / Money::from(days_left))
-                .max(Money::ZERO)
-                .round_dp(2)
-        });
+        let allowed_daily_spend = (!pending)
+            .then(|| allowed_daily_spend(limit, actual, as_of, period_end))
+            .flatten();
         items.push(BudgetView {
             name: budget.name.clone(),
             label: budget.scope.label(),
