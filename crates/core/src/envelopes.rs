@@ -334,11 +334,14 @@ impl Envelopes<'_> {
             true => format!("no {}-end forecast yet (too little history)", period.noun()),
             false => format!("{}-end forecast {}", period.noun(), self.money(c.forecast)),
         };
+        // On the period's first day "from 2026-11-01 to 2026-11-01" would read as a typo.
+        let days = match c.period_start == c.as_of {
+            true => format!("on {}", c.as_of),
+            false => format!("from {} to {}", c.period_start, c.as_of),
+        };
         summary.push_str(&format!(
-            "{} spent from {} to {}; {forecast}.",
-            self.money(c.actual),
-            c.period_start,
-            c.as_of,
+            "{} spent {days}; {forecast}.",
+            self.money(c.actual)
         ));
         if let Some(months) = c.auto_adjusted_months {
             summary.push_str(&format!(

@@ -274,6 +274,25 @@ fn a_crossing_without_a_forecast_says_so_and_validates() {
     );
 }
 
+/// A crossing on its period's first day says the day once.
+#[test]
+fn a_crossing_on_the_first_day_says_spent_on_that_day() {
+    let (open, mut crossing) = budget_sample(costwatch_core::Scope::Org);
+    crossing.as_of = crossing.period_start;
+    let n = costwatch_core::envelopes::budget(&crossing, None, open.created_at);
+    assert!(
+        n.summary.contains(" spent on 2026-11-01; ") && !n.summary.contains(" to 2026-11-01"),
+        "{}",
+        n.summary
+    );
+    assert!(
+        open.summary
+            .contains(" spent from 2026-11-01 to 2026-11-20; "),
+        "{}",
+        open.summary
+    );
+}
+
 /// A quarterly budget's line in a report names its period, and validates; a monthly one's
 /// sends nothing new. Its crossing's summary speaks of the quarter's end.
 #[test]
