@@ -2,7 +2,9 @@
 //!
 //! Spend is net (credits included), like the invoice a budget is held against. The period is the
 //! month, quarter or year containing `as_of` ([`BudgetPeriod`]; quarters and years from the
-//! budget's `start_month`, January unless configured).
+//! budget's `start_month`, January unless configured), or the day `as_of` itself: a daily
+//! budget is checked on a complete day, so its forecast thresholds (the defaults' 100 % of
+//! forecast among them) do not apply and it is never "forecast pending".
 
 use std::collections::BTreeMap;
 
@@ -21,7 +23,7 @@ pub struct Budget {
     pub name: String,
     /// Serialises as its key, e.g. "org" or "account=123".
     pub scope: Scope,
-    /// Monthly (the default), quarterly or annually: what `amount` is for.
+    /// Monthly (the default), quarterly, annually or daily: what `amount` is for.
     #[serde(default, skip_serializing_if = "BudgetPeriod::is_monthly")]
     pub period: BudgetPeriod,
     /// The month a quarterly or annual budget's periods start from (1–12; January when left
@@ -185,7 +187,9 @@ pub fn thresholds(
     if budget.amount <= Money::ZERO {
         return Vec::new();
     }
-    let forecast = forecast.filter(|f| f.month == period_start && f.runs_to(period_end));
+    let one_day = budget.period.is_daily();
+    let forecast =
+        forecast.filter(|f| !one_day && f.month == period_start && f.runs_to(period_end));
     let actual = series.total_between(period_start, as_of);
     let projected = forecast.map_or(actual, |f| f.total);
     let daily = forecast.map_or(&[][..], |f| &f.daily);
@@ -201,6 +205,7 @@ pub fn thresholds(
     budget
         .thresholds
         .iter()
+        .filter(|threshold| !(one_day && threshold.basis == ThresholdBasis::Forecast))
         .filter_map(|threshold| {
             let value = match threshold.basis {
                 ThresholdBasis::Actual => actual,
@@ -216,7 +221,7 @@ pub fn thresholds(
                 limit: budget.amount,
                 actual,
                 forecast: projected,
-                forecast_pending: forecast.is_none(),
+                forecast_pending: forecast.is_none() && !one_day,
                 threshold: *threshold,
                 percent_of_limit: to_f64(value / budget.amount) * 100.0,
                 breach_date,

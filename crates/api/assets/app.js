@@ -282,14 +282,15 @@ function drawBudget(b, asOf) {
   const h = document.createElement("h3");
   // A quarter's or a year's budget says so; a month's is what every budget was before.
   h.textContent = `${b.name} (${b.label}${b.period === "monthly" ? "" : `, ${b.period}`})`;
-  const noun = { monthly: "month", quarterly: "quarter", annually: "year" }[b.period];
+  const noun = { monthly: "month", quarterly: "quarter", annually: "year", daily: "day" }[b.period];
   const badge = document.createElement("span");
   badge.className = "badge " + b.status;
   badge.textContent = { ok: "on track", at_risk: "at risk", over: "over budget", pending: "no amount yet" }[b.status];
   const text = document.createElement("p");
   // Without a forecast (too little history; the note says so) `forecast` is the spend so far,
   // and "no breach expected" would be a guess.
-  const forecastKnown = !b.forecast_pending;
+  // A day is complete when its budget is checked: its "forecast" is what it spent.
+  const forecastKnown = !b.forecast_pending && b.period !== "daily";
   const pending = b.status === "pending";
   const auto = b.auto_adjust && b.auto_adjust.basis ? ` (auto-adjusting: ${b.auto_adjust.basis})` : "";
   text.textContent = (pending ? `${fmt(b.actual)} spent so far` : `${fmt(b.actual)} of ${fmt(b.limit)}${auto} (${percentUsed(b.percent_used)})`) +

@@ -774,3 +774,41 @@ async fn budgets_give_the_breach_date_and_allowed_spend_the_alerts_gave() {
     }
     assert!(compared > 0, "budget alerts were published");
 }
+
+/// A daily budget is listed for its day: one day's period, its spend as its forecast, nothing
+/// left to allow, and over on the day it passed its amount.
+#[tokio::test]
+async fn a_daily_budget_is_listed_for_its_day() {
+    use costwatch_core::findings::BudgetPeriod;
+    let mut s = seeded().await;
+    let mut daily = s.config.budgets[0].clone();
+    (daily.name, daily.period, daily.amount) = (
+        "daily".into(),
+        BudgetPeriod::Daily,
+        costwatch_core::Money::ONE,
+    );
+    s.config.budgets.push(daily);
+    s.config.validate().unwrap();
+    let api = s.open();
+    let a = call(&api, get("/v1/budgets")).await;
+    Contract::load().check("GET", "/v1/budgets", 200, &a.content_type, &a.body);
+    let budgets = a.json();
+    let b = budgets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "daily")
+        .unwrap_or_else(|| panic!("{budgets:#}"));
+    let day = s.end.to_string();
+    assert_eq!(b["period"], "daily", "{b:#}");
+    assert_eq!(
+        (&b["period_start"], &b["period_end"]),
+        (&json!(day), &json!(day))
+    );
+    assert_eq!(b["forecast"], b["actual"], "{b:#}");
+    assert_eq!(b["forecast_pending"], false, "{b:#}");
+    assert_eq!(b["status"], "over", "{b:#}");
+    assert_eq!(b["breach_date"], json!(day), "{b:#}");
+    assert_eq!(b["allowed_daily_spend"], serde_json::Value::Null, "{b:#}");
+    assert_eq!(b["days_left"], 0, "{b:#}");
+}

@@ -95,7 +95,7 @@ const BUDGET_EXAMPLE: &[&str] = &[
     "name = \"org monthly\"",
     "scope = \"org\"            # or account=123456789012, service=Amazon EC2, tag=team|value=web, tag=team|value= (untagged), costcategory=NAME|value=V",
     "amount = \"10000\"         # for one period, in the billing currency",
-    "# period = \"quarterly\"    # or annually: a calendar quarter or year (default monthly)",
+    "# period = \"quarterly\"    # or annually, or daily: a calendar quarter, year or day (default monthly)",
     "# start_month = 4          # quarterly/annually: periods start in April (a fiscal year), not January",
     "# auto_adjust_months = 3   # instead of amount: each period, the scope's average month over its last 3 full months (1-12)",
     "# planned_amounts = { \"2027-01\" = \"12000\" }   # periods (by first month) held to their own amount (a ramp, a launch)",

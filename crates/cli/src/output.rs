@@ -171,6 +171,7 @@ impl Summary {
                     // A month's budget is what every budget was before quarters and years.
                     let period = match b.line.period {
                         costwatch_core::findings::BudgetPeriod::Monthly => String::new(),
+                        costwatch_core::findings::BudgetPeriod::Daily => " for the day".to_owned(),
                         other => format!(" this {}", other.noun()),
                     };
                     let mut line = match b.amount_pending() {
@@ -187,7 +188,8 @@ impl Summary {
                             display_percent_used(b.line.percent_used),
                         ),
                     };
-                    if !b.line.forecast_pending {
+                    // A day's budget is checked on a complete day: nothing to forecast.
+                    if !b.line.forecast_pending && !b.line.period.is_daily() {
                         line += &format!(", forecast {}", display(b.line.forecast, CURRENCY));
                     }
                     match &b.note {

@@ -330,19 +330,25 @@ impl Envelopes<'_> {
             summary.push_str("Spend fell back under this threshold (credits or refunds). ");
         }
         let period = c.period();
-        let forecast = match c.forecast_pending {
-            true => format!("no {}-end forecast yet (too little history)", period.noun()),
-            false => format!("{}-end forecast {}", period.noun(), self.money(c.forecast)),
+        // A day is complete when its budget is checked: it has no forecast to give.
+        let forecast = match (period.is_daily(), c.forecast_pending) {
+            (true, _) => String::new(),
+            (false, true) => format!(
+                "; no {}-end forecast yet (too little history)",
+                period.noun()
+            ),
+            (false, false) => format!(
+                "; {}-end forecast {}",
+                period.noun(),
+                self.money(c.forecast)
+            ),
         };
         // On the period's first day "from 2026-11-01 to 2026-11-01" would read as a typo.
         let days = match c.period_start == c.as_of {
             true => format!("on {}", c.as_of),
             false => format!("from {} to {}", c.period_start, c.as_of),
         };
-        summary.push_str(&format!(
-            "{} spent {days}; {forecast}.",
-            self.money(c.actual)
-        ));
+        summary.push_str(&format!("{} spent {days}{forecast}.", self.money(c.actual)));
         if let Some(months) = c.auto_adjusted_months {
             summary.push_str(&format!(
                 " The budget adjusts itself: {} is {}.",

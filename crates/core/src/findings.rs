@@ -223,8 +223,10 @@ impl BudgetCrossing {
 }
 
 /// How long a budget's period is, as AWS Budgets' time units: a calendar month, a calendar
-/// quarter (January, April, July, October) or a calendar year. Finance plans in quarters and
-/// years; a commitment or a grant is often a yearly sum that is spent unevenly by month.
+/// quarter (January, April, July, October), a calendar year, or a day. Finance plans in
+/// quarters and years; a commitment or a grant is often a yearly sum that is spent unevenly by
+/// month; a sandbox or a CI account is held to a day's spend, so a runaway is heard of the next
+/// morning rather than at the month's 50 %.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
@@ -234,6 +236,7 @@ pub enum BudgetPeriod {
     Monthly,
     Quarterly,
     Annually,
+    Daily,
 }
 
 impl BudgetPeriod {
@@ -242,9 +245,16 @@ impl BudgetPeriod {
         *self == Self::Monthly
     }
 
-    /// Calendar months in one period.
+    /// A day's budget: its period is complete when it is checked, so it has no forecast.
+    pub fn is_daily(&self) -> bool {
+        *self == Self::Daily
+    }
+
+    /// Calendar months in one period; 0 for a day, which no month arithmetic applies to
+    /// (auto-adjusting and planned amounts are refused for daily budgets).
     pub fn months(self) -> u32 {
         match self {
+            Self::Daily => 0,
             Self::Monthly => 1,
             Self::Quarterly => 3,
             Self::Annually => 12,
@@ -254,6 +264,9 @@ impl BudgetPeriod {
     /// First day of the period containing `date`, for periods that start in `first_month`
     /// (1–12: a fiscal year from April has quarters from April, July, October and January).
     pub fn start(self, date: NaiveDate, first_month: u32) -> NaiveDate {
+        if self.is_daily() {
+            return date;
+        }
         let since_first = (date.month0() + 12 - (first_month.clamp(1, 12) - 1)) % 12;
         date.with_day(1)
             .and_then(|first| first.checked_sub_months(Months::new(since_first % self.months())))
@@ -262,6 +275,9 @@ impl BudgetPeriod {
 
     /// Last day of the period containing `date` (see [`Self::start`]).
     pub fn end(self, date: NaiveDate, first_month: u32) -> NaiveDate {
+        if self.is_daily() {
+            return date;
+        }
         self.start(date, first_month)
             .checked_add_months(Months::new(self.months()))
             .and_then(|next| next.pred_opt())
@@ -273,16 +289,19 @@ impl BudgetPeriod {
         self.start(date, first_month) == date
     }
 
-    /// The period that runs from `start` to `end`, as a budget envelope carries it: a month,
-    /// three or twelve from the first of one.
+    /// The period that runs from `start` to `end`, as a budget envelope carries it: a day, or a
+    /// month, three or twelve from the first of one.
     pub fn spanning(start: NaiveDate, end: NaiveDate) -> Option<Self> {
-        [Self::Monthly, Self::Quarterly, Self::Annually]
+        [Self::Daily, Self::Monthly, Self::Quarterly, Self::Annually]
             .into_iter()
             .find(|p| p.start(start, start.month()) == start && p.end(start, start.month()) == end)
     }
 
     /// The months its periods start in, in words (a planned amount's key must be one of them).
     pub fn first_months(self, first_month: u32) -> String {
+        if self.is_daily() {
+            return "any day".to_owned();
+        }
         let name = |m: u32| {
             u8::try_from(m)
                 .ok()
@@ -305,6 +324,7 @@ impl BudgetPeriod {
             Self::Monthly => "month",
             Self::Quarterly => "quarter",
             Self::Annually => "year",
+            Self::Daily => "day",
         }
     }
 
@@ -314,6 +334,8 @@ impl BudgetPeriod {
             Self::Monthly => "Month-end forecast",
             Self::Quarterly => "Quarter-end forecast",
             Self::Annually => "Year-end forecast",
+            // Never shown: a day is complete when its budget is checked.
+            Self::Daily => "Day's spend",
         }
     }
 
@@ -323,6 +345,7 @@ impl BudgetPeriod {
             Self::Monthly => "monthly",
             Self::Quarterly => "quarterly",
             Self::Annually => "annually",
+            Self::Daily => "daily",
         }
     }
 }
@@ -433,5 +456,21 @@ mod tests {
         );
         assert_eq!(spanning(d(2026, 11, 2), d(2026, 11, 30)), None);
         assert_eq!(spanning(d(2026, 11, 1), d(2026, 12, 31)), None);
+        // One day is a daily budget's, the 1st included.
+        assert_eq!(
+            spanning(d(2026, 11, 1), d(2026, 11, 1)),
+            Some(BudgetPeriod::Daily)
+        );
+    }
+
+    #[test]
+    fn a_daily_period_is_the_day_itself() {
+        let day = BudgetPeriod::Daily;
+        for date in [d(2026, 11, 14), d(2026, 1, 1), d(2024, 2, 29)] {
+            assert_eq!((day.start(date, 4), day.end(date, 4)), (date, date));
+            assert!(day.starts_on(date, 1));
+        }
+        assert_eq!(day.first_months(1), "any day");
+        assert_eq!((day.noun(), day.name()), ("day", "daily"));
     }
 }

@@ -188,7 +188,10 @@ impl View {
                     true => "not yet (too little history)".to_owned(),
                     false => money(f.forecast),
                 };
-                facts.push((period.end_forecast_label().into(), forecast));
+                // A day is complete when its budget is checked: no forecast to show.
+                if !period.is_daily() {
+                    facts.push((period.end_forecast_label().into(), forecast));
+                }
                 facts.push((
                     "Threshold".into(),
                     format!("{}% of {:?} spend", f.threshold_percent, f.basis).to_lowercase(),

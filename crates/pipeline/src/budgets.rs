@@ -102,8 +102,8 @@ pub async fn evaluate_all(
     let read_from = |budget: &Budget| {
         let from = averaged_from(budget).unwrap_or(budget.period_start(as_of));
         match budget.period {
-            BudgetPeriod::Monthly => from,
-            _ => from.min(forecast_from),
+            BudgetPeriod::Monthly | BudgetPeriod::Daily => from,
+            BudgetPeriod::Quarterly | BudgetPeriod::Annually => from.min(forecast_from),
         }
     };
     // Eight reads at a time, in order. (A `buffered` stream here made the handlers' futures
@@ -118,7 +118,7 @@ pub async fn evaluate_all(
     // Which days were collected, told by the organisation's, read once: the earlier months an
     // auto-adjusting budget averages, and whether a quarter or a year began before the data did.
     let collected_from = |budget: &Budget| {
-        let period = (!budget.period.is_monthly()).then(|| budget.period_start(as_of));
+        let period = spans_months(budget.period).then(|| budget.period_start(as_of));
         averaged_from(budget).into_iter().chain(period).min()
     };
     let collected = match cfg.budgets.iter().filter_map(collected_from).min() {
@@ -133,9 +133,12 @@ pub async fn evaluate_all(
         // from the period so far or two years, whichever is longer (as benchmarked).
         let bounds = (period_start, configured.period_end(as_of));
         let fitted_on = history.since(period_start.min(forecast_from));
+        // A day is complete when its budget is checked: nothing to forecast.
         let period_forecast = match configured.period {
-            BudgetPeriod::Monthly => None,
-            _ => period_end_with(&fitted_on, as_of, bounds, &cfg.forecast),
+            BudgetPeriod::Monthly | BudgetPeriod::Daily => None,
+            BudgetPeriod::Quarterly | BudgetPeriod::Annually => {
+                period_end_with(&fitted_on, as_of, bounds, &cfg.forecast)
+            }
         };
         let forecast = period_forecast.as_ref().or_else(|| {
             forecasts
@@ -195,6 +198,7 @@ pub async fn evaluate_all(
         let note = match (has_costs, forecast) {
             _ if unknown_key.is_some() => unknown_key,
             (false, _) => unknown_scope_note(rollups, &budget.scope, as_of).await?,
+            (true, None) if budget.period.is_daily() => None,
             (true, None) => Some(format!(
                 "no forecast yet: a scope is forecast once it has {MIN_HISTORY_DAYS} days of costs \
                  in the last {RECENT_DAYS}; until then the forecast thresholds wait"
@@ -203,7 +207,7 @@ pub async fn evaluate_all(
         };
         let begun_before = collected
             .as_ref()
-            .filter(|_| !budget.period.is_monthly())
+            .filter(|_| spans_months(budget.period))
             .and_then(|collected| begun_before_the_data(budget.period, period_start, collected));
         let note = match (note, begun_before) {
             (Some(note), Some(also)) => Some(format!("{note}; {also}")),
@@ -219,7 +223,7 @@ pub async fn evaluate_all(
                 limit: budget.amount,
                 actual,
                 forecast: projected,
-                forecast_pending: forecast.is_none(),
+                forecast_pending: forecast.is_none() && !budget.period.is_daily(),
                 percent_used,
             },
             crossings,
@@ -231,6 +235,11 @@ pub async fn evaluate_all(
         });
     }
     Ok(out)
+}
+
+/// A quarter or a year: a period that can begin before the data did, and is forecast here.
+fn spans_months(period: BudgetPeriod) -> bool {
+    matches!(period, BudgetPeriod::Quarterly | BudgetPeriod::Annually)
 }
 
 /// A quarter or a year that began before the first day collected (`collected`: the
@@ -470,8 +479,14 @@ pub async fn notify_crossings(
             let Some((_, highest, _)) = group.last_mut() else {
                 continue;
             };
-            // Recorded as sent, drivers and all: an acknowledgement announces it again.
-            if let Some(d) = drivers.of(&status.period_so_far.scope).await? {
+            // Recorded as sent, drivers and all: an acknowledgement announces it again. The
+            // drivers compare months; a day's budget is over for what moved that day, which the
+            // anomaly alerts explain, and a month's movers beside it would mislead.
+            let scope = &status.period_so_far.scope;
+            if let Some(d) = match status.line.period.is_daily() {
+                true => None,
+                false => drivers.of(scope).await?,
+            } {
                 *highest = highest.clone().with_drivers(d);
             }
             let highest = highest.clone();

@@ -151,6 +151,17 @@ impl PipelineConfig {
             if !names.insert(&b.name) {
                 return bad(format!("budget `{}` is defined twice", b.name));
             }
+            // A day has no months to average or plan by.
+            if b.period.is_daily()
+                && (b.auto_adjust_months.is_some() || !b.planned_amounts.is_empty())
+            {
+                return bad(format!(
+                    "budget `{}` is daily: auto_adjust_months and planned_amounts are for \
+                     monthly, quarterly and annual budgets (as in AWS Budgets); give a daily \
+                     amount",
+                    b.name
+                ));
+            }
             match b.auto_adjust_months {
                 Some(_) if !b.amount.is_zero() => {
                     return bad(format!(
@@ -189,12 +200,14 @@ impl PipelineConfig {
                 return bad(format!("budget `{}`: {why}", b.name));
             }
             match b.start_month {
-                Some(_) if b.period.is_monthly() => {
+                Some(_) if b.period.is_monthly() || b.period.is_daily() => {
                     return bad(format!(
                         "budget `{}`: start_month sets where a quarter or a year begins; a \
-                         monthly budget's periods are the calendar months (add period = \
+                         {} budget's periods are the calendar {}s (add period = \
                          \"quarterly\" or \"annually\", or leave start_month out)",
-                        b.name
+                        b.name,
+                        b.period.name(),
+                        b.period.noun()
                     ));
                 }
                 Some(month) if !(1..=12).contains(&month) => {

@@ -785,6 +785,112 @@ async fn a_quarterly_budget_holds_the_quarter_to_date_against_its_forecast() {
     }
 }
 
+/// A daily budget holds each day's spend to its amount: the planted spike's day crosses, the
+/// day before does not; a day has no forecast (its forecast thresholds are skipped, it is
+/// never "forecast pending"), one alert per day, and a day has no months to average or plan.
+#[tokio::test]
+async fn a_daily_budget_holds_each_day_to_its_amount() {
+    use costwatch_core::findings::{BudgetPeriod, Threshold, ThresholdBasis};
+    let (org, store, mut cfg) = loaded().await;
+    let p = &org.planted;
+    assert_eq!(p.spike_date, end());
+    let scope = format!("account={}", p.spike_account);
+    // The account's net spend on a day, from the records.
+    let spent = |d: NaiveDate| -> costwatch_core::Money {
+        let records = org.records.iter();
+        records
+            .filter(|r| r.day() == d && r.sub_account_id == p.spike_account)
+            .map(|r| r.billed_cost)
+            .sum()
+    };
+    let (before, spike) = (spent(end() - Days::new(1)), spent(end()));
+    assert!(spike > before, "{spike} against {before}");
+    let amount = ((before + spike) / costwatch_core::Money::from(2)).round_dp(2);
+    let threshold = |basis| Threshold {
+        percent: 100,
+        basis,
+    };
+    cfg.budgets = vec![Budget {
+        period: BudgetPeriod::Daily,
+        amount,
+        thresholds: vec![
+            threshold(ThresholdBasis::Actual),
+            threshold(ThresholdBasis::Forecast),
+        ],
+        ..budget("sandbox daily", &scope, 0, None)
+    }];
+    cfg.validate().unwrap();
+    let daily_alerts = |run: &costwatch_pipeline::RunSummary| -> Vec<Notification> {
+        run.notifications
+            .iter()
+            .filter(
+                |n| matches!(&n.body, NotificationBody::Budget(b) if b.budget == "sandbox daily"),
+            )
+            .cloned()
+            .collect()
+    };
+
+    let quiet = run_day(
+        &ports(&store),
+        &cfg,
+        end() - Days::new(1),
+        at(end() - Days::new(1)),
+    )
+    .await
+    .unwrap();
+    let line = &quiet.budgets[0].line;
+    assert_eq!(line.actual, before);
+    assert_eq!((line.forecast, line.forecast_pending), (before, false));
+    assert_eq!(quiet.budgets[0].note, None);
+    assert!(daily_alerts(&quiet).is_empty(), "{:?}", quiet.notifications);
+
+    let run = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    let status = &run.budgets[0];
+    assert_eq!(status.line.actual, spike);
+    let alerts = daily_alerts(&run);
+    assert_eq!(alerts.len(), 1, "the actual threshold only: {alerts:#?}");
+    let alert = &alerts[0];
+    let NotificationBody::Budget(figures) = &alert.body else {
+        unreachable!()
+    };
+    assert_eq!((figures.period_start, figures.period_end), (end(), end()));
+    assert_eq!(figures.period(), BudgetPeriod::Daily);
+    assert!(
+        alert.summary.contains(&format!(" spent on {}.", end())),
+        "{}",
+        alert.summary
+    );
+    assert!(!alert.summary.contains("forecast"), "{}", alert.summary);
+    // The month's drivers would explain the wrong span: a day's budget carries none.
+    assert_eq!(figures.drivers, None);
+    let doc = serde_json::to_value(alert).unwrap();
+    assert!(support::schema().is_valid(&doc), "{doc}");
+    // The same day again: notified once.
+    let again = run_day(&ports(&store), &cfg, end(), at(end()))
+        .await
+        .unwrap();
+    assert!(daily_alerts(&again).is_empty());
+
+    let mut bad = cfg.budgets[0].clone();
+    bad.planned_amounts =
+        std::collections::BTreeMap::from([("2026-11".to_owned(), costwatch_core::Money::from(1))]);
+    let mut auto = cfg.budgets[0].clone();
+    (auto.amount, auto.auto_adjust_months) = (costwatch_core::Money::ZERO, Some(3));
+    let mut fiscal = cfg.budgets[0].clone();
+    fiscal.start_month = Some(4);
+    for (refused, why) in [
+        (bad, "is daily: auto_adjust_months and planned_amounts"),
+        (auto, "is daily: auto_adjust_months and planned_amounts"),
+        (fiscal, "a daily budget's periods are the calendar days"),
+    ] {
+        cfg.budgets = vec![refused];
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains(why), "{err}");
+    }
+}
+
 /// A budget alert says what moved its scope's month: for the organisation its accounts,
 /// services and tags, for an account its services, each the month so far against the same
 /// days of last month, and each equal to the synthetic records summed independently.
