@@ -691,6 +691,37 @@ async fn the_dashboard_on_a_first_day_says_what_it_cannot_know_yet() {
     assert_eq!(budget["forecast_burn"], json!([]), "{budgets:#}");
 }
 
+/// A daily budget's card: the day's spend against its amount, no forecast (the day is
+/// complete) and no one-point burn-down chart.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_budget_card_says_the_day_without_a_forecast_or_a_chart() {
+    let (_dir, _server, _base, _http, driver) = first_day_dashboard(
+        "[[pipeline.budgets]]\nname = \"sandbox\"\nscope = \"org\"\nperiod = \"daily\"\namount = \"50\"\n",
+    )
+    .await;
+    let card = driver
+        .wait_for(
+            r#"(function check() {
+                 if (!document.body.dataset.loaded) return setTimeout(check, 25);
+                 const card = document.querySelector('#budgets article');
+                 done({title: card.querySelector('h3').textContent,
+                       text: card.querySelector('p').textContent,
+                       charts: card.querySelectorAll('svg').length});
+               })();"#,
+            json!([]),
+        )
+        .await;
+    let text = card["text"].as_str().unwrap();
+    assert_eq!(card["title"], "sandbox (Organisation, daily)", "{card:#}");
+    assert!(
+        text.starts_with("$89.17 of $50.00 (178%). Breach date: "),
+        "{text}"
+    );
+    assert!(!text.to_lowercase().contains("forecast"), "{text}");
+    assert_eq!(card["charts"], 0, "{card:#}");
+    driver.call(reqwest::Method::DELETE, "", Value::Null).await;
+}
+
 /// Nine budgets on a first day: the six most used are drawn, most used first, and the other
 /// three are folded under one line that says how far the largest of them is, drawn when opened.
 #[tokio::test(flavor = "multi_thread")]

@@ -192,10 +192,10 @@ pub fn thresholds(
         forecast.filter(|f| !one_day && f.month == period_start && f.runs_to(period_end));
     let actual = series.total_between(period_start, as_of);
     let projected = forecast.map_or(actual, |f| f.total);
-    let daily = forecast.map_or(&[][..], |f| &f.daily);
+    let forecast_days = forecast.map_or(&[][..], |f| &f.daily);
     let breach_date = breach_date(
         series,
-        daily,
+        forecast_days,
         as_of,
         budget.amount,
         (period_start, period_end),
@@ -237,12 +237,12 @@ pub fn thresholds(
 /// `as_of`, then the forecast's daily means (which also cover reported-late days up to `as_of`).
 pub fn breach_date(
     series: &DailySeries,
-    daily: &[ForecastPoint],
+    forecast_days: &[ForecastPoint],
     as_of: NaiveDate,
     amount: Money,
     (period_start, period_end): (NaiveDate, NaiveDate),
 ) -> Option<NaiveDate> {
-    let forecast_on = |d: NaiveDate| daily.iter().find(|p| p.date == d).map(|p| p.mean);
+    let forecast_on = |d: NaiveDate| forecast_days.iter().find(|p| p.date == d).map(|p| p.mean);
     let mut cumulative = Money::ZERO;
     for day in period_start.iter_days().take_while(|d| *d <= period_end) {
         let actual = if day <= as_of {

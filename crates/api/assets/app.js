@@ -302,7 +302,8 @@ function drawBudget(b, asOf) {
   const holder = document.createElement("div");
   card.appendChild(holder);
   const pts = b.actual_burn.concat(b.forecast_burn);
-  if (pts.length) {
+  // A day's budget has one point to draw: its sentence says all of it.
+  if (pts.length && b.period !== "daily") {
     const width = 400, height = 180, pad = { l: 64, r: 8, t: 8, b: 24 };
     const x0 = toDay(pts[0].date), x1 = toDay(pts[pts.length - 1].date);
     const y1 = Math.max(pending ? 0 : Number(b.limit), ...pts.map((p) => Number(p.cumulative))) * 1.05 || 1;

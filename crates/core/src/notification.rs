@@ -275,7 +275,8 @@ pub struct Mover {
 #[serde(deny_unknown_fields)]
 pub struct BudgetLine {
     pub budget: String,
-    /// A quarter's or a year's budget: its figures are that period's so far. Sent only then.
+    /// A quarter's, a year's or a day's budget: its figures are that period's so far (a day's
+    /// are the day's, its forecast its spend). Sent only then.
     #[serde(default, skip_serializing_if = "BudgetPeriod::is_monthly")]
     pub period: BudgetPeriod,
     pub limit: Money,
