@@ -1,6 +1,6 @@
 //! What moved a scope's spend, for the forecast and budget alerts the forecast run publishes
-//! (`costwatch_analytics::drivers`): read from the rollups only when an alert goes out, once
-//! per kind of scope and run. The organisation's drivers are its accounts, services, tag values
+//! (`costwatch_analytics::drivers`): read from the rollups only when an alert goes out, at most
+//! twice a run ([`read_with`]). The organisation's drivers are its accounts, services, tag values
 //! and cost category values; an account's its services and a service's its accounts (the
 //! account × service rollup); every scope's own charge types. A tag's or cost category's
 //! scope has no finer rollup, so its drivers are its charge types only.
@@ -20,6 +20,19 @@ use crate::error::Result;
 
 /// Causes an alert lists.
 const LIMIT: usize = 5;
+
+/// The kinds read for a scope of `kind`: itself and its children. Scopes that share a read
+/// share one group (a budget on a tag and the organisation's forecast alert; an account's
+/// budget and a service's), so a run reads the rollups' window at most twice: on DynamoDB
+/// each read is one Query per day over every scope of the day, whatever the kinds kept.
+fn read_with(kind: ScopeKind) -> Vec<ScopeKind> {
+    use ScopeKind::*;
+    match kind {
+        Org | Tag | CostCategory => vec![Org, Account, Service, Tag, CostCategory],
+        Account | Service | AccountService => vec![Account, Service, AccountService],
+        Metric => vec![Metric],
+    }
+}
 
 pub struct DriverReader<'a> {
     rollups: &'a dyn RollupStore,
@@ -82,18 +95,7 @@ impl<'a> DriverReader<'a> {
         let Some(first_collected) = first_collected else {
             return Ok(None);
         };
-        let mut kinds = vec![scope.kind()];
-        kinds.extend(match scope {
-            Scope::Org => [
-                ScopeKind::Account,
-                ScopeKind::Service,
-                ScopeKind::Tag,
-                ScopeKind::CostCategory,
-            ]
-            .as_slice(),
-            Scope::Account(_) | Scope::Service(_) => [ScopeKind::AccountService].as_slice(),
-            _ => [].as_slice(),
-        });
+        let kinds = read_with(scope.kind());
         let cached = memo().series.get(&kinds).cloned();
         let series = match cached {
             Some(series) => series,

@@ -1,0 +1,118 @@
+//! What moved the month is read from the rollups at most twice a run: once for the
+//! organisation with its tags and cost categories, once for accounts, services and account ×
+//! service. On DynamoDB each read is one Query per day over every scope of the day, so an
+//! account's alert and a service's reading the window apart would pay for it twice.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use costwatch_core::scope::ScopeKind;
+use costwatch_core::{DailyCost, DailySeries, Money, Scope};
+use costwatch_pipeline::PipelineConfig;
+use costwatch_pipeline::drivers::DriverReader;
+use costwatch_store::memory::MemoryRollups;
+use costwatch_store::{RollupRow, RollupStore};
+
+/// The memory store, counting the whole-window reads.
+#[derive(Default)]
+struct Counting {
+    inner: MemoryRollups,
+    reads: AtomicUsize,
+}
+
+#[async_trait]
+impl RollupStore for Counting {
+    async fn replace_days(
+        &self,
+        days: &[NaiveDate],
+        rows: &[RollupRow],
+    ) -> costwatch_store::error::Result<()> {
+        self.inner.replace_days(days, rows).await
+    }
+
+    async fn stored_series(
+        &self,
+        scope: &Scope,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> costwatch_store::error::Result<DailySeries> {
+        self.inner.stored_series(scope, start, end).await
+    }
+
+    async fn scopes(&self) -> costwatch_store::error::Result<Vec<Scope>> {
+        self.inner.scopes().await
+    }
+
+    async fn stored_all_series(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+        kinds: &[ScopeKind],
+    ) -> costwatch_store::error::Result<Vec<DailySeries>> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.stored_all_series(start, end, kinds).await
+    }
+
+    async fn day_range(&self) -> costwatch_store::error::Result<Option<(NaiveDate, NaiveDate)>> {
+        self.inner.day_range().await
+    }
+}
+
+#[tokio::test]
+async fn drivers_read_the_window_once_per_group_of_scopes() {
+    let rollups = Counting::default();
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    let days: Vec<NaiveDate> = day(3, 1)
+        .iter_days()
+        .take_while(|d| *d <= day(4, 20))
+        .collect();
+    let scopes: Vec<Scope> = [
+        "org",
+        "account=111",
+        "service=Amazon EC2",
+        "tag=team|value=web",
+    ]
+    .iter()
+    .map(|k| k.parse().unwrap())
+    .chain([Scope::AccountService {
+        account: "111".into(),
+        service: "Amazon EC2".into(),
+    }])
+    .collect();
+    // April spends more than March: every scope has drivers to find.
+    let rows: Vec<RollupRow> = days
+        .iter()
+        .flat_map(|d| {
+            let usage = Money::from(if *d >= day(4, 1) { 20 } else { 10 });
+            scopes.iter().map(move |scope| RollupRow {
+                scope: scope.clone(),
+                day: *d,
+                cost: DailyCost {
+                    usage,
+                    ..Default::default()
+                },
+            })
+        })
+        .collect();
+    rollups.replace_days(&days, &rows).await.unwrap();
+    let (cfg, names) = (PipelineConfig::default(), BTreeMap::new());
+    let reader = DriverReader::new(&rollups, &cfg, &names, day(4, 20));
+    let reads = || rollups.reads.load(Ordering::SeqCst);
+    // The pair has only usage to name, which is no news: no drivers, but it is read.
+    for scope in [&scopes[1], &scopes[2], &scopes[4]] {
+        let found = reader.of(scope).await.unwrap();
+        let pair = scope.kind() == ScopeKind::AccountService;
+        assert_eq!(found.is_some(), !pair, "{scope:?}");
+    }
+    assert_eq!(
+        reads(),
+        1,
+        "an account, a service and their pair share one read"
+    );
+    // The tag too has only usage to name.
+    assert!(reader.of(&scopes[0]).await.unwrap().is_some());
+    assert!(reader.of(&scopes[3]).await.unwrap().is_none());
+    assert_eq!(reads(), 2, "the organisation and a tag share the other");
+}
