@@ -12,6 +12,11 @@
 //!   new crossing, not a repeat;
 //! * a **forecast** threshold is notified once per period and never resolved: forecasts move
 //!   by a few percent from day to day and would otherwise flap.
+//!
+//! A **daily** budget's period is one day, and Cost Explorer first reports a day before it has
+//! settled: every run checks the budget's last [`RECHECKED_DAYS`] days again, so a day that a
+//! revision takes over its amount is notified then (its own period, once), and one a revision
+//! takes back under is resolved.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,8 +43,11 @@ use crate::error::Result;
 pub struct BudgetStatus {
     /// Its figures, for the period its `period` says (this month's, quarter's or year's so far).
     pub line: BudgetLine,
+    /// Thresholds crossed now: the period's, and a daily budget's on each day it checks again
+    /// ([`RECHECKED_DAYS`]).
     pub crossings: Vec<BudgetCrossing>,
-    /// Actual-basis thresholds not crossed now (to resolve those notified before a credit).
+    /// Actual-basis thresholds not crossed now (to resolve those notified before a credit or a
+    /// revision), on the same days.
     pub cleared: Vec<BudgetCrossing>,
     /// The budget's scope from its period's first day to the day evaluated, as read for it:
     /// the burn-down (`/v1/budgets`) needs no second read.
@@ -73,6 +81,24 @@ impl BudgetStatus {
     }
 }
 
+/// Days a daily budget checks on every run, the day evaluated and those before it: the days
+/// collection restates by default (`collect.restate_days`). The first report of a day is
+/// partial (a day's budget read on it alone missed spend that arrived the next morning).
+pub const RECHECKED_DAYS: u32 = crate::incremental::DEFAULT_RESTATE_DAYS;
+
+/// The days whose thresholds a run checks, oldest first: the day evaluated, and for a daily
+/// budget the days before it that Cost Explorer may still have revised.
+fn checked_days(period: BudgetPeriod, as_of: NaiveDate) -> Vec<NaiveDate> {
+    let back = match period.is_daily() {
+        true => RECHECKED_DAYS.saturating_sub(1),
+        false => 0,
+    };
+    (0..=back)
+        .rev()
+        .filter_map(|n| as_of.checked_sub_days(Days::new(n.into())))
+        .collect()
+}
+
 /// Days without a cost after which a budget's scope is named as possibly misspelt.
 pub const UNKNOWN_SCOPE_DAYS: u64 = 90;
 
@@ -102,7 +128,8 @@ pub async fn evaluate_all(
     let read_from = |budget: &Budget| {
         let from = averaged_from(budget).unwrap_or(budget.period_start(as_of));
         match budget.period {
-            BudgetPeriod::Monthly | BudgetPeriod::Daily => from,
+            BudgetPeriod::Monthly => from,
+            BudgetPeriod::Daily => checked_days(budget.period, as_of)[0],
             BudgetPeriod::Quarterly | BudgetPeriod::Annually => from.min(forecast_from),
         }
     };
@@ -182,12 +209,14 @@ pub async fn evaluate_all(
             None => Cow::Borrowed(configured),
         };
         let (mut crossings, mut cleared) = (Vec::new(), Vec::new());
-        for (mut c, crossed) in thresholds(&budget, &series, forecast, as_of) {
-            c.auto_adjusted_months = auto.map(|a| a.months);
-            if crossed {
-                crossings.push(c);
-            } else if c.threshold.basis == ThresholdBasis::Actual {
-                cleared.push(c);
+        for day in checked_days(budget.period, as_of) {
+            for (mut c, crossed) in thresholds(&budget, &history, forecast, day) {
+                c.auto_adjusted_months = auto.map(|a| a.months);
+                if crossed {
+                    crossings.push(c);
+                } else if c.threshold.basis == ThresholdBasis::Actual {
+                    cleared.push(c);
+                }
             }
         }
         let has_costs = series.days.iter().any(Option::is_some);
@@ -450,8 +479,9 @@ pub async fn notify_crossings(
                 .and_then(|a| names.get(a))
                 .map(String::as_str)
         };
+        // By period (a daily budget checks several days) and basis: the highest of each.
         type Fresh = Vec<(String, Notification, Option<u64>)>;
-        let mut fresh: BTreeMap<ThresholdBasis, Fresh> = BTreeMap::new();
+        let mut fresh: BTreeMap<(NaiveDate, ThresholdBasis), Fresh> = BTreeMap::new();
         for crossing in &status.crossings {
             let first = envelopes::budget(crossing, name_of(crossing), now);
             let key = format!("budget/{}", first.subject_id);
@@ -470,7 +500,7 @@ pub async fn notify_crossings(
                 Some(_) => continue,
             };
             fresh
-                .entry(crossing.threshold.basis)
+                .entry((crossing.period_start, crossing.threshold.basis))
                 .or_default()
                 .push((key, n, expected));
         }
@@ -497,8 +527,10 @@ pub async fn notify_crossings(
             published.push(highest);
         }
 
-        // Fell back under: resolve what is open, announce the highest one that was sent.
-        let mut resolved: Vec<(String, Notification, Record)> = Vec::new();
+        // Fell back under: resolve what is open, announce the highest one of each period that
+        // was sent.
+        let mut resolved: BTreeMap<NaiveDate, Vec<(String, Notification, Record)>> =
+            BTreeMap::new();
         for crossing in &status.cleared {
             let subject = envelopes::budget(crossing, None, now).subject_id;
             let key = format!("budget/{subject}");
@@ -513,24 +545,27 @@ pub async fn notify_crossings(
                     name_of(crossing),
                     now,
                 );
-                resolved.push((key, n, r));
+                let period = resolved.entry(crossing.period_start).or_default();
+                period.push((key, n, r));
             }
         }
-        resolved.sort_by_key(|(_, n, _)| threshold_percent(n));
-        let announce = resolved
-            .iter()
-            .rev()
-            .find(|(_, _, r)| r.sent)
-            .map(|(_, n, _)| n.id.clone());
-        for (key, n, r) in &resolved {
-            let sent = announce.as_deref() == Some(n.id.as_str());
-            // Published before it is recorded, like a crossing: a failed write means a retry
-            // may send it twice, never that it is lost.
-            if sent {
-                bus.publish(n).await?;
-                published.push(n.clone());
+        for mut period in resolved.into_values() {
+            period.sort_by_key(|(_, n, _)| threshold_percent(n));
+            let announce = period
+                .iter()
+                .rev()
+                .find(|(_, _, r)| r.sent)
+                .map(|(_, n, _)| n.id.clone());
+            for (key, n, r) in &period {
+                let sent = announce.as_deref() == Some(n.id.as_str());
+                // Published before it is recorded, like a crossing: a failed write means a
+                // retry may send it twice, never that it is lost.
+                if sent {
+                    bus.publish(n).await?;
+                    published.push(n.clone());
+                }
+                record(state, key, n, sent, Some(r.version)).await?;
             }
-            record(state, key, n, sent, Some(r.version)).await?;
         }
     }
     Ok(published)

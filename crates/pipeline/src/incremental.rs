@@ -43,6 +43,9 @@ pub const CENTS_PER_REQUEST: u64 = 1;
 const MAX_BACKFILL_DAYS: u32 = 425;
 /// Attempts at the month total before giving up on a busy item.
 const MONTH_TOTAL_ATTEMPTS: usize = 10;
+/// Days before the watermark a run checks again by default: Cost Explorer revises a day for a
+/// few days after it first reports it, as usage, credits and discounts settle.
+pub const DEFAULT_RESTATE_DAYS: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -58,7 +61,7 @@ pub struct CollectSettings {
 impl Default for CollectSettings {
     fn default() -> Self {
         Self {
-            restate_days: 3,
+            restate_days: DEFAULT_RESTATE_DAYS,
             backfill_days: 90,
             max_requests_per_run: 20,
         }

@@ -891,6 +891,138 @@ async fn a_daily_budget_holds_each_day_to_its_amount() {
     }
 }
 
+/// Cost Explorer first reports a day before it has settled: a daily budget checks its last
+/// `RECHECKED_DAYS` days on every run, so a day a revision takes over its amount is notified
+/// once, as that day's alert, and resolved when a revision takes it back under; a day older
+/// than that is not read again.
+#[tokio::test]
+async fn a_daily_budget_hears_of_a_day_revised_over_its_amount() {
+    use costwatch_core::findings::{BudgetPeriod, Threshold, ThresholdBasis};
+    use costwatch_pipeline::budgets::RECHECKED_DAYS;
+    assert_eq!(RECHECKED_DAYS, 3);
+    let (org, store, mut cfg) = loaded().await;
+    let account = org.planted.spike_account.clone();
+    let spent = |records: &[costwatch_core::CostRecord], d: NaiveDate| -> costwatch_core::Money {
+        let on_day = records.iter().filter(|r| r.day() == d);
+        on_day
+            .filter(|r| r.sub_account_id == account)
+            .map(|r| r.billed_cost)
+            .sum()
+    };
+    let days_before = |n: u64| end() - Days::new(n);
+    // Half as much again as the account's largest day in the week before the spike: no day
+    // before the spike crosses as first reported.
+    let largest = (1..=9).map(|n| spent(&org.records, days_before(n))).max();
+    let amount = (largest.unwrap() * costwatch_core::Money::new(15, 1)).round_dp(2);
+    cfg.budgets = vec![Budget {
+        period: BudgetPeriod::Daily,
+        amount,
+        thresholds: vec![Threshold {
+            percent: 100,
+            basis: ThresholdBasis::Actual,
+        }],
+        ..budget("sandbox daily", &format!("account={account}"), 0, None)
+    }];
+    cfg.validate().unwrap();
+    let alerts = |run: &costwatch_pipeline::RunSummary| -> Vec<Notification> {
+        let budget_alerts = run.notifications.iter().filter(
+            |n| matches!(&n.body, NotificationBody::Budget(b) if b.budget == "sandbox daily"),
+        );
+        budget_alerts.cloned().collect()
+    };
+    // A day's records as Cost Explorer reports them now: collected and aggregated again.
+    let restate = |records: Vec<costwatch_core::CostRecord>, day: NaiveDate| {
+        let store = &store;
+        async move {
+            let source = MemoryCostSource::new(records);
+            let collected = collect::collect(&source, &store.lake, day, day)
+                .await
+                .unwrap();
+            aggregate::aggregate(
+                &store.lake,
+                &store.rollups,
+                &store.state,
+                &PipelineConfig::default(),
+                &collected.days,
+            )
+            .await
+            .unwrap();
+        }
+    };
+    // The account's records of `day` with a late charge of `extra` on its first one.
+    let revised = |day: NaiveDate, extra: costwatch_core::Money| {
+        let mut records: Vec<_> = org
+            .records
+            .iter()
+            .filter(|r| r.day() == day)
+            .cloned()
+            .collect();
+        let late = records
+            .iter()
+            .position(|r| r.sub_account_id == account)
+            .unwrap();
+        records[late].billed_cost += extra;
+        records[late].effective_cost += extra;
+        records
+    };
+    let as_of = days_before(1);
+    let quiet = run_day(&ports(&store), &cfg, days_before(2), at(days_before(2)))
+        .await
+        .unwrap();
+    assert!(alerts(&quiet).is_empty(), "{:#?}", alerts(&quiet));
+
+    // Two days before the run: still checked. Over by a revision, it is that day's alert.
+    let day = days_before(3);
+    restate(revised(day, amount), day).await;
+    let run = run_day(&ports(&store), &cfg, as_of, at(as_of))
+        .await
+        .unwrap();
+    let sent = alerts(&run);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let NotificationBody::Budget(figures) = &sent[0].body else {
+        unreachable!()
+    };
+    assert_eq!((figures.period_start, figures.period_end), (day, day));
+    assert_eq!(figures.actual, spent(&org.records, day) + amount);
+    assert_eq!(sent[0].state, State::Open);
+    let subject = sent[0].subject_id.clone();
+    assert!(
+        sent[0].summary.contains(&format!(" spent on {day}.")),
+        "{}",
+        sent[0].summary
+    );
+    let doc = serde_json::to_value(&sent[0]).unwrap();
+    assert!(support::schema().is_valid(&doc), "{doc}");
+    // The budget's line is still the day evaluated.
+    assert_eq!(run.budgets[0].line.actual, spent(&org.records, as_of));
+    let again = run_day(&ports(&store), &cfg, as_of, at(as_of))
+        .await
+        .unwrap();
+    assert!(alerts(&again).is_empty(), "{:#?}", alerts(&again));
+
+    // Revised back under: resolved, once.
+    restate(revised(day, costwatch_core::Money::ZERO), day).await;
+    let run = run_day(&ports(&store), &cfg, as_of, at(as_of))
+        .await
+        .unwrap();
+    let sent = alerts(&run);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(sent[0].state, State::Resolved);
+    assert_eq!(sent[0].subject_id, subject);
+    let again = run_day(&ports(&store), &cfg, as_of, at(as_of))
+        .await
+        .unwrap();
+    assert!(alerts(&again).is_empty(), "{:#?}", alerts(&again));
+
+    // Three days before the run: past the days Cost Explorer revises, not read again.
+    let older = days_before(4);
+    restate(revised(older, amount), older).await;
+    let run = run_day(&ports(&store), &cfg, as_of, at(as_of))
+        .await
+        .unwrap();
+    assert!(alerts(&run).is_empty(), "{:#?}", alerts(&run));
+}
+
 /// A budget alert says what moved its scope's month: for the organisation its accounts,
 /// services and tags, for an account its services, each the month so far against the same
 /// days of last month, and each equal to the synthetic records summed independently.
