@@ -3,14 +3,16 @@
 //!
 //! The month so far is compared with the same days of last month (1–20 November with 1–20
 //! October; the 29th to 31st of a longer month with the whole of a shorter one), as the
-//! forecast and the budget count spend (credits in or out). Each child's change between the
+//! forecast and the budget count spend (credits in or out). A daily budget's day is compared
+//! with the same weekday a week before ([`Span::Day`]): spend that follows the week (quiet
+//! weekends) would make the day before a poor yardstick on a Monday. Each child's change between the
 //! two windows is its contribution: the accounts, services, tag values and cost category
 //! values the caller passes, and the scope's own charge types (usage, fees, tax, credits: a
 //! credit that ran out raises net spend with no service using more). Unlike an anomaly's root
 //! cause there is no model here: a month against a month is a difference people can check
 //! in Cost Explorer.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use costwatch_core::findings::{Drivers, RootCause};
 use costwatch_core::money::to_f64;
 use costwatch_core::series::month_last_day;
@@ -21,6 +23,31 @@ use crate::root_cause::largest_first;
 
 /// One bucket of a day's cost.
 type Part = fn(&DailyCost) -> Money;
+
+/// What a scope's drivers compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Span {
+    /// The month so far against the same days of last month ([`windows`]).
+    MonthToDate,
+    /// One day against the same weekday a week before: a daily budget's day.
+    Day,
+}
+
+/// Days between a day and the one it is compared with ([`Span::Day`]).
+pub const DAY_COMPARED_DAYS_BEFORE: u64 = 7;
+
+impl Span {
+    /// `(from, compared_from, compared_to)` for a window ending on `to`.
+    pub fn windows(self, to: NaiveDate) -> (NaiveDate, NaiveDate, NaiveDate) {
+        match self {
+            Span::MonthToDate => windows(to),
+            Span::Day => {
+                let before = to - Days::new(DAY_COMPARED_DAYS_BEFORE);
+                (to, before, before)
+            }
+        }
+    }
+}
 
 /// The month so far up to `to` and the same days of last month: `(from, compared_from,
 /// compared_to)`.
@@ -33,19 +60,19 @@ pub fn windows(to: NaiveDate) -> (NaiveDate, NaiveDate, NaiveDate) {
     (from, compared_from, day)
 }
 
-/// The scope's drivers up to `to`, largest first, at most `limit`; `children` are
+/// The scope's drivers over `span` up to `to`, largest first, at most `limit`; `children` are
 /// `(dimension, value, series)` as in [`crate::root_cause::rank`]. A day a series lacks is a
 /// day without spend: the data starts on `first_collected`. `None` when it starts after the
-/// first of last month (there is nothing to compare with), when the scope's spend did not
+/// compared window does (there is nothing to compare with), when the scope's spend did not
 /// change, or when no child moved its way.
 pub fn rank(
     scope: &DailySeries,
     children: &[(String, String, DailySeries)],
-    (first_collected, to): (NaiveDate, NaiveDate),
+    (span, first_collected, to): (Span, NaiveDate, NaiveDate),
     cfg: &ForecastConfig,
     limit: usize,
 ) -> Option<Drivers> {
-    let (from, compared_from, compared_to) = windows(to);
+    let (from, compared_from, compared_to) = span.windows(to);
     if first_collected > compared_from {
         return None;
     }

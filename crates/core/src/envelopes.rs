@@ -583,7 +583,8 @@ fn informational(
 impl Notification {
     /// A forecast or budget alert with what moved its scope's spend: the figures carry them,
     /// and the summary names the largest two ("The month so far is up $2,345.67 on 1–20
-    /// October, most in account web-prod (+$1,840.00) and Amazon SageMaker (+$620.00).").
+    /// October, most in account web-prod (+$1,840.00) and Amazon SageMaker (+$620.00)."; a
+    /// daily budget's "The day is up $400.00 on 9 November, …").
     /// Other kinds are returned as they are.
     pub fn with_drivers(mut self, drivers: Drivers) -> Self {
         let slot = match &mut self.body {
@@ -607,8 +608,12 @@ impl Notification {
             true => "up",
             false => "down",
         };
+        let what = match drivers.compares_one_day() {
+            true => "The day",
+            false => "The month so far",
+        };
         self.summary.push_str(&format!(
-            " The month so far is {way} {} on {}{most}.",
+            " {what} is {way} {} on {}{most}.",
             display(drivers.change.abs(), &self.currency),
             day_span(drivers.compared_from, drivers.compared_to),
         ));

@@ -79,6 +79,17 @@ pub struct Drivers {
     pub causes: Vec<RootCause>,
 }
 
+impl Drivers {
+    /// One day against another (a daily budget's: the same weekday a week before), not the
+    /// month so far against last month's same days, which on the 1st is one day too.
+    pub fn compares_one_day(&self) -> bool {
+        self.from == self.to && self.compared_from == self.compared_to && {
+            let apart = (self.from - self.compared_from).num_days();
+            apart > 0 && apart < 28
+        }
+    }
+}
+
 /// One resource behind an anomaly (from CUR / Data Exports line items): what it added to the
 /// day against its recent baseline, and whether that came from using more (usage) or paying more
 /// per unit (rate). See `costwatch_analytics::resource_drivers`.

@@ -504,19 +504,20 @@ pub async fn notify_crossings(
                 .or_default()
                 .push((key, n, expected));
         }
-        for mut group in fresh.into_values() {
+        for ((period, _), mut group) in fresh {
             group.sort_by_key(|(_, n, _)| threshold_percent(n));
             let Some((_, highest, _)) = group.last_mut() else {
                 continue;
             };
-            // Recorded as sent, drivers and all: an acknowledgement announces it again. The
-            // drivers compare months; a day's budget is over for what moved that day, which the
-            // anomaly alerts explain, and a month's movers beside it would mislead.
+            // Recorded as sent, drivers and all: an acknowledgement announces it again. A
+            // day's budget is over for what moved that day: its day against the same weekday
+            // a week before, not the month's movers.
             let scope = &status.period_so_far.scope;
-            if let Some(d) = match status.line.period.is_daily() {
-                true => None,
+            let found = match status.line.period.is_daily() {
+                true => drivers.of_day(scope, period).await?,
                 false => drivers.of(scope).await?,
-            } {
+            };
+            if let Some(d) = found {
                 *highest = highest.clone().with_drivers(d);
             }
             let highest = highest.clone();

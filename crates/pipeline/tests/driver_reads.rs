@@ -1,7 +1,7 @@
-//! What moved the month is read from the rollups at most twice a run: once for the
-//! organisation with its tags and cost categories, once for accounts, services and account ×
-//! service. On DynamoDB each read is one Query per day over every scope of the day, so an
-//! account's alert and a service's reading the window apart would pay for it twice.
+//! What moved the month (or a daily budget's day) is read from the rollups once a run, for
+//! every scope with drivers. On DynamoDB each read is one Query per day over every scope of
+//! the day, so the organisation's alert and an account's reading the window apart would pay
+//! for it twice.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -61,7 +61,7 @@ impl RollupStore for Counting {
 }
 
 #[tokio::test]
-async fn drivers_read_the_window_once_per_group_of_scopes() {
+async fn drivers_read_the_window_once_a_run() {
     let rollups = Counting::default();
     let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
     let days: Vec<NaiveDate> = day(3, 1)
@@ -114,5 +114,10 @@ async fn drivers_read_the_window_once_per_group_of_scopes() {
     // The tag too has only usage to name.
     assert!(reader.of(&scopes[0]).await.unwrap().is_some());
     assert!(reader.of(&scopes[3]).await.unwrap().is_none());
-    assert_eq!(reads(), 2, "the organisation and a tag share the other");
+    // A day of the last three weeks (a daily budget's), against the same weekday a week
+    // before it: April's first Sunday against March's last.
+    let days_ago = reader.of_day(&scopes[1], day(4, 5)).await.unwrap();
+    let windows = days_ago.map(|d| (d.to, d.compared_to, d.change));
+    assert_eq!(windows, Some((day(4, 5), day(3, 29), Money::from(10))));
+    assert_eq!(reads(), 1, "the organisation, a tag and a day share it too");
 }

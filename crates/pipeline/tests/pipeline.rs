@@ -787,7 +787,8 @@ async fn a_quarterly_budget_holds_the_quarter_to_date_against_its_forecast() {
 
 /// A daily budget holds each day's spend to its amount: the planted spike's day crosses, the
 /// day before does not; a day has no forecast (its forecast thresholds are skipped, it is
-/// never "forecast pending"), one alert per day, and a day has no months to average or plan.
+/// never "forecast pending"), one alert per day, which says what moved the day against the
+/// same weekday a week before, and a day has no months to average or plan.
 #[tokio::test]
 async fn a_daily_budget_holds_each_day_to_its_amount() {
     use costwatch_core::findings::{BudgetPeriod, Threshold, ThresholdBasis};
@@ -863,8 +864,47 @@ async fn a_daily_budget_holds_each_day_to_its_amount() {
         alert.summary
     );
     assert!(!alert.summary.contains("forecast"), "{}", alert.summary);
-    // The month's drivers would explain the wrong span: a day's budget carries none.
-    assert_eq!(figures.drivers, None);
+    // What moved the day: against the same weekday a week before, not the month's movers.
+    let week_before = end() - Days::new(7);
+    let drivers = figures
+        .drivers
+        .as_ref()
+        .expect("what moved the spike's day");
+    let windows = (
+        drivers.from,
+        drivers.to,
+        drivers.compared_from,
+        drivers.compared_to,
+    );
+    assert_eq!(windows, (end(), end(), week_before, week_before));
+    assert_eq!(drivers.change, spike - spent(week_before));
+    let spiking = |d: NaiveDate| -> costwatch_core::Money {
+        let records = org
+            .records
+            .iter()
+            .filter(|r| r.service_name == p.spike_service);
+        records
+            .filter(|r| r.day() == d && r.sub_account_id == p.spike_account)
+            .map(|r| r.billed_cost)
+            .sum()
+    };
+    let first = &drivers.causes[0];
+    assert_eq!(
+        (first.dimension.as_str(), first.value.as_str()),
+        ("service", p.spike_service.as_str())
+    );
+    assert_eq!(first.contribution, spiking(end()) - spiking(week_before));
+    let why = format!(
+        " on {}, most in {} (+$",
+        week_before.format("%-d %B"),
+        p.spike_service
+    );
+    assert!(
+        alert.summary.contains(" The day is up $"),
+        "{}",
+        alert.summary
+    );
+    assert!(alert.summary.contains(&why), "{}", alert.summary);
     let doc = serde_json::to_value(alert).unwrap();
     assert!(support::schema().is_valid(&doc), "{doc}");
     // The same day again: notified once.

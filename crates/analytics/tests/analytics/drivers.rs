@@ -1,5 +1,5 @@
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use costwatch_analytics::drivers::{rank, windows};
+use costwatch_analytics::drivers::{Span, rank, windows};
 use costwatch_analytics::forecast::{Credits, ForecastConfig};
 use costwatch_core::{DailyCost, DailySeries, Money, Scope};
 use rust_decimal_macros::dec;
@@ -81,7 +81,14 @@ fn the_account_that_doubled_and_the_credit_that_ended_explain_the_rise() {
         ("account".to_owned(), "web".to_owned(), web),
         ("account".to_owned(), "data".to_owned(), data),
     ];
-    let d = rank(&org, &children, (start, to), &ForecastConfig::default(), 5).expect("drivers");
+    let d = rank(
+        &org,
+        &children,
+        (Span::MonthToDate, start, to),
+        &ForecastConfig::default(),
+        5,
+    )
+    .expect("drivers");
     assert_eq!(
         (d.from, d.compared_from, d.compared_to),
         (date(2026, 11, 1), start, date(2026, 10, 20))
@@ -111,7 +118,7 @@ fn the_account_that_doubled_and_the_credit_that_ended_explain_the_rise() {
     let gross = ForecastConfig {
         credits: Credits::Excluded,
     };
-    let d = rank(&org, &children, (start, to), &gross, 5).expect("drivers");
+    let d = rank(&org, &children, (Span::MonthToDate, start, to), &gross, 5).expect("drivers");
     assert_eq!(d.change, dec!(2000));
     let found: Vec<&str> = d.causes.iter().map(|c| c.value.as_str()).collect();
     assert_eq!(found, vec!["web"]);
@@ -133,7 +140,14 @@ fn a_fall_is_explained_by_what_fell_only() {
         ("service".to_owned(), "Batch".to_owned(), batch),
         ("service".to_owned(), "S3".to_owned(), s3),
     ];
-    let d = rank(&org, &children, (start, to), &ForecastConfig::default(), 5).expect("drivers");
+    let d = rank(
+        &org,
+        &children,
+        (Span::MonthToDate, start, to),
+        &ForecastConfig::default(),
+        5,
+    )
+    .expect("drivers");
     assert_eq!(d.change, dec!(-550));
     let found: Vec<(&str, Money)> = d
         .causes
@@ -167,7 +181,14 @@ fn days_without_spend_count_as_zero() {
         ("service".to_owned(), "S3".to_owned(), steady),
         ("service".to_owned(), "Batch".to_owned(), batch),
     ];
-    let d = rank(&org, &children, (start, to), &ForecastConfig::default(), 5).expect("drivers");
+    let d = rank(
+        &org,
+        &children,
+        (Span::MonthToDate, start, to),
+        &ForecastConfig::default(),
+        5,
+    )
+    .expect("drivers");
     // 1–20 October has six weekend days.
     assert_eq!(d.change, dec!(300));
     let found: Vec<(&str, Money)> = d
@@ -189,11 +210,17 @@ fn without_last_months_days_there_is_nothing_to_compare_with() {
     });
     let children = vec![("account".to_owned(), "a".to_owned(), child)];
     assert_eq!(
-        rank(&org, &children, (start, to), &ForecastConfig::default(), 5),
+        rank(
+            &org,
+            &children,
+            (Span::MonthToDate, start, to),
+            &ForecastConfig::default(),
+            5
+        ),
         None
     );
     // Had the data started on 1 October, 1–4 October would be days without spend.
-    let from_the_first = (date(2026, 10, 1), to);
+    let from_the_first = (Span::MonthToDate, date(2026, 10, 1), to);
     let d = rank(
         &org,
         &children,
@@ -207,7 +234,56 @@ fn without_last_months_days_there_is_nothing_to_compare_with() {
     let days = (to - start).num_days() as u64 + 1;
     let org = series(Scope::Org, start, days, |_| usage(dec!(100)));
     assert_eq!(
-        rank(&org, &[], (start, to), &ForecastConfig::default(), 5),
+        rank(
+            &org,
+            &[],
+            (Span::MonthToDate, start, to),
+            &ForecastConfig::default(),
+            5
+        ),
         None
     );
+}
+
+/// A daily budget's day against the same weekday a week before: a Monday's batch account is
+/// named, not the weekend's quiet, and the data must reach back to that day.
+#[test]
+fn a_day_is_compared_with_the_same_weekday_a_week_before() {
+    let (start, to) = (date(2026, 11, 1), date(2026, 11, 16));
+    assert_eq!(to.weekday(), Weekday::Mon);
+    assert_eq!(
+        Span::Day.windows(to),
+        (to, date(2026, 11, 9), date(2026, 11, 9))
+    );
+    let days = (to - start).num_days() as u64 + 1;
+    let weekend = |d: NaiveDate| matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+    // Web follows the week; batch ran away on the 16th.
+    let web = series(Scope::Account("web".into()), start, days, |d| {
+        usage(if weekend(d) { dec!(20) } else { dec!(100) })
+    });
+    let batch = series(Scope::Account("batch".into()), start, days, |d| {
+        usage(if d == to { dec!(450) } else { dec!(50) })
+    });
+    let org = merged(Scope::Org, &[&web, &batch]);
+    let children = vec![
+        ("account".to_owned(), "web".to_owned(), web),
+        ("account".to_owned(), "batch".to_owned(), batch),
+    ];
+    let cfg = ForecastConfig::default();
+    let d = rank(&org, &children, (Span::Day, start, to), &cfg, 5).expect("drivers");
+    assert_eq!(
+        (d.from, d.to, d.compared_from, d.compared_to),
+        (to, to, date(2026, 11, 9), date(2026, 11, 9))
+    );
+    assert_eq!(d.change, dec!(400));
+    let named: Vec<_> = d
+        .causes
+        .iter()
+        .map(|c| (c.value.as_str(), c.contribution))
+        .collect();
+    assert_eq!(named, vec![("batch", dec!(400))]);
+    // Against the day before (a Sunday) web would have risen by $80 too: not what moved it.
+    // Data from the 10th cannot say what the 9th was.
+    let late = (Span::Day, date(2026, 11, 10), to);
+    assert_eq!(rank(&org, &children, late, &cfg, 5), None);
 }
