@@ -692,7 +692,7 @@ async fn the_dashboard_on_a_first_day_says_what_it_cannot_know_yet() {
 }
 
 /// A daily budget's card: the day's spend against its amount, no forecast (the day is
-/// complete) and no one-point burn-down chart.
+/// complete), no one-point burn-down chart, and what moved the day rather than the month.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daily_budget_card_says_the_day_without_a_forecast_or_a_chart() {
     let (_dir, _server, _base, _http, driver) = first_day_dashboard(
@@ -719,6 +719,22 @@ async fn a_daily_budget_card_says_the_day_without_a_forecast_or_a_chart() {
     );
     assert!(!text.to_lowercase().contains("forecast"), "{text}");
     assert_eq!(card["charts"], 0, "{card:#}");
+    // What moved the day, as its alert would say it: on the data's first day there is no
+    // same weekday a week before to compare with.
+    driver.click("#budgets .drivers summary").await;
+    let panel = driver
+        .wait_for(
+            r#"const panel = document.querySelector('#budgets .drivers');
+               (function check() { panel.dataset.state === 'drawn'
+                 ? done({summary: panel.querySelector('summary').textContent,
+                         text: panel.querySelector('div').textContent})
+                 : setTimeout(check, 25); })();"#,
+            json!([]),
+        )
+        .await;
+    assert_eq!(panel["summary"], "What moved the day", "{panel:#}");
+    let said = panel["text"].as_str().unwrap();
+    assert!(said.contains("the same weekday a week before"), "{panel:#}");
     driver.call(reqwest::Method::DELETE, "", Value::Null).await;
 }
 

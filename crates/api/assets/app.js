@@ -323,24 +323,25 @@ function drawBudget(b, asOf) {
       el("circle", { class: "anomaly-marker", r: 5, cx: s.sx(toDay(b.breach_date)), cy: s.sy(Number(b.limit)) }, svg);
     }
   }
-  card.appendChild(driversPanel(b.scope, asOf));
+  // A daily budget's alert says what moved its day, against the same weekday a week before.
+  card.appendChild(driversPanel(b.scope, asOf, b.period === "daily" ? "day" : "month"));
   return card;
 }
 
-// What moved the month, as the budget alerts say it (/v1/drivers): read when opened, so a page
-// of budgets reads no more on load than before.
-function driversPanel(scope, asOf) {
+// What moved the month (or a daily budget's day), as the budget alerts say it (/v1/drivers):
+// read when opened, so a page of budgets reads no more on load than before.
+function driversPanel(scope, asOf, span) {
   const panel = document.createElement("details");
   panel.className = "drivers";
   const body = document.createElement("div");
-  panel.append(text("summary", "What moved the month"), body);
+  panel.append(text("summary", `What moved the ${span}`), body);
   panel.addEventListener("toggle", async () => {
     if (!panel.open || panel.dataset.state) return;
     panel.dataset.state = "reading";
     body.textContent = "Reading…";
     try {
-      const answer = await api(`/v1/drivers?scope=${encodeURIComponent(scope)}&as_of=${asOf}`);
-      drawDrivers(body, answer.drivers);
+      const answer = await api(`/v1/drivers?scope=${encodeURIComponent(scope)}&as_of=${asOf}&span=${span}`);
+      drawDrivers(body, answer.drivers, span);
       panel.dataset.state = "drawn";
     } catch (e) {
       body.textContent = "Could not load: " + e.message;
@@ -361,10 +362,12 @@ function daySpan(from, to) {
 
 const signedMoney = (v) => (Number(v) > 0 ? "+" : "") + fmt(v);
 
-function drawDrivers(body, d) {
+function drawDrivers(body, d, span) {
   body.textContent = "";
   if (!d) {
-    body.appendChild(text("p", "Nothing to compare yet: last month is not all in the data, or the month so far has not changed.", "muted"));
+    body.appendChild(text("p", span === "day"
+      ? "Nothing to compare yet: the same weekday a week before is not in the data, or the day has not changed."
+      : "Nothing to compare yet: last month is not all in the data, or the month so far has not changed.", "muted"));
     return;
   }
   body.appendChild(text("p", `${daySpan(d.from, d.to)} against ${daySpan(d.compared_from, d.compared_to)}: ${signedMoney(d.change)}`));

@@ -743,6 +743,30 @@ async fn drivers_say_what_moved_the_month_as_the_budget_alerts_do() {
     let bad = call(&api, get("/v1/drivers?scope=nonsense%3Dx")).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     contract.check("GET", "/v1/drivers", 400, &bad.content_type, &bad.body);
+
+    // A daily budget's span: the day against the same weekday a week before, by the same
+    // days `/v1/costs` gives.
+    let a = call(&api, get("/v1/drivers?span=day")).await;
+    contract.check("GET", "/v1/drivers", 200, &a.content_type, &a.body);
+    let day = a.json();
+    let d = &day["drivers"];
+    let week_before = (s.end - chrono::Days::new(7)).to_string();
+    let windows = [&d["from"], &d["to"], &d["compared_from"], &d["compared_to"]];
+    let end = s.end.to_string();
+    assert_eq!(windows, [&end, &end, &week_before, &week_before], "{day:#}");
+    let total_on = |items: &serde_json::Value, date: &str| -> f64 {
+        let items = items["items"].as_array().unwrap();
+        let on_day = items.iter().find(|i| i["date"] == date).unwrap();
+        on_day["total"].as_str().unwrap().parse().unwrap()
+    };
+    let uri = format!("/v1/costs?start={week_before}&end={end}&limit=100");
+    let days = call(&api, get(&uri)).await.json();
+    let change = total_on(&days, &end) - total_on(&days, &week_before);
+    let stated: f64 = d["change"].as_str().unwrap().parse().unwrap();
+    assert!((change - stated).abs() < 0.01, "{change} against {day:#}");
+    let bad = call(&api, get("/v1/drivers?span=week")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    contract.check("GET", "/v1/drivers", 400, &bad.content_type, &bad.body);
 }
 
 /// `/v1/budgets` gives the breach date and the allowed daily spend each budget alert gave on

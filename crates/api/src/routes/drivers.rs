@@ -1,6 +1,7 @@
 //! What moved a scope's month: the month so far against the same days of last month, by the
 //! values below the scope and its charge types, as budget and month-end forecast alerts say
-//! it (`drivers`). Computed on request from the rollups with the pipeline's own reader, as the
+//! it (`drivers`); with `span=day`, what moved the day against the same weekday a week before,
+//! as a daily budget's alert says it. Computed on request from the rollups with the pipeline's own reader, as the
 //! other outlook routes are: the dashboard asks for one budget's when its reader opens them,
 //! so the page's first load reads no more than before.
 
@@ -23,14 +24,23 @@ pub struct DriversQuery {
     /// A scope key, as `/v1/costs` takes it; the organisation by default.
     scope: Option<String>,
     as_of: Option<NaiveDate>,
+    /// `month` (default) or `day`.
+    span: Option<SpanParam>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SpanParam {
+    Month,
+    Day,
 }
 
 #[derive(Serialize)]
 pub struct ScopeDrivers {
     scope: Scope,
     label: String,
-    /// The day the month so far ends: `as_of` as asked, or the last day stored when that is
-    /// earlier (or none was asked).
+    /// The day the month so far (or the day compared) ends: `as_of` as asked, or the last day
+    /// stored when that is earlier (or none was asked).
     as_of: Option<NaiveDate>,
     /// `None` when there is nothing to tell: no data, last month not collected in full, or no
     /// change.
@@ -55,7 +65,10 @@ pub async fn drivers(
             let config = api.config().await?;
             let names = account_names(api.state.as_ref()).await?;
             let reader = DriverReader::new(api.rollups.as_ref(), &config, &names, as_of);
-            reader.of(&scope).await?
+            match q.span.unwrap_or(SpanParam::Month) {
+                SpanParam::Month => reader.of(&scope).await?,
+                SpanParam::Day => reader.of_day(&scope, as_of).await?,
+            }
         }
     };
     Ok(Json(ScopeDrivers {
