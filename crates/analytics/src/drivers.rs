@@ -5,12 +5,12 @@
 //! October; the 29th to 31st of a longer month with the whole of a shorter one), as the
 //! forecast and the budget count spend (credits in or out). A daily budget's day is compared
 //! with the same weekday a week before ([`Span::Day`]): spend that follows the week (quiet
-//! weekends) would make the day before a poor yardstick on a Monday. Each child's change between the
-//! two windows is its contribution: the accounts, services, tag values and cost category
-//! values the caller passes, and the scope's own charge types (usage, fees, tax, credits: a
-//! credit that ran out raises net spend with no service using more). Unlike an anomaly's root
-//! cause there is no model here: a month against a month is a difference people can check
-//! in Cost Explorer.
+//! weekends) would make the day before a poor yardstick on a Monday. Each child's change
+//! between the two windows is its contribution: the accounts, services, tag values and cost
+//! category values the caller passes, and the scope's own charge types (usage, fees, tax,
+//! credits: a credit that ran out raises net spend with no service using more). Unlike an
+//! anomaly's root cause there is no model here: a month against a month is a difference people
+//! can check in Cost Explorer.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use costwatch_core::findings::{Drivers, RootCause};
