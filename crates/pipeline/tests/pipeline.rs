@@ -63,20 +63,26 @@ async fn loaded_days(days: u32) -> (synth::SyntheticOrg, MemoryStore, PipelineCo
     let store = MemoryStore::default();
     let cfg = config(&org);
     cfg.validate().unwrap();
-    let source = MemoryCostSource::new(org.records.clone());
-    let collected = collect::collect(&source, &store.lake, org.start, org.end)
+    load(&store, &cfg, org.records.clone(), (org.start, org.end)).await;
+    (org, store, cfg)
+}
+
+/// `records` collected into the store's lake for the days `from` to `to` (replacing them) and
+/// aggregated: as a run that pulls those days from Cost Explorer.
+async fn load(
+    store: &MemoryStore,
+    cfg: &PipelineConfig,
+    records: Vec<costwatch_core::CostRecord>,
+    (from, to): (NaiveDate, NaiveDate),
+) {
+    let source = MemoryCostSource::new(records);
+    let collected = collect::collect(&source, &store.lake, from, to)
         .await
         .unwrap();
-    aggregate::aggregate(
-        &store.lake,
-        &store.rollups,
-        &store.state,
-        &cfg,
-        &collected.days,
-    )
-    .await
-    .unwrap();
-    (org, store, cfg)
+    let days = &collected.days;
+    aggregate::aggregate(&store.lake, &store.rollups, &store.state, cfg, days)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -971,24 +977,7 @@ async fn a_daily_budget_hears_of_a_day_revised_over_its_amount() {
         budget_alerts.cloned().collect()
     };
     // A day's records as Cost Explorer reports them now: collected and aggregated again.
-    let restate = |records: Vec<costwatch_core::CostRecord>, day: NaiveDate| {
-        let store = &store;
-        async move {
-            let source = MemoryCostSource::new(records);
-            let collected = collect::collect(&source, &store.lake, day, day)
-                .await
-                .unwrap();
-            aggregate::aggregate(
-                &store.lake,
-                &store.rollups,
-                &store.state,
-                &PipelineConfig::default(),
-                &collected.days,
-            )
-            .await
-            .unwrap();
-        }
-    };
+    let restate = |records, day| load(&store, &cfg, records, (day, day));
     // The account's records of `day` with a late charge of `extra` on its first one.
     let revised = |day: NaiveDate, extra: costwatch_core::Money| {
         let mut records: Vec<_> = org
@@ -1006,6 +995,11 @@ async fn a_daily_budget_hears_of_a_day_revised_over_its_amount() {
         records
     };
     let as_of = days_before(1);
+    let run_as_of = || async {
+        run_day(&ports(&store), &cfg, as_of, at(as_of))
+            .await
+            .unwrap()
+    };
     let quiet = run_day(&ports(&store), &cfg, days_before(2), at(days_before(2)))
         .await
         .unwrap();
@@ -1014,9 +1008,7 @@ async fn a_daily_budget_hears_of_a_day_revised_over_its_amount() {
     // Two days before the run: still checked. Over by a revision, it is that day's alert.
     let day = days_before(3);
     restate(revised(day, amount), day).await;
-    let run = run_day(&ports(&store), &cfg, as_of, at(as_of))
-        .await
-        .unwrap();
+    let run = run_as_of().await;
     let sent = alerts(&run);
     assert_eq!(sent.len(), 1, "{sent:#?}");
     let NotificationBody::Budget(figures) = &sent[0].body else {
@@ -1035,31 +1027,23 @@ async fn a_daily_budget_hears_of_a_day_revised_over_its_amount() {
     assert!(support::schema().is_valid(&doc), "{doc}");
     // The budget's line is still the day evaluated.
     assert_eq!(run.budgets[0].line.actual, spent(&org.records, as_of));
-    let again = run_day(&ports(&store), &cfg, as_of, at(as_of))
-        .await
-        .unwrap();
+    let again = run_as_of().await;
     assert!(alerts(&again).is_empty(), "{:#?}", alerts(&again));
 
     // Revised back under: resolved, once.
     restate(revised(day, costwatch_core::Money::ZERO), day).await;
-    let run = run_day(&ports(&store), &cfg, as_of, at(as_of))
-        .await
-        .unwrap();
+    let run = run_as_of().await;
     let sent = alerts(&run);
     assert_eq!(sent.len(), 1, "{sent:#?}");
     assert_eq!(sent[0].state, State::Resolved);
     assert_eq!(sent[0].subject_id, subject);
-    let again = run_day(&ports(&store), &cfg, as_of, at(as_of))
-        .await
-        .unwrap();
+    let again = run_as_of().await;
     assert!(alerts(&again).is_empty(), "{:#?}", alerts(&again));
 
     // Three days before the run: past the days Cost Explorer revises, not read again.
     let older = days_before(4);
     restate(revised(older, amount), older).await;
-    let run = run_day(&ports(&store), &cfg, as_of, at(as_of))
-        .await
-        .unwrap();
+    let run = run_as_of().await;
     assert!(alerts(&run).is_empty(), "{:#?}", alerts(&run));
 }
 

@@ -40,6 +40,17 @@ fn merged(scope: Scope, parts: &[&DailySeries]) -> DailySeries {
     out
 }
 
+/// The month so far's drivers up to `to`, with the data from `start`, at the default settings.
+fn month_to_date(
+    org: &DailySeries,
+    children: &[(String, String, DailySeries)],
+    start: NaiveDate,
+    to: NaiveDate,
+) -> Option<costwatch_core::findings::Drivers> {
+    let days = (Span::MonthToDate, start, to);
+    rank(org, children, days, &ForecastConfig::default(), 5)
+}
+
 #[test]
 fn the_month_so_far_is_compared_with_the_same_days_of_last_month() {
     assert_eq!(
@@ -81,14 +92,7 @@ fn the_account_that_doubled_and_the_credit_that_ended_explain_the_rise() {
         ("account".to_owned(), "web".to_owned(), web),
         ("account".to_owned(), "data".to_owned(), data),
     ];
-    let d = rank(
-        &org,
-        &children,
-        (Span::MonthToDate, start, to),
-        &ForecastConfig::default(),
-        5,
-    )
-    .expect("drivers");
+    let d = month_to_date(&org, &children, start, to).expect("drivers");
     assert_eq!(
         (d.from, d.compared_from, d.compared_to),
         (date(2026, 11, 1), start, date(2026, 10, 20))
@@ -140,14 +144,7 @@ fn a_fall_is_explained_by_what_fell_only() {
         ("service".to_owned(), "Batch".to_owned(), batch),
         ("service".to_owned(), "S3".to_owned(), s3),
     ];
-    let d = rank(
-        &org,
-        &children,
-        (Span::MonthToDate, start, to),
-        &ForecastConfig::default(),
-        5,
-    )
-    .expect("drivers");
+    let d = month_to_date(&org, &children, start, to).expect("drivers");
     assert_eq!(d.change, dec!(-550));
     let found: Vec<(&str, Money)> = d
         .causes
@@ -181,14 +178,7 @@ fn days_without_spend_count_as_zero() {
         ("service".to_owned(), "S3".to_owned(), steady),
         ("service".to_owned(), "Batch".to_owned(), batch),
     ];
-    let d = rank(
-        &org,
-        &children,
-        (Span::MonthToDate, start, to),
-        &ForecastConfig::default(),
-        5,
-    )
-    .expect("drivers");
+    let d = month_to_date(&org, &children, start, to).expect("drivers");
     // 1–20 October has six weekend days.
     assert_eq!(d.change, dec!(300));
     let found: Vec<(&str, Money)> = d
@@ -209,16 +199,7 @@ fn without_last_months_days_there_is_nothing_to_compare_with() {
         usage(dec!(100))
     });
     let children = vec![("account".to_owned(), "a".to_owned(), child)];
-    assert_eq!(
-        rank(
-            &org,
-            &children,
-            (Span::MonthToDate, start, to),
-            &ForecastConfig::default(),
-            5
-        ),
-        None
-    );
+    assert_eq!(month_to_date(&org, &children, start, to), None);
     // Had the data started on 1 October, 1–4 October would be days without spend.
     let from_the_first = (Span::MonthToDate, date(2026, 10, 1), to);
     let d = rank(
@@ -233,16 +214,7 @@ fn without_last_months_days_there_is_nothing_to_compare_with() {
     let start = date(2026, 10, 1);
     let days = (to - start).num_days() as u64 + 1;
     let org = series(Scope::Org, start, days, |_| usage(dec!(100)));
-    assert_eq!(
-        rank(
-            &org,
-            &[],
-            (Span::MonthToDate, start, to),
-            &ForecastConfig::default(),
-            5
-        ),
-        None
-    );
+    assert_eq!(month_to_date(&org, &[], start, to), None);
 }
 
 /// A daily budget's day against the same weekday a week before: a Monday's batch account is
