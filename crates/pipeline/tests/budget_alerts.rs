@@ -3,6 +3,7 @@
 //! period is a new message; forecast thresholds never flap.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use costwatch_analytics::budget::{Budget, default_thresholds};
@@ -12,7 +13,7 @@ use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::budgets::{evaluate_all, notify_crossings};
 use costwatch_pipeline::drivers::DriverReader;
 use costwatch_store::memory::{MemoryBus, MemoryRollups, MemoryState};
-use costwatch_store::{RollupRow, RollupStore};
+use costwatch_store::{RollupRow, RollupStore, StateStore, Versioned};
 
 fn d(day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 4, day).unwrap()
@@ -322,4 +323,91 @@ async fn a_budget_not_forecast_yet_says_so() {
         .unwrap();
     assert!(!statuses[0].line.forecast_pending);
     assert_eq!(statuses[0].note, None);
+}
+
+/// The memory state store, counting its reads and the most of them in flight at once.
+#[derive(Default)]
+struct Gauged {
+    inner: MemoryState,
+    reads: AtomicUsize,
+    in_flight: AtomicUsize,
+    most: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl StateStore for Gauged {
+    async fn get(&self, key: &str) -> costwatch_store::error::Result<Option<Versioned>> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        // A round trip: the others may start meanwhile.
+        tokio::task::yield_now().await;
+        let found = self.inner.get(key).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        found
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        value: serde_json::Value,
+        expected: Option<u64>,
+        expires_at: Option<chrono::DateTime<Utc>>,
+    ) -> costwatch_store::error::Result<u64> {
+        self.inner.put(key, value, expected, expires_at).await
+    }
+
+    async fn list(&self, prefix: &str) -> costwatch_store::error::Result<Vec<(String, Versioned)>> {
+        self.inner.list(prefix).await
+    }
+}
+
+/// Every threshold's record is read once a run, several at a time: one after another, 500
+/// budgets' thresholds (and a daily budget's three days of them) were a round trip each.
+#[tokio::test]
+async fn threshold_records_are_read_once_and_together() {
+    use costwatch_core::findings::BudgetPeriod;
+    let rollups = MemoryRollups::default();
+    spend(&rollups, 10, Money::from(105), Money::ZERO).await;
+    let mut cfg = cfg();
+    let daily = Budget {
+        name: "daily".into(),
+        period: BudgetPeriod::Daily,
+        amount: Money::from(100),
+        ..cfg.budgets[0].clone()
+    };
+    cfg.budgets.push(daily);
+    let forecasts = BTreeMap::from([(Scope::Org, month_end(Scope::Org, d(10), Money::from(1200)))]);
+    let statuses = evaluate_all(&rollups, &cfg, &forecasts, d(10))
+        .await
+        .unwrap();
+    let checked: usize = statuses
+        .iter()
+        .map(|s| s.crossings.len() + s.cleared.len())
+        .sum();
+    // The monthly budget's five thresholds; the daily one's four actual ones on three days.
+    assert_eq!(checked, 5 + 4 * 3);
+    let (state, bus, names) = (Gauged::default(), MemoryBus::new(), BTreeMap::new());
+    let now = Utc.with_ymd_and_hms(2026, 4, 11, 6, 0, 0).unwrap();
+    let drivers = DriverReader::new(&rollups, &cfg, &names, d(10));
+    let sent = notify_crossings(&state, &bus, &names, &statuses, &drivers, now)
+        .await
+        .unwrap();
+    assert_eq!(state.reads.load(Ordering::SeqCst), checked);
+    assert!(state.most.load(Ordering::SeqCst) > 1, "read one at a time");
+    // $1,050 of $1,000 (100 % of actual, the highest crossed; forecast 120 %), and each of the
+    // daily budget's days at 105 % of $100 (100 %).
+    let days: Vec<_> = sent
+        .iter()
+        .filter_map(|n| match &n.body {
+            NotificationBody::Budget(b) if b.budget == "daily" => Some(b.period_start),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 2 + 3, "{sent:#?}");
+    assert_eq!(days, vec![d(8), d(9), d(10)]);
+    let again = notify_crossings(&state, &bus, &names, &statuses, &drivers, now)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:#?}");
 }
