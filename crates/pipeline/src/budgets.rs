@@ -19,6 +19,7 @@
 //! takes back under is resolved.
 
 use std::borrow::Cow;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
@@ -30,6 +31,7 @@ use costwatch_core::findings::{
     BudgetCrossing, BudgetPeriod, ForecastPoint, MonthEndForecast, ThresholdBasis,
 };
 use costwatch_core::notification::{BudgetLine, State};
+use costwatch_core::scope::ScopeKind;
 use costwatch_core::{DailySeries, Money, Notification, NotificationBody, Scope, envelopes};
 use costwatch_store::{NotificationBus, RollupStore, StateStore, StoreError, Versioned};
 use futures_util::future::try_join_all;
@@ -153,6 +155,8 @@ pub async fn evaluate_all(
         None => None,
     };
     let mut out = Vec::new();
+    // The keys `as_of`'s costs carry, by kind: read once for every budget on untagged spend.
+    let mut carried = BTreeMap::new();
     for (configured, history) in cfg.budgets.iter().zip(histories) {
         let period_start = configured.period_start(as_of);
         let series = history.since(period_start);
@@ -221,7 +225,7 @@ pub async fn evaluate_all(
         }
         let has_costs = series.days.iter().any(Option::is_some);
         let unknown_key = match has_costs && budget.scope.is_unallocated() {
-            true => unknown_key_note(rollups, &budget.scope, as_of).await?,
+            true => unknown_key_note(rollups, &mut carried, &budget.scope, as_of).await?,
             false => None,
         };
         let note = match (has_costs, forecast) {
@@ -364,8 +368,11 @@ async fn unknown_scope_note(
 /// For a budget on a key's untagged spend (`tag=team|value=`): `None` when some cost on `as_of`
 /// carries the key; else every dollar counts as untagged — a misspelt `tag=tam|value=` reads the
 /// whole organisation and never looks wrong — so say so, with the nearest key that is carried.
+/// `carried`: the keys each kind's costs carry on `as_of`, filled on first use (a day's read
+/// of every scope on DynamoDB, once a run however many such budgets there are).
 async fn unknown_key_note(
     rollups: &dyn RollupStore,
+    carried: &mut BTreeMap<ScopeKind, BTreeSet<String>>,
     scope: &Scope,
     as_of: NaiveDate,
 ) -> Result<Option<String>> {
@@ -375,13 +382,14 @@ async fn unknown_key_note(
         _ => String::new(),
     };
     let wanted = key_of(scope);
-    let carried: BTreeSet<String> = rollups
-        .all_series(as_of, as_of, &[scope.kind()])
-        .await?
-        .iter()
-        .filter(|s| !s.scope.is_unallocated())
-        .map(|s| key_of(&s.scope))
-        .collect();
+    let carried = match carried.entry(scope.kind()) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(unread) => {
+            let read = rollups.all_series(as_of, as_of, &[scope.kind()]).await?;
+            let allocated = read.iter().filter(|s| !s.scope.is_unallocated());
+            unread.insert(allocated.map(|s| key_of(&s.scope)).collect())
+        }
+    };
     if carried.contains(&wanted) {
         return Ok(None);
     }

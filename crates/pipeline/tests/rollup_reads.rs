@@ -1,16 +1,18 @@
-//! What moved the month (or a daily budget's day) is read from the rollups once a run, for
-//! every scope with drivers. On DynamoDB each read is one Query per day over every scope of
-//! the day, so the organisation's alert and an account's reading the window apart would pay
-//! for it twice.
+//! What the forecast run reads of the rollups more than once would cost again: on DynamoDB
+//! each read is one Query per day over every scope of the day, whatever kinds are kept. What
+//! moved the month (or a daily budget's day) is read once a run for every scope with drivers;
+//! the keys a day's costs carry, once for every budget on untagged spend.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use costwatch_analytics::budget::{Budget, default_thresholds};
 use costwatch_core::scope::ScopeKind;
 use costwatch_core::{DailyCost, DailySeries, Money, Scope};
 use costwatch_pipeline::PipelineConfig;
+use costwatch_pipeline::budgets::evaluate_all;
 use costwatch_pipeline::drivers::DriverReader;
 use costwatch_store::memory::MemoryRollups;
 use costwatch_store::{RollupRow, RollupStore};
@@ -120,4 +122,58 @@ async fn drivers_read_the_window_once_a_run() {
     let windows = days_ago.map(|d| (d.to, d.compared_to, d.change));
     assert_eq!(windows, Some((day(4, 5), day(3, 29), Money::from(10))));
     assert_eq!(reads(), 1, "the organisation, a tag and a day share it too");
+}
+
+/// Budgets on untagged spend, each told when no cost carries its key (a misspelt key reads the
+/// whole organisation): the keys a day's costs carry are read once, however many such budgets.
+#[tokio::test]
+async fn untagged_budgets_read_the_carried_keys_once() {
+    let rollups = Counting::default();
+    let day = NaiveDate::from_ymd_opt(2026, 4, 20).unwrap();
+    let rows: Vec<RollupRow> = ["org", "tag=team|value=web", "tag=team|value="]
+        .iter()
+        .map(|k| RollupRow {
+            scope: k.parse().unwrap(),
+            day,
+            cost: DailyCost {
+                usage: Money::from(10),
+                ..Default::default()
+            },
+        })
+        .collect();
+    rollups.replace_days(&[day], &rows).await.unwrap();
+    let untagged = |name: &str, key: &str| Budget {
+        name: name.into(),
+        scope: format!("tag={key}|value=").parse().unwrap(),
+        period: Default::default(),
+        start_month: None,
+        amount: Money::from(100),
+        auto_adjust_months: None,
+        planned_amounts: Default::default(),
+        thresholds: default_thresholds(),
+    };
+    let cfg = PipelineConfig {
+        budgets: vec![
+            untagged("untagged", "team"),
+            untagged("misspelt", "tam"),
+            untagged("unknown", "owner"),
+        ],
+        ..PipelineConfig::default()
+    };
+    let statuses = evaluate_all(&rollups, &cfg, &BTreeMap::new(), day)
+        .await
+        .unwrap();
+    // Each budget's month (an untagged series is derived from its key's values), and the keys
+    // carried on the day once.
+    assert_eq!(rollups.reads.load(Ordering::SeqCst), cfg.budgets.len() + 1);
+    let notes: Vec<Option<&str>> = statuses.iter().map(|s| s.note.as_deref()).collect();
+    assert!(notes[0].is_none_or(|n| !n.contains("carries")), "{notes:?}");
+    for (note, key) in [(notes[1], "tam"), (notes[2], "owner")] {
+        let note = note.unwrap_or_default();
+        assert!(note.contains(&format!("carries tag key `{key}`")), "{note}");
+    }
+    assert!(
+        notes[1].unwrap().contains("did you mean `team`?"),
+        "{notes:?}"
+    );
 }
