@@ -19,7 +19,6 @@
 //! takes back under is resolved.
 
 use std::borrow::Cow;
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
@@ -135,13 +134,29 @@ pub async fn evaluate_all(
             BudgetPeriod::Quarterly | BudgetPeriod::Annually => from.min(forecast_from),
         }
     };
+    let untagged_budgets: Vec<(&Budget, NaiveDate)> = cfg
+        .budgets
+        .iter()
+        .filter(|b| b.scope.is_unallocated())
+        .map(|b| (b, read_from(b)))
+        .collect();
+    let untagged = Untagged::read(rollups, &untagged_budgets, as_of).await?;
     // Eight reads at a time, in order. (A `buffered` stream here made the handlers' futures
     // fail axum's `Send` check: a closure borrowing the store held across the await.)
     let mut histories: Vec<DailySeries> = Vec::with_capacity(cfg.budgets.len());
     for batch in cfg.budgets.chunks(CONCURRENT_READS) {
-        let reads = batch
-            .iter()
-            .map(|budget| rollups.series(&budget.scope, read_from(budget), as_of));
+        let reads = batch.iter().map(|budget| async {
+            match &untagged {
+                Some(u) if budget.scope.is_unallocated() => {
+                    Ok(u.series(&budget.scope, read_from(budget)))
+                }
+                _ => {
+                    rollups
+                        .series(&budget.scope, read_from(budget), as_of)
+                        .await
+                }
+            }
+        });
         histories.extend(try_join_all(reads).await?);
     }
     // Which days were collected, told by the organisation's, read once: the earlier months an
@@ -155,8 +170,6 @@ pub async fn evaluate_all(
         None => None,
     };
     let mut out = Vec::new();
-    // The keys `as_of`'s costs carry, by kind: read once for every budget on untagged spend.
-    let mut carried = BTreeMap::new();
     for (configured, history) in cfg.budgets.iter().zip(histories) {
         let period_start = configured.period_start(as_of);
         let series = history.since(period_start);
@@ -225,7 +238,9 @@ pub async fn evaluate_all(
         }
         let has_costs = series.days.iter().any(Option::is_some);
         let unknown_key = match has_costs && budget.scope.is_unallocated() {
-            true => unknown_key_note(rollups, &mut carried, &budget.scope, as_of).await?,
+            true => untagged.as_ref().and_then(|u| {
+                unknown_key_note(&budget.scope, &u.carried(&budget.scope, as_of), as_of)
+            }),
             false => None,
         };
         let note = match (has_costs, forecast) {
@@ -365,33 +380,64 @@ async fn unknown_scope_note(
     )))
 }
 
+/// Budgets on a key's untagged spend (`tag=team|value=`): their series are derived from the
+/// organisation's and their keys' values, read once for all of them from the earliest day any
+/// needs. Read one by one, each read every labelled scope of its window (on DynamoDB, every
+/// scope of every day of it), and again the day's keys for [`unknown_key_note`].
+struct Untagged {
+    org: DailySeries,
+    labelled: Vec<DailySeries>,
+}
+
+impl Untagged {
+    /// `None` without such budgets; `budgets`: each with the first day it reads.
+    async fn read(
+        rollups: &dyn RollupStore,
+        budgets: &[(&Budget, NaiveDate)],
+        as_of: NaiveDate,
+    ) -> Result<Option<Self>> {
+        let Some(from) = budgets.iter().map(|(_, from)| *from).min() else {
+            return Ok(None);
+        };
+        let mut kinds: Vec<ScopeKind> = budgets.iter().map(|(b, _)| b.scope.kind()).collect();
+        kinds.sort();
+        kinds.dedup();
+        let org = rollups.series(&Scope::Org, from, as_of).await?;
+        let labelled = rollups.stored_all_series(from, as_of, &kinds).await?;
+        Ok(Some(Self { org, labelled }))
+    }
+
+    /// `scope`'s series from `from`, as `RollupStore::series` derives it.
+    fn series(&self, scope: &Scope, from: NaiveDate) -> DailySeries {
+        costwatch_store::unallocated::of(scope, &self.org, &self.labelled).since(from)
+    }
+
+    /// The keys of `scope`'s kind that some cost carries on `day`.
+    fn carried(&self, scope: &Scope, day: NaiveDate) -> BTreeSet<String> {
+        let carrying = self.labelled.iter().filter(|s| {
+            s.scope.kind() == scope.kind() && !s.scope.is_unallocated() && s.get(day).is_some()
+        });
+        carrying.filter_map(|s| key_of(&s.scope)).collect()
+    }
+}
+
+/// A tag's key or a cost category's name.
+fn key_of(scope: &Scope) -> Option<String> {
+    match scope {
+        Scope::Tag { key, .. } => Some(key.clone()),
+        Scope::CostCategory { name, .. } => Some(name.clone()),
+        _ => None,
+    }
+}
+
 /// For a budget on a key's untagged spend (`tag=team|value=`): `None` when some cost on `as_of`
-/// carries the key; else every dollar counts as untagged — a misspelt `tag=tam|value=` reads the
-/// whole organisation and never looks wrong — so say so, with the nearest key that is carried.
-/// `carried`: the keys each kind's costs carry on `as_of`, filled on first use (a day's read
-/// of every scope on DynamoDB, once a run however many such budgets there are).
-async fn unknown_key_note(
-    rollups: &dyn RollupStore,
-    carried: &mut BTreeMap<ScopeKind, BTreeSet<String>>,
-    scope: &Scope,
-    as_of: NaiveDate,
-) -> Result<Option<String>> {
-    let key_of = |s: &Scope| match s {
-        Scope::Tag { key, .. } => key.clone(),
-        Scope::CostCategory { name, .. } => name.clone(),
-        _ => String::new(),
-    };
-    let wanted = key_of(scope);
-    let carried = match carried.entry(scope.kind()) {
-        Entry::Occupied(known) => known.into_mut(),
-        Entry::Vacant(unread) => {
-            let read = rollups.all_series(as_of, as_of, &[scope.kind()]).await?;
-            let allocated = read.iter().filter(|s| !s.scope.is_unallocated());
-            unread.insert(allocated.map(|s| key_of(&s.scope)).collect())
-        }
-    };
+/// carries the key (`carried`); else every dollar counts as untagged — a misspelt
+/// `tag=tam|value=` reads the whole organisation and never looks wrong — so say so, with the
+/// nearest key that is carried.
+fn unknown_key_note(scope: &Scope, carried: &BTreeSet<String>, as_of: NaiveDate) -> Option<String> {
+    let wanted = key_of(scope).unwrap_or_default();
     if carried.contains(&wanted) {
-        return Ok(None);
+        return None;
     }
     let hint = carried
         .iter()
@@ -401,10 +447,10 @@ async fn unknown_key_note(
         .map(|(_, k)| format!("; did you mean `{k}`?"))
         .unwrap_or_default();
     let (what, missing) = (scope.kind().key_noun(), scope.kind().missing_value());
-    Ok(Some(format!(
+    Some(format!(
         "no cost on {as_of} carries {what} `{wanted}`, so all of the organisation's spend counts \
          as {missing}: check the key's name{hint}"
-    )))
+    ))
 }
 
 /// What the state store says of one threshold in one period.

@@ -1,7 +1,7 @@
 //! What the forecast run reads of the rollups more than once would cost again: on DynamoDB
 //! each read is one Query per day over every scope of the day, whatever kinds are kept. What
 //! moved the month (or a daily budget's day) is read once a run for every scope with drivers;
-//! the keys a day's costs carry, once for every budget on untagged spend.
+//! the labelled scopes behind budgets on untagged spend, once for all of them.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -125,9 +125,10 @@ async fn drivers_read_the_window_once_a_run() {
 }
 
 /// Budgets on untagged spend, each told when no cost carries its key (a misspelt key reads the
-/// whole organisation): the keys a day's costs carry are read once, however many such budgets.
+/// whole organisation): their months and the keys a day's costs carry are read once, however
+/// many such budgets, and each month is what `RollupStore::series` derives for it alone.
 #[tokio::test]
-async fn untagged_budgets_read_the_carried_keys_once() {
+async fn untagged_budgets_read_the_labelled_scopes_once() {
     let rollups = Counting::default();
     let day = NaiveDate::from_ymd_opt(2026, 4, 20).unwrap();
     let rows: Vec<RollupRow> = ["org", "tag=team|value=web", "tag=team|value="]
@@ -156,16 +157,25 @@ async fn untagged_budgets_read_the_carried_keys_once() {
         budgets: vec![
             untagged("untagged", "team"),
             untagged("misspelt", "tam"),
-            untagged("unknown", "owner"),
+            // A quarter's budget reads two years: the read starts with the earliest.
+            Budget {
+                period: costwatch_core::findings::BudgetPeriod::Quarterly,
+                ..untagged("unknown", "owner")
+            },
         ],
         ..PipelineConfig::default()
     };
     let statuses = evaluate_all(&rollups, &cfg, &BTreeMap::new(), day)
         .await
         .unwrap();
-    // Each budget's month (an untagged series is derived from its key's values), and the keys
-    // carried on the day once.
-    assert_eq!(rollups.reads.load(Ordering::SeqCst), cfg.budgets.len() + 1);
+    // Their months (derived from the organisation's and their keys' values) and the keys the
+    // day's costs carry, in one read of the labelled scopes: each budget's own read, and the
+    // day's again, were two a budget.
+    assert_eq!(rollups.reads.load(Ordering::SeqCst), 1);
+    for (budget, status) in cfg.budgets.iter().zip(&statuses) {
+        let own = rollups.series(&budget.scope, status.period_so_far.start, day);
+        assert_eq!(status.period_so_far, own.await.unwrap(), "{}", budget.name);
+    }
     let notes: Vec<Option<&str>> = statuses.iter().map(|s| s.note.as_deref()).collect();
     assert!(notes[0].is_none_or(|n| !n.contains("carries")), "{notes:?}");
     for (note, key) in [(notes[1], "tam"), (notes[2], "owner")] {
