@@ -52,6 +52,21 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// A monthly budget of `amount` with the default thresholds, as a configuration that names
+    /// only those three gives it.
+    pub fn monthly(name: impl Into<String>, scope: Scope, amount: Money) -> Self {
+        Self {
+            name: name.into(),
+            scope,
+            period: BudgetPeriod::Monthly,
+            start_month: None,
+            amount,
+            auto_adjust_months: None,
+            planned_amounts: BTreeMap::new(),
+            thresholds: default_thresholds(),
+        }
+    }
+
     /// The month its periods start from: `start_month`, else January.
     pub fn first_month(&self) -> u32 {
         self.start_month.map_or(1, u32::from)
@@ -277,19 +292,9 @@ pub fn allowed_daily_spend(
 /// The budgets planted in a synthetic organisation, with the default thresholds: what
 /// `costwatch demo` and the pipeline tests run with.
 pub fn planted_budgets(org: &costwatch_core::synth::SyntheticOrg) -> Vec<Budget> {
-    let thresholds = default_thresholds();
     org.planted
         .budgets
         .iter()
-        .map(|(name, scope, amount)| Budget {
-            name: name.clone(),
-            scope: scope.clone(),
-            period: BudgetPeriod::Monthly,
-            start_month: None,
-            amount: *amount,
-            auto_adjust_months: None,
-            planned_amounts: BTreeMap::new(),
-            thresholds: thresholds.clone(),
-        })
+        .map(|(name, scope, amount)| Budget::monthly(name.clone(), scope.clone(), *amount))
         .collect()
 }

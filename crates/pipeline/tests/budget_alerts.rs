@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use costwatch_analytics::budget::{Budget, default_thresholds};
+use costwatch_analytics::budget::Budget;
 use costwatch_core::findings::MonthEndForecast;
 use costwatch_core::{DailyCost, Money, NotificationBody, Scope, State};
 use costwatch_pipeline::PipelineConfig;
@@ -21,16 +21,7 @@ fn d(day: u32) -> NaiveDate {
 
 fn cfg() -> PipelineConfig {
     PipelineConfig {
-        budgets: vec![Budget {
-            name: "team".into(),
-            scope: Scope::Org,
-            period: Default::default(),
-            start_month: None,
-            amount: Money::from(1000),
-            auto_adjust_months: None,
-            planned_amounts: Default::default(),
-            thresholds: default_thresholds(),
-        }],
+        budgets: vec![Budget::monthly("team", Scope::Org, Money::from(1000))],
         ..PipelineConfig::default()
     }
 }
@@ -264,16 +255,7 @@ async fn a_budget_on_a_scope_without_costs_names_the_nearest_one() {
     let mut days: Vec<NaiveDate> = (1..=10).map(d).collect();
     days.push(march);
     rollups.replace_days(&days, &rows).await.unwrap();
-    let budget = |name: &str, scope: Scope| Budget {
-        name: name.into(),
-        scope,
-        period: Default::default(),
-        start_month: None,
-        amount: Money::from(100),
-        auto_adjust_months: None,
-        planned_amounts: Default::default(),
-        thresholds: default_thresholds(),
-    };
+    let budget = |name: &str, scope: Scope| Budget::monthly(name, scope, Money::from(100));
     let cfg = PipelineConfig {
         budgets: vec![
             budget("typo", Scope::Service("AWS Glu".into())),

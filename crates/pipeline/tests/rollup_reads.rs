@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use costwatch_analytics::budget::{Budget, default_thresholds};
+use costwatch_analytics::budget::Budget;
 use costwatch_core::scope::ScopeKind;
 use costwatch_core::{DailyCost, DailySeries, Money, Scope};
 use costwatch_pipeline::PipelineConfig;
@@ -143,15 +143,9 @@ async fn untagged_budgets_read_the_labelled_scopes_once() {
         })
         .collect();
     rollups.replace_days(&[day], &rows).await.unwrap();
-    let untagged = |name: &str, key: &str| Budget {
-        name: name.into(),
-        scope: format!("tag={key}|value=").parse().unwrap(),
-        period: Default::default(),
-        start_month: None,
-        amount: Money::from(100),
-        auto_adjust_months: None,
-        planned_amounts: Default::default(),
-        thresholds: default_thresholds(),
+    let untagged = |name: &str, key: &str| {
+        let scope = format!("tag={key}|value=").parse().unwrap();
+        Budget::monthly(name, scope, Money::from(100))
     };
     let cfg = PipelineConfig {
         budgets: vec![
