@@ -1,9 +1,9 @@
 //! What moved a scope's month: the month so far against the same days of last month, by the
 //! values below the scope and its charge types, as budget and month-end forecast alerts say
 //! it (`drivers`); with `span=day`, what moved the day against the same weekday a week before,
-//! as a daily budget's alert says it. Computed on request from the rollups with the pipeline's own reader, as the
-//! other outlook routes are: the dashboard asks for one budget's when its reader opens them,
-//! so the page's first load reads no more than before.
+//! as a daily budget's alert says it. Computed on request from the rollups with the pipeline's
+//! own reader, as the other outlook routes are: the dashboard asks for one budget's when its
+//! reader opens them, so the page's first load reads no more than before.
 
 use std::sync::Arc;
 
