@@ -125,6 +125,16 @@ impl DailySeries {
         }
     }
 
+    /// The days to `to` inclusive (none when `to` is before the start).
+    pub fn until(&self, to: NaiveDate) -> DailySeries {
+        let keep = usize::try_from((to - self.start).num_days() + 1).unwrap_or(0);
+        DailySeries {
+            scope: self.scope.clone(),
+            start: self.start,
+            days: self.days.iter().take(keep).copied().collect(),
+        }
+    }
+
     /// The first day with data, if any.
     pub fn first_observed(&self) -> Option<NaiveDate> {
         let i = self.days.iter().position(Option::is_some)?;
@@ -215,6 +225,18 @@ mod tests {
             "before the start: all of it"
         );
         assert!(s.since(day(9)).is_empty());
+    }
+
+    #[test]
+    fn until_keeps_the_days_to_a_date() {
+        let points = BTreeMap::from([(day(2), DailyCost::default())]);
+        let s = DailySeries::from_points(Scope::Org, day(1), day(5), &points);
+        let head = s.until(day(3));
+        assert_eq!((head.start, head.end(), head.len()), (day(1), day(3), 3));
+        assert_eq!(head.get(day(2)), s.get(day(2)));
+        assert_eq!(s.until(day(9)), s, "past the end: all of it");
+        assert!(s.until(day(1) - chrono::Days::new(1)).is_empty());
+        assert_eq!(s.since(day(2)).until(day(2)).len(), 1);
     }
 
     #[test]

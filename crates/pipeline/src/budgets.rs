@@ -85,6 +85,7 @@ impl BudgetStatus {
 /// Days a daily budget checks on every run, the day evaluated and those before it: the days
 /// collection restates by default (`collect.restate_days`). The first report of a day is
 /// partial (a day's budget read on it alone missed spend that arrived the next morning).
+/// Detection looks at the same days again ([`crate::revised`]).
 pub const RECHECKED_DAYS: u32 = crate::incremental::DEFAULT_RESTATE_DAYS;
 
 /// The days whose thresholds a run checks, oldest first: the day evaluated, and for a daily

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use costwatch_analytics::detect::{detect_latest, score_series};
+use costwatch_analytics::detect::judge_since;
 use costwatch_analytics::root_cause::rank;
 use costwatch_core::findings::{Anomaly, RootCause};
 use costwatch_core::money::to_f64;
@@ -22,6 +22,7 @@ use crate::feedback::{feedback_for, snoozed};
 use crate::fold::{Explainer, fold_nested};
 use crate::lake::read_day;
 use crate::resource_causes::{ResourceLines, resource_causes};
+use crate::revised::{Revisions, in_band_since, window_start};
 
 /// What the state store keeps per scope under `anomaly/<scope key>`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -97,37 +98,56 @@ pub async fn detect_merged(
     now: DateTime<Utc>,
     imported: &[costwatch_store::ImportedAnomaly],
 ) -> Result<Vec<Notification>> {
-    // The window starts no earlier than the store's first day: days before it are not days
-    // without spend, and a scope charged on the data's first day is not new spend.
-    let window = as_of - Days::new(u64::from(cfg.history_days.saturating_sub(1)));
-    let start = match ports.rollups.day_range().await? {
-        Some((first, _)) => window.max(first),
-        None => window,
+    let mut revisions = Revisions::read(ports.state, as_of, cfg.history_days).await?;
+    // Windows start no earlier than the store's first day: days before it are not days without
+    // spend, and a scope charged on the data's first day is not new spend.
+    let first_stored = ports.rollups.day_range().await?.map(|(first, _)| first);
+    let window = |day: NaiveDate| {
+        let start = window_start(day, cfg.history_days);
+        first_stored.map_or(start, |first| start.max(first))
     };
     // Every stored lifecycle, listed once: a scope with neither a finding nor one has no step
     // to take, so it costs no read (16,000 at 1,000 accounts, almost all of them absent).
     let stored = ports.state.list("anomaly/").await?;
-    let has_lifecycle: std::collections::BTreeSet<&str> =
-        stored.iter().map(|(key, _)| key.as_str()).collect();
-    // Scopes whose anomaly is still open: on a day in their band they still explain a broader
-    // scope's excess (see crate::fold).
-    let open: std::collections::BTreeSet<String> =
-        active_in(&stored).map(|s| s.anomaly.scope.key()).collect();
+    let lifecycles: BTreeMap<&str, AnomalyState> = stored
+        .iter()
+        .filter_map(|(key, v)| Some((key.as_str(), serde_json::from_value(v.value.clone()).ok()?)))
+        .collect();
     let mut found = Vec::new();
     let mut open_excess = Vec::new();
-    for series in ports
+    // Read from the window of the earliest day looked at again (see crate::revised).
+    let today_from = window(as_of);
+    for read in ports
         .rollups
-        .all_series(start, as_of, &cfg.detect_scopes)
+        .all_series(window(revisions.first_day()), as_of, &cfg.detect_scopes)
         .await?
     {
+        let trimmed;
+        let series = if read.start < today_from {
+            trimmed = read.since(today_from);
+            &trimmed
+        } else {
+            &read
+        };
         let scope = &series.scope;
+        let key = state_key(scope);
+        let lifecycle = lifecycles.get(key.as_str());
+        let judged = judge_since(series, &cfg.detector, revisions.first_day());
+        revisions.observe(
+            &read,
+            &judged.recent,
+            judged.latest.as_ref(),
+            lifecycle,
+            &cfg.detector,
+        );
         if series.get(as_of).is_none() {
             continue; // no data for the day: neither an anomaly nor evidence of recovery
         }
-        let anomaly = detect_latest(&series, &cfg.detector);
-        if anomaly.is_none()
-            && open.contains(&scope.key())
-            && let Some(day) = score_series(&series, &cfg.detector).last()
+        // A scope whose anomaly is still open explains a broader scope's excess on a day in its
+        // band too (see crate::fold).
+        if judged.latest.is_none()
+            && lifecycle.is_some_and(AnomalyState::is_active)
+            && let Some(day) = judged.recent.last()
             && day.date == as_of
         {
             open_excess.push(Explainer {
@@ -135,7 +155,7 @@ pub async fn detect_merged(
                 excess: to_f64(day.actual - day.expected),
             });
         }
-        found.push((scope.clone(), anomaly));
+        found.push((scope.clone(), judged.latest));
     }
     crate::hybrid::merge(&mut found, imported, as_of);
     let explainers: Vec<Explainer> = found
@@ -156,8 +176,15 @@ pub async fn detect_merged(
         bus: ports.bus,
         resources: ports.resources,
     };
+    // Days found out of their band on a second look go first: today's step for the same scope
+    // then sees its day handled.
+    for (scope, anomaly) in revisions.take_found() {
+        if let Some(n) = step(&lifecycle, cfg, names, &scope, Some(anomaly), as_of, now).await? {
+            published.push(n);
+        }
+    }
     for (scope, anomaly) in found {
-        if anomaly.is_none() && !has_lifecycle.contains(state_key(&scope).as_str()) {
+        if anomaly.is_none() && !lifecycles.contains_key(state_key(&scope).as_str()) {
             continue; // `step` would read nothing and do nothing
         }
         if let Some(n) = step(&lifecycle, cfg, names, &scope, anomaly, as_of, now).await? {
@@ -176,6 +203,7 @@ pub async fn detect_merged(
                 .await?;
         }
     }
+    revisions.remember(ports.state).await?;
     Ok(published)
 }
 
@@ -250,7 +278,7 @@ pub(crate) async fn step(
                 state: State::Open,
                 revision: 0,
                 last_checked: as_of,
-                in_band_days: 0,
+                in_band_days: in_band_since(&anomaly, as_of, cfg.resolve_after_days),
                 anomaly,
                 announced: false,
                 quiet: None,

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod recommend;
 pub mod report;
 pub mod resource_causes;
+pub mod revised;
 pub mod run;
 
 pub use config::PipelineConfig;

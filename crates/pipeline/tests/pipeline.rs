@@ -1047,6 +1047,78 @@ async fn a_daily_budget_hears_of_a_day_revised_over_its_amount() {
     assert!(alerts(&run).is_empty(), "{:#?}", alerts(&run));
 }
 
+/// A day Cost Explorer revises after detection judged it is looked at again: a late charge in
+/// one account × service is one alert, on that scope, for that day, with its account, its
+/// service and the organisation folded into it as on any day.
+#[tokio::test]
+async fn a_late_charge_on_a_judged_day_is_one_alert_for_that_day() {
+    use costwatch_core::record::CostBucket;
+    let (org, store, cfg) = loaded().await;
+    let day = end() - Days::new(3);
+    for judged in [end() - Days::new(4), day] {
+        run_day(&ports(&store), &cfg, judged, at(judged))
+            .await
+            .unwrap();
+    }
+    // The day restated with a late usage charge as large as the day of the largest account
+    // without a planted event.
+    let planted = [&org.planted.spike_account, &org.planted.level_shift_account];
+    let mut records: Vec<_> = org
+        .records
+        .iter()
+        .filter(|r| r.day() == day)
+        .cloned()
+        .collect();
+    let day_of = |account: &str| -> costwatch_core::Money {
+        let of_account = records.iter().filter(|r| r.sub_account_id == account);
+        of_account.map(|r| r.billed_cost).sum()
+    };
+    let late = (0..records.len())
+        .filter(|i| records[*i].bucket() == CostBucket::Usage)
+        .filter(|i| !planted.contains(&&records[*i].sub_account_id))
+        .max_by_key(|i| day_of(&records[*i].sub_account_id))
+        .unwrap();
+    let (account, service) = (
+        records[late].sub_account_id.clone(),
+        records[late].service_name.clone(),
+    );
+    let account_day = day_of(&account);
+    records[late].billed_cost += account_day;
+    records[late].effective_cost += account_day;
+    load(&store, &cfg, records, (day, day)).await;
+
+    let as_of = end() - Days::new(1);
+    let run = run_day(&ports(&store), &cfg, as_of, at(as_of))
+        .await
+        .unwrap();
+    let anomalies: Vec<&Notification> = run
+        .notifications
+        .iter()
+        .filter(|n| n.kind() == "anomaly")
+        .collect();
+    let titles: Vec<&str> = anomalies.iter().map(|n| n.title.as_str()).collect();
+    assert_eq!(anomalies.len(), 1, "{titles:?}");
+    let scope = Scope::AccountService { account, service };
+    assert_eq!(anomalies[0].scope.key, scope.key());
+    assert_eq!(anomalies[0].state, State::Open);
+    let NotificationBody::Anomaly(figures) = &anomalies[0].body else {
+        unreachable!()
+    };
+    assert_eq!(figures.date, day);
+    let share = costwatch_core::money::to_f64(figures.impact / account_day);
+    assert!(
+        (0.8..1.2).contains(&share),
+        "impact {} of {account_day}",
+        figures.impact
+    );
+    let doc = serde_json::to_value(anomalies[0]).unwrap();
+    assert!(support::schema().is_valid(&doc), "{doc}");
+    let again = run_day(&ports(&store), &cfg, as_of, at(as_of))
+        .await
+        .unwrap();
+    assert!(!again.notifications.iter().any(|n| n.kind() == "anomaly"));
+}
+
 /// A budget alert says what moved its scope's month: for the organisation its accounts,
 /// services and tags, for an account its services, each the month so far against the same
 /// days of last month, and each equal to the synthetic records summed independently.

@@ -75,8 +75,34 @@ pub fn score_series(series: &DailySeries, cfg: &DetectorConfig) -> Vec<DayScore>
 /// root_causes left empty (see [`crate::root_cause`]).
 pub fn detect_latest(series: &DailySeries, cfg: &DetectorConfig) -> Option<Anomaly> {
     series.days.last().copied().flatten()?;
+    judge_since(series, cfg, series.end()).latest
+}
+
+/// One pass over a series: what [`detect_latest`] finds on its last day, and the scores of the
+/// observed days from `since` on (what a caller re-judging recent days needs, without a second
+/// pass).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    pub latest: Option<Anomaly>,
+    pub recent: Vec<DayScore>,
+}
+
+/// [`Judged`] for `series`: the recent days' scores from `since` on and the last day's anomaly.
+pub fn judge_since(series: &DailySeries, cfg: &DetectorConfig, since: NaiveDate) -> Judged {
     let verdicts = daily::score_days(series, &cfg.for_scope(&series.scope));
-    let (start, last) = run_start(series, &verdicts)?;
+    let first_recent = verdicts.partition_point(|v| v.date < since);
+    Judged {
+        latest: anomaly_ending(series, &verdicts),
+        recent: verdicts[first_recent..]
+            .iter()
+            .map(|v| v.day_score(series))
+            .collect(),
+    }
+}
+
+/// The anomaly whose run ends on the series' last day, from its verdicts.
+fn anomaly_ending(series: &DailySeries, verdicts: &[daily::Verdict]) -> Option<Anomaly> {
+    let (start, last) = run_start(series, verdicts)?;
     let last = last.day_score(series);
     let impact = last.actual - last.expected;
     let expected = to_f64(last.expected);
