@@ -252,6 +252,8 @@ async fn seed(
     let last_two = [org.end - Days::new(1), org.end];
     let records = last_two.iter().map(|d| (*d, org.day(*d))).collect();
     write_days(lake, &last_two, &records, &Default::default()).await?;
+    // A store that has been watched: the run looks again at the days before the one it judges.
+    costwatch_pipeline::revised::judged_since(state, first).await?;
     Ok(())
 }
 
