@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use costwatch_analytics::detect::judge_since;
+use costwatch_analytics::detect::{DayScore, judge_since, on_day};
 use costwatch_analytics::root_cause::rank;
 use costwatch_core::findings::{Anomaly, RootCause};
 use costwatch_core::money::to_f64;
@@ -52,6 +52,14 @@ impl AnomalyState {
         self.state != State::Resolved
     }
 }
+
+/// What an alert found on a second look at its day says, so an alert about a day already past
+/// explains itself.
+pub const SECOND_LOOK: &str = " Found when the day was checked again: Cost Explorer revises a \
+     day's costs for a few days after it first reports them.";
+
+/// What an update says when a revision of the anomaly's day raised its severity.
+pub const REVISED_UP: &str = " Updated: Cost Explorer has since revised the day's costs up.";
 
 pub fn state_key(scope: &Scope) -> String {
     format!("anomaly/{}", scope.key())
@@ -115,6 +123,7 @@ pub async fn detect_merged(
         .collect();
     let mut found = Vec::new();
     let mut open_excess = Vec::new();
+    let mut its_day_again = BTreeMap::new();
     // Read from the window of the earliest day looked at again (see crate::revised).
     let today_from = window(as_of);
     for read in ports
@@ -155,6 +164,12 @@ pub async fn detect_merged(
                 excess: to_f64(day.actual - day.expected),
             });
         }
+        // An open anomaly's day among those looked at again: its figures follow a revision.
+        if let Some(l) = lifecycle.filter(|l| l.is_active() && revisions.rechecks(l.anomaly.date))
+            && let Some(again) = judged.recent.iter().find(|s| s.date == l.anomaly.date)
+        {
+            its_day_again.insert(scope.key(), *again);
+        }
         found.push((scope.clone(), judged.latest));
     }
     crate::hybrid::merge(&mut found, imported, as_of);
@@ -179,7 +194,11 @@ pub async fn detect_merged(
     // Days found out of their band on a second look go first: today's step for the same scope
     // then sees its day handled.
     for (scope, anomaly) in revisions.take_found() {
-        if let Some(n) = step(&lifecycle, cfg, names, &scope, Some(anomaly), as_of, now).await? {
+        let day = Judging {
+            second_look: true,
+            ..Judging::today(as_of)
+        };
+        if let Some(n) = step(&lifecycle, cfg, names, &scope, Some(anomaly), day, now).await? {
             published.push(n);
         }
     }
@@ -187,7 +206,11 @@ pub async fn detect_merged(
         if anomaly.is_none() && !lifecycles.contains_key(state_key(&scope).as_str()) {
             continue; // `step` would read nothing and do nothing
         }
-        if let Some(n) = step(&lifecycle, cfg, names, &scope, anomaly, as_of, now).await? {
+        let day = Judging {
+            its_day_again: its_day_again.get(&scope.key()).copied(),
+            ..Judging::today(as_of)
+        };
+        if let Some(n) = step(&lifecycle, cfg, names, &scope, anomaly, day, now).await? {
             published.push(n);
         }
     }
@@ -207,6 +230,26 @@ pub async fn detect_merged(
     Ok(published)
 }
 
+/// The day a lifecycle step is for, and whether its finding is an earlier day's, found when
+/// that day was looked at again ([`crate::revised`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Judging {
+    pub as_of: NaiveDate,
+    pub second_look: bool,
+    /// The open anomaly's day scored again, when it is one of the days looked at again.
+    pub its_day_again: Option<DayScore>,
+}
+
+impl Judging {
+    pub fn today(as_of: NaiveDate) -> Self {
+        Self {
+            as_of,
+            second_look: false,
+            its_day_again: None,
+        }
+    }
+}
+
 /// One scope, one day: decides the transition, publishes, then records it.
 pub(crate) async fn step(
     ports: &LifecyclePorts<'_>,
@@ -214,9 +257,10 @@ pub(crate) async fn step(
     names: &BTreeMap<String, String>,
     scope: &Scope,
     found: Option<Anomaly>,
-    as_of: NaiveDate,
+    day: Judging,
     now: DateTime<Utc>,
 ) -> Result<Option<Notification>> {
+    let as_of = day.as_of;
     let key = state_key(scope);
     let stored = ports.state.get(&key).await?;
     let (previous, version) = match &stored {
@@ -230,6 +274,8 @@ pub(crate) async fn step(
         return Ok(None); // this day was already handled
     }
     let before = previous.as_ref().map(|p| (p.state, p.revision));
+    // Whether this step's news is a revision of the anomaly's day that raised its severity.
+    let mut revised_up = false;
     let active = previous.clone().filter(AnomalyState::is_active);
     let next = match (found, active) {
         (Some(mut anomaly), Some(prev)) => {
@@ -284,16 +330,22 @@ pub(crate) async fn step(
                 quiet: None,
             }
         }
-        (None, Some(prev)) => {
+        (None, Some(mut prev)) => {
             let in_band_days = prev.in_band_days + 1;
             let resolved = in_band_days >= cfg.resolve_after_days;
+            let escalated = match day.its_day_again {
+                Some(again) => revise(ports, cfg, &mut prev.anomaly, &again).await? && !resolved,
+                None => false,
+            };
+            revised_up = escalated;
+            let state = match (resolved, escalated, prev.state) {
+                (true, _, _) => State::Resolved,
+                (false, true, State::Open) => State::Ongoing,
+                (false, _, state) => state,
+            };
             AnomalyState {
-                state: if resolved {
-                    State::Resolved
-                } else {
-                    prev.state
-                },
-                revision: prev.revision + u32::from(resolved),
+                state,
+                revision: prev.revision + u32::from(resolved || escalated),
                 last_checked: as_of,
                 in_band_days,
                 ..prev
@@ -339,7 +391,14 @@ pub(crate) async fn step(
         } else {
             State::Open
         };
-        envelopes::anomaly(&next.anomaly, state, next.revision, account_name, now)
+        let mut n = envelopes::anomaly(&next.anomaly, state, next.revision, account_name, now);
+        if day.second_look && state == State::Open {
+            n.summary.push_str(SECOND_LOOK);
+        }
+        if revised_up {
+            n.summary.push_str(REVISED_UP);
+        }
+        n
     });
     if envelope.is_some() {
         next.announced = true;
@@ -353,6 +412,34 @@ pub(crate) async fn step(
         Ok(_) | Err(StoreError::Conflict { .. }) => Ok(envelope),
         Err(e) => Err(e.into()),
     }
+}
+
+/// An open anomaly's day as revised: when its spend changed, its figures and root causes
+/// become the revised day's. Returns whether the revision raised its severity (an update to
+/// announce: a spike first reported at a tenth of its size is told at its real size).
+async fn revise(
+    ports: &LifecyclePorts<'_>,
+    cfg: &PipelineConfig,
+    anomaly: &mut Anomaly,
+    again: &DayScore,
+) -> Result<bool> {
+    if again.date != anomaly.date || again.actual == anomaly.actual {
+        return Ok(false);
+    }
+    let before = envelopes::anomaly_severity(anomaly.impact, anomaly.impact_pct);
+    let revised = Anomaly {
+        root_causes: std::mem::take(&mut anomaly.root_causes),
+        resources: std::mem::take(&mut anomaly.resources),
+        ..on_day(&anomaly.scope, anomaly.start_date, again)
+    };
+    *anomaly = revised;
+    if let Some(lake) = ports.lake {
+        let ranked = root_causes(lake, cfg, anomaly).await?;
+        if !ranked.is_empty() {
+            anomaly.root_causes = ranked;
+        }
+    }
+    Ok(envelopes::anomaly_severity(anomaly.impact, anomaly.impact_pct) > before)
 }
 
 /// Ranks the dimensions inside the anomaly's scope by their dollar contribution on its day,

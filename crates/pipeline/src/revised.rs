@@ -76,6 +76,12 @@ impl Revisions {
         })
     }
 
+    /// Whether `day` is one this run looks at again.
+    pub fn rechecks(&self, day: NaiveDate) -> bool {
+        self.from
+            .is_some_and(|from| (from..self.as_of).contains(&day))
+    }
+
     /// The earliest day this run judges or looks at again.
     pub fn first_day(&self) -> NaiveDate {
         self.from.unwrap_or(self.as_of)

@@ -123,6 +123,7 @@ async fn a_spike_opens_updates_and_resolves_exactly_once() {
 #[tokio::test]
 async fn a_spike_a_revision_reveals_opens_once_as_its_days_anomaly() {
     use costwatch_core::NotificationBody;
+    use costwatch_pipeline::detect::SECOND_LOOK;
     let store = store_with(62, |_, _| 0.0).await;
     assert!(run(&store, 45, 56).await.is_empty());
     // Day 54 restated with $2,000 of EC2 usage that arrived late.
@@ -142,11 +143,21 @@ async fn a_spike_a_revision_reveals_opens_once_as_its_days_anomaly() {
         "{}",
         sent[0].summary
     );
+    assert!(
+        sent[0].summary.ends_with(SECOND_LOOK),
+        "{}",
+        sent[0].summary
+    );
     assert!(run(&store, 56, 57).await.is_empty(), "the same run again");
     // Days 55 and 56 were in band, 57 is the third: resolved, under the same subject.
     let next = run(&store, 57, 58).await;
     assert_eq!(on(&next, "Amazon EC2"), vec![(State::Resolved, 1)]);
     assert_eq!(next[0].subject_id, sent[0].subject_id);
+    assert!(
+        !next[0].summary.contains(SECOND_LOOK),
+        "{}",
+        next[0].summary
+    );
     assert!(run(&store, 58, 59).await.is_empty(), "told once");
 
     // Three days before the run: past the days Cost Explorer revises.
@@ -156,6 +167,51 @@ async fn a_spike_a_revision_reveals_opens_once_as_its_days_anomaly() {
     // A spike on the day before detection first ran is not news to look again at.
     let fresh = store_with(62, |k, i| if k == 0 && i == 54 { 2000.0 } else { 0.0 }).await;
     assert!(run(&fresh, 55, 58).await.is_empty());
+}
+
+/// An open anomaly's day revised up after it was announced: its figures follow the revision,
+/// and an update goes out when the revision raises its severity (a spike first reported at a
+/// twentieth of its size is told at its real size); a revision within the same grade updates the
+/// figures quietly, and the resolve carries them.
+#[tokio::test]
+async fn a_revision_that_raises_an_open_spikes_severity_is_announced() {
+    use costwatch_core::notification::Severity;
+    use costwatch_core::{Notification, NotificationBody};
+    use costwatch_pipeline::detect::REVISED_UP;
+    let impact = |n: &Notification| match &n.body {
+        NotificationBody::Anomaly(figures) => (figures.date, figures.impact),
+        other => panic!("not an anomaly: {other:?}"),
+    };
+    let store = store_with(62, |k, i| if k == 0 && i == 54 { 300.0 } else { 0.0 }).await;
+    let sent = run(&store, 45, 55).await;
+    assert_eq!(on(&sent, "Amazon EC2"), vec![(State::Open, 0)], "{sent:#?}");
+    assert_eq!(sent[0].severity, Severity::Medium);
+
+    // The day restated with $6,000 more EC2 than first reported.
+    restate(&store, 54..55, |k, _| if k == 0 { 6000.0 } else { 0.0 }).await;
+    let update = run(&store, 55, 56).await;
+    assert_eq!(on(&update, "Amazon EC2"), vec![(State::Ongoing, 1)]);
+    assert_eq!(update[0].subject_id, sent[0].subject_id);
+    assert_eq!(update[0].severity, Severity::Critical);
+    let (date, revised) = impact(&update[0]);
+    assert_eq!(date, day(54));
+    assert!(revised > Money::from(5900), "{revised}");
+    assert!(
+        update[0].summary.ends_with(REVISED_UP),
+        "{}",
+        update[0].summary
+    );
+    assert!(run(&store, 55, 56).await.is_empty(), "the same run again");
+
+    // Revised again within the grade: nothing is sent until the resolve, which carries it.
+    restate(&store, 54..55, |k, _| if k == 0 { 6500.0 } else { 0.0 }).await;
+    let rest = run(&store, 56, 58).await;
+    assert_eq!(on(&rest, "Amazon EC2"), vec![(State::Resolved, 2)]);
+    let (_, settled) = impact(&rest[0]);
+    assert!(
+        settled > revised + Money::from(400),
+        "{settled} after {revised}"
+    );
 }
 
 #[tokio::test]

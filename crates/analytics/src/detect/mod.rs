@@ -36,7 +36,7 @@ mod daily;
 use chrono::NaiveDate;
 use costwatch_core::findings::{Anomaly, Direction};
 use costwatch_core::money::to_f64;
-use costwatch_core::{DailySeries, Money};
+use costwatch_core::{DailySeries, Money, Scope};
 use serde::{Deserialize, Serialize};
 
 pub use config::{DetectorConfig, Require, ScopeThresholds};
@@ -103,28 +103,33 @@ pub fn judge_since(series: &DailySeries, cfg: &DetectorConfig, since: NaiveDate)
 /// The anomaly whose run ends on the series' last day, from its verdicts.
 fn anomaly_ending(series: &DailySeries, verdicts: &[daily::Verdict]) -> Option<Anomaly> {
     let (start, last) = run_start(series, verdicts)?;
-    let last = last.day_score(series);
-    let impact = last.actual - last.expected;
-    let expected = to_f64(last.expected);
-    Some(Anomaly {
-        scope: series.scope.clone(),
-        start_date: verdicts.get(start)?.date,
-        date: last.date,
+    let start_date = verdicts.get(start)?.date;
+    Some(on_day(&series.scope, start_date, &last.day_score(series)))
+}
+
+/// An anomaly of `scope` begun on `start_date` with `day`'s figures (root causes left empty).
+pub fn on_day(scope: &Scope, start_date: NaiveDate, day: &DayScore) -> Anomaly {
+    let impact = day.actual - day.expected;
+    let expected = to_f64(day.expected);
+    Anomaly {
+        scope: scope.clone(),
+        start_date,
+        date: day.date,
         direction: if impact < Money::ZERO {
             Direction::Fall
         } else {
             Direction::Rise
         },
-        actual: last.actual,
-        expected: last.expected,
-        lower: last.lower,
-        upper: last.upper,
+        actual: day.actual,
+        expected: day.expected,
+        lower: day.lower,
+        upper: day.upper,
         impact,
         impact_pct: (expected > ZERO).then(|| to_f64(impact) / expected * 100.0),
-        score: last.score,
+        score: day.score,
         root_causes: Vec::new(),
         resources: Vec::new(),
-    })
+    }
 }
 
 /// Index into `scores` of the first day of the anomalous run ending on the series' last day,

@@ -16,7 +16,7 @@ use costwatch_store::{MetricPoint, MetricQuery};
 
 use super::{MetricsPorts, MetricsSettings};
 use crate::PipelineConfig;
-use crate::detect::step;
+use crate::detect::{Judging, step};
 use crate::error::Result;
 
 /// Judges the points in `from..until` of every watched series; returns the envelopes published.
@@ -37,7 +37,8 @@ pub async fn detect(
         let scope = Scope::Metric(query.metric.clone());
         for (day, anomaly) in steps(found, from.date_naive(), until.date_naive()) {
             let names = BTreeMap::new();
-            let sent = step(&ports.lifecycle, cfg, &names, &scope, anomaly, day, now).await?;
+            let judging = Judging::today(day);
+            let sent = step(&ports.lifecycle, cfg, &names, &scope, anomaly, judging, now).await?;
             published.extend(sent);
         }
     }
