@@ -9,7 +9,9 @@
 //! found today and no open anomaly, whose latest re-checked day now scores out of its band, is
 //! judged again on exactly the window that day had when it was first judged; if it is still an
 //! anomaly, and no earlier anomaly of the scope covered its days, it opens as that day's anomaly.
-//! Nested scopes fold as today's do, with that day's excesses.
+//! Nested scopes fold as today's do, with that day's excesses. An open anomaly whose day is
+//! among them takes the revised figures (`detect::step`), and says so when they raise its
+//! severity.
 //!
 //! Only days detection has judged before are looked at again: the first run (and every run for a
 //! day before it) records the first day judged under [`JUDGED_SINCE`], so a new installation
