@@ -324,7 +324,12 @@ pub(crate) async fn step(
                 state: State::Open,
                 revision: 0,
                 last_checked: as_of,
-                in_band_days: in_band_since(&anomaly, as_of, cfg.resolve_after_days),
+                // A day found on a second look has had in-band days since (an imported AWS
+                // finding, also dated before today, is not ours to judge in band).
+                in_band_days: match day.second_look {
+                    true => in_band_since(&anomaly, as_of, cfg.resolve_after_days),
+                    false => 0,
+                },
                 anomaly,
                 announced: false,
                 quiet: None,

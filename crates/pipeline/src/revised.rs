@@ -180,9 +180,8 @@ pub fn window_start(day: NaiveDate, history_days: u32) -> NaiveDate {
     day - Days::new(u64::from(history_days.saturating_sub(1)))
 }
 
-/// In-band days a newly opened anomaly has already had: the days since its date, when it was
-/// found on a re-checked day (0 for today's). Kept below `resolve_after_days`, so it is
-/// announced before it resolves.
+/// In-band days an anomaly found on a re-checked day has already had: the days since its date,
+/// kept below `resolve_after_days`, so it is announced before it resolves.
 pub(crate) fn in_band_since(anomaly: &Anomaly, as_of: NaiveDate, resolve_after_days: u32) -> u32 {
     let days = u32::try_from((as_of - anomaly.date).num_days()).unwrap_or(0);
     days.min(resolve_after_days.saturating_sub(1))

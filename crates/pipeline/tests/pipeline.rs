@@ -85,6 +85,12 @@ async fn load(
         .unwrap();
 }
 
+/// The organisation's records of `day`.
+fn records_of(org: &synth::SyntheticOrg, day: NaiveDate) -> Vec<costwatch_core::CostRecord> {
+    let on_day = org.records.iter().filter(|r| r.day() == day);
+    on_day.cloned().collect()
+}
+
 #[tokio::test]
 async fn collecting_again_replaces_rather_than_duplicates() {
     let (org, store, cfg) = loaded().await;
@@ -980,12 +986,7 @@ async fn a_daily_budget_hears_of_a_day_revised_over_its_amount() {
     let restate = |records, day| load(&store, &cfg, records, (day, day));
     // The account's records of `day` with a late charge of `extra` on its first one.
     let revised = |day: NaiveDate, extra: costwatch_core::Money| {
-        let mut records: Vec<_> = org
-            .records
-            .iter()
-            .filter(|r| r.day() == day)
-            .cloned()
-            .collect();
+        let mut records = records_of(&org, day);
         let late = records
             .iter()
             .position(|r| r.sub_account_id == account)
@@ -1063,12 +1064,7 @@ async fn a_late_charge_on_a_judged_day_is_one_alert_for_that_day() {
     // The day restated with a late usage charge as large as the day of the largest account
     // without a planted event.
     let planted = [&org.planted.spike_account, &org.planted.level_shift_account];
-    let mut records: Vec<_> = org
-        .records
-        .iter()
-        .filter(|r| r.day() == day)
-        .cloned()
-        .collect();
+    let mut records = records_of(&org, day);
     let day_of = |account: &str| -> costwatch_core::Money {
         let of_account = records.iter().filter(|r| r.sub_account_id == account);
         of_account.map(|r| r.billed_cost).sum()
