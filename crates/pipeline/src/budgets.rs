@@ -515,8 +515,17 @@ async fn record(
 /// Where each threshold's record lives in the state store: by its envelopes' `subject_id`.
 fn record_key(c: &BudgetCrossing) -> String {
     let (budget, basis) = (&c.budget, c.threshold.basis);
-    let subject = envelopes::budget_subject(budget, c.period_start, c.threshold.percent, basis);
-    format!("budget/{subject}")
+    subject_key(&envelopes::budget_subject(
+        budget,
+        c.period_start,
+        c.threshold.percent,
+        basis,
+    ))
+}
+
+/// The state key of the threshold record whose envelopes carry `subject_id`.
+fn subject_key(subject_id: &str) -> String {
+    format!("budget/{subject_id}")
 }
 
 /// The record of every threshold the run checks, read [`CONCURRENT_READS`] at a time before
@@ -668,7 +677,7 @@ pub async fn acknowledge(
     what_happened: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Notification>> {
-    let key = format!("budget/{subject_id}");
+    let key = subject_key(subject_id);
     let stored = state.get(&key).await?.ok_or_else(|| {
         crate::PipelineError::NotFound(format!("no budget alert with id `{subject_id}`"))
     })?;

@@ -101,12 +101,9 @@ impl Revisions {
         lifecycle: Option<&AnomalyState>,
         detector: &DetectorConfig,
     ) {
-        let Some(from) = self.from else { return };
         let open = lifecycle.is_some_and(AnomalyState::is_active);
-        let rechecked = recent
-            .iter()
-            .filter(|s| (from..self.as_of).contains(&s.date));
-        for score in rechecked.clone().filter(|s| s.anomalous || open) {
+        let rechecked: Vec<&DayScore> = recent.iter().filter(|s| self.rechecks(s.date)).collect();
+        for score in rechecked.iter().filter(|s| s.anomalous || open) {
             self.explainers
                 .entry(score.date)
                 .or_default()
@@ -118,7 +115,7 @@ impl Revisions {
         if today.is_some() || open {
             return; // today's step carries the scope
         }
-        let Some(day) = rechecked.rev().find(|s| s.anomalous).map(|s| s.date) else {
+        let Some(day) = rechecked.iter().rev().find(|s| s.anomalous).map(|s| s.date) else {
             return;
         };
         // Judged again on the window it had when first judged, so a day whose costs did not
