@@ -16,7 +16,9 @@
 //! A **daily** budget's period is one day, and Cost Explorer first reports a day before it has
 //! settled: every run checks the budget's last [`RECHECKED_DAYS`] days again, so a day that a
 //! revision takes over its amount is notified then (its own period, once), and one a revision
-//! takes back under is resolved.
+//! takes back under is resolved. Only days it was checked on before are checked again
+//! ([`crate::watched`]): a daily budget added or changed (scope, amount or thresholds) starts
+//! with its day, one alert at most, not one for each of the days before it.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,6 +66,9 @@ pub struct BudgetStatus {
     pub note: Option<String>,
     /// An auto-adjusting budget's amount this month (the line's `limit`) and what it averages.
     pub auto: Option<AutoAmount>,
+    /// A daily budget's state key of the first day it was checked as defined now
+    /// ([`watch_key`]); the day evaluated is its `period_so_far`'s first.
+    pub watch_key: Option<String>,
 }
 
 impl BudgetStatus {
@@ -281,9 +286,19 @@ pub async fn evaluate_all(
             forecast_daily: forecast.map(|f| f.daily.clone()).unwrap_or_default(),
             note,
             auto,
+            watch_key: budget.period.is_daily().then(|| watch_key(&budget)),
         });
     }
     Ok(out)
+}
+
+/// Where the first day a daily budget was checked is kept: by its definition (name, scope,
+/// amount, thresholds), so a budget changed is a new one, whose days before were never checked
+/// against what it says now.
+fn watch_key(budget: &Budget) -> String {
+    let definition = serde_json::to_string(budget).unwrap_or_default();
+    let id = costwatch_core::ids::stable_id("bw", &[&definition]);
+    format!("budget-watched/{id}")
 }
 
 /// A quarter or a year: a period that can begin before the data did, and is forecast here.
@@ -338,6 +353,7 @@ fn without_amount(
         period_so_far: series,
         forecast_daily: forecast.map(|f| f.daily.clone()).unwrap_or_default(),
         auto: None,
+        watch_key: None,
         note: Some(format!(
             "auto-adjusting over {}: no amount yet, as no month before {} was collected in full \
              since `{}` had its first cost (or its average is not positive); no threshold is \
@@ -528,24 +544,46 @@ fn subject_key(subject_id: &str) -> String {
     format!("budget/{subject_id}")
 }
 
-/// The record of every threshold the run checks, read [`CONCURRENT_READS`] at a time before
-/// any is written. One after another they were a round trip each: five for a budget with the
-/// default thresholds, fifteen for a daily one's three days, 2,500 for 500 budgets.
-async fn read_records(
+/// `keys` from the state store, [`CONCURRENT_READS`] at a time, in order. One after another
+/// the threshold records were a round trip each: five for a budget with the default
+/// thresholds, fifteen for a daily one's three days, 2,500 for 500 budgets.
+async fn read_all(state: &dyn StateStore, keys: &[String]) -> Result<Vec<Option<Versioned>>> {
+    let mut read = Vec::with_capacity(keys.len());
+    for batch in keys.chunks(CONCURRENT_READS) {
+        read.extend(try_join_all(batch.iter().map(|key| state.get(key))).await?);
+    }
+    Ok(read)
+}
+
+/// The crossings (or cleared thresholds) on days a budget checks: a daily budget's from
+/// `since`, the first day it was checked ([`watched_since`]); every one of the others'.
+fn on_checked_days<'a>(
+    of: impl IntoIterator<Item = &'a BudgetCrossing>,
+    since: Option<NaiveDate>,
+) -> impl Iterator<Item = &'a BudgetCrossing> {
+    of.into_iter()
+        .filter(move |c| since.is_none_or(|first| c.period_start >= first))
+}
+
+/// The first day each daily budget checks, by its index in `statuses`: the first day it was
+/// checked as defined now, or this run's day, which is recorded.
+async fn watched_since(
     state: &dyn StateStore,
     statuses: &[BudgetStatus],
-) -> Result<BTreeMap<String, Option<Record>>> {
-    let checked = statuses
+) -> Result<BTreeMap<usize, NaiveDate>> {
+    let daily: Vec<(usize, &String, NaiveDate)> = statuses
         .iter()
-        .flat_map(|s| s.crossings.iter().chain(&s.cleared));
-    let keys: Vec<String> = checked.map(record_key).collect();
-    let mut records = BTreeMap::new();
-    for batch in keys.chunks(CONCURRENT_READS) {
-        let read = try_join_all(batch.iter().map(|key| state.get(key))).await?;
-        let read = read.iter().map(|v| v.as_ref().map(Record::read));
-        records.extend(batch.iter().cloned().zip(read));
+        .enumerate()
+        .filter_map(|(i, s)| Some((i, s.watch_key.as_ref()?, s.period_so_far.start)))
+        .collect();
+    let keys: Vec<String> = daily.iter().map(|(_, key, _)| (*key).clone()).collect();
+    let mut since = BTreeMap::new();
+    for ((i, key, day), stored) in daily.into_iter().zip(read_all(state, &keys).await?) {
+        let first = crate::watched::first_judged(stored.as_ref()).filter(|first| *first <= day);
+        crate::watched::remember(state, key, stored.as_ref(), day).await?;
+        since.insert(i, first.unwrap_or(day));
     }
-    Ok(records)
+    Ok(since)
 }
 
 /// Publishes crossings not yet notified in their period (see the module docs), and the
@@ -563,10 +601,18 @@ pub async fn notify_crossings(
     now: DateTime<Utc>,
 ) -> Result<Vec<Notification>> {
     let mut published = Vec::new();
+    let since = watched_since(state, statuses).await?;
+    let since = |i: usize| since.get(&i).copied();
     // Each key is one threshold in one period, read once and written at most once a run; a
     // concurrent run's write in between fails the conditional write, as it did before.
-    let mut records = read_records(state, statuses).await?;
-    for status in statuses {
+    let keys: Vec<String> = (statuses.iter().enumerate())
+        .flat_map(|(i, s)| on_checked_days(s.crossings.iter().chain(&s.cleared), since(i)))
+        .map(record_key)
+        .collect();
+    let read = read_all(state, &keys).await?;
+    let read = read.iter().map(|v| v.as_ref().map(Record::read));
+    let mut records: BTreeMap<String, Option<Record>> = keys.iter().cloned().zip(read).collect();
+    for (i, status) in statuses.iter().enumerate() {
         let name_of = |c: &BudgetCrossing| {
             c.scope
                 .account()
@@ -576,7 +622,7 @@ pub async fn notify_crossings(
         // By period (a daily budget checks several days) and basis: the highest of each.
         type Fresh = Vec<(String, Notification, Option<u64>)>;
         let mut fresh: BTreeMap<(NaiveDate, ThresholdBasis), Fresh> = BTreeMap::new();
-        for crossing in &status.crossings {
+        for crossing in on_checked_days(&status.crossings, since(i)) {
             let first = envelopes::budget(crossing, name_of(crossing), now);
             let key = record_key(crossing);
             let (n, expected) = match records.remove(&key).flatten() {
@@ -626,7 +672,7 @@ pub async fn notify_crossings(
         // was sent.
         let mut resolved: BTreeMap<NaiveDate, Vec<(String, Notification, Record)>> =
             BTreeMap::new();
-        for crossing in &status.cleared {
+        for crossing in on_checked_days(&status.cleared, since(i)) {
             let key = record_key(crossing);
             let Some(r) = records.remove(&key).flatten() else {
                 continue;

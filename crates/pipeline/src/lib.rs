@@ -29,6 +29,7 @@ pub mod report;
 pub mod resource_causes;
 pub mod revised;
 pub mod run;
+mod watched;
 
 pub use config::PipelineConfig;
 pub use error::PipelineError;

@@ -24,27 +24,22 @@ use costwatch_analytics::detect::{DayScore, DetectorConfig, detect_latest};
 use costwatch_core::findings::Anomaly;
 use costwatch_core::money::to_f64;
 use costwatch_core::{DailySeries, Scope};
-use costwatch_store::{StateStore, StoreError};
-use serde::{Deserialize, Serialize};
+use costwatch_store::{StateStore, Versioned};
 
 use crate::budgets::RECHECKED_DAYS;
 use crate::detect::AnomalyState;
 use crate::error::Result;
 use crate::fold::{Explainer, fold_nested};
+use crate::watched;
 
-/// State key of the first day detection judged.
+/// State key of the first day detection judged ([`crate::watched`]).
 pub const JUDGED_SINCE: &str = "detect/judged-since";
-
-#[derive(Debug, Serialize, Deserialize)]
-struct JudgedSince {
-    first: NaiveDate,
-}
 
 /// What one run gathers about the days before the one it judges.
 pub(crate) struct Revisions {
     as_of: NaiveDate,
-    /// The first day judged before this run (`None` on the first run).
-    judged_since: Option<NaiveDate>,
+    /// The record of the first day judged before this run (`None` on the first run).
+    judged_since: Option<Versioned>,
     /// The first day looked at again (`None` when none is).
     from: Option<NaiveDate>,
     history_days: u32,
@@ -57,14 +52,9 @@ pub(crate) struct Revisions {
 impl Revisions {
     /// Reads when detection began; the days it will look at again are those since then.
     pub async fn read(state: &dyn StateStore, as_of: NaiveDate, history_days: u32) -> Result<Self> {
-        let judged_since = match state.get(JUDGED_SINCE).await? {
-            Some(v) => serde_json::from_value::<JudgedSince>(v.value)
-                .ok()
-                .map(|j| j.first),
-            None => None,
-        };
+        let judged_since = state.get(JUDGED_SINCE).await?;
         let back = as_of.checked_sub_days(Days::new(u64::from(RECHECKED_DAYS.saturating_sub(1))));
-        let from = judged_since
+        let from = watched::first_judged(judged_since.as_ref())
             .zip(back)
             .map(|(first, back)| first.max(back))
             .filter(|from| *from < as_of);
@@ -152,23 +142,17 @@ impl Revisions {
 
     /// Records the first day judged, when this run judged an earlier day than any before.
     pub async fn remember(&self, state: &dyn StateStore) -> Result<()> {
-        if self.judged_since.is_some_and(|first| first <= self.as_of) {
-            return Ok(());
-        }
-        judged_since(state, self.as_of).await
+        let judged_since = self.judged_since.as_ref();
+        watched::remember(state, JUDGED_SINCE, judged_since, self.as_of).await
     }
 }
 
-/// Records `first` as the first day detection judged: its later runs look again at the days
-/// from it on (a store seeded with history that was watched, as the scale benchmark's).
+/// Records `first` as the first day detection judged, unless an earlier one is: its later runs
+/// look again at the days from it on (a store seeded with history that was watched, as the
+/// scale benchmark's).
 pub async fn judged_since(state: &dyn StateStore, first: NaiveDate) -> Result<()> {
-    let value = serde_json::to_value(JudgedSince { first }).unwrap_or_default();
-    let version = state.get(JUDGED_SINCE).await?.map(|v| v.version);
-    match state.put(JUDGED_SINCE, value, version, None).await {
-        // A concurrent run recorded a day too; both are days detection judged.
-        Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    let stored = state.get(JUDGED_SINCE).await?;
+    watched::remember(state, JUDGED_SINCE, stored.as_ref(), first).await
 }
 
 /// The first day of the window `day` is judged on: `history_days` days to it. (Before the

@@ -372,24 +372,92 @@ async fn threshold_records_are_read_once_and_together() {
     let (state, bus, names) = (Gauged::default(), MemoryBus::new(), BTreeMap::new());
     let now = Utc.with_ymd_and_hms(2026, 4, 11, 6, 0, 0).unwrap();
     let drivers = DriverReader::new(&rollups, &cfg, &names, d(10));
+    // The daily budget alone ran the day before (not counted): it has been checked since d(9).
+    let daily_only = PipelineConfig {
+        budgets: cfg.budgets[1..].to_vec(),
+        ..cfg.clone()
+    };
+    let yesterday = evaluate_all(&rollups, &daily_only, &forecasts, d(9)).await;
+    let yesterday = yesterday.unwrap();
+    let first = notify_crossings(&state.inner, &bus, &names, &yesterday, &drivers, now);
+    assert_eq!(daily_days(&first.await.unwrap()), vec![d(9)]);
     let sent = notify_crossings(&state, &bus, &names, &statuses, &drivers, now)
         .await
         .unwrap();
-    assert_eq!(state.reads.load(Ordering::SeqCst), checked);
+    // The daily budget's first day checked, then the thresholds of the days it checks: d(9)
+    // and d(10), not d(8), before which it was not checked.
+    assert_eq!(state.reads.load(Ordering::SeqCst), 1 + 5 + 4 * 2);
     assert!(state.most.load(Ordering::SeqCst) > 1, "read one at a time");
-    // $1,050 of $1,000 (100 % of actual, the highest crossed; forecast 120 %), and each of the
-    // daily budget's days at 105 % of $100 (100 %).
-    let days: Vec<_> = sent
-        .iter()
-        .filter_map(|n| match &n.body {
-            NotificationBody::Budget(b) if b.budget == "daily" => Some(b.period_start),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(sent.len(), 2 + 3, "{sent:#?}");
-    assert_eq!(days, vec![d(8), d(9), d(10)]);
+    // $1,050 of $1,000 (100 % of actual, the highest crossed; forecast 120 %), and the daily
+    // budget's new day at 105 % of $100 (100 %).
+    assert_eq!(daily_days(&sent), vec![d(10)], "{sent:#?}");
+    assert_eq!(sent.len(), 2 + 1, "{sent:#?}");
     let again = notify_crossings(&state, &bus, &names, &statuses, &drivers, now)
         .await
         .unwrap();
     assert!(again.is_empty(), "{again:#?}");
+}
+
+/// The days of the daily budget `daily` that `sent` alerts on.
+fn daily_days(sent: &[costwatch_core::Notification]) -> Vec<NaiveDate> {
+    let daily = sent.iter().filter_map(|n| match &n.body {
+        NotificationBody::Budget(b) if b.budget == "daily" => Some(b.period_start),
+        _ => None,
+    });
+    daily.collect()
+}
+
+/// A daily budget checks again only the days it was checked on: added on a day when its
+/// three re-checked days are all over, it alerts once, for that day; the next run adds the
+/// next day; changed (a threshold added), it starts again from its day, though the days before
+/// were over the new threshold too; and a run for an earlier day (a backfill) checks that day.
+#[tokio::test]
+async fn a_daily_budget_added_or_changed_alerts_from_its_first_day_only() {
+    use costwatch_core::findings::{BudgetPeriod, Threshold, ThresholdBasis};
+    let rollups = MemoryRollups::default();
+    spend(&rollups, 14, Money::from(105), Money::ZERO).await;
+    let actual = |percent| Threshold {
+        percent,
+        basis: ThresholdBasis::Actual,
+    };
+    let daily = Budget {
+        name: "daily".into(),
+        period: BudgetPeriod::Daily,
+        amount: Money::from(100),
+        thresholds: vec![actual(100)],
+        ..Budget::monthly("daily", Scope::Org, Money::from(100))
+    };
+    let state = MemoryState::new();
+    let run = |budget: Budget, as_of: NaiveDate| {
+        let (rollups, state) = (&rollups, &state);
+        async move {
+            let cfg = PipelineConfig {
+                budgets: vec![budget],
+                ..PipelineConfig::default()
+            };
+            let (bus, names) = (MemoryBus::new(), BTreeMap::new());
+            let statuses = evaluate_all(rollups, &cfg, &BTreeMap::new(), as_of)
+                .await
+                .unwrap();
+            let now = Utc.with_ymd_and_hms(2026, 4, 20, 6, 0, 0).unwrap();
+            let drivers = DriverReader::new(rollups, &cfg, &names, as_of);
+            let sent = notify_crossings(state, &bus, &names, &statuses, &drivers, now)
+                .await
+                .unwrap();
+            daily_days(&sent)
+        }
+    };
+    assert_eq!(run(daily.clone(), d(10)).await, vec![d(10)]);
+    assert_eq!(run(daily.clone(), d(10)).await, vec![]);
+    assert_eq!(run(daily.clone(), d(11)).await, vec![d(11)]);
+    // 90 % is new on every day: it starts from d(12), one alert (100 %, the highest crossed).
+    let changed = Budget {
+        thresholds: vec![actual(90), actual(100)],
+        ..daily.clone()
+    };
+    assert_eq!(run(changed.clone(), d(12)).await, vec![d(12)]);
+    assert_eq!(run(changed.clone(), d(13)).await, vec![d(13)]);
+    // A backfill's run for d(5): that day is checked, and from then on the days after it.
+    assert_eq!(run(daily.clone(), d(5)).await, vec![d(5)]);
+    assert_eq!(run(daily, d(7)).await, vec![d(6), d(7)]);
 }
