@@ -187,6 +187,92 @@ fn run_aws_pulls_prints_the_cost_and_stops_at_the_cap() {
     assert_eq!(day10.unwrap().lines().count(), 2, "both pages of the 10th");
 }
 
+/// `[metrics]` makes `run --aws` the metrics Lambda's step too: the watched series are pulled
+/// from moto's CloudWatch (GetMetricData) into the local lake and judged by the stream detector;
+/// the spiking instance is one anomaly envelope naming its metric, the steady one none, and
+/// the next run pulls from where this one stopped and sends nothing again.
+#[test]
+fn run_aws_watches_the_configured_metrics() {
+    use costwatch_testkit::moto_cw::{POINTS_PER_DAY, put_cpu_day, spiky, steady};
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    // CloudWatch (and moto's model of it) serves recent data: the points end now.
+    let now = chrono::Utc::now();
+    let end = chrono::DateTime::from_timestamp(now.timestamp() / 300 * 300, 0).unwrap();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let config = moto.sdk_config().await;
+        put_cpu_day(&config, "i-0spiky", end, spiky).await;
+        put_cpu_day(&config, "i-0steady", end, steady).await;
+    });
+    let watch = |instance: &str| {
+        format!(
+            "[[metrics.watch]]\nstat = \"Average\"\nperiod_secs = 300\nmetric = {{ namespace = \
+             \"AWS/EC2\", name = \"CPUUtilization\", dimensions = {{ InstanceId = \"{instance}\" }} }}\n"
+        )
+    };
+    let config = format!(
+        "[collect]\nbackfill_days = 3\n\n[metrics]\nbackfill_hours = 25\nhistory_hours = 576\n\n{}{}",
+        watch("i-0spiky"),
+        watch("i-0steady")
+    );
+    std::fs::write(dir.path().join("costwatch.toml"), config).unwrap();
+    let days = [
+        (7, "111111111111", "2"),
+        (8, "111111111111", "2"),
+        (9, "111111111111", "2"),
+    ];
+    let results = json!([
+        probe(&[(7, "2"), (8, "2"), (9, "2")]),
+        grouped(&days, None),
+        probe(&[(7, "2"), (8, "2"), (9, "2")]),
+        grouped(&days, None),
+    ]);
+    queue_cost_and_usage(&moto, &results.to_string());
+    let run = || {
+        let out = costwatch(dir.path(), &moto)
+            .args(["--json", "run", "--aws", "--today", "2026-03-10"])
+            .args(["--out", "out"])
+            .output()
+            .unwrap();
+        serde_json::from_str::<Value>(&ok(&out)).unwrap()
+    };
+    let metric_alerts = |summary: &Value| -> Vec<Value> {
+        let lines = summary["notifications"].as_array().unwrap().iter();
+        let anomalies = lines.filter(|n| n["kind"] == "anomaly");
+        anomalies.cloned().collect()
+    };
+
+    let first = run();
+    let cw = &first["cloudwatch"];
+    assert_eq!(cw["series"], 2, "{first:#}");
+    assert_eq!(cw["points"], 2 * POINTS_PER_DAY, "{first:#}");
+    assert_eq!(cw["requests"], 1, "{first:#}");
+    assert_eq!(cw["complete"], true, "{first:#}");
+    assert_eq!(
+        cw["ledger_line"], "1 GetMetricData requests, 2 metrics = $0.00002",
+        "{first:#}"
+    );
+    let alerts = metric_alerts(&first);
+    assert_eq!(alerts.len(), 1, "{first:#}");
+    let id = alerts[0]["id"].as_str().unwrap();
+    let written = dir
+        .path()
+        .join(format!("out/notifications/anomaly-{id}.json"));
+    let envelope: Value = serde_json::from_str(&std::fs::read_to_string(written).unwrap()).unwrap();
+    assert_eq!(envelope["scope"]["kind"], "metric", "{envelope:#}");
+    let dimensions = &envelope["scope"]["metric"]["dimensions"];
+    assert_eq!(dimensions["InstanceId"], "i-0spiky", "{envelope:#}");
+    assert_eq!(first["notifications_by_kind"]["anomaly"], 1, "{first:#}");
+    // In the local lake, where the recommender and the next run's detector read them.
+    assert!(dir.path().join(".costwatch/lake/metrics").is_dir());
+
+    let again = run();
+    assert!(metric_alerts(&again).is_empty(), "{again:#}");
+    let window = again["cloudwatch"]["window"].as_array().unwrap();
+    let from: chrono::DateTime<chrono::Utc> = window[0].as_str().unwrap().parse().unwrap();
+    assert!(from > end - chrono::Duration::hours(1), "{again:#}");
+}
+
 #[test]
 fn run_aws_refuses_a_cap_too_small_to_collect_anything() {
     let moto = Moto::start();

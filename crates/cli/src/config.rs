@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::incremental::CollectSettings;
+use costwatch_pipeline::metrics::MetricsSettings;
 use costwatch_store::cost_explorer_options::CostExplorerOptions;
 use serde::Deserialize;
 
@@ -17,6 +18,8 @@ pub struct FileConfig {
     collect: CollectSettings,
     cost_explorer: CostExplorerConfig,
     source: SourceConfig,
+    /// `[metrics]`: the CloudWatch series `run --aws` pulls and judges, as the metrics Lambda.
+    metrics: MetricsSettings,
     /// `[integrations.<name>]`: accepted here so one costwatch.toml serves every command;
     /// `render` and `notify` read them (notify.rs), `run` does not.
     #[allow(dead_code)]
@@ -87,6 +90,9 @@ pub struct Settings {
     pub collect: CollectSettings,
     pub cost_explorer: CostExplorerConfig,
     pub source: SourceConfig,
+    /// Read by `run --aws` only, like `collect`.
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    pub metrics: MetricsSettings,
 }
 
 impl Settings {
@@ -124,6 +130,10 @@ impl Settings {
             .options()
             .validate()
             .context("invalid [cost_explorer] configuration")?;
+        parsed
+            .metrics
+            .validate()
+            .context("invalid [metrics] configuration")?;
         if parsed.source.kind == SourceKind::DataExport && parsed.source.data_export.is_none() {
             anyhow::bail!(
                 "invalid [source] configuration: kind = \"data-export\" needs data_export = \"<the export's folder>\""
@@ -137,6 +147,7 @@ impl Settings {
             collect: parsed.collect,
             cost_explorer: parsed.cost_explorer,
             source: parsed.source,
+            metrics: parsed.metrics,
         })
     }
 }

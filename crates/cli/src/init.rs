@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use costwatch_pipeline::PipelineConfig;
 use costwatch_pipeline::incremental::CollectSettings;
+use costwatch_pipeline::metrics::MetricsSettings;
 use costwatch_store::cost_explorer_options::CostExplorerOptions;
 
 /// examples/contract.toml: every integration's table with placeholder credentials (`render`
@@ -202,6 +203,40 @@ const COST_EXPLORER: &[Opt] = &[
     ),
 ];
 
+const METRICS: &[Opt] = &[
+    opt(
+        "watch",
+        "CloudWatch series `run --aws` pulls (GetMetricData, $0.01 per 1,000 metrics) and judges with the stream detector; one [[metrics.watch]] table each, e.g.:",
+    ),
+    opt(
+        "backfill_hours",
+        "Hours the first pull reaches back (1 to 360: CloudWatch keeps 1-minute data 15 days).",
+    ),
+    opt(
+        "overlap_minutes",
+        "Minutes before the last pull's end read again: CloudWatch revises its latest points.",
+    ),
+    opt(
+        "history_hours",
+        "Hours of stored history the detector reads before the new points (576 for the weekly channel).",
+    ),
+    opt(
+        "max_requests_per_run",
+        "GetMetricData requests (pages) a run never passes.",
+    ),
+    opt(
+        "threshold",
+        "Stream detector score (0-1) at or above which a point is anomalous.",
+    ),
+];
+
+const WATCH_EXAMPLE: &[&str] = &[
+    "[[metrics.watch]]",
+    "metric = { namespace = \"AWS/EC2\", name = \"CPUUtilization\", dimensions = { InstanceId = \"i-0abc123def4567890\" } }",
+    "stat = \"Average\"         # or Maximum, Sum, p99",
+    "period_secs = 300         # a multiple of 60",
+];
+
 /// Keys whose values are credentials in the integration tables: replaced by references.
 const CREDENTIAL_KEYS: &[&str] = &[
     "webhook_url",
@@ -252,6 +287,7 @@ pub struct Defaults {
     pub recommend: toml::Table,
     pub collect: toml::Table,
     pub cost_explorer: toml::Table,
+    pub metrics: toml::Table,
 }
 
 pub fn defaults() -> Defaults {
@@ -279,6 +315,7 @@ pub fn defaults() -> Defaults {
         recommend,
         collect: table_of(&CollectSettings::default()),
         cost_explorer,
+        metrics: table_of(&MetricsSettings::default()),
     }
 }
 
@@ -422,6 +459,12 @@ pub fn render() -> String {
         COST_EXPLORER,
         &d.cost_explorer,
     );
+    out.push_str(
+        "\n# [metrics]: CloudWatch series `costwatch run --aws` also watches, as the metrics\n\
+         # function does on AWS (docs/detection.md); there, the WatchedMetrics parameter.\n",
+    );
+    section(&mut out, Some("metrics"), METRICS, &d.metrics);
+    example_block(&mut out, WATCH_EXAMPLE);
     integrations(&mut out);
     out
 }
@@ -505,7 +548,7 @@ mod tests {
 
     fn effective(s: &Settings) -> String {
         format!(
-            "{:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
             s.data_dir,
             s.pipeline,
             s.collect,
@@ -513,6 +556,7 @@ mod tests {
             s.cost_explorer.import_anomalies,
             s.cost_explorer.tag_keys,
             s.cost_explorer.cost_categories,
+            s.metrics,
         )
     }
 
@@ -545,6 +589,7 @@ mod tests {
             costwatch_analytics::budget::default_thresholds()
         );
         assert_eq!(settings.pipeline.detector.scopes.len(), 1);
+        assert_eq!(settings.metrics.watch.len(), 1);
     }
 
     #[test]
@@ -557,6 +602,7 @@ mod tests {
             (RECOMMEND, &d.recommend, "pipeline.recommend"),
             (COLLECT, &d.collect, "collect"),
             (COST_EXPLORER, &d.cost_explorer, "cost_explorer"),
+            (METRICS, &d.metrics, "metrics"),
         ] {
             for key in table.keys() {
                 assert!(

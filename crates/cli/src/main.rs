@@ -37,6 +37,8 @@ mod run;
 #[cfg(feature = "invoke")]
 mod scale;
 mod serve;
+#[cfg(feature = "aws")]
+mod watch_metrics;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

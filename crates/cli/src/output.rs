@@ -13,6 +13,7 @@ use costwatch_pipeline::archive::{archive_files, archive_report};
 use costwatch_pipeline::collect::Collected;
 use costwatch_pipeline::html::ReportPage;
 use costwatch_pipeline::incremental::{IncrementalOutcome, dollars, ledger_line};
+use costwatch_pipeline::metrics::MetricsOutcome;
 use costwatch_pipeline::report::by_risk;
 use costwatch_store::LakeWriter;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -114,6 +115,9 @@ pub struct Summary {
     /// Set by `run --data-export`: the query's bytes and what Athena would bill for them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_export: Option<String>,
+    /// Set by `run --aws` with `[metrics]`: the CloudWatch pull and what it is billed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudwatch: Option<MetricsOutcome>,
 }
 
 fn lower(v: impl std::fmt::Debug) -> String {
@@ -208,6 +212,7 @@ impl Summary {
             notifications_dir: notifications_dir.to_path_buf(),
             cost_explorer: None,
             data_export: None,
+            cloudwatch: None,
         }
     }
 
@@ -238,6 +243,18 @@ impl Summary {
         }
         if let Some(line) = &self.data_export {
             println!("  {line} (on Athena; here the embedded engine, free)");
+        }
+        if let Some(cw) = &self.cloudwatch {
+            println!(
+                "  CloudWatch: {} ({} series, {} new points)",
+                cw.ledger_line, cw.series, cw.points
+            );
+            if !cw.complete {
+                println!(
+                    "  CloudWatch request cap reached ([metrics] max_requests_per_run): the \
+                     window is pulled again next run"
+                );
+            }
         }
         let kinds: Vec<String> = self
             .notifications_by_kind

@@ -1,17 +1,21 @@
 //! `costwatch run`: detection, forecasts, budgets and the report on the local store; with
 //! `--aws`, first an incremental pull from Cost Explorer into it (read-only towards AWS: only
-//! `ce:GetCostAndUsage`), within the request cap; with `--data-export DIR`, first the collect
-//! Lambda's Data Exports query over an export on disk, run by the embedded engine.
+//! `ce:GetCostAndUsage`), within the request cap, and the `[metrics]` series from CloudWatch
+//! (`cloudwatch:GetMetricData`), judged as the metrics Lambda judges them; with
+//! `--data-export DIR`, first the collect Lambda's Data Exports query over an export on disk,
+//! run by the embedded engine.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
+use costwatch_core::Notification;
 use costwatch_core::notification::ReportPeriod;
 use costwatch_pipeline::Ports;
 use costwatch_pipeline::collect::Collected;
 use costwatch_pipeline::incremental::IncrementalOutcome;
+use costwatch_pipeline::metrics::MetricsOutcome;
 use costwatch_pipeline::resource_causes::ResourceLines;
 use costwatch_pipeline::run::report_day;
 use costwatch_pipeline::run::run_day_with;
@@ -49,7 +53,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "costwatch-out")]
     out: PathBuf,
     /// First pull new and revised days from Cost Explorer (credentials, region and endpoint from
-    /// the standard AWS chain). Costs $0.01 per request; a quiet day is 2 requests.
+    /// the standard AWS chain). Costs $0.01 per request; a quiet day is 2 requests. With a
+    /// `[metrics]` table, also the watched CloudWatch series ($0.01 per 1,000 metrics).
     #[arg(long)]
     aws: bool,
     /// AWS profile from ~/.aws/config to use with --aws.
@@ -171,6 +176,19 @@ async fn collect_from_aws(
     Ok(outcome)
 }
 
+/// The `[metrics]` series pulled from CloudWatch and judged; their alerts written to `bus`.
+#[cfg(feature = "aws")]
+async fn watch_metrics_on_aws(
+    args: &RunArgs,
+    settings: &Settings,
+    store: &LocalStore,
+    bus: &LocalBus,
+    now: DateTime<Utc>,
+) -> Result<(MetricsOutcome, Vec<Notification>)> {
+    let sdk = aws_config(args.profile.as_deref()).await;
+    crate::watch_metrics::watch(&sdk, settings, store, bus, now).await
+}
+
 /// AWS Cost Anomaly Detection's findings of the week up to `as_of`.
 #[cfg(feature = "aws")]
 async fn import_from_aws(
@@ -252,6 +270,14 @@ pub async fn run(mut args: RunArgs, settings: &Settings, json: bool) -> Result<(
         state: &store.state,
         bus: &bus,
     };
+    let (watched, metric_alerts) = match args.aws && !settings.metrics.watch.is_empty() {
+        true => {
+            let (outcome, alerts) =
+                watch_metrics_on_aws(&args, settings, &store, &bus, now).await?;
+            (Some(outcome), alerts)
+        }
+        false => (None, Vec::new()),
+    };
     let imported = match args.aws && settings.cost_explorer.import_anomalies {
         true => import_from_aws(&args, settings, as_of).await?,
         false => Vec::new(),
@@ -265,6 +291,7 @@ pub async fn run(mut args: RunArgs, settings: &Settings, json: bool) -> Result<(
     let (report, page) = report_day(&ports, &settings.pipeline, &run, period, now).await?;
     let report_path = write_report(&args.out, &store.lake, &page).await?;
     let mut published = run.notifications.clone();
+    published.extend(metric_alerts);
     published.push(report);
     let collected = Collected {
         days: pulled
@@ -290,6 +317,7 @@ pub async fn run(mut args: RunArgs, settings: &Settings, json: bool) -> Result<(
     );
     summary.cost_explorer = pulled.as_ref().map(CostExplorerLine::from);
     summary.data_export = exported.map(|e| e.ledger_line);
+    summary.cloudwatch = watched;
     summary.print(json)
 }
 
@@ -301,6 +329,17 @@ async fn collect_from_aws(
     _: &LocalStore,
     _: DateTime<Utc>,
 ) -> Result<IncrementalOutcome> {
+    Err(crate::needs::needs("aws", "run --aws"))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn watch_metrics_on_aws(
+    _: &RunArgs,
+    _: &Settings,
+    _: &LocalStore,
+    _: &LocalBus,
+    _: DateTime<Utc>,
+) -> Result<(MetricsOutcome, Vec<Notification>)> {
     Err(crate::needs::needs("aws", "run --aws"))
 }
 
