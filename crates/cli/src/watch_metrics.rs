@@ -36,7 +36,8 @@ pub async fn watch(
         source: &source,
         store: &store.lake,
         lifecycle: LifecyclePorts {
-            lake: Some(&store.lake),
+            // No cost records to rank: a metric's anomaly has no root causes (as on AWS).
+            lake: None,
             state: &store.state,
             bus: &kept,
             resources: None,
