@@ -406,3 +406,73 @@ async fn doctor_send_test_delivers_the_test_envelope_to_every_destination() {
     assert_eq!(messages[0].via, "webhook");
     assert!(!stdout.contains("secretvalue"), "{stdout}");
 }
+
+/// `[metrics]` series are checked for data: CloudWatch answers a misspelt dimension with no
+/// data, not an error, so a series watched that way would never alert. One GetMetricData pull
+/// over the first pull's window: the instance with points passes, the misspelt one fails by
+/// name with what to check; with only the real one watched the check is one line, ok.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_names_a_watched_metric_cloudwatch_has_no_data_for() {
+    use costwatch_testkit::moto_cw::{put_cpu_day, steady};
+    let moto = Moto::start();
+    let now = chrono::Utc::now();
+    let end = chrono::DateTime::from_timestamp(now.timestamp() / 300 * 300, 0).unwrap();
+    put_cpu_day(&moto.sdk_config().await, "i-0real", end, steady).await;
+    let watch = |instance: &str| {
+        format!(
+            "[[metrics.watch]]\nstat = \"Average\"\nperiod_secs = 300\nmetric = {{ namespace = \
+             \"AWS/EC2\", name = \"CPUUtilization\", dimensions = {{ InstanceId = \"{instance}\" }} }}\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |config: String| {
+        std::fs::write(dir.path().join("costwatch.toml"), config).unwrap();
+        let (path, url) = (dir.path().to_path_buf(), moto.url());
+        tokio::task::spawn_blocking(move || output(doctor(&path, &url).args(["--json", "doctor"])))
+    };
+    let metric_checks = |report: &Value| -> Vec<Value> {
+        let checks = report["checks"].as_array().unwrap().iter();
+        let cw = checks.filter(|c| {
+            c["check"]
+                .as_str()
+                .unwrap()
+                .starts_with("cloudwatch metrics")
+        });
+        cw.cloned().collect()
+    };
+
+    let (ok, stdout, stderr) = run(watch("i-0real") + &watch("i-0reel")).await.unwrap();
+    assert!(!ok, "{stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let checks = metric_checks(&report);
+    assert_eq!(checks.len(), 1, "{report:#}");
+    let silent = &checks[0];
+    assert_eq!(silent["status"], "fail", "{silent}");
+    let name = silent["check"].as_str().unwrap();
+    assert!(
+        name.contains("InstanceId=i-0reel") && name.ends_with("Average"),
+        "{silent}"
+    );
+    let detail = silent["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("no data in the last 168 hours (1 GetMetricData requests, 2 metrics"),
+        "{silent}"
+    );
+    assert!(
+        silent["fix"]
+            .as_str()
+            .unwrap()
+            .contains("list-metrics --namespace AWS/EC2"),
+        "{silent}"
+    );
+
+    let (_, stdout, _) = run(watch("i-0real")).await.unwrap();
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let checks = metric_checks(&report);
+    assert_eq!(checks.len(), 1, "{report:#}");
+    assert_eq!(checks[0]["status"], "ok", "{report:#}");
+    assert_eq!(
+        checks[0]["detail"],
+        "1 series, each with data in the last 168 hours (1 GetMetricData requests, 1 metrics = $0.00001)"
+    );
+}

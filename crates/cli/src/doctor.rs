@@ -4,9 +4,10 @@
 //! made only when allowed); the stack (CloudFormation DescribeStacks: a complete state that did
 //! not roll back, and every output `make smoke` and `costwatch dlq` read, deployed.rs); every
 //! credential of every `[integrations.<name>]` table, references read through the same Secrets
-//! Manager / SSM adapters the dispatcher Lambdas use (values never printed); with `--send-test`,
-//! the `test` envelope through the real dispatcher to every destination. Exit code 1 when a check
-//! fails.
+//! Manager / SSM adapters the dispatcher Lambdas use (values never printed); every `[metrics]`
+//! series has CloudWatch data (one GetMetricData pull, as `run --aws` makes it); with
+//! `--send-test`, the `test` envelope through the real dispatcher to every destination. Exit code
+//! 1 when a check fails.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -17,10 +18,12 @@ use chrono::Utc;
 use clap::Args;
 use costwatch_dispatch::dispatcher::{Dispatcher, Incoming, Verdict};
 use costwatch_dispatch::{Configured, Secret, SecretStores};
+use costwatch_pipeline::metrics::{MetricsSettings, ledger_line as metrics_ledger_line};
 use costwatch_store::aws::sdk::aws_config::{Region, SdkConfig};
 use costwatch_store::aws::sdk::aws_sdk_costexplorer as ce;
-use costwatch_store::aws::{SecretsManagerSecrets, SsmSecrets};
+use costwatch_store::aws::{CloudWatchMetrics, SecretsManagerSecrets, SsmSecrets};
 use costwatch_store::memory::MemoryState;
+use costwatch_store::{MetricQuery, MetricSource, RequestBudget};
 use serde::Serialize;
 
 use crate::config::Settings;
@@ -121,39 +124,45 @@ fn config_path(flag: Option<&Path>) -> Option<PathBuf> {
     }
 }
 
-/// The config through the real loader; the `[integrations]` tables when the file parses.
+/// The config through the real loader: the settings, and the `[integrations]` tables when the
+/// file parses.
 fn check_config(
     report: &mut Report,
     flag: Option<&Path>,
     data_dir: Option<PathBuf>,
-) -> Option<toml::Table> {
+) -> (Option<Settings>, Option<toml::Table>) {
     let path = config_path(flag);
     let name = path
         .as_ref()
         .map_or("(none)".to_owned(), |p| p.display().to_string());
-    if let Err(e) = Settings::load(flag, data_dir) {
-        report.fail(
-            "config",
-            format!("{name}: {e:#}"),
-            "correct the file (every option: docs/configuration.md); `costwatch init --path new.toml` writes a commented one",
-        );
-        return None;
-    }
+    let settings = match Settings::load(flag, data_dir) {
+        Ok(settings) => settings,
+        Err(e) => {
+            report.fail(
+                "config",
+                format!("{name}: {e:#}"),
+                "correct the file (every option: docs/configuration.md); `costwatch init --path new.toml` writes a commented one",
+            );
+            return (None, None);
+        }
+    };
     let Some(path) = path else {
         report.add(
             "config",
             Status::Ok,
             "no costwatch.toml: the defaults apply and no integration is configured (`costwatch init` writes one)",
         );
-        return None;
+        return (Some(settings), None);
     };
     report.add("config", Status::Ok, format!("{name}: valid"));
-    let text = std::fs::read_to_string(&path).ok()?;
-    let mut file: toml::Table = toml::from_str(&text).ok()?;
-    match file.remove("integrations") {
-        Some(toml::Value::Table(t)) => Some(t),
-        _ => Some(toml::Table::new()),
-    }
+    let tables = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
+        .map(|mut file| match file.remove("integrations") {
+            Some(toml::Value::Table(t)) => t,
+            _ => toml::Table::new(),
+        });
+    (Some(settings), tables)
 }
 
 /// Whether the chain yields credentials; the region is checked on its own.
@@ -284,6 +293,79 @@ async fn check_cost_explorer(
         ),
     }
     1
+}
+
+/// Every `[metrics]` series has data in the window a first pull reads (`backfill_hours`): one
+/// GetMetricData pull through the metrics source `run --aws` uses, within its request cap.
+/// CloudWatch answers a misspelt namespace, name, dimension or statistic with no data, not an
+/// error, so a series watched that way would never alert and never say why. Nothing when no
+/// series is watched.
+async fn check_metrics(report: &mut Report, sdk: &SdkConfig, metrics: &MetricsSettings) {
+    const CHECK: &str = "cloudwatch metrics";
+    if metrics.watch.is_empty() {
+        return;
+    }
+    let hours = metrics.backfill_hours;
+    let end = Utc::now();
+    let start = end - chrono::Duration::hours(i64::from(hours));
+    let budget = RequestBudget::new(metrics.max_requests_per_run);
+    let source = CloudWatchMetrics::new(sdk);
+    let pull = tokio::time::timeout(
+        AWS_TIMEOUT,
+        source.fetch(&metrics.watch, start, end, &budget),
+    );
+    let pulled = match pull.await {
+        Ok(Ok(pulled)) => pulled,
+        Ok(Err(e)) => {
+            report.fail(
+                CHECK,
+                format!("GetMetricData failed: {e}"),
+                "allow cloudwatch:GetMetricData to the caller (and to the stack's metrics role)",
+            );
+            return;
+        }
+        Err(_) => {
+            report.fail(
+                CHECK,
+                format!("no answer within {AWS_TIMEOUT:?}"),
+                "check network access to monitoring.<region>.amazonaws.com",
+            );
+            return;
+        }
+    };
+    let cost = metrics_ledger_line(budget.used(), pulled.metrics_requested);
+    if !pulled.complete {
+        report.fail(
+            CHECK,
+            format!("the request cap stopped the pull ({cost})"),
+            "raise [metrics] max_requests_per_run: a first pull needs as many pages",
+        );
+        return;
+    }
+    let answered = pulled.series.iter().filter(|s| !s.points.is_empty());
+    let with_data: Vec<&MetricQuery> = answered.map(|s| &s.query).collect();
+    let silent = metrics.watch.iter().filter(|q| !with_data.contains(q));
+    let mut silent = silent.peekable();
+    if silent.peek().is_none() {
+        let n = metrics.watch.len();
+        report.add(
+            CHECK,
+            Status::Ok,
+            format!("{n} series, each with data in the last {hours} hours ({cost})"),
+        );
+    }
+    for query in silent {
+        report.fail(
+            format!("{CHECK} {} {}", query.metric, query.stat),
+            format!("no data in the last {hours} hours ({cost})"),
+            format!(
+                "check the namespace, name, dimensions and statistic against `aws cloudwatch \
+                 list-metrics --namespace {}`: CloudWatch answers a metric it does not have \
+                 with no data, not an error",
+                query.metric.namespace
+            ),
+        );
+    }
 }
 
 /// The stack's status and every output something outside it reads (deployed.rs), one failed
@@ -551,7 +633,7 @@ pub async fn doctor(
     json: bool,
 ) -> Result<()> {
     let mut report = Report::default();
-    let tables = check_config(&mut report, config, data_dir);
+    let (settings, tables) = check_config(&mut report, config, data_dir);
     let sdk = sdk_config(args.stack.profile.as_deref()).await;
     let credentials = check_aws(&mut report, &sdk).await;
     let requests = if credentials {
@@ -565,6 +647,9 @@ pub async fn doctor(
         0
     };
     check_stack(&mut report, &sdk, &args.stack, credentials).await;
+    if let Some(settings) = settings.filter(|_| credentials) {
+        check_metrics(&mut report, &sdk, &settings.metrics).await;
+    }
     // The dispatcher Lambdas' adapters: names are used as written, no prefix added.
     let secrets_manager = SecretsManagerSecrets::new(&sdk, "");
     let ssm = SsmSecrets::new(&sdk, "");
