@@ -13,6 +13,9 @@
 //! * a **forecast** threshold is notified once per period and never resolved: forecasts move
 //!   by a few percent from day to day and would otherwise flap.
 //!
+//! A record expires [`RECORD_KEPT_DAYS`] after its period ends (or after the run, for an old
+//! period run again).
+//!
 //! A **daily** budget's period is one day, and Cost Explorer first reports a day before it has
 //! settled: every run checks the budget's last [`RECHECKED_DAYS`] days again, so a day that a
 //! revision takes over its amount is notified then (its own period, once), and one a revision
@@ -501,6 +504,23 @@ fn threshold_percent(n: &Notification) -> u32 {
     }
 }
 
+/// Days a threshold's record is kept after its period ends, or after the run that wrote it when
+/// that is later (a replay of an old period): any day Cost Explorer still holds (about 14
+/// months) can be run again without alerting twice, and the state table does not keep every
+/// day of every daily budget for ever.
+pub const RECORD_KEPT_DAYS: u64 = 430;
+
+/// When the record of `n`'s threshold expires ([`RECORD_KEPT_DAYS`]).
+fn record_expiry(n: &Notification, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let NotificationBody::Budget(b) = &n.body else {
+        return None;
+    };
+    let period_end = b.period_end.and_hms_opt(0, 0, 0)?.and_utc();
+    period_end
+        .max(now)
+        .checked_add_days(Days::new(RECORD_KEPT_DAYS))
+}
+
 /// Create-only (or compare-and-set) write; a conflict means a concurrent run wrote it first.
 async fn record(
     state: &dyn StateStore,
@@ -508,6 +528,7 @@ async fn record(
     n: &Notification,
     sent: bool,
     expected: Option<u64>,
+    now: DateTime<Utc>,
 ) -> Result<bool> {
     let open = n.state != State::Resolved;
     let mut value = json!({
@@ -521,7 +542,7 @@ async fn record(
     if sent && open {
         value["envelope"] = serde_json::to_value(n).unwrap_or_default();
     }
-    match state.put(key, value, expected, None).await {
+    match state.put(key, value, expected, record_expiry(n, now)).await {
         Ok(_) => Ok(true),
         Err(StoreError::Conflict { .. }) => Ok(false),
         Err(e) => Err(e.into()),
@@ -663,7 +684,7 @@ pub async fn notify_crossings(
             let highest = highest.clone();
             bus.publish(&highest).await?;
             for (key, n, expected) in &group {
-                record(state, key, n, n.id == highest.id, *expected).await?;
+                record(state, key, n, n.id == highest.id, *expected, now).await?;
             }
             published.push(highest);
         }
@@ -704,7 +725,7 @@ pub async fn notify_crossings(
                     bus.publish(n).await?;
                     published.push(n.clone());
                 }
-                record(state, key, n, sent, Some(r.version)).await?;
+                record(state, key, n, sent, Some(r.version), now).await?;
             }
         }
     }
@@ -753,7 +774,10 @@ pub async fn acknowledge(
         "revision": n.revision,
         "envelope": n,
     });
-    match state.put(&key, value, Some(r.version), None).await {
+    match state
+        .put(&key, value, Some(r.version), record_expiry(&n, now))
+        .await
+    {
         // A concurrent click recorded it first; the envelope id dedups the repeat.
         Ok(_) | Err(StoreError::Conflict { .. }) => Ok(Some(n)),
         Err(e) => Err(e.into()),

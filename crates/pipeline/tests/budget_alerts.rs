@@ -307,13 +307,15 @@ async fn a_budget_not_forecast_yet_says_so() {
     assert_eq!(statuses[0].note, None);
 }
 
-/// The memory state store, counting its reads and the most of them in flight at once.
+/// The memory state store, counting its reads and the most of them in flight at once, and
+/// keeping the expiry each key was last written with.
 #[derive(Default)]
 struct Gauged {
     inner: MemoryState,
     reads: AtomicUsize,
     in_flight: AtomicUsize,
     most: AtomicUsize,
+    expiries: std::sync::Mutex<BTreeMap<String, Option<chrono::DateTime<Utc>>>>,
 }
 
 #[async_trait::async_trait]
@@ -336,7 +338,12 @@ impl StateStore for Gauged {
         expected: Option<u64>,
         expires_at: Option<chrono::DateTime<Utc>>,
     ) -> costwatch_store::error::Result<u64> {
-        self.inner.put(key, value, expected, expires_at).await
+        let version = self.inner.put(key, value, expected, expires_at).await?;
+        self.expiries
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), expires_at);
+        Ok(version)
     }
 
     async fn list(&self, prefix: &str) -> costwatch_store::error::Result<Vec<(String, Versioned)>> {
@@ -460,4 +467,81 @@ async fn a_daily_budget_added_or_changed_alerts_from_its_first_day_only() {
     // A backfill's run for d(5): that day is checked, and from then on the days after it.
     assert_eq!(run(daily.clone(), d(5)).await, vec![d(5)]);
     assert_eq!(run(daily, d(7)).await, vec![d(6), d(7)]);
+}
+
+/// A threshold's record expires `RECORD_KEPT_DAYS` after its period ends, so the state table
+/// does not keep every day of every daily budget for ever; a record of an old period run again
+/// (a replay) is kept as long from the run, so running it once more alerts nothing.
+#[tokio::test]
+async fn threshold_records_expire_a_while_after_their_period() {
+    use costwatch_core::findings::BudgetPeriod;
+    use costwatch_pipeline::budgets::RECORD_KEPT_DAYS;
+    let rollups = MemoryRollups::default();
+    spend(&rollups, 10, Money::from(105), Money::ZERO).await;
+    let mut cfg = cfg();
+    let daily = Budget {
+        name: "daily".into(),
+        period: BudgetPeriod::Daily,
+        amount: Money::from(100),
+        ..cfg.budgets[0].clone()
+    };
+    cfg.budgets.push(daily);
+    let forecasts = BTreeMap::from([(Scope::Org, month_end(Scope::Org, d(10), Money::from(1200)))]);
+    let statuses = evaluate_all(&rollups, &cfg, &forecasts, d(10))
+        .await
+        .unwrap();
+    let names = BTreeMap::new();
+    let drivers = DriverReader::new(&rollups, &cfg, &names, d(10));
+    let kept = chrono::Days::new(RECORD_KEPT_DAYS);
+    let midnight = |day: NaiveDate| day.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    // Run on the morning after: the month's records from its last day, the day's from the run.
+    let now = Utc.with_ymd_and_hms(2026, 4, 11, 6, 0, 0).unwrap();
+    let state = Gauged::default();
+    let sent = notify_crossings(&state, &MemoryBus::new(), &names, &statuses, &drivers, now)
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 3, "{sent:#?}");
+    let expiries = state.expiries.lock().unwrap().clone();
+    let records: Vec<_> = expiries
+        .iter()
+        .filter(|(k, _)| k.starts_with("budget/"))
+        .collect();
+    // The monthly budget's crossed thresholds (50, 80 and 100 % of actual, 100 % of forecast)
+    // from April's last day; the daily one's (50, 80 and 100 % of d(10), the first day it was
+    // checked) from the run, its day having ended before it.
+    let count = |expiry| records.iter().filter(|(_, e)| **e == Some(expiry)).count();
+    assert_eq!(count(midnight(d(30)) + kept), 4, "{expiries:#?}");
+    assert_eq!(count(now + kept), 3, "{expiries:#?}");
+    assert_eq!(records.len(), 4 + 3, "{expiries:#?}");
+
+    // The same April run again in December (a replay): kept from December, and nothing sent.
+    let december = Utc.with_ymd_and_hms(2026, 12, 7, 6, 0, 0).unwrap();
+    let replay = Gauged::default();
+    notify_crossings(
+        &replay,
+        &MemoryBus::new(),
+        &names,
+        &statuses,
+        &drivers,
+        december,
+    )
+    .await
+    .unwrap();
+    let expiries = replay.expiries.lock().unwrap().clone();
+    let replayed = expiries.iter().filter(|(k, _)| k.starts_with("budget/"));
+    assert!(
+        replayed.clone().all(|(_, e)| *e == Some(december + kept)),
+        "{expiries:#?}"
+    );
+    let again = notify_crossings(
+        &replay,
+        &MemoryBus::new(),
+        &names,
+        &statuses,
+        &drivers,
+        december,
+    )
+    .await
+    .unwrap();
+    assert!(again.is_empty(), "{again:#?}");
 }
