@@ -138,6 +138,38 @@ fn import_then_run_on_real_focus_data() {
     assert!(dir.path().join("costwatch-out/report.html").is_file());
 }
 
+/// A `[metrics]` table is pulled with `--aws` only: a run on the local store says so on stderr
+/// rather than skipping the series silently, and its summary has no CloudWatch line.
+#[test]
+fn a_run_without_aws_says_its_metrics_wait_for_aws() {
+    let dir = tempfile::tempdir().unwrap();
+    let focus = shared_path("data/cost/focus/focus_1.0_sample_1000.csv");
+    let import = costwatch(dir.path())
+        .args(["import", "--focus"])
+        .arg(&focus)
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{import:?}");
+    std::fs::write(
+        dir.path().join("costwatch.toml"),
+        "[[metrics.watch]]\nstat = \"Average\"\nperiod_secs = 300\nmetric = { namespace = \
+         \"AWS/EC2\", name = \"CPUUtilization\", dimensions = { InstanceId = \"i-0abc\" } }\n",
+    )
+    .unwrap();
+    let run = costwatch(dir.path())
+        .args(["--json", "run"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains("[metrics] watches 1 CloudWatch series") && err.contains("--aws"),
+        "{err}"
+    );
+    let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(summary.get("cloudwatch").is_none(), "{summary:#}");
+}
+
 /// The line a person reads names the file as they would, and a single day as one.
 #[test]
 fn import_says_what_it_read_in_words() {

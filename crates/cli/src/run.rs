@@ -270,13 +270,21 @@ pub async fn run(mut args: RunArgs, settings: &Settings, json: bool) -> Result<(
         state: &store.state,
         bus: &bus,
     };
-    let (watched, metric_alerts) = match args.aws && !settings.metrics.watch.is_empty() {
-        true => {
+    let (watched, metric_alerts) = match settings.metrics.watch.len() {
+        0 => (None, Vec::new()),
+        _ if args.aws => {
             let (outcome, alerts) =
                 watch_metrics_on_aws(&args, settings, &store, &bus, now).await?;
             (Some(outcome), alerts)
         }
-        false => (None, Vec::new()),
+        // Said, not silently skipped: the file asks for series this run will not look at.
+        n => {
+            eprintln!(
+                "note: [metrics] watches {n} CloudWatch series; they are pulled and judged with \
+                 --aws (or [source] kind = \"cost-explorer\"), not from the local store"
+            );
+            (None, Vec::new())
+        }
     };
     let imported = match args.aws && settings.cost_explorer.import_anomalies {
         true => import_from_aws(&args, settings, as_of).await?,
