@@ -116,7 +116,8 @@ fn anomalies(
 }
 
 /// Point `i` as an anomaly: expected is the median of the `baseline` points before it (the
-/// detector's level), the usual range the lowest and highest value of the history before it.
+/// detector's level), the usual range the lowest and highest value of the history before the
+/// spike began ([`onset`]): its first points are not the usual range of its strongest.
 fn anomaly(
     query: &MetricQuery,
     points: &[MetricPoint],
@@ -127,8 +128,9 @@ fn anomaly(
     let before: Vec<f64> = points[..i].iter().map(|p| p.value).collect();
     let actual = points[i].value;
     let expected = median(&before[before.len().saturating_sub(baseline)..]).unwrap_or(actual);
-    let lower = before.iter().copied().fold(f64::INFINITY, f64::min);
-    let upper = before.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let usual = &before[..onset(&before, actual >= expected, baseline)];
+    let lower = usual.iter().copied().fold(f64::INFINITY, f64::min);
+    let upper = usual.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let day = points[i].time.date_naive();
     let impact = actual - expected;
     Anomaly {
@@ -150,6 +152,34 @@ fn anomaly(
         root_causes: Vec::new(),
         resources: Vec::new(),
     }
+}
+
+/// Where the spike's own earlier points begin at the end of `before`: the earliest start,
+/// within the last `baseline` points, of a run whose every point went past everything before
+/// the run (upwards for a rise, `rise`; downwards for a fall). A steady series leaves nothing
+/// out; a spike of three equal points leaves out the two before the one reported.
+fn onset(before: &[f64], rise: bool, baseline: usize) -> usize {
+    let past = |v: f64, than: f64| if rise { v > than } else { v < than };
+    let further = |a: f64, b: f64| if rise { a.max(b) } else { a.min(b) };
+    let nearer = |a: f64, b: f64| if rise { a.min(b) } else { a.max(b) };
+    // The extreme of the points before each start, the way the anomaly goes.
+    let mut extreme = Vec::with_capacity(before.len() + 1);
+    let mut so_far: Option<f64> = None;
+    for v in before {
+        extreme.push(so_far);
+        so_far = Some(so_far.map_or(*v, |e| further(e, *v)));
+    }
+    extreme.push(so_far);
+    let mut start = before.len();
+    let mut run_nearest: Option<f64> = None;
+    for s in (before.len().saturating_sub(baseline)..before.len()).rev() {
+        let nearest = run_nearest.map_or(before[s], |n| nearer(n, before[s]));
+        run_nearest = Some(nearest);
+        if extreme[s].is_some_and(|e| past(nearest, e)) {
+            start = s;
+        }
+    }
+    start
 }
 
 /// A metric value in the figures' decimal type: six places, so small values (seconds of
@@ -222,6 +252,43 @@ mod tests {
             &StreamConfig::default(),
         );
         assert!(quiet.is_empty(), "{quiet:?}");
+    }
+
+    /// The usual range is the history's, without the points the detector flagged: a spike's
+    /// strongest point is not told that its first points are usual ("97 against a usual range
+    /// of 20–97").
+    #[test]
+    fn the_usual_range_leaves_out_the_spike_itself() {
+        let mut values = steady(270);
+        values.extend([97.0; 3]);
+        values.extend(steady(15));
+        let points = series(&values);
+        let from = points[0].time;
+        let found = anomalies(&query(), &points, from, 0.561, &StreamConfig::default());
+        let a = found.values().next().expect("the spike");
+        assert_eq!(a.actual, value(97.0), "{a:?}");
+        assert_eq!((a.lower, a.upper), (value(20.0), value(50.0)), "{a:?}");
+    }
+
+    #[test]
+    fn the_spikes_onset_is_where_its_run_past_everything_before_began() {
+        let steady = steady(36);
+        assert_eq!(
+            onset(&steady, true, 12),
+            36,
+            "a steady series leaves nothing out"
+        );
+        let mut spike = steady.clone();
+        spike.extend([97.0, 96.0]);
+        assert_eq!(onset(&spike, true, 12), 36);
+        assert_eq!(onset(&spike, false, 12), 38, "a fall is not a rise's spike");
+        let mut drop = steady.clone();
+        drop.extend([1.0, 2.0]);
+        assert_eq!(onset(&drop, false, 12), 36);
+        // A climb that sets a new high every point leaves out at most `baseline` points.
+        let climb: Vec<f64> = (0..100).map(f64::from).collect();
+        assert_eq!(onset(&climb, true, 12), 88);
+        assert_eq!(onset(&[], true, 12), 0);
     }
 
     #[test]
