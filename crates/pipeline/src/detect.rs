@@ -280,17 +280,7 @@ pub(crate) async fn step(
     let next = match (found, active) {
         (Some(mut anomaly), Some(prev)) => {
             anomaly.start_date = prev.anomaly.start_date;
-            let ours = match ports.lake {
-                Some(lake) => root_causes(lake, cfg, &anomaly).await?,
-                None => Vec::new(),
-            };
-            // An imported anomaly keeps AWS's root causes when the lake has nothing to rank.
-            if !ours.is_empty() {
-                anomaly.root_causes = ours;
-            }
-            if let Some(resources) = ports.resources {
-                anomaly.resources = resource_causes(resources, &anomaly).await;
-            }
+            explain(ports, cfg, &mut anomaly).await?;
             // Once a person has it in hand, later updates say so until it resolves.
             let state = match prev.state {
                 State::Acknowledged => State::Acknowledged,
@@ -308,17 +298,7 @@ pub(crate) async fn step(
             }
         }
         (Some(mut anomaly), None) => {
-            let ours = match ports.lake {
-                Some(lake) => root_causes(lake, cfg, &anomaly).await?,
-                None => Vec::new(),
-            };
-            // An imported anomaly keeps AWS's root causes when the lake has nothing to rank.
-            if !ours.is_empty() {
-                anomaly.root_causes = ours;
-            }
-            if let Some(resources) = ports.resources {
-                anomaly.resources = resource_causes(resources, &anomaly).await;
-            }
+            explain(ports, cfg, &mut anomaly).await?;
             AnomalyState {
                 subject_id: envelopes::anomaly_subject(scope, anomaly.start_date),
                 state: State::Open,
@@ -438,13 +418,37 @@ async fn revise(
         ..on_day(&anomaly.scope, anomaly.start_date, again)
     };
     *anomaly = revised;
+    rank_root_causes(ports, cfg, anomaly).await?;
+    Ok(envelopes::anomaly_severity(anomaly.impact, anomaly.impact_pct) > before)
+}
+
+/// An anomaly's root causes and, when the cost source has line items, its resources.
+async fn explain(
+    ports: &LifecyclePorts<'_>,
+    cfg: &PipelineConfig,
+    anomaly: &mut Anomaly,
+) -> Result<()> {
+    rank_root_causes(ports, cfg, anomaly).await?;
+    if let Some(resources) = ports.resources {
+        anomaly.resources = resource_causes(resources, anomaly).await;
+    }
+    Ok(())
+}
+
+/// Ranks the anomaly's root causes from the lake. An imported anomaly keeps AWS's when the
+/// lake has nothing to rank (or there is no lake: a metric's).
+async fn rank_root_causes(
+    ports: &LifecyclePorts<'_>,
+    cfg: &PipelineConfig,
+    anomaly: &mut Anomaly,
+) -> Result<()> {
     if let Some(lake) = ports.lake {
         let ranked = root_causes(lake, cfg, anomaly).await?;
         if !ranked.is_empty() {
             anomaly.root_causes = ranked;
         }
     }
-    Ok(envelopes::anomaly_severity(anomaly.impact, anomaly.impact_pct) > before)
+    Ok(())
 }
 
 /// Ranks the dimensions inside the anomaly's scope by their dollar contribution on its day,
