@@ -139,11 +139,16 @@ impl Settings {
                 "invalid [source] configuration: kind = \"data-export\" needs data_export = \"<the export's folder>\""
             );
         }
+        // Budgets and detection look again at the days collection restates.
+        let pipeline = PipelineConfig {
+            recheck_days: parsed.collect.restate_days,
+            ..parsed.pipeline
+        };
         Ok(Self {
             data_dir: data_dir_flag
                 .or(parsed.data_dir)
                 .unwrap_or_else(costwatch_store::local::default_data_dir),
-            pipeline: parsed.pipeline,
+            pipeline,
             collect: parsed.collect,
             cost_explorer: parsed.cost_explorer,
             source: parsed.source,
@@ -164,4 +169,24 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
         });
         anyhow::anyhow!("{}{}", e.message().trim_end(), at.unwrap_or_default())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(text: &str) -> Result<Settings> {
+        Settings::validated(parse_toml(text)?, None)
+    }
+
+    /// Budgets and detection look again at the days collection restates, set in one place.
+    #[test]
+    fn the_days_collection_restates_are_the_days_looked_at_again() {
+        let default = settings("").unwrap();
+        assert_eq!(default.pipeline.recheck_days, default.collect.restate_days);
+        let wider = settings("[collect]\nrestate_days = 6\n").unwrap();
+        assert_eq!(wider.pipeline.recheck_days, 6);
+        let err = settings("[pipeline]\nrecheck_days = 6\n").unwrap_err();
+        assert!(err.to_string().contains("recheck_days"), "{err}");
+    }
 }

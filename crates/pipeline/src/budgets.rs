@@ -17,8 +17,8 @@
 //! period run again).
 //!
 //! A **daily** budget's period is one day, and Cost Explorer first reports a day before it has
-//! settled: every run checks the budget's last [`RECHECKED_DAYS`] days again, so a day that a
-//! revision takes over its amount is notified then (its own period, once), and one a revision
+//! settled: every run checks the budget's last days again (the days collection restates,
+//! `recheck_days`: [`RECHECKED_DAYS`] by default), so a day that a revision takes over its amount is notified then (its own period, once), and one a revision
 //! takes back under is resolved. Only days it was checked on before are checked again
 //! ([`crate::watched`]): a daily budget added or changed (scope, amount or thresholds) starts
 //! with its day, one alert at most, not one for each of the days before it.
@@ -50,7 +50,7 @@ pub struct BudgetStatus {
     /// Its figures, for the period its `period` says (this month's, quarter's or year's so far).
     pub line: BudgetLine,
     /// Thresholds crossed now: the period's, and a daily budget's on each day it checks again
-    /// ([`RECHECKED_DAYS`]).
+    /// (`PipelineConfig::recheck_days`).
     pub crossings: Vec<BudgetCrossing>,
     /// Actual-basis thresholds not crossed now (to resolve those notified before a credit or a
     /// revision), on the same days.
@@ -90,17 +90,18 @@ impl BudgetStatus {
     }
 }
 
-/// Days a daily budget checks on every run, the day evaluated and those before it: the days
-/// collection restates by default (`collect.restate_days`). The first report of a day is
+/// Days a daily budget checks on every run by default (`PipelineConfig::recheck_days`), the day
+/// evaluated and those before it: the days collection restates by default
+/// (`collect.restate_days`), which the CLI passes on when it is set. The first report of a day is
 /// partial (a day's budget read on it alone missed spend that arrived the next morning).
 /// Detection looks at the same days again ([`crate::revised`]).
 pub const RECHECKED_DAYS: u32 = crate::incremental::DEFAULT_RESTATE_DAYS;
 
 /// The days whose thresholds a run checks, oldest first: the day evaluated, and for a daily
-/// budget the days before it that Cost Explorer may still have revised.
-fn checked_days(period: BudgetPeriod, as_of: NaiveDate) -> Vec<NaiveDate> {
+/// budget the days before it that Cost Explorer may still have revised (`recheck_days` in all).
+fn checked_days(period: BudgetPeriod, as_of: NaiveDate, recheck_days: u32) -> Vec<NaiveDate> {
     let back = match period.is_daily() {
-        true => RECHECKED_DAYS.saturating_sub(1),
+        true => recheck_days.saturating_sub(1),
         false => 0,
     };
     (0..=back)
@@ -139,7 +140,7 @@ pub async fn evaluate_all(
         let from = averaged_from(budget).unwrap_or(budget.period_start(as_of));
         match budget.period {
             BudgetPeriod::Monthly => from,
-            BudgetPeriod::Daily => checked_days(budget.period, as_of)[0],
+            BudgetPeriod::Daily => checked_days(budget.period, as_of, cfg.recheck_days)[0],
             BudgetPeriod::Quarterly | BudgetPeriod::Annually => from.min(forecast_from),
         }
     };
@@ -235,7 +236,7 @@ pub async fn evaluate_all(
             None => Cow::Borrowed(configured),
         };
         let (mut crossings, mut cleared) = (Vec::new(), Vec::new());
-        for day in checked_days(budget.period, as_of) {
+        for day in checked_days(budget.period, as_of, cfg.recheck_days) {
             for (mut c, crossed) in thresholds(&budget, &history, forecast, day) {
                 c.auto_adjusted_months = auto.map(|a| a.months);
                 if crossed {

@@ -40,6 +40,17 @@ pub struct PipelineConfig {
     pub dashboard_url: Option<String>,
     /// The weekly recommendation run: thresholds, update share, windows.
     pub recommend: crate::recommend::RecommendConfig,
+    /// Days a run looks at again because Cost Explorer may have revised them since: a daily
+    /// budget's thresholds ([`crate::budgets`]) and the days detection judged
+    /// ([`crate::revised`]), the day evaluated and those before it. The days collection
+    /// restates: the CLI sets it from `collect.restate_days`; it is not a `[pipeline]` setting
+    /// (unknown there) nor part of the object `costwatch config push` writes.
+    #[serde(skip, default = "default_recheck_days")]
+    pub recheck_days: u32,
+}
+
+fn default_recheck_days() -> u32 {
+    crate::budgets::RECHECKED_DAYS
 }
 
 impl Default for PipelineConfig {
@@ -68,6 +79,7 @@ impl Default for PipelineConfig {
             budgets: Vec::new(),
             dashboard_url: None,
             recommend: crate::recommend::RecommendConfig::default(),
+            recheck_days: default_recheck_days(),
         }
     }
 }

@@ -106,7 +106,8 @@ pub async fn detect_merged(
     now: DateTime<Utc>,
     imported: &[costwatch_store::ImportedAnomaly],
 ) -> Result<Vec<Notification>> {
-    let mut revisions = Revisions::read(ports.state, as_of, cfg.history_days).await?;
+    let mut revisions =
+        Revisions::read(ports.state, as_of, cfg.history_days, cfg.recheck_days).await?;
     // Windows start no earlier than the store's first day: days before it are not days without
     // spend, and a scope charged on the data's first day is not new spend.
     let first_stored = ports.rollups.day_range().await?.map(|(first, _)| first);

@@ -4,8 +4,9 @@
 //! only shows once its day is revised, with the days after it back in their band, was never an
 //! anomaly on any day detection judged.
 //!
-//! Every run therefore looks again at the [`RECHECKED_DAYS`] − 1 days before the day it judges,
-//! through the scores of the pass that judges that day (no second pass). A scope with nothing
+//! Every run therefore looks again at the `recheck_days` − 1 days before the day it judges (the
+//! days collection restates, [`RECHECKED_DAYS`] by default), through the scores of the pass
+//! that judges that day (no second pass). A scope with nothing
 //! found today and no open anomaly, whose latest re-checked day now scores out of its band, is
 //! judged again on exactly the window that day had when it was first judged; if it is still an
 //! anomaly, and no earlier anomaly of the scope covered its days, it opens as that day's anomaly.
@@ -26,6 +27,7 @@ use costwatch_core::money::to_f64;
 use costwatch_core::{DailySeries, Scope};
 use costwatch_store::{StateStore, Versioned};
 
+#[cfg(doc)]
 use crate::budgets::RECHECKED_DAYS;
 use crate::detect::AnomalyState;
 use crate::error::Result;
@@ -50,10 +52,16 @@ pub(crate) struct Revisions {
 }
 
 impl Revisions {
-    /// Reads when detection began; the days it will look at again are those since then.
-    pub async fn read(state: &dyn StateStore, as_of: NaiveDate, history_days: u32) -> Result<Self> {
+    /// Reads when detection began; the days it will look at again are those since then, at
+    /// most `recheck_days` − 1 before `as_of`.
+    pub async fn read(
+        state: &dyn StateStore,
+        as_of: NaiveDate,
+        history_days: u32,
+        recheck_days: u32,
+    ) -> Result<Self> {
         let judged_since = state.get(JUDGED_SINCE).await?;
-        let back = as_of.checked_sub_days(Days::new(u64::from(RECHECKED_DAYS.saturating_sub(1))));
+        let back = as_of.checked_sub_days(Days::new(u64::from(recheck_days.saturating_sub(1))));
         let from = watched::first_judged(judged_since.as_ref())
             .zip(back)
             .map(|(first, back)| first.max(back))

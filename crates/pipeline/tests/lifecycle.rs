@@ -62,7 +62,16 @@ async fn restate(
 
 /// Runs detection for days `from..to`, returning the anomaly envelopes of each scope.
 async fn run(store: &MemoryStore, from: u64, to: u64) -> Vec<Notification> {
-    let cfg = PipelineConfig::default();
+    run_with(store, &PipelineConfig::default(), from, to).await
+}
+
+/// As [`run`], with `cfg`.
+async fn run_with(
+    store: &MemoryStore,
+    cfg: &PipelineConfig,
+    from: u64,
+    to: u64,
+) -> Vec<Notification> {
     let ports = DetectPorts {
         lake: &store.lake,
         rollups: &store.rollups,
@@ -74,7 +83,7 @@ async fn run(store: &MemoryStore, from: u64, to: u64) -> Vec<Notification> {
     for i in from..to {
         let names = Default::default();
         out.extend(
-            detect(&ports, &cfg, &names, day(i), at(day(i)))
+            detect(&ports, cfg, &names, day(i), at(day(i)))
                 .await
                 .unwrap(),
         );
@@ -167,6 +176,35 @@ async fn a_spike_a_revision_reveals_opens_once_as_its_days_anomaly() {
     // A spike on the day before detection first ran is not news to look again at.
     let fresh = store_with(62, |k, i| if k == 0 && i == 54 { 2000.0 } else { 0.0 }).await;
     assert!(run(&fresh, 55, 58).await.is_empty());
+}
+
+/// Collection set to restate more days (`collect.restate_days`, which the CLI passes on as
+/// `recheck_days`): detection looks again at as many, so a late charge four days back opens as
+/// that day's anomaly, where the default three days do not reach it.
+#[tokio::test]
+async fn detection_looks_again_at_the_days_collection_restates() {
+    let late_charge = |k: usize, _| if k == 0 { 2000.0 } else { 0.0 };
+    let wider = PipelineConfig {
+        recheck_days: 5,
+        ..PipelineConfig::default()
+    };
+    for (cfg, opens) in [(PipelineConfig::default(), false), (wider, true)] {
+        let store = store_with(62, |_, _| 0.0).await;
+        assert!(run_with(&store, &cfg, 45, 56).await.is_empty());
+        // Day 52, four days before the run for day 56, restated with late EC2 usage.
+        restate(&store, 52..53, late_charge).await;
+        let sent = run_with(&store, &cfg, 56, 57).await;
+        if !opens {
+            assert!(sent.is_empty(), "{sent:#?}");
+            continue;
+        }
+        assert_eq!(on(&sent, "Amazon EC2"), vec![(State::Open, 0)], "{sent:#?}");
+        assert_eq!(sent.len(), 1, "S3 is quiet: {sent:#?}");
+        let costwatch_core::NotificationBody::Anomaly(figures) = &sent[0].body else {
+            panic!("not an anomaly: {:?}", sent[0].body)
+        };
+        assert_eq!((figures.start_date, figures.date), (day(52), day(52)));
+    }
 }
 
 /// An open anomaly's day revised up after it was announced: its figures follow the revision,

@@ -946,7 +946,8 @@ async fn a_daily_budget_holds_each_day_to_its_amount() {
 /// Cost Explorer first reports a day before it has settled: a daily budget checks its last
 /// `RECHECKED_DAYS` days on every run, so a day a revision takes over its amount is notified
 /// once, as that day's alert, and resolved when a revision takes it back under; a day older
-/// than that is not read again.
+/// than that is not read again, unless collection restates more days (`recheck_days`, from
+/// `collect.restate_days`).
 #[tokio::test]
 async fn a_daily_budget_hears_of_a_day_revised_over_its_amount() {
     use costwatch_core::findings::{BudgetPeriod, Threshold, ThresholdBasis};
@@ -1002,9 +1003,12 @@ async fn a_daily_budget_hears_of_a_day_revised_over_its_amount() {
             .unwrap()
     };
     // The budget's first run: it checks the days from this one on.
-    let day = days_before(3);
-    let quiet = run_day(&ports(&store), &cfg, day, at(day)).await.unwrap();
+    let first = days_before(5);
+    let quiet = run_day(&ports(&store), &cfg, first, at(first))
+        .await
+        .unwrap();
     assert!(alerts(&quiet).is_empty(), "{:#?}", alerts(&quiet));
+    let day = days_before(3);
 
     // Two days before the run: still checked. Over by a revision, it is that day's alert.
     restate(revised(day, amount), day).await;
@@ -1045,6 +1049,20 @@ async fn a_daily_budget_hears_of_a_day_revised_over_its_amount() {
     restate(revised(older, amount), older).await;
     let run = run_as_of().await;
     assert!(alerts(&run).is_empty(), "{:#?}", alerts(&run));
+    // Unless collection restates five days: then budgets check as many.
+    let wider = PipelineConfig {
+        recheck_days: 5,
+        ..cfg.clone()
+    };
+    let run = run_day(&ports(&store), &wider, as_of, at(as_of))
+        .await
+        .unwrap();
+    let sent = alerts(&run);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let NotificationBody::Budget(figures) = &sent[0].body else {
+        unreachable!()
+    };
+    assert_eq!((figures.period_start, figures.period_end), (older, older));
 }
 
 /// A day Cost Explorer revises after detection judged it is looked at again: a late charge in
