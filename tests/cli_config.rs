@@ -61,21 +61,27 @@ async fn stack(
 
 /// `costwatch doctor`'s check of the stack's configuration object.
 async fn doctor_check(moto: &Moto, dir: &std::path::Path) -> Value {
+    let report = doctor(moto, dir, &[]).await;
+    named(&report, "pipeline config object")
+        .unwrap_or_else(|| panic!("no config object check: {report}"))
+        .clone()
+}
+
+/// `costwatch doctor`'s report, with `flags` after `doctor`.
+async fn doctor(moto: &Moto, dir: &std::path::Path, flags: &[&str]) -> Value {
     let (_, stdout, stderr) = output({
         let mut c = costwatch_on(dir, &moto.url());
-        c.args(["--json", "doctor"]);
+        c.args(["--json", "doctor"]).args(flags);
         c
     })
     .await;
-    let report: Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == "pipeline config object")
-        .unwrap_or_else(|| panic!("no config object check: {report}"))
-        .clone()
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+}
+
+/// The report's check called `name`.
+fn named<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
+    let checks = report["checks"].as_array().unwrap();
+    checks.iter().find(|c| c["check"] == name)
 }
 
 fn changes(pushed: &Value) -> Vec<&str> {
@@ -164,6 +170,70 @@ async fn push_writes_what_the_functions_read_and_says_what_changed() {
     assert!(ok, "{stderr}");
     let shown: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(shown["budgets"].as_array().unwrap().len(), 149);
+}
+
+/// `[metrics]` is template parameters on AWS, which push cannot write: push warns and doctor
+/// fails while the stack runs other settings, each naming the overrides to deploy, and both
+/// are quiet once a stack is deployed with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_and_doctor_name_the_metrics_the_stack_does_not_watch() {
+    let moto = Moto::start();
+    // The budget's tag key rolled up: the metrics are the only difference.
+    stack(&moto, Some(KEY), &[("CeTagKeys", "team")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = format!(
+        "{}\n[metrics]\nhistory_hours = 576\n\n[[metrics.watch]]\nmetric = {{ namespace = \
+         \"AWS/EC2\", name = \"CPUUtilization\", dimensions = {{ InstanceId = \"i-0web\" }} }}\n\
+         stat = \"Average\"\nperiod_secs = 300\n",
+        config_file(1, "10")
+    );
+    std::fs::write(dir.path().join("costwatch.toml"), file).unwrap();
+    let pushed = push(&moto, dir.path(), &[]).await;
+    assert_eq!(pushed["written"], true, "the [pipeline] object is written");
+    let warnings = pushed["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0].as_str().unwrap();
+    for expected in [
+        "the stack does not run the metrics function (EnableMetrics is false)",
+        "only in costwatch.toml: CPUUtilization (AWS/EC2, InstanceId=i-0web) Average 300 s",
+        "its MetricsHistoryHours is 168, history_hours 576",
+        "make deploy DEPLOY_FLAGS='--parameter-overrides EnableMetrics=true WatchedMetrics=\"",
+    ] {
+        assert!(warning.contains(expected), "{expected:?} in {warning}");
+    }
+    let report = doctor(&moto, dir.path(), &[]).await;
+    let check = named(&report, "stack metrics").unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(check["status"], "fail", "{check}");
+    assert_eq!(check["detail"].as_str(), Some(warning));
+
+    // Deployed with the overrides as the shell passes them on: quiet.
+    let overrides = warning
+        .split("--parameter-overrides ")
+        .nth(1)
+        .and_then(|rest| rest.split("'`").next())
+        .unwrap();
+    let parameters: Vec<(&str, String)> = overrides
+        .split(' ')
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap();
+            let value = value.trim_matches('"').replace("\\\"", "\"");
+            (name, value)
+        })
+        .collect();
+    let parameters: Vec<(&str, &str)> = (parameters.iter().map(|(k, v)| (*k, v.as_str())))
+        .chain([("CeTagKeys", "team")])
+        .collect();
+    let shape = Shape {
+        integrations: &[],
+        without: &[],
+        pipeline_config_key: Some(KEY),
+        parameters: &parameters,
+    };
+    cfn_stack::create(&moto.sdk_config().await, "costwatch-metrics", &shape).await;
+    let again = push(&moto, dir.path(), &["--stack", "costwatch-metrics"]).await;
+    assert_eq!(again["warnings"], serde_json::json!([]), "{again}");
+    let report = doctor(&moto, dir.path(), &["--stack", "costwatch-metrics"]).await;
+    assert!(named(&report, "stack metrics").is_none(), "{report}");
 }
 
 /// Moving a stack's settings from its parameters to the lake: `show --toml` turns the running

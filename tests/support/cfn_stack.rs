@@ -16,16 +16,20 @@ pub struct Shape<'a> {
     /// `PipelineConfigKey`, as in a stack deployed with it set (its output is conditional).
     pub pipeline_config_key: Option<&'a str>,
     /// Values of the template's parameters the stand-in declares ([`PARAMETERS`]), which
-    /// DescribeStacks reports; the rest keep their empty defaults.
+    /// DescribeStacks reports; the rest keep their defaults.
     pub parameters: &'a [(&'a str, &'a str)],
 }
 
-/// The template.yaml parameters the stand-in declares.
-const PARAMETERS: [&str; 4] = [
-    "CeTagKeys",
-    "CeCostCategories",
-    "PipelineConfigJson",
-    "BudgetsJson",
+/// The template.yaml parameters the stand-in declares, with template.yaml's defaults.
+const PARAMETERS: [(&str, &str); 8] = [
+    ("CeTagKeys", ""),
+    ("CeCostCategories", ""),
+    ("PipelineConfigJson", ""),
+    ("BudgetsJson", ""),
+    ("EnableMetrics", "false"),
+    ("WatchedMetrics", "[]"),
+    ("CwMaxRequestsPerRun", "20"),
+    ("MetricsHistoryHours", "168"),
 ];
 
 pub fn template(shape: &Shape) -> Value {
@@ -83,7 +87,12 @@ pub fn template(shape: &Shape) -> Value {
     }
     let parameters: Map<String, Value> = PARAMETERS
         .iter()
-        .map(|name| ((*name).to_owned(), json!({"Type": "String", "Default": ""})))
+        .map(|(name, default)| {
+            (
+                (*name).to_owned(),
+                json!({"Type": "String", "Default": default}),
+            )
+        })
         .collect();
     json!({"Parameters": parameters, "Resources": resources, "Outputs": outputs})
 }

@@ -99,7 +99,8 @@ struct Pushed {
     /// `added budget NAME`, `removed budget NAME`, `changed budget NAME`; `changed setting
     /// FIELD` for the rest.
     changes: Vec<String>,
-    /// Budgets on a tag key or cost category the stack does not roll up.
+    /// Budgets on a tag key or cost category the stack does not roll up, and how `[metrics]`
+    /// differs from the stack's metrics parameters (crate::stack_metrics).
     warnings: Vec<String>,
     written: bool,
 }
@@ -208,7 +209,8 @@ async fn push(args: PushArgs, settings: &Settings, file: Option<&Path>, json: bo
     let (lake, key) = push_target(&sdk, &stack, args.key.as_deref())?;
     // Written ahead of the deploy that makes the stack read it.
     let ahead = !stack.outputs.contains_key(KEY_OUTPUT);
-    let warnings = not_rolled_up(&settings.pipeline, &stack);
+    let mut warnings = not_rolled_up(&settings.pipeline, &stack);
+    warnings.extend(crate::stack_metrics::drift(&settings.metrics, &stack));
     let running = lake
         .get(&key)
         .await

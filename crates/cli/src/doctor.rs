@@ -370,7 +370,13 @@ async fn check_metrics(report: &mut Report, sdk: &SdkConfig, metrics: &MetricsSe
 
 /// The stack's status and every output something outside it reads (deployed.rs), one failed
 /// check per missing output with its reader.
-async fn check_stack(report: &mut Report, sdk: &SdkConfig, args: &StackArgs, credentials: bool) {
+async fn check_stack(
+    report: &mut Report,
+    sdk: &SdkConfig,
+    args: &StackArgs,
+    credentials: bool,
+    metrics: Option<&MetricsSettings>,
+) {
     const CHECK: &str = "stack";
     let (name, from) = args.name();
     if !credentials {
@@ -447,6 +453,13 @@ async fn check_stack(report: &mut Report, sdk: &SdkConfig, args: &StackArgs, cre
                 deployed::NEEDED_OUTPUTS.len(),
                 dlqs.join(", ")
             ),
+        );
+    }
+    if let Some(drift) = metrics.and_then(|m| crate::stack_metrics::drift(m, &stack)) {
+        report.fail(
+            "stack metrics",
+            drift,
+            "deploy with the overrides above, or change [metrics] to what the stack runs",
         );
     }
     match crate::deploy_config::check_running(sdk, &stack).await {
@@ -646,7 +659,8 @@ pub async fn doctor(
         );
         0
     };
-    check_stack(&mut report, &sdk, &args.stack, credentials).await;
+    let metrics = settings.as_ref().map(|s| &s.metrics);
+    check_stack(&mut report, &sdk, &args.stack, credentials, metrics).await;
     if let Some(settings) = settings.filter(|_| credentials) {
         check_metrics(&mut report, &sdk, &settings.metrics).await;
     }

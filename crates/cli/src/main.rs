@@ -38,6 +38,8 @@ mod run;
 mod scale;
 mod serve;
 #[cfg(feature = "aws")]
+mod stack_metrics;
+#[cfg(feature = "aws")]
 mod watch_metrics;
 
 use std::path::PathBuf;
