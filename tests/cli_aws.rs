@@ -273,6 +273,99 @@ fn run_aws_watches_the_configured_metrics() {
     assert!(from > end - chrono::Duration::hours(1), "{again:#}");
 }
 
+/// People sign in through a profile: a `credential_process` one (aws-vault, a password manager)
+/// gives `run --aws` its credentials, fetched as often with `[metrics]` as without (the steps
+/// share one AWS configuration and its credentials cache); an IAM Identity Center profile
+/// without a login says that none is cached, not that the build lacks SSO.
+#[test]
+fn run_aws_signs_in_through_the_profile_once_for_every_step() {
+    use costwatch_testkit::moto_cw::{put_cpu_day, steady};
+    use std::os::unix::fs::PermissionsExt;
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let calls = dir.path().join("credential-process-calls");
+    let process = dir.path().join("credentials.sh");
+    std::fs::write(
+        &process,
+        format!(
+            "#!/bin/sh\necho call >> '{}'\necho '{{\"Version\": 1, \"AccessKeyId\": \"testing\", \
+             \"SecretAccessKey\": \"testing\"}}'\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&process, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let aws_config = dir.path().join("aws-config");
+    std::fs::write(
+        &aws_config,
+        format!(
+            "[profile vault]\ncredential_process = {}\nregion = us-east-1\n\n[profile sso]\n\
+             sso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n\
+             sso_account_id = 123456789012\nsso_role_name = ReadOnly\nregion = us-east-1\n",
+            process.display()
+        ),
+    )
+    .unwrap();
+    let now = chrono::Utc::now();
+    let end = chrono::DateTime::from_timestamp(now.timestamp() / 300 * 300, 0).unwrap();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async { put_cpu_day(&moto.sdk_config().await, "i-0web", end, steady).await });
+    let days = [(7, "111111111111", "2"), (8, "111111111111", "2")];
+    let results = json!([
+        probe(&[(7, "2"), (8, "2")]),
+        grouped(&days, None),
+        probe(&[(7, "2"), (8, "2")]),
+        grouped(&days, None),
+    ]);
+    queue_cost_and_usage(&moto, &results.to_string());
+    let config = dir.path().join("costwatch.toml");
+    // The credential process's calls in one run of `run --aws --profile <profile>`.
+    let run = |profile: &str, file: &str| -> (std::process::Output, usize) {
+        std::fs::write(&config, file).unwrap();
+        let _ = std::fs::remove_file(&calls);
+        let out = costwatch(dir.path(), &moto)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_CONFIG_FILE", &aws_config)
+            .env("HOME", dir.path())
+            .args(["--json", "run", "--aws", "--today", "2026-03-09"])
+            .args(["--profile", profile, "--out", "out"])
+            .output()
+            .unwrap();
+        let made = std::fs::read_to_string(&calls).map_or(0, |c| c.lines().count());
+        (out, made)
+    };
+    let (alone, by_cost_explorer) = run("vault", "[collect]\nbackfill_days = 2\n");
+    ok(&alone);
+    assert!(
+        by_cost_explorer >= 1,
+        "the profile's process gave the credentials"
+    );
+    let watched = "[collect]\nbackfill_days = 2\n\n[metrics]\nbackfill_hours = 25\n\n\
+                   [[metrics.watch]]\nstat = \"Average\"\nperiod_secs = 300\nmetric = { namespace = \
+                   \"AWS/EC2\", name = \"CPUUtilization\", dimensions = { InstanceId = \"i-0web\" } }\n";
+    let (both, with_metrics) = run("vault", watched);
+    let summary: Value = serde_json::from_str(&ok(&both)).unwrap();
+    assert_eq!(summary["cloudwatch"]["series"], 1, "{summary:#}");
+    assert_eq!(
+        with_metrics, by_cost_explorer,
+        "CloudWatch signs with the credentials Cost Explorer's step fetched"
+    );
+
+    let (signed_out, _) = run("sso", "[collect]\nbackfill_days = 2\n");
+    assert!(!signed_out.status.success());
+    let err = String::from_utf8_lossy(&signed_out.stderr);
+    assert!(
+        err.contains("no AWS credentials for Cost Explorer"),
+        "{err}"
+    );
+    // The cause, not only "an error occurred while loading credentials": no login cached.
+    assert!(err.contains("/.aws/sso/cache/"), "{err}");
+    assert!(err.contains("aws sso login"), "{err}");
+    assert!(!err.contains("feature"), "{err}");
+}
+
 #[test]
 fn run_aws_refuses_a_cap_too_small_to_collect_anything() {
     let moto = Moto::start();

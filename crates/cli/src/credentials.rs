@@ -23,11 +23,27 @@ pub async fn resolve(sdk: &SdkConfig) -> Result<(), String> {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(format!(
             "none found in the default chain (environment, profile, web identity, container, instance metadata): {}",
-            // The first line; the rest lists every provider of the chain.
-            e.to_string().lines().next().unwrap_or_default()
+            causes(&e)
         )),
         Err(_) => Err(format!("no answer within {TIMEOUT:?}")),
     }
+}
+
+/// The error and its causes, the first line of each (the rest of the chain's own message lists
+/// every provider it tried): the outer one alone is generic ("an error occurred while loading
+/// credentials"), the cause says what to fix (an IAM Identity Center profile's login not in
+/// `~/.aws/sso/cache`, a `credential_process` that failed).
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let line = e.to_string().lines().next().unwrap_or_default().to_owned();
+        if !line.is_empty() && lines.last() != Some(&line) {
+            lines.push(line);
+        }
+        next = e.source();
+    }
+    lines.join(": ")
 }
 
 /// [`resolve`] as a command's first step: the error names what the credentials are for

@@ -125,7 +125,34 @@ async fn collect_from_export(
     Err(crate::needs::needs("data-exports", "run --data-export"))
 }
 
-/// The standard chain (environment, profile, SSO-free config files, instance role), with the
+/// The AWS configuration of one run, loaded when a step first needs it and shared by the
+/// others (Cost Explorer, CloudWatch, the anomaly import): the profile files are read and the
+/// region resolved once, and credentials (an assumed role's included) are fetched and cached
+/// once, not once per step.
+struct AwsSession<'a> {
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    profile: Option<&'a str>,
+    #[cfg(feature = "aws")]
+    config: tokio::sync::OnceCell<SdkConfig>,
+}
+
+impl<'a> AwsSession<'a> {
+    fn new(profile: Option<&'a str>) -> Self {
+        Self {
+            profile,
+            #[cfg(feature = "aws")]
+            config: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    #[cfg(feature = "aws")]
+    async fn config(&self) -> &SdkConfig {
+        self.config.get_or_init(|| aws_config(self.profile)).await
+    }
+}
+
+/// The standard chain (environment, profile files with IAM Identity Center sessions and
+/// `credential_process`, web identity, container and instance roles), with the
 /// named profile when given. Cost Explorer has one endpoint (us-east-1): without a configured
 /// region that is the one used.
 #[cfg(feature = "aws")]
@@ -147,6 +174,7 @@ async fn aws_config(profile: Option<&str>) -> SdkConfig {
 /// Pulls from Cost Explorer into the local store and rolls the written days up.
 #[cfg(feature = "aws")]
 async fn collect_from_aws(
+    aws: &AwsSession<'_>,
     args: &RunArgs,
     settings: &Settings,
     store: &LocalStore,
@@ -157,9 +185,9 @@ async fn collect_from_aws(
         collect.max_requests_per_run = cap;
     }
     collect.validate().context("--max-requests")?;
-    let sdk = aws_config(args.profile.as_deref()).await;
-    crate::credentials::require(&sdk, "Cost Explorer", "the account to read").await?;
-    let source = CostExplorerSource::new(&sdk, settings.cost_explorer.options())?;
+    let sdk = aws.config().await;
+    crate::credentials::require(sdk, "Cost Explorer", "the account to read").await?;
+    let source = CostExplorerSource::new(sdk, settings.cost_explorer.options())?;
     let today = args.today.unwrap_or_else(|| now.date_naive());
     let outcome = collect_incremental(&source, &store.lake, &store.state, &collect, today, now)
         .await
@@ -179,25 +207,23 @@ async fn collect_from_aws(
 /// The `[metrics]` series pulled from CloudWatch and judged; their alerts written to `bus`.
 #[cfg(feature = "aws")]
 async fn watch_metrics_on_aws(
-    args: &RunArgs,
+    aws: &AwsSession<'_>,
     settings: &Settings,
     store: &LocalStore,
     bus: &LocalBus,
     now: DateTime<Utc>,
 ) -> Result<(MetricsOutcome, Vec<Notification>)> {
-    let sdk = aws_config(args.profile.as_deref()).await;
-    crate::watch_metrics::watch(&sdk, settings, store, bus, now).await
+    crate::watch_metrics::watch(aws.config().await, settings, store, bus, now).await
 }
 
 /// AWS Cost Anomaly Detection's findings of the week up to `as_of`.
 #[cfg(feature = "aws")]
 async fn import_from_aws(
-    args: &RunArgs,
+    aws: &AwsSession<'_>,
     settings: &Settings,
     as_of: NaiveDate,
 ) -> Result<Vec<ImportedAnomaly>> {
-    let sdk = aws_config(args.profile.as_deref()).await;
-    let source = CostExplorerSource::new(&sdk, settings.cost_explorer.options())?;
+    let source = CostExplorerSource::new(aws.config().await, settings.cost_explorer.options())?;
     let budget = RequestBudget::new(hybrid::DEFAULT_IMPORT_REQUESTS);
     hybrid::import(&source, as_of, &budget)
         .await
@@ -223,8 +249,9 @@ pub async fn run(mut args: RunArgs, settings: &Settings, json: bool) -> Result<(
     let store = LocalStore::open(&settings.data_dir)
         .with_context(|| format!("opening data directory {}", settings.data_dir.display()))?;
     let now = chrono::Utc::now();
+    let aws = AwsSession::new(args.profile.as_deref());
     let pulled = match args.aws {
-        true => Some(collect_from_aws(&args, settings, &store, now).await?),
+        true => Some(collect_from_aws(&aws, &args, settings, &store, now).await?),
         false => None,
     };
     let (exported, resources) = match &args.data_export {
@@ -273,8 +300,7 @@ pub async fn run(mut args: RunArgs, settings: &Settings, json: bool) -> Result<(
     let (watched, metric_alerts) = match settings.metrics.watch.len() {
         0 => (None, Vec::new()),
         _ if args.aws => {
-            let (outcome, alerts) =
-                watch_metrics_on_aws(&args, settings, &store, &bus, now).await?;
+            let (outcome, alerts) = watch_metrics_on_aws(&aws, settings, &store, &bus, now).await?;
             (Some(outcome), alerts)
         }
         // Said, not silently skipped: the file asks for series this run will not look at.
@@ -287,7 +313,7 @@ pub async fn run(mut args: RunArgs, settings: &Settings, json: bool) -> Result<(
         }
     };
     let imported = match args.aws && settings.cost_explorer.import_anomalies {
-        true => import_from_aws(&args, settings, as_of).await?,
+        true => import_from_aws(&aws, settings, as_of).await?,
         false => Vec::new(),
     };
     let resources = resources.as_ref().map(|r| r as &dyn ResourceLines);
@@ -332,6 +358,7 @@ pub async fn run(mut args: RunArgs, settings: &Settings, json: bool) -> Result<(
 /// The lean build has no AWS SDK: `--aws` says which build it needs.
 #[cfg(not(feature = "aws"))]
 async fn collect_from_aws(
+    _: &AwsSession<'_>,
     _: &RunArgs,
     _: &Settings,
     _: &LocalStore,
@@ -342,7 +369,7 @@ async fn collect_from_aws(
 
 #[cfg(not(feature = "aws"))]
 async fn watch_metrics_on_aws(
-    _: &RunArgs,
+    _: &AwsSession<'_>,
     _: &Settings,
     _: &LocalStore,
     _: &LocalBus,
@@ -352,6 +379,10 @@ async fn watch_metrics_on_aws(
 }
 
 #[cfg(not(feature = "aws"))]
-async fn import_from_aws(_: &RunArgs, _: &Settings, _: NaiveDate) -> Result<Vec<ImportedAnomaly>> {
+async fn import_from_aws(
+    _: &AwsSession<'_>,
+    _: &Settings,
+    _: NaiveDate,
+) -> Result<Vec<ImportedAnomaly>> {
     Err(crate::needs::needs("aws", "run --aws"))
 }
