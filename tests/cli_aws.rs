@@ -274,8 +274,9 @@ fn run_aws_watches_the_configured_metrics() {
 }
 
 /// People sign in through a profile: a `credential_process` one (aws-vault, a password manager)
-/// gives `run --aws` its credentials, fetched as often with `[metrics]` as without (the steps
-/// share one AWS configuration and its credentials cache); an IAM Identity Center profile
+/// gives `run --aws` its credentials, fetched once a run, with `[metrics]` as without (the
+/// steps share one AWS configuration, whose credentials are fetched once); an IAM Identity
+/// Center profile
 /// without a login says that none is cached, not that the build lacks SSO.
 #[test]
 fn run_aws_signs_in_through_the_profile_once_for_every_step() {
@@ -338,10 +339,7 @@ fn run_aws_signs_in_through_the_profile_once_for_every_step() {
     };
     let (alone, by_cost_explorer) = run("vault", "[collect]\nbackfill_days = 2\n");
     ok(&alone);
-    assert!(
-        by_cost_explorer >= 1,
-        "the profile's process gave the credentials"
-    );
+    assert_eq!(by_cost_explorer, 1, "the profile's process runs once a run");
     let watched = "[collect]\nbackfill_days = 2\n\n[metrics]\nbackfill_hours = 25\n\n\
                    [[metrics.watch]]\nstat = \"Average\"\nperiod_secs = 300\nmetric = { namespace = \
                    \"AWS/EC2\", name = \"CPUUtilization\", dimensions = { InstanceId = \"i-0web\" } }\n";

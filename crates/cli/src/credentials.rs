@@ -3,10 +3,11 @@
 //! words instead of retrying each request (a missing credential is not an outage: `run --aws`'s
 //! retries took 11 s and ended in a page of debug output).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use costwatch_store::aws::sdk::aws_config::SdkConfig;
-use costwatch_store::aws::sdk::aws_sdk_costexplorer::config::ProvideCredentials;
 
 /// How long the chain may take (an SSO or web-identity exchange makes a request).
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -54,4 +55,53 @@ pub async fn require(sdk: &SdkConfig, purpose: &str, whose: &str) -> anyhow::Res
             "no AWS credentials for {purpose}: {why}; {FIX} for {whose}, or pass --profile (`costwatch doctor` checks the whole setup)"
         )
     })
+}
+
+/// `config` with its credentials fetched once while they stay fresh. [`resolve`] asks the chain
+/// before the first request and the clients ask again through their own cache, each client of
+/// a step too: without this a `credential_process` (aws-vault, a password manager that asks to
+/// be unlocked) ran, and a role or IAM Identity Center exchange was made, once for each.
+pub fn fetched_once(config: SdkConfig) -> SdkConfig {
+    let Some(chain) = config.credentials_provider() else {
+        return config;
+    };
+    let remembered = Remembered {
+        chain,
+        fetched: tokio::sync::Mutex::default(),
+    };
+    config
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(remembered))
+        .build()
+}
+
+/// Credentials closer than this to their expiry are fetched again.
+const REFRESH_BEFORE: Duration = Duration::from_secs(300);
+
+#[derive(Debug)]
+struct Remembered {
+    chain: SharedCredentialsProvider,
+    fetched: tokio::sync::Mutex<Option<Credentials>>,
+}
+
+impl ProvideCredentials for Remembered {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            // Held while fetching: steps asking at once wait for one fetch.
+            let mut fetched = self.fetched.lock().await;
+            let fresh = |c: &&Credentials| {
+                c.expiry()
+                    .is_none_or(|at| at > SystemTime::now() + REFRESH_BEFORE)
+            };
+            if let Some(credentials) = fetched.as_ref().filter(fresh) {
+                return Ok(credentials.clone());
+            }
+            let credentials = self.chain.provide_credentials().await?;
+            *fetched = Some(credentials.clone());
+            Ok(credentials)
+        })
+    }
 }

@@ -81,13 +81,14 @@ fn samconfig_stack_name(path: &Path) -> Option<String> {
 }
 
 /// The SDK's default chain (environment, profile, container or instance role), with the
-/// timeouts every costwatch AWS client has.
+/// timeouts every costwatch AWS client has; its credentials fetched once a command.
 pub async fn sdk_config(profile: Option<&str>) -> SdkConfig {
     let loader = config_loader();
-    match profile {
+    let config = match profile {
         Some(name) => loader.profile_name(name).load().await,
         None => loader.load().await,
-    }
+    };
+    crate::credentials::fetched_once(config)
 }
 
 #[derive(Debug, Clone)]

@@ -164,11 +164,11 @@ async fn aws_config(profile: Option<&str>) -> SdkConfig {
             None => loader,
         }
     };
-    let config = loader().load().await;
-    if config.region().is_some() {
-        return config;
-    }
-    loader().region(Region::new("us-east-1")).load().await
+    let config = match loader().load().await {
+        config if config.region().is_some() => config,
+        _ => loader().region(Region::new("us-east-1")).load().await,
+    };
+    crate::credentials::fetched_once(config)
 }
 
 /// Pulls from Cost Explorer into the local store and rolls the written days up.
