@@ -457,11 +457,16 @@ pub fn period_end_with(
         Money::ZERO
     };
     let daily: Vec<ForecastPoint> = (h0..h0 + k).map(|h| fit.point(h)).collect();
+    // With no day left the month is what was spent, to the precision it was billed at. A
+    // forecast is given to the cent, as its bounds and its days are (an API reader saw
+    // $86,417.5198 between $85,806.41 and $87,868.33).
     let total = actual_to_date + daily.iter().map(|p| p.mean).sum::<Money>();
-    // With no day left the month is what was spent. Otherwise the bounds come back rounded to
-    // cents and the spend to date does not: a bound must not fall a fraction of a cent below
-    // what is already spent.
-    let spent = fit.floor.map(|_| actual_to_date);
+    let total = if k == 0 { total } else { total.round_dp(2) };
+    // The spend to date is not rounded: a bound must not fall a fraction of a cent below what
+    // is already spent, so the floor is it rounded up to the cent.
+    let spent = fit.floor.map(|_| {
+        actual_to_date.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToPositiveInfinity)
+    });
     let [lo95, lo80, hi80, hi95] = if k == 0 {
         [total; 4]
     } else {

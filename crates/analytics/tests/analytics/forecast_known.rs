@@ -242,3 +242,34 @@ fn gaps_are_tolerated_and_never_forecast_as_zero() {
     assert_eq!(f.len(), 10);
     assert!(f.iter().all(|p| p.mean > 45.0), "{f:?}");
 }
+
+/// A forecast is given to the cent, its total as its bounds and days are; the spend to date
+/// keeps the precision it was billed at, and no bound falls below it. A month with every day
+/// in is its spend as billed.
+#[test]
+fn a_forecast_is_to_the_cent_and_the_spend_to_date_as_billed() {
+    // A tenth of a cent and a little more on each day: billed amounts carry four places.
+    let day = |t: usize| DailyCost {
+        usage: dec!(100.1234) + Money::from(t % 7),
+        ..Default::default()
+    };
+    let s = series(
+        date(2026, 2, 1),
+        (0..28 + 31).map(|t| Some(day(t))).collect(),
+    );
+    let as_of = date(2026, 3, 20);
+    let f = month_end_with(&s, as_of, &ForecastConfig::default()).expect("history");
+    assert_eq!(f.actual_to_date.scale(), 4, "{}", f.actual_to_date);
+    for figure in [f.total, f.lo80, f.hi80, f.lo95, f.hi95] {
+        assert!(figure.scale() <= 2, "{figure} in {f:?}");
+        assert!(
+            figure >= f.actual_to_date,
+            "{figure} below {}",
+            f.actual_to_date
+        );
+    }
+    assert!(f.lo80 <= f.total && f.total <= f.hi80, "{f:?}");
+    let whole = month_end_with(&s, date(2026, 3, 31), &ForecastConfig::default()).expect("data");
+    assert_eq!(whole.total, whole.actual_to_date);
+    assert_eq!(whole.total.scale(), 4, "{}", whole.total);
+}
