@@ -448,6 +448,9 @@ async fn doctor_names_a_watched_metric_cloudwatch_has_no_data_for() {
     assert_eq!(checks.len(), 1, "{report:#}");
     let silent = &checks[0];
     assert_eq!(silent["status"], "fail", "{silent}");
+    // In the report's cost, beside Cost Explorer's.
+    assert_eq!(report["cloudwatch_requests"], 1, "{report:#}");
+    assert_eq!(report["cloudwatch_metrics"], 2, "{report:#}");
     let name = silent["check"].as_str().unwrap();
     assert!(
         name.contains("InstanceId=i-0reel") && name.ends_with("Average"),

@@ -300,10 +300,14 @@ async fn check_cost_explorer(
 /// CloudWatch answers a misspelt namespace, name, dimension or statistic with no data, not an
 /// error, so a series watched that way would never alert and never say why. Nothing when no
 /// series is watched.
-async fn check_metrics(report: &mut Report, sdk: &SdkConfig, metrics: &MetricsSettings) {
+async fn check_metrics(
+    report: &mut Report,
+    sdk: &SdkConfig,
+    metrics: &MetricsSettings,
+) -> Option<(u32, u64)> {
     const CHECK: &str = "cloudwatch metrics";
     if metrics.watch.is_empty() {
-        return;
+        return None;
     }
     let hours = metrics.backfill_hours;
     let end = Utc::now();
@@ -322,7 +326,7 @@ async fn check_metrics(report: &mut Report, sdk: &SdkConfig, metrics: &MetricsSe
                 format!("GetMetricData failed: {e}"),
                 "allow cloudwatch:GetMetricData to the caller (and to the stack's metrics role)",
             );
-            return;
+            return None;
         }
         Err(_) => {
             report.fail(
@@ -330,17 +334,18 @@ async fn check_metrics(report: &mut Report, sdk: &SdkConfig, metrics: &MetricsSe
                 format!("no answer within {AWS_TIMEOUT:?}"),
                 "check network access to monitoring.<region>.amazonaws.com",
             );
-            return;
+            return None;
         }
     };
-    let cost = metrics_ledger_line(budget.used(), pulled.metrics_requested);
+    let made = (budget.used(), pulled.metrics_requested);
+    let cost = metrics_ledger_line(made.0, made.1);
     if !pulled.complete {
         report.fail(
             CHECK,
             format!("the request cap stopped the pull ({cost})"),
             "raise [metrics] max_requests_per_run: a first pull needs as many pages",
         );
-        return;
+        return Some(made);
     }
     let answered = pulled.series.iter().filter(|s| !s.points.is_empty());
     let with_data: Vec<&MetricQuery> = answered.map(|s| &s.query).collect();
@@ -366,6 +371,7 @@ async fn check_metrics(report: &mut Report, sdk: &SdkConfig, metrics: &MetricsSe
             ),
         );
     }
+    Some(made)
 }
 
 /// The stack's status and every output something outside it reads (deployed.rs), one failed
@@ -661,9 +667,10 @@ pub async fn doctor(
     };
     let metrics = settings.as_ref().map(|s| &s.metrics);
     check_stack(&mut report, &sdk, &args.stack, credentials, metrics).await;
-    if let Some(settings) = settings.filter(|_| credentials) {
-        check_metrics(&mut report, &sdk, &settings.metrics).await;
-    }
+    let pulled = match settings.filter(|_| credentials) {
+        Some(settings) => check_metrics(&mut report, &sdk, &settings.metrics).await,
+        None => None,
+    };
     // The dispatcher Lambdas' adapters: names are used as written, no prefix added.
     let secrets_manager = SecretsManagerSecrets::new(&sdk, "");
     let ssm = SsmSecrets::new(&sdk, "");
@@ -692,14 +699,21 @@ pub async fn doctor(
         .iter()
         .filter(|c| c.status == Status::Fail)
         .count();
-    print(&report, requests, failed, json)?;
+    print(&report, (requests, pulled), failed, json)?;
     if failed > 0 {
         bail!("{failed} check(s) failed");
     }
     Ok(())
 }
 
-fn print(report: &Report, requests: u32, failed: usize, json: bool) -> Result<()> {
+/// The report, then what its requests cost: `requests` to Cost Explorer, and the
+/// GetMetricData requests and metrics of the `[metrics]` check (`None`: none made).
+fn print(
+    report: &Report,
+    (requests, pulled): (u32, Option<(u32, u64)>),
+    failed: usize,
+    json: bool,
+) -> Result<()> {
     if json {
         let out = serde_json::json!({
             "command": "doctor",
@@ -707,6 +721,8 @@ fn print(report: &Report, requests: u32, failed: usize, json: bool) -> Result<()
             "failed": failed,
             "cost_explorer_requests": requests,
             "cost_explorer_dollars": format!("${}.{:02}", requests / 100, requests % 100),
+            "cloudwatch_requests": pulled.map_or(0, |(made, _)| made),
+            "cloudwatch_metrics": pulled.map_or(0, |(_, metrics)| metrics),
             "checks": report.checks,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -729,8 +745,11 @@ fn print(report: &Report, requests: u32, failed: usize, json: bool) -> Result<()
             println!("      {:width$}  fix: {fix}", "");
         }
     }
+    let cloudwatch = pulled.map_or(String::new(), |(made, metrics)| {
+        format!(", {}", metrics_ledger_line(made, metrics))
+    });
     println!(
-        "{} Cost Explorer request(s) = ${}.{:02}; {}",
+        "{} Cost Explorer request(s) = ${}.{:02}{cloudwatch}; {}",
         requests,
         requests / 100,
         requests % 100,
