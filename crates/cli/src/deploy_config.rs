@@ -442,15 +442,7 @@ mod tests {
             {"name": "org", "scope": "org", "amount": "100"},
         ]}))
         .unwrap();
-        let stack = |parameters: &[(&str, &str)]| Stack {
-            name: "costwatch".into(),
-            status: "UPDATE_COMPLETE".into(),
-            outputs: BTreeMap::new(),
-            parameters: parameters
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        };
+        let stack = Stack::with_parameters;
         let warnings = not_rolled_up(
             &config,
             &stack(&[("CeTagKeys", " env "), ("CeCostCategories", "")]),

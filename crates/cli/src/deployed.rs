@@ -175,6 +175,19 @@ pub fn status_fix(stack: &str, status: &str) -> Option<String> {
 }
 
 impl Stack {
+    /// A stack `costwatch` deployed with `parameters` and no outputs, for unit tests.
+    #[cfg(test)]
+    pub fn with_parameters(parameters: &[(&str, &str)]) -> Self {
+        Self {
+            name: "costwatch".into(),
+            status: "UPDATE_COMPLETE".into(),
+            outputs: BTreeMap::new(),
+            parameters: (parameters.iter())
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
     /// The needed outputs the stack does not have.
     pub fn missing_outputs(&self) -> Vec<(&'static str, &'static str)> {
         NEEDED_OUTPUTS

@@ -163,15 +163,7 @@ mod tests {
     }
 
     fn stack(parameters: &[(&str, &str)]) -> Stack {
-        Stack {
-            name: "costwatch".into(),
-            status: "UPDATE_COMPLETE".into(),
-            outputs: BTreeMap::new(),
-            parameters: parameters
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }
+        Stack::with_parameters(parameters)
     }
 
     fn watching(watch: Vec<MetricQuery>) -> MetricsSettings {
