@@ -24,12 +24,12 @@ pub fn drift(metrics: &MetricsSettings, stack: &Stack) -> Option<String> {
     if !enabled && metrics.watch.is_empty() {
         return None;
     }
-    let (mut differences, mut overrides) = (Vec::new(), Vec::new());
+    let (mut differences, mut overrides): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     if !enabled {
-        differences.push("the stack does not run the metrics function (EnableMetrics is false)");
+        let off = "the stack does not run the metrics function (EnableMetrics is false)";
+        differences.push(off.to_owned());
         overrides.push("EnableMetrics=true".to_owned());
     }
-    let mut differences: Vec<String> = differences.into_iter().map(str::to_owned).collect();
     let deployed = parameter("WatchedMetrics").unwrap_or("[]");
     match serde_json::from_str::<Vec<MetricQuery>>(deployed) {
         Ok(deployed) => {
