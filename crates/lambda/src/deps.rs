@@ -42,7 +42,8 @@ impl Aws {
         match self.env.pipeline_config_key()? {
             Some(key) => Ok(Arc::new(
                 ConfigObject::new(Arc::new(self.lake()?), key)
-                    .with_dashboard_url(self.env.optional(env::DASHBOARD_URL).map(str::to_owned)),
+                    .with_dashboard_url(self.env.optional(env::DASHBOARD_URL).map(str::to_owned))
+                    .with_recheck_days(self.env.recheck_days()?),
             )),
             None => Ok(Arc::new(Arc::new(self.env.pipeline_config()?))),
         }

@@ -117,8 +117,19 @@ impl Env {
         Ok(Some(key))
     }
 
+    /// Days budgets and detection look again at: the days collection restates
+    /// (`CeRestateDays`, which the template gives the detect and forecast functions too).
+    pub fn recheck_days(&self) -> Result<u32> {
+        let defaults = PipelineConfig::default();
+        self.number(
+            crate::handlers::collect::RESTATE_DAYS,
+            defaults.recheck_days,
+        )
+    }
+
     /// The pipeline configuration: [`PIPELINE_CONFIG`], its budgets from [`BUDGETS`] when that
-    /// lists any, and [`DASHBOARD_URL`] over it, validated as the CLI validates its file.
+    /// lists any, [`DASHBOARD_URL`] and the re-checked days ([`Env::recheck_days`]) over it,
+    /// validated as the CLI validates its file.
     pub fn pipeline_config(&self) -> Result<PipelineConfig> {
         let mut cfg =
             PipelineConfig::from_parameters(self.optional(PIPELINE_CONFIG), self.optional(BUDGETS))
@@ -129,6 +140,7 @@ impl Env {
         if let Some(url) = self.optional(DASHBOARD_URL) {
             cfg.dashboard_url = Some(url.to_owned());
         }
+        cfg.recheck_days = self.recheck_days()?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -137,6 +149,17 @@ impl Env {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The detect and forecast functions look again at the days collection restates.
+    #[test]
+    fn the_re_checked_days_are_the_days_collection_restates() {
+        let default = Env::from_pairs([("COSTWATCH_PIPELINE_CONFIG", "{}")]);
+        assert_eq!(default.pipeline_config().unwrap().recheck_days, 3);
+        let wider = Env::from_pairs([("COSTWATCH_CE_RESTATE_DAYS", "7")]);
+        assert_eq!(wider.pipeline_config().unwrap().recheck_days, 7);
+        let bad = Env::from_pairs([("COSTWATCH_CE_RESTATE_DAYS", "a week")]);
+        assert!(bad.pipeline_config().is_err());
+    }
 
     #[test]
     fn a_configuration_object_leaves_the_environment_settings_at_their_defaults() {

@@ -84,7 +84,11 @@ async fn the_deployed_resources_carry_the_templates_settings() {
         &config,
         &template,
         STACK,
-        &[("EnableSlack", "true"), ("ReportArchiveGlacierDays", "45")],
+        &[
+            ("EnableSlack", "true"),
+            ("ReportArchiveGlacierDays", "45"),
+            ("CeRestateDays", "5"),
+        ],
     )
     .await;
 
@@ -178,6 +182,12 @@ async fn the_deployed_resources_carry_the_templates_settings() {
         collect.environment["COSTWATCH_DEAD_LETTER_QUEUE_URL"],
         stack.reference("PipelineDeadLetterQueue")
     );
+    // The days collection restates are the days detection and daily budgets look at again.
+    assert_eq!(collect.environment["COSTWATCH_CE_RESTATE_DAYS"], "5");
+    for function in ["DetectFunction", "ForecastFunction"] {
+        let env = Env::from_pairs(stack.function(function).env());
+        assert_eq!(env.pipeline_config().unwrap().recheck_days, 5, "{function}");
+    }
     let report = stack.function("ReportFunction");
     assert_eq!(report.schedules["Daily"], json!({"period": "daily"}));
     assert_eq!(report.schedules["Weekly"], json!({"period": "weekly"}));
@@ -204,6 +214,7 @@ async fn a_stack_with_a_configuration_key_runs_with_the_pushed_object() {
         &[
             ("PipelineConfigKey", KEY),
             ("DashboardUrl", "https://costs.example.com"),
+            ("CeRestateDays", "5"),
             // The two conditional readers deployed too.
             ("EnableSlackChat", "true"),
             ("EnableMetrics", "true"),
@@ -298,6 +309,16 @@ async fn a_stack_with_a_configuration_key_runs_with_the_pushed_object() {
             .environment
             .get("COSTWATCH_DASHBOARD_URL");
         assert_eq!(read.dashboard_url.as_ref(), given, "{name}");
+        // And CeRestateDays where the function looks at days again (detect, forecast).
+        let restated = stack
+            .function(name)
+            .environment
+            .get("COSTWATCH_CE_RESTATE_DAYS")
+            .map(|days| days.parse::<u32>().unwrap());
+        assert_eq!(read.recheck_days, restated.unwrap_or(3), "{name}");
+        if ["DetectFunction", "ForecastFunction"].contains(&name.as_str()) {
+            assert_eq!(restated, Some(5), "{name}");
+        }
     }
 
     // Budgets left in BudgetsJson beside the key: the deploy is refused by the template's rule

@@ -43,8 +43,9 @@ pub struct PipelineConfig {
     /// Days a run looks at again because Cost Explorer may have revised them since: a daily
     /// budget's thresholds ([`crate::budgets`]) and the days detection judged
     /// ([`crate::revised`]), the day evaluated and those before it. The days collection
-    /// restates: the CLI sets it from `collect.restate_days`; it is not a `[pipeline]` setting
-    /// (unknown there) nor part of the object `costwatch config push` writes.
+    /// restates: the CLI sets it from `collect.restate_days`, the functions from `CeRestateDays`
+    /// (lambda env.rs, config_source.rs); it is not a `[pipeline]` setting (unknown there) nor
+    /// part of the object `costwatch config push` writes.
     #[serde(skip, default = "default_recheck_days")]
     pub recheck_days: u32,
 }

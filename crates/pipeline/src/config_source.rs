@@ -50,6 +50,8 @@ pub struct ConfigObject {
     /// `DashboardUrl` is a template parameter of its own, laid over the object as over the
     /// environment's configuration.
     dashboard_url: Option<String>,
+    /// The days collection restates (`CeRestateDays`), laid over it the same way.
+    recheck_days: Option<u32>,
     max_age: Duration,
     cached: Mutex<Option<(Arc<PipelineConfig>, Instant)>>,
 }
@@ -60,6 +62,7 @@ impl ConfigObject {
             lake,
             key: key.into(),
             dashboard_url: None,
+            recheck_days: None,
             max_age: DEFAULT_MAX_AGE,
             cached: Mutex::new(None),
         }
@@ -67,6 +70,11 @@ impl ConfigObject {
 
     pub fn with_dashboard_url(mut self, url: Option<String>) -> Self {
         self.dashboard_url = url;
+        self
+    }
+
+    pub fn with_recheck_days(mut self, days: u32) -> Self {
+        self.recheck_days = Some(days);
         self
     }
 
@@ -97,6 +105,9 @@ impl ConfigObject {
             serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
         if let Some(url) = &self.dashboard_url {
             config.dashboard_url = Some(url.clone());
+        }
+        if let Some(days) = self.recheck_days {
+            config.recheck_days = days;
         }
         config.validate().map_err(|e| bad(e.to_string()))?;
         Ok(Arc::new(config))
