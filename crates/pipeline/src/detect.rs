@@ -22,7 +22,7 @@ use crate::feedback::{feedback_for, snoozed};
 use crate::fold::{Explainer, fold_nested};
 use crate::lake::read_day;
 use crate::resource_causes::{ResourceLines, resource_causes};
-use crate::revised::{Revisions, in_band_since, window_start};
+use crate::revised::{DaysAgain, Revisions, in_band_since, window_start};
 
 /// What the state store keeps per scope under `anomaly/<scope key>`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -40,6 +40,11 @@ pub struct AnomalyState {
     /// Why it is kept quiet: `feedback` (its pattern was judged expected / not an anomaly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet: Option<String>,
+    /// Whether its figures are AWS Cost Anomaly Detection's (a finding ours did not share): AWS's
+    /// totals over its days, not a day ours scored, so a revision of its day neither replaces
+    /// them nor takes the anomaly back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub aws_figures: bool,
 }
 
 /// States stored before snooze and feedback existed were all announced.
@@ -60,6 +65,10 @@ pub const SECOND_LOOK: &str = " Found when the day was checked again: Cost Explo
 
 /// What an update says when a revision of the anomaly's day raised its severity.
 pub const REVISED_UP: &str = " Updated: Cost Explorer has since revised the day's costs up.";
+
+/// What the resolve of a one-day anomaly says when a revision took its day back into its band.
+pub const REVISED_AWAY: &str = " Cost Explorer has since revised the day's costs into their \
+     usual range: the day as settled was not out of the ordinary.";
 
 pub fn state_key(scope: &Scope) -> String {
     format!("anomaly/{}", scope.key())
@@ -124,7 +133,7 @@ pub async fn detect_merged(
         .collect();
     let mut found = Vec::new();
     let mut open_excess = Vec::new();
-    let mut its_day_again = BTreeMap::new();
+    let mut its_days_again = BTreeMap::new();
     // Read from the window of the earliest day looked at again (see crate::revised).
     let today_from = window(as_of);
     for read in ports
@@ -165,15 +174,15 @@ pub async fn detect_merged(
                 excess: to_f64(day.actual - day.expected),
             });
         }
-        // An open anomaly's day among those looked at again: its figures follow a revision.
+        // An open anomaly's days among those looked at again: its figures follow a revision.
         if let Some(l) = lifecycle.filter(|l| l.is_active() && revisions.rechecks(l.anomaly.date))
-            && let Some(again) = judged.recent.iter().find(|s| s.date == l.anomaly.date)
+            && let Some(again) = DaysAgain::of(&l.anomaly, &judged.recent, revisions.first_day())
         {
-            its_day_again.insert(scope.key(), *again);
+            its_days_again.insert(scope.key(), again);
         }
         found.push((scope.clone(), judged.latest));
     }
-    crate::hybrid::merge(&mut found, imported, as_of);
+    let aws_only = crate::hybrid::merge(&mut found, imported, as_of);
     let explainers: Vec<Explainer> = found
         .iter()
         .filter_map(|(scope, a)| {
@@ -208,7 +217,8 @@ pub async fn detect_merged(
             continue; // `step` would read nothing and do nothing
         }
         let day = Judging {
-            its_day_again: its_day_again.get(&scope.key()).copied(),
+            its_days_again: its_days_again.get(&scope.key()).copied(),
+            aws_figures: aws_only.contains(&scope.key()),
             ..Judging::today(as_of)
         };
         if let Some(n) = step(&lifecycle, cfg, names, &scope, anomaly, day, now).await? {
@@ -237,8 +247,10 @@ pub async fn detect_merged(
 pub(crate) struct Judging {
     pub as_of: NaiveDate,
     pub second_look: bool,
-    /// The open anomaly's day scored again, when it is one of the days looked at again.
-    pub its_day_again: Option<DayScore>,
+    /// The open anomaly's days scored again, when its last is one of the days looked at again.
+    pub its_days_again: Option<DaysAgain>,
+    /// Whether the finding is AWS's alone ([`AnomalyState::aws_figures`]).
+    pub aws_figures: bool,
 }
 
 impl Judging {
@@ -246,7 +258,8 @@ impl Judging {
         Self {
             as_of,
             second_look: false,
-            its_day_again: None,
+            its_days_again: None,
+            aws_figures: false,
         }
     }
 }
@@ -275,8 +288,9 @@ pub(crate) async fn step(
         return Ok(None); // this day was already handled
     }
     let before = previous.as_ref().map(|p| (p.state, p.revision));
-    // Whether this step's news is a revision of the anomaly's day that raised its severity.
-    let mut revised_up = false;
+    // Whether this step's news is a revision of the anomaly's day that raised its severity, or
+    // one that took a one-day anomaly back into its band.
+    let (mut revised_up, mut revised_away) = (false, false);
     let active = previous.clone().filter(AnomalyState::is_active);
     let next = match (found, active) {
         (Some(mut anomaly), Some(prev)) => {
@@ -296,6 +310,7 @@ pub(crate) async fn step(
                 anomaly,
                 announced: prev.announced,
                 quiet: prev.quiet,
+                aws_figures: day.aws_figures,
             }
         }
         (Some(mut anomaly), None) => {
@@ -314,15 +329,36 @@ pub(crate) async fn step(
                 anomaly,
                 announced: false,
                 quiet: None,
+                aws_figures: day.aws_figures,
             }
         }
         (None, Some(mut prev)) => {
-            let in_band_days = prev.in_band_days + 1;
-            let resolved = in_band_days >= cfg.resolve_after_days;
-            let escalated = match day.its_day_again {
-                Some(again) => revise(ports, cfg, &mut prev.anomaly, &again).await? && !resolved,
-                None => false,
-            };
+            let mut in_band_days = prev.in_band_days + 1;
+            let mut escalated = false;
+            // Ours to revise only where the figures are a day ours scored.
+            match day.its_days_again.filter(|_| !prev.aws_figures) {
+                Some(again) if again.last.anomalous => {
+                    escalated = revise(ports, cfg, &mut prev.anomaly, &again.last).await?;
+                }
+                // Its last days settled into their band: the run ends on the latest day still
+                // out of it, and the days after that count as in band.
+                Some(DaysAgain {
+                    latest_out: Some(out),
+                    ..
+                }) => {
+                    let settled = (prev.anomaly.date - out.date).num_days();
+                    in_band_days += u32::try_from(settled).unwrap_or(0);
+                    revise(ports, cfg, &mut prev.anomaly, &out).await?;
+                }
+                Some(again) if again.takes_back(&prev.anomaly) => {
+                    revised_away = true;
+                    revise(ports, cfg, &mut prev.anomaly, &again.last).await?;
+                }
+                // Days of it before those looked at again stand as they were judged.
+                _ => {}
+            }
+            let resolved = revised_away || in_band_days >= cfg.resolve_after_days;
+            let escalated = escalated && !resolved;
             revised_up = escalated;
             let state = match (resolved, escalated, prev.state) {
                 (true, _, _) => State::Resolved,
@@ -384,6 +420,9 @@ pub(crate) async fn step(
         if revised_up {
             n.summary.push_str(REVISED_UP);
         }
+        if revised_away && state == State::Resolved {
+            n.summary.push_str(REVISED_AWAY);
+        }
         n
     });
     if envelope.is_some() {
@@ -400,16 +439,17 @@ pub(crate) async fn step(
     }
 }
 
-/// An open anomaly's day as revised: when its spend changed, its figures and root causes
-/// become the revised day's. Returns whether the revision raised its severity (an update to
-/// announce: a spike first reported at a tenth of its size is told at its real size).
+/// An open anomaly's figures and root causes as `again`, one of its days scored again (its last,
+/// or the latest still out of its band once the days after it settled into theirs), when they
+/// changed. Returns whether the revision raised its severity (an update to announce: a spike
+/// first reported at a tenth of its size is told at its real size).
 async fn revise(
     ports: &LifecyclePorts<'_>,
     cfg: &PipelineConfig,
     anomaly: &mut Anomaly,
     again: &DayScore,
 ) -> Result<bool> {
-    if again.date != anomaly.date || again.actual == anomaly.actual {
+    if again.date == anomaly.date && again.actual == anomaly.actual {
         return Ok(false);
     }
     let before = envelopes::anomaly_severity(anomaly.impact, anomaly.impact_pct);

@@ -4,6 +4,8 @@
 //! same incident there is one subject, one lifecycle, one alert. Ours wins where both have the
 //! scope (it carries the band and our root causes); AWS's fills in what we did not flag.
 
+use std::collections::BTreeSet;
+
 use chrono::{Days, NaiveDate};
 use costwatch_core::Scope;
 use costwatch_core::findings::Anomaly;
@@ -40,12 +42,15 @@ pub async fn import(
     Ok(found)
 }
 
-/// Adds the current imported anomalies to `found` (scope → our finding for `as_of`).
+/// Adds the current imported anomalies to `found` (scope → our finding for `as_of`). Returns the
+/// keys of the scopes whose finding is now AWS's alone: its figures are AWS's totals over its
+/// days, not a day ours scored.
 pub fn merge(
     found: &mut Vec<(Scope, Option<Anomaly>)>,
     imported: &[ImportedAnomaly],
     as_of: NaiveDate,
-) {
+) -> BTreeSet<String> {
+    let mut aws_only = BTreeSet::new();
     for import in imported {
         let a = &import.anomaly;
         if a.date + Days::new(IMPORT_LAG_DAYS) < as_of || a.start_date > as_of {
@@ -56,10 +61,17 @@ pub fn merge(
                 // Same incident seen by both: the earlier start names it.
                 ours.start_date = ours.start_date.min(a.start_date);
             }
-            Some((_, slot)) => *slot = Some(a.clone()),
-            None => found.push((a.scope.clone(), Some(a.clone()))),
+            Some((_, slot)) => {
+                *slot = Some(a.clone());
+                aws_only.insert(a.scope.key());
+            }
+            None => {
+                found.push((a.scope.clone(), Some(a.clone())));
+                aws_only.insert(a.scope.key());
+            }
         }
     }
+    aws_only
 }
 
 #[cfg(test)]
@@ -114,8 +126,13 @@ mod tests {
                 anomaly: anomaly(old.clone(), day(1), day(2)),
             },
         ];
-        merge(&mut found, &imported, day(6));
+        let aws_only = merge(&mut found, &imported, day(6));
         assert_eq!(found.len(), 2, "the stale import is left out");
+        assert_eq!(
+            aws_only,
+            BTreeSet::from([ec2.key()]),
+            "SageMaker is ours too"
+        );
         let ours = found[0].1.as_ref().unwrap();
         assert_eq!(ours.start_date, day(4));
         assert_eq!(

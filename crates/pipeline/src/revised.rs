@@ -10,9 +10,11 @@
 //! found today and no open anomaly, whose latest re-checked day now scores out of its band, is
 //! judged again on exactly the window that day had when it was first judged; if it is still an
 //! anomaly, and no earlier anomaly of the scope covered its days, it opens as that day's anomaly.
-//! Nested scopes fold as today's do, with that day's excesses. An open anomaly whose day is
+//! Nested scopes fold as today's do, with that day's excesses. An open anomaly whose last day is
 //! among them takes the revised figures (`detect::step`), and says so when they raise its
-//! severity.
+//! severity; when that day settled into its band, the anomaly ends on its latest day still out
+//! of it, or, when none of its days is out of its band any more, is taken back at once
+//! ([`DaysAgain`]).
 //!
 //! Only days detection has judged before are looked at again: the first run (and every run for a
 //! day before it) records the first day judged under [`JUDGED_SINCE`], so a new installation
@@ -22,7 +24,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use costwatch_analytics::detect::{DayScore, DetectorConfig, detect_latest};
-use costwatch_core::findings::Anomaly;
+use costwatch_core::findings::{Anomaly, Direction};
 use costwatch_core::money::to_f64;
 use costwatch_core::{DailySeries, Scope};
 use costwatch_store::{StateStore, Versioned};
@@ -167,6 +169,48 @@ pub async fn judged_since(state: &dyn StateStore, first: NaiveDate) -> Result<()
 /// data's first day the window starts there: callers clamp, and [`DailySeries::since`] does.)
 pub fn window_start(day: NaiveDate, history_days: u32) -> NaiveDate {
     day - Days::new(u64::from(history_days.saturating_sub(1)))
+}
+
+/// An open anomaly's days among those looked at again, scored again, from its last day back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DaysAgain {
+    /// Its last day.
+    pub last: DayScore,
+    /// The latest of its earlier days still out of its band, in the anomaly's direction.
+    pub latest_out: Option<DayScore>,
+    /// Whether all its days were looked at again (it began on or after the first of them).
+    pub whole: bool,
+}
+
+impl DaysAgain {
+    /// `recent`: the scores of the days from `first_rechecked` on. `None` when its last day has
+    /// no score (no data for it now).
+    pub fn of(anomaly: &Anomaly, recent: &[DayScore], first_rechecked: NaiveDate) -> Option<Self> {
+        let rising = anomaly.direction == Direction::Rise;
+        let days: Vec<&DayScore> = recent
+            .iter()
+            .filter(|s| s.date >= first_rechecked)
+            .filter(|s| (anomaly.start_date..=anomaly.date).contains(&s.date))
+            .collect();
+        let (last, earlier) = days.split_last()?;
+        (last.date == anomaly.date).then(|| Self {
+            last: **last,
+            latest_out: earlier
+                .iter()
+                .rev()
+                .find(|s| s.anomalous && (s.actual >= s.expected) == rising)
+                .map(|s| **s),
+            whole: anomaly.start_date >= first_rechecked,
+        })
+    }
+
+    /// Whether the revision takes the anomaly back: none of its days is out of its band now,
+    /// all of them were looked at again, and the spend it was raised on lies outside the band
+    /// its last day sits in now, so it was the figure that changed, not the band.
+    pub fn takes_back(&self, anomaly: &Anomaly) -> bool {
+        let in_band = |x| (self.last.lower..=self.last.upper).contains(&x);
+        self.whole && !self.last.anomalous && self.latest_out.is_none() && !in_band(anomaly.actual)
+    }
 }
 
 /// In-band days an anomaly found on a re-checked day has already had: the days since its date,

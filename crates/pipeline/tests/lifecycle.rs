@@ -252,6 +252,101 @@ async fn a_revision_that_raises_an_open_spikes_severity_is_announced() {
     );
 }
 
+/// A one-day spike that Cost Explorer revises away (usage first reported twice, say): the
+/// anomaly resolves on the first run that sees the settled day, not `resolve_after_days` later,
+/// under the same id, with the settled figures and a summary that says why. A revision that
+/// leaves the day out of its band only updates the figures.
+#[tokio::test]
+async fn a_spike_revised_back_into_its_band_resolves_on_the_next_run() {
+    use costwatch_core::NotificationBody;
+    use costwatch_pipeline::detect::REVISED_AWAY;
+    let store = store_with(62, |k, i| if k == 0 && i == 54 { 2000.0 } else { 0.0 }).await;
+    let sent = run(&store, 45, 55).await;
+    assert_eq!(on(&sent, "Amazon EC2"), vec![(State::Open, 0)], "{sent:#?}");
+
+    // Restated lower, still far out of its band: no news.
+    restate(&store, 54..55, |k, _| if k == 0 { 1200.0 } else { 0.0 }).await;
+    assert!(run(&store, 55, 56).await.is_empty());
+
+    // Settled at its usual level: taken back at once.
+    restate(&store, 54..55, |_, _| 0.0).await;
+    let next = run(&store, 56, 57).await;
+    assert_eq!(
+        on(&next, "Amazon EC2"),
+        vec![(State::Resolved, 1)],
+        "{next:#?}"
+    );
+    assert_eq!(next[0].subject_id, sent[0].subject_id);
+    assert!(
+        next[0].summary.ends_with(REVISED_AWAY),
+        "{}",
+        next[0].summary
+    );
+    let NotificationBody::Anomaly(settled) = &next[0].body else {
+        panic!("not an anomaly: {:?}", next[0].body)
+    };
+    assert_eq!(settled.date, day(54));
+    assert!(
+        settled.actual < Money::from(1100) && settled.impact < Money::from(100),
+        "the settled day: {settled:?}"
+    );
+    assert!(run(&store, 57, 62).await.is_empty(), "told once");
+}
+
+/// A two-day spike whose second day Cost Explorer revises into its band ends on its first: the
+/// open anomaly takes that day's figures (not the settled day's, which say nothing was wrong)
+/// and resolves three in-band days after it, a day sooner. Both days revised away take it back
+/// at once.
+#[tokio::test]
+async fn a_run_whose_last_day_settles_ends_on_the_day_before() {
+    use costwatch_core::NotificationBody;
+    use costwatch_pipeline::detect::REVISED_AWAY;
+    let figures = |n: &Notification| match &n.body {
+        NotificationBody::Anomaly(figures) => figures.clone(),
+        other => panic!("not an anomaly: {other:?}"),
+    };
+    let two_days = |k: usize, i: u64| {
+        if k == 0 && (53..55).contains(&i) {
+            2000.0
+        } else {
+            0.0
+        }
+    };
+
+    let store = store_with(62, two_days).await;
+    let sent = run(&store, 45, 55).await;
+    assert_eq!(
+        on(&sent, "Amazon EC2"),
+        vec![(State::Open, 0), (State::Ongoing, 1)],
+        "{sent:#?}"
+    );
+    restate(&store, 54..55, |_, _| 0.0).await;
+    assert!(run(&store, 55, 56).await.is_empty(), "two days in band");
+    let resolved = run(&store, 56, 57).await;
+    assert_eq!(on(&resolved, "Amazon EC2"), vec![(State::Resolved, 2)]);
+    assert_eq!(resolved[0].subject_id, sent[0].subject_id);
+    let settled = figures(&resolved[0]);
+    assert_eq!((settled.start_date, settled.date), (day(53), day(53)));
+    assert!(settled.impact > Money::from(1900), "{settled:?}");
+    assert!(!resolved[0].summary.contains(REVISED_AWAY));
+
+    let store = store_with(62, two_days).await;
+    run(&store, 45, 55).await;
+    restate(&store, 53..55, |_, _| 0.0).await;
+    let next = run(&store, 55, 56).await;
+    assert_eq!(
+        on(&next, "Amazon EC2"),
+        vec![(State::Resolved, 2)],
+        "{next:#?}"
+    );
+    assert!(
+        next[0].summary.ends_with(REVISED_AWAY),
+        "{}",
+        next[0].summary
+    );
+    assert!(figures(&next[0]).impact < Money::from(100));
+}
+
 #[tokio::test]
 async fn a_level_shift_alerts_once_then_is_the_new_normal() {
     let store = store_with(80, |k, i| if k == 0 && i >= 40 { 800.0 } else { 0.0 }).await;
@@ -411,6 +506,24 @@ async fn imported_aws_findings_merge_under_our_ids() {
         costwatch_core::envelopes::anomaly_subject(&scope("Amazon EC2"), day(40)),
         "the id ours would have had"
     );
+
+    // S3's day, looked at again, is in our band, as it always was: AWS's finding is neither
+    // rewritten with our figures nor taken back, and resolves on its in-band days.
+    let later = run(&store, 41, 45).await;
+    assert_eq!(
+        on(&later, "Amazon S3"),
+        vec![(State::Resolved, 1)],
+        "{later:#?}"
+    );
+    let s3 = later
+        .iter()
+        .find(|n| n.scope.key == scope("Amazon S3").key())
+        .unwrap();
+    assert_eq!(s3.created_at, at(day(43)), "resolve_after_days in band");
+    let costwatch_core::NotificationBody::Anomaly(figures) = &s3.body else {
+        panic!("not an anomaly: {:?}", s3.body)
+    };
+    assert_eq!(figures.actual, Money::from(3000), "AWS's figures");
 }
 
 /// AWS's feedback API as a port: what was sent, in order.
