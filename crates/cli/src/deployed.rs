@@ -9,7 +9,7 @@ use std::path::Path;
 use aws_sdk_cloudformation as cfn;
 use clap::Args;
 use costwatch_store::aws::config_loader;
-use costwatch_store::aws::sdk::aws_config::SdkConfig;
+use costwatch_store::aws::sdk::aws_config::{ConfigLoader, Region, SdkConfig};
 
 /// The stack name `make deploy` uses when samconfig.toml names none.
 pub const DEFAULT_STACK: &str = "costwatch";
@@ -80,15 +80,28 @@ fn samconfig_stack_name(path: &Path) -> Option<String> {
     })
 }
 
-/// The SDK's default chain (environment, profile, container or instance role), with the
-/// timeouts every costwatch AWS client has; its credentials fetched once a command.
+/// The SDK's default chain (environment, profile files with IAM Identity Center sessions and
+/// `credential_process`, web identity, container and instance roles), with the named profile
+/// when given and the timeouts every costwatch AWS client has; its credentials fetched once a
+/// command.
 pub async fn sdk_config(profile: Option<&str>) -> SdkConfig {
-    let loader = config_loader();
-    let config = match profile {
-        Some(name) => loader.profile_name(name).load().await,
-        None => loader.load().await,
+    crate::credentials::fetched_once(loader(profile).load().await)
+}
+
+/// [`sdk_config`], in `region` when none is configured.
+pub async fn sdk_config_or(profile: Option<&str>, region: &'static str) -> SdkConfig {
+    let config = match loader(profile).load().await {
+        config if config.region().is_some() => config,
+        _ => loader(profile).region(Region::new(region)).load().await,
     };
     crate::credentials::fetched_once(config)
+}
+
+fn loader(profile: Option<&str>) -> ConfigLoader {
+    match profile {
+        Some(name) => config_loader().profile_name(name),
+        None => config_loader(),
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -28,8 +28,8 @@ use {
     costwatch_pipeline::hybrid,
     costwatch_pipeline::incremental::{collect_incremental, mark_announced},
     costwatch_store::RequestBudget,
-    costwatch_store::aws::sdk::aws_config::{Region, SdkConfig},
-    costwatch_store::aws::{CostExplorerSource, config_loader},
+    costwatch_store::aws::CostExplorerSource,
+    costwatch_store::aws::sdk::aws_config::SdkConfig,
 };
 
 use crate::config::{Settings, SourceConfig, SourceKind};
@@ -151,24 +151,11 @@ impl<'a> AwsSession<'a> {
     }
 }
 
-/// The standard chain (environment, profile files with IAM Identity Center sessions and
-/// `credential_process`, web identity, container and instance roles), with the
-/// named profile when given. Cost Explorer has one endpoint (us-east-1): without a configured
-/// region that is the one used.
+/// The standard chain with the named profile when given ([`crate::deployed::sdk_config`]). Cost
+/// Explorer has one endpoint (us-east-1): without a configured region that is the one used.
 #[cfg(feature = "aws")]
 async fn aws_config(profile: Option<&str>) -> SdkConfig {
-    let loader = || {
-        let loader = config_loader();
-        match profile {
-            Some(name) => loader.profile_name(name),
-            None => loader,
-        }
-    };
-    let config = match loader().load().await {
-        config if config.region().is_some() => config,
-        _ => loader().region(Region::new("us-east-1")).load().await,
-    };
-    crate::credentials::fetched_once(config)
+    crate::deployed::sdk_config_or(profile, "us-east-1").await
 }
 
 /// Pulls from Cost Explorer into the local store and rolls the written days up.

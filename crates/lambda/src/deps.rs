@@ -41,9 +41,7 @@ impl Aws {
     pub fn config_source(&self) -> Result<Arc<dyn ConfigSource>> {
         match self.env.pipeline_config_key()? {
             Some(key) => Ok(Arc::new(
-                ConfigObject::new(Arc::new(self.lake()?), key)
-                    .with_dashboard_url(self.env.optional(env::DASHBOARD_URL).map(str::to_owned))
-                    .with_recheck_days(self.env.recheck_days()?),
+                ConfigObject::new(Arc::new(self.lake()?), key).with_host(self.env.host()?),
             )),
             None => Ok(Arc::new(Arc::new(self.env.pipeline_config()?))),
         }

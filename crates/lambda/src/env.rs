@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use costwatch_pipeline::config_source::HostSettings;
 use costwatch_pipeline::{PipelineConfig, PipelineError};
 
 use crate::error::{HandlerError, Result};
@@ -117,19 +118,24 @@ impl Env {
         Ok(Some(key))
     }
 
-    /// Days budgets and detection look again at: the days collection restates
-    /// (`CeRestateDays`, which the template gives the detect and forecast functions too).
-    pub fn recheck_days(&self) -> Result<u32> {
+    /// The settings the stack gives beside the configuration, laid over it: [`DASHBOARD_URL`],
+    /// and the days budgets and detection look again at, which are the days collection
+    /// restates (`CeRestateDays`, which the template gives the detect and forecast functions
+    /// too).
+    pub fn host(&self) -> Result<HostSettings> {
         let defaults = PipelineConfig::default();
-        self.number(
-            crate::handlers::collect::RESTATE_DAYS,
-            defaults.recheck_days,
-        )
+        Ok(HostSettings {
+            dashboard_url: self.optional(DASHBOARD_URL).map(str::to_owned),
+            recheck_days: Some(self.number(
+                crate::handlers::collect::RESTATE_DAYS,
+                defaults.recheck_days,
+            )?),
+        })
     }
 
     /// The pipeline configuration: [`PIPELINE_CONFIG`], its budgets from [`BUDGETS`] when that
-    /// lists any, [`DASHBOARD_URL`] and the re-checked days ([`Env::recheck_days`]) over it,
-    /// validated as the CLI validates its file.
+    /// lists any, the host's settings ([`Env::host`]) over it, validated as the CLI validates
+    /// its file.
     pub fn pipeline_config(&self) -> Result<PipelineConfig> {
         let mut cfg =
             PipelineConfig::from_parameters(self.optional(PIPELINE_CONFIG), self.optional(BUDGETS))
@@ -137,10 +143,7 @@ impl Env {
                     PipelineError::Config(why) => HandlerError::Config(why),
                     other => other.into(),
                 })?;
-        if let Some(url) = self.optional(DASHBOARD_URL) {
-            cfg.dashboard_url = Some(url.to_owned());
-        }
-        cfg.recheck_days = self.recheck_days()?;
+        self.host()?.apply(&mut cfg);
         cfg.validate()?;
         Ok(cfg)
     }

@@ -39,6 +39,27 @@ pub fn to_object(config: &PipelineConfig) -> Result<Vec<u8>> {
     serde_json::to_vec_pretty(config).map_err(|e| PipelineError::Config(e.to_string()))
 }
 
+/// Settings a host gives a function beside its configuration, as template parameters of their
+/// own (`DashboardUrl`, `CeRestateDays`): laid over whichever configuration it runs with, the
+/// environment's or a pushed object, so both read them alike.
+#[derive(Debug, Clone, Default)]
+pub struct HostSettings {
+    pub dashboard_url: Option<String>,
+    /// The days collection restates, looked at again by detection and daily budgets.
+    pub recheck_days: Option<u32>,
+}
+
+impl HostSettings {
+    pub fn apply(&self, config: &mut PipelineConfig) {
+        if let Some(url) = &self.dashboard_url {
+            config.dashboard_url = Some(url.clone());
+        }
+        if let Some(days) = self.recheck_days {
+            config.recheck_days = days;
+        }
+    }
+}
+
 /// The configuration in one lake object, read on first use and again once older than its
 /// maximum age. A missing or invalid object fails the run that reads it, naming the object and
 /// what is wrong (on AWS the event goes to the dead-letter queue with that reason, to be
@@ -47,11 +68,7 @@ pub fn to_object(config: &PipelineConfig) -> Result<Vec<u8>> {
 pub struct ConfigObject {
     lake: Arc<dyn LakeReader>,
     key: String,
-    /// `DashboardUrl` is a template parameter of its own, laid over the object as over the
-    /// environment's configuration.
-    dashboard_url: Option<String>,
-    /// The days collection restates (`CeRestateDays`), laid over it the same way.
-    recheck_days: Option<u32>,
+    host: HostSettings,
     max_age: Duration,
     cached: Mutex<Option<(Arc<PipelineConfig>, Instant)>>,
 }
@@ -61,20 +78,15 @@ impl ConfigObject {
         Self {
             lake,
             key: key.into(),
-            dashboard_url: None,
-            recheck_days: None,
+            host: HostSettings::default(),
             max_age: DEFAULT_MAX_AGE,
             cached: Mutex::new(None),
         }
     }
 
-    pub fn with_dashboard_url(mut self, url: Option<String>) -> Self {
-        self.dashboard_url = url;
-        self
-    }
-
-    pub fn with_recheck_days(mut self, days: u32) -> Self {
-        self.recheck_days = Some(days);
+    /// Lays `host` over every object read.
+    pub fn with_host(mut self, host: HostSettings) -> Self {
+        self.host = host;
         self
     }
 
@@ -103,12 +115,7 @@ impl ConfigObject {
         })?;
         let mut config: PipelineConfig =
             serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
-        if let Some(url) = &self.dashboard_url {
-            config.dashboard_url = Some(url.clone());
-        }
-        if let Some(days) = self.recheck_days {
-            config.recheck_days = days;
-        }
+        self.host.apply(&mut config);
         config.validate().map_err(|e| bad(e.to_string()))?;
         Ok(Arc::new(config))
     }
@@ -167,8 +174,10 @@ mod tests {
         let pushed = budgets(200);
         let object = to_object(&pushed).unwrap();
         assert!(object.len() > 4096, "200 budgets: {} bytes", object.len());
-        let source = ConfigObject::new(lake_with(&pushed).await, KEY)
-            .with_dashboard_url(Some("https://costs.example.com".into()));
+        let source = ConfigObject::new(lake_with(&pushed).await, KEY).with_host(HostSettings {
+            dashboard_url: Some("https://costs.example.com".into()),
+            recheck_days: Some(5),
+        });
         let read = source.current().await.unwrap();
         assert_eq!(read.budgets.len(), 200);
         assert_eq!(read.history_days, 90);
@@ -180,6 +189,7 @@ mod tests {
             read.dashboard_url.as_deref(),
             Some("https://costs.example.com")
         );
+        assert_eq!(read.recheck_days, 5);
     }
 
     #[tokio::test]
