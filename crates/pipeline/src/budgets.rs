@@ -18,9 +18,10 @@
 //!
 //! A **daily** budget's period is one day, and Cost Explorer first reports a day before it has
 //! settled: every run checks the budget's last days again (the days collection restates,
-//! `recheck_days`: [`RECHECKED_DAYS`] by default), so a day that a revision takes over its amount is notified then (its own period, once), and one a revision
-//! takes back under is resolved. Only days it was checked on before are checked again
-//! ([`crate::watched`]): a daily budget added or changed (scope, amount or thresholds) starts
+//! `recheck_days`: [`RECHECKED_DAYS`] by default), so a day that a revision takes over its
+//! amount is notified then (its own period, once), and one a revision takes back under is
+//! resolved. Only days it was checked on before are checked again
+//! ([`crate::budget_watched`]): a daily budget added or changed (scope, amount or thresholds) starts
 //! with its day, one alert at most, not one for each of the days before it.
 
 use std::borrow::Cow;
@@ -41,6 +42,7 @@ use costwatch_store::{NotificationBus, RollupStore, StateStore, StoreError, Vers
 use futures_util::future::try_join_all;
 use serde_json::json;
 
+use crate::budget_watched::{watch_id, watched_since};
 use crate::config::PipelineConfig;
 use crate::drivers::DriverReader;
 use crate::error::Result;
@@ -69,9 +71,9 @@ pub struct BudgetStatus {
     pub note: Option<String>,
     /// An auto-adjusting budget's amount this month (the line's `limit`) and what it averages.
     pub auto: Option<AutoAmount>,
-    /// A daily budget's state key of the first day it was checked as defined now
-    /// ([`watch_key`]); the day evaluated is its `period_so_far`'s first.
-    pub watch_key: Option<String>,
+    /// A daily budget's definition, by which the first day it was checked is kept
+    /// ([`crate::budget_watched`]); the day evaluated is its `period_so_far`'s first.
+    pub watch_id: Option<String>,
 }
 
 impl BudgetStatus {
@@ -290,19 +292,10 @@ pub async fn evaluate_all(
             forecast_daily: forecast.map(|f| f.daily.clone()).unwrap_or_default(),
             note,
             auto,
-            watch_key: budget.period.is_daily().then(|| watch_key(&budget)),
+            watch_id: budget.period.is_daily().then(|| watch_id(&budget)),
         });
     }
     Ok(out)
-}
-
-/// Where the first day a daily budget was checked is kept: by its definition (name, scope,
-/// amount, thresholds), so a budget changed is a new one, whose days before were never checked
-/// against what it says now.
-fn watch_key(budget: &Budget) -> String {
-    let definition = serde_json::to_string(budget).unwrap_or_default();
-    let id = costwatch_core::ids::stable_id("bw", &[&definition]);
-    format!("budget-watched/{id}")
 }
 
 /// A quarter or a year: a period that can begin before the data did, and is forecast here.
@@ -357,7 +350,7 @@ fn without_amount(
         period_so_far: series,
         forecast_daily: forecast.map(|f| f.daily.clone()).unwrap_or_default(),
         auto: None,
-        watch_key: None,
+        watch_id: None,
         note: Some(format!(
             "auto-adjusting over {}: no amount yet, as no month before {} was collected in full \
              since `{}` had its first cost (or its average is not positive); no threshold is \
@@ -569,7 +562,10 @@ fn subject_key(subject_id: &str) -> String {
 /// `keys` from the state store, [`CONCURRENT_READS`] at a time, in order. One after another
 /// the threshold records were a round trip each: five for a budget with the default
 /// thresholds, fifteen for a daily one's three days, 2,500 for 500 budgets.
-async fn read_all(state: &dyn StateStore, keys: &[String]) -> Result<Vec<Option<Versioned>>> {
+pub(crate) async fn read_all(
+    state: &dyn StateStore,
+    keys: &[String],
+) -> Result<Vec<Option<Versioned>>> {
     let mut read = Vec::with_capacity(keys.len());
     for batch in keys.chunks(CONCURRENT_READS) {
         read.extend(try_join_all(batch.iter().map(|key| state.get(key))).await?);
@@ -585,27 +581,6 @@ fn on_checked_days<'a>(
 ) -> impl Iterator<Item = &'a BudgetCrossing> {
     of.into_iter()
         .filter(move |c| since.is_none_or(|first| c.period_start >= first))
-}
-
-/// The first day each daily budget checks, by its index in `statuses`: the first day it was
-/// checked as defined now, or this run's day, which is recorded.
-async fn watched_since(
-    state: &dyn StateStore,
-    statuses: &[BudgetStatus],
-) -> Result<BTreeMap<usize, NaiveDate>> {
-    let daily: Vec<(usize, &String, NaiveDate)> = statuses
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| Some((i, s.watch_key.as_ref()?, s.period_so_far.start)))
-        .collect();
-    let keys: Vec<String> = daily.iter().map(|(_, key, _)| (*key).clone()).collect();
-    let mut since = BTreeMap::new();
-    for ((i, key, day), stored) in daily.into_iter().zip(read_all(state, &keys).await?) {
-        let first = crate::watched::first_judged(stored.as_ref()).filter(|first| *first <= day);
-        crate::watched::remember(state, key, stored.as_ref(), day).await?;
-        since.insert(i, first.unwrap_or(day));
-    }
-    Ok(since)
 }
 
 /// Publishes crossings not yet notified in their period (see the module docs), and the

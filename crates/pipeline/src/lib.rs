@@ -6,6 +6,7 @@ pub mod actions;
 pub mod aggregate;
 pub mod allocation;
 pub mod archive;
+pub mod budget_watched;
 pub mod budgets;
 pub mod chart;
 pub mod collect;

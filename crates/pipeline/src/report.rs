@@ -268,7 +268,7 @@ mod tests {
             forecast_daily: Vec::new(),
             note: None,
             auto: None,
-            watch_key: None,
+            watch_id: None,
         }
     }
 

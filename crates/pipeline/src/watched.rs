@@ -1,6 +1,6 @@
 //! The first day a check judged, kept in the state store. Checks that look again at days Cost
 //! Explorer may still revise (detection's second look, [`crate::revised`]; a daily budget's
-//! re-checked days, [`crate::budgets`]) look only at days they have judged before: a new
+//! re-checked days, [`crate::budget_watched`]) look only at days they have judged before: a new
 //! installation, or a budget just added or changed, must not alert on the days before it began.
 
 use chrono::NaiveDate;
