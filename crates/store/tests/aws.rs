@@ -134,6 +134,51 @@ async fn dynamo_rollups_batch_past_25_items_and_drop_stale_scopes() {
     assert_eq!(series.days, vec![Some(cost(200))]);
 }
 
+/// A restated day keeps its scopes, so only the day's write mark tells a row the index still
+/// holds at its previous value: every replace marks the day (`rollup-written`) and each of its
+/// rows with the same time, and the day reads back at its restated values.
+#[tokio::test]
+async fn dynamo_rollups_mark_each_replace_on_the_day_and_its_rows() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    create_table(&config).await;
+    let store = DynamoRollups::new(&config, TABLE);
+    let rows = |cents: i64| -> Vec<RollupRow> {
+        [Scope::Org, Scope::Account("111122223333".into())]
+            .map(|scope| RollupRow {
+                scope,
+                day: day(5),
+                cost: cost(cents),
+            })
+            .into()
+    };
+    let mark = || async {
+        let item = raw_item(&config, "rollup-written", "2026-01-05")
+            .await
+            .unwrap();
+        item["written"].as_n().unwrap().parse::<i64>().unwrap()
+    };
+    let row_mark = |pk: &'static str| async {
+        let item = raw_item(&config, pk, "2026-01-05").await.unwrap();
+        let stored: serde_json::Value = serde_json::from_str(item["cost"].as_s().unwrap()).unwrap();
+        stored["written"].as_i64().unwrap()
+    };
+    store.replace_days(&[day(5)], &rows(100)).await.unwrap();
+    let first = mark().await;
+    assert_eq!(row_mark("rollup#org").await, first);
+    store.replace_days(&[day(5)], &rows(200)).await.unwrap();
+    let second = mark().await;
+    assert!(second >= first, "{second} after {first}");
+    for pk in ["rollup#org", "rollup#account=111122223333"] {
+        assert_eq!(row_mark(pk).await, second, "{pk}");
+    }
+    let read = store
+        .all_series(day(5), day(5), &[ScopeKind::Org])
+        .await
+        .unwrap();
+    assert_eq!(read[0].days, vec![Some(cost(200))]);
+}
+
 /// Every item of a partition, in `sk` order.
 async fn raw_partition(config: &SdkConfig, pk: &str) -> Vec<HashMap<String, AttributeValue>> {
     let mut pages = aws_sdk_dynamodb::Client::new(config)

@@ -64,21 +64,31 @@ async fn the_meter_counts_units_from_the_stored_items() {
         .iter()
         .map(|i| item_size(i).div_ceil(1024) as u64)
         .sum();
-    assert_eq!(written.items_written, 31);
+    let mark = partition(&raw, "rollup-written").await;
+    assert_eq!(mark.len(), 1, "the day's write mark");
+    let mark_size = item_size(&mark[0]);
+    assert_eq!(written.items_written, 32);
     assert_eq!(
         written.write_units,
-        row_units + manifest_size.div_ceil(1024) as u64
+        row_units + manifest_size.div_ceil(1024) as u64 + 1
     );
     assert_eq!(
-        written.index_write_units, 31,
-        "the index's copy of each row (pk, sk, cost: under 1 KB) and of the manifest's keys"
+        written.index_write_units, 32,
+        "the index's copy of each row (pk, sk, cost: under 1 KB), of the manifest's keys and \
+         of the mark's"
     );
     assert_eq!(
-        written.write_requests, 3,
-        "the manifest, then the rows in a batch of 25 and one of 5"
+        written.write_requests, 4,
+        "the manifest, then the rows in a batch of 25 and one of 5, then the mark"
     );
-    assert_eq!(written.read_requests, 1, "the day's manifest, empty");
-    assert_eq!(written.read_units, 1.0, "an empty strongly consistent read");
+    assert_eq!(
+        written.read_requests, 2,
+        "the days' write marks and the day's manifest, both empty"
+    );
+    assert_eq!(
+        written.read_units, 2.0,
+        "two empty strongly consistent reads"
+    );
 
     // Listing the scopes reads the manifest partition: its size rounded up to 4 KB.
     store.scopes().await.unwrap();
@@ -92,19 +102,23 @@ async fn the_meter_counts_units_from_the_stored_items() {
     store.series(&rows[0].scope, day(1), day(9)).await.unwrap();
     assert_eq!((meter.total() - before).read_units, 1.0);
 
-    // The day of every scope: its manifest read strongly consistent from the table, its rows
-    // from the index, eventually consistent, at half the units.
+    // The day of every scope: the marks of the days read and the day's manifest, strongly
+    // consistent from the table, its rows from the index, eventually consistent, at half the
+    // units.
     let before = meter.total();
     let day5 = store.all_series(day(5), day(5), &[ScopeKind::Account]);
     assert_eq!(day5.await.unwrap().len(), 30);
     let read = meter.total() - before;
     let row_bytes: usize = row_items.iter().map(item_size).sum();
     assert!(row_bytes > 4096, "{row_bytes}");
-    assert_eq!(read.read_requests, 2);
-    assert_eq!(read.read_bytes, (manifest_size + row_bytes) as u64);
+    assert_eq!(read.read_requests, 3);
+    assert_eq!(
+        read.read_bytes,
+        (mark_size + manifest_size + row_bytes) as u64
+    );
     assert_eq!(
         read.read_units,
-        manifest_size.div_ceil(4096) as f64 + row_bytes.div_ceil(4096) as f64 / 2.0
+        1.0 + manifest_size.div_ceil(4096) as f64 + row_bytes.div_ceil(4096) as f64 / 2.0
     );
 
     // The state adapter on the same meter: a put reads the current item first (GetItem); a

@@ -15,6 +15,11 @@
 //!   eventually consistent, so each day read there is checked against the day's manifest (read
 //!   strongly consistent) and read again while they differ: detect runs right after aggregate
 //!   wrote the day.
+//! - a write mark per day: `pk = "rollup-written"`, `sk = "YYYY-MM-DD"`, `written` (when the
+//!   day was last replaced, ms since the epoch), which every row of that replace also carries in
+//!   its `cost`. A restated day keeps its scopes, so the manifest cannot tell a row the index
+//!   still holds at its previous value; a row marked before the day's mark can, and is read
+//!   again like a missing one. Rows and days of earlier versions have no mark and always pass.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -23,8 +28,9 @@ use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use costwatch_core::{DailyCost, DailySeries, Scope, ScopeKind};
+use serde::{Deserialize, Serialize};
 
 use super::error::{aws_error, corrupt};
 use super::ext::{Item, ItemExt, s};
@@ -33,6 +39,8 @@ use crate::ports::{RollupRow, RollupStore};
 use crate::rollup_index::RollupIndex;
 
 const MANIFEST: &str = "rollup-days";
+/// Partition of the days' write marks (see the module docs).
+const WRITTEN: &str = "rollup-written";
 /// Bytes a shard is counted for before its first scope key: `pk`, `sk` and `scopes` (names and
 /// values, ~40 bytes by DynamoDB's reckoning), rounded up.
 const SHARD_ITEM_OVERHEAD: usize = 64;
@@ -83,18 +91,40 @@ fn key(pk: String, sk: String) -> Item {
 /// The cost as JSON text with money as decimal strings ("9.00"), not DynamoDB numbers: numbers
 /// come back normalised ("9"), losing the scale the reports print, and JSON text keeps the four
 /// amounts of a `DailyCost` in one attribute read and written whole.
-fn cost_item(scope_key: &str, day: NaiveDate, cost: &DailyCost) -> Result<Item> {
-    let json = serde_json::to_string(cost).map_err(|e| corrupt(scope_key, e.to_string()))?;
+///
+/// The write mark goes inside the JSON, the one attribute [`DAY_INDEX`] projects besides the
+/// keys.
+fn cost_item(scope_key: &str, day: NaiveDate, cost: &DailyCost, written: i64) -> Result<Item> {
+    let stored = StoredCost {
+        cost: *cost,
+        written: Some(written),
+    };
+    let json = serde_json::to_string(&stored).map_err(|e| corrupt(scope_key, e.to_string()))?;
     let mut item = key(scope_pk(scope_key), day_sk(day));
     item.insert("cost".to_owned(), s(json));
     Ok(item)
 }
 
-fn cost_of(item: &Item) -> Result<(NaiveDate, DailyCost)> {
+/// A row's `cost` as stored: the day's cost and the mark of the replace that wrote it.
+#[derive(Serialize, Deserialize)]
+struct StoredCost {
+    #[serde(flatten)]
+    cost: DailyCost,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    written: Option<i64>,
+}
+
+fn cost_of(item: &Item) -> Result<(NaiveDate, StoredCost)> {
     let day = day_of(item)?;
     let cost = serde_json::from_str(item.string("cost")?)
         .map_err(|e| corrupt(item.describe(), format!("`cost`: {e}")))?;
     Ok((day, cost))
+}
+
+fn written_item(day: NaiveDate, written: i64) -> Item {
+    let mut item = key(WRITTEN.to_owned(), day_sk(day));
+    item.insert("written".to_owned(), AttributeValue::N(written.to_string()));
+    item
 }
 
 fn day_of(item: &Item) -> Result<NaiveDate> {
@@ -156,17 +186,29 @@ fn shards(day: NaiveDate, scopes: &BTreeSet<String>, first: usize, budget: usize
         .collect()
 }
 
-/// How a day's rows in [`DAY_INDEX`] differ from the scope keys its manifest lists, or `None`
-/// when they are the same. Both come sorted: the index's sort key is `pk`.
-fn index_gap(listed: &BTreeSet<String>, rows: &[(String, DailyCost)]) -> Option<String> {
+/// How a day's rows in [`DAY_INDEX`] differ from the scope keys its manifest lists and from its
+/// write mark (`written`), or `None` when they agree. Both come sorted: the index's sort key is
+/// `pk`.
+fn index_gap(
+    listed: &BTreeSet<String>,
+    written: Option<i64>,
+    rows: &[(String, StoredCost)],
+) -> Option<String> {
     let found: BTreeSet<&str> = rows.iter().map(|(key, _)| key.as_str()).collect();
     let missing = listed
         .iter()
         .filter(|k| !found.contains(k.as_str()))
         .count();
     let extra = found.iter().filter(|k| !listed.contains(**k)).count();
-    (missing + extra > 0).then(|| {
-        format!("{missing} listed scope(s) not yet in the index, {extra} no longer listed")
+    let earlier = |row: &&(String, StoredCost)| {
+        row.1.written.unwrap_or(i64::MIN) < written.unwrap_or(i64::MIN)
+    };
+    let older = rows.iter().filter(earlier).count();
+    (missing + extra + older > 0).then(|| {
+        format!(
+            "{missing} listed scope(s) not yet in the index, {extra} no longer listed, \
+             {older} still at an earlier write"
+        )
     })
 }
 
@@ -261,8 +303,32 @@ impl DynamoRollups {
         Ok(items)
     }
 
+    /// The write marks of the days from `start` to `end` (read strongly consistent).
+    async fn written(&self, start: NaiveDate, end: NaiveDate) -> Result<BTreeMap<NaiveDate, i64>> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :start AND :end")
+            .expression_attribute_values(":pk", s(WRITTEN))
+            .expression_attribute_values(":start", s(day_sk(start)))
+            .expression_attribute_values(":end", s(day_sk(end)))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut marks = BTreeMap::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("dynamodb:Query", e))?;
+            for item in page.items() {
+                let mark = item.number::<i64>("written")?;
+                marks.insert(day_of(item)?, mark);
+            }
+        }
+        Ok(marks)
+    }
+
     /// The day's rollups as [`DAY_INDEX`] holds them: (scope key, cost), sorted by scope key.
-    async fn indexed_day(&self, day: NaiveDate) -> Result<Vec<(String, DailyCost)>> {
+    async fn indexed_day(&self, day: NaiveDate) -> Result<Vec<(String, StoredCost)>> {
         let mut pages = self
             .client
             .query()
@@ -286,10 +352,13 @@ impl DynamoRollups {
     }
 
     /// The day's rollups from [`DAY_INDEX`] once they list exactly the scopes of its manifest
-    /// (read strongly consistent); empty for a day without a manifest. A value rewritten with
-    /// the same scopes (a restated day) can still read as its previous value within the
-    /// index's propagation delay; a new day's cannot.
-    async fn checked_day(&self, day: NaiveDate) -> Result<Vec<(String, DailyCost)>> {
+    /// (read strongly consistent) and none is older than the day's write mark (`written`);
+    /// empty for a day without a manifest.
+    async fn checked_day(
+        &self,
+        day: NaiveDate,
+        written: Option<i64>,
+    ) -> Result<Vec<(String, DailyCost)>> {
         let listed: BTreeSet<String> = self
             .manifest(day)
             .await?
@@ -302,8 +371,8 @@ impl DynamoRollups {
         let mut attempt = 0;
         loop {
             let rows = self.indexed_day(day).await?;
-            let Some(gap) = index_gap(&listed, &rows) else {
-                return Ok(rows);
+            let Some(gap) = index_gap(&listed, written, &rows) else {
+                return Ok(rows.into_iter().map(|(key, row)| (key, row.cost)).collect());
             };
             attempt += 1;
             if attempt == INDEX_ATTEMPTS {
@@ -368,10 +437,28 @@ impl RollupStore for DynamoRollups {
         // old ∪ new shards go to indices past both the existing shards and the new ones: a shard
         // is only ever overwritten while another copy lists every stored scope, whatever layout
         // an earlier interrupted run left behind.
+        //
+        // Each day's write mark goes last: until it is written, its new rows are later than the
+        // mark readers hold them to, so an interrupted replace leaves no day unreadable.
         let budget = Self::MANIFEST_SHARD_BYTES;
-        let (mut cover, mut puts, mut stale, mut narrowed, mut unused) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // Later than the mark each day has, even if this host's clock is behind the last
+        // writer's.
+        let now = Utc::now().timestamp_millis();
+        let previous = match (plan.keys().next(), plan.keys().next_back()) {
+            (Some(first), Some(last)) => self.written(*first, *last).await?,
+            _ => BTreeMap::new(),
+        };
+        let (mut cover, mut puts, mut stale, mut narrowed, mut unused, mut marks) = (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
         for (day, day_rows) in &plan {
+            let written = previous.get(day).map_or(now, |mark| now.max(mark + 1));
+            marks.push(put(written_item(*day, written))?);
             let existing = self.manifest(*day).await?;
             let old: BTreeSet<String> = existing
                 .iter()
@@ -380,7 +467,7 @@ impl RollupStore for DynamoRollups {
             let mut new = BTreeSet::new();
             for (scope, cost) in day_rows {
                 let scope_key = scope.key();
-                puts.push(put(cost_item(&scope_key, *day, cost)?)?);
+                puts.push(put(cost_item(&scope_key, *day, cost, written)?)?);
                 new.insert(scope_key);
             }
             for key in old.difference(&new) {
@@ -428,7 +515,7 @@ impl RollupStore for DynamoRollups {
                 narrowed.push(put(shard.item())?);
             }
         }
-        for step in [cover, puts, stale, narrowed, unused] {
+        for step in [cover, puts, stale, narrowed, unused, marks] {
             self.write_all(step).await?;
         }
         Ok(())
@@ -456,8 +543,8 @@ impl RollupStore for DynamoRollups {
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| aws_error("dynamodb:Query", e))?;
                 for item in page.items() {
-                    let (day, cost) = cost_of(item)?;
-                    points.insert(day, cost);
+                    let (day, row) = cost_of(item)?;
+                    points.insert(day, row.cost);
                 }
             }
         }
@@ -472,8 +559,13 @@ impl RollupStore for DynamoRollups {
     ) -> Result<Vec<DailySeries>> {
         let len = usize::try_from((end - start).num_days() + 1).unwrap_or(0);
         let mut by_scope: BTreeMap<Scope, Vec<Option<DailyCost>>> = BTreeMap::new();
+        let written = if len > 0 {
+            self.written(start, end).await?
+        } else {
+            BTreeMap::new()
+        };
         for (offset, day) in start.iter_days().take(len).enumerate() {
-            for (key, cost) in self.checked_day(day).await? {
+            for (key, cost) in self.checked_day(day, written.get(&day).copied()).await? {
                 let scope: Scope = key
                     .parse()
                     .map_err(|e| corrupt(format!("rollup scope `{key}`"), format!("{e}")))?;
@@ -519,17 +611,72 @@ impl RollupStore for DynamoRollups {
 mod tests {
     use super::*;
 
+    fn row(key: &str, written: Option<i64>) -> (String, StoredCost) {
+        let cost = DailyCost::default();
+        (key.to_owned(), StoredCost { cost, written })
+    }
+
     #[test]
     fn a_day_in_the_index_must_list_what_its_manifest_lists() {
         let listed: BTreeSet<String> = ["account=1", "org"].map(str::to_owned).into();
-        let row = |k: &str| (k.to_owned(), DailyCost::default());
-        assert_eq!(index_gap(&listed, &[row("account=1"), row("org")]), None);
-        let lagging = index_gap(&listed, &[row("org")]).unwrap();
+        let row = |k: &str| row(k, None);
+        assert_eq!(
+            index_gap(&listed, None, &[row("account=1"), row("org")]),
+            None
+        );
+        let lagging = index_gap(&listed, None, &[row("org")]).unwrap();
         assert!(
             lagging.starts_with("1 listed scope(s) not yet"),
             "{lagging}"
         );
-        let stale = index_gap(&listed, &[row("account=1"), row("account=2"), row("org")]);
-        assert!(stale.unwrap().ends_with("1 no longer listed"));
+        let stale = index_gap(
+            &listed,
+            None,
+            &[row("account=1"), row("account=2"), row("org")],
+        );
+        assert!(stale.unwrap().contains("1 no longer listed"));
+    }
+
+    /// A restated day keeps its scopes: only the write mark tells a row the index has not
+    /// caught up with. Rows and days from before the marks pass.
+    #[test]
+    fn a_row_older_than_its_days_last_write_is_read_again() {
+        let listed: BTreeSet<String> = ["account=1", "org"].map(str::to_owned).into();
+        let fresh = [row("account=1", Some(7)), row("org", Some(7))];
+        assert_eq!(index_gap(&listed, Some(7), &fresh), None);
+        let lagging = [row("account=1", Some(7)), row("org", Some(3))];
+        let gap = index_gap(&listed, Some(7), &lagging).unwrap();
+        assert!(gap.ends_with("1 still at an earlier write"), "{gap}");
+        let unmarked = [row("account=1", None), row("org", None)];
+        assert_eq!(index_gap(&listed, None, &unmarked), None);
+        assert!(index_gap(&listed, Some(7), &unmarked).is_some());
+        // Rows of a replace whose mark is not written yet are later than the mark held.
+        assert_eq!(index_gap(&listed, Some(3), &fresh), None);
+    }
+
+    #[test]
+    fn a_rows_mark_rides_in_its_cost_and_rows_without_one_still_read() {
+        let cost = DailyCost {
+            usage: costwatch_core::Money::new(900, 2),
+            ..DailyCost::default()
+        };
+        let item = cost_item(
+            "org",
+            NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            &cost,
+            42,
+        )
+        .unwrap();
+        let (_, read) = cost_of(&item).unwrap();
+        assert_eq!((read.cost, read.written), (cost, Some(42)));
+        let text = item.string("cost").unwrap();
+        let plain: DailyCost = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            plain, cost,
+            "earlier versions read the row as before: {text}"
+        );
+        let mut old = item.clone();
+        old.insert("cost".into(), s(serde_json::to_string(&cost).unwrap()));
+        assert_eq!(cost_of(&old).unwrap().1.written, None);
     }
 }
