@@ -68,7 +68,7 @@ fn the_daily_run_at_scale_is_the_same_on_both_stores_and_metered_on_moto() {
 
     // The aggregate step re-puts the restated day's rows and writes the new day's, with one
     // manifest item for the new day (the restated day's lists the same scopes: not rewritten)
-    // and each day's write mark; every row and mark is under 1 KB, so one write unit each.
+    // and each day's revision; every row and revision is under 1 KB, so one write unit each.
     let aggregate = &moto["run"]["steps"][0]["capacity"];
     let manifest = &moto["manifest"];
     assert_eq!(manifest["items"], 1);

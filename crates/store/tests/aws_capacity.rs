@@ -64,8 +64,8 @@ async fn the_meter_counts_units_from_the_stored_items() {
         .iter()
         .map(|i| item_size(i).div_ceil(1024) as u64)
         .sum();
-    let mark = partition(&raw, "rollup-written").await;
-    assert_eq!(mark.len(), 1, "the day's write mark");
+    let mark = partition(&raw, "rollup-rev").await;
+    assert_eq!(mark.len(), 1, "the day's revision");
     let mark_size = item_size(&mark[0]);
     assert_eq!(written.items_written, 32);
     assert_eq!(
@@ -75,15 +75,15 @@ async fn the_meter_counts_units_from_the_stored_items() {
     assert_eq!(
         written.index_write_units, 32,
         "the index's copy of each row (pk, sk, cost: under 1 KB), of the manifest's keys and \
-         of the mark's"
+         of the revision's"
     );
     assert_eq!(
         written.write_requests, 4,
-        "the manifest, then the rows in a batch of 25 and one of 5, then the mark"
+        "the manifest, then the rows in a batch of 25 and one of 5, then the revision"
     );
     assert_eq!(
         written.read_requests, 2,
-        "the days' write marks and the day's manifest, both empty"
+        "the days' revisions and the day's manifest, both empty"
     );
     assert_eq!(
         written.read_units, 2.0,
@@ -102,7 +102,7 @@ async fn the_meter_counts_units_from_the_stored_items() {
     store.series(&rows[0].scope, day(1), day(9)).await.unwrap();
     assert_eq!((meter.total() - before).read_units, 1.0);
 
-    // The day of every scope: the marks of the days read and the day's manifest, strongly
+    // The day of every scope: the revisions of the days read and the day's manifest, strongly
     // consistent from the table, its rows from the index, eventually consistent, at half the
     // units.
     let before = meter.total();

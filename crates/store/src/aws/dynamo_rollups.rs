@@ -15,11 +15,12 @@
 //!   eventually consistent, so each day read there is checked against the day's manifest (read
 //!   strongly consistent) and read again while they differ: detect runs right after aggregate
 //!   wrote the day.
-//! - a write mark per day: `pk = "rollup-written"`, `sk = "YYYY-MM-DD"`, `written` (when the
-//!   day was last replaced, ms since the epoch), which every row of that replace also carries in
-//!   its `cost`. A restated day keeps its scopes, so the manifest cannot tell a row the index
-//!   still holds at its previous value; a row marked before the day's mark can, and is read
-//!   again like a missing one. Rows and days of earlier versions have no mark and always pass.
+//! - a revision per day: `pk = "rollup-rev"`, `sk = "YYYY-MM-DD"`, `rev` (1 for the day's first
+//!   replace, one more for each after), which every row of that replace also carries in its
+//!   `cost` (`"rev": n`). A restated day keeps its scopes, so the manifest cannot tell a row the
+//!   index still holds at its previous value; a row of an earlier revision can, and is read
+//!   again like a missing one. Rows without a revision (written before revisions, or by an
+//!   earlier version during a deploy) pass, so mixed versions never make a day unreadable.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -28,7 +29,7 @@ use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use costwatch_core::{DailyCost, DailySeries, Scope, ScopeKind};
 use serde::{Deserialize, Serialize};
 
@@ -39,8 +40,8 @@ use crate::ports::{RollupRow, RollupStore};
 use crate::rollup_index::RollupIndex;
 
 const MANIFEST: &str = "rollup-days";
-/// Partition of the days' write marks (see the module docs).
-const WRITTEN: &str = "rollup-written";
+/// Partition of the days' revisions (see the module docs).
+const REVISIONS: &str = "rollup-rev";
 /// Bytes a shard is counted for before its first scope key: `pk`, `sk` and `scopes` (names and
 /// values, ~40 bytes by DynamoDB's reckoning), rounded up.
 const SHARD_ITEM_OVERHEAD: usize = 64;
@@ -92,12 +93,12 @@ fn key(pk: String, sk: String) -> Item {
 /// come back normalised ("9"), losing the scale the reports print, and JSON text keeps the four
 /// amounts of a `DailyCost` in one attribute read and written whole.
 ///
-/// The write mark goes inside the JSON, the one attribute [`DAY_INDEX`] projects besides the
-/// keys.
-fn cost_item(scope_key: &str, day: NaiveDate, cost: &DailyCost, written: i64) -> Result<Item> {
+/// The day's revision goes inside the JSON, the one attribute [`DAY_INDEX`] projects besides
+/// the keys.
+fn cost_item(scope_key: &str, day: NaiveDate, cost: &DailyCost, rev: u64) -> Result<Item> {
     let stored = StoredCost {
         cost: *cost,
-        written: Some(written),
+        rev: Some(rev),
     };
     let json = serde_json::to_string(&stored).map_err(|e| corrupt(scope_key, e.to_string()))?;
     let mut item = key(scope_pk(scope_key), day_sk(day));
@@ -105,13 +106,13 @@ fn cost_item(scope_key: &str, day: NaiveDate, cost: &DailyCost, written: i64) ->
     Ok(item)
 }
 
-/// A row's `cost` as stored: the day's cost and the mark of the replace that wrote it.
+/// A row's `cost` as stored: the day's cost and the day's revision that wrote it.
 #[derive(Serialize, Deserialize)]
 struct StoredCost {
     #[serde(flatten)]
     cost: DailyCost,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    written: Option<i64>,
+    rev: Option<u64>,
 }
 
 fn cost_of(item: &Item) -> Result<(NaiveDate, StoredCost)> {
@@ -121,9 +122,9 @@ fn cost_of(item: &Item) -> Result<(NaiveDate, StoredCost)> {
     Ok((day, cost))
 }
 
-fn written_item(day: NaiveDate, written: i64) -> Item {
-    let mut item = key(WRITTEN.to_owned(), day_sk(day));
-    item.insert("written".to_owned(), AttributeValue::N(written.to_string()));
+fn revision_item(day: NaiveDate, rev: u64) -> Item {
+    let mut item = key(REVISIONS.to_owned(), day_sk(day));
+    item.insert("rev".to_owned(), AttributeValue::N(rev.to_string()));
     item
 }
 
@@ -187,11 +188,11 @@ fn shards(day: NaiveDate, scopes: &BTreeSet<String>, first: usize, budget: usize
 }
 
 /// How a day's rows in [`DAY_INDEX`] differ from the scope keys its manifest lists and from its
-/// write mark (`written`), or `None` when they agree. Both come sorted: the index's sort key is
+/// revision (`rev`), or `None` when they agree. Both come sorted: the index's sort key is
 /// `pk`.
 fn index_gap(
     listed: &BTreeSet<String>,
-    written: Option<i64>,
+    rev: Option<u64>,
     rows: &[(String, StoredCost)],
 ) -> Option<String> {
     let found: BTreeSet<&str> = rows.iter().map(|(key, _)| key.as_str()).collect();
@@ -200,14 +201,12 @@ fn index_gap(
         .filter(|k| !found.contains(k.as_str()))
         .count();
     let extra = found.iter().filter(|k| !listed.contains(**k)).count();
-    let earlier = |row: &&(String, StoredCost)| {
-        row.1.written.unwrap_or(i64::MIN) < written.unwrap_or(i64::MIN)
-    };
+    let earlier = |row: &&(String, StoredCost)| row.1.rev.zip(rev).is_some_and(|(r, day)| r < day);
     let older = rows.iter().filter(earlier).count();
     (missing + extra + older > 0).then(|| {
         format!(
             "{missing} listed scope(s) not yet in the index, {extra} no longer listed, \
-             {older} still at an earlier write"
+             {older} of an earlier revision"
         )
     })
 }
@@ -303,28 +302,42 @@ impl DynamoRollups {
         Ok(items)
     }
 
-    /// The write marks of the days from `start` to `end` (read strongly consistent).
-    async fn written(&self, start: NaiveDate, end: NaiveDate) -> Result<BTreeMap<NaiveDate, i64>> {
+    /// The items of partition `pk` whose `sk` is a day from `start` to `end`, read strongly
+    /// consistent: a scope's rows, or the days' revisions.
+    async fn days_of(&self, pk: String, start: NaiveDate, end: NaiveDate) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        if start > end {
+            return Ok(items);
+        }
         let mut pages = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND sk BETWEEN :start AND :end")
-            .expression_attribute_values(":pk", s(WRITTEN))
+            .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":start", s(day_sk(start)))
             .expression_attribute_values(":end", s(day_sk(end)))
             .consistent_read(true)
             .into_paginator()
             .send();
-        let mut marks = BTreeMap::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| aws_error("dynamodb:Query", e))?;
-            for item in page.items() {
-                let mark = item.number::<i64>("written")?;
-                marks.insert(day_of(item)?, mark);
-            }
+            items.extend(page.items.unwrap_or_default());
         }
-        Ok(marks)
+        Ok(items)
+    }
+
+    /// The revisions of the days from `start` to `end`.
+    async fn revisions(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<BTreeMap<NaiveDate, u64>> {
+        let items = self.days_of(REVISIONS.to_owned(), start, end).await?;
+        items
+            .iter()
+            .map(|item| Ok((day_of(item)?, item.number::<u64>("rev")?)))
+            .collect()
     }
 
     /// The day's rollups as [`DAY_INDEX`] holds them: (scope key, cost), sorted by scope key.
@@ -352,12 +365,12 @@ impl DynamoRollups {
     }
 
     /// The day's rollups from [`DAY_INDEX`] once they list exactly the scopes of its manifest
-    /// (read strongly consistent) and none is older than the day's write mark (`written`);
+    /// (read strongly consistent) and none is of an earlier revision than the day's (`rev`);
     /// empty for a day without a manifest.
     async fn checked_day(
         &self,
         day: NaiveDate,
-        written: Option<i64>,
+        rev: Option<u64>,
     ) -> Result<Vec<(String, DailyCost)>> {
         let listed: BTreeSet<String> = self
             .manifest(day)
@@ -371,7 +384,7 @@ impl DynamoRollups {
         let mut attempt = 0;
         loop {
             let rows = self.indexed_day(day).await?;
-            let Some(gap) = index_gap(&listed, written, &rows) else {
+            let Some(gap) = index_gap(&listed, rev, &rows) else {
                 return Ok(rows.into_iter().map(|(key, row)| (key, row.cost)).collect());
             };
             attempt += 1;
@@ -438,14 +451,11 @@ impl RollupStore for DynamoRollups {
         // is only ever overwritten while another copy lists every stored scope, whatever layout
         // an earlier interrupted run left behind.
         //
-        // Each day's write mark goes last: until it is written, its new rows are later than the
-        // mark readers hold them to, so an interrupted replace leaves no day unreadable.
+        // Each day's revision goes last: until it is written, its new rows are of a later
+        // revision than readers hold them to, so an interrupted replace leaves no day unreadable.
         let budget = Self::MANIFEST_SHARD_BYTES;
-        // Later than the mark each day has, even if this host's clock is behind the last
-        // writer's.
-        let now = Utc::now().timestamp_millis();
         let previous = match (plan.keys().next(), plan.keys().next_back()) {
-            (Some(first), Some(last)) => self.written(*first, *last).await?,
+            (Some(first), Some(last)) => self.revisions(*first, *last).await?,
             _ => BTreeMap::new(),
         };
         let (mut cover, mut puts, mut stale, mut narrowed, mut unused, mut marks) = (
@@ -457,8 +467,8 @@ impl RollupStore for DynamoRollups {
             Vec::new(),
         );
         for (day, day_rows) in &plan {
-            let written = previous.get(day).map_or(now, |mark| now.max(mark + 1));
-            marks.push(put(written_item(*day, written))?);
+            let rev = previous.get(day).map_or(1, |rev| rev + 1);
+            marks.push(put(revision_item(*day, rev))?);
             let existing = self.manifest(*day).await?;
             let old: BTreeSet<String> = existing
                 .iter()
@@ -467,7 +477,7 @@ impl RollupStore for DynamoRollups {
             let mut new = BTreeSet::new();
             for (scope, cost) in day_rows {
                 let scope_key = scope.key();
-                puts.push(put(cost_item(&scope_key, *day, cost, written)?)?);
+                puts.push(put(cost_item(&scope_key, *day, cost, rev)?)?);
                 new.insert(scope_key);
             }
             for key in old.difference(&new) {
@@ -528,25 +538,9 @@ impl RollupStore for DynamoRollups {
         end: NaiveDate,
     ) -> Result<DailySeries> {
         let mut points = BTreeMap::new();
-        if start <= end {
-            let mut pages = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :start AND :end")
-                .expression_attribute_values(":pk", s(scope_pk(&scope.key())))
-                .expression_attribute_values(":start", s(day_sk(start)))
-                .expression_attribute_values(":end", s(day_sk(end)))
-                .consistent_read(true)
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| aws_error("dynamodb:Query", e))?;
-                for item in page.items() {
-                    let (day, row) = cost_of(item)?;
-                    points.insert(day, row.cost);
-                }
-            }
+        for item in self.days_of(scope_pk(&scope.key()), start, end).await? {
+            let (day, row) = cost_of(&item)?;
+            points.insert(day, row.cost);
         }
         Ok(DailySeries::from_points(scope.clone(), start, end, &points))
     }
@@ -559,13 +553,9 @@ impl RollupStore for DynamoRollups {
     ) -> Result<Vec<DailySeries>> {
         let len = usize::try_from((end - start).num_days() + 1).unwrap_or(0);
         let mut by_scope: BTreeMap<Scope, Vec<Option<DailyCost>>> = BTreeMap::new();
-        let written = if len > 0 {
-            self.written(start, end).await?
-        } else {
-            BTreeMap::new()
-        };
+        let revisions = self.revisions(start, end).await?;
         for (offset, day) in start.iter_days().take(len).enumerate() {
-            for (key, cost) in self.checked_day(day, written.get(&day).copied()).await? {
+            for (key, cost) in self.checked_day(day, revisions.get(&day).copied()).await? {
                 let scope: Scope = key
                     .parse()
                     .map_err(|e| corrupt(format!("rollup scope `{key}`"), format!("{e}")))?;
@@ -611,9 +601,9 @@ impl RollupStore for DynamoRollups {
 mod tests {
     use super::*;
 
-    fn row(key: &str, written: Option<i64>) -> (String, StoredCost) {
+    fn row(key: &str, rev: Option<u64>) -> (String, StoredCost) {
         let cost = DailyCost::default();
-        (key.to_owned(), StoredCost { cost, written })
+        (key.to_owned(), StoredCost { cost, rev })
     }
 
     #[test]
@@ -637,25 +627,26 @@ mod tests {
         assert!(stale.unwrap().contains("1 no longer listed"));
     }
 
-    /// A restated day keeps its scopes: only the write mark tells a row the index has not
-    /// caught up with. Rows and days from before the marks pass.
+    /// A restated day keeps its scopes: only the day's revision tells a row the index has not
+    /// caught up with. Rows without one (written before revisions, or by an earlier version
+    /// during a deploy) pass.
     #[test]
-    fn a_row_older_than_its_days_last_write_is_read_again() {
+    fn a_row_of_an_earlier_revision_is_read_again() {
         let listed: BTreeSet<String> = ["account=1", "org"].map(str::to_owned).into();
         let fresh = [row("account=1", Some(7)), row("org", Some(7))];
         assert_eq!(index_gap(&listed, Some(7), &fresh), None);
-        let lagging = [row("account=1", Some(7)), row("org", Some(3))];
+        let lagging = [row("account=1", Some(7)), row("org", Some(6))];
         let gap = index_gap(&listed, Some(7), &lagging).unwrap();
-        assert!(gap.ends_with("1 still at an earlier write"), "{gap}");
+        assert!(gap.ends_with("1 of an earlier revision"), "{gap}");
         let unmarked = [row("account=1", None), row("org", None)];
         assert_eq!(index_gap(&listed, None, &unmarked), None);
-        assert!(index_gap(&listed, Some(7), &unmarked).is_some());
-        // Rows of a replace whose mark is not written yet are later than the mark held.
-        assert_eq!(index_gap(&listed, Some(3), &fresh), None);
+        assert_eq!(index_gap(&listed, Some(7), &unmarked), None);
+        // Rows of a replace whose revision is not written yet are of a later one than held.
+        assert_eq!(index_gap(&listed, Some(6), &fresh), None);
     }
 
     #[test]
-    fn a_rows_mark_rides_in_its_cost_and_rows_without_one_still_read() {
+    fn a_rows_revision_rides_in_its_cost_and_rows_without_one_still_read() {
         let cost = DailyCost {
             usage: costwatch_core::Money::new(900, 2),
             ..DailyCost::default()
@@ -668,7 +659,7 @@ mod tests {
         )
         .unwrap();
         let (_, read) = cost_of(&item).unwrap();
-        assert_eq!((read.cost, read.written), (cost, Some(42)));
+        assert_eq!((read.cost, read.rev), (cost, Some(42)));
         let text = item.string("cost").unwrap();
         let plain: DailyCost = serde_json::from_str(text).unwrap();
         assert_eq!(
@@ -677,6 +668,6 @@ mod tests {
         );
         let mut old = item.clone();
         old.insert("cost".into(), s(serde_json::to_string(&cost).unwrap()));
-        assert_eq!(cost_of(&old).unwrap().1.written, None);
+        assert_eq!(cost_of(&old).unwrap().1.rev, None);
     }
 }
