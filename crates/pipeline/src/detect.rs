@@ -66,7 +66,7 @@ pub const SECOND_LOOK: &str = " Found when the day was checked again: Cost Explo
 /// What an update says when a revision of the anomaly's day raised its severity.
 pub const REVISED_UP: &str = " Updated: Cost Explorer has since revised the day's costs up.";
 
-/// What the resolve of a one-day anomaly says when a revision took its day back into its band.
+/// What the resolve says when a revision took every day of the anomaly back into its band.
 pub const REVISED_AWAY: &str = " Cost Explorer has since revised the day's costs into their \
      usual range: the day as settled was not out of the ordinary.";
 
@@ -289,7 +289,7 @@ pub(crate) async fn step(
     }
     let before = previous.as_ref().map(|p| (p.state, p.revision));
     // Whether this step's news is a revision of the anomaly's day that raised its severity, or
-    // one that took a one-day anomaly back into its band.
+    // one that took all its days back into their band.
     let (mut revised_up, mut revised_away) = (false, false);
     let active = previous.clone().filter(AnomalyState::is_active);
     let next = match (found, active) {
