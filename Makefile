@@ -44,7 +44,7 @@ STACK ?= costwatch
 # `make demo INTEGRATIONS=fakes`: then the four scenarios against the vendor fakes on loopback.
 INTEGRATIONS ?=
 
-.PHONY: demo demo-serve browser fuzz-api fuzz bench-reliability bench-coldstart bench-cur bench-scale test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast nab nab-folds tools check-shared clean
+.PHONY: demo demo-serve browser fuzz-api fuzz bench-reliability bench-coldstart bench-cur bench-scale test lint deny lint-template build build-local deploy destroy smoke screenshots deployer-policy lambda-target bench bench-forecast bench-forecast-windows nab nab-folds tools check-shared clean
 
 # A lean CLI for the demo: no AWS SDK and no HTTP client (--no-default-features), so a cold
 # `make demo` takes minutes; INTEGRATIONS adds the dispatchers (`integrations` feature), never
@@ -129,12 +129,12 @@ test: tools check-shared browser $(MOTO_STAMP) $(AZURITE_STAMP) $(SCHEMATHESIS_S
 	$(MAKE) --no-print-directory fuzz-api
 	$(CARGO) nextest run --workspace --all-features --no-fail-fast
 
-# --all-targets leaves out benches marked `bench = false` (make bench-forecast's two), so they
+# --all-targets leaves out benches marked `bench = false` (make bench-forecast's three), so they
 # are linted by name: an unused import sat in forecast_accuracy unseen until `cargo bench` warned.
 lint: lint-template deny
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
-	$(CARGO) clippy -p costwatch-analytics --all-features --bench forecast_accuracy --bench forecast_speed -- -D warnings
+	$(CARGO) clippy -p costwatch-analytics --all-features --bench forecast_accuracy --bench forecast_speed --bench forecast_windows -- -D warnings
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -365,6 +365,12 @@ bench-forecast: check-shared $(SF_STAMP)
 	COSTWATCH_BENCH_OUT=$(BENCH_OUT) $(CARGO) bench -p costwatch-analytics --bench forecast_accuracy
 	COSTWATCH_BENCH_OUT=$(BENCH_OUT) COSTWATCH_BENCH_SERIES=$(BENCH_SERIES) $(CARGO) bench -p costwatch-analytics --bench forecast_speed
 	$(SF_VENV)/bin/python bench/forecast/evaluate.py $(BENCH_OUT)
+
+# The forecaster alone on the bench's earlier windows and the older ones before them (no
+# baselines, no Python): where a change is tried before bench-forecast reports it. With
+# COMPARE=<an earlier run's windows/ dir>, window by window against that run.
+bench-forecast-windows: check-shared
+	COSTWATCH_BENCH_OUT=$(BENCH_OUT) $(if $(COMPARE),COSTWATCH_BENCH_COMPARE=$(COMPARE)) $(CARGO) bench -p costwatch-analytics --bench forecast_windows
 
 # The stream detector on the 35 shared NAB files (`costwatch bench nab`), then NAB's scoring
 # (standard / low FP / low FN) of what it wrote. Benchmark code, not a test.
