@@ -41,6 +41,9 @@ pub(crate) struct Fitted {
     pub mean: Vec<f64>,
     /// What was chosen, e.g. `["ets-aada", "theta+yearly"]`.
     pub chosen: Vec<String>,
+    /// Per horizon, how far the best candidates disagree about the forecast beyond what they
+    /// usually did at the back-test's origins (`unusual_spread`).
+    pub unusual_spread: Vec<f64>,
     /// Offset of the first observed day in the input.
     first: usize,
     /// A new level in the last days, which history was moved onto (`regime`).
@@ -249,12 +252,14 @@ pub(crate) fn fit(values: &[Option<f64>], horizon: usize) -> Option<Fitted> {
     }
     let (_, paths, k) = best?;
     let split = rows * horizon;
+    let unusual_spread = unusual_spread(&candidates, rows, horizon);
     Some(Fitted {
         horizon,
         origins: origins[..rows].iter().map(|o| o + first).collect(),
         backtest: paths[..split].to_vec(),
         mean: paths[split..].to_vec(),
         chosen: candidates[..k].iter().map(|c| c.name.clone()).collect(),
+        unusual_spread,
         first,
         shift,
         steps,
@@ -335,6 +340,32 @@ fn score(
     }
 }
 
+/// Candidates whose disagreement is read: the plausible ones, by their back-test error.
+const SPREAD_CANDIDATES: usize = 5;
+
+/// Per horizon, the part of the best candidates' disagreement at the forecast's origin beyond
+/// their usual one: √max(0, sd² − mean of the back-test origins' sd²), sd being the standard
+/// deviation of [`SPREAD_CANDIDATES`] forecasts. The back-test errors, which set the interval,
+/// already hold the usual disagreement; models that agree as they always did add nothing.
+fn unusual_spread(candidates: &[Candidate], rows: usize, horizon: usize) -> Vec<f64> {
+    let top = &candidates[..candidates.len().min(SPREAD_CANDIDATES)];
+    let var = |r: usize, h: usize| -> f64 {
+        let k = top.len() as f64;
+        if top.len() < 2 {
+            return 0.0;
+        }
+        let at = |c: &Candidate| c.paths[r * horizon + h];
+        let mean = top.iter().map(at).sum::<f64>() / k;
+        top.iter().map(|c| (at(c) - mean).powi(2)).sum::<f64>() / (k - 1.0)
+    };
+    (0..horizon)
+        .map(|h| {
+            let usual = (0..rows).map(|r| var(r, h)).sum::<f64>() / rows.max(1) as f64;
+            (var(rows, h) - usual).max(0.0).sqrt()
+        })
+        .collect()
+}
+
 fn mean_paths(candidates: &[Candidate]) -> Vec<f64> {
     let k = candidates.len() as f64;
     let mut out = vec![0.0; candidates[0].paths.len()];
@@ -363,6 +394,35 @@ mod tests {
             );
         }
         assert_eq!(f.origins.len(), 91 + (119usize - 91 - 20).div_ceil(3));
+    }
+
+    fn candidate(rows: &[f64]) -> Candidate {
+        Candidate {
+            name: String::new(),
+            paths: rows.to_vec(),
+            mae: 0.0,
+            yearly: "",
+            year_mae: 0.0,
+        }
+    }
+
+    #[test]
+    fn only_disagreement_beyond_the_usual_widens() {
+        // Two back-test origins and the forecast's, one horizon: the five best candidates
+        // disagree by a spread of sd 1 at every back-test origin.
+        let usual = [-2.0, -1.0, 0.0, 1.0, 2.0].map(|d| d * 0.632_455_5);
+        let as_usual: Vec<Candidate> = usual.iter().map(|d| candidate(&[*d, -d, *d])).collect();
+        assert!(unusual_spread(&as_usual, 2, 1)[0].abs() < 1e-6);
+        // At the forecast's origin they spread by sd 5: √(25 − 1) beyond the usual.
+        let apart: Vec<Candidate> = usual
+            .iter()
+            .map(|d| candidate(&[*d, -d, 5.0 * d]))
+            .collect();
+        assert!((unusual_spread(&apart, 2, 1)[0] - 24f64.sqrt()).abs() < 1e-6);
+        // A sixth candidate is not among the plausible ones, however far off.
+        let mut six = apart;
+        six.push(candidate(&[0.0, 0.0, 1e6]));
+        assert!((unusual_spread(&six, 2, 1)[0] - 24f64.sqrt()).abs() < 1e-6);
     }
 
     #[test]

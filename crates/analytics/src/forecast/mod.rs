@@ -52,7 +52,7 @@ use crate::baseline::{
     reference_before_start,
 };
 use engine::Fitted;
-use intervals::{ErrorRows, Uncertainty, sum_offsets, widened};
+use intervals::{ErrorRows, Uncertainty, spread_widened, sum_offsets, widened};
 
 /// Days of history the pipeline needs before it forecasts a scope: 14 observed in the last 56.
 pub const MIN_HISTORY_DAYS: usize = 14;
@@ -361,7 +361,7 @@ impl Fit {
     /// widen it: the daily errors pool every day, so a fee's one day a month hardly moves them.
     fn bounds(&self, h: usize) -> (f64, [f64; 4]) {
         let mean = self.mean(h);
-        let mut offsets = self.unc.daily(h);
+        let mut offsets = spread_widened(self.unc.daily(h), self.fitted.unusual_spread[h - 1]);
         if self.calendar {
             let target = self.parts.date(self.origin + h);
             offsets = widened(offsets, &calendar_errors(&self.parts, target, self.origin));
