@@ -19,6 +19,13 @@ pub fn anomaly_subject(scope: &Scope, start_date: NaiveDate) -> String {
     stable_id("an", &[&scope.key(), &start_date.to_string()])
 }
 
+/// Stable id of an anomaly found again on days a revision had taken `previous` back (see
+/// `costwatch_pipeline::revised`): a new subject for every integration, since `previous` was
+/// resolved there (its ticket closed, its incident resolved), and the same on a re-run.
+pub fn anomaly_subject_again(previous: &str) -> String {
+    stable_id("an", &[previous, "found-again"])
+}
+
 /// Stable id of a budget threshold within one period: crossed once per period.
 pub fn budget_subject(
     budget: &str,

@@ -376,6 +376,16 @@ impl Notification {
         }
     }
 
+    /// The same envelope about `subject_id` (its id derived again): a subject whose id is not
+    /// the one its findings give (an anomaly found again after a revision took it back).
+    pub fn with_subject(mut self, subject_id: &str) -> Self {
+        if self.subject_id != subject_id {
+            self.id = envelope_id(subject_id, self.state, self.revision);
+            self.subject_id = subject_id.to_owned();
+        }
+        self
+    }
+
     pub fn kind(&self) -> &'static str {
         self.body.kind()
     }

@@ -133,7 +133,8 @@ async fn transition(
             .account()
             .and_then(|a| names.get(a))
             .map(String::as_str);
-        let mut n = envelopes::anomaly(&next.anomaly, target, next.revision, account_name, now);
+        let mut n = envelopes::anomaly(&next.anomaly, target, next.revision, account_name, now)
+            .with_subject(&next.subject_id);
         n.summary = format!("{} {}", what_happened(action, by), n.summary);
         ports.bus.publish(&n).await?;
         Some(n)

@@ -45,6 +45,10 @@ pub struct AnomalyState {
     /// them nor takes the anomaly back.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub aws_figures: bool,
+    /// Whether a revision took all its days back into their band ([`REVISED_AWAY`]): its days
+    /// are not told of any more, so a later revision that puts them out again is news.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub taken_back: bool,
 }
 
 /// States stored before snooze and feedback existed were all announced.
@@ -311,12 +315,21 @@ pub(crate) async fn step(
                 announced: prev.announced,
                 quiet: prev.quiet,
                 aws_figures: day.aws_figures,
+                taken_back: false,
             }
         }
         (Some(mut anomaly), None) => {
             explain(ports, cfg, &mut anomaly).await?;
+            // Days a revision took back, out of their band again: that subject was resolved
+            // everywhere, so this is a new one.
+            let subject_id = match previous.as_ref() {
+                Some(p) if p.taken_back && anomaly.start_date <= p.anomaly.date => {
+                    envelopes::anomaly_subject_again(&p.subject_id)
+                }
+                _ => envelopes::anomaly_subject(scope, anomaly.start_date),
+            };
             AnomalyState {
-                subject_id: envelopes::anomaly_subject(scope, anomaly.start_date),
+                subject_id,
                 state: State::Open,
                 revision: 0,
                 last_checked: as_of,
@@ -330,6 +343,7 @@ pub(crate) async fn step(
                 announced: false,
                 quiet: None,
                 aws_figures: day.aws_figures,
+                taken_back: false,
             }
         }
         (None, Some(mut prev)) => {
@@ -370,6 +384,7 @@ pub(crate) async fn step(
                 revision: prev.revision + u32::from(resolved || escalated),
                 last_checked: as_of,
                 in_band_days,
+                taken_back: revised_away,
                 ..prev
             }
         }
@@ -413,7 +428,8 @@ pub(crate) async fn step(
         } else {
             State::Open
         };
-        let mut n = envelopes::anomaly(&next.anomaly, state, next.revision, account_name, now);
+        let mut n = envelopes::anomaly(&next.anomaly, state, next.revision, account_name, now)
+            .with_subject(&next.subject_id);
         if day.second_look && state == State::Open {
             n.summary.push_str(SECOND_LOOK);
         }

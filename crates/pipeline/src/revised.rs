@@ -14,7 +14,8 @@
 //! among them takes the revised figures (`detect::step`), and says so when they raise its
 //! severity; when that day settled into its band, the anomaly ends on its latest day still out
 //! of it, or, when none of its days is out of its band any more, is taken back at once
-//! ([`DaysAgain`]).
+//! ([`DaysAgain`]). Days taken back that a later revision puts out of their band again open
+//! anew, under a new id (`AnomalyState::taken_back`).
 //!
 //! Only days detection has judged before are looked at again: the first run (and every run for a
 //! day before it) records the first day judged under [`JUDGED_SINCE`], so a new installation
@@ -124,8 +125,9 @@ impl Revisions {
         let Some(anomaly) = detect_latest(&as_first_judged, detector) else {
             return;
         };
-        // An anomaly of the scope reaching into this run already told of these days.
-        if lifecycle.is_some_and(|l| l.anomaly.date >= anomaly.start_date) {
+        // An anomaly of the scope reaching into this run already told of these days, unless a
+        // revision took them back.
+        if lifecycle.is_some_and(|l| l.anomaly.date >= anomaly.start_date && !l.taken_back) {
             return;
         }
         self.found.push((full.scope.clone(), anomaly));

@@ -293,6 +293,43 @@ async fn a_spike_revised_back_into_its_band_resolves_on_the_next_run() {
     assert!(run(&store, 57, 62).await.is_empty(), "told once");
 }
 
+/// A day a revision took back that Cost Explorer then revises out of its band again is told of
+/// again, as a new subject: the first was resolved in every integration (its ticket closed).
+#[tokio::test]
+async fn a_day_taken_back_and_revised_up_again_opens_anew() {
+    use costwatch_pipeline::detect::{REVISED_AWAY, SECOND_LOOK};
+    let spike = |k: usize, i: u64| if k == 0 && i == 54 { 2000.0 } else { 0.0 };
+    let store = store_with(62, spike).await;
+    let sent = run(&store, 45, 55).await;
+    assert_eq!(on(&sent, "Amazon EC2"), vec![(State::Open, 0)], "{sent:#?}");
+    restate(&store, 54..55, |_, _| 0.0).await;
+    let back = run(&store, 55, 56).await;
+    assert_eq!(on(&back, "Amazon EC2"), vec![(State::Resolved, 1)]);
+    assert!(back[0].summary.ends_with(REVISED_AWAY));
+
+    restate(&store, 54..55, |k, _| spike(k, 54)).await;
+    let again = run(&store, 56, 57).await;
+    assert_eq!(
+        on(&again, "Amazon EC2"),
+        vec![(State::Open, 0)],
+        "{again:#?}"
+    );
+    assert_ne!(again[0].subject_id, sent[0].subject_id);
+    assert!(
+        again[0].summary.ends_with(SECOND_LOOK),
+        "{}",
+        again[0].summary
+    );
+    // Its in-band days since count, as for any day found on a second look; told once.
+    let rest = run(&store, 57, 62).await;
+    assert_eq!(
+        on(&rest, "Amazon EC2"),
+        vec![(State::Resolved, 1)],
+        "{rest:#?}"
+    );
+    assert_eq!(rest[0].subject_id, again[0].subject_id);
+}
+
 /// A two-day spike whose second day Cost Explorer revises into its band ends on its first: the
 /// open anomaly takes that day's figures (not the settled day's, which say nothing was wrong)
 /// and resolves three in-band days after it, a day sooner. Both days revised away take it back
