@@ -155,7 +155,14 @@ pub async fn detect_merged(
         let scope = &series.scope;
         let key = state_key(scope);
         let lifecycle = lifecycles.get(key.as_str());
-        let judged = judge_since(series, &cfg.detector, revisions.first_day());
+        // An open anomaly's days are scored from its first, so a run longer than the days looked
+        // again can end on a day before them once its later days settle (`DaysAgain`).
+        let since = lifecycle
+            .filter(|l| l.is_active())
+            .map_or(revisions.first_day(), |l| {
+                l.anomaly.start_date.min(revisions.first_day())
+            });
+        let judged = judge_since(series, &cfg.detector, since);
         revisions.observe(
             &read,
             &judged.recent,

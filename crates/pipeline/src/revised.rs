@@ -173,25 +173,28 @@ pub fn window_start(day: NaiveDate, history_days: u32) -> NaiveDate {
     day - Days::new(u64::from(history_days.saturating_sub(1)))
 }
 
-/// An open anomaly's days among those looked at again, scored again, from its last day back.
+/// An open anomaly whose last day is among those looked at again, its days scored again, from
+/// its last day back.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DaysAgain {
     /// Its last day.
     pub last: DayScore,
-    /// The latest of its earlier days still out of its band, in the anomaly's direction.
+    /// The latest of its earlier days still out of its band, in the anomaly's direction: one
+    /// looked at again, or one before those, which stands as it was judged (its costs were not
+    /// restated) and ends a longer run whose later days all settled.
     pub latest_out: Option<DayScore>,
     /// Whether all its days were looked at again (it began on or after the first of them).
     pub whole: bool,
 }
 
 impl DaysAgain {
-    /// `recent`: the scores of the days from `first_rechecked` on. `None` when its last day has
-    /// no score (no data for it now).
-    pub fn of(anomaly: &Anomaly, recent: &[DayScore], first_rechecked: NaiveDate) -> Option<Self> {
+    /// `scores`: this run's scores of the anomaly's days (from its first day, or from
+    /// `first_rechecked` when that is earlier). `None` when its last day has no score (no data
+    /// for it now).
+    pub fn of(anomaly: &Anomaly, scores: &[DayScore], first_rechecked: NaiveDate) -> Option<Self> {
         let rising = anomaly.direction == Direction::Rise;
-        let days: Vec<&DayScore> = recent
+        let days: Vec<&DayScore> = scores
             .iter()
-            .filter(|s| s.date >= first_rechecked)
             .filter(|s| (anomaly.start_date..=anomaly.date).contains(&s.date))
             .collect();
         let (last, earlier) = days.split_last()?;

@@ -384,6 +384,41 @@ async fn a_run_whose_last_day_settles_ends_on_the_day_before() {
     assert!(figures(&next[0]).impact < Money::from(100));
 }
 
+/// A run longer than the days looked at again, whose re-checked days all settle, ends on its
+/// latest day before them (which stands as judged, its costs not restated), with that day's
+/// figures; the settled days count toward its resolve.
+#[tokio::test]
+async fn a_longer_run_whose_rechecked_days_settle_ends_before_them() {
+    use costwatch_core::NotificationBody;
+    use costwatch_pipeline::detect::REVISED_AWAY;
+    let four_days = |k: usize, i: u64| {
+        if k == 0 && (51..55).contains(&i) {
+            2000.0
+        } else {
+            0.0
+        }
+    };
+    let store = store_with(62, four_days).await;
+    let sent = run(&store, 45, 55).await;
+    assert_eq!(on(&sent, "Amazon EC2").first(), Some(&(State::Open, 0)));
+    // Days 53 and 54 are the ones looked at again on day 55: both settle.
+    restate(&store, 53..55, |_, _| 0.0).await;
+    let resolved = run(&store, 55, 56).await;
+    assert_eq!(
+        on(&resolved, "Amazon EC2"),
+        vec![(State::Resolved, 4)],
+        "{resolved:#?}"
+    );
+    assert_eq!(resolved[0].subject_id, sent[0].subject_id);
+    assert!(!resolved[0].summary.contains(REVISED_AWAY));
+    let NotificationBody::Anomaly(settled) = &resolved[0].body else {
+        panic!("not an anomaly: {:?}", resolved[0].body)
+    };
+    assert_eq!((settled.start_date, settled.date), (day(51), day(52)));
+    assert!(settled.impact > Money::from(1900), "{settled:?}");
+    assert!(run(&store, 56, 62).await.is_empty(), "told once");
+}
+
 #[tokio::test]
 async fn a_level_shift_alerts_once_then_is_the_new_normal() {
     let store = store_with(80, |k, i| if k == 0 && i >= 40 { 800.0 } else { 0.0 }).await;
