@@ -138,6 +138,71 @@ fn import_then_run_on_real_focus_data() {
     assert!(dir.path().join("costwatch-out/report.html").is_file());
 }
 
+/// Cost Explorer's CSV download from the console, imported as it comes (byte-order mark, quoted
+/// cells, its totals row), is enough to run on: a jump in one service on the last day is found
+/// as that service's anomaly.
+#[test]
+fn a_cost_explorer_console_download_imports_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from(
+        "\u{feff}\"Service\",\"EC2-Instances($)\",\"S3($)\",\"Total costs($)\"\r\n\"Service total\",\"0\",\"0\",\"0\"\r\n",
+    );
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    for i in 0..70u64 {
+        let day = start + chrono::Days::new(i);
+        let ec2 = if i == 69 {
+            900.0
+        } else {
+            100.0 + (i * 7 % 11) as f64
+        };
+        let s3 = 10.0 + (i % 3) as f64;
+        csv.push_str(&format!(
+            "\"{day}\",\"{ec2:.2}\",\"{s3:.2}\",\"{:.2}\"\r\n",
+            ec2 + s3
+        ));
+    }
+    std::fs::write(dir.path().join("costs.csv"), csv).unwrap();
+    let import = costwatch(dir.path())
+        .args(["--json", "import", "--ce-csv", "costs.csv"])
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&import.stdout).unwrap();
+    assert_eq!(summary["format"], "CeCsv");
+    assert_eq!(summary["records"], 140);
+    assert_eq!(summary["last_day"], "2026-11-09");
+
+    let run = costwatch(dir.path())
+        .args(["--json", "run"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let run: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let open: Vec<&str> = run["open_anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(open.iter().any(|t| t.contains("EC2-Instances")), "{open:?}");
+
+    // Under another flag, the error names the one that reads it.
+    let wrong = costwatch(dir.path())
+        .args(["import", "--focus", "costs.csv"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(!wrong.status.success() && err.contains("--ce-csv"), "{err}");
+}
+
 /// A `[metrics]` table is pulled with `--aws` only: a run on the local store says so on stderr
 /// rather than skipping the series silently, and its summary has no CloudWatch line.
 #[test]

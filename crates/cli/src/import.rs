@@ -29,6 +29,10 @@ pub struct ImportArgs {
     /// Cost Explorer GetCostAndUsage response JSON (one response or an array of pages).
     #[arg(long)]
     ce_json: Option<PathBuf>,
+    /// Cost Explorer's CSV download from the console (a daily report, grouped by service,
+    /// linked account, region, usage type or charge type, or not at all).
+    #[arg(long)]
+    ce_csv: Option<PathBuf>,
 }
 
 impl ImportArgs {
@@ -39,6 +43,7 @@ impl ImportArgs {
             cur: Some(path),
             focus: None,
             ce_json: None,
+            ce_csv: None,
         }
     }
 }
@@ -71,7 +76,10 @@ fn chosen(args: &ImportArgs) -> Result<(&Path, Format)> {
     if let Some(p) = &args.ce_json {
         return Ok((p, Format::CeJson));
     }
-    anyhow::bail!("give one of --cur, --focus or --ce-json")
+    if let Some(p) = &args.ce_csv {
+        return Ok((p, Format::CeCsv));
+    }
+    anyhow::bail!("give one of --cur, --focus, --ce-json or --ce-csv")
 }
 
 /// The flag that reads `format`, and what to call such a file.
@@ -80,6 +88,7 @@ fn flag(format: Format) -> (&'static str, &'static str) {
         Format::CurCsv | Format::CurParquet => ("--cur", "a Cost and Usage Report"),
         Format::FocusCsv => ("--focus", "a FOCUS export"),
         Format::CeJson => ("--ce-json", "Cost Explorer JSON"),
+        Format::CeCsv => ("--ce-csv", "Cost Explorer's CSV download"),
     }
 }
 
@@ -105,7 +114,9 @@ pub async fn import(
 ) -> Result<()> {
     let (path, format) = chosen(&args)?;
     let bar = progress(json, 3, "read, collect, aggregate");
-    let engine = format != Format::CeJson && crate::data_export::through_engine(path);
+    // Cost Explorer's files are small and have no export folder to read in place.
+    let engine = !matches!(format, Format::CeJson | Format::CeCsv)
+        && crate::data_export::through_engine(path);
     // Through the engine, the columns say what the export is, whichever flag named it. The
     // kind for the JSON summary, and what a person calls it for the line.
     let (records, kind, words): (Vec<CostRecord>, String, &str) = match engine {

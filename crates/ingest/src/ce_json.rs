@@ -176,30 +176,7 @@ fn apply_key(
     names: &HashMap<&str, &str>,
 ) -> Result<(), String> {
     match (def.kind.as_str(), def.key.as_str()) {
-        ("DIMENSION", "LINKED_ACCOUNT") => {
-            dims.sub_account_id = key.to_owned();
-            dims.sub_account_name = names.get(key).map(|n| (*n).to_owned());
-        }
-        ("DIMENSION", "LINKED_ACCOUNT_NAME") => dims.sub_account_name = Some(key.to_owned()),
-        ("DIMENSION", "SERVICE") => {
-            dims.service_name = key.to_owned();
-            // Cost Explorer books tax under a pseudo-service named "Tax".
-            if key == "Tax" {
-                dims.charge_category = ChargeCategory::Tax;
-                dims.charge_frequency = None;
-            }
-        }
-        ("DIMENSION", "REGION") => {
-            dims.region_id = (key != "NoRegion" && !key.is_empty()).then(|| key.to_owned());
-        }
-        ("DIMENSION", "USAGE_TYPE") => dims.x_usage_type = Some(key.to_owned()),
-        ("DIMENSION", "RESOURCE_ID") => dims.resource_id = Some(key.to_owned()),
-        ("DIMENSION", "RECORD_TYPE") => {
-            let (category, frequency) = record_type(key)?;
-            dims.charge_category = category;
-            dims.charge_frequency = frequency;
-        }
-        ("DIMENSION", _) => {}
+        ("DIMENSION", dimension) => apply_dimension(dims, dimension, key, names)?,
         ("TAG", tag) => {
             if let Some(v) = labelled_value(tag, key) {
                 dims.tags.insert(tag.to_owned(), v);
@@ -211,6 +188,44 @@ fn apply_key(
             }
         }
         (other, _) => return Err(format!("unknown group definition type `{other}`")),
+    }
+    Ok(())
+}
+
+/// Sets what one value of a Cost Explorer dimension (`SERVICE`, `LINKED_ACCOUNT` …) says of a
+/// record: from a response's group keys, and from the console's CSV download
+/// ([`crate::ce_csv`]). Dimensions without a record column (AZ, INSTANCE_TYPE, …) set nothing.
+pub(crate) fn apply_dimension(
+    dims: &mut Dims,
+    dimension: &str,
+    key: &str,
+    names: &HashMap<&str, &str>,
+) -> Result<(), String> {
+    match dimension {
+        "LINKED_ACCOUNT" => {
+            dims.sub_account_id = key.to_owned();
+            dims.sub_account_name = names.get(key).map(|n| (*n).to_owned());
+        }
+        "LINKED_ACCOUNT_NAME" => dims.sub_account_name = Some(key.to_owned()),
+        "SERVICE" => {
+            dims.service_name = key.to_owned();
+            // Cost Explorer books tax under a pseudo-service named "Tax".
+            if key == "Tax" {
+                dims.charge_category = ChargeCategory::Tax;
+                dims.charge_frequency = None;
+            }
+        }
+        "REGION" => {
+            dims.region_id = (key != "NoRegion" && !key.is_empty()).then(|| key.to_owned());
+        }
+        "USAGE_TYPE" => dims.x_usage_type = Some(key.to_owned()),
+        "RESOURCE_ID" => dims.resource_id = Some(key.to_owned()),
+        "RECORD_TYPE" => {
+            let (category, frequency) = record_type(key)?;
+            dims.charge_category = category;
+            dims.charge_frequency = frequency;
+        }
+        _ => {}
     }
     Ok(())
 }

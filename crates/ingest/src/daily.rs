@@ -186,7 +186,7 @@ pub fn read_daily_columns(
 
 /// A cell of the file's own totals where a date belongs: Cost Explorer's download starts with a
 /// `Service total` (`Linked account total` …) row.
-fn is_totals_label(s: &str) -> bool {
+pub(crate) fn is_totals_label(s: &str) -> bool {
     s.trim().to_ascii_lowercase().ends_with("total")
 }
 
@@ -268,7 +268,7 @@ fn looks_like(sample: &[csv::StringRecord], c: usize, ok: impl Fn(&str) -> bool)
 }
 
 /// `YYYY-MM-DD`, with anything after the day (a time, a zone) ignored; `YYYY/MM/DD` too.
-fn parse_date(s: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     let day = s.get(..10)?;
     let rest = &s[10..];
     if !(rest.is_empty() || rest.starts_with([' ', 'T', 't'])) {

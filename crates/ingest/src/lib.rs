@@ -1,4 +1,5 @@
-//! Readers that turn real cost data (Cost Explorer JSON, CUR Parquet/CSV, FOCUS CSV) into cost
+//! Readers that turn real cost data (Cost Explorer JSON and the console's CSV download, CUR
+//! Parquet/CSV, FOCUS CSV) into cost
 //! records. Every reader is all-or-nothing: a bad row fails the file with an error naming file,
 //! row and column, because a silently partial import would look like a cost drop.
 //!
@@ -11,6 +12,7 @@ use std::path::Path;
 
 use costwatch_core::CostRecord;
 
+pub mod ce_csv;
 pub mod ce_json;
 pub mod cur;
 pub mod daily;
@@ -29,6 +31,8 @@ pub const UNKNOWN_ACCOUNT: &str = "unknown";
 pub enum Format {
     /// Cost Explorer `GetCostAndUsage` response(s).
     CeJson,
+    /// Cost Explorer's CSV download from the console, daily granularity.
+    CeCsv,
     /// Cost and Usage Report in Parquet (Athena column naming).
     CurParquet,
     /// Cost and Usage Report as delimited text, Athena or classic headers.
@@ -74,6 +78,9 @@ pub fn detect(path: &Path) -> Result<Format, IngestError> {
     if focus::is_focus_header(&names) {
         return Ok(Format::FocusCsv);
     }
+    if ce_csv::is_ce_csv_header(&names) {
+        return Ok(Format::CeCsv);
+    }
     if names
         .iter()
         .any(|n| n.starts_with("line_item_") || n.starts_with("lineItem/"))
@@ -82,8 +89,8 @@ pub fn detect(path: &Path) -> Result<Format, IngestError> {
     }
     let shown: String = header.chars().take(80).collect();
     Err(unknown(format!(
-        "neither JSON, Parquet, a FOCUS header (ChargePeriodStart, BilledCost) nor a CUR header \
-         (line_item_*, lineItem/*): `{shown}`"
+        "neither JSON, Parquet, a FOCUS header (ChargePeriodStart, BilledCost), a CUR header \
+         (line_item_*, lineItem/*) nor Cost Explorer's CSV download (Total costs($)): `{shown}`"
     )))
 }
 
@@ -114,6 +121,7 @@ pub fn read_as(path: &Path, format: Format) -> Result<Vec<CostRecord>, IngestErr
                 .map_err(|e| IngestError::io(&label, e))?;
             ce_json::parse(&bytes, &label, UNKNOWN_ACCOUNT)
         }
+        Format::CeCsv => ce_csv::read(path),
         Format::CurParquet => cur::read_parquet(path),
         Format::CurCsv => cur::read_csv(path),
         Format::FocusCsv => focus::read(path),

@@ -1,5 +1,5 @@
-//! Fuzz targets for every reader of cost and metric files (issue 17): Cost Explorer JSON, CUR
-//! CSV and Parquet, FOCUS CSV, metric streams and the daily series `costwatch forecast` reads.
+//! Fuzz targets for every reader of cost and metric files (issue 17): Cost Explorer JSON and its
+//! console's CSV download, CUR CSV and Parquet, FOCUS CSV, metric streams and the daily series `costwatch forecast` reads.
 //! Each gets arbitrary bytes and mutations of a valid sample; it must answer with records or an
 //! `IngestError` naming the file, never panic, and never hold more heap than
 //! `costwatch_testkit::fuzz::memory_bound` allows for the file's size. `PROPTEST_CASES` sets the
@@ -14,7 +14,7 @@ use arrow_array::{
     TimestampMicrosecondArray,
 };
 use costwatch_ingest::daily::{Columns, Duplicates, read_daily_columns};
-use costwatch_ingest::{IngestError, ce_json, cur, focus, metric_csv, read_path};
+use costwatch_ingest::{IngestError, ce_csv, ce_json, cur, focus, metric_csv, read_path};
 use costwatch_testkit::fuzz::{self, Input};
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -28,6 +28,7 @@ const CE_SAMPLES: [&str; 3] = [
     include_str!("fixtures/ce_service_record_type_pages.json"),
     include_str!("fixtures/ce_cost_category_region.json"),
 ];
+const CE_CSV: &str = include_str!("fixtures/ce_console_service_daily.csv");
 const CUR_CSV: &str = include_str!("fixtures/classic_cur.csv");
 const FOCUS_CSV: &str = include_str!("fixtures/focus_1_2.csv");
 const METRIC_CSV: &str = "timestamp,value\n2014-02-14 14:27:00,1.5\n2014-02-14 14:32:00,\n\
@@ -149,6 +150,12 @@ proptest! {
     }
 
     #[test]
+    fn fuzz_ce_csv(bytes in csv_input(CE_CSV)) {
+        let (_dir, path) = file("ce.csv", &bytes);
+        read_bounded(&path, ce_csv::read)?;
+    }
+
+    #[test]
     fn fuzz_cur_csv(bytes in csv_input(CUR_CSV)) {
         let (_dir, path) = file("cur.csv", &bytes);
         read_bounded(&path, cur::read_csv)?;
@@ -195,6 +202,7 @@ proptest! {
         fuzz::input(CE_SAMPLES[0].as_bytes()),
         fuzz::input(CUR_CSV.as_bytes()),
         fuzz::input(FOCUS_CSV.as_bytes()),
+        fuzz::input(CE_CSV.as_bytes()),
         fuzz::input(b"PAR1"),
     ]) {
         let (_dir, path) = file("export", &bytes);
