@@ -133,22 +133,23 @@ pub(crate) fn widened(offsets: [f64; 4], errors: &[f64]) -> [f64; 4] {
     let size: Vec<f64> = errors.iter().map(|e| e.abs()).collect();
     let half = |p: f64| quantile(&size, conformal_level(p, size.len())).unwrap_or(0.0);
     let (half80, half95) = (half(0.8), half(0.95));
-    let root = |o: f64, extra: f64| o.signum() * o.hypot(extra);
-    [
-        root(offsets[0], half95),
-        root(offsets[1], half80),
-        root(offsets[2], half80),
-        root(offsets[3], half95),
-    ]
+    in_quadrature(offsets, [half95, half80, half80, half95])
 }
 
 /// `offsets` widened for the models' unusual disagreement, taken as a Gaussian error of
-/// standard deviation `spread` independent of the back-test's: each bound moves to the root
-/// of the sum of the squares of its offset and the Gaussian's.
+/// standard deviation `spread` independent of the back-test's.
 pub(crate) fn spread_widened(offsets: [f64; 4], spread: f64) -> [f64; 4] {
+    in_quadrature(offsets, Z.map(|z| (z * spread).abs()))
+}
+
+/// Each bound moved out to the root of the sum of the squares of its offset and `extra`'s at
+/// the same level: two independent errors' half-widths. The side is the level's, not the
+/// offset's sign: a zero offset (a series the back-test forecast exactly) still widens downward
+/// at the lower levels.
+fn in_quadrature(offsets: [f64; 4], extra: [f64; 4]) -> [f64; 4] {
     let mut out = offsets;
-    for (o, z) in out.iter_mut().zip(Z) {
-        *o = o.signum() * o.hypot(z * spread);
+    for ((o, e), z) in out.iter_mut().zip(extra).zip(Z) {
+        *o = z.signum() * o.hypot(e);
     }
     out
 }
@@ -385,6 +386,12 @@ mod tests {
     fn the_models_spread_adds_in_quadrature_at_each_level() {
         let offsets = [-3.0, -2.0, 2.0, 3.0];
         assert_eq!(spread_widened(offsets, 0.0), offsets);
+        // Exact back-test errors: the spread alone, each on its side.
+        let alone = spread_widened([0.0; 4], 1.0);
+        assert!(
+            alone.iter().zip(Z).all(|(w, z)| (w - z).abs() < 1e-12),
+            "{alone:?}"
+        );
         let wide = spread_widened(offsets, 1.0);
         for (i, (w, o)) in wide.iter().zip(offsets).enumerate() {
             assert!((w.abs() - o.hypot(Z[i])).abs() < 1e-9, "{i}: {w}");
