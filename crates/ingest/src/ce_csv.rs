@@ -13,7 +13,8 @@
 //!   (instance type, API operation, tags …) keeps the day's total only, under
 //!   [`ALL_SERVICES`](crate::ce_json::ALL_SERVICES), as an ungrouped report would.
 //! * Monthly granularity is refused (a month's cost on its first day would read as a spike
-//!   there and nothing after), with what to download instead; hourly rows sum into their day.
+//!   there and nothing after), with what to download instead, when the file has two months or
+//!   more (one month's row cannot be told from one day's); hourly rows sum into their day.
 //! * The file names no payer account: records carry [`UNKNOWN_ACCOUNT`](crate::UNKNOWN_ACCOUNT),
 //!   as Cost Explorer JSON does.
 

@@ -120,6 +120,21 @@ fn a_grouping_without_a_record_column_keeps_each_days_total() {
 }
 
 #[test]
+fn hourly_rows_sum_into_their_day() {
+    let (_dir, path) = file(
+        "Service,S3($),Total costs($)\nService total,6,6\n2026-11-01 00:00:00,1,1\n\
+         2026-11-01 01:00:00,2,2\n2026-11-02 00:00:00,3,3\n",
+    );
+    let records = read_path(&path).unwrap();
+    let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    assert_eq!(
+        by_day(&records),
+        BTreeMap::from([(day(1), dec!(3)), (day(2), dec!(3))])
+    );
+    assert_eq!(records.len(), 2, "one record per day and service");
+}
+
+#[test]
 fn a_monthly_report_is_refused_with_what_to_download() {
     let (_dir, path) = file(
         "Service,S3($),Total costs($)\nService total,30,30\n2026-09-01,10,10\n\
