@@ -22,9 +22,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{Days, NaiveDate};
-use costwatch_core::{ChargeCategory, CostRecord, Money};
+use costwatch_core::{CostRecord, Money};
 
-use crate::ce_json::{ALL_SERVICES, apply_dimension};
+use crate::ce_json::{apply_dimension, ungrouped};
 use crate::daily::{is_totals_label, parse_date};
 use crate::error::{IngestError, Location};
 use crate::mapping::{Amounts, Daily, Dims, parse_decimal};
@@ -133,26 +133,12 @@ pub fn read(path: &Path) -> Result<Vec<CostRecord>, IngestError> {
     Ok(daily.into_records())
 }
 
-/// A day's record before its group value is applied.
+/// A day's record before its group value is applied, in the console's dollars.
 fn base(day: NaiveDate) -> Dims {
     let start = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     Dims {
-        start,
-        end: start + Days::new(1),
-        billing_account_id: crate::UNKNOWN_ACCOUNT.to_owned(),
-        billing_account_name: None,
-        sub_account_id: crate::UNKNOWN_ACCOUNT.to_owned(),
-        sub_account_name: None,
-        service_name: ALL_SERVICES.to_owned(),
-        service_category: None,
-        region_id: None,
-        charge_category: ChargeCategory::Usage,
-        charge_frequency: None,
         billing_currency: "USD".to_owned(),
-        tags: BTreeMap::new(),
-        resource_id: None,
-        x_usage_type: None,
-        x_cost_categories: BTreeMap::new(),
+        ..ungrouped(start, start + Days::new(1), crate::UNKNOWN_ACCOUNT)
     }
 }
 

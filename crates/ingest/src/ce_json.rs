@@ -116,24 +116,7 @@ pub fn parse(
                 .map_err(|e| err("", "TimePeriod.Start", e))?;
             let end = parse_timestamp(&result.time_period.end)
                 .map_err(|e| err("", "TimePeriod.End", e))?;
-            let base = Dims {
-                start,
-                end,
-                billing_account_id: billing_account_id.to_owned(),
-                billing_account_name: None,
-                sub_account_id: billing_account_id.to_owned(),
-                sub_account_name: None,
-                service_name: ALL_SERVICES.to_owned(),
-                service_category: None,
-                region_id: None,
-                charge_category: ChargeCategory::Usage,
-                charge_frequency: None,
-                billing_currency: String::new(),
-                tags: BTreeMap::new(),
-                resource_id: None,
-                x_usage_type: None,
-                x_cost_categories: BTreeMap::new(),
-            };
+            let base = ungrouped(start, end, billing_account_id);
             if page.group_definitions.is_empty() {
                 // Ungrouped: the day's Total is the only figure.
                 let (dims, amounts) =
@@ -190,6 +173,33 @@ fn apply_key(
         (other, _) => return Err(format!("unknown group definition type `{other}`")),
     }
     Ok(())
+}
+
+/// A Cost Explorer record of `start`–`end` before any group key is applied: all services, the
+/// payer `billing_account_id` as its own member account, usage, no currency yet.
+pub(crate) fn ungrouped(
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+    billing_account_id: &str,
+) -> Dims {
+    Dims {
+        start,
+        end,
+        billing_account_id: billing_account_id.to_owned(),
+        billing_account_name: None,
+        sub_account_id: billing_account_id.to_owned(),
+        sub_account_name: None,
+        service_name: ALL_SERVICES.to_owned(),
+        service_category: None,
+        region_id: None,
+        charge_category: ChargeCategory::Usage,
+        charge_frequency: None,
+        billing_currency: String::new(),
+        tags: BTreeMap::new(),
+        resource_id: None,
+        x_usage_type: None,
+        x_cost_categories: BTreeMap::new(),
+    }
 }
 
 /// Sets what one value of a Cost Explorer dimension (`SERVICE`, `LINKED_ACCOUNT` …) says of a
