@@ -14,6 +14,17 @@ fn costwatch(dir: &Path) -> Command {
     cmd
 }
 
+/// `costwatch ARGS` in `dir`, which must succeed (its stderr shown otherwise): its JSON summary.
+fn succeeds(dir: &Path, args: &[&str]) -> Value {
+    let out = costwatch(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn validator() -> jsonschema::Validator {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -124,16 +135,7 @@ fn import_then_run_on_real_focus_data() {
     let again: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(again["rollup_rows"], summary["rollup_rows"]);
 
-    let run = costwatch(dir.path())
-        .args(["--json", "run"])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let run: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let run = succeeds(dir.path(), &["--json", "run"]);
     assert_eq!(run["notifications_by_kind"]["report"], 1);
     assert!(dir.path().join("costwatch-out/report.html").is_file());
 }
@@ -162,30 +164,12 @@ fn a_cost_explorer_console_download_imports_and_runs() {
         ));
     }
     std::fs::write(dir.path().join("costs.csv"), csv).unwrap();
-    let import = costwatch(dir.path())
-        .args(["--json", "import", "--ce-csv", "costs.csv"])
-        .output()
-        .unwrap();
-    assert!(
-        import.status.success(),
-        "{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&import.stdout).unwrap();
+    let summary = succeeds(dir.path(), &["--json", "import", "--ce-csv", "costs.csv"]);
     assert_eq!(summary["format"], "CeCsv");
     assert_eq!(summary["records"], 140);
     assert_eq!(summary["last_day"], "2026-11-09");
 
-    let run = costwatch(dir.path())
-        .args(["--json", "run"])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let run: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let run = succeeds(dir.path(), &["--json", "run"]);
     let open: Vec<&str> = run["open_anomalies"]
         .as_array()
         .unwrap()
